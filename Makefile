@@ -1,0 +1,82 @@
+# initlab — make [site] | serve | test | bench | determinism | clean
+#
+#   PY      interpreter used to create the virtualenv (default python3; CI sets it)
+#   CONFIG  experiment grid (default experiments.toml)
+#   PORT / SERVE_PREFIX   where `make serve` publishes: http://127.0.0.1:$(PORT)/$(SERVE_PREFIX)/
+#   PYTEST_ARGS           extra pytest arguments for `make test`
+#
+# The virtualenv (.venv) is created when missing and `pip install -e '.[test]'` re-runs whenever
+# pyproject.toml changes (the stamp file name holds a hash of its content).
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := site
+MAKEFLAGS += --no-print-directory
+
+PY ?= python3
+CONFIG ?= experiments.toml
+PORT ?= 8000
+SERVE_PREFIX ?= initlab
+PYTEST_ARGS ?=
+
+VENV := .venv
+VENV_PY := $(VENV)/bin/python
+PYPROJECT_HASH := $(shell $(PY) -c "import hashlib,sys; print(hashlib.sha256(open('pyproject.toml','rb').read()).hexdigest()[:16])" 2>/dev/null || cksum < pyproject.toml | cut -d' ' -f1)
+STAMP := $(VENV)/.initlab-installed-$(PYPROJECT_HASH)
+
+.PHONY: venv site build serve test browser-deps bench determinism clean
+
+venv: $(STAMP)
+
+$(STAMP):
+	@test -x $(VENV_PY) || { echo "creating $(VENV) with $(PY)"; $(PY) -m venv $(VENV); }
+	$(VENV_PY) -m pip install --disable-pip-version-check -q -e '.[test]'
+	@rm -f $(VENV)/.initlab-installed-*
+	@touch $@
+
+# Full pipeline: experiments -> figures/tables -> templates -> strict MkDocs build (site/public).
+site: venv
+	$(VENV_PY) -m generator site --config $(CONFIG)
+
+# Only the HTML build of an already rendered site/docs (strict, atomic swap into site/public).
+build: venv
+	$(VENV_PY) -m generator.build $(if $(INITLAB_SITE_URL),--site-url $(INITLAB_SITE_URL))
+
+# Serve the built site under its site_url prefix, like GitHub project Pages does.
+serve: export INITLAB_SITE_URL := http://127.0.0.1:$(PORT)/$(SERVE_PREFIX)/
+serve: site
+	@root=$$(mktemp -d); trap 'rm -rf "$$root"' EXIT; \
+	ln -s "$(CURDIR)/site/public" "$$root/$(SERVE_PREFIX)"; \
+	echo "serving $$INITLAB_SITE_URL (Ctrl-C to stop)"; \
+	cd "$$root" && "$(CURDIR)/$(VENV_PY)" -m http.server $(PORT) --bind 127.0.0.1
+
+# Debian chromium + Korean fonts for the browser tests (Playwright drives /usr/bin/chromium).
+browser-deps: venv
+	@if [ -x /usr/bin/chromium ] && [ -d /usr/share/fonts/truetype/nanum ]; then \
+	  echo "browser-deps: /usr/bin/chromium and fonts-nanum present"; \
+	elif [ "$$(id -u)" = 0 ]; then \
+	  echo "browser-deps: installing chromium fonts-nanum"; \
+	  apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium fonts-nanum; \
+	else \
+	  echo "browser-deps: /usr/bin/chromium or fonts-nanum missing and not root: skipping (browser tests will skip)"; \
+	fi
+
+# pytest exit 5 ("no tests collected") is a failure too: CI requires that tests ran.
+test: venv browser-deps
+	@echo "$(VENV_PY) -m pytest $(PYTEST_ARGS)"; rc=0; $(VENV_PY) -m pytest $(PYTEST_ARGS) || rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "make test: FAILED: pytest collected no tests (exit 5)" >&2; fi; \
+	exit $$rc
+
+bench: venv
+	$(VENV_PY) -m generator bench --config $(CONFIG)
+
+# Two clean full builds must be byte-identical (sitemap.xml.gz and the search index included).
+determinism: venv
+	@tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+	$(MAKE) clean; $(MAKE) site; cp -a site/public "$$tmp/first"; \
+	$(MAKE) clean; $(MAKE) site; \
+	if diff -r "$$tmp/first" site/public; then echo "determinism: OK, two clean builds are byte-identical"; \
+	else echo "determinism: FAILED, the builds differ (see above)"; exit 1; fi
+
+clean:
+	rm -rf site/docs site/public site/.public-* .cache

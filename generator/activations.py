@@ -1,0 +1,270 @@
+"""Activation functions: the ``ACTIVATIONS`` registry of frozen :class:`Activation` records.
+
+Contract
+--------
+* ``forward(x, out=None) -> y`` and ``derivative(x, out=None) -> phi'(x)`` are elementwise, keep x's dtype,
+  may write into ``out`` (the propagation engine reuses buffers) and never emit a RuntimeWarning, even for
+  +-inf or 1e300 inputs (pytest runs with ``-W error::RuntimeWarning``). ``derivative`` is the exact
+  derivative of ``forward`` as implemented, so centred differences of ``forward`` agree with it.
+  ``out`` may be ``x`` itself (in-place). At kinks (x = 0) the derivative takes the left-hand value
+  (``x > 0`` is False): relu'(0) = 0, leaky'(0) = 0.01, elu'(0) = alpha, as in CS231n.
+* ``saturated(x)``: one rule for every activation -- the local slope has fallen below 1% of the
+  activation's maximum slope, ``|phi'(x)| < 0.01 * max_slope``, i.e. less than 1% of the best-case gradient
+  gets through. Consequences: tanh saturates for |tanh(x)| > sqrt(0.99) ~= 0.995; sigmoid for
+  y < 0.0025 or y > 0.9975; ReLU's whole negative side (and 0) counts; leaky ReLU (slope exactly 1% of 1,
+  the test is strict) and linear never saturate; SELU for x < ln(0.01) ~= -4.6; GELU both for x < ~-3.1
+  and in a narrow band around its minimum at x ~= -0.75, where its slope crosses zero.
+* ``gain``: PyTorch's ``nn.init.calculate_gain`` where it defines one (linear/sigmoid 1, tanh 5/3,
+  relu sqrt(2), leaky_relu sqrt(2/(1+0.01^2)), selu 3/4). PyTorch has none for ELU and GELU; for those we
+  use the rule that *derives* ReLU's sqrt(2): the gain g with g^2 * E[phi(z)^2] = 1, z ~ N(0,1), i.e. the
+  weight scale g/sqrt(fan_in) that keeps the mean-field second moment q = 1 fixed
+  (elu ~= 1.2452, gelu ~= 1.5336; computed below by quadrature, not typed in).
+* ``hist_range``: fixed (lo, hi) per activation, independent of init, so histograms of different inits
+  compare like with like; values outside land in the engine's overflow bins.
+
+GELU uses the tanh form ``0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))`` (Hendrycks & Gimpel 2016;
+GPT-2/BERT; PyTorch ``approximate='tanh'``). Why not the erf form: NumPy has no erf, SciPy is not a
+declared dependency, and a hand-rolled erf approximation (A&S 7.1.26, error 1.5e-7) would make our
+"derivative" the derivative of something other than our forward. The tanh form is a published GELU,
+needs one SIMD-vectorised transcendental, and differs from the erf form by < 5e-4 in absolute value.
+It is evaluated through the identity (1 + tanh u)/2 = 1/(1 + exp(-2u)), which keeps full relative
+precision in the negative tail.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+__all__ = ["Activation", "ACTIVATIONS", "get_activation", "LEAKY_SLOPE", "ELU_ALPHA", "SELU_LAMBDA",
+           "SELU_ALPHA", "second_moment_gain"]
+
+LEAKY_SLOPE = 0.01
+ELU_ALPHA = 1.0
+SELU_LAMBDA = 1.0507009873554805
+SELU_ALPHA = 1.6732632423543772
+_GELU_K0 = math.sqrt(2.0 / math.pi)
+_GELU_K1 = 0.044715
+# GELU's gate is evaluated at x clamped to [-10, 10]: x^3 cannot overflow, exp(-2u) stays finite in
+# float32, and the gate is exactly 1 for x >= 10 (so GELU(x) = x exactly); for x < -10 GELU is held at
+# its value at -10, ~ -1e-37 (the true value is smaller still), so GELU(-inf) is a tiny finite number.
+_GELU_CLAMP = 10.0
+SATURATION_FRACTION = 0.01
+
+
+@dataclass(frozen=True)
+class Activation:
+    """One activation function with everything the engine, theory and site need.
+
+    name: registry key. forward(x, out=None): phi(x). derivative(x, out=None): phi'(x).
+    gain: weight-scale multiplier (module docstring). hist_range: fixed (lo, hi) histogram range.
+    max_slope: sup |phi'| (defines saturation). formula_tex: LaTeX for the site.
+    """
+
+    name: str
+    forward: Callable
+    derivative: Callable
+    gain: float
+    hist_range: tuple[float, float]
+    max_slope: float
+    formula_tex: str
+
+    def saturated(self, x):
+        """Boolean mask: |phi'(x)| < 1% of max_slope (the single saturation rule, see module doc)."""
+        return np.abs(self.derivative(x)) < SATURATION_FRACTION * self.max_slope
+
+
+# --- forward / derivative pairs (each derivative sits next to its forward) -------------------------
+
+
+def _linear(x, out=None):
+    if out is None:
+        return np.array(x, copy=True)
+    np.copyto(out, x)
+    return out
+
+
+def _linear_d(x, out=None):
+    out = np.empty_like(x) if out is None else out
+    out.fill(1.0)
+    return out
+
+
+def _sigmoid(x, out=None):
+    # exp(-|x|) is in (0, 1], so it never overflows: y = 1/(1+e) for x >= 0, e/(1+e) for x < 0.
+    e = np.exp(-np.abs(x))
+    num = np.where(x >= 0, 1.0, e).astype(e.dtype, copy=False)
+    return np.divide(num, 1.0 + e, out=out)
+
+
+def _sigmoid_d(x, out=None):
+    y = _sigmoid(x, out=out)
+    return np.multiply(y, 1.0 - y, out=y)  # sigma(1 - sigma)
+
+
+def _tanh(x, out=None):
+    return np.tanh(x, out=out)
+
+
+def _tanh_d(x, out=None):
+    y = np.tanh(x, out=out)
+    np.square(y, out=y)
+    return np.subtract(1.0, y, out=y)  # 1 - tanh^2
+
+
+def _relu(x, out=None):
+    return np.maximum(x, 0.0, out=out)
+
+
+def _relu_d(x, out=None):
+    return np.greater(x, 0.0, out=out) if out is not None else (x > 0).astype(x.dtype)
+
+
+def _leaky(x, out=None):
+    # max(x, 0.01 x) equals x for x > 0 and 0.01 x otherwise, in one ufunc.
+    return np.maximum(x, LEAKY_SLOPE * x, out=out)
+
+
+def _leaky_d(x, out=None):
+    return np.where(x > 0, 1.0, LEAKY_SLOPE).astype(x.dtype, copy=False) if out is None else \
+        _fill_where(out, x > 0, 1.0, LEAKY_SLOPE)
+
+
+def _fill_where(out, mask, a, b):
+    out.fill(b)
+    np.copyto(out, a, where=mask)
+    return out
+
+
+def _elu_core(x, alpha, out=None):
+    # max(x, 0) + alpha * expm1(min(x, 0)): expm1 only ever sees x <= 0, so it cannot overflow.
+    neg = np.minimum(x, 0.0)
+    np.expm1(neg, out=neg)
+    neg *= alpha
+    y = np.maximum(x, 0.0, out=out)
+    y += neg
+    return y
+
+
+def _elu_d_core(x, alpha, out=None):
+    pos = x > 0  # taken before ``out`` (possibly x itself) is overwritten
+    d = np.minimum(x, 0.0, out=out)
+    np.exp(d, out=d)
+    d *= alpha  # alpha * e^x for x <= 0
+    np.copyto(d, 1.0, where=pos)
+    return d
+
+
+def _elu(x, out=None):
+    return _elu_core(x, ELU_ALPHA, out)
+
+
+def _elu_d(x, out=None):
+    return _elu_d_core(x, ELU_ALPHA, out)
+
+
+def _selu(x, out=None):
+    y = _elu_core(x, SELU_ALPHA, out)
+    with np.errstate(over="ignore"):  # lambda * (float max) legitimately overflows to inf
+        y *= SELU_LAMBDA
+    return y
+
+
+def _selu_d(x, out=None):
+    d = _elu_d_core(x, SELU_ALPHA, out)
+    d *= SELU_LAMBDA  # d <= alpha, no overflow
+    return d
+
+
+def _gelu_gate(c):
+    """(s, e) with s = sigmoid(2u) = (1 + tanh u)/2, e = exp(-2u), u = k0 (c + k1 c^3), c in [-10, 10].
+
+    The logistic form avoids the cancellation in 1 + tanh(u) for u << 0 (GELU's negative tail would
+    otherwise keep only ~7 significant digits); |2u| <= 87.4 keeps exp finite even in float32.
+    """
+    e = c * c
+    e *= _GELU_K1
+    e += 1.0
+    e *= c
+    e *= -2.0 * _GELU_K0
+    np.exp(e, out=e)
+    s = e + 1.0
+    np.reciprocal(s, out=s)
+    return s, e
+
+
+def _gelu(x, out=None):
+    m = np.maximum(x, -_GELU_CLAMP, out=out)  # -inf -> -10, so m * s below is never inf * 0
+    s, _ = _gelu_gate(np.minimum(m, _GELU_CLAMP))  # s == 1 exactly for x >= 10
+    return np.multiply(m, s, out=m)
+
+
+def _gelu_d(x, out=None):
+    c = np.clip(x, -_GELU_CLAMP, _GELU_CLAMP)
+    s, e = _gelu_gate(c)
+    # d/dx [x s] = s + x * s (1 - s) * 2 k0 (1 + 3 k1 x^2), with s (1 - s) = e s^2 (no cancellation)
+    d = np.multiply(c, c, out=out)
+    d *= 3.0 * _GELU_K1
+    d += 1.0
+    d *= 2.0 * _GELU_K0
+    d *= c
+    e *= s
+    e *= s
+    d *= e
+    d += s
+    return d
+
+
+# --- gains and slopes derived numerically (documented rules, not typed-in numbers) -----------------
+
+
+def second_moment_gain(forward: Callable, half_width: float = 12.0, n: int = 24000) -> float:
+    """g = 1/sqrt(E[phi(z)^2]), z ~ N(0,1), by composite Simpson on [-12, 12] (node at 0 for kinks)."""
+    z = np.linspace(-half_width, half_width, n + 1)
+    f = forward(z) ** 2 * np.exp(-0.5 * z * z) / math.sqrt(2.0 * math.pi)
+    w = np.ones(n + 1)
+    w[1:-1:2], w[2:-1:2] = 4.0, 2.0
+    return 1.0 / math.sqrt(float(w @ f) * (z[1] - z[0]) / 3.0)
+
+
+def _grid_max_slope(derivative: Callable) -> float:
+    z = np.linspace(-10.0, 10.0, 200_001)
+    return float(np.max(np.abs(derivative(z))))
+
+
+def _make(name, fwd, der, gain, hist_range, max_slope, tex):
+    return Activation(name, fwd, der, float(gain), (float(hist_range[0]), float(hist_range[1])),
+                      float(max_slope), tex)
+
+
+ACTIVATIONS: dict[str, Activation] = {
+    a.name: a
+    for a in (
+        _make("linear", _linear, _linear_d, 1.0, (-3, 3), 1.0, r"\phi(x) = x"),
+        _make("sigmoid", _sigmoid, _sigmoid_d, 1.0, (0, 1), 0.25, r"\phi(x) = \frac{1}{1 + e^{-x}}"),
+        _make("tanh", _tanh, _tanh_d, 5.0 / 3.0, (-1, 1), 1.0, r"\phi(x) = \tanh x"),
+        _make("relu", _relu, _relu_d, math.sqrt(2.0), (0, 3), 1.0, r"\phi(x) = \max(0, x)"),
+        _make("leaky_relu", _leaky, _leaky_d, math.sqrt(2.0 / (1.0 + LEAKY_SLOPE**2)), (-1, 3), 1.0,
+              r"\phi(x) = \max(0.01\,x,\ x)"),
+        _make("elu", _elu, _elu_d, second_moment_gain(_elu), (-1, 3), 1.0,
+              r"\phi(x) = \begin{cases} x & x > 0 \\ e^{x} - 1 & x \le 0 \end{cases}"),
+        # SELU's steepest slope is lambda*alpha ~= 1.758, approached from the left of 0.
+        _make("selu", _selu, _selu_d, 0.75, (-2, 3), SELU_LAMBDA * SELU_ALPHA,
+              r"\phi(x) = \lambda \begin{cases} x & x > 0 \\ \alpha (e^{x} - 1) & x \le 0 \end{cases}"),
+        _make("gelu", _gelu, _gelu_d, second_moment_gain(_gelu), (-1, 3), _grid_max_slope(_gelu_d),
+              r"\phi(x) = \tfrac{x}{2}\left(1 + \tanh\!\left(\sqrt{2/\pi}\,(x + 0.044715\,x^{3})\right)\right)"),
+    )
+}
+
+
+def get_activation(name) -> Activation:
+    """Return ``ACTIVATIONS[name]`` (an Activation passes through); unknown names raise ValueError."""
+    if isinstance(name, Activation):
+        return name
+    try:
+        return ACTIVATIONS[name]
+    except (KeyError, TypeError):
+        raise ValueError(f"unknown activation {name!r}; valid: {', '.join(ACTIVATIONS)}") from None

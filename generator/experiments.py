@@ -1,0 +1,152 @@
+"""The ``experiments`` stage: config -> tasks -> cached results -> the contract CSVs.
+
+``grid_tasks(cfg, only)`` expands the propagation grid (init × activation × norm × seed) into task
+params; ``run_experiments`` runs them through the runner (cache + executor seam), adds the mean-field
+predictions, and writes ``propagation.csv``, ``histograms.csv``, ``symmetry.csv``, ``theory.csv`` and
+``theory_fixed.csv`` under ``<docs_dir>/data``. The key columns are added here, not by the workers, so
+a worker's result depends only on its params.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from . import contract, seed_reference, theory
+from .cache import Cache
+from .config import Config, ConfigError, resolve
+from .runner import Executor, RunStats, run_tasks
+
+GRID_AXES = ("init", "activation", "norm", "seed")
+
+
+def parse_only(spec: str | None) -> dict[str, set[str]]:
+    """``"init=he,xavier;activation=relu"`` or ``"init=he,activation=relu"`` -> {axis: values}."""
+    if not spec:
+        return {}
+    out: dict[str, set[str]] = {}
+    axis = None
+    for part in spec.replace(";", ",").split(","):
+        part = part.strip()
+        if not part:
+            continue
+        if "=" in part:
+            axis, value = (s.strip() for s in part.split("=", 1))
+            if axis not in GRID_AXES:
+                raise ConfigError("--only", f"unknown axis {axis!r}; valid: {', '.join(GRID_AXES)}")
+        elif axis is None:
+            raise ConfigError("--only", f"expected axis=value, got {part!r}")
+        else:
+            value = part
+        out.setdefault(axis, set()).add(value)
+    return out
+
+
+def grid_tasks(cfg: Config, only: dict[str, set[str]] | None = None) -> list[dict]:
+    p = cfg.propagation
+    only = only or {}
+    axes = {"init": p.inits, "activation": p.activations, "norm": p.norms, "seed": p.seeds}
+    for axis, wanted in only.items():
+        valid = {str(v) for v in axes[axis]}
+        bad = sorted(wanted - valid)
+        if bad:
+            raise ConfigError("--only", f"{axis}={bad[0]} is not in the config's grid; valid: {', '.join(sorted(valid))}")
+    tasks = []
+    for init, act, norm, seed in itertools.product(*axes.values()):
+        key = {"init": init, "activation": act, "norm": norm, "seed": seed}
+        if any(str(key[a]) not in vals for a, vals in only.items()):
+            continue
+        tasks.append(
+            dict(
+                key,
+                samples=p.samples,
+                width=p.width,
+                depth=p.depth,
+                dtype=p.dtype,
+                hist_bins=p.hist_bins,
+                diverge_rms=p.diverge_rms,
+            )
+        )
+    return tasks
+
+
+def _with_keys(df: pd.DataFrame, params: dict, keys: tuple[str, ...]) -> pd.DataFrame:
+    df = df.copy()
+    for i, k in enumerate(keys):
+        df.insert(i, k, params[k])
+    return df
+
+
+def theory_frames(cfg: Config) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Mean-field predictions for every (random init, activation) of the grid."""
+    p = cfg.propagation
+    rows, fixed = [], []
+    for init, act in itertools.product(p.inits, p.activations):
+        s2 = theory.sigma_w2(init, act, p.width, p.width)
+        if s2 is None:
+            continue
+        mf = theory.mean_field(act, s2, p.depth, q0=1.0, points=cfg.theory.quadrature_points)
+        rows.append(_with_keys(mf, {"init": init, "activation": act}, ("init", "activation")))
+        fp = theory.fixed_point(act, s2, points=cfg.theory.quadrature_points)
+        fixed.append({"init": init, "activation": act, "sigma_w2": s2, **fp})
+    th = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=contract.THEORY.column_names)
+    return th, pd.DataFrame(fixed, columns=contract.THEORY_FIXED.column_names)
+
+
+@dataclass
+class ExperimentResult:
+    frames: dict[str, pd.DataFrame]
+    stats: list[RunStats]
+
+
+def run_experiments(
+    cfg: Config,
+    only: dict[str, set[str]] | None = None,
+    executor: Executor | None = None,
+    quiet: bool = False,
+    write: bool = True,
+) -> ExperimentResult:
+    p = cfg.propagation
+    cache = Cache(resolve(cfg.output.cache_dir))
+    tasks = grid_tasks(cfg, only)
+    results, prop_stats = run_tasks("propagation", tasks, cache, executor, quiet)
+    layers = pd.concat([_with_keys(r["layers"], t, GRID_AXES) for r, t in zip(results, tasks)], ignore_index=True)
+    hist = pd.concat([_with_keys(r["hist"], t, GRID_AXES) for r, t in zip(results, tasks)], ignore_index=True)
+
+    th, th_fixed = theory_frames(cfg)
+    # theory_std applies to norm = none only: BN re-normalizes every layer, outside the recursion.
+    pred = th[["init", "activation", "layer", "theory_std"]]
+    layers = layers.merge(pred, on=["init", "activation", "layer"], how="left")
+    layers.loc[layers["norm"] != "none", "theory_std"] = np.nan
+
+    s = cfg.symmetry
+    sym_tasks = [
+        dict(init=init, activation=s.activation, samples=s.samples, width=s.width, depth=s.depth,
+             learning_rate=s.learning_rate, seed=s.seed, constant=s.constant)
+        for init in s.inits
+    ]
+    sym_results, sym_stats = run_tasks("symmetry", sym_tasks, cache, None, quiet)
+    sym = pd.concat(
+        [_with_keys(r["result"], t, ("init", "activation", "seed")) for r, t in zip(sym_results, sym_tasks)],
+        ignore_index=True,
+    )
+    sym["width"] = s.width
+
+    frames = {
+        "seed_printed.csv": seed_reference.load_printouts(),
+        "seed_code.csv": seed_reference.seed_code_frame(seeds=p.seeds),
+        "propagation.csv": layers,
+        "histograms.csv": hist,
+        "symmetry.csv": sym,
+        "theory.csv": th,
+        "theory_fixed.csv": th_fixed,
+    }
+    frames = {name: contract.check_frame(name, df) for name, df in frames.items()}
+    if write:
+        data_dir = resolve(cfg.output.docs_dir) / "data"
+        for name, df in frames.items():
+            contract.write_csv(name, df, data_dir)
+    return ExperimentResult(frames, [prop_stats, sym_stats])

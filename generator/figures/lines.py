@@ -1,0 +1,82 @@
+"""Single-axes line charts over layers: backpropagated gradient std, and theory vs measurement."""
+
+from __future__ import annotations
+
+import numpy as np
+from matplotlib.lines import Line2D
+
+from .. import strings
+from . import style
+from .data import depth_of, layer_stats, select
+from .seed_cases import _line_with_band
+
+GRAD_INITS = ("small", "large", "xavier", "he")
+THEORY_INITS = ("small", "large", "xavier", "he")
+
+
+def grad_std(data, lang: str, *, activation: str, inits=GRAD_INITS, norm: str = "none"):
+    prop = data["propagation"]
+    depth = depth_of(data)
+    fig = style.new_figure(style.LINE_HEIGHT + 0.3)
+    ax = fig.add_subplot()
+    fig.suptitle(strings.t(lang, "fig.grad_std.title", activation=style.label(lang, "activation", activation),
+                           norm=style.label(lang, "norm", norm)))
+    any_div = any_zero = False
+    for init in inits:
+        color, ls, marker = style.init_style(init)
+        s = layer_stats(prop, "grad_h_std", depth, init=init, activation=activation, norm=norm)
+        _line_with_band(ax, s, color, ls, marker, log=True, label=style.label(lang, "init", init))
+        any_div |= bool(s.diverged.any())
+        any_zero |= bool((s.zero & ~s.diverged).any())
+    style.log_axis(ax)
+    ax.set_ylabel(strings.t(lang, "fig.grad_std.ylabel"))
+    style.layer_axis(ax, depth, lang)
+    handles, _ = ax.get_legend_handles_labels()
+    handles += [style.band_handle(lang)] + style.edge_marker_handles(lang, any_div, any_zero)
+    ax.legend(handles=handles, loc="center left", bbox_to_anchor=(1.01, 0.5))
+    return style.finish(fig)
+
+
+def _theory_curve(data, init: str, activation: str, depth: int):
+    """theory_std per layer from the ``theory`` table, else from propagation's ``theory_std``."""
+    layers = np.arange(1, depth + 1)
+    th = data.get("theory")
+    if th is not None and len(th):
+        sub = select(th, init=init, activation=activation)
+        if len(sub):
+            s = sub.groupby("layer")["theory_std"].mean().reindex(layers)
+            return layers, style.positive_or_nan(s.to_numpy(dtype=float))
+    st = layer_stats(data["propagation"], "theory_std", depth, init=init, activation=activation, norm="none")
+    return layers, style.positive_or_nan(st.mean)
+
+
+def theory_vs_measured(data, lang: str, *, activation: str, inits=THEORY_INITS):
+    prop = data["propagation"]
+    depth = depth_of(data)
+    fig = style.new_figure(style.LINE_HEIGHT + 0.3)
+    ax = fig.add_subplot()
+    fig.suptitle(strings.t(lang, "fig.theory.title", activation=style.label(lang, "activation", activation)))
+    any_div = any_zero = False
+    init_handles = []
+    for init in inits:
+        color, ls, marker = style.init_style(init)
+        layers, th = _theory_curve(data, init, activation, depth)
+        ax.plot(layers, th, color=color, linestyle=ls, linewidth=1.6)
+        s = layer_stats(prop, "std", depth, init=init, activation=activation, norm="none")
+        ax.plot(s.layers, style.positive_or_nan(s.mean), linestyle="none", marker=marker, markersize=6,
+                markerfacecolor="white", markeredgewidth=1.5, color=color)
+        style.mark_layers(ax, s.layers[s.diverged], "diverged", color)
+        style.mark_layers(ax, s.layers[s.zero & ~s.diverged], "zero", color)
+        any_div |= bool(s.diverged.any())
+        any_zero |= bool((s.zero & ~s.diverged).any())
+        init_handles.append(Line2D([], [], color=color, linestyle=ls, marker=marker, markerfacecolor="white",
+                                   markeredgewidth=1.5, label=style.label(lang, "init", init)))
+    style.log_axis(ax)
+    ax.set_ylabel(strings.t(lang, "fig.std_log"))
+    style.layer_axis(ax, depth, lang)
+    kind = [Line2D([], [], color="#444444", label=strings.t(lang, "fig.theory.theory")),
+            Line2D([], [], color="#444444", linestyle="none", marker="o", markerfacecolor="white",
+                   markeredgewidth=1.5, label=strings.t(lang, "fig.theory.measured"))]
+    handles = init_handles + kind + style.edge_marker_handles(lang, any_div, any_zero)
+    ax.legend(handles=handles, loc="center left", bbox_to_anchor=(1.01, 0.5))
+    return style.finish(fig)

@@ -1,0 +1,164 @@
+"""The seed's plots: per-layer mean/std with a band over seeds plus per-layer histograms for one
+(init, activation, norm) case, and the "small vs large vs xavier vs he" std comparison."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from matplotlib.patches import Patch
+from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator, PercentFormatter
+
+from .. import strings
+from . import style
+from .data import depth_of, hist_panel, layer_stats, select
+
+SEED_CASES = (
+    ("small", "tanh"),
+    ("large", "tanh"),
+    ("xavier", "tanh"),
+    ("xavier", "relu"),
+    ("he", "relu"),
+)
+COMPARE_INITS = ("small", "large", "xavier", "he")
+COMPARE_ACTIVATIONS = ("tanh", "relu")
+HIST_COLS = 5  # histogram panels per row (10 layers -> 2 rows of 5, readable at 720 px)
+
+
+def _line_with_band(ax, stats, color, linestyle, marker, log: bool, label=None):
+    y, lo, hi = stats.mean, stats.lo, stats.hi
+    if log:
+        y, lo, hi = style.positive_or_nan(y), style.positive_or_nan(lo), style.positive_or_nan(hi)
+    ok = np.isfinite(lo) & np.isfinite(hi)
+    if ok.any():
+        ax.fill_between(stats.layers, np.where(ok, lo, np.nan), np.where(ok, hi, np.nan),
+                        color=color, alpha=style.BAND_ALPHA, linewidth=0)
+    ax.plot(stats.layers, y, color=color, linestyle=linestyle, marker=marker, markersize=4, label=label)
+    style.mark_layers(ax, stats.layers[stats.diverged], "diverged", color)
+    if not log and stats.diverged.any():
+        lo, hi = ax.get_ylim()
+        ax.set_ylim(lo, hi + 0.15 * (hi - lo))  # keep the × markers clear of the line
+    if log:
+        style.mark_layers(ax, stats.layers[stats.zero & ~stats.diverged], "zero", color)
+
+
+def _hist_ticks(lo: float, hi: float) -> list[float]:
+    """Three ticks on the fixed range: its ends and 0 (or the midpoint if 0 is near an end)."""
+    central = lo < 0 < hi and min(-lo, hi) >= 0.3 * (hi - lo)
+    return [lo, 0.0 if central else (lo + hi) / 2, hi]
+
+
+def seed_case(data, lang: str, *, init: str, activation: str, norm: str = "none"):
+    prop, hist = data["propagation"], data["hist"]
+    depth = depth_of(data)
+    names = dict(init=style.label(lang, "init", init), activation=style.label(lang, "activation", activation),
+                 norm=style.label(lang, "norm", norm))
+    ncols = min(HIST_COLS, depth)
+    nrows = int(math.ceil(depth / ncols))
+    fig = style.new_figure(2.9 + 1.45 * nrows + 0.5)
+    fig.suptitle(strings.t(lang, "fig.seed_case.title", **names))
+    top, bottom = fig.subfigures(2, 1, height_ratios=[2.9, 1.45 * nrows + 0.5])
+    ax_mean, ax_std = top.subplots(1, 2)
+    color, _, marker = style.init_style(init)
+    eq = dict(init=init, activation=activation, norm=norm)
+
+    m = layer_stats(prop, "mean", depth, **eq)
+    _line_with_band(ax_mean, m, color, "-", marker, log=False)
+    ax_mean.axhline(0, color="#888888", linewidth=0.8, zorder=1)
+    ax_mean.set_title(strings.t(lang, "fig.seed_case.mean"))
+    ax_mean.set_ylabel(strings.t(lang, "fig.seed_case.mean_ylabel"))
+    ax_mean.yaxis.set_major_locator(MaxNLocator(5))
+
+    s = layer_stats(prop, "std", depth, **eq)
+    _line_with_band(ax_std, s, color, "-", marker, log=True)
+    style.log_axis(ax_std)
+    ax_std.set_title(strings.t(lang, "fig.seed_case.std"))
+    ax_std.set_ylabel(strings.t(lang, "fig.std_log"))
+    for ax in (ax_mean, ax_std):
+        style.layer_axis(ax, depth, lang)
+    if np.isfinite(m.mean).any():
+        ax_mean.ticklabel_format(axis="y", style="sci", scilimits=(-3, 4), useMathText=False)
+
+    handles = [style.band_handle(lang)]
+    handles += style.edge_marker_handles(lang, bool(m.diverged.any() or s.diverged.any()), bool(s.zero.any()))
+    top.legend(handles=handles, loc="outside lower center", ncols=len(handles))
+
+    # histograms: one small panel per layer, shared x on the activation's fixed range
+    axes = bottom.subplots(nrows, ncols, sharex=True, sharey=True, squeeze=False)
+    bottom.suptitle(strings.t(lang, "fig.seed_case.hist"), fontsize=10.5)
+    case_hist = select(hist, **eq)  # filter the (large) histogram table once, then per layer
+    any_overflow = False
+    width = None
+    ymax = 0.0
+    for k in range(nrows * ncols):
+        ax = axes[k // ncols][k % ncols]
+        layer = k + 1
+        if layer > depth:
+            ax.set_visible(False)
+            continue
+        ax.set_title(strings.t(lang, "fig.layer_n", n=layer), fontsize=9, pad=3)
+        ax.grid(False)
+        ax.tick_params(labelsize=8, length=2.5, pad=1.5)
+        panel = hist_panel(case_hist, layer=layer)
+        layer_div = bool(s.diverged[layer - 1]) if layer - 1 < len(s.diverged) else False
+        if panel is None or panel.total <= 0:
+            ax.text(0.5, 0.5, strings.t(lang, "fig.diverged") if layer_div else strings.t(lang, "fig.nan_short"),
+                    transform=ax.transAxes, ha="center", va="center", fontsize=9)
+            continue
+        edges = panel.edges
+        width = (edges[-1] - edges[0]) / max(len(edges) - 1, 1) * 2
+        ax.stairs(panel.frac, edges, fill=True, color=style.HIST_COLOR, linewidth=0)
+        ymax = max(ymax, float(panel.frac.max(initial=0.0)), panel.under, panel.over)
+        for frac_out, x0 in ((panel.under, edges[0] - width), (panel.over, edges[-1])):
+            if frac_out > 0:
+                any_overflow = True
+                ax.bar(x0, frac_out, width=width, align="edge", color="white", edgecolor=style.OVERFLOW_COLOR,
+                       hatch="////", hatchcolor=style.OVERFLOW_COLOR, linewidth=0.8)
+                if frac_out >= 0.005:
+                    ax.annotate(f"{frac_out:.0%}", (x0 + width / 2, frac_out), xytext=(0, 1.5),
+                                textcoords="offset points", ha="center", va="bottom", fontsize=7,
+                                color=style.OVERFLOW_COLOR, fontfamily=style.FALLBACK_FAMILY)
+        ax.set_xlim(edges[0] - 1.6 * width, edges[-1] + 1.6 * width)
+        ax.xaxis.set_major_locator(FixedLocator(_hist_ticks(edges[0], edges[-1])))
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _pos: f"{x:.3g}".replace("-", "\u2212")))
+        ax.axvline(edges[0], color="#999999", linewidth=0.5)
+        ax.axvline(edges[-1], color="#999999", linewidth=0.5)
+        if layer_div:
+            ax.text(0.5, 0.9, strings.t(lang, "fig.diverged"), transform=ax.transAxes, ha="center", va="top",
+                    fontsize=8.5)
+    for ax in axes[:, 0]:
+        ax.set_ylabel(strings.t(lang, "fig.fraction"), fontsize=9)
+        ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+        ax.yaxis.set_major_locator(MaxNLocator(3))
+    bottom.supxlabel(strings.t(lang, "fig.activation_value"), fontsize=9.5)
+    axes[0][0].set_ylim(0, ymax * 1.22 if ymax > 0 else 1.0)  # shared y; headroom for the % labels
+    if any_overflow:
+        bottom.legend(handles=[Patch(facecolor="white", edgecolor=style.OVERFLOW_COLOR, hatch="////",
+                                     hatchcolor=style.OVERFLOW_COLOR,
+                                     label=strings.t(lang, "fig.overflow"))],
+                      loc="outside lower right", fontsize=8.5)
+    return style.finish(fig)
+
+
+def seed_compare(data, lang: str, *, inits=COMPARE_INITS, activations=COMPARE_ACTIVATIONS, norm: str = "none"):
+    prop = data["propagation"]
+    depth = depth_of(data)
+    fig = style.new_figure(3.9)
+    fig.suptitle(strings.t(lang, "fig.seed_compare.title", norm=style.label(lang, "norm", norm)))
+    axes = fig.subplots(1, len(activations), squeeze=False)[0]
+    any_div = any_zero = False
+    for ax, act in zip(axes, activations):
+        for init in inits:
+            color, ls, marker = style.init_style(init)
+            s = layer_stats(prop, "std", depth, init=init, activation=act, norm=norm)
+            _line_with_band(ax, s, color, ls, marker, log=True, label=style.label(lang, "init", init))
+            any_div |= bool(s.diverged.any())
+            any_zero |= bool((s.zero & ~s.diverged).any())
+        style.log_axis(ax)
+        ax.set_title(style.label(lang, "activation", act))
+        style.layer_axis(ax, depth, lang)
+    axes[0].set_ylabel(strings.t(lang, "fig.std_log"))
+    handles, _ = axes[0].get_legend_handles_labels()
+    handles += [style.band_handle(lang)] + style.edge_marker_handles(lang, any_div, any_zero)
+    fig.legend(handles=handles, loc="outside lower center", ncols=min(len(handles), 5))
+    return style.finish(fig)

@@ -1,0 +1,211 @@
+"""Shared look of initlab figures: sizes, per-init colours, labels from the strings catalog, and the
+markers for diverged / zero / missing values.
+
+Colours: the Okabe–Ito palette (colour-blind safe), fixed *per initialization* so an init has the
+same colour and line style in every figure; line styles and markers differ too, so lines stay
+distinguishable in greyscale. Heatmaps use ``viridis`` (perceptually uniform, colour-blind safe).
+"""
+
+from __future__ import annotations
+
+import math
+
+import matplotlib.ticker
+import numpy as np
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
+
+from .. import strings
+from ..fonts import FALLBACK_FAMILY, FIG_WIDTH_IN, FONT_FAMILY  # noqa: F401 (re-exported)
+
+TEXT_FAMILY = [FONT_FAMILY, FALLBACK_FAMILY]
+WIDTH = FIG_WIDTH_IN  # every figure is 7.5 in = 720 CSS px wide
+LINE_HEIGHT = 3.6  # single-axes line charts
+HEATMAP_CMAP = "viridis"
+BAND_ALPHA = 0.18
+DIVERGED_COLOR = "#000000"
+MISSING_COLOR = "#d9d9d9"
+OVERFLOW_COLOR = "#D55E00"  # vermillion
+HIST_COLOR = "#0072B2"  # blue
+
+# init -> (colour, linestyle, marker); Okabe–Ito colours
+INIT_STYLE: dict[str, tuple[str, object, str]] = {
+    "zeros": ("#999999", (0, (1, 1.5)), "h"),
+    "small": ("#56B4E9", (0, (5, 2)), "o"),
+    "large": ("#D55E00", (0, (1.5, 1.5)), "s"),
+    "xavier": ("#009E73", "-", "^"),
+    "glorot_normal": ("#E69F00", (0, (6, 2, 1.5, 2)), "D"),
+    "glorot_uniform": ("#CC79A7", (0, (3, 1.5)), "P"),
+    "he": ("#0072B2", "-", "o"),
+    "he_uniform": ("#F0E442", (0, (5, 2)), "X"),
+    "orthogonal": ("#000000", (0, (4, 1.5, 1, 1.5)), "*"),
+}
+_FALLBACK_STYLE = ("#555555", "-", "o")
+
+
+def init_style(init: str) -> tuple[str, object, str]:
+    return INIT_STYLE.get(init, _FALLBACK_STYLE)
+
+
+def label(lang: str, group: str, ident: str) -> str:
+    """Display name of an init / activation / norm (``fig.init.he`` ...)."""
+    return strings.t(lang, f"fig.{group}.{ident}")
+
+
+def join_names(lang: str, group: str, idents) -> str:
+    return ", ".join(label(lang, group, i) for i in idents)
+
+
+def new_figure(height: float) -> Figure:
+    """A constrained-layout figure of the standard width (no pyplot, no global state)."""
+    return Figure(figsize=(WIDTH, height), layout="constrained")
+
+
+def layer_axis(ax, depth: int, lang: str, label_it: bool = True) -> None:
+    step = 1 if depth <= 12 else max(1, int(math.ceil(depth / 10)))
+    ax.set_xticks(range(1, depth + 1, step))
+    ax.set_xlim(0.6, depth + 0.4)
+    if label_it:
+        ax.set_xlabel(strings.t(lang, "fig.layer"))
+
+
+def finish(fig: Figure) -> Figure:
+    """Last step of every figure function.
+
+    Tick labels are drawn in DejaVu Sans: log-axis ticks are mathtext (``$\\mathdefault{10^{-3}}$``),
+    and mathtext takes ``\\mathdefault`` glyphs from the text's *first* font with no per-glyph
+    fallback -- NanumGothic has no U+2212, which would log "Font 'default' does not have a glyph".
+    Numbers need no Hangul, so this is exact in both languages.
+    """
+    for ax in fig.get_axes():
+        ax.tick_params(which="both", labelfontfamily=FALLBACK_FAMILY)
+        ax.xaxis.get_offset_text().set_fontfamily(FALLBACK_FAMILY)
+        ax.yaxis.get_offset_text().set_fontfamily(FALLBACK_FAMILY)
+    return fig
+
+
+def fmt_sig(v: float, digits: int = 3) -> str:
+    """``v`` to ``digits`` significant digits, compact exponent, real minus sign (U+2212)."""
+    if v is None or not np.isfinite(v):
+        return "—"
+    if v == 0:
+        return "0"
+    a = abs(v)
+    if 1e-3 <= a < 1e4:
+        s = f"{v:#.{digits}g}".rstrip(".")  # '#' keeps trailing zeros: 0.230, not 0.23
+    else:
+        mant, exp = f"{v:.{digits - 1}e}".split("e")
+        s = f"{mant}e{int(exp)}"
+    return s.replace("-", "\u2212")
+
+
+def text_color_for(rgba) -> str:
+    r, g, b = rgba[:3]
+    lum = 0.2126 * r + 0.7152 * g + 0.0722 * b
+    return "black" if lum > 0.45 else "white"
+
+
+def positive_or_nan(values) -> np.ndarray:
+    """Values for a log axis: non-finite and non-positive values become NaN (gaps, no warnings)."""
+    v = np.asarray(values, dtype=float)
+    out = np.full(v.shape, np.nan)
+    ok = np.isfinite(v) & (v > 0)
+    out[ok] = v[ok]
+    return out
+
+
+def mark_layers(ax, layers, kind: str, color: str | None = None) -> None:
+    """Markers on the axes edge for layers whose value cannot be drawn.
+
+    ``kind="diverged"``: × at the top edge; ``kind="zero"``: hollow ▽ at the bottom edge; drawn in
+    the line's ``color`` so several inits on one axes stay attributable.
+    """
+    layers = list(layers)
+    if not layers:
+        return
+    trans = ax.get_xaxis_transform()  # x in data, y in axes coordinates
+    if kind == "diverged":
+        ax.plot(layers, [0.97] * len(layers), linestyle="none", marker="x", markersize=7, mew=1.8,
+                color=color or DIVERGED_COLOR, transform=trans, clip_on=False, zorder=5)
+    else:
+        ax.plot(layers, [0.03] * len(layers), linestyle="none", marker="v", markersize=6, mew=1.2,
+                markerfacecolor="white", color=color or "#444444", transform=trans, clip_on=False, zorder=5)
+
+
+def edge_marker_handles(lang: str, diverged: bool, zero: bool) -> list:
+    handles = []
+    if diverged:
+        handles.append(Line2D([], [], linestyle="none", marker="x", markersize=7, mew=1.8,
+                              color=DIVERGED_COLOR, label=strings.t(lang, "fig.diverged_legend")))
+    if zero:
+        handles.append(Line2D([], [], linestyle="none", marker="v", markersize=6, mew=1.2,
+                              markerfacecolor="white", color="#444444", label=strings.t(lang, "fig.zero_legend")))
+    return handles
+
+
+def band_handle(lang: str) -> Patch:
+    return Patch(facecolor="#777777", alpha=0.3, edgecolor="none", label=strings.t(lang, "fig.band"))
+
+
+_DECADE_STEPS = (1, 2, 3, 5, 10, 15, 20, 25, 30, 50, 100)
+
+
+def decade_limits(lo: float, hi: float, max_ticks: int = 7) -> tuple[int, int, int]:
+    """Decade-aligned limits (lo_dec, hi_dec, step) covering [lo, hi] > 0, at most ``max_ticks`` ticks.
+
+    Ticks fall on 10**k with k a multiple of ``step`` (no "10^59, 10^48, ..." sequences); a range
+    under two decades is widened so the data sits inside, not on an edge.
+    """
+    if not (np.isfinite(lo) and np.isfinite(hi) and lo > 0 and hi > 0):
+        return -1, 1, 1
+    lo_dec = math.floor(math.log10(lo) + 1e-9)
+    hi_dec = math.ceil(math.log10(hi) - 1e-9)
+    if hi_dec - lo_dec < 2:
+        lo_dec, hi_dec = lo_dec - 1, max(hi_dec, lo_dec + 1) + 1 if hi_dec == lo_dec else hi_dec + 1
+    for step in _DECADE_STEPS:
+        a, b = math.floor(lo_dec / step) * step, math.ceil(hi_dec / step) * step
+        if (b - a) // step + 1 <= max_ticks:
+            return a, b, step
+    step = _DECADE_STEPS[-1]
+    return math.floor(lo_dec / step) * step, math.ceil(hi_dec / step) * step, step
+
+
+def _positive_data_interval(ax, which: str):
+    lo, hi = np.inf, -np.inf
+    for art in list(ax.lines) + list(ax.collections):
+        if art.get_transform() != ax.transData:  # edge markers live in axes coordinates
+            continue
+        if hasattr(art, "get_ydata"):
+            v = np.asarray(art.get_ydata() if which == "y" else art.get_xdata(), dtype=float)
+        else:
+            off = [p.vertices for p in art.get_paths()]
+            if not off:
+                continue
+            v = np.concatenate(off)[:, 1 if which == "y" else 0]
+        v = v[np.isfinite(v) & (v > 0)]
+        if v.size:
+            lo, hi = min(lo, float(v.min())), max(hi, float(v.max()))
+    return lo, hi
+
+
+def log_axis(ax, which: str = "y", max_ticks: int = 7) -> None:
+    """Log scale with decade-aligned limits and ticks; works when nothing positive is plotted."""
+    from matplotlib.ticker import FixedLocator, LogLocator, NullLocator
+
+    axis = ax.yaxis if which == "y" else ax.xaxis
+    (ax.set_yscale if which == "y" else ax.set_xscale)("log")
+    lo_dec, hi_dec, step = decade_limits(*_positive_data_interval(ax, which), max_ticks=max_ticks)
+    span = hi_dec - lo_dec
+    pad_lo = pad_hi = 0.03 * span  # markers on the outermost decade stay whole
+    if which == "y":  # room for the ×/▽ edge markers (drawn in axes coordinates) clear of the data
+        edge_y = [float(y) for ln in ax.lines if ln.get_transform() != ax.transData for y in ln.get_ydata()]
+        pad_hi += 0.08 * span if any(y > 0.5 for y in edge_y) else 0.0
+        pad_lo += 0.08 * span if any(y < 0.5 for y in edge_y) else 0.0
+    (ax.set_ylim if which == "y" else ax.set_xlim)(10.0 ** (lo_dec - pad_lo), 10.0 ** (hi_dec + pad_hi))
+    axis.set_major_locator(FixedLocator(10.0 ** np.arange(lo_dec, hi_dec + 1, step)))
+    if step == 1 and hi_dec - lo_dec <= 4:
+        axis.set_minor_locator(LogLocator(subs=np.arange(2, 10)))
+        axis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+    else:
+        axis.set_minor_locator(NullLocator())

@@ -1,0 +1,274 @@
+"""Jinja2 filters for the report templates: numbers, percentages, math and tables.
+
+Every filter is a plain function usable from Python; :func:`register` installs them on the
+Environment built by :mod:`generator.render`. In templates the ``lang`` argument defaults to the
+page language (``{{ x | num }}``), or can be given explicitly (``{{ x | num("en") }}``).
+
+Number formatting rules (:func:`num`), decided once here and tested in tests/test_filters.py:
+
+* 3 significant digits for floats; the integer part is never rounded away
+  (``12345.6`` -> ``"12,346"``, ``0.5`` -> ``"0.500"``, ``2.0`` -> ``"2.00"``);
+* Python/NumPy integers are exact, with thousands grouping (``1000`` -> ``"1,000"``);
+* scientific notation when the rounded magnitude is ``< 1e-3`` or ``>= 1e5``, written
+  ``9.99×10⁻⁴`` / ``1.23×10⁵`` (no ``e`` notation in prose meant for people);
+* zero, including negative zero, is ``"0"``; the minus sign is U+2212 (``−``);
+* NaN / None -> ``"—"``; +inf -> ``"∞"``; −inf -> ``"−∞"``.
+
+The locale (decimal mark, grouping mark, minus, scientific form) is looked up in ONE table,
+:data:`NUMBER_LOCALES`. Korean and English currently use the same marks; keep it a parameter so a
+future locale change happens in one place.
+"""
+
+from __future__ import annotations
+
+import math as _math
+import numbers
+import re
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from markupsafe import Markup
+
+MINUS = "\u2212"
+DASH = "\u2014"
+INF = "\u221e"
+_SUPERSCRIPT = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
+
+NUMBER_LOCALES: dict[str, dict[str, str]] = {
+    # decimal mark, thousands separator, and scientific template ({m} mantissa, {e} superscript exponent)
+    "ko": {"decimal": ".", "group": ",", "sci": "{m}×10{e}", "percent": "{v}%"},
+    "en": {"decimal": ".", "group": ",", "sci": "{m}×10{e}", "percent": "{v}%"},
+}
+
+SCI_BELOW = 1e-3
+SCI_AT_OR_ABOVE = 1e5
+
+
+class FilterError(ValueError):
+    """A filter received a value it cannot format (the message names the value)."""
+
+
+def _locale(lang: str) -> dict[str, str]:
+    try:
+        return NUMBER_LOCALES[lang]
+    except KeyError:
+        raise FilterError(f"unknown language {lang!r} for number formatting; valid: {', '.join(NUMBER_LOCALES)}") from None
+
+
+def _localize(s: str, loc: Mapping[str, str]) -> str:
+    """Map a Python-formatted number ('-1,234.5') to the locale's marks."""
+    s = s.replace(",", "\0").replace(".", loc["decimal"]).replace("\0", loc["group"])
+    return s.replace("-", MINUS)
+
+
+def _is_missing(x: Any) -> bool:
+    if x is None:
+        return True
+    try:
+        return bool(x != x)  # NaN, pd.NA raises TypeError in bool()
+    except TypeError:
+        return True
+
+
+def num(x: Any, lang: str = "ko", sig: int = 3) -> str:
+    """Format a number for a person to read (see the module docstring for the rules)."""
+    loc = _locale(lang)
+    if _is_missing(x):
+        return DASH
+    if isinstance(x, bool):
+        raise FilterError(f"num: refusing to format a boolean ({x!r})")
+    if isinstance(x, numbers.Integral):
+        return _localize(f"{int(x):,d}", loc)
+    if not isinstance(x, numbers.Real):
+        raise FilterError(f"num: not a real number: {x!r}")
+    x = float(x)
+    if _math.isinf(x):
+        return INF if x > 0 else MINUS + INF
+    if x == 0.0:
+        return "0"  # also negative zero: "−0" reads as an error in a report
+    # Round to `sig` significant digits first, then pick the notation from the *rounded* value,
+    # so 99999.7 -> 1.00×10⁵ and 0.0009996 -> 0.00100 stay consistent.
+    mantissa, exp_str = f"{x:.{sig - 1}e}".split("e")
+    exp = int(exp_str)
+    rounded = float(f"{mantissa}e{exp}")
+    if abs(rounded) < SCI_BELOW or abs(rounded) >= SCI_AT_OR_ABOVE:
+        e = str(exp).translate(_SUPERSCRIPT)
+        return loc["sci"].format(m=_localize(mantissa, loc), e=e)
+    decimals = max(0, sig - 1 - exp)
+    return _localize(f"{x:,.{decimals}f}", loc)
+
+
+def pct(x: Any, lang: str = "ko", digits: int = 1) -> str:
+    """Format a fraction (0.123) as a percentage ("12.3%").
+
+    Edge cases (after ydata-profiling's ``fmt_percent``): a value that is not zero but would round
+    to 0.0% prints ``"< 0.1%"``; a value below one that would round to 100.0% prints ``"> 99.9%"``.
+    Exactly 0 and 1 print ``"0%"`` and ``"100%"``. NaN -> ``"—"``.
+    """
+    loc = _locale(lang)
+    if _is_missing(x):
+        return DASH
+    if not isinstance(x, numbers.Real) or isinstance(x, bool):
+        raise FilterError(f"pct: not a real number: {x!r}")
+    x = float(x)
+    if _math.isinf(x):
+        return INF if x > 0 else MINUS + INF
+    step = 10.0 ** -digits  # smallest printable percentage, e.g. 0.1
+    smallest = f"{step:.{digits}f}"
+    largest = f"{100 - step:.{digits}f}"
+    if x == 0.0:
+        v = "0"
+    elif x == 1.0:
+        v = "100"
+    elif abs(x) * 100 < step / 2:  # non-zero but would print as 0.0%
+        tiny = loc["percent"].format(v=_localize(smallest, loc))
+        return f"< {tiny}" if x > 0 else f"> {MINUS}{tiny}"
+    elif 0 < x < 1 and round(x * 100, digits) >= 100:
+        return "> " + loc["percent"].format(v=_localize(largest, loc))
+    else:
+        v = _localize(f"{x * 100:,.{digits}f}", loc)
+    return loc["percent"].format(v=v)
+
+
+# --------------------------------------------------------------------------------------------
+# Math: LaTeX -> MathML at build time (no JavaScript, no CDN); Chromium renders MathML natively.
+
+_MD_SPECIAL = {"*": "&#42;", "_": "&#95;", "`": "&#96;", "\\": "&#92;", "[": "&#91;", "]": "&#93;",
+               "~": "&#126;", "^": "&#94;", "|": "&#124;", "$": "&#36;"}
+_TEXT_NODE = re.compile(r">([^<]+)<")
+
+
+def _md_safe(mathml: str) -> str:
+    """Entity-escape characters in MathML text nodes that Markdown would otherwise interpret
+    (emphasis, links, code, table pipes), and drop newlines so the HTML stays on one line."""
+    def fix(m: re.Match) -> str:
+        return ">" + "".join(_MD_SPECIAL.get(c, c) for c in m.group(1)) + "<"
+    return _TEXT_NODE.sub(fix, mathml.replace("\n", ""))
+
+
+def _convert(latex: str, display: str) -> str:
+    from latex2mathml.converter import convert
+
+    if not isinstance(latex, str) or not latex.strip():
+        raise FilterError(f"math: expected a non-empty LaTeX string, got {latex!r}")
+    try:
+        out = convert(latex, display=display)
+    except Exception as exc:  # latex2mathml raises assorted exception types
+        raise FilterError(f"math: cannot convert LaTeX {latex!r}: {type(exc).__name__}: {exc}") from exc
+    # latex2mathml passes unknown commands through as text (<mi>\foo</mi>): a typo must not ship.
+    unknown = sorted({m.group(0) for t in _TEXT_NODE.findall(out) for m in re.finditer(r"\\[A-Za-z]+", t)})
+    if unknown:
+        raise FilterError(f"math: unknown LaTeX command(s) {', '.join(unknown)} in {latex!r}")
+    return _md_safe(out)
+
+
+def math(latex: str) -> Markup:
+    """Inline MathML for ``latex`` (``{{ "q^l" | math }}``)."""
+    return Markup(_convert(latex, "inline"))
+
+
+def mathblock(latex: str) -> Markup:
+    """Display MathML for ``latex`` as a standalone HTML block (surrounded by blank lines)."""
+    # tabindex: the block scrolls horizontally on narrow screens, so keyboard users must reach it.
+    return Markup('\n<div class="initlab-math" tabindex="0" markdown="0">' + _convert(latex, "block") + "</div>\n")
+
+
+# --------------------------------------------------------------------------------------------
+# Tables
+
+Formatter = Callable[[Any], str]
+
+
+def _cell_text(s: str) -> str:
+    return str(s).replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ").strip()
+
+
+def _resolve_format(spec: Any, lang: str) -> Formatter:
+    if callable(spec):
+        return lambda v: str(spec(v))
+    if spec == "num":
+        return lambda v: num(v, lang)
+    if spec == "pct":
+        return lambda v: pct(v, lang)
+    if spec == "str":
+        return lambda v: DASH if _is_missing(v) else str(v)
+    if spec == "int":
+        return lambda v: DASH if _is_missing(v) else num(int(v), lang)
+    if isinstance(spec, str) and spec.startswith("sig"):  # "sig2", "sig4", ...
+        n = int(spec[3:])
+        return lambda v: num(v, lang, sig=n)
+    raise FilterError(f"md_table: unknown format {spec!r} (use num, pct, int, str, sigN or a callable)")
+
+
+def md_table(df: Any, lang: str = "ko", columns: Mapping[str, str] | Sequence[str] | None = None,
+             formats: Mapping[str, Any] | None = None, align: Mapping[str, str] | None = None) -> str:
+    """A pandas DataFrame -> a Markdown pipe table.
+
+    ``columns``: a list of column names to show (in order), or a mapping ``{column: header label}``
+    (labels are normally ``t(...)`` strings). ``formats``: ``{column: "num"|"pct"|"int"|"str"|"sigN"|
+    callable}``; by default real numbers use :func:`num` and everything else ``str``. Numeric columns
+    are right-aligned; ``align`` ({column: "left"|"right"|"center"}) overrides.
+    """
+    import pandas as pd
+
+    if not isinstance(df, pd.DataFrame):
+        raise FilterError(f"md_table: expected a pandas DataFrame, got {type(df).__name__}")
+    if columns is None:
+        cols, headers = list(df.columns), [str(c) for c in df.columns]
+    elif isinstance(columns, Mapping):
+        cols, headers = list(columns.keys()), [str(v) for v in columns.values()]
+    else:
+        cols = list(columns)
+        headers = [str(c) for c in cols]
+    missing = [c for c in cols if c not in df.columns]
+    if missing:
+        raise FilterError(f"md_table: unknown column(s) {missing}; available: {list(df.columns)}")
+    formats = dict(formats or {})
+    unknown = [c for c in list(formats) + list(align or {}) if c not in cols]
+    if unknown:
+        raise FilterError(f"md_table: formats/align for column(s) not shown: {unknown}")
+
+    fmts: list[Formatter] = []
+    rules: list[str] = []
+    for c in cols:
+        numeric = pd.api.types.is_numeric_dtype(df[c]) and not pd.api.types.is_bool_dtype(df[c])
+        if c in formats:
+            fmts.append(_resolve_format(formats[c], lang))
+        elif numeric:
+            fmts.append(lambda v: num(v, lang))
+        else:
+            fmts.append(_resolve_format("str", lang))
+        side = (align or {}).get(c, "right" if numeric else "left")
+        rules.append({"left": ":---", "right": "---:", "center": ":---:"}[side])
+
+    lines = ["| " + " | ".join(_cell_text(h) for h in headers) + " |",
+             "| " + " | ".join(rules) + " |"]
+    for row in df[cols].itertuples(index=False, name=None):
+        lines.append("| " + " | ".join(_cell_text(f(v)) for f, v in zip(fmts, row)) + " |")
+    return "\n".join(lines)
+
+
+FILTERS: dict[str, Callable[..., Any]] = {
+    "num": num, "pct": pct, "math": math, "mathblock": mathblock, "md_table": md_table,
+}
+
+
+def register(env) -> None:
+    """Install the filters on ``env``; ``num``/``pct``/``md_table`` default ``lang`` to the page's."""
+    from jinja2 import pass_context
+
+    def with_page_lang(fn):
+        @pass_context
+        def wrapper(ctx, value, *args, **kwargs):
+            if not args and "lang" not in kwargs:
+                kwargs["lang"] = ctx["lang"]
+            return fn(value, *args, **kwargs)
+        wrapper.__name__ = fn.__name__
+        wrapper.__doc__ = fn.__doc__
+        return wrapper
+
+    env.filters["num"] = with_page_lang(num)
+    env.filters["pct"] = with_page_lang(pct)
+    env.filters["md_table"] = with_page_lang(md_table)
+    env.filters["math"] = math
+    env.filters["mathblock"] = mathblock

@@ -1,0 +1,110 @@
+"""The stages behind the CLI, in order: experiments → figures → render → build.
+
+Each stage reads what the previous one wrote under ``<docs_dir>`` (``data/*.csv``, ``figures/``),
+so any stage can be re-run alone. ``site`` runs them all; the last good ``site/public`` is replaced
+only when ``build`` succeeds (generator/build.py).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+from .config import Config, resolve
+
+
+def docs_dir(cfg: Config) -> Path:
+    return resolve(cfg.output.docs_dir)
+
+
+def _executor(args):
+    from .runner import ProcessExecutor, SerialExecutor
+
+    name = getattr(args, "executor", "auto") or "auto"
+    if name == "auto":
+        # Measured on the 2-core machine (README "Speed"): one process letting OpenBLAS use both
+        # cores beats two single-threaded processes for 500×500 GEMMs; see `make bench`.
+        name = os.environ.get("INITLAB_EXECUTOR", "serial")
+    if name == "process":
+        return ProcessExecutor(getattr(args, "workers", None))
+    return SerialExecutor()
+
+
+def stage_experiments(cfg: Config, args, only=None):
+    from .experiments import run_experiments
+
+    quiet = getattr(args, "quiet", False)
+    if only:
+        result = run_experiments(cfg, only=only, executor=_executor(args), quiet=quiet, write=False)
+        _print_subset(result.frames["propagation.csv"], cfg.propagation.depth)
+        return result
+    result = run_experiments(cfg, executor=_executor(args), quiet=quiet)
+    training = _training(cfg, args, quiet)
+    if not quiet:
+        for st in result.stats + (training or []):
+            print(f"{st.kind}: {st.total} tasks, {st.hits} cached, {st.computed} computed, "
+                  f"{st.corrupt} damaged cache entries, {st.seconds:.1f} s", file=sys.stderr)
+    return result
+
+
+def _training(cfg: Config, args, quiet: bool):
+    if "training" not in cfg.sections:
+        return None
+    from .cache import Cache
+    from .training.experiments import run_training
+
+    out = run_training(cfg, Cache(resolve(cfg.output.cache_dir)), executor=_executor(args), quiet=quiet)
+    return out.get("__stats__") if isinstance(out, dict) else None
+
+
+def _print_subset(df, depth: int) -> None:
+    last = df[df["layer"] == depth]
+    cols = ["init", "activation", "norm", "seed", "mean", "std", "grad_h_std", "diverged"]
+    print(last[cols].to_string(index=False))
+
+
+def stage_figures(cfg: Config, args):
+    from .figures_stage import render_all_figures
+
+    return render_all_figures(cfg, quiet=getattr(args, "quiet", False))
+
+
+def stage_render(cfg: Config, args):
+    from .pages import build_context
+    from .render import render_pages
+
+    context = build_context(cfg)
+    return render_pages(context, docs_dir(cfg))
+
+
+def stage_build(cfg: Config, args):
+    from .build import build_site
+
+    site_url = getattr(args, "site_url", None)
+    return build_site(public_dir=resolve(cfg.output.public_dir), docs_dir=docs_dir(cfg), site_url=site_url)
+
+
+def run_command(command: str, cfg: Config, args, only=None):
+    if command == "experiments":
+        return stage_experiments(cfg, args, only)
+    if command == "figures":
+        return stage_figures(cfg, args)
+    if command == "render":
+        return stage_render(cfg, args)
+    if command == "build":
+        return stage_build(cfg, args)
+    if command == "site":
+        if only:
+            from .config import ConfigError
+
+            raise ConfigError("--only", "a site is built from the whole grid; use --only with 'experiments'")
+        stage_experiments(cfg, args)
+        stage_figures(cfg, args)
+        stage_render(cfg, args)
+        return stage_build(cfg, args)
+    if command == "bench":
+        from .bench import run_bench
+
+        return run_bench(cfg, args)
+    raise ValueError(f"unknown command {command!r}")

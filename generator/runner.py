@@ -1,0 +1,176 @@
+"""Run a list of tasks through a pluggable executor, with the input-hash cache in front.
+
+The seam: a *task* is ``(kind, params)`` where ``params`` is a JSON-able dict and ``TASKS[kind]`` names
+a module-level function ``fn(**params) -> dict[str, DataFrame]``. An *executor* is anything with
+``map(fn, iterable_of_kwargs) -> iterator of results in input order`` — :class:`SerialExecutor`,
+:class:`ProcessExecutor`, or a thin adapter over ``dask.distributed.Client.map`` + ``gather`` for the
+cluster sweeps. The runner, not the worker, writes the cache, so a sidecar exists only for results that
+came back whole, whichever executor computed them.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from typing import Callable, Iterable, Iterator, Protocol
+
+import pandas as pd
+
+from .cache import Cache, Frames, cache_key, environment, source_hash
+
+# kind -> (dotted function path, modules whose source defines the result)
+TASKS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "propagation": (
+        "generator.propagation:run_propagation",
+        ("generator.propagation", "generator.network", "generator.layers", "generator.inits", "generator.activations"),
+    ),
+    "symmetry": (
+        "generator.symmetry:run_symmetry",
+        ("generator.symmetry", "generator.layers", "generator.inits", "generator.activations"),
+    ),
+}
+
+
+def register_task(kind: str, function: str, modules: tuple[str, ...]) -> None:
+    """Declare a task kind: ``function`` as ``"pkg.module:name"``, ``modules`` its source for the key."""
+    TASKS[kind] = (function, modules)
+
+
+def resolve_function(kind: str) -> Callable[..., Frames]:
+    path, _ = TASKS[kind]
+    mod, name = path.split(":")
+    return getattr(importlib.import_module(mod), name)
+
+
+class Executor(Protocol):
+    def map(self, fn: Callable, kwargs: Iterable[dict]) -> Iterator: ...
+
+
+class SerialExecutor:
+    """In-process, one task at a time (BLAS may still use every core inside a task)."""
+
+    def map(self, fn, kwargs):
+        for kw in kwargs:
+            yield fn(**kw)
+
+
+def _call(fn_path: str, kw: dict) -> Frames:
+    mod, name = fn_path.split(":")
+    return getattr(importlib.import_module(mod), name)(**kw)
+
+
+def _limit_blas(threads: int) -> None:
+    from threadpoolctl import threadpool_limits
+
+    # Kept for the worker's lifetime: each process gets its share of cores, no oversubscription.
+    global _BLAS_LIMIT
+    _BLAS_LIMIT = threadpool_limits(limits=threads)
+
+
+class ProcessExecutor:
+    """A process pool with ``workers`` processes and ``cores // workers`` BLAS threads each."""
+
+    def __init__(self, workers: int | None = None):
+        self.workers = workers or os.cpu_count() or 1
+        self.blas_threads = max(1, (os.cpu_count() or 1) // self.workers)
+
+    def map(self, fn, kwargs):
+        fn_path = f"{fn.__module__}:{fn.__name__}"
+        with ProcessPoolExecutor(self.workers, initializer=_limit_blas, initargs=(self.blas_threads,)) as pool:
+            futures = [pool.submit(_call, fn_path, kw) for kw in kwargs]
+            for fut in futures:
+                yield fut.result()
+
+
+def make_executor(name: str = "serial", workers: int | None = None) -> Executor:
+    if name == "serial":
+        return SerialExecutor()
+    if name == "process":
+        return ProcessExecutor(workers)
+    raise ValueError(f"unknown executor {name!r}; valid: serial, process")
+
+
+@dataclass
+class RunStats:
+    kind: str
+    total: int = 0
+    hits: int = 0
+    computed: int = 0
+    corrupt: int = 0
+    seconds: float = 0.0
+    computed_params: list = field(default_factory=list)
+
+
+class Progress:
+    """A tqdm bar on a terminal, plain lines elsewhere (CI logs), nothing when quiet."""
+
+    def __init__(self, label: str, total: int, quiet: bool = False):
+        self.label, self.total, self.quiet, self.done = label, total, quiet, 0
+        self.bar = None
+        self.last_line = -1
+        if not quiet and total and sys.stderr.isatty():
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=total, desc=label, unit="task", leave=False)
+
+    def update(self, n: int = 1) -> None:
+        self.done += n
+        if self.bar is not None:
+            self.bar.update(n)
+        elif not self.quiet and self.total:
+            tenth = (10 * self.done) // self.total
+            if tenth != self.last_line:
+                self.last_line = tenth
+                print(f"{self.label}: {self.done}/{self.total}", file=sys.stderr, flush=True)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def run_tasks(
+    kind: str,
+    params_list: list[dict],
+    cache: Cache,
+    executor: Executor | None = None,
+    quiet: bool = False,
+) -> tuple[list[Frames], RunStats]:
+    """Return one result per params (in order), computing only the cache misses."""
+    start = time.perf_counter()
+    fn = resolve_function(kind)
+    code = source_hash(TASKS[kind][1])
+    env = environment()
+    stats = RunStats(kind=kind, total=len(params_list))
+    results: list[Frames | None] = [None] * len(params_list)
+    keys = []
+    misses: list[int] = []
+    n_corrupt_before = len(cache.corrupt)
+    for i, params in enumerate(params_list):
+        key, inputs = cache_key(kind, params, code, env)
+        keys.append((key, inputs))
+        hit = cache.get(kind, key)
+        if hit is None:
+            misses.append(i)
+        else:
+            results[i] = hit
+    stats.hits = len(params_list) - len(misses)
+    stats.corrupt = len(cache.corrupt) - n_corrupt_before
+    progress = Progress(kind, len(misses), quiet)
+    executor = executor or SerialExecutor()
+    try:
+        for i, frames in zip(misses, executor.map(fn, (params_list[i] for i in misses))):
+            if isinstance(frames, pd.DataFrame):  # single-frame tasks
+                frames = {"result": frames}
+            results[i] = frames
+            cache.put(kind, keys[i][0], keys[i][1], frames)
+            stats.computed += 1
+            stats.computed_params.append(params_list[i])
+            progress.update()
+    finally:
+        progress.close()
+    stats.seconds = time.perf_counter() - start
+    return results, stats  # type: ignore[return-value]

@@ -1,0 +1,127 @@
+"""Activations: derivatives by centred differences, overflow safety, gains, saturation rule."""
+
+import math
+import warnings
+
+import numpy as np
+import pytest
+
+from generator.activations import ACTIVATIONS, second_moment_gain, get_activation
+from gradcheck import rel_error
+
+NAMES = list(ACTIVATIONS)
+KINKED = {"relu", "leaky_relu", "elu", "selu"}  # non-differentiable (or C1 only) at 0
+
+
+def _points(name):
+    x = np.random.default_rng(0).uniform(-5, 5, 400)
+    if name in KINKED:
+        x = x[np.abs(x) > 0.1]  # centred differences straddling the kink are meaningless
+    if name == "gelu":
+        x = x[np.abs(x + 0.7518) > 0.05]  # GELU' crosses 0 there; relative error is ill-conditioned
+    return x
+
+
+def test_registry():
+    assert NAMES == ["linear", "sigmoid", "tanh", "relu", "leaky_relu", "elu", "selu", "gelu"]
+    with pytest.raises(ValueError) as err:
+        get_activation("swish")
+    assert all(n in str(err.value) for n in NAMES)
+    assert get_activation(ACTIVATIONS["tanh"]) is ACTIVATIONS["tanh"]
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_derivative_matches_centred_differences(name):
+    act, x, h = ACTIVATIONS[name], _points(name), 1e-5
+    numeric = (act.forward(x + h) - act.forward(x - h)) / (2 * h)
+    assert rel_error(numeric, act.derivative(x)) < 1e-6
+
+
+@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_no_warnings_for_extreme_inputs_and_dtype_kept(name, dtype):
+    big = np.finfo(dtype).max
+    x = np.array([-np.inf, -big, -1e30, -50, -1, 0, 1, 50, 1e30, big, np.inf], dtype=dtype)
+    act = ACTIVATIONS[name]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        y, d, s = act.forward(x), act.derivative(x), act.saturated(x)
+        buf = x.copy()
+        act.forward(buf, out=buf)  # in place must give the same answer
+    assert y.dtype == dtype and d.dtype == dtype and s.dtype == bool
+    np.testing.assert_array_equal(buf, y)
+    assert not np.isnan(y).any() and not np.isnan(d).any()
+
+
+def test_extreme_values_are_right():
+    a = ACTIVATIONS
+    x = np.array([-np.inf, -1e300, 1e300, np.inf])
+    np.testing.assert_array_equal(a["sigmoid"].forward(x), [0, 0, 1, 1])
+    np.testing.assert_array_equal(a["tanh"].forward(x), [-1, -1, 1, 1])
+    np.testing.assert_array_equal(a["gelu"].forward(x)[2:], [1e300, np.inf])
+    assert np.all(np.abs(a["gelu"].forward(x[:2])) < 1e-30)
+    np.testing.assert_array_equal(a["elu"].forward(x), [-1, -1, 1e300, np.inf])
+    np.testing.assert_allclose(a["selu"].forward(x[:2]), -1.0507009873554805 * 1.6732632423543772)
+    assert a["sigmoid"].forward(np.array([-40.0]))[0] == pytest.approx(math.exp(-40), rel=1e-12)
+
+
+def test_known_values():
+    x = np.array([-2.0, -0.5, 0.5, 2.0])
+    a = ACTIVATIONS
+    np.testing.assert_allclose(a["sigmoid"].forward(x), 1 / (1 + np.exp(-x)), rtol=1e-15)
+    np.testing.assert_allclose(a["leaky_relu"].forward(x), np.where(x > 0, x, 0.01 * x))
+    np.testing.assert_allclose(a["elu"].forward(x), np.where(x > 0, x, np.exp(x) - 1), rtol=1e-15)
+    np.testing.assert_allclose(a["selu"].forward(x),
+                               1.0507009873554805 * np.where(x > 0, x, 1.6732632423543772 * np.expm1(x)))
+
+
+def test_gelu_tanh_form_is_close_to_exact_erf_form():
+    x = np.linspace(-6, 6, 2001)
+    exact = np.array([0.5 * v * (1 + math.erf(v / math.sqrt(2))) for v in x])
+    assert np.max(np.abs(ACTIVATIONS["gelu"].forward(x) - exact)) < 1e-3
+
+
+def test_pytorch_gains():
+    g = {n: a.gain for n, a in ACTIVATIONS.items()}
+    assert g["linear"] == g["sigmoid"] == 1.0
+    assert g["tanh"] == pytest.approx(5 / 3)
+    assert g["relu"] == pytest.approx(math.sqrt(2))
+    assert g["leaky_relu"] == pytest.approx(math.sqrt(2 / (1 + 0.01**2)))
+    assert g["selu"] == 0.75
+
+
+@pytest.mark.parametrize("name", ["elu", "gelu", "relu"])
+def test_second_moment_gain_rule(name):
+    # g^2 E[phi(z)^2] = 1, checked with an independent Gauss-Hermite rule (relu: reproduces sqrt 2).
+    x, w = np.polynomial.hermite_e.hermegauss(200)
+    m2 = (w @ ACTIVATIONS[name].forward(x) ** 2) / math.sqrt(2 * math.pi)
+    gain = second_moment_gain(ACTIVATIONS[name].forward)
+    assert gain**2 * m2 == pytest.approx(1.0, abs=1e-4)
+    if name != "relu":
+        assert ACTIVATIONS[name].gain == gain
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_max_slope_and_hist_range(name):
+    act = ACTIVATIONS[name]
+    slopes = np.abs(act.derivative(np.linspace(-12, 12, 480_001)))
+    assert slopes.max() <= act.max_slope * (1 + 1e-12)
+    assert slopes.max() >= act.max_slope * (1 - 1e-3)
+    lo, hi = act.hist_range
+    assert lo < hi
+    y = act.forward(np.linspace(-3, 3, 1001))  # the bulk of unit-variance inputs falls in range
+    assert np.mean((y >= lo) & (y <= hi)) > 0.8
+
+
+def test_saturation_rule():
+    x = np.linspace(-8, 8, 16001)
+    a = ACTIVATIONS
+    np.testing.assert_array_equal(a["tanh"].saturated(x), np.abs(np.tanh(x)) > math.sqrt(0.99))
+    s = 1 / (1 + np.exp(-x))
+    np.testing.assert_array_equal(a["sigmoid"].saturated(x), s * (1 - s) < 0.0025)
+    np.testing.assert_array_equal(a["relu"].saturated(x), x <= 0)
+    assert not a["leaky_relu"].saturated(x).any()
+    assert not a["linear"].saturated(x).any()
+    np.testing.assert_array_equal(a["selu"].saturated(x), x < math.log(0.01))
+    assert a["sigmoid"].hist_range == (0.0, 1.0)
+    assert a["tanh"].hist_range == (-1.0, 1.0)

@@ -1,0 +1,102 @@
+"""The input-hash cache: hits, exact recomputation counts, and damaged entries never trusted."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from generator.cache import Cache, arrays_to_frames, cache_key, frames_to_arrays
+from generator.config import ROOT, load_config
+from generator.experiments import grid_tasks
+from generator.runner import run_tasks
+
+
+def tiny(**over):
+    p = dict(init="xavier", activation="tanh", norm="none", seed=0, samples=16, width=8, depth=2,
+             dtype="float64", hist_bins=4, diverge_rms=1e8)
+    p.update(over)
+    return p
+
+
+def test_frames_round_trip_exactly():
+    df = pd.DataFrame({"a": [1.0, np.nan, np.inf, -0.0, 1 / 3], "b": [True, False, True, True, False],
+                       "c": ["x", "y", "z", "w", "v"], "n": np.arange(5)})
+    back = arrays_to_frames(frames_to_arrays({"f": df}))["f"]
+    pd.testing.assert_frame_equal(back, df)
+
+
+def test_key_is_canonical_and_sensitive():
+    k1, _ = cache_key("k", {"a": 1, "b": 2}, "code", {"numpy": "1"})
+    k2, _ = cache_key("k", {"b": 2, "a": 1}, "code", {"numpy": "1"})
+    assert k1 == k2
+    assert cache_key("k", {"a": 1, "b": 3}, "code", {"numpy": "1"})[0] != k1
+    assert cache_key("k", {"a": 1, "b": 2}, "code2", {"numpy": "1"})[0] != k1
+    assert cache_key("k", {"a": 1, "b": 2}, "code", {"numpy": "2"})[0] != k1
+
+
+def test_second_run_hits_and_matches(tmp_path):
+    cache = Cache(tmp_path)
+    params = [tiny(seed=0), tiny(seed=1)]
+    first, s1 = run_tasks("propagation", params, cache, quiet=True)
+    second, s2 = run_tasks("propagation", params, cache, quiet=True)
+    assert (s1.computed, s1.hits) == (2, 0)
+    assert (s2.computed, s2.hits) == (0, 2)
+    for a, b in zip(first, second):
+        pd.testing.assert_frame_equal(a["layers"], b["layers"])
+        pd.testing.assert_frame_equal(a["hist"], b["hist"])
+
+
+def test_changing_one_entry_recomputes_exactly_that_entry(tmp_path):
+    cfg = load_config(ROOT / "configs" / "small.toml")
+    prop = dataclasses.replace(cfg.propagation, samples=16, width=8, depth=2)
+    cfg.sections["propagation"] = prop
+    cache = Cache(tmp_path)
+    tasks = grid_tasks(cfg)
+    _, s1 = run_tasks("propagation", tasks, cache, quiet=True)
+    assert s1.computed == len(tasks)
+    changed = [dict(t) for t in tasks]
+    changed[3]["seed"] = 99  # one grid entry edited
+    _, s2 = run_tasks("propagation", changed, cache, quiet=True)
+    assert s2.computed == 1 and s2.computed_params == [changed[3]]
+    assert s2.hits == len(tasks) - 1
+
+
+@pytest.mark.parametrize("damage", ["flip", "truncate", "sidecar-garbage", "missing-sidecar"])
+def test_damaged_entry_is_recomputed(tmp_path, damage):
+    cache = Cache(tmp_path)
+    (good,), _ = run_tasks("propagation", [tiny()], cache, quiet=True)
+    [npz] = list(tmp_path.rglob("*.npz"))
+    sidecar = npz.with_suffix(".json")
+    if damage == "flip":
+        raw = bytearray(npz.read_bytes())
+        raw[len(raw) // 2] ^= 0xFF
+        npz.write_bytes(bytes(raw))
+    elif damage == "truncate":
+        npz.write_bytes(npz.read_bytes()[:100])
+    elif damage == "sidecar-garbage":
+        sidecar.write_text("{not json")
+    else:
+        sidecar.unlink()
+    (again,), stats = run_tasks("propagation", [tiny()], cache, quiet=True)
+    assert stats.computed == 1 and stats.hits == 0
+    if damage != "missing-sidecar":
+        assert stats.corrupt == 1
+    pd.testing.assert_frame_equal(again["layers"], good["layers"])
+    meta = json.loads(npz.with_suffix(".json").read_text())
+    assert meta["inputs"]["params"] == tiny()
+
+
+def test_failed_task_leaves_no_entry(tmp_path, monkeypatch):
+    import generator.propagation as prop
+
+    def boom(**kw):
+        raise RuntimeError("injected")
+
+    monkeypatch.setattr(prop, "run_propagation", boom)
+    with pytest.raises(RuntimeError):
+        run_tasks("propagation", [tiny()], Cache(tmp_path), quiet=True)
+    assert not list(tmp_path.rglob("*.json")) and not list(tmp_path.rglob("*.npz"))

@@ -1,0 +1,502 @@
+"""generator/render.py, the shared macros, and the MkDocs configuration (site/mkdocs.yml).
+
+Fast unit tests of the strict Jinja2 Environment, plus a few builds of a tiny two-language docs
+tree with the real site/mkdocs.yml (each ~1 s; marked ``slow``) and one real-browser search check
+(marked ``browser``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from generator import render
+from generator.build import BuildError, build_site
+from generator.render import RenderError, environment, page_structure, render_pages
+
+REPO = Path(__file__).resolve().parent.parent
+SVG = '<svg xmlns="http://www.w3.org/2000/svg" width="8" height="8"><rect width="8" height="8"/></svg>\n'
+
+
+# ------------------------------------------------------------------------------------------------
+# helpers
+
+def make_templates(tmp_path: Path, pages: dict[str, str]) -> Path:
+    """A templates dir with the repo's macros + strings and the given ``{"pages/x.ko.md.j2": src}``."""
+    tdir = tmp_path / "templates"
+    shutil.copytree(REPO / "templates" / "macros", tdir / "macros")
+    for rel, src in pages.items():
+        (tdir / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tdir / rel).write_text(src, encoding="utf-8")
+    return tdir
+
+
+def make_site(root: Path, pages: list[tuple[str, str, str]] = ()) -> Path:
+    """A copy of site/ (mkdocs.yml + overrides) whose nav also lists ``pages``: (name, ko title, en title)."""
+    site = root / "site"
+    site.mkdir(parents=True)
+    shutil.copytree(REPO / "site" / "overrides", site / "overrides")
+    cfg = (REPO / "site" / "mkdocs.yml").read_text(encoding="utf-8")
+    for name, ko, en in pages:
+        for anchor, line in (("  - 홈: index.md\n", f"  - {ko}: {name}.md\n"),
+                             ("            홈: Home\n", f"            {ko}: {en}\n")):
+            assert anchor in cfg, f"site/mkdocs.yml changed shape: {anchor!r} not found"
+            cfg = cfg.replace(anchor, anchor + line)
+    (site / "mkdocs.yml").write_text(cfg, encoding="utf-8")
+    return site
+
+
+RESULTS = {
+    "ko": """{% import "macros/report.j2" as m with context %}
+# 결과
+
+ReLU는 He초기화와 함께 쓸 때 분산 {{ 0.000999 | num }}을 유지합니다. [그림](#fig-demo), [홈](index.md).
+
+{{ m.figure("demo", "층별 표준편차", "층이 깊어질수록 표준편차가 줄어드는 선 그래프") }}
+
+{{ m.table(df, "요약 표", "demo", columns={"init": "초기화", "std": "표준편차"}, csv="data/demo.csv") }}
+
+{{ m.mathblock("\\\\sigma_w^2 = 2 / n") }}
+
+{% call m.callout("note", "참고") %}
+본문 {{ "x^2" | math }}.
+{% endcall %}
+""",
+    "en": """{% import "macros/report.j2" as m with context %}
+# Results
+
+With He initialization, ReLU keeps the variance at {{ 0.000999 | num }}. See [the figure](#fig-demo), [home](index.md).
+
+{{ m.figure("demo", "Standard deviation per layer", "Line chart: the standard deviation shrinks with depth") }}
+
+{{ m.table(df, "Summary", "demo", columns={"init": "Init", "std": "Std"}, csv="data/demo.csv") }}
+
+{{ m.mathblock("\\\\sigma_w^2 = 2 / n") }}
+
+{% call m.callout("note", "Note") %}
+Body {{ "x^2" | math }}.
+{% endcall %}
+""",
+}
+
+
+def render_tiny_site(tmp_path: Path, *, figure_langs=("ko", "en")) -> Path:
+    """Render index (repo placeholder) + results (above) into a copy of site/; returns the site dir."""
+    tdir = make_templates(tmp_path, {f"pages/results.{lg}.md.j2": src for lg, src in RESULTS.items()})
+    for lg in ("ko", "en"):
+        shutil.copy(REPO / "templates" / "pages" / f"index.{lg}.md.j2", tdir / "pages")
+    site = make_site(tmp_path, [("results", "결과", "Results")])
+    docs = site / "docs"
+    df = pd.DataFrame({"init": ["he", "xavier"], "std": [0.81234, 1e-5]})
+    render_pages({"df": df}, docs, templates_dir=tdir)
+    (docs / "figures").mkdir()
+    for lg in figure_langs:
+        (docs / "figures" / f"demo.{lg}.svg").write_text(SVG)
+    (docs / "data").mkdir()
+    (docs / "data" / "demo.csv").write_text("init,std\nhe,0.81234\nxavier,1e-05\n")
+    return site
+
+
+# ------------------------------------------------------------------------------------------------
+# the strict Environment
+
+def test_environment_is_strict_and_markdown_friendly():
+    env = environment()
+    assert env.undefined.__name__ == "StrictUndefined"
+    assert env.trim_blocks and env.lstrip_blocks and env.keep_trailing_newline
+    assert env.autoescape is False
+    assert {"num", "pct", "math", "mathblock", "md_table"} <= set(env.filters)
+    assert "t" in env.globals
+
+
+def test_undefined_variable_names_template_line_and_variable(tmp_path):
+    tdir = make_templates(tmp_path, {"pages/x.ko.md.j2": "# 제목\n\n값: {{ foo }}\n",
+                                     "pages/x.en.md.j2": "# Title\n"})
+    with pytest.raises(RenderError) as info:
+        render_pages({}, tmp_path / "docs", templates_dir=tdir)
+    msg = str(info.value)
+    assert msg.startswith("template pages/x.ko.md.j2")
+    assert "line 3" in msg
+    assert "'foo' is undefined" in msg
+
+
+def test_undefined_attribute_is_named(tmp_path):
+    tdir = make_templates(tmp_path, {"pages/x.ko.md.j2": "{{ stats.mean }}\n", "pages/x.en.md.j2": "x\n"})
+    with pytest.raises(RenderError, match=r"pages/x.ko.md.j2, line 1: 'dict object' has no attribute 'mean'"):
+        render_pages({"stats": {}}, tmp_path / "docs", templates_dir=tdir)
+
+
+def test_missing_translation_key_names_key_and_language(tmp_path):
+    tdir = make_templates(tmp_path, {"pages/x.ko.md.j2": "{{ t('nav.index') }}\n",
+                                     "pages/x.en.md.j2": "ok\n\n{{ t('nav.no_such_key') }}\n"})
+    with pytest.raises(RenderError) as info:
+        render_pages({}, tmp_path / "docs", templates_dir=tdir)
+    msg = str(info.value)
+    assert msg.startswith("template pages/x.en.md.j2, line 3:")
+    assert "missing translation key 'nav.no_such_key' for language 'en'" in msg
+
+
+def test_missing_translation_key_inside_a_macro_is_named(tmp_path):
+    tdir = make_templates(tmp_path, {
+        "macros/extra.j2": "{% macro label() %}{{ t('ui.nope') }}{% endmacro %}",
+        "pages/x.ko.md.j2": '{% import "macros/extra.j2" as e with context %}\n{{ e.label() }}\n',
+        "pages/x.en.md.j2": "x\n"})
+    with pytest.raises(RenderError, match=r"pages/x.ko.md.j2.*missing translation key 'ui.nope' for language 'ko'"):
+        render_pages({}, tmp_path / "docs", templates_dir=tdir)
+
+
+def test_syntax_error_names_template_and_line(tmp_path):
+    tdir = make_templates(tmp_path, {"pages/x.ko.md.j2": "ok\n{% if %}\n", "pages/x.en.md.j2": "x\n"})
+    with pytest.raises(RenderError, match=r"template pages/x.ko.md.j2, line 2: syntax error"):
+        render_pages({}, tmp_path / "docs", templates_dir=tdir)
+
+
+def test_every_page_needs_every_language(tmp_path):
+    tdir = make_templates(tmp_path, {"pages/x.ko.md.j2": "# 제목\n"})
+    with pytest.raises(RenderError, match=r"page 'x' has no template for language\(s\) \['en'\]"):
+        render_pages({}, tmp_path / "docs", templates_dir=tdir)
+
+
+def test_failed_render_writes_nothing(tmp_path):
+    tdir = make_templates(tmp_path, {"pages/a.ko.md.j2": "# a\n", "pages/a.en.md.j2": "# a\n",
+                                     "pages/b.ko.md.j2": "{{ missing }}\n", "pages/b.en.md.j2": "# b\n"})
+    docs = tmp_path / "docs"
+    with pytest.raises(RenderError):
+        render_pages({}, docs, templates_dir=tdir)
+    assert not docs.exists()
+
+
+def test_full_render_removes_pages_whose_template_is_gone(tmp_path):
+    tdir = make_templates(tmp_path, {"pages/a.ko.md.j2": "가\n", "pages/a.en.md.j2": "a\n"})
+    docs = tmp_path / "docs"
+    (docs / "data").mkdir(parents=True)
+    (docs / "old.ko.md").write_text("stale")
+    (docs / "old.en.md").write_text("stale")
+    (docs / "data" / "keep.csv").write_text("x\n")
+    render_pages({}, docs, templates_dir=tdir, assets_dir=tmp_path / "none")
+    assert sorted(p.relative_to(docs).as_posix() for p in docs.rglob("*") if p.is_file()) == [
+        "a.en.md", "a.ko.md", "data/keep.csv"]
+
+
+def test_context_cannot_override_lang(tmp_path):
+    tdir = make_templates(tmp_path, {"pages/x.ko.md.j2": "x\n", "pages/x.en.md.j2": "x\n"})
+    with pytest.raises(RenderError, match="must not define"):
+        render_pages({"lang": "en"}, tmp_path / "docs", templates_dir=tdir)
+
+
+def test_render_pages_selected_pages_and_unknown_page(tmp_path):
+    tdir = make_templates(tmp_path, {"pages/a.ko.md.j2": "가 {{ lang }}\n", "pages/a.en.md.j2": "a {{ lang }}\n",
+                                     "pages/sub/b.ko.md.j2": "나\n", "pages/sub/b.en.md.j2": "b\n"})
+    docs = tmp_path / "docs"
+    out = render_pages({}, docs, ["a"], templates_dir=tdir, assets_dir=tmp_path / "none")
+    assert out == [docs / "a.en.md", docs / "a.ko.md"]
+    assert (docs / "a.ko.md").read_text() == "가 ko\n" and (docs / "a.en.md").read_text() == "a en\n"
+    assert render.discover_pages(tdir) == {"a": ["en", "ko"], "sub/b": ["en", "ko"]}
+    with pytest.raises(RenderError, match="unknown page"):
+        render_pages({}, docs, ["zzz"], templates_dir=tdir)
+
+
+def test_repo_placeholder_pages_and_assets(tmp_path):
+    docs = tmp_path / "docs"
+    out = render_pages({}, docs)
+    assert docs / "index.ko.md" in out and docs / "index.en.md" in out
+    assert (docs / "assets" / "initlab.css").is_file()
+    ko = (docs / "index.ko.md").read_text("utf-8")
+    assert ko.startswith("# ") and "<math" in ko and 'display="block"' in ko
+
+
+# ------------------------------------------------------------------------------------------------
+# macros
+
+def test_figure_macro():
+    env = environment()
+    tpl = env.from_string('{% import "macros/report.j2" as m with context %}'
+                          '{{ m.figure("layer_std", "캡션 *강조*", "대체 [텍스트]") }}')
+    out = tpl.render(lang="ko")
+    assert '<figure class="initlab-figure" id="fig-layer_std" markdown="span">' in out
+    assert "![대체 \\[텍스트\\]](figures/layer_std.ko.svg){ loading=lazy }" in out
+    assert '<figcaption markdown="span">캡션 *강조*</figcaption>' in out
+    assert out.startswith("\n") and out.endswith("\n\n")  # a block of its own
+
+
+def test_table_csv_and_callout_macros():
+    env = environment()
+    df = pd.DataFrame({"a": ["x"], "b": [0.5]})
+    tpl = env.from_string(
+        '{% import "macros/report.j2" as m with context %}'
+        '{{ m.table(df, "Caption", "t1", columns={"a": "A", "b": "B"}, csv="data/t1.csv") }}'
+        '{% call m.callout("warning", "Careful") %}line one\nline two{% endcall %}')
+    out = tpl.render(lang="en", df=df)
+    assert '<figure class="initlab-table" id="tbl-t1" markdown="block">' in out
+    assert "| A | B |\n| :--- | ---: |\n| x | 0.500 |" in out
+    assert "[Download CSV](data/t1.csv){ .initlab-csv download }" in out
+    assert '</figure>\n\n\n!!! warning "Careful"\n    line one\n    line two\n\n' in out
+
+
+# ------------------------------------------------------------------------------------------------
+# ko/en parity of structure
+
+def test_page_structure_detects_mismatch():
+    ko = '# 가\n\n## 나 { #sec-b }\n\n<figure class="initlab-figure" id="fig-a" markdown="span">\n'
+    en = '# A\n\n## B { #sec-b }\n\n### C\n\n```\n# not a heading\n```\n'
+    a, b = page_structure(ko), page_structure(en)
+    assert a["headings"] == [(1, None), (2, "sec-b")]
+    assert b["headings"] == [(1, None), (2, "sec-b"), (3, None)]
+    assert a["figures"] == ["fig-a"] and b["figures"] == []
+    assert a != b
+
+
+def _parity_pairs(tmp_path: Path) -> list[tuple[Path, Path]]:
+    """Rendered page pairs: site/docs from the pipeline when present, else the repo's templates
+    rendered with an empty context (enough for pages that need no experiment data)."""
+    docs = REPO / "site" / "docs"
+    if not any(docs.glob("**/*.ko.md")):
+        docs = tmp_path / "docs"
+        try:
+            render_pages({}, docs)
+        except RenderError as exc:
+            pytest.fail(f"pages need the pipeline's context; run `make site` first ({exc})")
+    return [(ko, ko.with_name(ko.name[: -len(".ko.md")] + ".en.md")) for ko in sorted(docs.glob("**/*.ko.md"))]
+
+
+def test_language_parity(tmp_path):
+    pairs = _parity_pairs(tmp_path)
+    assert pairs
+    for ko, en in pairs:
+        assert en.is_file(), f"{ko.name} has no English counterpart"
+        s_ko, s_en = page_structure(ko.read_text("utf-8")), page_structure(en.read_text("utf-8"))
+        assert s_ko == s_en, f"{ko.name} vs {en.name}: structure differs\n ko: {s_ko}\n en: {s_en}"
+
+
+# ------------------------------------------------------------------------------------------------
+# site/mkdocs.yml
+
+def _mkdocs_yml() -> dict:
+    import yaml
+
+    class Loader(yaml.SafeLoader):
+        pass
+
+    Loader.add_constructor("!ENV", lambda loader, node: loader.construct_sequence(node)[-1])
+    Loader.add_multi_constructor("tag:yaml.org,2002:python/", lambda loader, suffix, node: None)
+    return yaml.load((REPO / "site" / "mkdocs.yml").read_text("utf-8"), Loader=Loader)
+
+
+def test_nav_titles_come_from_the_strings_catalog():
+    """Each nav entry ``<ko title>: <page>.md`` uses t("ko", "nav.<page>") and its English
+    nav_translation is t("en", "nav.<page>"); every page in the nav has both templates."""
+    from generator.strings import t
+
+    cfg = _mkdocs_yml()
+    i18n = next(p["i18n"] for p in cfg["plugins"] if isinstance(p, dict) and "i18n" in p)
+    en = next(lang for lang in i18n["languages"] if lang["locale"] == "en")
+
+    def entries(nav):
+        for item in nav:
+            for title, target in item.items():
+                if isinstance(target, list):
+                    yield title, None
+                    yield from entries(target)
+                else:
+                    yield title, target
+
+    pages = render.discover_pages()
+    for title, target in entries(cfg["nav"]):
+        if target is None:  # a section: its title must still be translated
+            assert title in en["nav_translations"], f"section {title!r} has no English nav_translation"
+            continue
+        name = target[: -len(".md")]
+        assert title == t("ko", f"nav.{name.replace('/', '.')}"), target
+        assert en["nav_translations"][title] == t("en", f"nav.{name.replace('/', '.')}"), target
+        assert sorted(pages.get(name, [])) == ["en", "ko"], f"{target} needs pages/{name}.ko.md.j2 and .en.md.j2"
+
+
+def test_mkdocs_yml_facts():
+    cfg = _mkdocs_yml()
+    assert cfg["site_url"] == "http://127.0.0.1:8000/initlab/"      # !ENV default
+    assert cfg["theme"]["font"] is False and cfg["theme"]["language"] == "ko"
+    assert "navigation.instant" not in cfg["theme"]["features"]
+    names = [p if isinstance(p, str) else next(iter(p)) for p in cfg["plugins"]]
+    assert names == ["search", "i18n"]                                  # no privacy/social (offline)
+    i18n = cfg["plugins"][1]["i18n"]
+    assert i18n["docs_structure"] == "suffix" and i18n["reconfigure_material"] and i18n["reconfigure_search"]
+    assert [(lg["locale"], lg.get("default", False)) for lg in i18n["languages"]] == [("ko", True), ("en", False)]
+    assert set(cfg["validation"]) >= {"omitted_files", "absolute_links", "unrecognized_links", "anchors"}
+    assert all(v == "warn" for k, v in cfg["validation"].items() if k != "nav")
+
+
+# ------------------------------------------------------------------------------------------------
+# MkDocs builds of a tiny two-language site
+
+@pytest.fixture(scope="module")
+def built_site(tmp_path_factory):
+    root = tmp_path_factory.mktemp("tiny")
+    site = render_tiny_site(root)
+    res = build_site(site, site_url="https://owner.github.io/initlab/")
+    return res
+
+
+@pytest.mark.slow
+def test_tiny_site_builds_strict_in_both_languages(built_site):
+    pub = built_site.public_dir
+    assert built_site.warnings == []
+    for rel in ("index.html", "results/index.html", "en/index.html", "en/results/index.html",
+                "figures/demo.svg", "en/figures/demo.svg", "data/demo.csv", "search/search_index.json",
+                "sitemap.xml", "sitemap.xml.gz", "en/sitemap.xml", "assets/initlab.css"):
+        assert (pub / rel).is_file(), rel
+    ko = (pub / "results" / "index.html").read_text("utf-8")
+    en = (pub / "en" / "results" / "index.html").read_text("utf-8")
+    assert '<html lang="ko"' in ko and '<html lang="en"' in en
+    assert 'id="fig-demo"' in en and 'src="../figures/demo.svg"' in en
+    assert 'href="../../data/demo.csv"' in en and "download" in en       # one shared copy of the data
+    assert '<math xmlns="http://www.w3.org/1998/Math/MathML" display="block">' in en
+    assert "<table>" in en and "1.00×10⁻⁵" in en
+    assert 'class="admonition note"' in en
+    assert "navigation.instant" not in ko
+
+
+@pytest.mark.slow
+def test_language_switcher_points_to_the_same_page(built_site):
+    pub = built_site.public_dir
+
+    def links(rel):
+        html = (pub / rel).read_text("utf-8")
+        return dict((lang, href) for href, lang in re.findall(r'<a href="([^"]*)" hreflang="([a-z]{2})"', html))
+
+    assert links("en/results/index.html")["ko"] == "../../results/"
+    assert links("results/index.html")["en"] == "../en/results/"
+    # home pages use absolute links under the site_url path (GitHub project Pages subpath)
+    assert links("en/index.html")["ko"] == "/initlab/"
+    assert links("index.html")["en"] == "/initlab/en/"
+    sitemap = (pub / "sitemap.xml").read_text("utf-8")
+    assert "<loc>https://owner.github.io/initlab/en/results/</loc>" in sitemap
+
+
+@pytest.mark.slow
+def test_no_external_resources(built_site):
+    pub = built_site.public_dir
+    for html in pub.rglob("*.html"):
+        text = html.read_text("utf-8")
+        for url in re.findall(r'(?:src|href)="(https?://[^"]+)"', text):
+            assert url.startswith("https://owner.github.io/initlab/") or "squidfunk" in url \
+                or "mkdocs" in url, f"{html.relative_to(pub)} loads {url}"
+        assert "fonts.googleapis" not in text and "cdn." not in text
+
+
+@pytest.mark.slow
+def test_search_index_holds_korean_and_is_configured_for_it(built_site):
+    index = json.loads((built_site.public_dir / "search" / "search_index.json").read_text("utf-8"))
+    cfg = index["config"]
+    assert cfg["lang"] == ["ko", "en"]
+    assert cfg["pipeline"] == ["stopWordFilter"]
+    sep = re.compile(cfg["separator"])
+    assert sep.split("ReLU는") == ["ReLU", "는"] and sep.split("He초기화") == ["He", "초기화"]
+    assert sep.split("0.5와 1.0배") == ["0.5", "와", "1.0", "배"] and sep.split("끝.") == ["끝", ""]
+    ko_docs = [d for d in index["docs"] if not d["location"].startswith("en/")]
+    en_docs = [d for d in index["docs"] if d["location"].startswith("en/")]
+    assert any("초기화" in d["text"] for d in ko_docs)
+    assert any(d["title"] == "결과" for d in ko_docs) and any(d["title"] == "Results" for d in en_docs)
+    assert (built_site.public_dir / "assets" / "javascripts" / "lunr" / "min" / "lunr.ko.min.js").is_file()
+
+
+@pytest.mark.slow
+def test_broken_link_fails_the_strict_build(tmp_path):
+    site = render_tiny_site(tmp_path)
+    page = site / "docs" / "results.en.md"
+    page.write_text(page.read_text("utf-8") + "\nSee [missing](nowhere.md).\n", "utf-8")
+    with pytest.raises(BuildError, match=r"nowhere\.md"):
+        build_site(site)
+    assert not (site / "public").exists()
+
+
+@pytest.mark.slow
+def test_broken_anchor_fails_the_strict_build(tmp_path):
+    site = render_tiny_site(tmp_path)
+    page = site / "docs" / "results.ko.md"
+    page.write_text(page.read_text("utf-8") + "\n[없는 그림](#fig-nope)\n", "utf-8")
+    with pytest.raises(BuildError, match=r"fig-nope"):
+        build_site(site)
+
+
+@pytest.mark.slow
+def test_missing_english_figure_fails_before_mkdocs(tmp_path):
+    site = render_tiny_site(tmp_path, figure_langs=("ko",))
+    with pytest.raises(BuildError, match=r"figures/demo\.ko\.svg has no figures/demo\.en\.svg"):
+        build_site(site)
+
+
+@pytest.mark.slow
+def test_page_missing_from_nav_fails(tmp_path):
+    site = render_tiny_site(tmp_path)
+    for lg in ("ko", "en"):
+        (site / "docs" / f"orphan.{lg}.md").write_text("# orphan\n", "utf-8")
+    with pytest.raises(BuildError, match=r"not included in the \"nav\"[^\n]*\n  - orphan\.ko\.md"):
+        build_site(site)
+
+
+# ------------------------------------------------------------------------------------------------
+# a real browser: Korean search finds a word inside a longer eojeol (prefix match)
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_korean_search_in_chromium(built_site, tmp_path):
+    if not Path("/usr/bin/chromium").exists():
+        pytest.skip("Debian chromium not installed (make browser-deps)")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    root = tmp_path / "srv"
+    root.mkdir()
+    (root / "initlab").symlink_to(built_site.public_dir)
+    port = _free_port()
+    srv = subprocess.Popen([sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1"],
+                           cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        base = f"http://127.0.0.1:{port}/initlab/"
+        with sync_api.sync_playwright() as p:
+            browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=[
+                "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync", "--no-first-run"])
+            page = browser.new_page()
+            failed = []
+            page.on("response", lambda r: r.status >= 400 and failed.append(r.url))
+            for _ in range(50):
+                try:
+                    page.goto(base + "results/")
+                    break
+                except Exception:
+                    time.sleep(0.1)
+            for query, expect in (("초기화", "결과"), ("ReLU", "결과")):
+                page.goto(base + "results/")
+                page.keyboard.press("s")
+                box = page.locator("input[data-md-component=search-query]")
+                box.press_sequentially(query, delay=20)
+                page.keyboard.press("End")  # Hangul is inserted without keyup; Material searches on keyup
+                item = page.locator(".md-search-result__item").first
+                item.wait_for(timeout=10_000)
+                assert expect in item.inner_text()
+            # the language selector on a Korean page leads to the same page in English, and back
+            page.goto(base + "results/")
+            page.locator('a.md-select__link[hreflang="en"]').dispatch_event("click")
+            page.wait_for_url(base + "en/results/")
+            page.locator('a.md-select__link[hreflang="ko"]').dispatch_event("click")
+            page.wait_for_url(base + "results/")
+            browser.close()
+        assert failed == [], f"HTTP errors: {failed}"
+    finally:
+        srv.terminate()
+        srv.wait()

@@ -1,0 +1,290 @@
+"""Training stage: gradients, data split, preprocessing, BN modes, verdict rules, smoke run, determinism."""
+
+from __future__ import annotations
+
+import math
+import tomllib
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from generator import config as gconfig
+from generator.cache import Cache
+from generator.config import ROOT, ConfigError
+from generator.training import claims, data
+from generator.training.config import TrainingConfig
+from generator.training.model import MLP, softmax_loss
+
+# --- gradient check ---------------------------------------------------------------------------
+
+
+def _num_grad(f, arr, h=1e-6):
+    g = np.zeros_like(arr)
+    it = np.nditer(arr, flags=["multi_index"])
+    for _ in it:
+        i = it.multi_index
+        old = arr[i]
+        arr[i] = old + h
+        fp = f()
+        arr[i] = old - h
+        fm = f()
+        arr[i] = old
+        g[i] = (fp - fm) / (2 * h)
+    return g
+
+
+def _rel(a, b):
+    return float(np.linalg.norm(a - b) / max(1e-12, np.linalg.norm(a) + np.linalg.norm(b)))
+
+
+@pytest.mark.parametrize("norm,activation,dropout", [("bn", "tanh", 0.0), ("bn", "tanh", 0.3), ("none", "sigmoid", 0.3)])
+def test_full_loss_gradient_check(norm, activation, dropout):
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((7, 5))
+    y = rng.integers(0, 10, size=7)
+    model = MLP(5, 2, 6, activation, "xavier", rng, init_scale=1.5, norm=norm, dropout=dropout)
+    for k in model.params:  # non-trivial gamma, beta and biases
+        if not k.startswith("W"):
+            model.params[k] += 0.3 * rng.standard_normal(model.params[k].shape)
+
+    def loss_only():
+        # The same dropout mask on every call: a fresh generator with a fixed seed.
+        return model.loss(x, y, "train", np.random.default_rng(123))[0]
+
+    _, grads = model.loss(x, y, "train", np.random.default_rng(123))
+    assert set(grads) == set(model.params)
+    for k, p in model.params.items():
+        num = _num_grad(loss_only, p)
+        assert _rel(grads[k], num) < 1e-6, k
+
+
+def test_softmax_loss_matches_definition():
+    rng = np.random.default_rng(1)
+    logits = rng.standard_normal((4, 10)) * 3
+    y = np.array([0, 3, 9, 3])
+    loss, d, probs = softmax_loss(logits, y)
+    p = np.exp(logits) / np.exp(logits).sum(1, keepdims=True)
+    assert loss == pytest.approx(-np.mean(np.log(p[np.arange(4), y])), rel=1e-12)
+    np.testing.assert_allclose(probs, p, rtol=1e-12)
+
+
+# --- data ---------------------------------------------------------------------------------------
+
+
+def test_split_is_stratified_disjoint_and_deterministic():
+    x, y = data._digits()
+    tr, va = data.split(y, 0.2, 0)
+    tr2, va2 = data.split(y, 0.2, 0)
+    np.testing.assert_array_equal(tr, tr2)
+    np.testing.assert_array_equal(va, va2)
+    assert len(np.intersect1d(tr, va)) == 0
+    assert len(tr) + len(va) == len(y)
+    for c in np.unique(y):
+        n_c = int((y == c).sum())
+        assert abs(int((y[va] == c).sum()) - 0.2 * n_c) <= 0.5 + 1e-9
+    _, va3 = data.split(y, 0.2, 1)
+    assert not np.array_equal(va, va3)
+
+
+def test_preprocessing_uses_training_statistics_only():
+    xt, _, xv, _ = data.load(0.2, 0, "raw")
+    ct, _, cv, _ = data.load(0.2, 0, "center")
+    st, _, sv, _ = data.load(0.2, 0, "standardize")
+    assert xt.min() == 0 and xt.max() == 16
+    np.testing.assert_allclose(ct.mean(axis=0), 0.0, atol=1e-12)
+    mu = xt.mean(axis=0)
+    np.testing.assert_allclose(cv, xv - mu, atol=1e-12)  # validation uses the TRAIN mean
+    assert np.abs(cv.mean(axis=0)).max() > 1e-3  # ... so its own mean is not exactly zero
+    assert st.std() == pytest.approx(1.0, rel=1e-12)
+    np.testing.assert_allclose(sv, (xv - mu) / (xt - mu).std(), atol=1e-12)
+    with pytest.raises(ValueError, match="standardize"):
+        data.preprocess(xt, xv, "whiten")
+
+
+# --- batch norm modes inside the model ----------------------------------------------------------
+
+
+def test_bn_model_train_and_test_modes_agree_and_test_mode_is_per_sample():
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal((50, 8)) * 3 + 1
+    model = MLP(8, 3, 12, "relu", "he", rng, norm="bn")
+    for p in model.bn_params:
+        p["momentum"] = 1.0  # running statistics := this batch's
+    train_logits = model.forward(x, "train")[0]
+    n = len(x)
+    for p in model.bn_params:
+        p["running_var"] = p["running_var"] * (n - 1) / n  # undo the unbiased correction
+    before = [dict(p) for p in model.bn_params]
+    test_logits = model.predict_logits(x)
+    np.testing.assert_allclose(test_logits, train_logits, rtol=1e-10, atol=1e-10)
+    # test mode leaves running statistics alone and treats samples independently
+    for p, q in zip(model.bn_params, before):
+        np.testing.assert_array_equal(p["running_mean"], q["running_mean"])
+    np.testing.assert_allclose(model.predict_logits(x[:1]), test_logits[:1], rtol=1e-12, atol=1e-12)
+    # train mode does depend on the rest of the batch
+    assert not np.allclose(model.forward(x[:5], "train")[0][:1], train_logits[:1])
+
+
+# --- verdict rules on synthetic frames -----------------------------------------------------------
+
+
+def _lr_frame(bn_fast: bool):
+    rows = []
+    for seed in range(3):
+        for lr in (0.01, 0.1, 1.0, 10.0):
+            for norm in ("none", "bn"):
+                good = (norm == "bn") == bn_fast
+                stable = lr <= (1.0 if good else 0.1)
+                steps = (20.0 if good else 150.0) + seed if stable else math.nan
+                rows.append(dict(norm=norm, learning_rate=lr, seed=seed, train_loss=0.1 if stable else math.nan,
+                                 val_acc=0.95 if stable else math.nan, best_val_acc=0.95 if stable else 0.1,
+                                 steps_to_target=steps, diverged=not stable, stable=stable))
+    return pd.DataFrame(rows)
+
+
+def test_speed_rule():
+    assert claims.speed_claim(_lr_frame(True), 10)["verdict"] == "holds"
+    assert claims.speed_claim(_lr_frame(False), 10)["verdict"] == "does_not_hold"
+
+
+def _init_frame(bn_wide: bool):
+    rows = []
+    scales = [10.0 ** k for k in np.arange(-4, 1.01, 1 / 3)]
+    for seed in range(3):
+        for act in ("tanh", "relu"):
+            for norm in ("none", "bn"):
+                for i, s in enumerate(scales):
+                    wide = (norm == "bn") == bn_wide
+                    ok = 3 <= i <= 14 if wide else 9 <= i <= 10
+                    rows.append(dict(activation=act, norm=norm, init_scale=s, seed=seed, train_loss=0.1,
+                                     train_acc=1.0, val_acc=0.96 if ok else 0.2, diverged=False))
+    return pd.DataFrame(rows)
+
+
+def test_init_rule():
+    assert claims.init_claim(_init_frame(True), 0.9)["verdict"] == "holds"
+    assert claims.init_claim(_init_frame(False), 0.9)["verdict"] == "does_not_hold"
+
+
+def _reg_frame(gaps: dict):
+    rows = []
+    for (norm, p), g in gaps.items():
+        for seed, jitter in enumerate((-0.002, 0.0, 0.002)):
+            rows.append(dict(norm=norm, dropout=p, seed=seed, train_loss=0.01, val_loss=0.3, train_acc=1.0,
+                             val_acc=1.0 - g + jitter, gap=g - jitter, diverged=False))
+    return pd.DataFrame(rows)
+
+
+def test_overfitting_rule():
+    like_dropout = {("none", 0.0): 0.10, ("bn", 0.0): 0.04, ("none", 0.3): 0.05, ("bn", 0.3): 0.03}
+    weaker = {("none", 0.0): 0.10, ("bn", 0.0): 0.07, ("none", 0.3): 0.02, ("bn", 0.3): 0.02}
+    worse = {("none", 0.0): 0.05, ("bn", 0.0): 0.08, ("none", 0.3): 0.02, ("bn", 0.3): 0.02}
+    assert claims.overfitting_claim(_reg_frame(like_dropout), 360)["verdict"] == "holds"
+    assert claims.overfitting_claim(_reg_frame(weaker), 360)["verdict"] == "partly"
+    assert claims.overfitting_claim(_reg_frame(worse), 360)["verdict"] == "does_not_hold"
+
+
+def _depth_frame(bn_converges: bool, ratio: float):
+    rows = []
+    for seed in range(3):
+        for init in ("he", "xavier"):
+            for norm in ("none", "bn"):
+                for depth in (10, 30):
+                    fails = norm == "none" and init == "xavier" and depth == 30
+                    if norm == "bn":
+                        fails = not bn_converges and init == "xavier" and depth == 30
+                    rows.append(dict(init=init, norm=norm, depth=depth, seed=seed, train_loss=2.3 if fails else 0.05,
+                                     val_acc=0.1 if fails else 0.95, best_val_acc=0.1 if fails else 0.95,
+                                     steps_to_target=math.nan if fails else 50.0, diverged=False,
+                                     grad_ratio=ratio if norm == "bn" else 1.0, rel_grad_first=0.1,
+                                     status="stalled" if fails else "converged"))
+    return pd.DataFrame(rows)
+
+
+def test_vanishing_rule():
+    empty = pd.DataFrame(columns=["norm", "seed", "step", "val_acc"])
+    assert claims.vanishing_claim(_depth_frame(True, 2.0), empty, 0.9)["verdict"] == "holds"
+    assert claims.vanishing_claim(_depth_frame(True, 500.0), empty, 0.9)["verdict"] == "partly"
+    assert claims.vanishing_claim(_depth_frame(False, 2.0), empty, 0.9)["verdict"] == "does_not_hold"
+
+
+def _pre_frame(center_helps: bool):
+    rows = []
+    for seed in range(3):
+        for how in ("raw", "scale", "center", "standardize"):
+            centred = how in ("center", "standardize")
+            good = centred == center_helps
+            for lr in (0.01, 0.1):
+                rows.append(dict(preprocess=how, learning_rate=lr, seed=seed, train_loss=0.1, val_acc=0.9,
+                                 best_val_acc=(0.97 if good else 0.90) + 0.001 * seed,
+                                 steps_to_target=(30.0 if good else 120.0) + seed, diverged=False))
+    return pd.DataFrame(rows)
+
+
+def test_mean_subtraction_rule():
+    assert claims.mean_claim(_pre_frame(True), 360, 10)["verdict"] == "holds"
+    assert claims.mean_claim(_pre_frame(False), 360, 10)["verdict"] == "does_not_hold"
+
+
+# --- config -------------------------------------------------------------------------------------
+
+
+def _register():
+    gconfig.register_section("training", TrainingConfig)
+
+
+@pytest.mark.parametrize("table,field", [
+    ({"init_activations": ["tanh", "swish"]}, "training.init_activations[1]"),
+    ({"depths": []}, "training.depths"),
+    ({"batch_sizes": [1, 4]}, "training.batch_sizes[0]"),
+    ({"preprocess": "whiten"}, "training.preprocess"),
+    ({"lr_min": 1.0, "lr_max": 0.1}, "training.lr_max"),
+    ({"stepz": 3}, "training.stepz"),
+])
+def test_bad_training_config_names_the_field(table, field):
+    _register()
+    with pytest.raises(ConfigError) as exc:
+        gconfig.build_section("training", table)
+    assert str(exc.value).startswith(f"config error: {field}: ")
+
+
+# --- the whole stage, reduced config --------------------------------------------------------------
+
+
+def small_training_cfg(tmp_path):
+    """configs/small.toml with its [training] table (or TrainingConfig's test-size table if absent)."""
+    _register()
+    raw = tomllib.loads((ROOT / "configs" / "small.toml").read_text())
+    raw.setdefault("training", SMALL_TRAINING)
+    raw["output"] = {"docs_dir": str(tmp_path / "docs"), "public_dir": str(tmp_path / "public"),
+                     "cache_dir": str(tmp_path / "cache")}
+    return gconfig.parse_config(raw)
+
+
+SMALL_TRAINING = dict(
+    seeds=[0, 1], width=16, steps=30, init_steps=20, eval_every=5, base_depth=2, init_depth=3,
+    init_scale_points=4, lr_points=3, pre_lr_points=2, fig1_steps=30, depths=[2, 4], batch_sizes=[4, 32],
+    batch_epochs=0.2, reg_train_size=100, reg_steps=30, target_accuracy=0.5,
+)
+
+
+def test_stage_smoke_cache_and_determinism(tmp_path):
+    from generator.training.experiments import FILES, run_training
+
+    cfg = small_training_cfg(tmp_path)
+    out1 = run_training(cfg, Cache(None), quiet=True)
+    out2 = run_training(cfg, Cache(None), quiet=True, write=False)
+    names = [f.name for f in FILES] + ["claims.csv"]
+    for name in names:
+        assert (tmp_path / "docs" / "data" / name).is_file(), name
+        assert len(out1[name]) > 0, name
+        pd.testing.assert_frame_equal(out1[name], out2[name])
+    verdicts = out1["claims.csv"].set_index("claim_id")["verdict"]
+    assert list(verdicts.index) == list(claims.CLAIM_IDS)
+    assert set(verdicts) <= set(claims.VERDICTS)
+    # cached: a second run with a cache computes nothing new
+    cache = Cache(tmp_path / "cache")
+    first = run_training(cfg, cache, quiet=True, write=False)["__stats__"][0]
+    again = run_training(cfg, cache, quiet=True, write=False)["__stats__"][0]
+    assert first.computed == first.total and again.computed == 0 and again.hits == again.total
