@@ -120,7 +120,7 @@ def _relu(x, out=None):
 
 
 def _relu_d(x, out=None):
-    return np.greater(x, 0.0, out=out) if out is not None else (x > 0).astype(x.dtype)
+    return np.greater(x, 0.0, out=np.empty_like(x) if out is None else out)  # 1.0 / 0.0 in x's dtype
 
 
 def _leaky(x, out=None):
@@ -129,13 +129,10 @@ def _leaky(x, out=None):
 
 
 def _leaky_d(x, out=None):
-    return np.where(x > 0, 1.0, LEAKY_SLOPE).astype(x.dtype, copy=False) if out is None else \
-        _fill_where(out, x > 0, 1.0, LEAKY_SLOPE)
-
-
-def _fill_where(out, mask, a, b):
-    out.fill(b)
-    np.copyto(out, a, where=mask)
+    pos = x > 0  # taken before ``out`` (possibly x itself) is overwritten
+    out = np.empty_like(x) if out is None else out
+    out.fill(LEAKY_SLOPE)
+    np.copyto(out, 1.0, where=pos)
     return out
 
 

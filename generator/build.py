@@ -287,7 +287,10 @@ def build_site(site_dir: Path = SITE_DIR, public_dir: Path | None = None, *, doc
                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
             try:
                 out, _ = proc.communicate(timeout=timeout)
-            except BaseException:  # KeyboardInterrupt, timeout, ...: stop mkdocs before cleaning up
+            except subprocess.TimeoutExpired as exc:
+                _terminate(proc)
+                raise BuildError(f"mkdocs build did not finish within {timeout} s") from exc
+            except BaseException:  # KeyboardInterrupt, SystemExit (SIGTERM): stop mkdocs, then clean up
                 _terminate(proc)
                 raise
             seconds = time.perf_counter() - t0

@@ -20,18 +20,21 @@ from pathlib import Path
 from .cache import cache_key, environment, source_hash
 from .config import Config, resolve
 
-TABLE_FILES = {"propagation": "propagation.csv", "hist": "histograms.csv", "theory": "theory.csv"}
-FIGURE_MODULES = (
-    "generator.figures",
-    "generator.figures.data",
-    "generator.figures.heatmaps",
-    "generator.figures.io",
-    "generator.figures.lines",
-    "generator.figures.seed_cases",
-    "generator.figures.style",
-    "generator.fonts",
-    "generator.strings",
-)
+# Table key (as in FigureSpec.tables) -> contract file. "hist" keeps the figures package's name.
+TABLE_FILES = {"propagation": "propagation.csv", "hist": "histograms.csv", "theory": "theory.csv",
+               "theory_fixed": "theory_fixed.csv", "symmetry": "symmetry.csv",
+               "seed_code": "seed_code.csv", "seed_printed": "seed_printed.csv"}
+
+
+def figure_modules() -> tuple[str, ...]:
+    """Every module of the figures package (new page_* modules included) + fonts + strings."""
+    import pkgutil
+
+    from . import figures
+
+    names = [f"generator.figures.{m.name}" for m in pkgutil.iter_modules(figures.__path__)]
+    return ("generator.figures", *sorted(names), "generator.fonts", "generator.strings",
+            "generator.activations")
 
 
 @dataclass
@@ -65,7 +68,7 @@ def _load_tables(data_dir: str) -> None:
     from .fonts import setup_matplotlib
 
     setup_matplotlib()
-    _DATA = {k: contract.read_csv(v, data_dir) for k, v in TABLE_FILES.items()}
+    _DATA = {k: contract.read_csv(v, data_dir) for k, v in TABLE_FILES.items() if (Path(data_dir) / v).exists()}
 
 
 def _render_one(name: str, params: dict, lang: str, out_path: str) -> str:
@@ -87,9 +90,9 @@ def render_all_figures(cfg: Config, quiet: bool = False, workers: int | None = N
     cache_dir = resolve(cfg.output.cache_dir) / "figures"
     cache_dir.mkdir(parents=True, exist_ok=True)
 
-    code = source_hash(FIGURE_MODULES) + _strings_digest()
+    code = source_hash(figure_modules()) + _strings_digest()
     env = environment()
-    table_digest = {k: _file_digest(data_dir / v) for k, v in TABLE_FILES.items()}
+    table_digest = {k: _file_digest(data_dir / v) for k, v in TABLE_FILES.items() if (data_dir / v).exists()}
     from .figures import FIGURES
     from .strings import LANGUAGES
 

@@ -33,8 +33,9 @@ Contract
   spends extra passes to settle such ties). NaN values are not counted; so counts
   sum to samples*width for every layer that was computed, and are 0 for layers after propagation stopped.
 * Speed: weights and inputs are drawn once per (init, seed) / seed and reused from a small LRU cache
-  (read-only arrays); forward keeps only what backward needs (network.py), elementwise work is in place,
-  histograms use arithmetic bin indices + ``np.bincount``; ``dtype`` is honoured throughout.
+  (read-only arrays); forward keeps only what backward needs (network.py), elementwise work is in place;
+  all output statistics and the histogram (arithmetic bin indices + ``np.bincount``) are computed in one
+  pass over L2-sized chunks; ``dtype`` is honoured throughout (statistics accumulate in float64).
 """
 
 from __future__ import annotations
@@ -123,19 +124,28 @@ def _moments(a):
     return mean, math.sqrt(max(var, 0.0)), math.sqrt(ms)
 
 
+def _bin_counts(x, lo, scale, bins, t, idx):
+    """bincount of bin indices 0..bins for x (x > hi is still inside bin ``bins``; callers move it).
+
+    t (float64) and idx (intp) are scratch buffers of x's length. x - lo has the exact sign of the true
+    difference, so bin 0 is exactly x < lo; flooring before clipping keeps that exact.
+    """
+    np.subtract(x, lo, out=t)
+    t *= scale
+    np.floor(t, out=t)
+    np.clip(t, -1, bins - 1, out=t)  # every x >= e_{bins-1} (including x > hi) lands in bin `bins`
+    np.add(t, 1, out=idx, casting="unsafe")
+    return np.bincount(idx, minlength=bins + 2)
+
+
 def _hist_counts(h, lo, hi, bins):
-    """Counts in bins 0..bins+1 (see module doc) by arithmetic indexing + bincount; NaN skipped."""
+    """Whole-array histogram counts in bins 0..bins+1 (see module doc); NaN skipped."""
     flat = h.reshape(-1)
     nan = np.isnan(flat)
     if nan.any():
         flat = flat[~nan]
-    t = np.subtract(flat, lo)  # x - lo has the exact sign of x - lo: bin 0 iff x < lo
-    t *= bins / (hi - lo)
-    np.floor(t, out=t)
-    np.clip(t, -1, bins - 1, out=t)  # every x >= e_{bins-1} (including x > hi) lands in bin `bins`...
-    t += 1
-    counts = np.bincount(t.astype(np.intp), minlength=bins + 2)
-    above = np.count_nonzero(flat > hi)  # ...then move x > hi to the overflow bin: hi stays in range
+    counts = _bin_counts(flat, lo, bins / (hi - lo), bins, np.empty(flat.size), np.empty(flat.size, np.intp))
+    above = np.count_nonzero(flat > hi)  # move x > hi to the overflow bin: hi itself stays in range
     counts[bins] -= above
     counts[bins + 1] += above
     return counts
@@ -171,14 +181,7 @@ def _output_stats(h, dphi, sat_threshold, lo, hi, bins):
         above += np.count_nonzero(x > hi)
         t = np.abs(dflat[start:start + _CHUNK], out=fbuf[:k], casting="same_kind")
         sat += np.count_nonzero(t < sat_threshold)
-        # histogram: see _hist_counts (same arithmetic, chunked)
-        np.subtract(x, lo, out=t)
-        t *= scale
-        np.clip(t, -1, bins - 1, out=t)
-        t += 1
-        idx = ibuf[:k]
-        np.floor(t, out=idx, casting="unsafe")
-        counts += np.bincount(idx, minlength=bins + 2)
+        counts += _bin_counts(x, lo, scale, bins, t, ibuf[:k])
     if not (math.isfinite(s) and math.isfinite(ss)):
         finite = bool(np.isfinite(flat).all())
         mean, std, rms = _moments(h)
@@ -207,6 +210,9 @@ def run_propagation(*, init, activation, norm, seed, samples, width, depth, dtyp
     get_init(init)
     network.check_norm(norm)
     dt = _float_dtype(dtype)
+    for name, value in (("samples", samples), ("width", width), ("depth", depth)):
+        if int(value) != value or value < 1:
+            raise ValueError(f"{name} must be a positive integer, got {value!r}")
     samples, width, depth, bins = int(samples), int(width), int(depth), int(hist_bins)
     edges = hist_edges(act, bins)
     gain = act.gain if init == "orthogonal" else 1.0  # only orthogonal uses it: keep the cache key shared

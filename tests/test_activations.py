@@ -46,10 +46,12 @@ def test_no_warnings_for_extreme_inputs_and_dtype_kept(name, dtype):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         y, d, s = act.forward(x), act.derivative(x), act.saturated(x)
-        buf = x.copy()
+        buf, dbuf = x.copy(), x.copy()
         act.forward(buf, out=buf)  # in place must give the same answer
+        act.derivative(dbuf, out=dbuf)
     assert y.dtype == dtype and d.dtype == dtype and s.dtype == bool
     np.testing.assert_array_equal(buf, y)
+    np.testing.assert_array_equal(dbuf, d)
     assert not np.isnan(y).any() and not np.isnan(d).any()
 
 

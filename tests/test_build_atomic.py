@@ -238,3 +238,11 @@ def test_cli_reports_build_errors(tmp_path):
     assert proc.returncode == 1
     assert textwrap.dedent("build error: mkdocs build --strict failed") in proc.stderr
     assert "nope.md" in proc.stderr
+
+
+def test_timeout_is_a_build_error_and_cleans_up(tmp_path, monkeypatch):
+    site = make_site(tmp_path, hook=True)
+    monkeypatch.setenv("INITLAB_TEST_MARKER", str(tmp_path / "busy"))
+    with pytest.raises(BuildError, match="did not finish within 1.5 s"):
+        build_site(site, epoch=1700000000, timeout=1.5)
+    assert not (site / "public").exists() and debris(site) == []

@@ -9,8 +9,8 @@ import pytest
 
 from generator import layers, network
 from generator.activations import ACTIVATIONS
-from generator.propagation import (HIST_COLUMNS, LAYER_COLUMNS, _hist_counts, draw_inputs, draw_weights,
-                                   hist_edges, run_propagation)
+from generator.propagation import (HIST_COLUMNS, LAYER_COLUMNS, _hist_counts, _output_stats, draw_inputs,
+                                   draw_weights, hist_edges, run_propagation)
 from generator.theory import mean_field, sigma_w2
 
 SMALL = dict(seed=0, samples=64, width=32, depth=4)
@@ -127,6 +127,12 @@ def test_hist_counts_edges_overflow_and_nan():
     #                              <lo [-1,-.5) [-.5,0) [0,.5) [.5,1] >hi
     np.testing.assert_array_equal(counts, [2, 1, 2, 2, 2, 2])
     assert counts.sum() == values.size - 1  # NaN is not counted
+    # the chunked one-pass path agrees, including the exact outer edges (finite values only there)
+    finite = np.repeat(values[1:-3], 20_000)  # > one chunk
+    np.testing.assert_array_equal(_output_stats(finite, finite, 0.0, lo, hi, bins)[7],
+                                  _hist_counts(finite, lo, hi, bins))
+    just_below = np.full(5, np.nextafter(-1.0, -2.0))
+    assert _output_stats(just_below, just_below, 0.0, lo, hi, bins)[7][0] == 5
 
 
 def test_relu_layer1_matches_closed_forms():

@@ -1,6 +1,5 @@
 """Symmetry experiment: constant inits keep every unit identical through an SGD step; random ones don't."""
 
-import numpy as np
 import pytest
 
 from generator.symmetry import run_symmetry

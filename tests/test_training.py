@@ -253,7 +253,7 @@ def test_bad_training_config_names_the_field(table, field):
 
 
 def small_training_cfg(tmp_path):
-    """configs/small.toml with its [training] table (or TrainingConfig's test-size table if absent)."""
+    """configs/small.toml with its [training] table (or the test-size table below if it has none)."""
     _register()
     raw = tomllib.loads((ROOT / "configs" / "small.toml").read_text())
     raw.setdefault("training", SMALL_TRAINING)
@@ -269,22 +269,49 @@ SMALL_TRAINING = dict(
 )
 
 
-def test_stage_smoke_cache_and_determinism(tmp_path):
+@pytest.fixture(scope="module")
+def small_stage(tmp_path_factory):
+    from generator.training.experiments import run_training
+
+    tmp = tmp_path_factory.mktemp("training")
+    cfg = small_training_cfg(tmp)
+    cache = Cache(tmp / "cache")
+    return cfg, run_training(cfg, cache, quiet=True), tmp
+
+
+def test_stage_smoke_cache_and_determinism(small_stage):
     from generator.training.experiments import FILES, run_training
 
-    cfg = small_training_cfg(tmp_path)
-    out1 = run_training(cfg, Cache(None), quiet=True)
-    out2 = run_training(cfg, Cache(None), quiet=True, write=False)
+    cfg, out1, tmp = small_stage
+    out2 = run_training(cfg, Cache(None), quiet=True, write=False)  # computed again from scratch
     names = [f.name for f in FILES] + ["claims.csv"]
     for name in names:
-        assert (tmp_path / "docs" / "data" / name).is_file(), name
+        assert (tmp / "docs" / "data" / name).is_file(), name
         assert len(out1[name]) > 0, name
         pd.testing.assert_frame_equal(out1[name], out2[name])
     verdicts = out1["claims.csv"].set_index("claim_id")["verdict"]
     assert list(verdicts.index) == list(claims.CLAIM_IDS)
     assert set(verdicts) <= set(claims.VERDICTS)
-    # cached: a second run with a cache computes nothing new
-    cache = Cache(tmp_path / "cache")
-    first = run_training(cfg, cache, quiet=True, write=False)["__stats__"][0]
-    again = run_training(cfg, cache, quiet=True, write=False)["__stats__"][0]
-    assert first.computed == first.total and again.computed == 0 and again.hits == again.total
+    first = out1["__stats__"][0]
+    assert first.computed == first.total > 0
+    again = run_training(cfg, Cache(tmp / "cache"), quiet=True, write=False)["__stats__"][0]
+    assert again.computed == 0 and again.hits == again.total
+
+
+def test_page_context_and_figures(small_stage, tmp_path):
+    import warnings
+
+    from generator.training.figures import FIGURES, render_training_figures
+
+    cfg, out, _ = small_stage
+    ctx = claims.training_context(out, cfg.training)
+    assert set(ctx["claims"]) == set(claims.CLAIM_IDS)
+    for lang in ("ko", "en"):
+        assert ctx["claims_table"][f"verdict_{lang}"].str.len().min() > 0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a missing glyph (Hangul box) is a UserWarning
+        paths = render_training_figures(out, tmp_path / "a", target_accuracy=cfg.training.target_accuracy)
+    assert sorted(p.name for p in paths) == sorted(f"{n}.{lang}.svg" for n in FIGURES for lang in ("ko", "en"))
+    again = render_training_figures(out, tmp_path / "b", langs=("ko",), target_accuracy=cfg.training.target_accuracy)
+    for p in again:
+        assert p.read_bytes() == (tmp_path / "a" / p.name).read_bytes()

@@ -174,6 +174,22 @@ def _axes(config_axes) -> dict:
     return out
 
 
+# Extension point for page-specific figures: a module ``generator/figures/page_<name>.py`` calls
+# :func:`register` at import (this package imports every ``page_*`` module below), adding its spec
+# and, optionally, a job provider ``(axes: dict) -> list[dict of params]`` for the instances it needs.
+JOB_PROVIDERS: dict[str, Callable[[dict], list[dict]]] = {}
+
+
+def register(spec: FigureSpec, jobs: Callable[[dict], list[dict]] | None = None) -> FigureSpec:
+    """Add a figure to the registry (and the params of each instance the site needs)."""
+    if spec.name in FIGURES:
+        raise ValueError(f"figure {spec.name!r} is registered twice")
+    FIGURES[spec.name] = spec
+    if jobs is not None:
+        JOB_PROVIDERS[spec.name] = jobs
+    return spec
+
+
 def figure_jobs(config_axes) -> list[FigureJob]:
     """Every figure instance the site needs for a config's grid (each rendered once per language).
 
@@ -206,4 +222,19 @@ def figure_jobs(config_axes) -> list[FigureJob]:
         if t_inits:
             for act in acts:
                 add("theory", activation=act, inits=t_inits)
+    for name, provider in JOB_PROVIDERS.items():
+        for params in provider(ax):
+            add(name, **params)
     return jobs
+
+
+def _import_page_modules() -> None:
+    import importlib
+    import pkgutil
+
+    for mod in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
+        if mod.name.startswith("page_"):
+            importlib.import_module(f"{__name__}.{mod.name}")
+
+
+_import_page_modules()

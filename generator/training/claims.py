@@ -282,3 +282,127 @@ def claims_frame(frames: dict, t) -> pd.DataFrame:
     rows = [dict(claim_id=c["claim_id"], verdict=c["verdict"], evidence=_evidence(c["values"]),
                  evidence_ko=c["evidence_ko"], evidence_en=c["evidence_en"]) for c in all_claims(frames, t)]
     return pd.DataFrame(rows, columns=CLAIMS.column_names)
+
+
+# --- page context -----------------------------------------------------------------------------
+
+
+def _labels(ident_key: str, idents) -> dict[str, list[str]]:
+    from .. import strings
+
+    return {lang: [strings.t(lang, f"{ident_key}.{i}") for i in idents] for lang in strings.LANGUAGES}
+
+
+def _with_labels(df: pd.DataFrame, col: str, key: str) -> pd.DataFrame:
+    """Add ``<col>_ko`` / ``<col>_en`` display columns from the strings catalog (``<key>.<value>``)."""
+    df = df.copy()
+    for lang, labels in _labels(key, df[col].astype(str)).items():
+        df[f"{col}_{lang}"] = labels
+    return df
+
+
+def training_context(frames: dict, t=None) -> dict:
+    """Everything the training page shows, language-independent (numbers, DataFrames, verdicts).
+
+    ``frames``: {csv name: DataFrame} (``run_training``'s result or the CSVs read back);
+    ``t``: the TrainingConfig used (defaults when None). Display labels for categories come as
+    ``<column>_ko`` / ``<column>_en`` columns so templates pick ``"<column>_" ~ lang``.
+    """
+    from .config import TrainingConfig
+    from .data import load
+
+    t = t or TrainingConfig()
+    xt, _, xv, _ = load(t.val_fraction, t.split_seed, t.preprocess, None)
+    found = {c["claim_id"]: c for c in all_claims(frames, t)}
+    claims = {cid: {"verdict": c["verdict"], "evidence_ko": c["evidence_ko"], "evidence_en": c["evidence_en"], **c["values"]}
+              for cid, c in found.items()}
+    table = pd.DataFrame([{"claim_id": cid, "verdict": claims[cid]["verdict"],
+                           "evidence_ko": claims[cid]["evidence_ko"], "evidence_en": claims[cid]["evidence_en"]}
+                          for cid in CLAIM_IDS])
+    table = _with_labels(_with_labels(table, "claim_id", "training.claim"), "verdict", "training.verdict")
+
+    lr = frames["training_lr.csv"]
+    stable = lr.groupby(["norm", "learning_rate"])["stable"].all().reset_index()
+    pick = best_lr(lr, "norm").set_index("norm")["learning_rate"]
+    lr_rows = []
+    for norm in ("none", "bn"):
+        at = lr[(lr["norm"] == norm) & (lr["learning_rate"] == pick[norm])]
+        ok = stable[(stable["norm"] == norm) & stable["stable"]]["learning_rate"]
+        lr_rows.append({"norm": norm, "best_lr": float(pick[norm]), "steps": mean_se(at["steps_to_target"])[0],
+                        "best_val_acc": mean_se(at["best_val_acc"])[0], "max_stable_lr": float(ok.max()) if len(ok) else math.nan})
+    lr_table = _with_labels(pd.DataFrame(lr_rows), "norm", "fig.training.norm_short")
+
+    init = frames["training_init.csv"]
+    m = init.groupby(["activation", "norm", "init_scale"])["val_acc"].mean().fillna(0.0).reset_index()
+    init_rows = []
+    for (act, norm), d in m.groupby(["activation", "norm"], sort=False):
+        good = d[d["val_acc"] >= t.target_accuracy]["init_scale"]
+        init_rows.append({"activation": act, "norm": norm, "n_good": int(len(good)),
+                          "lo": float(good.min()) if len(good) else math.nan, "hi": float(good.max()) if len(good) else math.nan,
+                          "best_acc": float(d["val_acc"].max())})
+    init_table = _with_labels(_with_labels(pd.DataFrame(init_rows), "activation", "fig.activation"), "norm", "fig.training.norm_short")
+
+    depth = frames["training_depth.csv"]
+    dep_rows = []
+    for (init_name, norm, dep), d in depth.groupby(["init", "norm", "depth"], sort=True):
+        status = d["status"].value_counts()
+        dep_rows.append({"init": init_name, "norm": norm, "depth": int(dep), "best_val_acc": mean_se(d["best_val_acc"])[0],
+                         "train_loss": mean_se(d["train_loss"])[0], "grad_ratio": float(d["grad_ratio"].median()),
+                         "status": str(status.index[0])})
+    dep_table = pd.DataFrame(dep_rows)
+    dep_table = _with_labels(_with_labels(_with_labels(dep_table, "init", "fig.init"), "norm", "fig.training.norm_short"),
+                             "status", "training.status")
+
+    batch = frames["training_batch.csv"].groupby("batch_size")[["train_acc", "val_acc", "val_acc_train_mode", "gap"]].mean().reset_index()
+    reg = frames["training_reg.csv"]
+    reg_rows = []
+    for norm, drop in (("none", False), ("none", True), ("bn", False), ("bn", True)):
+        d = reg[(reg["norm"] == norm) & ((reg["dropout"] > 0) == drop)]
+        reg_rows.append({"setting": f"{norm}_{'dropout' if drop else 'plain'}", "train_acc": mean_se(d["train_acc"])[0],
+                         "val_acc": mean_se(d["val_acc"])[0], "gap": mean_se(d["gap"])[0], "gap_se": mean_se(d["gap"])[1]})
+    reg_table = _with_labels(pd.DataFrame(reg_rows), "setting", "fig.training.reg")
+
+    pre = frames["training_preprocess.csv"]
+    ppick = best_lr(pre, "preprocess").set_index("preprocess")["learning_rate"]
+    pre_rows = []
+    for how, lr_best in ppick.items():
+        d = pre[(pre["preprocess"] == how) & (pre["learning_rate"] == lr_best)]
+        pre_rows.append({"preprocess": how, "best_lr": float(lr_best), "best_val_acc": mean_se(d["best_val_acc"])[0],
+                         "steps": mean_se(d["steps_to_target"])[0]})
+    pre_table = _with_labels(pd.DataFrame(pre_rows), "preprocess", "fig.training.pre")
+
+    fig1 = frames["training_fig1.csv"]
+    f1 = fig1.groupby(["norm", "seed"])["steps_to_target"].first().groupby("norm").mean()
+    f1_final = fig1[fig1["step"] == fig1["step"].max()].groupby("norm")["val_acc"].mean()
+
+    return {
+        "cfg": {
+            "n_train": int(len(xt)), "n_val": int(len(xv)), "n_seeds": len(t.seeds), "seeds": list(t.seeds),
+            "val_fraction": t.val_fraction, "split_seed": t.split_seed, "preprocess": t.preprocess,
+            "width": t.width, "batch_size": t.batch_size, "learning_rate": t.learning_rate, "momentum": t.momentum,
+            "steps": t.steps, "eval_every": t.eval_every, "target": t.target_accuracy,
+            "base_depth": t.base_depth, "base_activation": t.base_activation, "base_init": t.base_init,
+            "init_depth": t.init_depth, "init_steps": t.init_steps, "init_scale_min": t.init_scale_min,
+            "init_scale_max": t.init_scale_max, "init_scale_points": t.init_scale_points,
+            "lr_min": t.lr_min, "lr_max": t.lr_max, "lr_points": t.lr_points, "pre_lr_points": t.pre_lr_points,
+            "fig1_depth": t.fig1_depth, "fig1_init_scale": t.fig1_init_scale, "fig1_learning_rate": t.fig1_learning_rate,
+            "fig1_steps": t.fig1_steps, "depths": list(t.depths), "max_depth": max(t.depths),
+            "depth_learning_rate": t.depth_learning_rate, "depth_momentum": t.depth_momentum,
+            "batch_sizes": list(t.batch_sizes), "batch_epochs": t.batch_epochs, "dropout": t.dropout,
+            "reg_train_size": t.reg_train_size, "reg_steps": t.reg_steps,
+            "chance_loss": math.log(10), "stall_loss": STALL * math.log(10), "stall_fraction": STALL,
+            "se_factor": SE_FACTOR, "grad_band": GRAD_BAND, "grad_band_inv": 1.0 / GRAD_BAND,
+        },
+        "claims": claims,
+        "claims_table": table,
+        "lr": {r["norm"]: r for r in lr_rows},
+        "lr_table": lr_table,
+        "init_table": init_table,
+        "depth_table": dep_table,
+        "batch_table": batch,
+        "batch": {int(r.batch_size): r._asdict() for r in batch.itertuples(index=False)},
+        "reg_table": reg_table,
+        "pre_table": pre_table,
+        "fig1": {"steps_none": float(f1.get("none", math.nan)), "steps_bn": float(f1.get("bn", math.nan)),
+                 "final_none": float(f1_final.get("none", math.nan)), "final_bn": float(f1_final.get("bn", math.nan))},
+    }

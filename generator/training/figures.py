@@ -33,7 +33,7 @@ def _t(lang, key, **kw):
 
 
 def _norm(lang, norm):
-    return _t(lang, f"norm_{norm}")
+    return _t(lang, f"norm.{norm}")
 
 
 def _pct(x):
@@ -214,7 +214,7 @@ def fig_depth(frames, lang):
         sub = d[(d["init"] == init) & (d["norm"] == norm)]
         if not len(sub):
             continue
-        label = f"{strings.t(lang, f'fig.init.{init}')} · {_t(lang, f'norm_short_{norm}')}"
+        label = f"{strings.t(lang, f'fig.init.{init}')} · {_t(lang, f'norm_short.{norm}')}"
         g = _agg(sub.assign(best_val_acc=sub["best_val_acc"].fillna(0.0)), "depth", "best_val_acc")
         _band(ax, g.index.to_numpy(), g, color, ls, marker, label)
         s = gr[(gr["init"] == init) & (gr["norm"] == norm) & (gr["depth"] == deepest)]
@@ -285,10 +285,16 @@ def fig_reg(frames, lang):
     ax.set_xticklabels(labels)
     lo = np.nanmin(va) if len(va) else 0.8
     ax.set_ylim(max(0.0, math.floor((lo - 0.05) * 20) / 20), 1.04)
+    from matplotlib.ticker import MultipleLocator
+
+    ax.yaxis.set_major_locator(MultipleLocator(0.05))
     ax.yaxis.set_major_formatter(lambda v, _: f"{100 * v:.0f}%")
     ax.set_ylabel(_t(lang, "accuracy"))
     ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5))
-    return style.finish(fig)
+    style.finish(fig)
+    for lbl in ax.get_xticklabels():  # category names need Hangul; finish() sets numbers to DejaVu Sans
+        lbl.set_fontfamily(style.TEXT_FAMILY)
+    return fig
 
 
 # --- preprocessing ------------------------------------------------------------------------------

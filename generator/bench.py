@@ -1,0 +1,250 @@
+"""``make bench``: how close the build runs to what this machine can do.
+
+Writes ``bench/results.json`` and prints a table. Every number is measured in this run, on this
+machine; nothing is compared against a stored value. Keys:
+
+gemm_peak_gflops      float64 GEMM rate at the grid's three layer shapes (X·W, Xᵀ·dA, dA·Wᵀ), best of N
+propagation_gflops    GEMM FLOPs of the default propagation grid / its measured time (uncached, in-process)
+fraction_of_peak      propagation_gflops / gemm_peak_gflops
+gemm_floor_s          the grid's GEMM FLOPs / peak: the time no implementation on this machine can beat
+speedup_vs_seed_loop  seed-style loop time / ours, same grid (RandomState.randn, np.dot, every activation
+                      stored, np.mean/np.std and np.histogram per layer)
+cold_site_s           `python -m generator site` with empty caches (venv already installed)
+warm_site_s           the same again, nothing changed
+bare_mkdocs_s         `mkdocs build` alone on the generated docs
+scaling               propagation time for 1/4, 1/2 and all of the grid (uncached)
+peak_rss_mb           peak resident memory of the cold site build (largest process)
+torch_ratio           PyTorch CPU float64 (2 threads) time / ours on the same grid; null without torch
+
+Targets (reported, not asserted): fraction_of_peak >= 0.80, speedup_vs_seed_loop >= 2.5,
+torch_ratio <= 1.1, cold_site_s <= 1.5 (gemm_floor_s + bare_mkdocs_s), warm_site_s <= 1.5 bare_mkdocs_s,
+scaling linear within 15%, peak_rss_mb <= 2048.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from .cache import Cache
+from .config import ROOT, Config
+from .experiments import grid_tasks
+from .runner import run_tasks
+
+BENCH_DIR = ROOT / "bench"
+
+
+def _best(fn, repeat: int = 5) -> float:
+    fn()
+    best = float("inf")
+    for _ in range(repeat):
+        t = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - t)
+    return best
+
+
+def gemm_flops_per_config(samples: int, width: int, depth: int) -> float:
+    # forward X·W for every layer, backward dW for every layer, dX for all but the first layer
+    return (3 * depth - 1) * 2.0 * samples * width * width
+
+
+def gemm_peak(samples: int, width: int, dtype=np.float64) -> float:
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((samples, width)).astype(dtype)
+    w = rng.standard_normal((width, width)).astype(dtype)
+    da = rng.standard_normal((samples, width)).astype(dtype)
+    out_a = np.empty((samples, width), dtype)
+    out_w = np.empty((width, width), dtype)
+
+    def layer():
+        np.matmul(x, w, out=out_a)
+        np.matmul(x.T, da, out=out_w)
+        np.matmul(da, w.T, out=out_a)
+
+    t = _best(layer, repeat=20)
+    return 3 * 2.0 * samples * width * width / t / 1e9
+
+
+def time_propagation(tasks: list[dict]) -> float:
+    t = time.perf_counter()
+    run_tasks("propagation", tasks, Cache(None), quiet=True)
+    return time.perf_counter() - t
+
+
+def seed_style_loop(task: dict) -> None:
+    """One config the way the seed's code would do it, plus a plain backward pass."""
+    from .activations import get_activation
+
+    act = get_activation(task["activation"])
+    rs = np.random.RandomState(task["seed"])
+    n, w_, depth = task["samples"], task["width"], task["depth"]
+    x = rs.randn(n, w_)
+    hs, ws, pre = [x], [], []
+    scale = {"small": 0.01, "large": 1.0, "zeros": 0.0}.get(task["init"], 1 / np.sqrt(w_))
+    with np.errstate(all="ignore"):
+        for _ in range(depth):
+            w = rs.randn(w_, w_) * scale
+            a = np.dot(hs[-1], w)
+            if task["norm"] == "bn":
+                a = (a - a.mean(0)) / np.sqrt(a.var(0) + 1e-5)
+            pre.append(a)
+            h = act.forward(a)
+            hs.append(h)
+            ws.append(w)
+            np.mean(h), np.std(h), np.histogram(h, bins=task["hist_bins"], range=(-1, 1))
+        dh = rs.randn(n, w_) / n
+        for i in reversed(range(depth)):
+            da = dh * act.derivative(pre[i])
+            dw = np.dot(hs[i].T, da)
+            np.linalg.norm(dw), np.std(dh)
+            if i:
+                dh = np.dot(da, ws[i].T)
+
+
+def torch_time(tasks: list[dict]) -> float | None:
+    try:
+        import torch
+    except ImportError:
+        return None
+    torch.set_num_threads(2)
+    acts = {"linear": lambda a: a, "sigmoid": torch.sigmoid, "tanh": torch.tanh, "relu": torch.relu,
+            "leaky_relu": lambda a: torch.nn.functional.leaky_relu(a, 0.01), "elu": torch.nn.functional.elu,
+            "selu": torch.selu, "gelu": torch.nn.functional.gelu}
+    t = time.perf_counter()
+    for task in tasks:
+        g = torch.Generator().manual_seed(task["seed"])
+        n, w_, depth = task["samples"], task["width"], task["depth"]
+        h = torch.randn(n, w_, generator=g, dtype=torch.float64)
+        ws = [(torch.randn(w_, w_, generator=g, dtype=torch.float64) / w_ ** 0.5).requires_grad_() for _ in range(depth)]
+        for w in ws:
+            a = h @ w
+            if task["norm"] == "bn":
+                a = torch.nn.functional.batch_norm(a, None, None, training=True)
+            h = acts[task["activation"]](a)
+            h.mean().item(), h.std().item(), torch.histc(h.detach(), bins=task["hist_bins"], min=-1, max=1)
+        gout = torch.randn(n, w_, generator=g, dtype=torch.float64) / n
+        (h * gout).sum().backward()
+        for w in ws:
+            w.grad.norm().item()
+    return time.perf_counter() - t
+
+
+def _site_config(tmp: Path, cfg: Config) -> Path:
+    text = cfg.path.read_text()
+    out = tmp / "bench.toml"
+    for key, sub in (("docs_dir", "docs"), ("public_dir", "public"), ("cache_dir", "cache")):
+        import re
+
+        text = re.sub(rf'^{key}\s*=.*$', f'{key} = "{tmp / sub}"', text, flags=re.M)
+    out.write_text(text)
+    return out
+
+
+def _timed(cmd: list[str]) -> tuple[float, float]:
+    """Wall time and peak RSS (MB, largest descendant) of a subprocess."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    t = time.perf_counter()
+    subprocess.run(cmd, check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
+    dt = time.perf_counter() - t
+    after = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return dt, max(before, after) / 1024
+
+
+def run_bench(cfg: Config, args) -> dict:
+    p = cfg.propagation
+    tasks = grid_tasks(cfg)
+    quick = getattr(args, "quick", False)
+    res: dict = {"grid": {"configs": len(tasks), "samples": p.samples, "width": p.width, "depth": p.depth}}
+    log = (lambda *a: None) if getattr(args, "quiet", False) else (lambda *a: print(*a, file=sys.stderr, flush=True))
+
+    log("bench: GEMM peak ...")
+    peak = gemm_peak(p.samples, p.width)
+    flops = gemm_flops_per_config(p.samples, p.width, p.depth) * len(tasks)
+    log("bench: propagation grid (uncached) ...")
+    t_all = time_propagation(tasks)
+    res.update(gemm_peak_gflops=peak, propagation_s=t_all, propagation_gflops=flops / t_all / 1e9,
+               fraction_of_peak=flops / t_all / 1e9 / peak, gemm_floor_s=flops / peak / 1e9)
+    log("bench: scaling ...")
+    quarter, half = tasks[: len(tasks) // 4], tasks[: len(tasks) // 2]
+    res["scaling"] = {"quarter_s": time_propagation(quarter), "half_s": time_propagation(half), "all_s": t_all,
+                      "quarter_tasks": len(quarter), "half_tasks": len(half), "all_tasks": len(tasks)}
+    log("bench: seed-style reference loop ...")
+    t = time.perf_counter()
+    for task in tasks:
+        seed_style_loop(task)
+    res["seed_loop_s"] = time.perf_counter() - t
+    res["speedup_vs_seed_loop"] = res["seed_loop_s"] / t_all
+    log("bench: torch ...")
+    tt = torch_time(tasks)
+    res["torch_s"] = tt
+    res["torch_ratio"] = None if tt is None else tt / t_all  # > 1: torch slower than ours
+
+    if not quick:
+        with tempfile.TemporaryDirectory() as d:
+            tmp = Path(d)
+            conf = _site_config(tmp, cfg)
+            py = sys.executable
+            log("bench: cold site ...")
+            res["cold_site_s"], res["peak_rss_mb"] = _timed([py, "-m", "generator", "site", "--config", str(conf), "--quiet"])
+            log("bench: warm site ...")
+            res["warm_site_s"], _ = _timed([py, "-m", "generator", "site", "--config", str(conf), "--quiet"])
+            log("bench: bare mkdocs ...")
+            out = tmp / "bare"
+            env = dict(os.environ, NO_MKDOCS_2_WARNING="1")
+            t = time.perf_counter()
+            subprocess.run([py, "-m", "mkdocs", "build", "-q", "-f", str(ROOT / "site" / "mkdocs.yml"), "-d", str(out)],
+                           check=True, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            res["bare_mkdocs_s"] = time.perf_counter() - t
+            shutil.rmtree(out, ignore_errors=True)
+    else:
+        res.update(cold_site_s=None, warm_site_s=None, bare_mkdocs_s=None, peak_rss_mb=None)
+
+    res["targets"] = targets(res)
+    BENCH_DIR.mkdir(exist_ok=True)
+    (BENCH_DIR / "results.json").write_text(json.dumps(res, indent=2, sort_keys=True) + "\n")
+    print(table(res))
+    return res
+
+
+def targets(r: dict) -> dict:
+    def ok(cond):
+        return None if cond is None else bool(cond)
+
+    s = r["scaling"]
+    lin = max(abs(s["quarter_s"] / s["all_s"] * s["all_tasks"] / s["quarter_tasks"] - 1),
+              abs(s["half_s"] / s["all_s"] * s["all_tasks"] / s["half_tasks"] - 1))
+    have_site = r.get("cold_site_s") is not None
+    return {
+        "fraction_of_peak>=0.80": ok(r["fraction_of_peak"] >= 0.80),
+        "speedup_vs_seed_loop>=2.5": ok(r["speedup_vs_seed_loop"] >= 2.5),
+        "torch_ratio<=1.1": None if r["torch_ratio"] is None else ok(r["torch_ratio"] <= 1.1),
+        "cold_site<=1.5(floor+mkdocs)": ok(r["cold_site_s"] <= 1.5 * (r["gemm_floor_s"] + r["bare_mkdocs_s"])) if have_site else None,
+        "warm_site<=1.5*mkdocs": ok(r["warm_site_s"] <= 1.5 * r["bare_mkdocs_s"]) if have_site else None,
+        "scaling_linear_within_15%": ok(lin <= 0.15),
+        "scaling_max_deviation": lin,
+        "peak_rss_mb<=2048": ok(r["peak_rss_mb"] <= 2048) if have_site else None,
+    }
+
+
+def table(r: dict) -> str:
+    def f(v):
+        return "—" if v is None else (f"{v:.3g}" if isinstance(v, float) else str(v))
+
+    rows = [(k, f(r.get(k))) for k in ("gemm_peak_gflops", "propagation_gflops", "fraction_of_peak", "gemm_floor_s",
+                                        "propagation_s", "seed_loop_s", "speedup_vs_seed_loop", "torch_ratio",
+                                        "cold_site_s", "warm_site_s", "bare_mkdocs_s", "peak_rss_mb")]
+    s = r["scaling"]
+    rows.append(("scaling (1/4, 1/2, 1) s", f"{s['quarter_s']:.3g}, {s['half_s']:.3g}, {s['all_s']:.3g}"))
+    rows += [(f"target {k}", f(v)) for k, v in r["targets"].items()]
+    w = max(len(k) for k, _ in rows)
+    return "\n".join(f"{k.ljust(w)}  {v}" for k, v in rows)

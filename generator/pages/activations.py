@@ -1,0 +1,148 @@
+"""Activation functions: all eight, each under its matching initialization.
+
+MATCHING (stated on the page): activations that are (near-)linear around 0 with E[phi(z)^2] close to
+Var(z) -- linear, tanh, sigmoid -- and SELU (self-normalizing under LeCun normal = Var(W) = 1/fan_in)
+go with ``xavier``; the rectifier family -- relu, leaky_relu, elu, gelu -- go with ``he``.
+
+Per activation (norm none, means over seeds, last hidden layer unless stated): std, saturated fraction
+(slope below SATURATION_FRACTION of the maximum slope: activations.Activation.saturated), its N(0,1)
+baseline (generator.pages.index.baseline_saturation), the share of exact zeros, the max slope, the
+gain, and where on the x axis the activation saturates (intervals found on a dense grid of [-10, 10]).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from .. import strings
+from ..activations import ACTIVATIONS, SATURATION_FRACTION
+from ..filters import num
+from .index import baseline_saturation, has, label, localized, verdict
+
+MATCHING = {
+    "linear": "xavier", "sigmoid": "xavier", "tanh": "xavier", "selu": "xavier",
+    "relu": "he", "leaky_relu": "he", "elu": "he", "gelu": "he",
+}
+GRID = (-10.0, 10.0, 200_001)
+
+
+def saturation_intervals(name: str) -> list[tuple[float, float]]:
+    """Maximal intervals of [-10, 10] where the activation is saturated, as (lo, hi) with +-inf at
+    the grid ends (a saturated region touching an end extends beyond the grid)."""
+    act = ACTIVATIONS[name]
+    x = np.linspace(*GRID[:2], GRID[2])
+    s = act.saturated(x)
+    out = []
+    i = 0
+    while i < len(x):
+        if s[i]:
+            j = i
+            while j + 1 < len(x) and s[j + 1]:
+                j += 1
+            lo = -math.inf if i == 0 else float(x[i])
+            hi = math.inf if j == len(x) - 1 else float(x[j])
+            out.append((lo, hi))
+            i = j + 1
+        else:
+            i += 1
+    return out
+
+
+def _interval_text(intervals, lang: str) -> str:
+    if not intervals:
+        return strings.t(lang, "activations.never")
+    parts = []
+    for lo, hi in intervals:
+        if math.isinf(lo) and math.isinf(hi):
+            parts.append(strings.t(lang, "activations.everywhere"))
+        elif math.isinf(lo):
+            parts.append(f"x < {num(hi, lang)}" if hi != 0 else "x ≤ 0")
+        elif math.isinf(hi):
+            parts.append(f"x > {num(lo, lang)}")
+        else:
+            parts.append(f"{num(lo, lang)} < x < {num(hi, lang)}")
+    return ", ".join(parts)
+
+
+def _rows(data) -> list[dict]:
+    rows = []
+    for act, init in MATCHING.items():
+        if not has(data, init, act):
+            continue
+        c = data.case(init, act)
+        a = ACTIVATIONS[act]
+        div = bool(c["diverged"].any())
+        std = c["std"].to_numpy(float)
+        sat = c["saturated_frac"].to_numpy(float)
+        base = baseline_saturation(act)
+        rows.append({
+            "activation": act, "init": init, "last_std": float(std[-1]), "first_std": float(std[0]),
+            "sat_last": float(sat[-1]), "sat_max": float(np.nanmax(sat)), "baseline": base,
+            "zero_last": float(c["zero_frac"].iloc[-1]), "max_slope": a.max_slope, "gain": a.gain,
+            "intervals": saturation_intervals(act), "diverged": div,
+            "verdict": verdict(float(std[-1]), float(sat[-1]), base, div),
+        })
+    return rows
+
+
+def _table(rows, lang: str) -> pd.DataFrame:
+    out = []
+    for r in rows:
+        out.append({
+            "activation": label(lang, "activation", r["activation"]),
+            "init": label(lang, "init", r["init"]),
+            "last_std": r["last_std"], "sat_last": r["sat_last"], "baseline": r["baseline"],
+            "zero_last": r["zero_last"],
+            "verdict": strings.t(lang, f"index.verdict.{r['verdict']}"),
+        })
+    return pd.DataFrame(out)
+
+
+def _slope_table(lang: str) -> pd.DataFrame:
+    out = []
+    for name, a in ACTIVATIONS.items():
+        out.append({"activation": label(lang, "activation", name), "max_slope": a.max_slope,
+                    "threshold": SATURATION_FRACTION * a.max_slope,
+                    "where": _interval_text(saturation_intervals(name), lang)})
+    return pd.DataFrame(out)
+
+
+def context(data) -> dict:
+    rows = _rows(data)
+    by = {r["activation"]: r for r in rows}
+    xs = [a for a, i in MATCHING.items() if i == "xavier"]
+    hs = [a for a, i in MATCHING.items() if i == "he"]
+    saturating = [r["activation"] for r in rows if r["sat_last"] - r["baseline"] > 0.0 and r["sat_last"] > 0]
+    # the largest saturated share and the largest exact-zero share among the matched cases
+    top_sat = max(rows, key=lambda r: r["sat_last"]) if rows else None
+    top_zero = max(rows, key=lambda r: r["zero_last"]) if rows else None
+    return {
+        "matching": MATCHING,
+        "xavier_group": xs,
+        "he_group": hs,
+        "rows": by,
+        "n_rows": len(rows),
+        "verdict_counts": {v: sum(r["verdict"] == v for r in rows) for v in ("explodes", "vanishes", "saturates", "healthy")},
+        "saturation_fraction": SATURATION_FRACTION,
+        "top_sat": top_sat,
+        "top_zero": top_zero,
+        "saturating": saturating,
+        "tanh_onset": next((hi for lo, hi in saturation_intervals("tanh") if math.isinf(lo)), math.nan),
+        "sigmoid_onset": next((hi for lo, hi in saturation_intervals("sigmoid") if math.isinf(lo)), math.nan),
+        "selu_onset": next((hi for lo, hi in saturation_intervals("selu") if math.isinf(lo)), math.nan),
+        "gelu_intervals": saturation_intervals("gelu"),
+        "sigmoid_max_slope": ACTIVATIONS["sigmoid"].max_slope,
+        "selu_max_slope": ACTIVATIONS["selu"].max_slope,
+        "table": localized(lambda lang: _table(rows, lang)),
+        "table_columns": localized(lambda lang: {k: strings.t(lang, f"activations.col.{k}") for k in
+                                                 ("activation", "init", "last_std", "sat_last", "baseline",
+                                                  "zero_last", "verdict")}),
+        "table_formats": {"sat_last": "pct", "baseline": "pct", "zero_last": "pct"},
+        "slopes": localized(_slope_table),
+        "slope_columns": localized(lambda lang: {k: strings.t(lang, f"activations.col.{k}") for k in
+                                                 ("activation", "max_slope", "threshold", "where")}),
+        "has_matched_fig": bool(rows),
+    }

@@ -1,0 +1,254 @@
+"""Batch normalization page: conventions, placement, and how much BN removes the dependence on init.
+
+Measured, not typed in:
+
+* the running-statistics convention is read off ``layers.batchnorm_forward`` by calling it once
+  (:func:`bn_conventions`): momentum, whether the running variance is unbiased, and the defaults of
+  gamma / beta / eps used by the experiments (``network.BN_EPS``; gamma = 1, beta = 0);
+* init dependence: :func:`~generator.figures.page_analysis.init_spread` over the random inits
+  (``zeros`` excluded), per activation, for norm ``none`` and ``bn``: max/min ratio of the seed-averaged
+  last-layer std and the std of its log10; diverged configurations are left out and counted;
+* scale invariance: inits whose weights are the *same* random draw times a constant (a "scale family",
+  found by :func:`scale_families` by drawing each init from one generator state) give BN outputs that
+  differ only through eps; the page reports the largest difference of the last-layer statistics inside
+  a family at the same seed (``bn``, in units of the std), next to the order of the eps effect,
+  ``eps / sigma_w^2`` of the smallest-scale member;
+* placement: ``bn`` (affine -> BN -> activation) vs ``bn_post`` (activation -> BN). ``bn_post`` rows come
+  from the data when the config has them; otherwise a small extra measurement (PLACEMENT_ACTS x
+  PLACEMENT_INITS, first seed) runs through the runner with the experiment cache (seconds once, then a
+  cache hit), unless ``data.cfg`` asks for no extra runs (see :func:`placement_frame`).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from .. import layers, network, theory
+from ..figures.page_analysis import init_spread, last_layer_std, ordered
+from ..inits import get_init
+from .gradients import grid_order
+
+PLACEMENT_ACTS = ("tanh", "relu")
+PLACEMENT_INITS = ("small", "large", "xavier", "he")
+SAT_GAP = 0.25  # placement "matters" when bn_post saturates this much more of the units than bn
+FAMILY_PROBE = 6  # size of the probe matrices used to detect scale families
+FAMILY_RTOL = 1e-9
+
+
+def bn_conventions() -> dict:
+    """Call ``layers.batchnorm_forward`` once in train mode and read its conventions back."""
+    x = np.array([[0.0], [1.0], [2.0], [5.0]])
+    param = {"mode": "train"}
+    layers.batchnorm_forward(x, np.ones(1), np.zeros(1), param)
+    mu, var_b, var_u = float(x.mean()), float(x.var()), float(x.var(ddof=1))
+    momentum = float(param["running_mean"][0]) / mu
+    stored = (float(param["running_var"][0]) - (1 - momentum)) / momentum
+    return {"momentum": momentum, "unbiased": bool(abs(stored - var_u) < 1e-12 * var_u),
+            "biased_in_batch": True, "eps": network.BN_EPS, "gamma": 1, "beta": 0,
+            "n_example": int(x.shape[0]), "var_ratio": var_u / var_b}
+
+
+def scale_families(inits) -> list[list[str]]:
+    """Groups of ``inits`` whose weights, drawn from the same generator state, are constant multiples
+    of each other (e.g. small, large, xavier, he all scale one standard-normal draw)."""
+    draws = {}
+    for name in inits:
+        if name == "zeros":
+            continue
+        w = get_init(name)(FAMILY_PROBE, FAMILY_PROBE, np.random.default_rng(0))
+        draws[name] = w / np.linalg.norm(w) if np.linalg.norm(w) > 0 else None
+    groups: list[list[str]] = []
+    for name, w in draws.items():
+        if w is None:
+            continue
+        for g in groups:
+            if np.allclose(draws[g[0]], w, rtol=FAMILY_RTOL, atol=1e-12):
+                g.append(name)
+                break
+        else:
+            groups.append([name])
+    return [g for g in groups if len(g) > 1]
+
+
+def invariance(data, families) -> pd.DataFrame:
+    """Per (family, activation): largest difference of the last-layer mean/std/min/max between a family
+    member and the family's largest-scale member at the same seed (norm ``bn``), in units of the
+    reference's std (a mean near 0 would make a plain relative difference meaningless)."""
+    p = data.prop
+    depth = data.cfg.propagation.depth
+    last = p[(p["layer"] == depth) & (p["norm"] == "bn")]
+    width = data.cfg.propagation.width
+    rows = []
+    for fam in families:
+        s2 = {i: theory.sigma_w2(i, "linear", width, width) for i in fam}
+        ref = max(fam, key=lambda i: s2[i])
+        low = min(fam, key=lambda i: s2[i])
+        for act, sub in last[last["init"].isin(fam)].groupby("activation", sort=False):
+            base = sub[sub["init"] == ref].set_index("seed")
+            worst = 0.0
+            for init in fam:
+                if init == ref:
+                    continue
+                other = sub[sub["init"] == init].set_index("seed")
+                scale = base["std"].where(base["std"] > 0)
+                for col in ("mean", "std", "min", "max"):
+                    a, b = other[col].reindex(base.index), base[col]
+                    rel = ((a - b).abs() / scale).max()
+                    if np.isfinite(rel):
+                        worst = max(worst, float(rel))
+            rows.append({"family": ", ".join(fam), "members": fam, "activation": act, "ref": ref, "low": low,
+                         "max_rel": worst, "sigma_w2_low": s2[low]})
+    return pd.DataFrame(rows, columns=["family", "members", "activation", "ref", "low", "max_rel", "sigma_w2_low"])
+
+
+def placement_frame(data, acts, inits) -> tuple[pd.DataFrame, dict]:
+    """Last-layer ``bn`` vs ``bn_post`` statistics for ``acts`` x ``inits`` (see module docstring)."""
+    cfg = data.cfg.propagation
+    depth = cfg.depth
+    p = data.prop
+    source = {"from_config": "bn_post" in cfg.norms, "seeds": list(cfg.seeds)}
+    if source["from_config"]:
+        post = p[p["norm"] == "bn_post"]
+    else:
+        from ..cache import Cache
+        from ..config import resolve
+        from ..runner import SerialExecutor, run_tasks
+
+        seeds = list(cfg.seeds[:1])
+        source["seeds"] = seeds
+        params = [dict(init=i, activation=a, norm="bn_post", seed=s, samples=cfg.samples, width=cfg.width,
+                       depth=depth, dtype=cfg.dtype, hist_bins=cfg.hist_bins, diverge_rms=cfg.diverge_rms)
+                  for a in acts for i in inits for s in seeds]
+        results, stats = run_tasks("propagation", params, Cache(resolve(data.cfg.output.cache_dir)),
+                                   SerialExecutor(), quiet=True)
+        source["computed"] = stats.computed
+        frames = []
+        for r, t in zip(results, params):
+            df = r["layers"].copy()
+            for k in ("init", "activation", "norm", "seed"):
+                df[k] = t[k]
+            frames.append(df)
+        post = pd.concat(frames, ignore_index=True)
+    seeds = source["seeds"]
+    pre = p[(p["norm"] == "bn") & (p["seed"].isin(seeds))]
+    rows = []
+    for a in acts:
+        for i in inits:
+            r = {"activation": a, "init": i}
+            for tag, df in (("bn", pre), ("post", post)):
+                sel = df[(df["init"] == i) & (df["activation"] == a) & (df["layer"] == depth)]
+                r[f"sat_{tag}"] = float(sel["saturated_frac"].mean()) if len(sel) else math.nan
+                r[f"std_{tag}"] = float(sel["std"].mean()) if len(sel) else math.nan
+                r[f"pre_{tag}"] = float(sel["preact_std"].mean()) if len(sel) else math.nan
+            rows.append(r)
+    return pd.DataFrame(rows), source
+
+
+def context(data) -> dict:
+    cfg = data.cfg.propagation
+    depth = cfg.depth
+    inits, acts, norms = grid_order(data)
+    conv = bn_conventions()
+    has_bn = "bn" in norms and "none" in norms
+
+    spread = init_spread(data.prop, depth)
+    table = None
+    summary = {}
+    if has_bn:
+        none = spread[spread["norm"] == "none"].set_index("activation")
+        bn = spread[spread["norm"] == "bn"].set_index("activation")
+        order = ordered(spread["activation"], acts)
+        table = pd.DataFrame({
+            "activation": order,
+            "ratio_none": none["ratio"].reindex(order).to_numpy(),
+            "sd_none": none["sd_log10"].reindex(order).to_numpy(),
+            "div_none": none["n_div"].reindex(order).to_numpy(),
+            "ratio_bn": bn["ratio"].reindex(order).to_numpy(),
+            "sd_bn": bn["sd_log10"].reindex(order).to_numpy(),
+        })
+        summary = {
+            "n_inits": int(none["n"].max() + none["n_div"].max()) if len(none) else 0,
+            "none_ratio_min": float(table["ratio_none"].min()), "none_ratio_max": float(table["ratio_none"].max()),
+            "none_sd_median": float(table["sd_none"].median()),
+            "bn_ratio_min": float(table["ratio_bn"].min()), "bn_ratio_max": float(table["ratio_bn"].max()),
+            "bn_sd_median": float(table["sd_bn"].median()),
+            "n_div_none": int(table["div_none"].sum()),
+            "act_none_max": table.loc[table["ratio_none"].idxmax(), "activation"],
+            "act_bn_max": table.loc[table["ratio_bn"].idxmax(), "activation"],
+        }
+        summary["sd_reduction"] = summary["none_sd_median"] / summary["bn_sd_median"] \
+            if summary["bn_sd_median"] > 0 else math.inf
+
+    families = scale_families(inits)
+    inv = invariance(data, families) if "bn" in norms else pd.DataFrame()
+    inv_summary = {}
+    if len(inv):
+        worst = inv.loc[inv["max_rel"].idxmax()]
+        inv_summary = {"max_rel": float(inv["max_rel"].max()), "act": worst["activation"],
+                       "low": worst["low"], "family": list(inv.iloc[0]["members"]),
+                       "eps_order": conv["eps"] / float(worst["sigma_w2_low"]),
+                       "sigma_w2_low": float(worst["sigma_w2_low"])}
+
+    # zeros with BN: every layer is phi(0) exactly
+    zeros = None
+    if "zeros" in inits and "bn" in norms:
+        ls = last_layer_std(data.prop, depth)
+        z = ls[(ls["init"] == "zeros") & (ls["norm"] == "bn")]
+        zeros = {"max_std": float(z["std"].max()), "n": int(len(z))}
+
+    # BN is invariant to the weight scale c, but dL/dW scales as 1/c: ||dW||/||W|| as 1/c^2
+    grad_scale = None
+    if {"small", "large"} <= set(inits) and "bn" in norms:
+        p = data.prop
+        sel = p[(p["norm"] == "bn") & (p["layer"] == depth)]
+        r = sel.groupby(["init", "activation"])["grad_w_ratio"].mean()
+        rows = []
+        for a in acts:
+            if ("small", a) in r.index and ("large", a) in r.index:
+                rows.append({"activation": a, "small": float(r[("small", a)]), "large": float(r[("large", a)])})
+        if rows:
+            gs = pd.DataFrame(rows)
+            gs["ratio"] = gs["small"] / gs["large"]
+            s2s = theory.sigma_w2("small", "linear", cfg.width, cfg.width)
+            s2l = theory.sigma_w2("large", "linear", cfg.width, cfg.width)
+            grad_scale = {"table": gs, "predicted": s2l / s2s, "min": float(gs["ratio"].min()),
+                          "max": float(gs["ratio"].max())}
+
+    p_acts = [a for a in PLACEMENT_ACTS if a in acts]
+    p_inits = [i for i in PLACEMENT_INITS if i in inits]
+    placement, source = (placement_frame(data, p_acts, p_inits) if "bn" in norms and p_acts and p_inits
+                         else (None, {}))
+    p_summary = {}
+    if placement is not None and len(placement):
+        worse = placement[placement["sat_post"] - placement["sat_bn"] > SAT_GAP]
+        p_summary = {"n_worse": int(len(worse)), "n": int(len(placement)),
+                     "cases_worse": worse[["activation", "init"]].to_dict("records")}
+        lt = placement[(placement["activation"] == "tanh") & (placement["init"] == "large")]
+        if len(lt):
+            p_summary["tanh_large"] = lt.iloc[0].to_dict()
+
+    return {
+        "conv": conv,
+        "depth": depth,
+        "width": cfg.width,
+        "samples": cfg.samples,
+        "has_bn": has_bn,
+        "spread": table,
+        "summary": summary,
+        "families": families,
+        "invariance": inv,
+        "inv": inv_summary,
+        "zeros": zeros,
+        "grad_scale": grad_scale,
+        "placement": placement,
+        "placement_source": source,
+        "placement_summary": p_summary,
+        "sat_gap": SAT_GAP,
+        "figures": {"spread": "bn_spread" if has_bn else None,
+                    "heatmap": ["heatmap_std", "heatmap_std_bn"] if has_bn else [],
+                    "seed_case": [f"seed_case_{a}_{i}_bn" for a, i in (("tanh", "small"), ("tanh", "large"))
+                                  if a in acts and i in inits and "bn" in norms]},
+    }

@@ -1,0 +1,93 @@
+"""He / Kaiming initialization: the factor 2, ReLU kept flat, gains, he_uniform, and SELU with xavier.
+
+Numbers for the page (norm none, means over seeds):
+
+* ``relu``: he + ReLU -- per-layer ratio of successive second moments E[h_l^2] / E[h_{l-1}^2]
+  (geometric mean, min, max; theory says exactly 1) and first/last std;
+* ``leaky``: he + leaky ReLU the same way, with the leaky gain sqrt(2 / (1 + a^2)) from the registry
+  (he itself uses sqrt(2), a relative variance excess of a^2, invisible at a = 0.01);
+* ``uniform``: Var(W) of he and he_uniform (both 2/fan_in, from inits.weight_variance) and the largest
+  relative spread between their last-layer std over the activations in the grid;
+* ``selu``: selu + xavier (LeCun normal) -- per-layer std range, and selu + he for contrast;
+* ``gains``: every activation's gain g and g^2 (the factor in Var(W) = g^2 / fan_in).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from .. import strings
+from ..activations import ACTIVATIONS, LEAKY_SLOPE
+from ..inits import weight_variance
+from .index import geometric_mean, has, label, localized, second_moment, successive_ratios
+
+
+def _flat(data, init: str, act: str) -> dict | None:
+    if not has(data, init, act):
+        return None
+    c = data.case(init, act)
+    m2 = second_moment(c)
+    r = successive_ratios(m2)
+    std = c["std"].to_numpy(float)
+    return {"ratio": geometric_mean(r), "ratio_min": float(np.nanmin(r)), "ratio_max": float(np.nanmax(r)),
+            "first_std": float(std[0]), "last_std": float(std[-1]),
+            "std_min": float(np.nanmin(std)), "std_max": float(np.nanmax(std)),
+            "diverged": bool(c["diverged"].any())}
+
+
+def _uniform(data) -> dict | None:
+    if not (has(data, "he") and has(data, "he_uniform")):
+        return None
+    last = data.last_layer("none")
+    spreads = {}
+    for act in data.cfg.propagation.activations:
+        v = []
+        for init in ("he", "he_uniform"):
+            s = last[(last["init"] == init) & (last["activation"] == act)]
+            v.append(math.inf if s["diverged"].any() else float(s["std"].mean()))
+        v = np.array(v)
+        if np.isfinite(v).all() and v.mean() > 0:
+            spreads[act] = float(abs(v[0] - v[1]) / v.mean())
+    worst = max(spreads, key=spreads.get) if spreads else None
+    return {"spreads": spreads, "max_spread": spreads[worst] if worst else math.nan, "worst": worst,
+            "n_compared": len(spreads)}
+
+
+def _gains(lang: str) -> pd.DataFrame:
+    rows = []
+    for name, act in ACTIVATIONS.items():
+        rows.append({"activation": label(lang, "activation", name), "gain": act.gain, "gain2": act.gain ** 2})
+    return pd.DataFrame(rows)
+
+
+def context(data) -> dict:
+    n = data.cfg.propagation.width
+    leaky_gain = ACTIVATIONS["leaky_relu"].gain
+    selu_x = _flat(data, "xavier", "selu")
+    return {
+        "width": n,
+        "depth": data.cfg.propagation.depth,
+        "var_he": weight_variance("he", n, n),
+        "var_he_uniform": weight_variance("he_uniform", n, n),
+        "uniform_bound": math.sqrt(3.0 * weight_variance("he_uniform", n, n)),
+        "relu": _flat(data, "he", "relu"),
+        "relu_xavier": _flat(data, "xavier", "relu"),
+        "leaky": _flat(data, "he", "leaky_relu"),
+        "leaky_slope": LEAKY_SLOPE,
+        "leaky_gain": leaky_gain,
+        "leaky_gain2": leaky_gain ** 2,
+        "relu_gain2": ACTIVATIONS["relu"].gain ** 2,
+        "leaky_excess": ACTIVATIONS["relu"].gain ** 2 / leaky_gain ** 2 - 1.0,
+        "uniform": _uniform(data),
+        "selu_xavier": selu_x,
+        "selu_he": _flat(data, "he", "selu"),
+        "selu_xavier_dev": (max(abs(selu_x["std_min"] - 1.0), abs(selu_x["std_max"] - 1.0))
+                            if selu_x else math.nan),
+        "gains": localized(_gains),
+        "gain_columns": localized(lambda lang: {k: strings.t(lang, f"he.col.{k}") for k in ("activation", "gain", "gain2")}),
+        "has_he_fig": has(data, "he") and has(data, "xavier") and has(data, None, "relu"),
+        "has_seed_case": has(data, "he", "relu"),
+    }

@@ -1,0 +1,69 @@
+"""Full results page: the whole grid as init x activation tables per norm, the heatmaps, the CSV files
+and the data dictionary.
+
+Tables hold the last layer (``layer == depth``), seeds averaged. A configuration in which any seed
+diverged at or before the last layer shows the marker ``DIVERGED`` instead of a number (the template
+translates it), as in the heatmaps; NaN (undefined, e.g. ``grad_w_ratio`` for W = 0) shows as a dash.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from .. import contract
+from . import data_dictionary
+from .gradients import grid_order
+
+DIVERGED = "diverged"  # cell marker for a diverged configuration (translated by the template)
+METRICS = ("std", "saturated_frac", "grad_w_ratio")  # the grid tables, in page order
+
+
+def pivot(data, column: str, norm: str) -> pd.DataFrame:
+    """init x activation table of ``column`` at the last layer (seeds averaged), DIVERGED where any
+    seed diverged; the first column ``init`` holds the init id."""
+    p = data.prop
+    depth = data.cfg.propagation.depth
+    inits, acts, _ = grid_order(data)
+    sub = p[p["norm"] == norm]
+    div = sub.groupby(["init", "activation"])["diverged"].any()
+    val = sub[sub["layer"] == depth].groupby(["init", "activation"])[column].mean()
+    out = pd.DataFrame({"init": inits})
+    for a in acts:
+        col = []
+        for i in inits:
+            if bool(div.get((i, a), False)):
+                col.append(DIVERGED)
+            else:
+                v = val.get((i, a))
+                col.append(float(v) if v is not None else float("nan"))
+        out[a] = pd.Series(col, dtype=object)
+    return out
+
+
+def context(data) -> dict:
+    inits, acts, norms = grid_order(data)
+    tables = [{"metric": m, "norm": n, "name": f"results-{m.replace('_', '-')}-{n.replace('_', '-')}",
+               "df": pivot(data, m, n)} for m in METRICS for n in norms]
+    n_div = {n: int(sum((t["df"][acts] == DIVERGED).to_numpy().sum() for t in tables
+                        if t["norm"] == n and t["metric"] == "std")) for n in norms}
+    files = []
+    for f in contract.DATA_FILES.values():
+        if data.has(f.name):
+            df = pd.DataFrame([{"name": c.name, "dtype": c.dtype, "ko": c.ko, "en": c.en} for c in f.columns])
+            files.append({"name": f.name, "ko": f.ko, "en": f.en, "path": f"data/{f.name}",
+                          "anchor": "dict-" + f.name.replace(".csv", "").replace("_", "-"), "df": df,
+                          "rows": int(len(data.frame(f.name)))})
+    listed = {d["name"] for d in data_dictionary()}
+    return {
+        "tables": tables,
+        "metrics": list(METRICS),
+        "diverged": DIVERGED,
+        "n_div": n_div,
+        "inits": inits,
+        "activations": acts,
+        "norms": norms,
+        "files": files,
+        "all_listed": all(f["name"] in listed for f in files),
+        "heatmaps": [f"{h}{'' if n == 'none' else '_' + n}" for h in ("heatmap_std", "heatmap_gradratio")
+                     for n in norms],
+    }

@@ -1,0 +1,151 @@
+"""Theory page: the mean-field recursion against the measurements, and where it stops applying.
+
+Definitions (all from the data files; ``theory_std`` is the prediction, ``std`` the seed-averaged
+measurement, norm ``none``, random inits only):
+
+* relative error per layer ``|std - theory_std| / theory_std``, over layers whose forward pass did
+  not diverge in any seed and whose prediction is positive and finite;
+* per activation: the largest relative error over inits and layers (and where it occurs), and the
+  median; ``GOOD_TOL``: an (init, activation) "agrees" when its largest error is at most this;
+* BN: the recursion does not describe it, but with BN every activation input is standardised, so
+  q = 1 at every layer and the prediction is the one-layer value ``Std[phi(z)]``, z ~ N(0, 1) (computed
+  by the same quadrature); its relative error against every ``bn`` row (random inits) is reported;
+* divergence: (init, activation) pairs whose measured forward pass diverged, with the first diverged
+  layer and the regime from ``theory_fixed.csv``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from .. import theory
+from ..activations import get_activation
+from ..figures.page_analysis import ordered, seed_mean
+from .gradients import grid_order
+
+GOOD_TOL = 0.05  # max relative error for "the theory agrees" with the measurement
+DETAIL_CASES = (("xavier", "tanh"), ("he", "relu"))  # per-layer tables shown on the page
+REGIME_ORDER = ("ordered", "critical", "chaotic", "explodes")
+
+
+def errors(data) -> pd.DataFrame:
+    """Per (init, activation, layer), norm none: theory_std, measured std and relative error."""
+    m = seed_mean(data.prop[data.prop["norm"] == "none"])
+    m = m[m["init"] != "zeros"]
+    ok = ~m["diverged"] & np.isfinite(m["theory_std"]) & (m["theory_std"] > 0) & np.isfinite(m["std"])
+    m = m.assign(rel_err=np.where(ok, (m["std"] - m["theory_std"]).abs() / m["theory_std"], np.nan))
+    return m[["init", "activation", "layer", "theory_std", "std", "rel_err", "diverged"]]
+
+
+def bn_errors(data, points: int) -> pd.DataFrame:
+    """Measured ``bn`` std (random inits, every layer) against Std[phi(z)], z ~ N(0, 1)."""
+    p = data.prop
+    sub = p[(p["norm"] == "bn") & (p["init"] != "zeros") & ~p["diverged"]]
+    rows = []
+    for act, s in sub.groupby("activation", sort=False):
+        f = get_activation(act).forward
+        m1 = float(theory.expect(f, 1.0, points))
+        m2 = float(theory.expect(lambda a: f(a) ** 2, 1.0, points))
+        pred = math.sqrt(max(m2 - m1 * m1, 0.0))
+        rel = (s["std"] - pred).abs() / pred
+        rows.append({"activation": act, "pred": pred, "max_rel": float(rel.max()), "median_rel": float(rel.median())})
+    return pd.DataFrame(rows, columns=["activation", "pred", "max_rel", "median_rel"])
+
+
+def context(data) -> dict:
+    cfg = data.cfg.propagation
+    inits, acts, norms = grid_order(data)
+    points = data.cfg.theory.quadrature_points
+    has_none = "none" in norms
+    err = errors(data) if has_none else pd.DataFrame(columns=["init", "activation", "layer", "rel_err"])
+
+    per_pair = (err.groupby(["init", "activation"], sort=False)
+                .agg(max_rel=("rel_err", "max"), n_ok=("rel_err", "count")).reset_index())
+    per_act = []
+    for act in acts:
+        e = err[(err["activation"] == act) & err["rel_err"].notna()]
+        if not len(e):
+            continue
+        worst = e.loc[e["rel_err"].idxmax()]
+        pairs = per_pair[(per_pair["activation"] == act) & (per_pair["n_ok"] > 0)]
+        per_act.append({"activation": act, "max_rel": float(worst["rel_err"]), "init": worst["init"],
+                        "layer": int(worst["layer"]), "median_rel": float(e["rel_err"].median()),
+                        "n_good": int((pairs["max_rel"] <= GOOD_TOL).sum()), "n_pairs": int(len(pairs))})
+    per_act = pd.DataFrame(per_act, columns=["activation", "max_rel", "init", "layer", "median_rel", "n_good",
+                                             "n_pairs"])
+    overall = {}
+    if len(per_act):
+        w = per_act.loc[per_act["max_rel"].idxmax()]
+        b = per_act.loc[per_act["max_rel"].idxmin()]
+        overall = {"max_rel": float(w["max_rel"]), "act_worst": w["activation"], "init_worst": w["init"],
+                   "layer_worst": int(w["layer"]), "min_of_max": float(b["max_rel"]), "act_best": b["activation"],
+                   "median_rel": float(err["rel_err"].median()),
+                   "n_good": int(per_act["n_good"].sum()), "n_pairs": int(per_act["n_pairs"].sum())}
+
+    details = []
+    for init, act in DETAIL_CASES:
+        e = err[(err["init"] == init) & (err["activation"] == act)].sort_values("layer")
+        if len(e):
+            details.append({"init": init, "activation": act, "name": f"theory-{init}-{act}",
+                            "table": e[["layer", "theory_std", "std", "rel_err"]].reset_index(drop=True)})
+
+    fixed = data.frame("theory_fixed.csv") if data.has("theory_fixed.csv") else None
+    chi_tbl = q_tbl = None
+    regimes = {}
+    if fixed is not None and len(fixed):
+        f_inits = ordered(fixed["init"], inits)
+        f_acts = ordered(fixed["activation"], acts)
+        chi_tbl = (fixed.pivot(index="init", columns="activation", values="chi1")
+                   .reindex(index=f_inits, columns=f_acts).reset_index())
+        q_tbl = (fixed.pivot(index="init", columns="activation", values="q_star")
+                 .reindex(index=f_inits, columns=f_acts).reset_index())
+        regimes = {r: int((fixed["regime"] == r).sum()) for r in REGIME_ORDER}
+        regimes["n"] = int(len(fixed))
+        crit = fixed[fixed["regime"] == "critical"]
+        regimes["critical_pairs"] = crit[["init", "activation"]].to_dict("records")
+
+    # divergence: measured forward passes that blew up, and what the theory said about them
+    div_rows = []
+    if has_none:
+        p = data.prop[(data.prop["norm"] == "none") & data.prop["diverged"]]
+        for (init, act), s in p.groupby(["init", "activation"], sort=False):
+            first = int(s["layer"].min())
+            reg = q = math.nan
+            if fixed is not None:
+                fr = fixed[(fixed["init"] == init) & (fixed["activation"] == act)]
+                if len(fr):
+                    reg, q = fr.iloc[0]["regime"], float(fr.iloc[0]["q_star"])
+            th = err[(err["init"] == init) & (err["activation"] == act) & (err["layer"] == first)]["theory_std"]
+            div_rows.append({"init": init, "activation": act, "first_layer": first, "n_seeds": int(s["seed"].nunique()),
+                             "theory_std": float(th.iloc[0]) if len(th) else math.nan, "regime": reg, "q_star": q})
+    divergence = pd.DataFrame(div_rows, columns=["init", "activation", "first_layer", "n_seeds", "theory_std",
+                                                 "regime", "q_star"])
+
+    bn = bn_errors(data, points) if "bn" in norms else pd.DataFrame()
+    bn_summary = {"max_rel": float(bn["max_rel"].max()), "act": bn.loc[bn["max_rel"].idxmax(), "activation"]} \
+        if len(bn) else {}
+
+    return {
+        "good_tol": GOOD_TOL,
+        "width": cfg.width,
+        "samples": cfg.samples,
+        "depth": cfg.depth,
+        "inv_sqrt_width": 1 / math.sqrt(cfg.width),
+        "diverge_rms": cfg.diverge_rms,
+        "critical_tol": theory.CRITICAL_TOL,
+        "quadrature_points": points,
+        "per_act": per_act,
+        "overall": overall,
+        "details": details,
+        "chi_tbl": chi_tbl,
+        "q_tbl": q_tbl,
+        "regimes": regimes,
+        "divergence": divergence,
+        "bn": bn,
+        "bn_summary": bn_summary,
+        "has_none": has_none,
+        "figures": [f"theory_{a}" for a in acts] if has_none else [],
+    }
