@@ -20,7 +20,7 @@ def _common(p: argparse.ArgumentParser) -> None:
 
 
 def _exec(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--only", default=None, metavar="AXIS=V[,V]...",
+    p.add_argument("--only", action="append", default=None, metavar="AXIS=V[,V]...",
                    help="run (and cache) only a subset of the grid, e.g. 'init=he,activation=relu'; prints a "
                         "summary and leaves the site's data files untouched")
     p.add_argument("--executor", default="auto", choices=("auto", "serial", "process"),
@@ -63,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
         if getattr(args, "only", None):
             from .experiments import parse_only
 
-            only = parse_only(args.only)
+            only = parse_only(";".join(args.only))
             from .experiments import grid_tasks
 
             grid_tasks(cfg, only)  # validate --only before anything runs

@@ -307,7 +307,9 @@ def test_page_context_and_figures(small_stage, tmp_path):
     ctx = claims.training_context(out, cfg.training)
     assert set(ctx["claims"]) == set(claims.CLAIM_IDS)
     for lang in ("ko", "en"):
-        assert ctx["claims_table"][f"verdict_{lang}"].str.len().min() > 0
+        table = ctx["tables"]["claims"][lang]
+        assert list(table.columns) == ["claim", "verdict", "evidence"]
+        assert table["evidence"].str.len().min() > 0
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # a missing glyph (Hangul box) is a UserWarning
         paths = render_training_figures(out, tmp_path / "a", target_accuracy=cfg.training.target_accuracy)

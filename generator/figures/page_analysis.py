@@ -189,12 +189,18 @@ def bn_spread(data, lang: str, *, norms=("none", "bn")):
                       ha="right")
         ax.set_xlim(-0.6, len(acts) - 0.4)
         ax.grid(axis="x", visible=False)
+    # one decade-aligned log scale for both panels (shared y), from every plotted value
+    v = style.positive_or_nan(ls["std"].to_numpy(dtype=float))
+    v = v[np.isfinite(v)]
+    lo_d, hi_d, step = style.decade_limits(float(v.min()), float(v.max()), max_ticks=8) if v.size else (-1, 1, 1)
+    span = hi_d - lo_d
+    from matplotlib.ticker import FixedLocator, NullLocator
+
     for ax in axes:
-        style.log_axis(ax)
-    lo = min(ax.get_ylim()[0] for ax in axes)
-    hi = max(ax.get_ylim()[1] for ax in axes)
-    for ax in axes:
-        ax.set_ylim(lo, hi)
+        ax.set_yscale("log")
+        ax.set_ylim(10.0 ** (lo_d - 0.03 * span), 10.0 ** (hi_d + (0.11 if any_div else 0.03) * span))
+        ax.yaxis.set_major_locator(FixedLocator(10.0 ** np.arange(lo_d, hi_d + 1, step)))
+        ax.yaxis.set_minor_locator(NullLocator())
     axes[0].set_ylabel(strings.t(lang, "fig.std_log"))
     handles = [Line2D([], [], linestyle="none", marker=style.init_style(i)[2], markersize=6,
                       color=style.init_style(i)[0], markerfacecolor="none", markeredgewidth=1.4,

@@ -130,8 +130,9 @@ def context(data) -> dict:
         "top_sat": top_sat,
         "top_zero": top_zero,
         "saturating": saturating,
-        "tanh_onset": next((hi for lo, hi in saturation_intervals("tanh") if math.isinf(lo)), math.nan),
-        "sigmoid_onset": next((hi for lo, hi in saturation_intervals("sigmoid") if math.isinf(lo)), math.nan),
+        # onset of the right-hand tail (|x| > onset) for the symmetric saturating functions
+        "tanh_onset": next((lo for lo, hi in saturation_intervals("tanh") if math.isinf(hi)), math.nan),
+        "sigmoid_onset": next((lo for lo, hi in saturation_intervals("sigmoid") if math.isinf(hi)), math.nan),
         "selu_onset": next((hi for lo, hi in saturation_intervals("selu") if math.isinf(lo)), math.nan),
         "gelu_intervals": saturation_intervals("gelu"),
         "sigmoid_max_slope": ACTIVATIONS["sigmoid"].max_slope,

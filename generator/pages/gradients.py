@@ -15,7 +15,9 @@ Rules (the page states them from these constants):
 * verdict: ``"zero"`` when the gradient at layer 1 is exactly 0 in every seed (W = 0 kills it);
   ``"diverged"`` when the forward pass diverged in any seed (gradients are then undefined);
   ``"vanishing"`` when ``G < 1 / GAIN_LIMIT``; ``"exploding"`` when ``G > GAIN_LIMIT``; else ``"stable"``;
-* "the gradient mirrors the forward pass" when ``|b / f - 1| <= MATCH_TOL``.
+* "the gradient mirrors the forward pass" when ``|b / f - 1| <= MATCH_TOL``;
+* "the weight-gradient ratio is flat over depth" (``r_flat``) when its layer-L and layer-1 values are
+  within ``MATCH_TOL`` of each other.
 """
 
 from __future__ import annotations
@@ -25,9 +27,10 @@ import math
 import numpy as np
 import pandas as pd
 
+from ..figures.lines import GRAD_INITS
 from ..figures.page_analysis import layer_factors, ordered, seed_mean
 
-GAIN_LIMIT = 10.0  # total backward gain over the depth beyond which the gradient vanishes / explodes
+GAIN_LIMIT = 10  # total backward gain over the depth beyond which the gradient vanishes / explodes
 MATCH_TOL = 0.10  # per-layer factors within 10% of each other "mirror" each other
 FOCUS_ACTS = ("tanh", "relu")  # the seed's activations (figures grad_std_<act>)
 FOCUS_INITS = ("zeros", "small", "large", "xavier", "he")  # the seed's cases (+ zeros)
@@ -65,7 +68,9 @@ def factors(rows: pd.DataFrame, depth: int) -> dict:
     mirror = bool(np.isfinite(fwd) and np.isfinite(bwd) and abs(bwd / fwd - 1) <= MATCH_TOL)
     ok = len(rows) and 1 in rows.index and depth in rows.index
     get = (lambda col, layer: float(rows.loc[layer, col])) if ok else (lambda col, layer: math.nan)
-    return {"fwd": fwd, "bwd": bwd, "gain": gs, "verdict": verdict, "mirror": mirror,
+    r1, rl = get("grad_w_ratio", 1), get("grad_w_ratio", depth)
+    r_flat = bool(np.isfinite(r1) and np.isfinite(rl) and r1 > 0 and abs(rl / r1 - 1) <= MATCH_TOL)
+    return {"fwd": fwd, "bwd": bwd, "gain": gs, "verdict": verdict, "mirror": mirror, "r_flat": r_flat,
             "g_first": get("grad_h_std", 1), "g_last": get("grad_h_std", depth),
             "r_first": get("grad_w_ratio", 1), "r_last": get("grad_w_ratio", depth)}
 
@@ -131,7 +136,7 @@ def context(data) -> dict:
     figures = {
         "grad_std": [f"grad_std_{a}" for a in focus_acts],
         "grad_std_bn": [f"grad_std_{a}_bn" for a in focus_acts] if "bn" in norms else [],
-        "heatmap_gradratio": ["heatmap_gradratio" + ("" if n == "none" else f"_{n}") for n in norms],
+        "heatmap_gradratio": {n: "heatmap_gradratio" + ("" if n == "none" else f"_{n}") for n in norms},
         "factors": "grad_factors" if "none" in norms else None,
     }
     return {
@@ -143,6 +148,7 @@ def context(data) -> dict:
         "samples": cfg.samples,
         "focus_acts": focus_acts,
         "focus_inits": focus_inits,
+        "grad_inits": [i for i in GRAD_INITS if i in inits],
         "table": ft,
         "factors_tbl": factors_tbl,
         "grads_tbl": grads_tbl,

@@ -22,6 +22,7 @@ import pandas as pd
 from .. import strings
 from ..activations import ACTIVATIONS, LEAKY_SLOPE
 from ..inits import weight_variance
+from .xavier import compare_inits
 from .index import geometric_mean, has, label, localized, second_moment, successive_ratios
 
 
@@ -32,7 +33,10 @@ def _flat(data, init: str, act: str) -> dict | None:
     m2 = second_moment(c)
     r = successive_ratios(m2)
     std = c["std"].to_numpy(float)
-    return {"ratio": geometric_mean(r), "ratio_min": float(np.nanmin(r)), "ratio_max": float(np.nanmax(r)),
+    g = c["grad_h_std"].to_numpy(float)
+    return {"grad_first": float(g[0]), "grad_last": float(g[-1]),
+            "grad_ratio": float(g[0] / g[-1]) if g[-1] > 0 else math.nan,
+            "ratio": geometric_mean(r), "ratio_min": float(np.nanmin(r)), "ratio_max": float(np.nanmax(r)),
             "first_std": float(std[0]), "last_std": float(std[-1]),
             "std_min": float(np.nanmin(std)), "std_max": float(np.nanmax(std)),
             "diverged": bool(c["diverged"].any())}
@@ -41,19 +45,7 @@ def _flat(data, init: str, act: str) -> dict | None:
 def _uniform(data) -> dict | None:
     if not (has(data, "he") and has(data, "he_uniform")):
         return None
-    last = data.last_layer("none")
-    spreads = {}
-    for act in data.cfg.propagation.activations:
-        v = []
-        for init in ("he", "he_uniform"):
-            s = last[(last["init"] == init) & (last["activation"] == act)]
-            v.append(math.inf if s["diverged"].any() else float(s["std"].mean()))
-        v = np.array(v)
-        if np.isfinite(v).all() and v.mean() > 0:
-            spreads[act] = float(abs(v[0] - v[1]) / v.mean())
-    worst = max(spreads, key=spreads.get) if spreads else None
-    return {"spreads": spreads, "max_spread": spreads[worst] if worst else math.nan, "worst": worst,
-            "n_compared": len(spreads)}
+    return compare_inits(data, ("he", "he_uniform"), "he")
 
 
 def _gains(lang: str) -> pd.DataFrame:

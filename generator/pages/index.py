@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from .. import strings
-from ..activations import get_activation
+from ..activations import SATURATION_FRACTION, get_activation
 
 LANGS = strings.LANGUAGES
 
@@ -174,7 +174,7 @@ def context(data) -> dict:
         "rules": {
             "input_std": INPUT_STD, "vanish_below": VANISH_BELOW, "explode_above": EXPLODE_ABOVE,
             "saturation_excess": SATURATION_EXCESS, "depth": cfg.depth, "diverge_rms": cfg.diverge_rms,
-            "order": list(VERDICTS),
+            "order": list(VERDICTS), "saturation_fraction": SATURATION_FRACTION,
         },
         "baselines": baselines,
         "relu_baseline": baselines.get("relu"),

@@ -11,6 +11,7 @@ from __future__ import annotations
 import pandas as pd
 
 from .. import contract
+from ..activations import SATURATION_FRACTION
 from . import data_dictionary
 from .gradients import grid_order
 
@@ -64,6 +65,7 @@ def context(data) -> dict:
         "norms": norms,
         "files": files,
         "all_listed": all(f["name"] in listed for f in files),
-        "heatmaps": [f"{h}{'' if n == 'none' else '_' + n}" for h in ("heatmap_std", "heatmap_gradratio")
-                     for n in norms],
+        "heatmaps": [{"stem": f"heatmap_{k}{'' if n == 'none' else '_' + n}", "kind": k, "norm": n}
+                     for k in ("std", "gradratio") for n in norms],
+        "sat_threshold": SATURATION_FRACTION,
     }

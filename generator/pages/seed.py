@@ -38,6 +38,11 @@ def _scale_text(case: str) -> str:
     return seed_reference.SEED_CASES[case][2].split("*")[-1].strip()
 
 
+def _scale_expr(code_line: str) -> str:
+    """The scaling part of a weight line: "W = randn(fan_in, fan_out) * 0.01" -> "* 0.01"."""
+    return code_line.split(")", 1)[1].strip() if ")" in code_line else code_line
+
+
 # Placeholders of the case labels in the strings catalog ("× {small} · tanh").
 SCALES = {"small": _scale_text("small_tanh"), "large": _scale_text("large_tanh")}
 
@@ -150,7 +155,7 @@ def context(data) -> dict:
     def cases_df(lang):
         return pd.DataFrame({
             "case": [case_label(lang, r["case"]) for r in cases],
-            "code": [f"`{r['code']}`" for r in cases],
+            "code": [f"`{_scale_expr(r['code'])}`" for r in cases],
             "activation": [strings.t(lang, f"fig.activation.{r['activation']}") for r in cases],
             "printed": [strings.t(lang, "seed_page.yes" if r["printed"] else "seed_page.no") for r in cases],
             "std1": [r["std1"] for r in cases],
@@ -169,7 +174,7 @@ def context(data) -> dict:
         "rerun_large": [float(rerun.loc[i, "large_tanh"]) for i in lay],
     })
     small_tbl["ratio_small"] = small_tbl["printed"] / small_tbl["rerun_small"]
-    small_tbl["rel_large"] = rel_diff(small_tbl["printed"], small_tbl["rerun_large"])
+    small_tbl["rel_large"] = 100 * rel_diff(small_tbl["printed"], small_tbl["rerun_large"])  # percent
     small = {
         "printed_L": float(printed.loc[L, "small_tanh"]),
         "rerun_L": float(rerun.loc[L, "small_tanh"]),
@@ -177,7 +182,7 @@ def context(data) -> dict:
         "ratio_L": float(printed.loc[L, "small_tanh"] / rerun.loc[L, "small_tanh"]),
         "factor": factors["small_tanh"],
         "scale_times_sqrt_width": float(SCALES["small"]) * math.sqrt(sizes["width"]),
-        "max_rel_large": float(small_tbl["rel_large"].max()),
+        "max_rel_large_pct": float(small_tbl["rel_large"].max()),
         "min_ratio_small": float(small_tbl["ratio_small"].min()),
         "best": matches["small_tanh"]["best"],
         "best_is_large": matches["small_tanh"]["best"] == "large_tanh",
@@ -193,10 +198,11 @@ def context(data) -> dict:
         r = np.array([float(rerun.loc[i, c]) for i in lay])
         holds_tbl[f"{c}_printed"] = p
         holds_tbl[f"{c}_rerun"] = r
-        holds_tbl[f"{c}_rel"] = np.abs(p - r) / r
-        within = [(float(rerun_lo.loc[i, c]) <= float(printed.loc[i, c]) <= float(rerun_hi.loc[i, c])) for i in lay]
-        holds[c] = {"max_rel": float(holds_tbl[f"{c}_rel"].max()), "mean_rel": float(holds_tbl[f"{c}_rel"].mean()),
-                    "matches": matches[c]["matches_own"], "in_band": int(sum(within)), "n_layers": len(lay),
+        holds_tbl[f"{c}_rel"] = 100 * np.abs(p - r) / r  # percent
+        spread = [100 * (float(rerun_hi.loc[i, c]) - float(rerun_lo.loc[i, c])) / float(rerun.loc[i, c]) for i in lay]
+        holds[c] = {"max_rel_pct": float(holds_tbl[f"{c}_rel"].max()),
+                    "mean_rel_pct": float(holds_tbl[f"{c}_rel"].mean()),
+                    "matches": matches[c]["matches_own"], "spread_pct": float(max(spread)), "n_layers": len(lay),
                     "printed_L": float(printed.loc[L, c]), "rerun_L": float(rerun.loc[L, c])}
 
     # (b) the He line: / sqrt(2/fan_in) instead of * sqrt(2/fan_in)
@@ -303,7 +309,7 @@ def context(data) -> dict:
 
     # one-line summary per discrepancy (sentences in the strings catalog, numbers formatted here)
     summary_values = {
-        "a": {"printed": small["printed_L"], "rerun": small["rerun_L"], "large": small["rerun_large_L"], "L": L},
+        "a": {"printed": small["printed_L"], "rerun": small["rerun_L"], "large_val": small["rerun_large_L"], "L": L},
         "b": {"factor": he["factor_printed"], "stdL": he["stdL_printed"], "corr": he["stdL_corrected"], "L": L},
         "c": {"width": width, "max_rel": fan["max_rel"]} if fan["have_glorot"] else {"width": width},
         "d": {"factor": xr["factor_seed"], "theory": xr["theory"], "stdL": xr["stdL"], "L": L},

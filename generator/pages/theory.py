@@ -88,8 +88,11 @@ def context(data) -> dict:
     details = []
     for init, act in DETAIL_CASES:
         e = err[(err["init"] == init) & (err["activation"] == act)].sort_values("layer")
-        if len(e):
+        if len(e) and e["rel_err"].notna().any():
+            ok = e[e["rel_err"].notna()]
             details.append({"init": init, "activation": act, "name": f"theory-{init}-{act}",
+                            "first": float(ok["rel_err"].iloc[0]), "last": float(ok["rel_err"].iloc[-1]),
+                            "grows": bool(ok["rel_err"].iloc[-1] > ok["rel_err"].iloc[0]),
                             "table": e[["layer", "theory_std", "std", "rel_err"]].reset_index(drop=True)})
 
     fixed = data.frame("theory_fixed.csv") if data.has("theory_fixed.csv") else None
@@ -141,6 +144,7 @@ def context(data) -> dict:
         "overall": overall,
         "details": details,
         "chi_tbl": chi_tbl,
+        "table_acts": [c for c in chi_tbl.columns if c != "init"] if chi_tbl is not None else [],
         "q_tbl": q_tbl,
         "regimes": regimes,
         "divergence": divergence,

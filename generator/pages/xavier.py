@@ -33,14 +33,25 @@ def _theory_q(data, init: str, act: str) -> np.ndarray:
     return sel["q"].to_numpy(float)
 
 
-def _variants(data) -> dict | None:
-    inits = [i for i in GLOROT_FAMILY if has(data, i)]
-    if len(inits) < 2:
-        return None
-    acts = list(data.cfg.propagation.activations)
+NOISE_FACTOR = 2.0  # a spread between inits up to this many times the seed-to-seed spread counts as noise
+
+
+def seed_spread(last, init: str, act: str) -> float:
+    """(max - min) / mean over seeds of one configuration's last-layer std (NaN if any seed diverged)."""
+    s = last[(last["init"] == init) & (last["activation"] == act)]
+    if not len(s) or s["diverged"].any():
+        return math.nan
+    v = s["std"].to_numpy(float)
+    return float((v.max() - v.min()) / v.mean()) if v.mean() > 0 else math.nan
+
+
+def compare_inits(data, inits, reference: str) -> dict:
+    """Last-layer std of ``inits`` per activation: relative spread between the inits (mean over seeds,
+    (max - min) / mean), the reference init's seed-to-seed spread, and the activation where the inits
+    differ most. ``within_noise``: that largest spread is at most NOISE_FACTOR x the seed spread there."""
     last = data.last_layer("none")
-    rows, spreads = [], {}
-    for act in acts:
+    rows, spreads, noise = [], {}, {}
+    for act in data.cfg.propagation.activations:
         vals = {}
         for init in inits:
             s = last[(last["init"] == init) & (last["activation"] == act)]
@@ -48,9 +59,32 @@ def _variants(data) -> dict | None:
         v = np.array(list(vals.values()))
         if np.isfinite(v).all() and v.mean() > 0:
             spreads[act] = float((v.max() - v.min()) / v.mean())
+            noise[act] = seed_spread(last, reference, act)
         rows.append({"activation": act, **vals})
-    frame = pd.DataFrame(rows)
     worst = max(spreads, key=spreads.get) if spreads else None
+    max_spread = spreads[worst] if worst else math.nan
+    seed_at_worst = noise[worst] if worst else math.nan
+    return {"frame": pd.DataFrame(rows), "spreads": spreads, "seed_spreads": noise, "worst": worst,
+            "max_spread": max_spread, "seed_spread": seed_at_worst, "n_compared": len(spreads),
+            "within_noise": bool(worst) and max_spread <= NOISE_FACTOR * seed_at_worst,
+            "noise_factor": NOISE_FACTOR}
+
+
+def _identical(data, a: str, b: str) -> bool:
+    """Whether two inits produced bit-identical propagation statistics (same draws, same scale)."""
+    p = data.prop
+    cols = ["std", "mean", "grad_h_std"]
+    x = p[p["init"] == a].sort_values(["activation", "norm", "seed", "layer"])[cols].to_numpy(float)
+    y = p[p["init"] == b].sort_values(["activation", "norm", "seed", "layer"])[cols].to_numpy(float)
+    return x.shape == y.shape and bool(np.array_equal(x, y, equal_nan=True))
+
+
+def _variants(data) -> dict | None:
+    inits = [i for i in GLOROT_FAMILY if has(data, i)]
+    if len(inits) < 2:
+        return None
+    cmp = compare_inits(data, inits, "xavier" if "xavier" in inits else inits[0])
+    frame = cmp["frame"]
 
     def table(lang):
         t = frame.copy()
@@ -58,8 +92,10 @@ def _variants(data) -> dict | None:
         return t
 
     return {
-        "inits": inits, "frame": frame, "spreads": spreads,
-        "max_spread": spreads[worst] if worst else math.nan, "max_spread_activation": worst,
+        **cmp, "inits": inits,
+        "max_spread_activation": cmp["worst"],
+        "identical_normal": ("xavier" in inits and "glorot_normal" in inits
+                             and _identical(data, "xavier", "glorot_normal")),
         "table": localized(table),
         "columns": localized(lambda lang: {"activation": strings.t(lang, "xavier.col_activation"),
                                            **{i: label(lang, "init", i) for i in inits}}),
@@ -101,6 +137,18 @@ def _relu(data) -> dict | None:
     }
 
 
+def _fixed(data, init: str, act: str) -> dict | None:
+    """theory_fixed.csv row (q*, chi_1, regime) for one (init, activation), or None."""
+    if not data.has("theory_fixed.csv"):
+        return None
+    f = data.frame("theory_fixed.csv")
+    row = f[(f["init"] == init) & (f["activation"] == act)]
+    if not len(row):
+        return None
+    r = row.iloc[0]
+    return {"q_star": float(r["q_star"]), "chi1": float(r["chi1"]), "regime": str(r["regime"])}
+
+
 def context(data) -> dict:
     n = data.cfg.propagation.width
     acts = data.cfg.propagation.activations
@@ -115,6 +163,7 @@ def context(data) -> dict:
                       "glorot": weight_variance("glorot_normal", n, 2 * n)},
         "variants": _variants(data),
         "tanh": _tanh(data),
+        "tanh_fixed": _fixed(data, "xavier", "tanh"),
         "relu": _relu(data),
         "has_theory_tanh": has(data, "xavier", "tanh"),
         "has_glorot_fig": all(has(data, i) for i in GLOROT_FAMILY) and all(a in acts for a in ("tanh", "relu")),

@@ -48,6 +48,7 @@ import pandas as pd
 
 from .. import contract
 from .experiments import best_lr
+from .model import N_CLASSES
 
 VERDICTS = ("holds", "partly", "does_not_hold")
 CLAIM_IDS = ("speed", "init", "overfitting", "vanishing", "mean")
@@ -162,7 +163,8 @@ def overfitting_claim(reg: pd.DataFrame, n_val: int) -> dict:
     g = {k: mean_se(d["gap"])[0] for k, d in (("none", plain), ("bn", bn), ("dropout", do), ("both", both))}
     a = {k: mean_se(d["val_acc"])[0] for k, d in (("none", plain), ("bn", bn), ("dropout", do), ("both", both))}
     v = {**{f"gap_{k}": x for k, x in g.items()}, **{f"val_acc_{k}": x for k, x in a.items()},
-         "dropout_p": p, "reduces": bool(reduces), "like_dropout": bool(like_do)}
+         "dropout_p": p, "reduces": bool(reduces), "like_dropout": bool(like_do),
+         "dropout_reduces": bool(len(do) > 0 and counts(plain["gap"], do["gap"], floor) > 0)}
     ko = (f"일반화 격차(훈련 − 검증 정확도): 둘 다 없음 {_fmt_pct(g['none'])}, BN {_fmt_pct(g['bn'])}, 드롭아웃 {_fmt_pct(g['dropout'])}, "
           f"둘 다 {_fmt_pct(g['both'])}; 검증 정확도 {_fmt_pct(a['none'])}, {_fmt_pct(a['bn'])}, {_fmt_pct(a['dropout'])}, {_fmt_pct(a['both'])}.")
     en = (f"Generalization gap (train − validation accuracy): neither {_fmt_pct(g['none'])}, BN {_fmt_pct(g['bn'])}, dropout "
@@ -287,26 +289,37 @@ def claims_frame(frames: dict, t) -> pd.DataFrame:
 # --- page context -----------------------------------------------------------------------------
 
 
-def _labels(ident_key: str, idents) -> dict[str, list[str]]:
+def _localize(df: pd.DataFrame, labels: dict[str, str]) -> dict[str, pd.DataFrame]:
+    """{lang: df} with each column in ``labels`` replaced by its display label ``<key>.<value>``;
+    columns named ``*_ko`` / ``*_en`` are kept for their own language only (renamed without suffix)."""
     from .. import strings
 
-    return {lang: [strings.t(lang, f"{ident_key}.{i}") for i in idents] for lang in strings.LANGUAGES}
+    out = {}
+    for lang in strings.LANGUAGES:
+        d = df.copy()
+        for col, key in labels.items():
+            d[col] = [strings.t(lang, f"{key}.{v}") for v in d[col].astype(str)]
+        for other in strings.LANGUAGES:
+            for col in [c for c in d.columns if c.endswith(f"_{other}")]:
+                if other == lang:
+                    d[col.removesuffix(f"_{lang}")] = d.pop(col)
+                else:
+                    d.pop(col)
+        out[lang] = d
+    return out
 
 
-def _with_labels(df: pd.DataFrame, col: str, key: str) -> pd.DataFrame:
-    """Add ``<col>_ko`` / ``<col>_en`` display columns from the strings catalog (``<key>.<value>``)."""
-    df = df.copy()
-    for lang, labels in _labels(key, df[col].astype(str)).items():
-        df[f"{col}_{lang}"] = labels
-    return df
+def _clean(d: dict) -> dict:
+    """Integral floats become ints (so "5 epochs", not "5.00 epochs"); everything else unchanged."""
+    return {k: int(v) if isinstance(v, float) and v.is_integer() else v for k, v in d.items()}
 
 
 def training_context(frames: dict, t=None) -> dict:
     """Everything the training page shows, language-independent (numbers, DataFrames, verdicts).
 
     ``frames``: {csv name: DataFrame} (``run_training``'s result or the CSVs read back);
-    ``t``: the TrainingConfig used (defaults when None). Display labels for categories come as
-    ``<column>_ko`` / ``<column>_en`` columns so templates pick ``"<column>_" ~ lang``.
+    ``t``: the TrainingConfig used (defaults when None). ``tables.<name>.<lang>`` are display tables
+    whose category columns are already translated (numbers stay numbers, formatted by the template).
     """
     from .config import TrainingConfig
     from .data import load
@@ -316,10 +329,8 @@ def training_context(frames: dict, t=None) -> dict:
     found = {c["claim_id"]: c for c in all_claims(frames, t)}
     claims = {cid: {"verdict": c["verdict"], "evidence_ko": c["evidence_ko"], "evidence_en": c["evidence_en"], **c["values"]}
               for cid, c in found.items()}
-    table = pd.DataFrame([{"claim_id": cid, "verdict": claims[cid]["verdict"],
-                           "evidence_ko": claims[cid]["evidence_ko"], "evidence_en": claims[cid]["evidence_en"]}
-                          for cid in CLAIM_IDS])
-    table = _with_labels(_with_labels(table, "claim_id", "training.claim"), "verdict", "training.verdict")
+    claims_df = pd.DataFrame([{"claim": cid, "verdict": claims[cid]["verdict"], "evidence_ko": claims[cid]["evidence_ko"],
+                               "evidence_en": claims[cid]["evidence_en"]} for cid in CLAIM_IDS])
 
     lr = frames["training_lr.csv"]
     stable = lr.groupby(["norm", "learning_rate"])["stable"].all().reset_index()
@@ -330,28 +341,30 @@ def training_context(frames: dict, t=None) -> dict:
         ok = stable[(stable["norm"] == norm) & stable["stable"]]["learning_rate"]
         lr_rows.append({"norm": norm, "best_lr": float(pick[norm]), "steps": mean_se(at["steps_to_target"])[0],
                         "best_val_acc": mean_se(at["best_val_acc"])[0], "max_stable_lr": float(ok.max()) if len(ok) else math.nan})
-    lr_table = _with_labels(pd.DataFrame(lr_rows), "norm", "fig.training.norm_short")
 
     init = frames["training_init.csv"]
     m = init.groupby(["activation", "norm", "init_scale"])["val_acc"].mean().fillna(0.0).reset_index()
     init_rows = []
-    for (act, norm), d in m.groupby(["activation", "norm"], sort=False):
+    for act, norm in ((a, n) for a in dict.fromkeys(init["activation"]) for n in ("none", "bn")):
+        d = m[(m["activation"] == act) & (m["norm"] == norm)]
         good = d[d["val_acc"] >= t.target_accuracy]["init_scale"]
-        init_rows.append({"activation": act, "norm": norm, "n_good": int(len(good)),
+        sub = init[(init["activation"] == act) & (init["norm"] == norm)]
+        n_div = int(sub.groupby("init_scale")["diverged"].any().sum())
+        init_rows.append({"activation": act, "norm": norm, "n_good": int(len(good)), "n_div": n_div,
                           "lo": float(good.min()) if len(good) else math.nan, "hi": float(good.max()) if len(good) else math.nan,
                           "best_acc": float(d["val_acc"].max())})
-    init_table = _with_labels(_with_labels(pd.DataFrame(init_rows), "activation", "fig.activation"), "norm", "fig.training.norm_short")
 
     depth = frames["training_depth.csv"]
     dep_rows = []
-    for (init_name, norm, dep), d in depth.groupby(["init", "norm", "depth"], sort=True):
-        status = d["status"].value_counts()
+    for init_name, norm, dep in ((i, n, k) for i in dict.fromkeys(depth["init"]) for n in ("none", "bn")
+                                 for k in sorted(depth["depth"].unique())):
+        d = depth[(depth["init"] == init_name) & (depth["norm"] == norm) & (depth["depth"] == dep)]
+        if not len(d):
+            continue
         dep_rows.append({"init": init_name, "norm": norm, "depth": int(dep), "best_val_acc": mean_se(d["best_val_acc"])[0],
                          "train_loss": mean_se(d["train_loss"])[0], "grad_ratio": float(d["grad_ratio"].median()),
-                         "status": str(status.index[0])})
-    dep_table = pd.DataFrame(dep_rows)
-    dep_table = _with_labels(_with_labels(_with_labels(dep_table, "init", "fig.init"), "norm", "fig.training.norm_short"),
-                             "status", "training.status")
+                         "rel_grad_first": float(d["rel_grad_first"].median()),
+                         "status": str(d["status"].value_counts().index[0])})
 
     batch = frames["training_batch.csv"].groupby("batch_size")[["train_acc", "val_acc", "val_acc_train_mode", "gap"]].mean().reset_index()
     reg = frames["training_reg.csv"]
@@ -360,7 +373,6 @@ def training_context(frames: dict, t=None) -> dict:
         d = reg[(reg["norm"] == norm) & ((reg["dropout"] > 0) == drop)]
         reg_rows.append({"setting": f"{norm}_{'dropout' if drop else 'plain'}", "train_acc": mean_se(d["train_acc"])[0],
                          "val_acc": mean_se(d["val_acc"])[0], "gap": mean_se(d["gap"])[0], "gap_se": mean_se(d["gap"])[1]})
-    reg_table = _with_labels(pd.DataFrame(reg_rows), "setting", "fig.training.reg")
 
     pre = frames["training_preprocess.csv"]
     ppick = best_lr(pre, "preprocess").set_index("preprocess")["learning_rate"]
@@ -369,14 +381,26 @@ def training_context(frames: dict, t=None) -> dict:
         d = pre[(pre["preprocess"] == how) & (pre["learning_rate"] == lr_best)]
         pre_rows.append({"preprocess": how, "best_lr": float(lr_best), "best_val_acc": mean_se(d["best_val_acc"])[0],
                          "steps": mean_se(d["steps_to_target"])[0]})
-    pre_table = _with_labels(pd.DataFrame(pre_rows), "preprocess", "fig.training.pre")
 
     fig1 = frames["training_fig1.csv"]
     f1 = fig1.groupby(["norm", "seed"])["steps_to_target"].first().groupby("norm").mean()
     f1_final = fig1[fig1["step"] == fig1["step"].max()].groupby("norm")["val_acc"].mean()
-
+    f1_dist = {}
+    for norm, d in fig1.groupby("norm"):
+        per_seed = []
+        # from the first evaluation after step 0: at step 0 BN's running statistics are still (0, 1)
+        for _, ds in d[d["step"] > 0].sort_values("step").groupby("seed"):
+            width = (ds["p85"] - ds["p15"]).to_numpy()
+            per_seed.append({"drift": float(ds["p50"].max() - ds["p50"].min()), "width_start": float(width[0]),
+                             "width_end": float(width[-1]), "p50_start": float(ds["p50"].iloc[0]), "p50_end": float(ds["p50"].iloc[-1])})
+        f1_dist[norm] = {k: float(np.mean([r[k] for r in per_seed])) for k in per_seed[0]}
+    floor = 1.0 / len(xv)
+    n_lower = int((batch["gap"] < -floor).sum())
+    n_higher = int((batch["gap"] > floor).sum())
+    worst = batch.loc[batch["gap"].abs().idxmax()] if len(batch) else None
+    norm_lbl = "fig.training.norm_short"
     return {
-        "cfg": {
+        "cfg": _clean({
             "n_train": int(len(xt)), "n_val": int(len(xv)), "n_seeds": len(t.seeds), "seeds": list(t.seeds),
             "val_fraction": t.val_fraction, "split_seed": t.split_seed, "preprocess": t.preprocess,
             "width": t.width, "batch_size": t.batch_size, "learning_rate": t.learning_rate, "momentum": t.momentum,
@@ -389,20 +413,32 @@ def training_context(frames: dict, t=None) -> dict:
             "fig1_steps": t.fig1_steps, "depths": list(t.depths), "max_depth": max(t.depths),
             "depth_learning_rate": t.depth_learning_rate, "depth_momentum": t.depth_momentum,
             "batch_sizes": list(t.batch_sizes), "batch_epochs": t.batch_epochs, "dropout": t.dropout,
-            "reg_train_size": t.reg_train_size, "reg_steps": t.reg_steps,
+            "reg_train_size": t.reg_train_size, "reg_steps": t.reg_steps, "n_classes": N_CLASSES,
             "chance_loss": math.log(10), "stall_loss": STALL * math.log(10), "stall_fraction": STALL,
             "se_factor": SE_FACTOR, "grad_band": GRAD_BAND, "grad_band_inv": 1.0 / GRAD_BAND,
-        },
+        }),
         "claims": claims,
-        "claims_table": table,
+        "verdicts": [claims[c]["verdict"] for c in CLAIM_IDS],
         "lr": {r["norm"]: r for r in lr_rows},
-        "lr_table": lr_table,
-        "init_table": init_table,
-        "depth_table": dep_table,
-        "batch_table": batch,
+        "init": {f"{r['activation']}_{r['norm']}": r for r in init_rows},
+        "depth": {f"{r['init']}_{r['norm']}_{r['depth']}": r for r in dep_rows},
         "batch": {int(r.batch_size): r._asdict() for r in batch.itertuples(index=False)},
-        "reg_table": reg_table,
-        "pre_table": pre_table,
+        "reg": {r["setting"]: r for r in reg_rows},
+        "pre": {r["preprocess"]: r for r in pre_rows},
         "fig1": {"steps_none": float(f1.get("none", math.nan)), "steps_bn": float(f1.get("bn", math.nan)),
-                 "final_none": float(f1_final.get("none", math.nan)), "final_bn": float(f1_final.get("bn", math.nan))},
+                 "final_none": float(f1_final.get("none", math.nan)), "final_bn": float(f1_final.get("bn", math.nan)),
+                 **{f"{k}_{norm}": v for norm, dd in f1_dist.items() for k, v in dd.items()}},
+        "batch_summary": {"n": int(len(batch)), "n_train_lower": n_lower, "n_train_higher": n_higher,
+                          "worst_batch": int(worst["batch_size"]) if worst is not None else 0,
+                          "worst_gap": float(worst["gap"]) if worst is not None else math.nan,
+                          "smallest_failed": bool(len(batch) and batch["val_acc"].iloc[0] < 2.0 / N_CLASSES)},
+        "tables": {
+            "claims": _localize(claims_df, {"claim": "training.claim", "verdict": "training.verdict"}),
+            "lr": _localize(pd.DataFrame(lr_rows), {"norm": norm_lbl}),
+            "init": _localize(pd.DataFrame(init_rows), {"activation": "fig.activation", "norm": norm_lbl}),
+            "depth": _localize(pd.DataFrame(dep_rows), {"init": "fig.init", "norm": norm_lbl, "status": "training.status"}),
+            "batch": _localize(batch, {}),
+            "reg": _localize(pd.DataFrame(reg_rows), {"setting": "fig.training.reg"}),
+            "pre": _localize(pd.DataFrame(pre_rows), {"preprocess": "fig.training.pre"}),
+        },
     }

@@ -57,7 +57,17 @@ def _train_mode_accuracy(model, x, y, batch_size, rng):
     return correct / len(y)
 
 
-def train_run(
+def train_run(**params):
+    """Run one training (keyword params as in :func:`_train`) with single-threaded BLAS: the matrices
+    are at most a few hundred rows by ``width``, where OpenBLAS threads only add overhead (and, on a busy
+    machine, spin-wait); parallelism comes from the executor running several runs at once."""
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1, user_api="blas"):
+        return _train(**params)
+
+
+def _train(
     *, depth, width, activation, init, init_scale=1.0, norm="none", dropout=0.0, learning_rate=0.1,
     momentum=0.0, batch_size=64, steps=300, eval_every=10, seed=0, split_seed=0, val_fraction=0.2,
     preprocess="standardize", train_size=None, target_accuracy=0.9, track_layer=None,

@@ -1,0 +1,112 @@
+"""Page ``reproducibility``: versions, the active config, how to regenerate, and every data file.
+
+Determinism: two builds on the same machine must be byte-identical, so this page uses only values that
+do not change between builds: package versions (``importlib.metadata``), the Python version, the
+config, and the data files' row counts and SHA-256 digests (the data are seeded, so identical inputs
+give identical bytes). No dates, host names, paths outside the repository, or timings.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import importlib.metadata
+import platform
+import re
+import tomllib
+from pathlib import Path
+
+import pandas as pd
+
+from .. import contract
+from . import data_dictionary
+
+ROOT = Path(__file__).resolve().parents[2]
+DIGEST_CHARS = 16  # shown prefix of each file's SHA-256
+# Packages that shape the numbers or the site, in display order; the rest of pyproject's list follows.
+KEY_PACKAGES = ("numpy", "pandas", "matplotlib", "mkdocs", "mkdocs-material", "mkdocs-static-i18n", "jinja2",
+                "latex2mathml", "pymdown-extensions", "scikit-learn")
+_NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(.*)$")
+
+
+def _installed(name: str) -> str:
+    try:
+        return importlib.metadata.version(name)
+    except importlib.metadata.PackageNotFoundError:
+        return "—"
+
+
+def versions(pyproject: Path = ROOT / "pyproject.toml") -> pd.DataFrame:
+    """``package, required, installed``: Python first, then the runtime dependencies of pyproject.toml."""
+    with open(pyproject, "rb") as fh:
+        proj = tomllib.load(fh)["project"]
+    deps = {}
+    for spec in proj.get("dependencies", []):
+        m = _NAME.match(spec)
+        if m:
+            deps[m.group(1).lower()] = f"`{m.group(2).strip()}`" if m.group(2).strip() else "—"
+    order = [p for p in KEY_PACKAGES if p in deps] + sorted(p for p in deps if p not in KEY_PACKAGES)
+    rows = [{"package": "python", "required": f"`{proj['requires-python']}`" if "requires-python" in proj else "—", "installed": platform.python_version()}]
+    rows += [{"package": p, "required": deps[p], "installed": _installed(p)} for p in order]
+    return pd.DataFrame(rows)
+
+
+def _value_text(v) -> str:
+    """A config value as it would be written in the TOML file."""
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, (list, tuple)):
+        return "[" + ", ".join(_value_text(x) for x in v) + "]"
+    if isinstance(v, str):
+        return f'"{v}"'
+    if isinstance(v, float):
+        return format(v, "g")
+    return str(v)
+
+
+def config_tables(cfg) -> list[dict]:
+    """One ``{section, df(key, value)}`` per config section, in the file's order."""
+    out = []
+    for name, section in cfg.sections.items():
+        if not dataclasses.is_dataclass(section):
+            continue
+        rows = [{"key": f.name, "value": f"`{_value_text(getattr(section, f.name))}`"}
+                for f in dataclasses.fields(section)]
+        out.append({"section": name, "df": pd.DataFrame(rows)})
+    return out
+
+
+def data_files(data_dir: Path) -> pd.DataFrame:
+    """Every contract file present: name, rows, columns, SHA-256 prefix."""
+    rows = []
+    for name, spec in contract.DATA_FILES.items():
+        path = Path(data_dir) / name
+        if not path.exists():
+            continue
+        raw = path.read_bytes()
+        n_rows = max(raw.count(b"\n") - 1, 0) if raw.endswith(b"\n") else raw.count(b"\n")
+        rows.append({"file": f"[`{name}`](data/{name})", "rows": n_rows, "columns": len(spec.columns),
+                     "sha256": f"`{hashlib.sha256(raw).hexdigest()[:DIGEST_CHARS]}`"})
+    return pd.DataFrame(rows, columns=["file", "rows", "columns", "sha256"])
+
+
+def context(data) -> dict:
+    cfg = data.cfg
+    try:
+        config_name = cfg.path.resolve().relative_to(ROOT).as_posix()
+    except ValueError:
+        config_name = cfg.path.name
+    p = cfg.propagation
+    return {
+        "versions": versions(),
+        "config_path": config_name,
+        "is_default": cfg.path.resolve() == (ROOT / "experiments.toml").resolve(),
+        "config": config_tables(cfg),
+        "files": data_files(data.data_dir),
+        # the data dictionary of the files that exist (a link to a missing file would fail the strict build)
+        "datadict": [f for f in data_dictionary() if (Path(data.data_dir) / f["name"]).exists()],
+        "digest_chars": DIGEST_CHARS,
+        "seeds": list(p.seeds),
+        "has_training": "training" in cfg.sections,
+        "example_only": "init=he,activation=relu",
+    }

@@ -1,0 +1,54 @@
+"""Shared pytest fixtures.
+
+Site fixtures (tests/sitebuild.py): ONE reduced-grid site (configs/small.toml, absolute output
+paths in a session tmp dir) is built per test session, the first time a test asks for it, and is
+served on 127.0.0.1 under its site_url path prefix (``http://127.0.0.1:<port>/initlab/``).
+
+* ``site_server``  the bound HTTP server (its port is fixed before the build)
+* ``site_build``   the :class:`sitebuild.SiteBuild` (public_dir, docs_dir, BuildResult, stage logs)
+* ``site_url``     the served site's URL (server started)
+
+If the build fails, every test using it errors with the build's message (pytest caches it).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # `import sitebuild` from test modules
+
+import sitebuild  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def site_server(tmp_path_factory):
+    root = tmp_path_factory.mktemp("site")
+    server = sitebuild.SiteServer(root / "http", root / "out" / "public")
+    try:
+        yield server
+    finally:
+        server.close()
+
+
+@pytest.fixture(scope="session")
+def site_build(site_server, tmp_path_factory):
+    out = Path(site_server.http_root).parent / "out"
+    sb = sitebuild.build_reduced_site(out, site_server.url)  # a failure is cached by pytest for the session
+    timings = ", ".join(f"{k} {v:.1f}s" for k, v in sb.seconds.items())
+    print(f"\n[site_build] reduced site built into {sb.public_dir} ({sb.result.files} files; {timings})")
+    return sb
+
+
+@pytest.fixture(scope="session")
+def site_url(site_server, site_build) -> str:
+    site_server.start()
+    return site_server.url
+
+
+@pytest.fixture(scope="session")
+def artifacts_dir() -> Path:
+    sitebuild.ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    return sitebuild.ARTIFACTS

@@ -1,0 +1,293 @@
+"""Real-browser tests: Playwright drives Debian's Chromium (/usr/bin/chromium) against the shared
+reduced-grid site served on 127.0.0.1 under its site_url prefix (tests/conftest.py).
+
+Every page in both languages is visited ONCE (cached per session in ``_VISITS``); the visit records
+the HTTP status, console errors, page errors, failed requests, every image's natural size (lazy
+images are switched to eager and awaited), raw TeX in the rendered text, the bounding box of every
+``<math>``, an axe-core scan, and where the language selector leads when clicked. The tests below
+assert on those records. Screenshots (full page) of the home page and one results page per
+language go to ``test-artifacts/``, with ``axe-violations.json`` (all impacts, for the report).
+
+Skipped, with the reason, only when /usr/bin/chromium is absent.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+import sitebuild
+from sitebuild import LANGS, page_names, page_path
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+VIEWPORT = {"width": 1280, "height": 900}
+SERIOUS = ("serious", "critical")
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"{CHROMIUM} not installed (apt-get install chromium; "
+                       "`make browser-deps`): Playwright cannot download its own browser here"),
+]
+
+PAGES = page_names()
+CASES = [(p, lang) for p in PAGES for lang in LANGS]
+IDS = [f"{lang}-{p}" for p, lang in CASES]
+
+
+def screenshot_pages() -> tuple[str, ...]:
+    results = next((p for p in ("results", "initialization", "seed") if p in PAGES), None)
+    return ("index",) + ((results,) if results else ())
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+# ------------------------------------------------------------------------------------------------
+# one visit per page and language
+
+@dataclass
+class Visit:
+    url: str
+    status: int | None = None
+    console_errors: list = field(default_factory=list)
+    page_errors: list = field(default_factory=list)
+    bad_requests: list = field(default_factory=list)
+    images: list = field(default_factory=list)       # {src, w, h}
+    math: list = field(default_factory=list)         # {w, h, html}
+    text_tex: list = field(default_factory=list)     # raw TeX found in the rendered text
+    axe: list = field(default_factory=list)          # violations (all impacts)
+    switch_url: str | None = None                    # where the language selector led
+    switch_status: int | None = None
+    switch_error: str | None = None
+
+
+_VISITS: dict[tuple[str, str], Visit] = {}
+_AXE_LOG: dict[str, list] = {}
+
+LOAD_IMAGES_JS = """
+async () => {
+  const imgs = Array.from(document.images);
+  for (const img of imgs) { img.loading = "eager"; }
+  for (const img of imgs) { img.scrollIntoView({block: "center"}); }
+  const timeout = (ms) => new Promise((_, reject) => setTimeout(() => reject(new Error("timeout")), ms));
+  await Promise.allSettled(imgs.map(img => Promise.race([img.decode(), timeout(15000)])));
+  window.scrollTo(0, 0);
+  return imgs.map(img => ({src: img.currentSrc || img.getAttribute("src"), w: img.naturalWidth,
+                           h: img.naturalHeight, complete: img.complete}));
+}
+"""
+
+# Rendered prose: the body's text without math, code, scripts, styles and SVG.
+PROSE_TEXT_JS = """
+() => {
+  const clone = document.body.cloneNode(true);
+  clone.querySelectorAll("math, code, pre, script, style, svg, kbd, samp, textarea").forEach(e => e.remove());
+  return clone.textContent;
+}
+"""
+
+MATH_BOXES_JS = """
+() => {
+  document.querySelectorAll("details").forEach(d => { d.open = true; });
+  return Array.from(document.querySelectorAll("math")).map(m => {
+    const r = m.getBoundingClientRect();
+    return {w: r.width, h: r.height, display: getComputedStyle(m).display, html: m.outerHTML.slice(0, 120)};
+  });
+}
+"""
+
+
+def _visit(browser, base_url: str, page: str, lang: str, artifacts: Path) -> Visit:
+    from axe_playwright_python.sync_playwright import Axe
+
+    url = base_url + page_path(page, lang)
+    v = Visit(url=url)
+    ctx = browser.new_context(viewport=VIEWPORT, locale="ko-KR" if lang == "ko" else "en-US")
+    try:
+        tab = ctx.new_page()
+        tab.on("console", lambda m: v.console_errors.append(f"{m.type}: {m.text} @ {m.location}")
+               if m.type == "error" else None)
+        tab.on("pageerror", lambda e: v.page_errors.append(str(e)))
+        tab.on("requestfailed", lambda r: v.bad_requests.append(f"failed {r.url}: {r.failure}"))
+        tab.on("response", lambda r: v.bad_requests.append(f"HTTP {r.status} {r.url}") if r.status >= 400 else None)
+        resp = tab.goto(url, wait_until="load")
+        v.status = resp.status if resp else None
+        tab.wait_for_load_state("networkidle")
+        v.images = tab.evaluate(LOAD_IMAGES_JS)
+        text = tab.evaluate(PROSE_TEXT_JS)
+        v.text_tex = [m.group(0) for m in sitebuild.RAW_TEX_RE.finditer(text)]
+        if page in screenshot_pages():
+            tab.wait_for_timeout(300)
+            tab.screenshot(path=str(artifacts / f"{lang}-{page}.png"), full_page=True)
+        v.math = tab.evaluate(MATH_BOXES_JS)
+        results = Axe().run(tab)
+        v.axe = [{"id": x["id"], "impact": x.get("impact"), "help": x.get("help"),
+                  "nodes": [n.get("target") for n in x.get("nodes", [])][:10]}
+                 for x in results.response.get("violations", [])]
+        _AXE_LOG[f"{lang}/{page}"] = v.axe
+        (artifacts / "axe-violations.json").write_text(json.dumps(_AXE_LOG, ensure_ascii=False, indent=1), "utf-8")
+        # The header's language selector: hover opens it, then click the other language.
+        other = "en" if lang == "ko" else "ko"
+        try:
+            tab.reload(wait_until="load")  # a clean page (axe injected its script)
+            tab.hover(".md-header .md-select")
+            link = tab.locator(f'.md-header .md-select a.md-select__link[hreflang="{other}"]')
+            with tab.expect_navigation(wait_until="load") as nav:
+                link.click()
+            r = nav.value
+            v.switch_status = r.status if r else None
+            v.switch_url = tab.url
+        except Exception as exc:  # reported by the test, not here
+            v.switch_error = f"{type(exc).__name__}: {exc}"
+    finally:
+        ctx.close()
+    return v
+
+
+@pytest.fixture(scope="module")
+def visit(browser, site_url, artifacts_dir):
+    def get(page: str, lang: str) -> Visit:
+        key = (page, lang)
+        if key not in _VISITS:
+            _VISITS[key] = _visit(browser, site_url, page, lang, artifacts_dir)
+        return _VISITS[key]
+    return get
+
+
+# ------------------------------------------------------------------------------------------------
+# per page and language
+
+@pytest.mark.parametrize(("page", "lang"), CASES, ids=IDS)
+def test_page_loads_without_errors(visit, page, lang):
+    v = visit(page, lang)
+    assert v.status == 200, f"{v.url}: HTTP {v.status}"
+    assert not v.page_errors, f"{v.url}: uncaught exceptions: {v.page_errors}"
+    assert not v.console_errors, f"{v.url}: console errors: {v.console_errors}"
+    assert not v.bad_requests, f"{v.url}: failed requests: {v.bad_requests}"
+
+
+@pytest.mark.parametrize(("page", "lang"), CASES, ids=IDS)
+def test_every_image_loaded(visit, page, lang):
+    v = visit(page, lang)
+    broken = [i for i in v.images if not (i["w"] > 0 and i["h"] > 0)]
+    assert not broken, f"{v.url}: images not loaded: {broken}"
+
+
+@pytest.mark.parametrize(("page", "lang"), CASES, ids=IDS)
+def test_no_raw_tex_and_formulas_typeset(visit, page, lang):
+    v = visit(page, lang)
+    assert not v.text_tex, f"{v.url}: raw TeX in the rendered text: {v.text_tex[:10]}"
+    empty = [m for m in v.math if not (m["w"] > 0 and m["h"] > 0)]
+    assert not empty, f"{v.url}: {len(empty)} of {len(v.math)} <math> elements have no box: {empty[:3]}"
+    assert all("math" in m["display"] for m in v.math), \
+        f"{v.url}: <math> not laid out as MathML: {sorted({m['display'] for m in v.math})}"
+
+
+@pytest.mark.parametrize(("page", "lang"), CASES, ids=IDS)
+def test_language_switcher_leads_to_the_same_page(visit, site_url, page, lang):
+    v = visit(page, lang)
+    other = "en" if lang == "ko" else "ko"
+    assert v.switch_error is None, f"{v.url}: clicking the {other} language link failed: {v.switch_error}"
+    want = urlsplit(site_url).path + page_path(page, other)
+    got = urlsplit(v.switch_url).path
+    assert got == want, f"{v.url}: the {other} link led to {v.switch_url}, want {want}"
+    assert v.switch_status in (200, 304, None), f"{v.switch_url}: HTTP {v.switch_status}"
+
+
+@pytest.mark.parametrize(("page", "lang"), CASES, ids=IDS)
+def test_axe_no_serious_or_critical_violations(visit, page, lang):
+    v = visit(page, lang)
+    bad = [x for x in v.axe if x["impact"] in SERIOUS]
+    assert not bad, f"{v.url}: axe-core violations:\n" + json.dumps(bad, ensure_ascii=False, indent=1)
+
+
+def test_screenshots_written(visit, artifacts_dir):
+    for page in screenshot_pages():
+        for lang in LANGS:
+            visit(page, lang)
+            shot = artifacts_dir / f"{lang}-{page}.png"
+            assert shot.is_file() and shot.stat().st_size > 10_000, shot
+
+
+# ------------------------------------------------------------------------------------------------
+# search
+
+def _index(site_build) -> dict:
+    return json.loads((site_build.public_dir / "search" / "search_index.json").read_text("utf-8"))
+
+
+def _page_of(location: str) -> str:
+    return location.split("#", 1)[0]
+
+
+def pick_search_term(index: dict, lang: str) -> tuple[str, str]:
+    """A word that occurs on exactly one page of the whole site (both languages; case-insensitive
+    substring test, so Material's trailing-wildcard query cannot match elsewhere) -> (term, page path).
+    Korean: a Hangul word on a Korean page; English: an ASCII word on an English page. Prefers the
+    word most frequent on its page, then the longer word, then alphabetical order (deterministic)."""
+    sep = re.compile(index["config"]["separator"])
+    texts: dict[str, str] = {}
+    for doc in index["docs"]:
+        page = _page_of(doc["location"])
+        texts[page] = texts.get(page, "") + " " + doc["title"] + " " + re.sub(r"<[^>]+>", " ", doc["text"])
+    lowered = {p: t.lower() for p, t in texts.items()}
+    candidates = []
+    for page, text in texts.items():
+        is_en = page.startswith("en/")
+        if is_en != (lang == "en"):
+            continue
+        words = [w for w in sep.split(text) if w]
+        if lang == "ko":
+            words = [w for w in words if re.fullmatch(r"[가-힣]{3,}", w)]
+        else:
+            words = [w.lower() for w in words if re.fullmatch(r"[A-Za-z]{7,}", w)]
+        for w in set(words):
+            holders = [p for p, t in lowered.items() if w.lower() in t]
+            if holders == [page]:
+                candidates.append((page == ("en/" if is_en else ""), -lowered[page].count(w.lower()), -len(w), w, page))
+    assert candidates, f"no {lang} word occurs on exactly one page"
+    candidates.sort()
+    _, _, _, word, page = candidates[0]
+    return word, page
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_search_finds_the_page_with_the_term(browser, site_url, site_build, artifacts_dir, lang):
+    term, want_page = pick_search_term(_index(site_build), lang)
+    ctx = browser.new_context(viewport=VIEWPORT)
+    try:
+        tab = ctx.new_page()
+        errors = []
+        tab.on("pageerror", lambda e: errors.append(str(e)))
+        tab.goto(site_url + ("en/" if lang == "en" else ""), wait_until="load")
+        tab.click(".md-search__input")
+        tab.fill(".md-search__input", term)
+        tab.press(".md-search__input", "End")  # fill() fires no keyup for Hangul; Material listens to it
+        tab.wait_for_selector(".md-search-result__item", timeout=20000)
+        hrefs = tab.eval_on_selector_all(".md-search-result__item > a.md-search-result__link",
+                                         "els => els.map(e => e.href)")
+        tab.screenshot(path=str(artifacts_dir / f"{lang}-search.png"))
+    finally:
+        ctx.close()
+    want = urlsplit(site_url).path + want_page
+    pages = [urlsplit(h).path for h in hrefs]
+    assert pages, f"search for {term!r}: no results"
+    assert pages[0] == want, f"search for {term!r}: first result {hrefs[0]}, want {want}"
+    assert set(pages) == {want}, f"search for {term!r}: results outside {want}: {hrefs}"
+    assert not errors, errors
