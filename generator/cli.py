@@ -11,7 +11,11 @@ import argparse
 import sys
 import time
 
+from .build import BuildError
 from .config import ConfigError, load_config
+from .render import RenderError
+
+StageError = (BuildError, RenderError)
 
 
 def _common(p: argparse.ArgumentParser) -> None:
@@ -75,6 +79,11 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(str(exc), file=sys.stderr)
         return 2
+    except StageError as exc:
+        # A failed stage (a template error, a strict-build warning) is reported, not a traceback;
+        # the build stage has already left the previous site/public in place.
+        print(f"{args.command} failed: {exc}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("interrupted: the previous site is unchanged", file=sys.stderr)
         return 130

@@ -112,7 +112,12 @@ def run_experiments(
     p = cfg.propagation
     cache = Cache(resolve(cfg.output.cache_dir))
     tasks = grid_tasks(cfg, only)
-    results, prop_stats = run_tasks("propagation", tasks, cache, executor, quiet)
+    # Compute in (seed, init)-major order so one weight draw serves a run of tasks; report in grid order.
+    order = sorted(range(len(tasks)), key=lambda i: (tasks[i]["seed"], p.inits.index(tasks[i]["init"]), i))
+    computed, prop_stats = run_tasks("propagation", [tasks[i] for i in order], cache, executor, quiet)
+    results = [None] * len(tasks)
+    for pos, i in enumerate(order):
+        results[i] = computed[pos]
     layers = pd.concat([_with_keys(r["layers"], t, GRID_AXES) for r, t in zip(results, tasks)], ignore_index=True)
     hist = pd.concat([_with_keys(r["hist"], t, GRID_AXES) for r, t in zip(results, tasks)], ignore_index=True)
 

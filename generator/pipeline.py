@@ -23,9 +23,10 @@ def _executor(args):
 
     name = getattr(args, "executor", "auto") or "auto"
     if name == "auto":
-        # Measured on the 2-core machine (README "Speed"): one process letting OpenBLAS use both
-        # cores beats two single-threaded processes for 500×500 GEMMs; see `make bench`.
-        name = os.environ.get("INITLAB_EXECUTOR", "serial")
+        # Measured on the 2-core machine (`make bench`, README "Speed"): two single-threaded BLAS
+        # processes run the grid faster than one process with two BLAS threads, because the
+        # elementwise statistics between GEMMs are single-threaded.
+        name = os.environ.get("INITLAB_EXECUTOR", "process" if (os.cpu_count() or 1) > 1 else "serial")
     if name == "process":
         return ProcessExecutor(getattr(args, "workers", None))
     return SerialExecutor()

@@ -107,6 +107,7 @@ class SiteBuild:
     result: object = None                       # generator.build.BuildResult
     stage_logs: dict = field(default_factory=dict)   # stage -> combined stdout+stderr
     seconds: dict = field(default_factory=dict)      # stage -> wall seconds
+    fingerprint: str = ""                            # source_fingerprint() when the build started
 
     @property
     def prefix_path(self) -> str:
@@ -114,14 +115,15 @@ class SiteBuild:
         return urlsplit(self.site_url).path
 
 
-def build_reduced_site(root: Path, site_url: str, base: Path = SMALL_CONFIG) -> SiteBuild:
-    """experiments -> figures -> render (CLI subprocesses) -> build_site (in-process), into ``root``."""
+def build_reduced_site(root: Path, site_url: str, base: Path = SMALL_CONFIG, epoch: int | None = None) -> SiteBuild:
+    """experiments -> figures -> render (CLI subprocesses) -> build_site (in-process), into ``root``.
+    ``epoch``: SOURCE_DATE_EPOCH (default: build_site's, i.e. $SOURCE_DATE_EPOCH or the last commit)."""
     from generator.build import build_site
 
     root = Path(root)
     config = write_config(root, base)
     sb = SiteBuild(root=root, config=config, docs_dir=root / "docs", public_dir=root / "public",
-                   cache_dir=root / "cache", site_url=site_url)
+                   cache_dir=root / "cache", site_url=site_url, fingerprint=source_fingerprint())
     for stage in ("experiments", "figures", "render"):
         t0 = time.perf_counter()
         proc = run_stage(stage, config)
@@ -131,7 +133,7 @@ def build_reduced_site(root: Path, site_url: str, base: Path = SMALL_CONFIG) -> 
             raise StageError(f"`python -m generator {stage}` failed (exit {proc.returncode}):\n"
                              f"{(proc.stdout + proc.stderr)[-4000:]}")
     t0 = time.perf_counter()
-    sb.result = build_site(public_dir=sb.public_dir, docs_dir=sb.docs_dir, site_url=site_url)
+    sb.result = build_site(public_dir=sb.public_dir, docs_dir=sb.docs_dir, site_url=site_url, epoch=epoch)
     sb.seconds["build"] = time.perf_counter() - t0
     return sb
 
@@ -279,6 +281,7 @@ class Element:
     tag: str
     attrs: dict
     line: int
+    parent: str = ""   # tag of the enclosing element ("" at the top)
 
 
 class PageModel(HTMLParser):
@@ -297,7 +300,7 @@ class PageModel(HTMLParser):
 
     def handle_starttag(self, tag, attrs):
         d = {k: (v if v is not None else "") for k, v in attrs}
-        self.elements.append(Element(tag, d, self.getpos()[0]))
+        self.elements.append(Element(tag, d, self.getpos()[0], self._stack[-1] if self._stack else ""))
         if "id" in d:
             self.ids.add(d["id"])
         if tag == "a" and "name" in d:
@@ -310,7 +313,7 @@ class PageModel(HTMLParser):
 
     def handle_startendtag(self, tag, attrs):
         d = {k: (v if v is not None else "") for k, v in attrs}
-        self.elements.append(Element(tag, d, self.getpos()[0]))
+        self.elements.append(Element(tag, d, self.getpos()[0], self._stack[-1] if self._stack else ""))
         if "id" in d:
             self.ids.add(d["id"])
 

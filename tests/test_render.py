@@ -47,6 +47,9 @@ def make_site(root: Path, pages: list[tuple[str, str, str]] = ()) -> Path:
     site.mkdir(parents=True)
     shutil.copytree(REPO / "site" / "overrides", site / "overrides")
     cfg = (REPO / "site" / "mkdocs.yml").read_text(encoding="utf-8")
+    # Keep only the home page of the real nav: the tiny site has none of the content pages.
+    cfg = re.sub(r"(?m)^nav:\n(?:  - .*\n)+", "nav:\n  - 홈: index.md\n", cfg, count=1)
+    cfg = re.sub(r"(?m)^( +)nav_translations:\n(?:\1  .*\n)+", r"\1nav_translations:\n\1  홈: Home\n", cfg, count=1)
     for name, ko, en in pages:
         for anchor, line in (("  - 홈: index.md\n", f"  - {ko}: {name}.md\n"),
                              ("            홈: Home\n", f"            {ko}: {en}\n")):
@@ -91,10 +94,12 @@ Body {{ "x^2" | math }}.
 
 
 def render_tiny_site(tmp_path: Path, *, figure_langs=("ko", "en")) -> Path:
-    """Render index (repo placeholder) + results (above) into a copy of site/; returns the site dir."""
-    tdir = make_templates(tmp_path, {f"pages/results.{lg}.md.j2": src for lg, src in RESULTS.items()})
-    for lg in ("ko", "en"):
-        shutil.copy(REPO / "templates" / "pages" / f"index.{lg}.md.j2", tdir / "pages")
+    """Render a tiny index + results (above) into a copy of site/; returns the site dir."""
+    pages = {f"pages/results.{lg}.md.j2": src for lg, src in RESULTS.items()}
+    # A tiny home page: the repository's real pages need the experiment data (test_site_tree.py).
+    pages.update({f"pages/index.{lg}.md.j2": "# {{ t('nav.index') }}\n\n{{ 'x^2' | mathblock }}\n"
+                  for lg in ("ko", "en")})
+    tdir = make_templates(tmp_path, pages)
     site = make_site(tmp_path, [("results", "결과", "Results")])
     docs = site / "docs"
     df = pd.DataFrame({"init": ["he", "xavier"], "std": [0.81234, 1e-5]})
@@ -206,13 +211,11 @@ def test_render_pages_selected_pages_and_unknown_page(tmp_path):
         render_pages({}, docs, ["zzz"], templates_dir=tdir)
 
 
-def test_repo_placeholder_pages_and_assets(tmp_path):
+def test_render_copies_assets_even_with_no_pages(tmp_path):
+    # The real pages need the data context; they are rendered end to end in test_site_tree.py.
     docs = tmp_path / "docs"
-    out = render_pages({}, docs)
-    assert docs / "index.ko.md" in out and docs / "index.en.md" in out
+    assert render_pages({}, docs, pages=[]) == []
     assert (docs / "assets" / "initlab.css").is_file()
-    ko = (docs / "index.ko.md").read_text("utf-8")
-    assert ko.startswith("# ") and "<math" in ko and 'display="block"' in ko
 
 
 # ------------------------------------------------------------------------------------------------

@@ -125,6 +125,24 @@ def test_math_is_mathml(public, pages_html):
     assert any("<math" in f.read_text("utf-8") for f in pages_html), "no <math> anywhere: math filter unused?"
 
 
+# Elements that hold running text: inline math belongs inside one of them.
+TEXT_CONTAINERS = {"p", "li", "td", "th", "dd", "dt", "figcaption", "h1", "h2", "h3", "h4", "h5", "h6", "a",
+                   "span", "em", "strong", "b", "i", "sup", "sub", "summary", "label", "blockquote", "mark", "del"}
+
+
+def test_inline_math_stays_in_its_paragraph(public, pages_html):
+    """``<math display="inline">`` inside running text. Python-Markdown makes a line that *starts*
+    with ``<math`` a raw HTML block, which ends the paragraph: the formula then sits on a line of
+    its own between two paragraph fragments ("... 입력은 / X~N(0,1) / 에서 뽑은 ...")."""
+    problems = []
+    for f in pages_html:
+        for el in parse(f).find("math"):
+            if el.attrs.get("display", "inline") == "inline" and el.parent not in TEXT_CONTAINERS:
+                problems.append(f"{f.relative_to(public)}:{el.line}: inline <math> directly in <{el.parent or 'root'}>")
+    assert not problems, (f"{len(problems)} inline formulas broke out of their paragraph (in the template, "
+                          "do not start a line with an inline math filter/macro):\n" + "\n".join(problems))
+
+
 def test_no_leaked_jinja(public):
     problems = []
     for f in sitebuild.html_files(public):

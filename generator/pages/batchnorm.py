@@ -203,7 +203,7 @@ def context(data) -> dict:
     if "zeros" in inits and "bn" in norms:
         ls = last_layer_std(data.prop, depth)
         z = ls[(ls["init"] == "zeros") & (ls["norm"] == "bn")]
-        zeros = {"max_std": float(z["std"].max()), "n": int(len(z))}
+        zeros = {"max_std": float(z["std"].max()), "n": int(len(z)), "all_zero": bool((z["std"] == 0).all())}
 
     # BN is invariant to the weight scale c, but dL/dW scales as 1/c: ||dW||/||W|| as 1/c^2
     grad_scale = None
@@ -237,7 +237,12 @@ def context(data) -> dict:
         if len(lt):
             p_summary["tanh_large"] = lt.iloc[0].to_dict()
 
+    from ..render import TEMPLATES_DIR
+
     return {
+        # the training page (training claims) is linked only when it exists, so the strict build never
+        # sees a dangling link
+        "training_page": (TEMPLATES_DIR / "pages" / "training.ko.md.j2").is_file(),
         "conv": conv,
         "depth": depth,
         "width": cfg.width,

@@ -15,7 +15,8 @@ Rules (the page states them from these constants):
 * verdict: ``"zero"`` when the gradient at layer 1 is exactly 0 in every seed (W = 0 kills it);
   ``"diverged"`` when the forward pass diverged in any seed (gradients are then undefined);
   ``"vanishing"`` when ``G < 1 / GAIN_LIMIT``; ``"exploding"`` when ``G > GAIN_LIMIT``; else ``"stable"``;
-* "the gradient mirrors the forward pass" when ``|b / f - 1| <= MATCH_TOL``;
+* "the gradient mirrors the forward pass" when ``|b / f - 1| <= MATCH_TOL`` (None when either factor is
+  undefined); "sqrt(chi_1) predicts b" when ``|b / sqrt(chi_1) - 1| <= MATCH_TOL``;
 * "the weight-gradient ratio is flat over depth" (``r_flat``) when its layer-L and layer-1 values are
   within ``MATCH_TOL`` of each other.
 """
@@ -65,7 +66,8 @@ def factors(rows: pd.DataFrame, depth: int) -> dict:
     else:
         verdict = "stable"
     fwd, bwd = f["fwd"], f["bwd"]
-    mirror = bool(np.isfinite(fwd) and np.isfinite(bwd) and abs(bwd / fwd - 1) <= MATCH_TOL)
+    comparable = bool(np.isfinite(fwd) and np.isfinite(bwd) and fwd > 0)
+    mirror = bool(abs(bwd / fwd - 1) <= MATCH_TOL) if comparable else None
     ok = len(rows) and 1 in rows.index and depth in rows.index
     get = (lambda col, layer: float(rows.loc[layer, col])) if ok else (lambda col, layer: math.nan)
     r1, rl = get("grad_w_ratio", 1), get("grad_w_ratio", depth)
@@ -125,11 +127,20 @@ def context(data) -> dict:
         counts = {v: int((sub["verdict"] == v).sum()) for v in VERDICTS}
         rand = sub[sub["init"] != "zeros"]
         comparable = rand[np.isfinite(rand["fwd"]) & np.isfinite(rand["bwd"])]
+        with_chi = comparable[np.isfinite(comparable["sqrt_chi1"])]
+        chi_ok = (with_chi["bwd"] / with_chi["sqrt_chi1"] - 1).abs() <= MATCH_TOL
         summary[norm] = {"n": int(len(sub)), **counts,
-                         "n_comparable": int(len(comparable)), "n_mirror": int(comparable["mirror"].sum())}
+                         "n_comparable": int(len(comparable)), "n_mirror": int((comparable["mirror"] == True).sum()),  # noqa: E712
+                         "n_chi": int(len(with_chi)), "n_chi_match": int(chi_ok.sum())}
+        if len(comparable):
+            off = np.abs(np.log(comparable["bwd"] / comparable["fwd"]))
+            summary[norm]["farthest_act"] = comparable.loc[off.idxmax(), "activation"]
+            summary[norm]["chi_better"] = bool(
+                len(with_chi) and chi_ok.mean() > (comparable["mirror"] == True).mean())  # noqa: E712
 
     # the cases the prose walks through (None when not in the grid)
     cases = {f"{i}_{a}": _pick(ft, i, a) for i in ("small", "large", "xavier", "he") for a in focus_acts}
+    cases["xavier_sigmoid"] = _pick(ft, "xavier", "sigmoid")  # the non-zero-mean exception
     cases.update({f"{i}_{a}_bn": _pick(ft, i, a, "bn") for i in ("small", "large", "xavier", "he")
                   for a in focus_acts if "bn" in norms})
 

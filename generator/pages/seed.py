@@ -270,6 +270,12 @@ def context(data) -> dict:
         "layers_to_1pct": None,
         "have_prop": xr_prop is not None and len(xr_prop) > 0,
     }
+    from .conclusions import COLLAPSE_RATIO  # the same rule as the conclusions page's xavier_relu claim
+
+    ratio = xr["stdL"] / xr["std1"] if xr["std1"] > 0 else math.nan
+    shrinks = bool((rerun["xavier_relu"][rerun.index >= 1].diff().dropna() < 0).all())
+    xr["verdict"] = ("holds" if ratio < COLLAPSE_RATIO else
+                     "partly" if shrinks and xr["factor_seed"] < 1 else "does_not_hold")
     if xr["factor_seed"] and 0 < xr["factor_seed"] < 1:
         # how many layers until the std is 1% of layer 1's at the measured factor (an extrapolation)
         xr["layers_to_1pct"] = int(math.ceil(math.log(0.01) / math.log(xr["factor_seed"]))) + 1

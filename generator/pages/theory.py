@@ -148,6 +148,7 @@ def context(data) -> dict:
         "q_tbl": q_tbl,
         "regimes": regimes,
         "divergence": divergence,
+        "div_all_explode": bool(len(divergence) and (divergence["regime"] == "explodes").all()),
         "bn": bn,
         "bn_summary": bn_summary,
         "has_none": has_none,

@@ -400,6 +400,7 @@ def training_context(frames: dict, t=None) -> dict:
     worst = batch.loc[batch["gap"].abs().idxmax()] if len(batch) else None
     norm_lbl = "fig.training.norm_short"
     return {
+        "available": True,
         "cfg": _clean({
             "n_train": int(len(xt)), "n_val": int(len(xv)), "n_seeds": len(t.seeds), "seeds": list(t.seeds),
             "val_fraction": t.val_fraction, "split_seed": t.split_seed, "preprocess": t.preprocess,
@@ -442,3 +443,15 @@ def training_context(frames: dict, t=None) -> dict:
             "pre": _localize(pd.DataFrame(pre_rows), {"preprocess": "fig.training.pre"}),
         },
     }
+
+
+def page_context(data) -> dict:
+    """The training page's context from a ``generator.pages.SiteData`` (what ``pages/training.py`` needs):
+    ``{"available": False}`` until every training CSV exists, else ``training_context`` + ``available``."""
+    from .experiments import FILES
+
+    names = [f.name for f in FILES] + [CLAIMS.name]
+    if not all(data.has(n) for n in names):
+        return {"available": False}
+    t = data.cfg.sections.get("training") if hasattr(data.cfg, "sections") else None
+    return training_context({n: data.frame(n) for n in names}, t)

@@ -3,6 +3,8 @@
 :class:`TrainingConfig` follows generator/config.py's conventions: a frozen dataclass whose field
 ``metadata`` declares what is valid (``choices``, ``min``/``max`` inclusive, ``unique``, ``nonempty``);
 cross-field checks live in ``__post_init__`` and raise :class:`generator.config.ConfigError`.
+This module does not import ``generator.config`` at import time, so ``generator/config.py`` can import it
+anywhere (``from .training.config import TrainingConfig``) without a circular import.
 The defaults are the issue's design; a bigger sweep is a bigger ``[training]`` table, nothing else.
 Grids given as (min, max, points) are log-spaced: ``numpy.logspace(log10(min), log10(max), points)``.
 """
@@ -14,7 +16,6 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..activations import ACTIVATIONS
-from ..config import ConfigError
 from ..inits import INITS
 from .data import PREPROCESS
 
@@ -83,6 +84,8 @@ class TrainingConfig:
     pre_lr_points: int = field(default=9, metadata={"min": 2})
 
     def __post_init__(self):
+        from ..config import ConfigError  # imported here: generator/config.py may import this module
+
         if self.init_scale_max <= self.init_scale_min:
             raise ConfigError("training.init_scale_max", f"must be > init_scale_min ({self.init_scale_min!r})")
         if self.lr_max <= self.lr_min:

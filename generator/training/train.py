@@ -2,9 +2,12 @@
 
 A run is fully described by its JSON-able params (model, optimiser, data, what to record), so the
 runner can cache it by the hash of those params and the source of the modules listed in
-:data:`MODULES`, and run it on any executor. Randomness: ``np.random.SeedSequence(seed)`` spawns three
-independent generators — weights, minibatch order, dropout masks — so two runs that differ only in
+:data:`MODULES`, and run it on any executor. Randomness: ``np.random.SeedSequence(seed)`` spawns four
+independent generators — weights, minibatch order, dropout masks, train-mode evaluation batches — so two runs that differ only in
 ``norm`` start from the *same* weights and see the same batches.
+
+BLAS runs single-threaded inside a run (small matrices; see :func:`train_run`), so a result never
+depends on the executor or the machine's core count.
 
 Minibatch SGD (optionally with momentum ``v = μ v − η g; θ += v``) on shuffled epochs (the last
 incomplete batch of an epoch is dropped, so batch norm never sees a batch of one). Every
@@ -41,7 +44,7 @@ MODULES = (
 
 def _evaluate(model, x, y, bn_params=None):
     logits = model.predict_logits(x, bn_params)
-    loss, _, probs = softmax_loss(logits, y)
+    loss, _, _ = softmax_loss(logits, y)
     return loss, float(np.mean(np.argmax(logits, axis=1) == y))
 
 

@@ -12,9 +12,42 @@
     }
   }
 
-  if (document.readyState === "loading") {
-    document.addEventListener("DOMContentLoaded", nameSearchDialog);
-  } else {
-    nameSearchDialog();
+  /* A region that scrolls must be reachable by keyboard (axe scrollable-region-focusable, serious;
+     WCAG 2.1.1): a wide table in Material's scroll wrapper with no link inside cannot be scrolled
+     without a mouse. Make the wrappers that actually overflow focusable, as a region named after
+     the table's caption; undo it when they stop overflowing (resize). */
+  function focusableScrollers() {
+    document.querySelectorAll(".md-typeset__scrollwrap").forEach(function (el) {
+      var overflows = el.scrollWidth > el.clientWidth + 1;
+      if (overflows && !el.hasAttribute("tabindex")) {
+        var figure = el.closest("figure");
+        var caption = figure && figure.querySelector("figcaption");
+        el.setAttribute("tabindex", "0");
+        el.setAttribute("data-initlab-scroll", "");
+        if (caption && caption.textContent.trim()) {
+          el.setAttribute("role", "region");
+          el.setAttribute("aria-label", caption.textContent.trim());
+        }
+      } else if (!overflows && el.hasAttribute("data-initlab-scroll")) {
+        ["tabindex", "data-initlab-scroll", "role", "aria-label"].forEach(function (a) { el.removeAttribute(a); });
+      }
+    });
   }
+
+  function init() {
+    nameSearchDialog();
+    focusableScrollers();
+  }
+
+  // Material wraps tables in its scroll wrapper from its own script, on document$ (RxJS); extra
+  // scripts are meant to subscribe to it too (our subscription runs after Material's own).
+  if (window.document$ && typeof window.document$.subscribe === "function") {
+    window.document$.subscribe(init);
+  } else if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", init);
+  } else {
+    init();
+  }
+  window.addEventListener("load", focusableScrollers);  // fonts and images can change widths
+  window.addEventListener("resize", focusableScrollers);
 })();
