@@ -68,6 +68,7 @@ class Visit:
     console_errors: list = field(default_factory=list)
     page_errors: list = field(default_factory=list)
     bad_requests: list = field(default_factory=list)
+    foreign_requests: list = field(default_factory=list)  # anything not from the local server
     images: list = field(default_factory=list)       # {src, w, h}
     math: list = field(default_factory=list)         # {w, h, html}
     text_tex: list = field(default_factory=list)     # raw TeX found in the rendered text
@@ -124,12 +125,20 @@ def _visit(browser, base_url: str, page: str, lang: str, artifacts: Path) -> Vis
         tab.on("console", lambda m: v.console_errors.append(f"{m.type}: {m.text} @ {m.location}")
                if m.type == "error" else None)
         tab.on("pageerror", lambda e: v.page_errors.append(str(e)))
-        tab.on("requestfailed", lambda r: v.bad_requests.append(f"failed {r.url}: {r.failure}"))
-        tab.on("response", lambda r: v.bad_requests.append(f"HTTP {r.status} {r.url}") if r.status >= 400 else None)
+        failed, ok = [], set()
+        origin = "/".join(base_url.split("/", 3)[:3])  # http://127.0.0.1:PORT
+        tab.on("request", lambda r: v.foreign_requests.append(r.url)
+               if not r.url.startswith((origin + "/", "data:", "blob:", "about:")) else None)
+        tab.on("requestfailed", lambda r: failed.append((r.url, r.failure)))
+        tab.on("response", lambda r: ok.add(r.url) if r.status < 400 else
+               v.bad_requests.append(f"HTTP {r.status} {r.url}"))
         resp = tab.goto(url, wait_until="load")
         v.status = resp.status if resp else None
         tab.wait_for_load_state("networkidle")
         v.images = tab.evaluate(LOAD_IMAGES_JS)
+        tab.wait_for_load_state("networkidle")
+        # A lazy image's first request is aborted when we switch it to eager; it is then refetched.
+        v.bad_requests += [f"failed {u}: {why}" for u, why in failed if u not in ok]
         text = tab.evaluate(PROSE_TEXT_JS)
         v.text_tex = [m.group(0) for m in sitebuild.RAW_TEX_RE.finditer(text)]
         if page in screenshot_pages():
@@ -180,6 +189,8 @@ def test_page_loads_without_errors(visit, page, lang):
     assert not v.page_errors, f"{v.url}: uncaught exceptions: {v.page_errors}"
     assert not v.console_errors, f"{v.url}: console errors: {v.console_errors}"
     assert not v.bad_requests, f"{v.url}: failed requests: {v.bad_requests}"
+    assert not v.foreign_requests, f"{v.url}: requests to other hosts (the site must work offline): " \
+                                   f"{v.foreign_requests}"
 
 
 @pytest.mark.parametrize(("page", "lang"), CASES, ids=IDS)

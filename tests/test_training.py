@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from generator import config as gconfig
+from generator import contract, strings
 from generator.cache import Cache
 from generator.config import ROOT, ConfigError
 from generator.training import claims, data
@@ -230,8 +231,10 @@ def test_mean_subtraction_rule():
 # --- config -------------------------------------------------------------------------------------
 
 
-def _register():
-    gconfig.register_section("training", TrainingConfig)
+@pytest.fixture
+def registered(monkeypatch):
+    """The [training] section registered for one test only (never leaks into other test modules)."""
+    monkeypatch.setitem(gconfig.SECTIONS, "training", TrainingConfig)
 
 
 @pytest.mark.parametrize("table,field", [
@@ -242,8 +245,7 @@ def _register():
     ({"lr_min": 1.0, "lr_max": 0.1}, "training.lr_max"),
     ({"stepz": 3}, "training.stepz"),
 ])
-def test_bad_training_config_names_the_field(table, field):
-    _register()
+def test_bad_training_config_names_the_field(registered, table, field):
     with pytest.raises(ConfigError) as exc:
         gconfig.build_section("training", table)
     assert str(exc.value).startswith(f"config error: {field}: ")
@@ -253,8 +255,8 @@ def test_bad_training_config_names_the_field(table, field):
 
 
 def small_training_cfg(tmp_path):
-    """configs/small.toml with its [training] table (or the test-size table below if it has none)."""
-    _register()
+    """configs/small.toml with its [training] table (or the test-size table below if it has none).
+    The caller must have the section registered (see ``registered``)."""
     raw = tomllib.loads((ROOT / "configs" / "small.toml").read_text())
     raw.setdefault("training", SMALL_TRAINING)
     raw["output"] = {"docs_dir": str(tmp_path / "docs"), "public_dir": str(tmp_path / "public"),
@@ -274,9 +276,10 @@ def small_stage(tmp_path_factory):
     from generator.training.experiments import run_training
 
     tmp = tmp_path_factory.mktemp("training")
-    cfg = small_training_cfg(tmp)
-    cache = Cache(tmp / "cache")
-    return cfg, run_training(cfg, cache, quiet=True), tmp
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setitem(gconfig.SECTIONS, "training", TrainingConfig)
+        cfg = small_training_cfg(tmp)
+    return cfg, run_training(cfg, Cache(tmp / "cache"), quiet=True), tmp
 
 
 def test_stage_smoke_cache_and_determinism(small_stage):
@@ -289,6 +292,8 @@ def test_stage_smoke_cache_and_determinism(small_stage):
         assert (tmp / "docs" / "data" / name).is_file(), name
         assert len(out1[name]) > 0, name
         pd.testing.assert_frame_equal(out1[name], out2[name])
+        back = contract.read_csv(name, tmp / "docs" / "data")  # the CSV round-trips through the contract
+        pd.testing.assert_frame_equal(back.reset_index(drop=True), out1[name].reset_index(drop=True), check_dtype=False)
     verdicts = out1["claims.csv"].set_index("claim_id")["verdict"]
     assert list(verdicts.index) == list(claims.CLAIM_IDS)
     assert set(verdicts) <= set(claims.VERDICTS)

@@ -50,19 +50,29 @@ def basics_lines(data, lang: str, *, key: str, inits=None, activations=None):
     depth = depth_of(data)
     fig = style.new_figure(style.LINE_HEIGHT + 0.5)
     fig.suptitle(strings.t(lang, f"{table}.title"))
-    axes = fig.subplots(1, max(1, len(acts)), sharey=True, squeeze=False)[0]
+    axes = fig.subplots(1, max(1, len(acts)), squeeze=False)[0]
     any_div = any_zero = False
+    vals = []
     for ax, act in zip(axes, acts):
         for init in inits:
             color, ls, marker = style.init_style(init)
             s = layer_stats(prop, "std", depth, init=init, activation=act, norm="none")
             _line_with_band(ax, s, color, ls, marker, log=True, label=style.label(lang, "init", init))
+            vals.extend(style.positive_or_nan(np.concatenate([s.mean, s.lo, s.hi])).tolist())
             any_div |= bool(s.diverged.any())
             any_zero |= bool((s.zero & ~s.diverged).any())
         ax.set_title(style.label(lang, "activation", act))
         style.layer_axis(ax, depth, lang)
+    # one y range for every panel (log_axis reads the plotted data, so give each panel the global
+    # extremes as an invisible line), so the panels compare at a glance
+    v = np.asarray(vals, dtype=float)
+    v = v[np.isfinite(v)]
     for ax in axes:
+        if v.size:
+            ax.plot([1, 1], [v.min(), v.max()], linestyle="none", marker="none")
         style.log_axis(ax)
+    for ax in axes[1:]:
+        ax.tick_params(labelleft=False)
     axes[0].set_ylabel(strings.t(lang, "fig.std_log"))
     handles, _ = axes[0].get_legend_handles_labels()
     handles += [style.band_handle(lang)] + style.edge_marker_handles(lang, any_div, any_zero)

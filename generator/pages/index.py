@@ -156,10 +156,17 @@ def _glance_table(frame: pd.DataFrame, inits, activations, lang: str) -> pd.Data
                 row[act] = "—"
                 continue
             word = strings.t(lang, f"index.verdict.{r.verdict}")
-            value = strings.t(lang, "index.diverged_at", layer=r.first_diverged) if r.diverged else num(r.ratio, lang)
+            value = (strings.t(lang, "index.diverged_at", layer=num(int(r.first_diverged), lang)) if r.diverged
+                     else num(r.ratio, lang))
             row[act] = f"{word} ({value})"
         out.append(row)
     return pd.DataFrame(out)
+
+
+def _templates() -> set[str]:
+    from ..render import discover_pages
+
+    return set(discover_pages())
 
 
 def context(data) -> dict:
@@ -185,6 +192,8 @@ def context(data) -> dict:
         "counts": counts,
         "n_cells": int(len(frame)),
         "n_healthy_inits": {a: int((healthy["activation"] == a).sum()) for a in acts},
-        "guide": [p for p in GUIDE],
+        # pages that exist (have templates): the guide links only to those, so a page still being
+        # written never leaves a broken link on the home page
+        "available": [p for p in GUIDE if p in _templates()],
         "glossary": list(strings.load("ko").get("glossary", {}).keys()),
     }
