@@ -185,7 +185,10 @@ def _output_stats(h, dphi, sat_threshold, lo, hi, bins):
         above += np.count_nonzero(x > hi)
         t = np.abs(dflat[start:start + _CHUNK], out=fbuf[:k], casting="same_kind")
         sat += np.count_nonzero(t < sat_threshold)
-        counts += _bin_counts(x, lo, scale, bins, t, ibuf[:k])
+        if math.isfinite(s) and math.isfinite(ss):
+            # NaN would become a negative bin index; once a sum is non-finite, the whole-array
+            # fallback below recomputes everything (and skips NaN), so stop binning chunks.
+            counts += _bin_counts(x, lo, scale, bins, t, ibuf[:k])
     if not (math.isfinite(s) and math.isfinite(ss)):
         finite = bool(np.isfinite(flat).all())
         mean, std, rms = _moments(h)

@@ -36,7 +36,10 @@ def site_server(tmp_path_factory):
 @pytest.fixture(scope="session")
 def site_build(site_server, tmp_path_factory):
     out = Path(site_server.http_root).parent / "out"
-    sb = sitebuild.build_reduced_site(out, site_server.url)  # a failure is cached by pytest for the session
+    try:
+        sb = sitebuild.build_reduced_site(out, site_server.url)
+    except Exception as exc:  # one short message per dependent test (pytest caches it for the session)
+        pytest.fail(f"the reduced-grid site did not build: {type(exc).__name__}: {str(exc)[-3000:]}", pytrace=False)
     timings = ", ".join(f"{k} {v:.1f}s" for k, v in sb.seconds.items())
     print(f"\n[site_build] reduced site built into {sb.public_dir} ({sb.result.files} files; {timings})")
     return sb

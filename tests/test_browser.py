@@ -236,6 +236,30 @@ def test_screenshots_written(visit, artifacts_dir):
             assert shot.is_file() and shot.stat().st_size > 10_000, shot
 
 
+NARROW_PAGES = [p for p in ("index", "initialization", "results", "reproducibility") if p in PAGES]
+
+
+@pytest.mark.parametrize("page", NARROW_PAGES)
+def test_narrow_viewport(browser, site_url, page):
+    """On a phone-sized viewport, pages with wide tables and formulas do not scroll sideways as a
+    whole, and the tables that now overflow are keyboard-scrollable (axe)."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    ctx = browser.new_context(viewport={"width": 375, "height": 800}, is_mobile=True)
+    try:
+        tab = ctx.new_page()
+        tab.goto(site_url + page_path(page, "ko"), wait_until="load")
+        tab.wait_for_load_state("networkidle")
+        overflow = tab.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
+        res = Axe().run(tab)
+        bad = [(x["id"], [n.get("target") for n in x.get("nodes", [])][:5])
+               for x in res.response.get("violations", []) if x.get("impact") in SERIOUS]
+    finally:
+        ctx.close()
+    assert overflow <= 1, f"{page}: the page scrolls sideways by {overflow}px at 375px width"
+    assert not bad, f"{page} at 375px: serious/critical axe violations {bad}"
+
+
 # ------------------------------------------------------------------------------------------------
 # search
 

@@ -20,6 +20,7 @@ import pytest
 
 from generator import build
 from generator.build import BuildError, build_site, check_language_parity
+from tinysite import home_only_mkdocs_yml
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -42,7 +43,7 @@ def make_site(root: Path, *, hook: bool = False) -> Path:
     site = root / "site"
     site.mkdir(parents=True)
     shutil.copytree(REPO / "site" / "overrides", site / "overrides")
-    cfg = (REPO / "site" / "mkdocs.yml").read_text("utf-8")
+    cfg = home_only_mkdocs_yml()
     if hook:
         (site / "slow_hook.py").write_text(SLOW_HOOK)
         cfg += "\nhooks:\n  - slow_hook.py\n"

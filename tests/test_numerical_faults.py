@@ -41,9 +41,11 @@ def _run(stage, config):
     proc = sitebuild.run_stage(stage, config, extra_args=["--quiet"], python_flags=["-W", "error::RuntimeWarning"],
                                env={"PYTHONWARNINGS": "error::RuntimeWarning"}, timeout=600)
     out = proc.stdout + proc.stderr
-    assert proc.returncode == 0, f"`generator {stage}` exit {proc.returncode}:\n{out[-4000:]}"
-    assert "Traceback" not in out, out[-4000:]
-    assert "Warning" not in out, f"a warning reached the user in `generator {stage}`:\n{out[-4000:]}"
+    tail = "\n".join(out.strip().splitlines()[-25:])
+    if proc.returncode != 0 or "Traceback" in out:
+        pytest.fail(f"`python -m generator {stage}` crashed (exit {proc.returncode}):\n{tail}", pytrace=False)
+    if "Warning" in out:
+        pytest.fail(f"a warning reached the user in `python -m generator {stage}`:\n{tail}", pytrace=False)
     return proc
 
 

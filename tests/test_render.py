@@ -23,6 +23,7 @@ import pytest
 from generator import render
 from generator.build import BuildError, build_site
 from generator.render import RenderError, environment, page_structure, render_pages
+from tinysite import home_only_mkdocs_yml
 
 REPO = Path(__file__).resolve().parent.parent
 SVG = '<svg xmlns="http://www.w3.org/2000/svg" width="8" height="8"><rect width="8" height="8"/></svg>\n'
@@ -46,10 +47,7 @@ def make_site(root: Path, pages: list[tuple[str, str, str]] = ()) -> Path:
     site = root / "site"
     site.mkdir(parents=True)
     shutil.copytree(REPO / "site" / "overrides", site / "overrides")
-    cfg = (REPO / "site" / "mkdocs.yml").read_text(encoding="utf-8")
-    # Keep only the home page of the real nav: the tiny site has none of the content pages.
-    cfg = re.sub(r"(?m)^nav:\n(?:  - .*\n)+", "nav:\n  - 홈: index.md\n", cfg, count=1)
-    cfg = re.sub(r"(?m)^( +)nav_translations:\n(?:\1  .*\n)+", r"\1nav_translations:\n\1  홈: Home\n", cfg, count=1)
+    cfg = home_only_mkdocs_yml()
     for name, ko, en in pages:
         for anchor, line in (("  - 홈: index.md\n", f"  - {ko}: {name}.md\n"),
                              ("            홈: Home\n", f"            {ko}: {en}\n")):

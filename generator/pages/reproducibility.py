@@ -68,7 +68,9 @@ def config_tables(cfg) -> list[dict]:
     """One ``{section, df(key, value)}`` per config section, in the file's order."""
     out = []
     for name, section in cfg.sections.items():
-        if not dataclasses.is_dataclass(section):
+        # [output] only says where files go (often absolute, machine-specific paths); it changes no
+        # number, and printing it would make two builds in different directories differ.
+        if name == "output" or not dataclasses.is_dataclass(section):
             continue
         rows = [{"key": f.name, "value": f"`{_value_text(getattr(section, f.name))}`"}
                 for f in dataclasses.fields(section)]
