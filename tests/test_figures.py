@@ -317,9 +317,10 @@ def test_identical_bytes_across_processes(tmp_path):
 def test_fmt_sig_three_significant_digits_real_minus():
     from generator.figures.style import fmt_sig
 
+    # Same format as the prose and tables (generator.filters.num).
     assert fmt_sig(0.23) == "0.230"
     assert fmt_sig(136.0) == "136"
-    assert fmt_sig(1.049e-30) == "1.05e\u221230"
-    assert fmt_sig(1e60) == "1.00e60"
+    assert fmt_sig(1.049e-30) == "1.05×10\u207b\u00b3\u2070"
+    assert fmt_sig(1e60) == "1.00×10\u2076\u2070"
     assert fmt_sig(-0.5) == "\u22120.500"
     assert fmt_sig(float("nan")) == "—" and fmt_sig(0.0) == "0"

@@ -86,18 +86,13 @@ def finish(fig: Figure) -> Figure:
 
 
 def fmt_sig(v: float, digits: int = 3) -> str:
-    """``v`` to ``digits`` significant digits, compact exponent, real minus sign (U+2212)."""
+    """``v`` as the site's prose and tables write it (generator.filters.num): 3 significant digits,
+    ``1.02×10⁻⁵`` below 1e-3 and from 1e5, real minus sign — one number format on every surface."""
+    from ..filters import num
+
     if v is None or not np.isfinite(v):
         return "—"
-    if v == 0:
-        return "0"
-    a = abs(v)
-    if 1e-3 <= a < 1e4:
-        s = f"{v:#.{digits}g}".rstrip(".")  # '#' keeps trailing zeros: 0.230, not 0.23
-    else:
-        mant, exp = f"{v:.{digits - 1}e}".split("e")
-        s = f"{mant}e{int(exp)}"
-    return s.replace("-", "\u2212")
+    return num(float(v), "en", sig=digits)
 
 
 def text_color_for(rgba) -> str:
