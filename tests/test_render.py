@@ -480,12 +480,9 @@ def test_korean_search_in_chromium(built_site, tmp_path):
                 item = page.locator(".md-search-result__item").first
                 item.wait_for(timeout=10_000)
                 assert expect in item.inner_text()
-            # the language selector on a Korean page leads to the same page in English, and back
-            page.goto(base + "results/")
-            page.locator('a.md-select__link[hreflang="en"]').dispatch_event("click")
-            page.wait_for_url(base + "en/results/")
-            page.locator('a.md-select__link[hreflang="ko"]').dispatch_event("click")
-            page.wait_for_url(base + "results/")
+            # (The language selector is clicked on every page in test_browser.py, against a site
+            # built for the URL it is served from: Material maps pages through sitemap.xml, whose
+            # absolute URLs here name owner.github.io, not this server.)
             browser.close()
         assert failed == [], f"HTTP errors: {failed}"
     finally:
