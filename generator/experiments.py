@@ -9,14 +9,19 @@ a worker's result depends only on its params.
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import itertools
+import json
+import os
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from . import contract, seed_reference, theory
-from .cache import Cache
+from .cache import Cache, environment, source_hash
 from .config import Config, ConfigError, resolve
 from .runner import Executor, RunStats, run_tasks
 
@@ -112,6 +117,19 @@ def run_experiments(
     p = cfg.propagation
     cache = Cache(resolve(cfg.output.cache_dir))
     tasks = grid_tasks(cfg, only)
+    data_dir = resolve(cfg.output.docs_dir) / "data"
+    s = cfg.symmetry
+    sym_tasks = [
+        dict(init=init, activation=s.activation, samples=s.samples, width=s.width, depth=s.depth,
+             learning_rate=s.learning_rate, seed=s.seed, constant=s.constant)
+        for init in s.inits
+    ]
+    key = stage_key(cfg, tasks, sym_tasks)
+    if write and not only and manifest_is_current(data_dir, key):
+        # Nothing the stage reads has changed and its files are intact: no lookups, no rewrite.
+        stats = [RunStats("propagation", total=len(tasks), hits=len(tasks)),
+                 RunStats("symmetry", total=len(sym_tasks), hits=len(sym_tasks))]
+        return ExperimentResult({}, stats)
     # Compute in (seed, init)-major order so one weight draw serves a run of tasks; report in grid order.
     order = sorted(range(len(tasks)), key=lambda i: (tasks[i]["seed"], p.inits.index(tasks[i]["init"]), i))
     computed, prop_stats = run_tasks("propagation", [tasks[i] for i in order], cache, executor, quiet)
@@ -127,12 +145,6 @@ def run_experiments(
     layers = layers.merge(pred, on=["init", "activation", "layer"], how="left")
     layers.loc[layers["norm"] != "none", "theory_std"] = np.nan
 
-    s = cfg.symmetry
-    sym_tasks = [
-        dict(init=init, activation=s.activation, samples=s.samples, width=s.width, depth=s.depth,
-             learning_rate=s.learning_rate, seed=s.seed, constant=s.constant)
-        for init in s.inits
-    ]
     sym_results, sym_stats = run_tasks("symmetry", sym_tasks, cache, None, quiet)
     sym = pd.concat(
         [_with_keys(r["result"], t, ("init", "activation", "seed")) for r, t in zip(sym_results, sym_tasks)],
@@ -151,7 +163,48 @@ def run_experiments(
     }
     frames = {name: contract.check_frame(name, df) for name, df in frames.items()}
     if write:
-        data_dir = resolve(cfg.output.docs_dir) / "data"
         for name, df in frames.items():
             contract.write_csv(name, df, data_dir)
+        write_manifest(data_dir, key, list(frames))
     return ExperimentResult(frames, [prop_stats, sym_stats])
+
+
+# The stage manifest: a warm rebuild with nothing changed skips the whole stage. Its key hashes every
+# input of every file the stage writes; the file hashes catch a data file edited or damaged by hand.
+MANIFEST = ".experiments-manifest.json"
+STAGE_MODULES = ("generator.experiments", "generator.contract", "generator.theory", "generator.seed_reference",
+                 "generator.propagation", "generator.network", "generator.layers", "generator.inits",
+                 "generator.activations", "generator.symmetry", "generator.cache", "generator.runner")
+
+
+def stage_key(cfg: Config, tasks: list[dict], sym_tasks: list[dict]) -> str:
+    inputs = {
+        "tasks": tasks,
+        "symmetry": sym_tasks,
+        "theory": dataclasses.asdict(cfg.theory),
+        "depth": cfg.propagation.depth,
+        "seeds": list(cfg.propagation.seeds),
+        "printouts": hashlib.sha256(seed_reference.PRINTOUTS_CSV.read_bytes()).hexdigest(),
+        "code": source_hash(STAGE_MODULES),
+        "env": environment(),
+    }
+    return hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()
+
+
+def _sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def manifest_is_current(data_dir: Path, key: str) -> bool:
+    try:
+        man = json.loads((data_dir / MANIFEST).read_text())
+        return man["key"] == key and all(_sha(data_dir / n) == h for n, h in man["files"].items())
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
+
+
+def write_manifest(data_dir: Path, key: str, names: list[str]) -> None:
+    man = {"key": key, "files": {n: _sha(data_dir / n) for n in sorted(names)}}
+    tmp = data_dir / f"{MANIFEST}.tmp"
+    tmp.write_text(json.dumps(man, indent=1, sort_keys=True))
+    os.replace(tmp, data_dir / MANIFEST)
