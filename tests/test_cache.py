@@ -100,3 +100,33 @@ def test_failed_task_leaves_no_entry(tmp_path, monkeypatch):
     with pytest.raises(RuntimeError):
         run_tasks("propagation", [tiny()], Cache(tmp_path), quiet=True)
     assert not list(tmp_path.rglob("*.json")) and not list(tmp_path.rglob("*.npz"))
+
+
+def _tiny_cfg(tmp_path):
+    from generator.config import OutputConfig
+
+    cfg = load_config(ROOT / "configs" / "small.toml")
+    cfg.sections["propagation"] = dataclasses.replace(cfg.propagation, samples=16, width=8, depth=2,
+                                                      inits=("xavier", "he"), activations=("tanh",))
+    cfg.sections["output"] = OutputConfig(docs_dir=str(tmp_path / "docs"), public_dir=str(tmp_path / "public"),
+                                          cache_dir=str(tmp_path / "cache"))
+    return cfg
+
+
+def test_stage_manifest_skips_unchanged_and_catches_edits(tmp_path):
+    from generator.experiments import run_experiments
+
+    cfg = _tiny_cfg(tmp_path)
+    first = run_experiments(cfg, quiet=True)
+    assert first.frames  # computed and written
+    data = tmp_path / "docs" / "data" / "propagation.csv"
+    before = data.read_bytes()
+    warm = run_experiments(cfg, quiet=True)
+    assert warm.frames == {} and warm.stats[0].computed == 0  # skipped as a whole
+    data.write_bytes(before.replace(b"xavier", b"XAVIER", 1))  # a hand edit is not trusted
+    again = run_experiments(cfg, quiet=True)
+    assert again.frames and again.stats[0].computed == 0  # rebuilt from the result cache
+    assert data.read_bytes() == before
+    cfg.sections["propagation"] = dataclasses.replace(cfg.propagation, seeds=(0, 5))
+    changed = run_experiments(cfg, quiet=True)
+    assert changed.stats[0].computed == 4  # (2 inits x 1 activation x 2 norms) for the new seed

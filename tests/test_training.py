@@ -322,3 +322,30 @@ def test_page_context_and_figures(small_stage, tmp_path):
     again = render_training_figures(out, tmp_path / "b", langs=("ko",), target_accuracy=cfg.training.target_accuracy)
     for p in again:
         assert p.read_bytes() == (tmp_path / "a" / p.name).read_bytes()
+
+
+def test_training_page_renders_in_both_languages_with_the_same_structure(small_stage, tmp_path):
+    from generator.render import environment, page_structure, render_page
+
+    cfg, out, _ = small_stage
+    env = environment()
+    pages = [{"training": claims.training_context(out, cfg.training)}, {"training": {"available": False}}, {}]
+    for ctx in pages:
+        ko, en = (render_page(env, "training", lang, {"pages": ctx}) for lang in ("ko", "en"))
+        assert page_structure(ko) == page_structure(en)
+    full = render_page(env, "training", "en", {"pages": pages[0]})
+    for name in ("training_init", "training_lr", "training_speed", "training_fig1", "training_depth", "training_batch",
+                 "training_reg", "training_preprocess"):
+        assert f"figures/{name}.en.svg" in full
+    verdicts = out["claims.csv"].set_index("claim_id")["verdict"]
+    for cid in claims.CLAIM_IDS:  # every verdict on the page comes from claims.csv
+        assert strings.t("en", f"training.claim.{cid}") in full
+        assert f"**{strings.t('en', 'training.verdict.' + verdicts[cid])}**" in full
+
+
+def test_page_templates_hold_no_decimal_literals():
+    import re
+
+    for lang in ("ko", "en"):
+        text = (ROOT / "templates" / "pages" / f"training.{lang}.md.j2").read_text()
+        assert not re.findall(r"(?<![\w.])\d+\.\d+", text), lang
