@@ -221,3 +221,10 @@ def _check_writable(name: str, target: Path) -> None:
             pass
     except OSError as exc:
         raise ConfigError(name, f"{target} is not writable ({exc.strerror})") from None
+
+
+# The training stage keeps its section next to its code; registered here (at the end, because
+# generator.training.config imports ConfigError from this module) so every config has it.
+from .training.config import TrainingConfig  # noqa: E402
+
+register_section("training", TrainingConfig)

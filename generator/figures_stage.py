@@ -135,11 +135,52 @@ def render_all_figures(cfg: Config, quiet: bool = False, workers: int | None = N
                     progress.update()
     progress.close()
 
+    if "training" in cfg.sections:
+        wanted |= _training_figures(cfg, data_dir, fig_dir, cache_dir, env, stats)
+
     # Figures no job produces any more (a config axis removed) are stale: drop them.
     for old in fig_dir.glob("*.svg"):
-        if old.name not in wanted and not old.name.startswith("training_"):
+        if old.name not in wanted:
             old.unlink()
 
     if not quiet:
         print(f"figures: {stats.total} files, {stats.cached} cached, {stats.rendered} rendered", file=sys.stderr)
     return stats
+
+
+TRAINING_MODULES = ("generator.training.figures", "generator.training.claims", "generator.fonts",
+                    "generator.strings", "generator.figures.io", "generator.figures.style")
+
+
+def _training_figures(cfg, data_dir: Path, fig_dir: Path, cache_dir: Path, env: dict, stats: FigureStats) -> set[str]:
+    """The training page's figures, cached as one set keyed by the training CSVs + plotting code."""
+    from .strings import LANGUAGES
+    from .training.experiments import FILES
+    from .training.figures import FIGURES as TRAINING_FIGURES
+    from .training.figures import load_frames, render_training_figures
+
+    names = {f"{name}.{lang}.svg" for name in TRAINING_FIGURES for lang in LANGUAGES}
+    digests = {f.name: _file_digest(data_dir / f.name) for f in FILES}
+    target = cfg.training.target_accuracy if hasattr(cfg.training, "target_accuracy") else None
+    key, _ = cache_key("training-figures", {"tables": digests, "target": target},
+                       source_hash(TRAINING_MODULES) + _strings_digest(), env)
+    entry = cache_dir / key[:2] / key
+    stats.total += len(names)
+    if all((entry / n).exists() for n in names) and (entry / "complete").exists():
+        for n in names:
+            shutil.copyfile(entry / n, fig_dir / n)
+        stats.cached += len(names)
+        return names
+    from .fonts import setup_matplotlib
+
+    setup_matplotlib()
+    with tempfile.TemporaryDirectory(dir=fig_dir.parent, prefix=".figures-") as tmp:
+        paths = render_training_figures(load_frames(data_dir, target), Path(tmp), langs=LANGUAGES,
+                                        target_accuracy=target)
+        entry.mkdir(parents=True, exist_ok=True)
+        for p in paths:
+            shutil.copyfile(p, entry / p.name)
+            os.replace(p, fig_dir / p.name)
+        (entry / "complete").write_text("")  # marker written only after every file is in place
+    stats.rendered += len(names)
+    return names
