@@ -40,3 +40,12 @@ def test_every_page_has_both_languages_and_a_nav_title():
 
 def test_strings_catalogs_have_identical_keys():
     assert strings.flat_keys("ko") == strings.flat_keys("en")
+
+
+@pytest.mark.parametrize("path", TEMPLATES, ids=lambda p: p.name)
+def test_no_line_starts_with_inline_math(path):
+    # Markdown treats a line that starts with <math> as a raw HTML block: the formula would break
+    # out of its sentence. Inline formulas must sit inside a line of prose.
+    starts = re.compile(r"^\s*\{\{[^}]*\|\s*math\s*\}\}")
+    bad = [i + 1 for i, line in enumerate(path.read_text("utf-8").splitlines()) if starts.match(line)]
+    assert not bad, f"{path.name}: inline math at the start of line(s) {bad}"
