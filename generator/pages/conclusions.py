@@ -24,8 +24,9 @@ small_vanishing   small init (× 0.01) collapses the activations and the gradien
                   holds: collapsed and gradient vanishes; partly: one of the two; does_not_hold: neither.
 large_saturation  large init (× 1.0) saturates tanh and the gradient becomes 0.
                   holds: saturated and gradient vanishes; partly: one; does_not_hold: neither.
-xavier_tanh       "sigmoid, tanh: use Xavier". holds: Xavier is stable and not saturated for every s-shaped
-                  activation in the grid; partly: for some; does_not_hold: none.
+xavier_tanh       "sigmoid, tanh: use Xavier". holds: Xavier is stable, not saturated, and the gradient
+                  reaching layer 1 is within STABLE_BAND of the output gradient (std of dL/dH, layer 1 vs
+                  last) for every s-shaped activation in the grid; partly: for some; does_not_hold: none.
 xavier_relu       "Xavier + ReLU: mean and std converge to 0". holds: collapsed; partly: the std shrinks
                   at every layer (per-layer factor < 1) without collapsing; does_not_hold: otherwise.
 he_relu           "ReLU: use He" (mean and std stay away from 0). holds: He + ReLU is stable.
@@ -92,6 +93,9 @@ def case_stats(prop: pd.DataFrame, init: str, act: str, norm: str = "none") -> d
         "meanL": float(g["mean"].mean().loc[depth]),
         "satL": float(g["saturated_frac"].mean().loc[depth]),
         "grad1": float(g["grad_w_ratio"].mean().loc[1]),
+        # Backward analogue of "ratio": how much of the output gradient reaches layer 1.
+        "gradflow": (float(g["grad_h_std"].mean().loc[1] / g["grad_h_std"].mean().loc[depth])
+                     if g["grad_h_std"].mean().loc[depth] > 0 else math.nan),
         "diverged": bool(sel["diverged"].any()),
         "depth": depth,
     }
@@ -164,13 +168,21 @@ def judge_large(prop, acts) -> dict | None:
                        "L": s["depth"]}}
 
 
+def gradient_flows(s: dict) -> bool:
+    """The gradient reaching layer 1 is within a factor STABLE_BAND of the output gradient (both ways)."""
+    r = s["gradflow"]
+    return bool(np.isfinite(r) and 1 / STABLE_BAND <= r <= STABLE_BAND)
+
+
 def judge_xavier_tanh(prop, acts) -> dict | None:
     rows = [(a, case_stats(prop, "xavier", a)) for a in S_SHAPED if a in acts]
     rows = [(a, s) for a, s in rows if s is not None]
     if not rows:
         return None
-    n_ok = sum(healthy(s, a) for a, s in rows)
+    # "Use Xavier" means trainable: the forward signal stays healthy AND the gradient reaches layer 1.
+    n_ok = sum(healthy(s, a) and gradient_flows(s) for a, s in rows)
     v = {f"ratio_{a}": s["ratio"] for a, s in rows}
+    v.update({f"gradflow_{a}": s["gradflow"] for a, s in rows})
     v.update({f"sat_{a}": s["satL"] for a, s in rows})
     v["L"] = rows[0][1]["depth"]
     v["n_ok"], v["n"] = n_ok, len(rows)
@@ -265,7 +277,8 @@ def evidence_text(cid: str, j: dict, lang: str) -> str:
     v = j["values"]
     if cid == "xavier_tanh":
         parts = [strings.t(lang, "conclusions.evidence.xavier_tanh_part", act=strings.t(lang, f"fig.activation.{a}"),
-                           **fmt({"ratio": v[f"ratio_{a}"], "sat": v[f"sat_{a}"]})) for a in j["acts"]]
+                           **fmt({"ratio": v[f"ratio_{a}"], "sat": v[f"sat_{a}"],
+                                  "gradflow": v[f"gradflow_{a}"]})) for a in j["acts"]]
         return strings.t(lang, "conclusions.evidence.xavier_tanh", parts="; ".join(parts),
                          **fmt({"n_ok": v["n_ok"], "n": v["n"]}))
     if cid == "zero_symmetry":
