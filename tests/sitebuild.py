@@ -167,6 +167,16 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
         super().end_headers()
 
 
+class _QuietServer(http.server.ThreadingHTTPServer):
+    def handle_error(self, request, client_address):
+        # The browser may drop a connection it no longer needs (a cancelled prefetch): not an error.
+        import sys
+
+        if isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):
+            return
+        super().handle_error(request, client_address)
+
+
 class SiteServer:
     """A ThreadingHTTPServer on 127.0.0.1:<free port> whose root holds ``<prefix> -> public_dir``.
 
@@ -181,7 +191,7 @@ class SiteServer:
         if not link.is_symlink():
             link.symlink_to(public_dir, target_is_directory=True)
         handler = functools.partial(_QuietHandler, directory=str(self.http_root))
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
+        self.httpd = _QuietServer(("127.0.0.1", port), handler)
         self.httpd.daemon_threads = True
         self.port = self.httpd.server_address[1]
         self.url = f"http://127.0.0.1:{self.port}/{prefix}/"
