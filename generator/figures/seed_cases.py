@@ -160,5 +160,5 @@ def seed_compare(data, lang: str, *, inits=COMPARE_INITS, activations=COMPARE_AC
     axes[0].set_ylabel(strings.t(lang, "fig.std_log"))
     handles, _ = axes[0].get_legend_handles_labels()
     handles += [style.band_handle(lang)] + style.edge_marker_handles(lang, any_div, any_zero)
-    fig.legend(handles=handles, loc="outside lower center", ncols=min(len(handles), 5))
+    fig.legend(handles=handles, loc="outside lower center", ncols=min(len(handles), 3))
     return style.finish(fig)
