@@ -4,13 +4,18 @@ Writes ``bench/results.json`` and prints a table. Every number is measured in th
 machine; nothing is compared against a stored value. Keys:
 
 gemm_peak_gflops      float64 GEMM rate at the grid's three layer shapes (X·W, Xᵀ·dA, dA·Wᵀ), best of N
-propagation_gflops    GEMM FLOPs of the default propagation grid / its measured time (uncached, in-process)
+propagation_gflops    GEMM FLOPs the engine performed on the default grid (each task reports its own, see
+                      propagation.py: exactly-zero products are skipped, X W_1 is shared within a
+                      (seed, init)) / the measured time (uncached)
 fraction_of_peak      propagation_gflops / gemm_peak_gflops
-gemm_floor_s          the grid's GEMM FLOPs / peak: the time no implementation on this machine can beat
+gemm_floor_s          those FLOPs / peak: the time no implementation doing this work can beat here
+gemm_flops_nominal    every GEMM of every config ((3 depth - 1) per config), as the seed-style loop does;
+                      gemm_floor_nominal_s is that / peak
 speedup_vs_seed_loop  seed-style loop time / ours, same grid (RandomState.randn, np.dot, every activation
-                      stored, np.mean/np.std and np.histogram per layer)
+                      stored, np.mean/np.std and np.histogram per layer), run in a fresh interpreter
 cold_site_s           `python -m generator site` with empty caches (venv already installed)
 warm_site_s           the same again, nothing changed
+edit_site_s           the same after one config line changed ([symmetry] learning_rate; reported, no target)
 bare_mkdocs_s         `mkdocs build` alone on the generated docs
 scaling               propagation time for 1/4, 1/2 and all of the grid (uncached)
 peak_rss_mb           peak resident memory of the cold site build (largest process)
@@ -25,6 +30,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import resource
 import shutil
 import subprocess
@@ -75,15 +81,33 @@ def gemm_peak(samples: int, width: int, dtype=np.float64) -> float:
     return 3 * 2.0 * samples * width * width / t / 1e9
 
 
-def time_propagation(tasks: list[dict], executor=None) -> float:
+def time_propagation(tasks: list[dict], executor=None) -> tuple[float, float]:
+    """(wall seconds, GEMM FLOPs the engine reports it performed) for ``tasks``, uncached."""
     t = time.perf_counter()
-    run_tasks("propagation", tasks, Cache(None), executor, quiet=True)
-    return time.perf_counter() - t
+    results, _ = run_tasks("propagation", tasks, Cache(None), executor, quiet=True)
+    dt = time.perf_counter() - t
+    return dt, float(sum(r["work"]["gemm_flops"].sum() for r in results))
 
 
 def ordered(tasks: list[dict], inits: tuple[str, ...]) -> list[dict]:
     """The order the experiments stage computes in: (seed, init) outermost, so weight draws are reused."""
     return sorted(tasks, key=lambda t: (t["seed"], inits.index(t["init"])))
+
+
+def seed_loop_time(tasks: list[dict]) -> float:
+    """Wall time of :func:`seed_style_loop` over ``tasks`` in a fresh interpreter: the reference is plain
+    NumPy code, so it must not inherit this process's allocator settings (generator/alloc.py) or warm
+    caches. BLAS keeps its default threads (all cores), as the seed's code would."""
+    code = ("import json, sys, time\n"
+            "from generator.bench import seed_style_loop\n"
+            "tasks = json.load(sys.stdin)\n"
+            "t = time.perf_counter()\n"
+            "for task in tasks:\n"
+            "    seed_style_loop(task)\n"
+            "print(time.perf_counter() - t)\n")
+    out = subprocess.run([sys.executable, "-c", code], input=json.dumps(tasks), capture_output=True, text=True,
+                         check=True, cwd=ROOT)
+    return float(out.stdout.strip().splitlines()[-1])
 
 
 def seed_style_loop(task: dict) -> None:
@@ -148,8 +172,6 @@ def _site_config(tmp: Path, cfg: Config) -> Path:
     text = cfg.path.read_text()
     out = tmp / "bench.toml"
     for key, sub in (("docs_dir", "docs"), ("public_dir", "public"), ("cache_dir", "cache")):
-        import re
-
         text = re.sub(rf'^{key}\s*=.*$', f'{key} = "{tmp / sub}"', text, flags=re.M)
     out.write_text(text)
     return out
@@ -172,30 +194,31 @@ def run_bench(cfg: Config, args) -> dict:
     res: dict = {"grid": {"configs": len(tasks), "samples": p.samples, "width": p.width, "depth": p.depth}}
     log = (lambda *a: None) if getattr(args, "quiet", False) else (lambda *a: print(*a, file=sys.stderr, flush=True))
 
+    log("bench: seed-style reference loop (fresh interpreter) ...")
+    seed_s = seed_loop_time(ordered(tasks, p.inits))
     log("bench: GEMM peak ...")
     peak = gemm_peak(p.samples, p.width)
-    flops = gemm_flops_per_config(p.samples, p.width, p.depth) * len(tasks)
+    nominal = gemm_flops_per_config(p.samples, p.width, p.depth) * len(tasks)
     from .runner import ProcessExecutor, SerialExecutor
 
     tasks = ordered(tasks, p.inits)
     log("bench: propagation grid, one process with all BLAS threads (uncached) ...")
-    t_serial = time_propagation(tasks, SerialExecutor())
+    t_serial, _ = time_propagation(tasks, SerialExecutor())
     log("bench: propagation grid, one single-threaded process per core (uncached) ...")
-    t_proc = time_propagation(tasks, ProcessExecutor())
+    t_proc, flops = time_propagation(tasks, ProcessExecutor())
     res["executors"] = {"serial_s": t_serial, "process_s": t_proc, "workers": ProcessExecutor().workers}
     best = ProcessExecutor() if t_proc <= t_serial else SerialExecutor()
     t_all = min(t_serial, t_proc)
+    # FLOPs the engine performed (it skips exactly-zero products and shares X W_1 within a (seed, init));
+    # the nominal count is every GEMM of every config, as the seed-style loop does them.
     res.update(gemm_peak_gflops=peak, propagation_s=t_all, propagation_gflops=flops / t_all / 1e9,
-               fraction_of_peak=flops / t_all / 1e9 / peak, gemm_floor_s=flops / peak / 1e9)
+               fraction_of_peak=flops / t_all / 1e9 / peak, gemm_floor_s=flops / peak / 1e9,
+               gemm_flops=flops, gemm_flops_nominal=nominal, gemm_floor_nominal_s=nominal / peak / 1e9)
     log("bench: scaling ...")
     quarter, half = tasks[: len(tasks) // 4], tasks[: len(tasks) // 2]
-    res["scaling"] = {"quarter_s": time_propagation(quarter, best), "half_s": time_propagation(half, best), "all_s": t_all,
-                      "quarter_tasks": len(quarter), "half_tasks": len(half), "all_tasks": len(tasks)}
-    log("bench: seed-style reference loop ...")
-    t = time.perf_counter()
-    for task in tasks:
-        seed_style_loop(task)
-    res["seed_loop_s"] = time.perf_counter() - t
+    res["scaling"] = {"quarter_s": time_propagation(quarter, best)[0], "half_s": time_propagation(half, best)[0],
+                      "all_s": t_all, "quarter_tasks": len(quarter), "half_tasks": len(half), "all_tasks": len(tasks)}
+    res["seed_loop_s"] = seed_s
     res["speedup_vs_seed_loop"] = res["seed_loop_s"] / t_all
     log("bench: torch ...")
     tt = torch_time(tasks)
@@ -211,6 +234,12 @@ def run_bench(cfg: Config, args) -> dict:
             res["cold_site_s"], res["peak_rss_mb"] = _timed([py, "-m", "generator", "site", "--config", str(conf), "--quiet"])
             log("bench: warm site ...")
             res["warm_site_s"], _ = _timed([py, "-m", "generator", "site", "--config", str(conf), "--quiet"])
+            log("bench: site after one config line changed ...")
+            text = conf.read_text()
+            edited = re.sub(r"^learning_rate = 0\.1$", "learning_rate = 0.11", text, count=1, flags=re.M)
+            if edited != text:  # [symmetry] learning_rate: 3 tasks, 2 figures, every page, mkdocs
+                conf.write_text(edited)
+                res["edit_site_s"], _ = _timed([py, "-m", "generator", "site", "--config", str(conf), "--quiet"])
             log("bench: bare mkdocs ...")
             out = tmp / "bare"
             env = dict(os.environ, NO_MKDOCS_2_WARNING="1")
@@ -220,7 +249,7 @@ def run_bench(cfg: Config, args) -> dict:
             res["bare_mkdocs_s"] = time.perf_counter() - t
             shutil.rmtree(out, ignore_errors=True)
     else:
-        res.update(cold_site_s=None, warm_site_s=None, bare_mkdocs_s=None, peak_rss_mb=None)
+        res.update(cold_site_s=None, warm_site_s=None, edit_site_s=None, bare_mkdocs_s=None, peak_rss_mb=None)
 
     res["targets"] = targets(res)
     BENCH_DIR.mkdir(exist_ok=True)
@@ -256,8 +285,9 @@ def table(r: dict) -> str:
     ex = r["executors"]
     rows = [("executor serial / process s", f"{ex['serial_s']:.3g} / {ex['process_s']:.3g}")]
     rows += [(k, f(r.get(k))) for k in ("gemm_peak_gflops", "propagation_gflops", "fraction_of_peak", "gemm_floor_s",
-                                        "propagation_s", "seed_loop_s", "speedup_vs_seed_loop", "torch_ratio",
-                                        "cold_site_s", "warm_site_s", "bare_mkdocs_s", "peak_rss_mb")]
+                                        "gemm_floor_nominal_s", "propagation_s", "seed_loop_s", "speedup_vs_seed_loop",
+                                        "torch_ratio", "cold_site_s", "warm_site_s", "edit_site_s", "bare_mkdocs_s",
+                                        "peak_rss_mb")]
     s = r["scaling"]
     rows.append(("scaling (1/4, 1/2, 1) s", f"{s['quarter_s']:.3g}, {s['half_s']:.3g}, {s['all_s']:.3g}"))
     rows += [(f"target {k}", f(v)) for k, v in r["targets"].items()]

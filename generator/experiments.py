@@ -195,16 +195,18 @@ def _sha(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def manifest_is_current(data_dir: Path, key: str) -> bool:
+def manifest_is_current(data_dir: Path, key: str, manifest: str = MANIFEST) -> bool:
+    """True when ``manifest`` in ``data_dir`` records ``key`` and every file it lists is unchanged."""
     try:
-        man = json.loads((data_dir / MANIFEST).read_text())
+        man = json.loads((data_dir / manifest).read_text())
         return man["key"] == key and all(_sha(data_dir / n) == h for n, h in man["files"].items())
     except (OSError, ValueError, KeyError, TypeError):
         return False
 
 
-def write_manifest(data_dir: Path, key: str, names: list[str]) -> None:
+def write_manifest(data_dir: Path, key: str, names: list[str], manifest: str = MANIFEST) -> None:
+    """Record ``key`` and the SHA-256 of each written file (call only after every file is written)."""
     man = {"key": key, "files": {n: _sha(data_dir / n) for n in sorted(names)}}
-    tmp = data_dir / f"{MANIFEST}.tmp"
+    tmp = data_dir / f"{manifest}.tmp"
     tmp.write_text(json.dumps(man, indent=1, sort_keys=True))
-    os.replace(tmp, data_dir / MANIFEST)
+    os.replace(tmp, data_dir / manifest)

@@ -70,7 +70,8 @@ def _bn_backward_inplace(dxhat, xhat, inv_std):
     return dxhat
 
 
-def layer_forward(x, w, activation, norm="none", *, eps=BN_EPS, on_preact: Callable | None = None):
+def layer_forward(x, w, activation, norm="none", *, eps=BN_EPS, on_preact: Callable | None = None,
+                  preact=None, w_zero=False):
     """One layer forward.
 
     Inputs:
@@ -80,36 +81,44 @@ def layer_forward(x, w, activation, norm="none", *, eps=BN_EPS, on_preact: Calla
     - norm: one of NORMS
     - eps: BN epsilon
     - on_preact: optional callback receiving A = x @ w (N, M) before it is overwritten in place
+    - preact: A = x @ w already computed by the caller (N, M), writable; it is overwritten in place
+    - w_zero: the caller knows w == 0 (and x is finite), so A = 0 exactly and the GEMM is skipped
 
     Returns (h, cache): h of shape (N, M) and a :class:`LayerCache`.
     """
     act: Activation = get_activation(activation)
     check_norm(norm)
-    a = x @ w
+    if preact is not None:
+        a = preact
+    elif w_zero:
+        a = np.zeros((x.shape[0], w.shape[1]), dtype=np.result_type(x, w))
+    else:
+        a = x @ w
     if on_preact is not None:
         on_preact(a)
     xhat = inv_std = None
     if norm == "bn":
         inv_std = _bn_inplace(a, eps)  # a now holds xhat, kept for BN backward
         xhat = a
-        dphi = act.derivative(a)
-        h = act.forward(a)
+        h, dphi = act.forward_and_derivative(a)
     else:
-        dphi = act.derivative(a)
-        h = act.forward(a, out=a)  # A itself is not needed by backward: dphi is
+        h, dphi = act.forward_and_derivative(a, out=a)  # A itself is not needed by backward: dphi is
         if norm == "bn_post":
             inv_std = _bn_inplace(h, eps)
             xhat = h  # the layer output IS xhat (gamma = 1, beta = 0)
     return h, LayerCache(x, w, norm, dphi, xhat, inv_std)
 
 
-def layer_backward(dh, cache: LayerCache, need_dx=True):
+def layer_backward(dh, cache: LayerCache, need_dx=True, *, dh_zero=False, w_zero=False):
     """One layer backward.
 
     Inputs:
     - dh: upstream gradient dL/dH, shape (N, M); overwritten
     - cache: from :func:`layer_forward`
     - need_dx: skip the dX GEMM when False (the first layer's input needs no gradient)
+    - dh_zero / w_zero: the caller knows dh == 0 / w == 0 (other operands finite), so the GEMMs whose
+      product is exactly 0 are skipped and zeros returned: dW = X^T dA is 0 when dA is, dX = dA W^T is 0
+      when dA or W is (every elementwise step maps a zero dh to a zero dA)
 
     Returns (dx, dw): dx of shape (N, D) or None; dw of shape (D, M).
     """
@@ -118,9 +127,13 @@ def layer_backward(dh, cache: LayerCache, need_dx=True):
     da = np.multiply(dh, cache.dphi, out=dh)
     if cache.norm == "bn":
         da = _bn_backward_inplace(da, cache.xhat, cache.inv_std)
-    dw = cache.x.T @ da
-    dx = da @ cache.w.T if need_dx else None
-    return dx, dw
+    x, w = cache.x, cache.w
+    dw = np.zeros((x.shape[1], da.shape[1]), dtype=np.result_type(x, da)) if dh_zero else x.T @ da
+    if not need_dx:
+        return None, dw
+    if dh_zero or w_zero:
+        return np.zeros((da.shape[0], w.shape[0]), dtype=np.result_type(da, w)), dw
+    return da @ w.T, dw
 
 
 def forward(x, weights, activation, norm="none", *, eps=BN_EPS):

@@ -53,10 +53,43 @@ def _training(cfg: Config, args, quiet: bool):
     if "training" not in cfg.sections:
         return None
     from .cache import Cache
+    from .experiments import manifest_is_current, write_manifest
+
+    data_dir = docs_dir(cfg) / "data"
+    key = training_stage_key(cfg)
+    if manifest_is_current(data_dir, key, TRAINING_MANIFEST):
+        # Same config, code and libraries, files intact: not even the run plan (which loads the data).
+        if not quiet:
+            print("training: inputs unchanged, stage skipped", file=sys.stderr)
+        return None
     from .training.experiments import run_training
 
     out = run_training(cfg, Cache(resolve(cfg.output.cache_dir)), executor=_executor(args), quiet=quiet)
-    return out.get("__stats__") if isinstance(out, dict) else None
+    write_manifest(data_dir, key, [n for n in out if not n.startswith("__")], TRAINING_MANIFEST)
+    return out.get("__stats__")
+
+
+TRAINING_MANIFEST = ".training-manifest.json"
+
+
+def training_stage_key(cfg: Config) -> str:
+    """Hash of everything the training stage's files depend on: the ``[training]`` section, the source
+    of every module of generator.training plus the shared code it runs, and the library versions."""
+    import dataclasses
+    import hashlib
+    import json
+    import pkgutil
+    from importlib.metadata import version
+
+    from . import training
+    from .cache import environment, source_hash
+
+    modules = tuple(f"generator.training.{m.name}" for m in pkgutil.iter_modules(training.__path__))
+    modules += ("generator.training", "generator.contract", "generator.cache", "generator.runner",
+                "generator.layers", "generator.inits", "generator.activations")
+    inputs = {"training": dataclasses.asdict(cfg.training), "code": source_hash(modules),
+              "env": {**environment(), "scikit-learn": version("scikit-learn")}}
+    return hashlib.sha256(json.dumps(inputs, sort_keys=True, default=str).encode()).hexdigest()
 
 
 def _print_subset(df, depth: int) -> None:
@@ -76,7 +109,7 @@ def stage_render(cfg: Config, args):
     from .render import render_pages
 
     context = build_context(cfg)
-    return render_pages(context, docs_dir(cfg))
+    return render_pages(context, docs_dir(cfg), bytecode_dir=resolve(cfg.output.cache_dir) / "jinja")
 
 
 def stage_build(cfg: Config, args):
@@ -100,10 +133,20 @@ def run_command(command: str, cfg: Config, args, only=None):
             from .config import ConfigError
 
             raise ConfigError("--only", "a site is built from the whole grid; use --only with 'experiments'")
+        from .stamp import SiteStamp
+
+        stamp = SiteStamp.for_build(cfg, getattr(args, "site_url", None))
+        if stamp.is_current():
+            if not getattr(args, "quiet", False):
+                print(f"site: up to date (no input changed since the last build; stamp {stamp.key[:12]})",
+                      file=sys.stderr)
+            return None
         stage_experiments(cfg, args)
         stage_figures(cfg, args)
         stage_render(cfg, args)
-        return stage_build(cfg, args)
+        result = stage_build(cfg, args)
+        stamp.record()
+        return result
     if command == "bench":
         from .bench import run_bench
 

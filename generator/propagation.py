@@ -2,8 +2,10 @@
 
 Contract
 --------
-``run_propagation(...)`` returns ``{"layers": DataFrame, "hist": DataFrame}`` (columns in
-``LAYER_COLUMNS`` / ``HIST_COLUMNS``) for one (init, activation, norm, seed) configuration.
+``run_propagation(...)`` returns ``{"layers": DataFrame, "hist": DataFrame, "work": DataFrame}``
+(columns in ``LAYER_COLUMNS`` / ``HIST_COLUMNS``; ``work`` is one row, ``gemm_flops``: the matrix-multiply
+FLOPs this call actually performed, which ``make bench`` sums) for one (init, activation, norm, seed)
+configuration.
 
 * Randomness: ``SeedSequence(seed).spawn(3)`` gives the X, weight and G streams, so X ~ N(0,1) of shape
   (samples, width) and the backward seed G are identical across inits, activations and norms for one seed
@@ -33,7 +35,10 @@ Contract
   spends extra passes to settle such ties). NaN values are not counted; so counts
   sum to samples*width for every layer that was computed, and are 0 for layers after propagation stopped.
 * Speed: weights and inputs are drawn once per (init, seed) / seed and reused from a small LRU cache
-  (read-only arrays); forward keeps only what backward needs (network.py), elementwise work is in place;
+  (read-only arrays), and so is the first layer's product X W_1, which the 16 (activation, norm) tasks of
+  a (seed, init) share; products with an all-zero weight matrix (the ``zeros`` init) or an all-zero
+  upstream gradient are exactly zero and are not computed. Results are bit-identical either way.
+  Forward keeps only what backward needs (network.py), elementwise work is in place;
   all output statistics and the histogram (arithmetic bin indices + ``np.bincount``) are computed in one
   pass over L2-sized chunks; ``dtype`` is honoured throughout (statistics accumulate in float64).
 """
@@ -101,6 +106,31 @@ def draw_weights(init: str, seed: int, width: int, depth: int, dtype: str = "flo
     dt = _float_dtype(dtype)
     rng = np.random.default_rng(np.random.SeedSequence(seed).spawn(3)[1])
     return tuple(_readonly(fn(width, width, rng, gain=gain).astype(dt, copy=False)) for _ in range(depth))
+
+
+@functools.lru_cache(maxsize=4)
+def zero_weights(init: str, seed: int, width: int, depth: int, dtype: str = "float64") -> tuple[bool, ...]:
+    """Which of :func:`draw_weights`' matrices are exactly zero (the ``zeros`` init): their GEMMs are
+    skipped, since a product with an all-zero factor and a finite other factor is exactly zero."""
+    return tuple(not w.any() for w in draw_weights(init, seed, width, depth, dtype))
+
+
+# The first layer's pre-activation A_1 = X W_1 depends only on (seed, init, gain): the 16 (activation,
+# norm) tasks of one (seed, init) share it, so it is computed once per process and reused (a copy is
+# handed to the layer, which works in place). Two entries: one group is in flight per worker.
+_FIRST_PREACT: dict = {}
+
+
+def _first_preact(key, x, w):
+    """(A_1 read-only, computed_now) for ``key``; at most two entries kept."""
+    hit = _FIRST_PREACT.get(key)
+    if hit is not None:
+        return hit, False
+    a = _readonly(x @ w)
+    while len(_FIRST_PREACT) >= 2:
+        _FIRST_PREACT.pop(next(iter(_FIRST_PREACT)))
+    _FIRST_PREACT[key] = a
+    return a, True
 
 
 def _moments(a):
@@ -224,10 +254,14 @@ def run_propagation(*, init, activation, norm, seed, samples, width, depth, dtyp
     edges = hist_edges(act, bins)
     x, g = draw_inputs(seed, samples, width, dt.name)
     weights = draw_weights(init, seed, width, depth, dt.name)
-    if init == "orthogonal" and act.gain != 1.0:
+    w_zero = zero_weights(init, seed, width, depth, dt.name)
+    gain = act.gain if init == "orthogonal" else 1.0
+    if gain != 1.0:
         # orthogonal(gain) = gain * orthogonal(1) from the same draws: scale here so that one cached
         # draw serves every activation
-        weights = tuple(w * act.gain for w in weights)
+        weights = tuple(w * gain for w in weights)
+    gemm = 2.0 * samples * width * width  # FLOPs of one (samples, width) x (width, width) product
+    flops = 0.0
 
     stats = np.full((depth, len(_STAT)), np.nan)
     diverged = np.zeros(depth, dtype=bool)
@@ -242,7 +276,14 @@ def run_propagation(*, init, activation, norm, seed, samples, width, depth, dtyp
             def on_preact(a, row=row):
                 row[_STAT["preact_std"]] = _moments(a)[1]
 
-            h, cache = network.layer_forward(h, weights[l], act, norm, on_preact=on_preact)
+            preact = None
+            if l == 0 and not w_zero[0]:
+                shared, computed = _first_preact((init, seed, samples, width, dt.name, gain), x, weights[0])
+                preact, flops = shared.copy(), flops + (gemm if computed else 0.0)
+            elif not w_zero[l]:
+                flops += gemm
+            h, cache = network.layer_forward(h, weights[l], act, norm, on_preact=on_preact, preact=preact,
+                                             w_zero=w_zero[l])
             caches.append(cache)
             (row[_STAT["mean"]], row[_STAT["std"]], rms, row[_STAT["min"]], row[_STAT["max"]],
              row[_STAT["zero_frac"]], row[_STAT["saturated_frac"]], counts[l], finite) = _output_stats(
@@ -255,13 +296,16 @@ def run_propagation(*, init, activation, norm, seed, samples, width, depth, dtyp
 
         if complete:
             dh = g / samples  # dL/dH_L for L = sum(H_L * G) / N
+            dh_zero = False  # dL/dH_l known to be exactly 0 (below a zero weight matrix)
             for l in range(depth - 1, -1, -1):
                 grad_std = _moments(dh)[1]
                 if not math.isfinite(grad_std) and not np.isfinite(dh).all():
                     break  # lower layers' gradients cannot be computed: left NaN
                 row = stats[l]
                 row[_STAT["grad_h_std"]] = grad_std
-                dh, dw = network.layer_backward(dh, caches[l], need_dx=l > 0)
+                flops += gemm * ((not dh_zero) + (l > 0 and not (dh_zero or w_zero[l])))
+                dh, dw = network.layer_backward(dh, caches[l], need_dx=l > 0, dh_zero=dh_zero, w_zero=w_zero[l])
+                dh_zero = dh_zero or w_zero[l]
                 caches[l] = None  # free this layer's activations as soon as possible
                 gnorm = math.sqrt(float(np.dot(dw.reshape(-1), dw.reshape(-1))))
                 wnorm = math.sqrt(float(np.dot(weights[l].reshape(-1), weights[l].reshape(-1))))
@@ -285,4 +329,4 @@ def run_propagation(*, init, activation, norm, seed, samples, width, depth, dtyp
         "hi": np.tile(bin_hi, depth),
         "count": counts.reshape(-1),
     })
-    return {"layers": layers, "hist": hist}
+    return {"layers": layers, "hist": hist, "work": pd.DataFrame({"gemm_flops": [flops]})}

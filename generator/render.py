@@ -73,9 +73,19 @@ def _t(ctx: jinja2.runtime.Context, key: str, **fmt: Any) -> str:
     return _strings.t(lang, key, **fmt)
 
 
-def environment(templates_dir: Path | None = None) -> jinja2.Environment:
-    """The one strict Environment on ``templates_dir`` (default: the repo's ``templates/``)."""
+def environment(templates_dir: Path | None = None, bytecode_dir: Path | None = None) -> jinja2.Environment:
+    """The one strict Environment on ``templates_dir`` (default: the repo's ``templates/``).
+
+    ``bytecode_dir``: where compiled templates are kept between runs. Compiling the page templates
+    is most of the render stage's Jinja time (~1.3 s of 1.6 s); Jinja keys each entry by the template
+    source's checksum, so an edited template is recompiled and an unchanged one is not.
+    """
+    bcc = None
+    if bytecode_dir is not None:
+        bytecode_dir.mkdir(parents=True, exist_ok=True)
+        bcc = jinja2.FileSystemBytecodeCache(str(bytecode_dir))
     env = jinja2.Environment(
+        bytecode_cache=bcc,
         loader=jinja2.FileSystemLoader(str(templates_dir or TEMPLATES_DIR)),
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
@@ -169,7 +179,7 @@ def _write_if_changed(path: Path, text: str) -> None:
 
 def render_pages(context: dict[str, Any], docs_dir: Path, pages: Iterable[str] | None = None, *,
                  templates_dir: Path | None = None, assets_dir: Path | None = None,
-                 languages: Iterable[str] = LANGUAGES) -> list[Path]:
+                 languages: Iterable[str] = LANGUAGES, bytecode_dir: Path | None = None) -> list[Path]:
     """Render every page (or only ``pages``) in every language into ``docs_dir``.
 
     Each ``templates/pages/<name>.<lang>.md.j2`` -> ``<docs_dir>/<name>.<lang>.md``, rendered with
@@ -177,9 +187,10 @@ def render_pages(context: dict[str, Any], docs_dir: Path, pages: Iterable[str] |
     ``fallback_to_default: false``). All pages are rendered before any file is written, so a failing
     template leaves ``docs_dir`` unchanged. A full render (``pages=None``) also deletes
     ``<docs_dir>/**/*.<lang>.md`` files whose template no longer exists. Copies ``site/assets/**``
-    to ``<docs_dir>/assets``. Returns the rendered Markdown paths, sorted.
+    to ``<docs_dir>/assets``. Returns the rendered Markdown paths, sorted. ``bytecode_dir``: see
+    :func:`environment`.
     """
-    env = environment(templates_dir)
+    env = environment(templates_dir, bytecode_dir)
     languages = tuple(languages)
     available = discover_pages(templates_dir)
     names = sorted(available) if pages is None else list(pages)

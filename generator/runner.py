@@ -54,6 +54,9 @@ class SerialExecutor:
     """In-process, one task at a time (BLAS may still use every core inside a task)."""
 
     def map(self, fn, kwargs):
+        from .alloc import keep_freed_memory
+
+        keep_freed_memory()  # as in ProcessExecutor's workers (generator/alloc.py)
         for kw in kwargs:
             yield fn(**kw)
 
@@ -63,12 +66,15 @@ def _call(fn_path: str, kw: dict) -> Frames:
     return getattr(importlib.import_module(mod), name)(**kw)
 
 
-def _limit_blas(threads: int) -> None:
+def _init_worker(threads: int) -> None:
     from threadpoolctl import threadpool_limits
+
+    from .alloc import keep_freed_memory
 
     # Kept for the worker's lifetime: each process gets its share of cores, no oversubscription.
     global _BLAS_LIMIT
     _BLAS_LIMIT = threadpool_limits(limits=threads)
+    keep_freed_memory()  # large temporaries reuse freed memory instead of faulting in fresh pages
 
 
 def _call_chunk(fn_path: str, kws: list[dict]) -> list:
@@ -92,7 +98,7 @@ class ProcessExecutor:
         fn_path = f"{fn.__module__}:{fn.__name__}"
         items = list(kwargs)
         chunks = [items[i:i + self.chunksize] for i in range(0, len(items), self.chunksize)]
-        with ProcessPoolExecutor(self.workers, initializer=_limit_blas, initargs=(self.blas_threads,)) as pool:
+        with ProcessPoolExecutor(self.workers, initializer=_init_worker, initargs=(self.blas_threads,)) as pool:
             futures = [pool.submit(_call_chunk, fn_path, chunk) for chunk in chunks]
             for fut in futures:
                 yield from fut.result()

@@ -127,3 +127,24 @@ def test_saturation_rule():
     np.testing.assert_array_equal(a["selu"].saturated(x), x < math.log(0.01))
     assert a["sigmoid"].hist_range == (0.0, 1.0)
     assert a["tanh"].hist_range == (-1.0, 1.0)
+
+
+@pytest.mark.parametrize("name", list(ACTIVATIONS))
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_forward_and_derivative_is_bit_identical_to_separate_calls(name, dtype):
+    """The fused path (one transcendental for both) must not change a single bit, in place or not."""
+    act = ACTIVATIONS[name]
+    rng = np.random.default_rng(5)
+    x = np.concatenate([rng.standard_normal(4000) * s for s in (0.1, 1.0, 10.0, 100.0)]
+                       + [np.array([0.0, -0.0, 5e-324, -5e-324, 40.0, -40.0, 745.0, -745.0, np.inf, -np.inf])])
+    x = x.astype(dtype)
+    with np.errstate(all="ignore"):
+        f, d = act.forward(x.copy()), act.derivative(x.copy())
+        y1, d1 = act.forward_and_derivative(x.copy())
+        buf = x.copy()
+        y2, d2 = act.forward_and_derivative(buf, out=buf)
+    assert y2 is buf
+    for u in (y1, y2):
+        assert u.dtype == f.dtype and np.array_equal(u.view(np.uint8), f.view(np.uint8))
+    for u in (d1, d2):
+        assert u.dtype == d.dtype and np.array_equal(u.view(np.uint8), d.view(np.uint8))

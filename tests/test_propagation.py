@@ -51,7 +51,7 @@ def test_unknown_names_raise():
 def test_deterministic_and_paired_streams():
     a = _run(init="he", activation="relu", norm="bn")
     b = _run(init="he", activation="relu", norm="bn")
-    for k in a:
+    for k in ("layers", "hist"):  # "work" is accounting: the second call reuses the shared X W_1
         assert a[k].equals(b[k])
     # X and G come from streams 0 and 2 of SeedSequence(seed), independent of init/activation/norm
     ss = np.random.SeedSequence(7).spawn(3)
@@ -218,3 +218,31 @@ def test_overflow_to_inf_without_warnings(dtype, depth):
     counts = hist.groupby("layer")["count"].sum().to_numpy()
     assert counts[-1] == 0  # layers after the stop have no histogram
     assert (counts[:5] == 40 * 100).all()
+
+
+def test_work_avoidance_is_exact_and_counted():
+    """Skipped products (W = 0, zero upstream gradient) and the shared X W_1 change no bit of the
+    results; ``work`` reports the GEMMs actually done: 3 depth - 1 per config, one fewer when X W_1 was
+    shared, and only the top layer's dW for the zeros init (every other product has a zero factor)."""
+    import generator.propagation as prop
+
+    kw = dict(seed=3, samples=40, width=12, depth=4)
+    gemm = 2.0 * 40 * 12 * 12
+    for init, act, norm in [("he", "tanh", "none"), ("he", "relu", "bn"), ("orthogonal", "tanh", "bn"),
+                            ("zeros", "sigmoid", "none"), ("zeros", "tanh", "bn")]:
+        prop._FIRST_PREACT.clear()
+        first = _run(init=init, activation=act, norm=norm, **kw)
+        shared = _run(init=init, activation=act, norm=norm, **kw)
+        # reference: the same maths with every product computed (no zero flags, nothing shared)
+        x, g = draw_inputs(3, 40, 12, "float64")
+        ws = draw_weights(init, 3, 12, 4, "float64")
+        gain = ACTIVATIONS[act].gain if init == "orthogonal" else 1.0
+        h, caches = network.forward(x, [w * gain for w in ws], act, norm)
+        _, dws = network.backward(g / 40, caches)
+        norms = [float(np.linalg.norm(dw)) for dw in dws]
+        for out in (first, shared):
+            np.testing.assert_allclose(out["layers"]["grad_w_norm"], norms, rtol=1e-12, atol=0)
+            assert out["layers"].equals(first["layers"]) and out["hist"].equals(first["hist"])
+        expected = 1 if init == "zeros" else 3 * 4 - 1
+        assert first["work"]["gemm_flops"].item() == expected * gemm
+        assert shared["work"]["gemm_flops"].item() == (expected - (init != "zeros")) * gemm

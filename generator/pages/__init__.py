@@ -65,13 +65,29 @@ class SiteData:
         p = self.prop
         return p[(p["layer"] == self.cfg.propagation.depth) & (p["norm"] == norm)]
 
-    def case(self, init: str, activation: str, norm: str = "none") -> pd.DataFrame:
-        """Per-layer means over seeds for one configuration (columns as in propagation.csv)."""
+    @cached_property
+    def _cases(self) -> dict:
+        """Per-layer seed means of every configuration, from one groupby (pages ask for ~150 cases;
+        filtering the whole frame per request was the render stage's largest pandas cost)."""
         p = self.prop
-        sel = p[(p["init"] == init) & (p["activation"] == activation) & (p["norm"] == norm)]
-        num = sel.drop(columns=["init", "activation", "norm", "seed"]).groupby("layer").mean(numeric_only=True)
-        num["diverged"] = sel.groupby("layer")["diverged"].any()
-        return num.reset_index()
+        keys = ["init", "activation", "norm"]
+        out = {}
+        for key, sel in p.groupby(keys, sort=False):
+            num = sel.drop(columns=[*keys, "seed"]).groupby("layer").mean(numeric_only=True)
+            num["diverged"] = sel.groupby("layer")["diverged"].any()
+            out[key] = num.reset_index()
+        return out
+
+    def case(self, init: str, activation: str, norm: str = "none") -> pd.DataFrame:
+        """Per-layer means over seeds for one configuration (columns as in propagation.csv); a copy,
+        empty (same columns) when the grid does not hold it."""
+        found = self._cases.get((init, activation, norm))
+        if found is None:
+            p = self.prop.iloc[:0]
+            num = p.drop(columns=["init", "activation", "norm", "seed"]).groupby("layer").mean(numeric_only=True)
+            num["diverged"] = p.groupby("layer")["diverged"].any()
+            return num.reset_index()
+        return found.copy()
 
 
 def config_summary(cfg: Config) -> dict:

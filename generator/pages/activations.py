@@ -34,21 +34,12 @@ def saturation_intervals(name: str) -> list[tuple[float, float]]:
     the grid ends (a saturated region touching an end extends beyond the grid)."""
     act = ACTIVATIONS[name]
     x = np.linspace(*GRID[:2], GRID[2])
-    s = act.saturated(x)
-    out = []
-    i = 0
-    while i < len(x):
-        if s[i]:
-            j = i
-            while j + 1 < len(x) and s[j + 1]:
-                j += 1
-            lo = -math.inf if i == 0 else float(x[i])
-            hi = math.inf if j == len(x) - 1 else float(x[j])
-            out.append((lo, hi))
-            i = j + 1
-        else:
-            i += 1
-    return out
+    s = np.asarray(act.saturated(x), dtype=np.int8)
+    # run boundaries of the boolean mask: +1 where a saturated run starts, -1 one past where it ends
+    edges = np.diff(np.concatenate(([0], s, [0])))
+    starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1) - 1
+    return [(-math.inf if i == 0 else float(x[i]), math.inf if j == len(x) - 1 else float(x[j]))
+            for i, j in zip(starts.tolist(), ends.tolist())]
 
 
 def _interval_text(intervals, lang: str) -> str:

@@ -1,0 +1,147 @@
+"""The whole-site stamp (generator/stamp.py): a warm `site` with nothing changed runs no stage, and any
+changed input or damaged output makes it rebuild."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import shutil
+
+import pytest
+
+from generator import pipeline
+from generator.config import ROOT, OutputConfig, load_config
+from generator.stamp import SiteStamp, tree_digest
+
+
+def _cfg(tmp_path):
+    cfg = load_config(ROOT / "configs" / "small.toml")
+    cfg.sections["output"] = OutputConfig(docs_dir=str(tmp_path / "docs"), public_dir=str(tmp_path / "public"),
+                                          cache_dir=str(tmp_path / "cache"))
+    for d in ("docs", "public"):
+        (tmp_path / d).mkdir()
+        (tmp_path / d / "index.html").write_text(f"<p>{d}</p>")
+    return cfg
+
+
+def _fake_root(tmp_path):
+    root = tmp_path / "repo"
+    for tree in ("generator", "templates", "reference", "site"):
+        (root / tree).mkdir(parents=True)
+        (root / tree / "a.txt").write_text(tree)
+    (root / "pyproject.toml").write_text("[project]\n")
+    return root
+
+
+def test_tree_digest_sees_content_and_names_not_mtimes(tmp_path):
+    (tmp_path / "d").mkdir()
+    f = tmp_path / "d" / "x.txt"
+    f.write_text("one")
+    first = tree_digest(tmp_path / "d")
+    f.touch()
+    assert tree_digest(tmp_path / "d") == first  # mtime alone changes nothing
+    f.write_text("two")
+    assert tree_digest(tmp_path / "d") != first
+    f.rename(tmp_path / "d" / "y.txt")
+    assert tree_digest(tmp_path / "d") not in (first, None)
+    assert tree_digest(tmp_path / "missing") is None
+
+
+def test_stamp_is_current_only_for_same_inputs_and_intact_outputs(tmp_path):
+    cfg = _cfg(tmp_path)
+    root = _fake_root(tmp_path)
+    stamp = SiteStamp.for_build(cfg, root=root)
+    assert not stamp.is_current()  # never built
+    stamp.record()
+    assert SiteStamp.for_build(cfg, root=root).is_current()
+
+    (tmp_path / "public" / "index.html").write_text("edited by hand")
+    assert not SiteStamp.for_build(cfg, root=root).is_current()  # damaged output: rebuild
+    stamp.record()
+    shutil.rmtree(tmp_path / "docs")
+    assert not SiteStamp.for_build(cfg, root=root).is_current()  # deleted output: rebuild
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "index.html").write_text("<p>docs</p>")
+    stamp.record()
+    assert SiteStamp.for_build(cfg, root=root).is_current()
+
+    (root / "templates" / "a.txt").write_text("a paragraph edited")
+    assert SiteStamp.for_build(cfg, root=root).key != stamp.key  # any source tree
+    (root / "templates" / "a.txt").write_text("templates")
+    assert SiteStamp.for_build(cfg, root=root).key == stamp.key
+    assert SiteStamp.for_build(cfg, site_url="https://example.org/x/", root=root).key != stamp.key
+    changed = dataclasses.replace(cfg.symmetry, learning_rate=cfg.symmetry.learning_rate * 2)
+    cfg.sections["symmetry"] = changed
+    assert SiteStamp.for_build(cfg, root=root).key != stamp.key  # one config value
+
+
+def test_site_with_current_stamp_runs_no_stage(tmp_path, monkeypatch):
+    cfg = _cfg(tmp_path)
+    args = argparse.Namespace(quiet=True, site_url=None, executor="serial")
+    calls = []
+
+    def stage(name):
+        def run(*a, **k):
+            calls.append(name)
+        return run
+
+    for name in ("experiments", "figures", "render", "build"):
+        monkeypatch.setattr(pipeline, f"stage_{name}", stage(name))
+    pipeline.run_command("site", cfg, args)  # no stamp yet: every stage runs, then the stamp is written
+    assert calls == ["experiments", "figures", "render", "build"]
+    calls.clear()
+    pipeline.run_command("site", cfg, args)
+    assert calls == []  # nothing changed: no experiment, no figure, no mkdocs
+    (tmp_path / "docs" / "index.html").write_text("changed")
+    pipeline.run_command("site", cfg, args)
+    assert calls == ["experiments", "figures", "render", "build"]
+
+
+def test_failed_build_writes_no_stamp(tmp_path, monkeypatch):
+    cfg = _cfg(tmp_path)
+    args = argparse.Namespace(quiet=True, site_url=None, executor="serial")
+    for name in ("experiments", "figures", "render"):
+        monkeypatch.setattr(pipeline, f"stage_{name}", lambda *a, **k: None)
+
+    def boom(*a, **k):
+        raise RuntimeError("mkdocs failed")
+
+    monkeypatch.setattr(pipeline, "stage_build", boom)
+    with pytest.raises(RuntimeError):
+        pipeline.run_command("site", cfg, args)
+    assert not SiteStamp.for_build(cfg).path.exists()
+
+
+def test_training_stage_manifest_skips_unchanged(tmp_path, monkeypatch):
+    """The training stage is skipped as a whole (not even its run plan, which loads the data set) when
+    its config section, code and libraries are unchanged and its files are intact."""
+    import generator.training.experiments as tex
+
+    cfg = _cfg(tmp_path)
+    data = tmp_path / "docs" / "data"
+    calls = []
+
+    def fake_run_training(cfg, cache, executor=None, quiet=False):
+        calls.append(1)
+        data.mkdir(parents=True, exist_ok=True)
+        (data / "training_fake.csv").write_text("a\n1\n")
+        return {"training_fake.csv": None, "__stats__": []}
+
+    monkeypatch.setattr(tex, "run_training", fake_run_training)
+    args = argparse.Namespace(executor="serial")
+    pipeline._training(cfg, args, True)
+    pipeline._training(cfg, args, True)
+    assert len(calls) == 1
+    (data / "training_fake.csv").write_text("a\n2\n")  # damaged by hand: recomputed
+    pipeline._training(cfg, args, True)
+    assert len(calls) == 2
+    cfg.sections["training"] = dataclasses.replace(cfg.training, steps=cfg.training.steps + 1)
+    pipeline._training(cfg, args, True)
+    assert len(calls) == 3
+
+
+def test_keep_freed_memory_applies_once():
+    from generator.alloc import keep_freed_memory
+
+    assert keep_freed_memory() is True  # glibc (Linux CI and this machine)
+    assert keep_freed_memory() is True
