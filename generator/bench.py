@@ -20,6 +20,7 @@ bare_mkdocs_s         `mkdocs build` alone on the generated docs
 scaling               propagation time for 1/4, 1/2 and all of the grid (uncached)
 peak_rss_mb           peak resident memory of the cold site build (largest process)
 torch_ratio           our time / PyTorch CPU float64 (2 threads) time on the same grid; null without torch
+blas                  the BLAS library, kernel architecture and the OPENBLAS_* variables of this run
 
 Targets (reported, not asserted): fraction_of_peak >= 0.80, speedup_vs_seed_loop >= 2.5,
 torch_ratio <= 1.1, cold_site_s <= 1.5 (gemm_floor_s + bare_mkdocs_s), warm_site_s <= 1.5 bare_mkdocs_s,
@@ -57,6 +58,20 @@ def _best(fn, repeat: int = 5) -> float:
         fn()
         best = min(best, time.perf_counter() - t)
     return best
+
+
+def blas_info() -> dict:
+    """The BLAS kernel this run uses and the environment that chose it. Some machines pin
+    OPENBLAS_CORETYPE (older OpenBLAS builds misbehave on their CPU); that pins every number here, the
+    peak included, so a results file must say which kernel it measured."""
+    from threadpoolctl import threadpool_info
+
+    blas = [i for i in threadpool_info() if i.get("user_api") == "blas"]
+    first = blas[0] if blas else {}
+    return {"internal_api": first.get("internal_api"), "architecture": first.get("architecture"),
+            "version": first.get("version"), "num_threads": first.get("num_threads"),
+            "env": {k: os.environ[k] for k in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "OPENBLAS_NUM_THREADS",
+                                               "OMP_NUM_THREADS") if k in os.environ}}
 
 
 def gemm_flops_per_config(samples: int, width: int, depth: int) -> float:
@@ -191,7 +206,8 @@ def run_bench(cfg: Config, args) -> dict:
     p = cfg.propagation
     tasks = grid_tasks(cfg)
     quick = getattr(args, "quick", False)
-    res: dict = {"grid": {"configs": len(tasks), "samples": p.samples, "width": p.width, "depth": p.depth}}
+    res: dict = {"grid": {"configs": len(tasks), "samples": p.samples, "width": p.width, "depth": p.depth},
+                 "blas": blas_info()}
     log = (lambda *a: None) if getattr(args, "quiet", False) else (lambda *a: print(*a, file=sys.stderr, flush=True))
 
     log("bench: seed-style reference loop (fresh interpreter) ...")
@@ -283,7 +299,10 @@ def table(r: dict) -> str:
         return "—" if v is None else (f"{v:.3g}" if isinstance(v, float) else str(v))
 
     ex = r["executors"]
-    rows = [("executor serial / process s", f"{ex['serial_s']:.3g} / {ex['process_s']:.3g}")]
+    b = r.get("blas", {})
+    rows = [("BLAS kernel", f"{b.get('internal_api')} {b.get('version')} {b.get('architecture')} "
+                            f"{b.get('env') or ''}".rstrip()),
+            ("executor serial / process s", f"{ex['serial_s']:.3g} / {ex['process_s']:.3g}")]
     rows += [(k, f(r.get(k))) for k in ("gemm_peak_gflops", "propagation_gflops", "fraction_of_peak", "gemm_floor_s",
                                         "gemm_floor_nominal_s", "propagation_s", "seed_loop_s", "speedup_vs_seed_loop",
                                         "torch_ratio", "cold_site_s", "warm_site_s", "edit_site_s", "bare_mkdocs_s",

@@ -2,9 +2,11 @@
 
 ``grid_tasks(cfg, only)`` expands the propagation grid (init × activation × norm × seed) into task
 params; ``run_experiments`` runs them through the runner (cache + executor seam), adds the mean-field
-predictions, and writes ``propagation.csv``, ``histograms.csv``, ``symmetry.csv``, ``theory.csv`` and
-``theory_fixed.csv`` under ``<docs_dir>/data``. The key columns are added here, not by the workers, so
-a worker's result depends only on its params.
+predictions, and writes ``propagation.csv``, ``histograms.csv``, ``symmetry.csv``, ``theory.csv``,
+``theory_fixed.csv``, ``seed_printed.csv`` and ``seed_code.csv`` under ``<docs_dir>/data``. The key
+columns are added here, not by the workers, so a worker's result depends only on its params. The files
+come in three groups (grid + theory, symmetry, seed reference), each with its own manifest, so a group
+whose inputs did not change is not even read back from the cache.
 """
 
 from __future__ import annotations
@@ -124,71 +126,79 @@ def run_experiments(
              learning_rate=s.learning_rate, seed=s.seed, constant=s.constant)
         for init in s.inits
     ]
-    key = stage_key(cfg, tasks, sym_tasks)
-    if write and not only and manifest_is_current(data_dir, key):
-        # Nothing the stage reads has changed and its files are intact: no lookups, no rewrite.
-        stats = [RunStats("propagation", total=len(tasks), hits=len(tasks)),
-                 RunStats("symmetry", total=len(sym_tasks), hits=len(sym_tasks))]
-        return ExperimentResult({}, stats)
-    # Compute in (seed, init)-major order so one weight draw serves a run of tasks; report in grid order.
-    order = sorted(range(len(tasks)), key=lambda i: (tasks[i]["seed"], p.inits.index(tasks[i]["init"]), i))
-    computed, prop_stats = run_tasks("propagation", [tasks[i] for i in order], cache, executor, quiet)
-    results = [None] * len(tasks)
-    for pos, i in enumerate(order):
-        results[i] = computed[pos]
-    layers = pd.concat([_with_keys(r["layers"], t, GRID_AXES) for r, t in zip(results, tasks)], ignore_index=True)
-    hist = pd.concat([_with_keys(r["hist"], t, GRID_AXES) for r, t in zip(results, tasks)], ignore_index=True)
+    frames: dict[str, pd.DataFrame] = {}
+    stats: list[RunStats] = []
 
-    th, th_fixed = theory_frames(cfg)
-    # theory_std applies to norm = none only: BN re-normalizes every layer, outside the recursion.
-    pred = th[["init", "activation", "layer", "theory_std"]]
-    layers = layers.merge(pred, on=["init", "activation", "layer"], how="left")
-    layers.loc[layers["norm"] != "none", "theory_std"] = np.nan
+    def current(group: str, inputs: dict) -> tuple[str, bool]:
+        key = group_key(group, inputs)
+        return key, write and not only and manifest_is_current(data_dir, key, MANIFESTS[group])
 
-    sym_results, sym_stats = run_tasks("symmetry", sym_tasks, cache, None, quiet)
-    sym = pd.concat(
-        [_with_keys(r["result"], t, ("init", "activation", "seed")) for r, t in zip(sym_results, sym_tasks)],
-        ignore_index=True,
-    )
-    sym["width"] = s.width
+    def save(group: str, key: str, new: dict[str, pd.DataFrame]) -> None:
+        new = {name: contract.check_frame(name, df) for name, df in new.items()}
+        frames.update(new)
+        if write:
+            for name, df in new.items():
+                contract.write_csv(name, df, data_dir)
+            write_manifest(data_dir, key, list(new), MANIFESTS[group])
 
-    frames = {
-        "seed_printed.csv": seed_reference.load_printouts(),
-        "seed_code.csv": seed_reference.seed_code_frame(seeds=p.seeds),
-        "propagation.csv": layers,
-        "histograms.csv": hist,
-        "symmetry.csv": sym,
-        "theory.csv": th,
-        "theory_fixed.csv": th_fixed,
-    }
-    frames = {name: contract.check_frame(name, df) for name, df in frames.items()}
-    if write:
-        for name, df in frames.items():
-            contract.write_csv(name, df, data_dir)
-        write_manifest(data_dir, key, list(frames))
-    return ExperimentResult(frames, [prop_stats, sym_stats])
+    # Three independent groups of files, each skipped as a whole when its inputs are unchanged and its
+    # files intact (no cache lookups, no rewrite): editing the symmetry section does not reload the grid.
+    key, skip = current("grid", {"tasks": tasks, "theory": dataclasses.asdict(cfg.theory), "depth": p.depth})
+    if skip:
+        stats.append(RunStats("propagation", total=len(tasks), hits=len(tasks)))
+    else:
+        # Compute in (seed, init)-major order so one weight draw serves a run of tasks; report in grid order.
+        order = sorted(range(len(tasks)), key=lambda i: (tasks[i]["seed"], p.inits.index(tasks[i]["init"]), i))
+        computed, prop_stats = run_tasks("propagation", [tasks[i] for i in order], cache, executor, quiet)
+        stats.append(prop_stats)
+        results = [None] * len(tasks)
+        for pos, i in enumerate(order):
+            results[i] = computed[pos]
+        layers = pd.concat([_with_keys(r["layers"], t, GRID_AXES) for r, t in zip(results, tasks)], ignore_index=True)
+        hist = pd.concat([_with_keys(r["hist"], t, GRID_AXES) for r, t in zip(results, tasks)], ignore_index=True)
+        th, th_fixed = theory_frames(cfg)
+        # theory_std applies to norm = none only: BN re-normalizes every layer, outside the recursion.
+        pred = th[["init", "activation", "layer", "theory_std"]]
+        layers = layers.merge(pred, on=["init", "activation", "layer"], how="left")
+        layers.loc[layers["norm"] != "none", "theory_std"] = np.nan
+        save("grid", key, {"propagation.csv": layers, "histograms.csv": hist, "theory.csv": th,
+                           "theory_fixed.csv": th_fixed})
+
+    key, skip = current("symmetry", {"tasks": sym_tasks, "width": s.width})
+    if skip:
+        stats.append(RunStats("symmetry", total=len(sym_tasks), hits=len(sym_tasks)))
+    else:
+        sym_results, sym_stats = run_tasks("symmetry", sym_tasks, cache, None, quiet)
+        stats.append(sym_stats)
+        sym = pd.concat(
+            [_with_keys(r["result"], t, ("init", "activation", "seed")) for r, t in zip(sym_results, sym_tasks)],
+            ignore_index=True,
+        )
+        sym["width"] = s.width
+        save("symmetry", key, {"symmetry.csv": sym})
+
+    printouts = hashlib.sha256(seed_reference.PRINTOUTS_CSV.read_bytes()).hexdigest()
+    key, skip = current("seed", {"printouts": printouts, "seeds": list(p.seeds)})
+    if not skip:
+        save("seed", key, {"seed_printed.csv": seed_reference.load_printouts(),
+                           "seed_code.csv": seed_reference.seed_code_frame(seeds=p.seeds)})
+    return ExperimentResult(frames, stats)
 
 
-# The stage manifest: a warm rebuild with nothing changed skips the whole stage. Its key hashes every
-# input of every file the stage writes; the file hashes catch a data file edited or damaged by hand.
+# Stage manifests, one per group of files: a warm rebuild with nothing changed skips the group. Its key
+# hashes every input of the files it writes (the config values, the stage's code, library versions);
+# the file hashes catch a data file edited or damaged by hand.
 MANIFEST = ".experiments-manifest.json"
+MANIFESTS = {"grid": MANIFEST, "symmetry": ".symmetry-manifest.json", "seed": ".seed-manifest.json"}
 STAGE_MODULES = ("generator.experiments", "generator.contract", "generator.theory", "generator.seed_reference",
                  "generator.propagation", "generator.network", "generator.layers", "generator.inits",
                  "generator.activations", "generator.symmetry", "generator.cache", "generator.runner")
 
 
-def stage_key(cfg: Config, tasks: list[dict], sym_tasks: list[dict]) -> str:
-    inputs = {
-        "tasks": tasks,
-        "symmetry": sym_tasks,
-        "theory": dataclasses.asdict(cfg.theory),
-        "depth": cfg.propagation.depth,
-        "seeds": list(cfg.propagation.seeds),
-        "printouts": hashlib.sha256(seed_reference.PRINTOUTS_CSV.read_bytes()).hexdigest(),
-        "code": source_hash(STAGE_MODULES),
-        "env": environment(),
-    }
-    return hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()
+def group_key(group: str, inputs: dict) -> str:
+    """Hash of one file group's config inputs + the stage's code + library versions."""
+    full = {"group": group, **inputs, "code": source_hash(STAGE_MODULES), "env": environment()}
+    return hashlib.sha256(json.dumps(full, sort_keys=True).encode()).hexdigest()
 
 
 def _sha(path: Path) -> str:
