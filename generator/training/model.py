@@ -10,6 +10,10 @@ and the mean softmax cross-entropy. Affine, batch norm, activation and dropout a
 the propagation experiments use (``layers.affine_forward`` ... ``layers.dropout_backward``); only the
 bias add and the softmax loss are written here.
 
+This is the readable reference. The training loop runs :class:`generator.training.fast.FastMLP`, which
+wraps an MLP (its initial draws) and repeats these operations in place, bit for bit
+(``tests/test_training_fast.py``).
+
 Parameters live in one dict of float64 arrays: ``W1..W{depth+1}``, ``b{l}`` (no-BN hidden layers and
 the output layer), ``gamma{l}``/``beta{l}`` (BN layers). Batch-norm running statistics live in
 ``model.bn_params[l]`` (PyTorch convention, momentum 0.1). Weights are ``init_scale * INITS[init]``;

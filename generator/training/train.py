@@ -9,6 +9,11 @@ independent generators — weights, minibatch order, dropout masks, train-mode e
 BLAS runs single-threaded inside a run (small matrices; see :func:`train_run`), so a result never
 depends on the executor or the machine's core count.
 
+The network is drawn by :class:`model.MLP` (the ``layers.py`` reference) and trained by
+:class:`fast.FastMLP`, which repeats the reference's arithmetic in place, bit for bit: the fast path
+changes the cost of a run, never its numbers (``tests/test_training_fast.py`` replays whole runs on
+the reference). Most of a run's time is float64 GEMMs at the core's peak rate.
+
 Minibatch SGD (optionally with momentum ``v = μ v − η g; θ += v``) on shuffled epochs (the last
 incomplete batch of an epoch is dropped, so batch norm never sees a batch of one). Every
 ``eval_every`` steps (and at step 0 and at the end) the validation set is evaluated in test mode.
@@ -34,28 +39,30 @@ import numpy as np
 import pandas as pd
 
 from . import data
-from .model import MLP, softmax_loss
+from .fast import FastMLP, softmax_loss_only
+from .model import MLP
 
 MODULES = (
-    "generator.training.train", "generator.training.model", "generator.training.data",
-    "generator.layers", "generator.inits", "generator.activations",
+    "generator.training.train", "generator.training.fast", "generator.training.model",
+    "generator.training.data", "generator.layers", "generator.inits", "generator.activations",
 )
 
 
-def _evaluate(model, x, y, bn_params=None):
-    logits = model.predict_logits(x, bn_params)
-    loss, _, _ = softmax_loss(logits, y)
-    return loss, float(np.mean(np.argmax(logits, axis=1) == y))
+def _evaluate(net: FastMLP, x, y, keep_preact=None):
+    """Test-mode (loss, accuracy, preact-or-None) on x (N, n_in), y (N,); see FastMLP.logits for keep_preact."""
+    logits, kept = net.logits(x, "test", keep_preact=keep_preact)
+    loss = softmax_loss_only(logits, y)
+    return loss, float(np.mean(np.argmax(logits, axis=1) == y)), kept
 
 
-def _train_mode_accuracy(model, x, y, batch_size, rng):
-    """Accuracy with batch statistics: validation shuffled into N // B batches of B to 2B − 1 samples."""
+def _train_mode_accuracy(net: FastMLP, x, y, batch_size, rng):
+    """Accuracy with batch statistics: validation shuffled into N // B batches of B to 2B − 1 samples.
+    The model's running statistics are left untouched."""
     order = rng.permutation(len(y))
     chunks = np.array_split(order, max(1, len(y) // batch_size))
-    copies = [dict(p) for p in model.bn_params]  # leave the model's running statistics untouched
     correct = 0
     for idx in chunks:
-        logits = model.forward(x[idx], "train", None, copies)[0]
+        logits = net.logits(x[idx], "train")[0]
         correct += int(np.sum(np.argmax(logits, axis=1) == y[idx]))
     return correct / len(y)
 
@@ -79,9 +86,8 @@ def _train(
     xt, yt, xv, yv = data.load(val_fraction, split_seed, preprocess, train_size)
     ss = np.random.SeedSequence(seed)
     init_rng, batch_rng, drop_rng, eval_rng = (np.random.default_rng(s) for s in ss.spawn(4))
-    model = MLP(xt.shape[1], depth, width, activation, init, init_rng, init_scale, norm, dropout)
-    params = model.params
-    velocity = {k: np.zeros_like(v) for k, v in params.items()} if momentum > 0 else None
+    net = FastMLP(MLP(xt.shape[1], depth, width, activation, init, init_rng, init_scale, norm, dropout))
+    velocity = np.zeros_like(net.flat) if momentum > 0 else None
     n = len(yt)
     per_epoch = n // batch_size
     order, pos = batch_rng.permutation(n), 0
@@ -91,11 +97,10 @@ def _train(
     with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
 
         def record(step):
-            vl, va = _evaluate(model, xv, yv)
+            vl, va, z = _evaluate(net, xv, yv, keep_preact=track_layer)
             row = {"step": step, "train_loss": loss_sum / since if since else math.nan, "val_loss": vl, "val_acc": va}
             if track_layer is not None:
-                z = model.forward(xv, "test", None, None, keep_preact=track_layer)[2][:, 0]
-                row.update(zip(("p15", "p50", "p85"), np.percentile(z, (15, 50, 85)).tolist()))
+                row.update(zip(("p15", "p50", "p85"), np.percentile(z[:, 0], (15, 50, 85)).tolist()))
             rows.append(row)
 
         record(0)
@@ -104,25 +109,18 @@ def _train(
                 order, pos = batch_rng.permutation(n), 0
             idx = order[pos:pos + batch_size]
             pos += batch_size
-            loss, grads = model.loss(xt[idx], yt[idx], "train", drop_rng)
+            loss = net.loss_and_grads(xt[idx], yt[idx], drop_rng)
             if record_grads and step == 1:
                 for l in range(1, depth + 2):
-                    grad_rows.append({"layer": l, "grad_w_norm": float(np.linalg.norm(grads[f"W{l}"])),
-                                      "w_norm": float(np.linalg.norm(params[f"W{l}"]))})
+                    grad_rows.append({"layer": l, "grad_w_norm": float(np.linalg.norm(net.grads[f"W{l}"])),
+                                      "w_norm": float(np.linalg.norm(net.params[f"W{l}"]))})
             if not math.isfinite(loss):
                 diverged = True
                 break
-            for k, g in grads.items():
-                if velocity is None:
-                    params[k] -= learning_rate * g
-                else:
-                    v = velocity[k]
-                    v *= momentum
-                    v -= learning_rate * g
-                    params[k] += v
+            net.sgd_step(learning_rate, momentum, velocity)
             done, since, loss_sum = step, since + 1, loss_sum + loss
             if step % eval_every == 0 or step == steps:
-                if not all(np.isfinite(v).all() for v in params.values()):
+                if not net.params_finite():
                     diverged = True
                     break
                 record(step)
@@ -133,9 +131,9 @@ def _train(
             nan = math.nan
             final = dict(train_loss=nan, train_acc=nan, val_loss=nan, val_acc=nan, val_acc_train_mode=nan)
         else:
-            tl, ta = _evaluate(model, xt, yt)
-            vl, va = _evaluate(model, xv, yv)
-            vtm = _train_mode_accuracy(model, xv, yv, batch_size, eval_rng) if (eval_train_mode and norm == "bn") else math.nan
+            tl, ta, _ = _evaluate(net, xt, yt)
+            vl, va, _ = _evaluate(net, xv, yv)
+            vtm = _train_mode_accuracy(net, xv, yv, batch_size, eval_rng) if (eval_train_mode and norm == "bn") else math.nan
             final = dict(train_loss=tl, train_acc=ta, val_loss=vl, val_acc=va, val_acc_train_mode=vtm)
     hit = curve.loc[curve["val_acc"] >= target_accuracy, "step"]
     summary = pd.DataFrame([{
