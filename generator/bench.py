@@ -8,9 +8,11 @@ propagation_gflops    GEMM FLOPs the engine performed on the default grid (each 
                       propagation.py: exactly-zero products are skipped, X W_1 is shared within a
                       (seed, init)) / the measured time (uncached)
 fraction_of_peak      propagation_gflops / gemm_peak_gflops
-gemm_floor_s          those FLOPs / peak: the time no implementation doing this work can beat here
-gemm_flops_nominal    every GEMM of every config ((3 depth - 1) per config), as the seed-style loop does;
-                      gemm_floor_nominal_s is that / peak
+gemm_floor_s          all GEMM FLOPs the default build performs / peak: the propagation grid's (above) plus
+                      every training run's (each run counts its own; gemm_floor_propagation_s and
+                      gemm_floor_training_s are the parts; without the site builds, propagation only)
+gemm_flops_nominal    every GEMM of every propagation config ((3 depth - 1) per config), as the seed-style
+                      loop does them; gemm_floor_nominal_s is that (+ training) / peak
 speedup_vs_seed_loop  seed-style loop time / ours, same grid (RandomState.randn, np.dot, every activation
                       stored, np.mean/np.std and np.histogram per layer), run in a fresh interpreter
 cold_site_s           `python -m generator site` with empty caches (venv already installed)
@@ -183,6 +185,19 @@ def torch_time(tasks: list[dict]) -> float | None:
     return time.perf_counter() - t
 
 
+def training_gemm_flops(conf: Path) -> float:
+    """GEMM FLOPs of every training run of the build configured by ``conf``, from its cache."""
+    from .config import load_config, resolve
+    from .training.experiments import KIND, _key, plan
+
+    cfg = load_config(conf)
+    unique: dict[str, dict] = {}
+    for _, _, params in plan(cfg.training):
+        unique.setdefault(_key(params), params)
+    results, _ = run_tasks(KIND, list(unique.values()), Cache(resolve(cfg.output.cache_dir)), None, quiet=True)
+    return float(sum(r["work"]["gemm_flops"].sum() for r in results))
+
+
 def _site_config(tmp: Path, cfg: Config) -> Path:
     text = cfg.path.read_text()
     out = tmp / "bench.toml"
@@ -248,6 +263,13 @@ def run_bench(cfg: Config, args) -> dict:
             py = sys.executable
             log("bench: cold site ...")
             res["cold_site_s"], res["peak_rss_mb"] = _timed([py, "-m", "generator", "site", "--config", str(conf), "--quiet"])
+            # The floor counts every matrix multiply of the default build: the training runs' too
+            # (each run reports its own; read back from the cold build's cache, nothing recomputed).
+            res["gemm_flops_training"] = training_gemm_flops(conf)
+            res["gemm_floor_propagation_s"] = res["gemm_floor_s"]
+            res["gemm_floor_training_s"] = res["gemm_flops_training"] / peak / 1e9
+            res["gemm_floor_s"] += res["gemm_floor_training_s"]
+            res["gemm_floor_nominal_s"] += res["gemm_floor_training_s"]
             log("bench: warm site ...")
             res["warm_site_s"], _ = _timed([py, "-m", "generator", "site", "--config", str(conf), "--quiet"])
             log("bench: site after one config line changed ...")
@@ -304,7 +326,7 @@ def table(r: dict) -> str:
                             f"{b.get('env') or ''}".rstrip()),
             ("executor serial / process s", f"{ex['serial_s']:.3g} / {ex['process_s']:.3g}")]
     rows += [(k, f(r.get(k))) for k in ("gemm_peak_gflops", "propagation_gflops", "fraction_of_peak", "gemm_floor_s",
-                                        "gemm_floor_nominal_s", "propagation_s", "seed_loop_s", "speedup_vs_seed_loop",
+                                        "gemm_floor_propagation_s", "gemm_floor_training_s", "gemm_floor_nominal_s", "propagation_s", "seed_loop_s", "speedup_vs_seed_loop",
                                         "torch_ratio", "cold_site_s", "warm_site_s", "edit_site_s", "bare_mkdocs_s",
                                         "peak_rss_mb")]
     s = r["scaling"]

@@ -314,3 +314,21 @@ def test_train_run_reproduces_the_reference_loop_exactly(params, diverges):
         assert summary[k] == v, k
     if params.get("record_grads"):
         pd.testing.assert_frame_equal(out["grads"], grads, check_exact=True)
+
+
+@pytest.mark.parametrize("norm", ["none", "bn"])
+def test_gemm_flops_count_every_multiply_once(norm):
+    """gemm_flops (what `make bench` adds to the floor) is exactly the products one step does: every
+    layer's X W and dW, and dX for all but the first layer (nothing needs dL/dinput)."""
+    n, n_in, width, depth = 7, 5, 6, 3
+    net = fast.FastMLP(MLP(n_in, depth, width, "tanh", "he", np.random.default_rng(0), norm=norm))
+    rng = np.random.default_rng(1)
+    x, y = rng.standard_normal((n, n_in)), rng.integers(0, 10, n)
+    net.loss_and_grads(x, y)
+    dims = [n_in] + [width] * depth + [10]
+    fwd = sum(2.0 * n * a * b for a, b in zip(dims[:-1], dims[1:]))
+    dx = sum(2.0 * n * a * b for a, b in zip(dims[1:-1], dims[2:]))
+    assert net.gemm_flops == fwd + fwd + dx  # forward, every dW (same shapes as forward), dX
+    before = net.gemm_flops
+    net.logits(x)  # test-mode forward: the forward products only
+    assert net.gemm_flops - before == fwd

@@ -180,6 +180,12 @@ class FastMLP:
         self._inv_std = [None] * d
         self._train_bufs: dict[int, _Buffers] = {}
         self._infer_bufs: dict[int, _InferBuffers] = {}
+        self.gemm_flops = 0.0  # matrix-multiply FLOPs done so far (2 m k n each), for `make bench`
+
+    def _mm(self, a, b, out):
+        """``np.matmul(a, b, out=out)``, counted in :attr:`gemm_flops`."""
+        self.gemm_flops += 2.0 * a.shape[0] * a.shape[1] * b.shape[1]
+        return np.matmul(a, b, out=out)
 
     # --- training step ---------------------------------------------------------------------------
 
@@ -205,7 +211,7 @@ class FastMLP:
     def _output(self, h, out):
         """logits = h W_out + b_out, written into ``out`` (N, n_out)."""
         w, b, _, _ = self._layers[-1]
-        np.matmul(h, w, out=out)
+        self._mm(h, w, out)
         out += b
         return out
 
@@ -214,7 +220,7 @@ class FastMLP:
         h = x
         for l in range(self.depth):
             w, b, gamma, beta = self._layers[l]
-            a = np.matmul(h, w, out=bufs.pre[l])
+            a = self._mm(h, w, bufs.pre[l])
             if gamma is not None:
                 self._inv_std[l] = _bn_train(a, gamma, beta, self.bn_params[l], bufs.z, bufs.tmp, update=True)
                 pre = bufs.z
@@ -246,10 +252,10 @@ class FastMLP:
         gw, gb, _, _ = self._glayers[d]
         h_last = bufs.h[d - 1] if d else x
         np.add.reduce(dlogits, axis=0, out=gb)
-        np.matmul(h_last.T, dlogits, out=gw)
+        self._mm(h_last.T, dlogits, gw)
         if d == 0:
             return
-        dh = np.matmul(dlogits, self._layers[d][0].T, out=bufs.dh[0])
+        dh = self._mm(dlogits, self._layers[d][0].T, bufs.dh[0])
         for l in range(d - 1, -1, -1):
             gw, gb, ggamma, gbeta = self._glayers[l]
             if self.dropout > 0.0:
@@ -260,9 +266,9 @@ class FastMLP:
             else:
                 np.add.reduce(da, axis=0, out=gb)
             h_in = bufs.h[l - 1] if l else x
-            np.matmul(h_in.T, da, out=gw)
+            self._mm(h_in.T, da, gw)
             if l:  # layer 1's input gradient is never used
-                dh = np.matmul(da, self._layers[l][0].T, out=bufs.dh[(d - l) % 2])
+                dh = self._mm(da, self._layers[l][0].T, bufs.dh[(d - l) % 2])
 
     # --- SGD -------------------------------------------------------------------------------------
 
@@ -302,7 +308,7 @@ class FastMLP:
         h, kept = x, None
         for l in range(self.depth):
             w, b, gamma, beta = self._layers[l]
-            a = np.matmul(h, w, out=bufs.h[l % 2])
+            a = self._mm(h, w, bufs.h[l % 2])
             if gamma is None:
                 a += b
             elif mode == "test":

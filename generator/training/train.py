@@ -28,7 +28,9 @@ Returned frames:
 * ``summary``: one row — final train/val loss and accuracy (test mode, whole sets), best val accuracy,
   steps to ``target_accuracy`` (NaN if never), diverged, steps run, and, if ``eval_train_mode``, the
   validation accuracy in *train* mode (batch statistics over validation batches of about ``batch_size``);
-* ``grads`` (if ``record_grads``): per layer, ‖∂L/∂W‖ and ‖W‖ on the first minibatch, before any update.
+* ``grads`` (if ``record_grads``): per layer, ‖∂L/∂W‖ and ‖W‖ on the first minibatch, before any update;
+* ``work``: one row, ``gemm_flops``: the matrix-multiply FLOPs the run did (training and evaluation),
+  which ``make bench`` adds to the build's GEMM floor.
 """
 
 from __future__ import annotations
@@ -143,7 +145,7 @@ def _train(
         "diverged": bool(diverged),
         "steps_run": int(done),
     }])
-    out = {"curve": curve, "summary": summary}
+    out = {"curve": curve, "summary": summary, "work": pd.DataFrame({"gemm_flops": [net.gemm_flops]})}
     if record_grads:
         out["grads"] = pd.DataFrame(grad_rows, columns=["layer", "grad_w_norm", "w_norm"])
     return out
