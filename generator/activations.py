@@ -33,6 +33,7 @@ precision in the negative tail.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from typing import Callable
@@ -86,6 +87,22 @@ class Activation:
         return np.abs(self.derivative(x)) < SATURATION_FRACTION * self.max_slope
 
 
+@functools.lru_cache(maxsize=8)
+def _zeros(shape, dtype) -> np.ndarray:
+    z = np.zeros(shape, dtype)
+    z.flags.writeable = False
+    return z
+
+
+def _zero(x):
+    """0 for np.maximum/np.minimum against ``x``: a cached zeros array of x's shape for large arrays.
+    NumPy's array-array loop is ~2x faster than its array-scalar loop for these two ufuncs here
+    (0.13 vs 0.28 ms on 1000 x 500), with identical results (NaN, +-0 and +-inf included)."""
+    if isinstance(x, np.ndarray) and x.size >= 4096 and x.dtype.kind == "f":
+        return _zeros(x.shape, x.dtype)
+    return 0.0
+
+
 # --- forward / derivative pairs (each derivative sits next to its forward) -------------------------
 
 
@@ -106,7 +123,7 @@ def _sigmoid(x, out=None):
     # y = exp(min(x, 0)) / (1 + exp(-|x|)): 1/(1+e^-x) for x >= 0, e^x/(1+e^x) for x < 0. Both
     # exponents are <= 0, so nothing overflows, and the negative tail keeps full relative precision.
     # Written without np.where: a masked select costs ~5x an exp on this machine.
-    num = np.exp(np.minimum(x, 0.0))
+    num = np.exp(np.minimum(x, _zero(x)))
     den = np.abs(x)
     np.negative(den, out=den)
     np.exp(den, out=den)
@@ -149,7 +166,7 @@ def _tanh_both(x, out=None):
 
 
 def _relu(x, out=None):
-    return np.maximum(x, 0.0, out=out)
+    return np.maximum(x, _zero(x), out=out)
 
 
 def _relu_d(x, out=None):
@@ -170,10 +187,10 @@ def _leaky_d(x, out=None):
 
 def _elu_core(x, alpha, out=None):
     # max(x, 0) + alpha * expm1(min(x, 0)): expm1 only ever sees x <= 0, so it cannot overflow.
-    neg = np.minimum(x, 0.0)
+    neg = np.minimum(x, _zero(x))
     np.expm1(neg, out=neg)
     neg *= alpha
-    y = np.maximum(x, 0.0, out=out)
+    y = np.maximum(x, _zero(x), out=out)
     y += neg
     return y
 
@@ -185,7 +202,7 @@ def _elu_d_core(x, alpha, out=None):
     dt = x.dtype if isinstance(x, np.ndarray) else np.dtype(np.float64)
     step = np.greater(x, 0.0).astype(dt, copy=False)
     step *= dt.type(1.0) - dt.type(alpha)
-    d = np.minimum(x, 0.0, out=out)
+    d = np.minimum(x, _zero(x), out=out)
     np.exp(d, out=d)
     d *= alpha
     d += step
