@@ -107,8 +107,10 @@ def time_propagation(tasks: list[dict], executor=None) -> tuple[float, float]:
 
 
 def ordered(tasks: list[dict], inits: tuple[str, ...]) -> list[dict]:
-    """The order the experiments stage computes in: (seed, init) outermost, so weight draws are reused."""
-    return sorted(tasks, key=lambda t: (t["seed"], inits.index(t["init"])))
+    """The order the experiments stage computes in (experiments.compute_order)."""
+    from .experiments import compute_order
+
+    return [tasks[i] for i in compute_order(tasks, inits)]
 
 
 def seed_loop_time(tasks: list[dict]) -> float:
@@ -246,7 +248,11 @@ def run_bench(cfg: Config, args) -> dict:
                fraction_of_peak=flops / t_all / 1e9 / peak, gemm_floor_s=flops / peak / 1e9,
                gemm_flops=flops, gemm_flops_nominal=nominal, gemm_floor_nominal_s=nominal / peak / 1e9)
     log("bench: scaling ...")
-    quarter, half = tasks[: len(tasks) // 4], tasks[: len(tasks) // 2]
+    # Every 4th / 2nd (seed, init) group of 16 tasks: subsets with the grid's mix of cheap (all-zero
+    # weights) and full groups, so time per task is comparable across the three sizes.
+    n_act_norm = len(p.activations) * len(p.norms)
+    groups = [tasks[i:i + n_act_norm] for i in range(0, len(tasks), n_act_norm)]
+    quarter, half = [t for g in groups[::4] for t in g], [t for g in groups[::2] for t in g]
     res["scaling"] = {"quarter_s": time_propagation(quarter, best)[0], "half_s": time_propagation(half, best)[0],
                       "all_s": t_all, "quarter_tasks": len(quarter), "half_tasks": len(half), "all_tasks": len(tasks)}
     res["seed_loop_s"] = seed_s

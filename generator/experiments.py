@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from . import contract, seed_reference, theory
+from . import inits as inits_mod
 from .cache import Cache, environment, source_hash
 from .config import Config, ConfigError, resolve
 from .runner import Executor, RunStats, run_tasks
@@ -78,6 +79,19 @@ def grid_tasks(cfg: Config, only: dict[str, set[str]] | None = None) -> list[dic
             )
         )
     return tasks
+
+
+def compute_order(tasks: list[dict], inits) -> list[int]:
+    """Indices of ``tasks`` in the order to compute them (results are still reported in grid order).
+
+    (seed, init)-major, so one weight draw (and the shared X W_1) serves the 16 tasks of a group, which
+    an executor hands to one worker as a chunk; groups whose weights are all zero (no GEMM at all, so
+    a fraction of the cost) go last, so they fill the tail while the other worker finishes its last
+    full group (longest-processing-time-first, from the one cost difference known in advance).
+    """
+    zero = {init: inits_mod.weight_variance(init, 1, 1) == 0.0 for init in inits}
+    return sorted(range(len(tasks)), key=lambda i: (zero[tasks[i]["init"]], tasks[i]["seed"],
+                                                    inits.index(tasks[i]["init"]), i))
 
 
 def _with_keys(df: pd.DataFrame, params: dict, keys: tuple[str, ...]) -> pd.DataFrame:
@@ -147,8 +161,7 @@ def run_experiments(
     if skip:
         stats.append(RunStats("propagation", total=len(tasks), hits=len(tasks)))
     else:
-        # Compute in (seed, init)-major order so one weight draw serves a run of tasks; report in grid order.
-        order = sorted(range(len(tasks)), key=lambda i: (tasks[i]["seed"], p.inits.index(tasks[i]["init"]), i))
+        order = compute_order(tasks, p.inits)
         computed, prop_stats = run_tasks("propagation", [tasks[i] for i in order], cache, executor, quiet)
         stats.append(prop_stats)
         results = [None] * len(tasks)
