@@ -23,6 +23,8 @@ scaling               propagation time for 1/4, 1/2 and all of the grid (uncache
 peak_rss_mb           peak resident memory of the cold site build (largest process)
 torch_ratio           our time / PyTorch CPU float64 (2 threads) time on the same grid; null without torch
 blas                  the BLAS library, kernel architecture and the OPENBLAS_* variables of this run
+figures               the figures stage on the cold build's data: serial_s (one process) and process_s
+                      (the pool), each from an empty figure cache
 
 Targets (reported, not asserted): fraction_of_peak >= 0.80, speedup_vs_seed_loop >= 2.5,
 torch_ratio <= 1.1, cold_site_s <= 1.5 (gemm_floor_s + bare_mkdocs_s), warm_site_s <= 1.5 bare_mkdocs_s,
@@ -200,6 +202,27 @@ def training_gemm_flops(conf: Path) -> float:
     return float(sum(r["work"]["gemm_flops"].sum() for r in results))
 
 
+def time_figures(conf: Path, tmp: Path) -> dict:
+    """Wall time of the figures stage on the cold build's data, rendered by one process and by the
+    pool (each with its own empty figure cache): the measurement behind rendering figures in parallel."""
+    import dataclasses
+
+    from .config import load_config
+    from .figures_stage import render_all_figures
+
+    cfg = load_config(conf)
+    out = {}
+    for label, workers in (("serial_s", 1), ("process_s", None)):
+        cache = tmp / f"figcache-{label}"
+        cfg.sections["output"] = dataclasses.replace(cfg.output, cache_dir=str(cache))
+        t = time.perf_counter()
+        stats = render_all_figures(cfg, quiet=True, workers=workers)
+        out[label] = time.perf_counter() - t
+        out["files"] = stats.total
+        shutil.rmtree(cache, ignore_errors=True)
+    return out
+
+
 def _site_config(tmp: Path, cfg: Config) -> Path:
     text = cfg.path.read_text()
     out = tmp / "bench.toml"
@@ -276,6 +299,8 @@ def run_bench(cfg: Config, args) -> dict:
             res["gemm_floor_training_s"] = res["gemm_flops_training"] / peak / 1e9
             res["gemm_floor_s"] += res["gemm_floor_training_s"]
             res["gemm_floor_nominal_s"] += res["gemm_floor_training_s"]
+            log("bench: figures, one process vs the pool (empty figure caches) ...")
+            res["figures"] = time_figures(conf, tmp)
             log("bench: warm site ...")
             res["warm_site_s"], _ = _timed([py, "-m", "generator", "site", "--config", str(conf), "--quiet"])
             log("bench: site after one config line changed ...")
@@ -335,6 +360,9 @@ def table(r: dict) -> str:
                                         "gemm_floor_propagation_s", "gemm_floor_training_s", "gemm_floor_nominal_s", "propagation_s", "seed_loop_s", "speedup_vs_seed_loop",
                                         "torch_ratio", "cold_site_s", "warm_site_s", "edit_site_s", "bare_mkdocs_s",
                                         "peak_rss_mb")]
+    if r.get("figures"):
+        fg = r["figures"]
+        rows.append((f"figures serial / process s ({fg['files']} files)", f"{fg['serial_s']:.3g} / {fg['process_s']:.3g}"))
     s = r["scaling"]
     rows.append(("scaling (1/4, 1/2, 1) s", f"{s['quarter_s']:.3g}, {s['half_s']:.3g}, {s['all_s']:.3g}"))
     rows += [(f"target {k}", f(v)) for k, v in r["targets"].items()]
