@@ -144,26 +144,33 @@ def judge_symmetry(sym: pd.DataFrame | None) -> dict | None:
                        "other_min": int(other["distinct_units"].min()) if len(other) else 0}}
 
 
-def judge_small(prop, acts) -> dict | None:
+def _tanh_case(prop, acts, init: str):
+    """(stats of ``init`` with tanh, stats of the reference init, whether the gradient vanishes) or None
+    when the grid lacks tanh or the case."""
     if "tanh" not in acts:
         return None
-    s, ref = case_stats(prop, "small", "tanh"), case_stats(prop, REFERENCE_INIT, "tanh")
+    s, ref = case_stats(prop, init, "tanh"), case_stats(prop, REFERENCE_INIT, "tanh")
     if s is None:
         return None
-    gv = grad_vanishes(s, ref)
-    return {"verdict": verdict_of(collapsed(s), bool(gv)), "parts": {"collapsed": collapsed(s), "grad_vanishes": bool(gv)},
+    return s, ref, bool(grad_vanishes(s, ref))
+
+
+def judge_small(prop, acts) -> dict | None:
+    case = _tanh_case(prop, acts, "small")
+    if case is None:
+        return None
+    s, ref, gv = case
+    return {"verdict": verdict_of(collapsed(s), gv), "parts": {"collapsed": collapsed(s), "grad_vanishes": gv},
             "values": {"ratio": s["ratio"], "grad": s["grad1"], "ref_grad": ref["grad1"] if ref else math.nan,
                        "L": s["depth"]}}
 
 
 def judge_large(prop, acts) -> dict | None:
-    if "tanh" not in acts:
+    case = _tanh_case(prop, acts, "large")
+    if case is None:
         return None
-    s, ref = case_stats(prop, "large", "tanh"), case_stats(prop, REFERENCE_INIT, "tanh")
-    if s is None:
-        return None
-    gv = grad_vanishes(s, ref)
-    return {"verdict": verdict_of(saturated(s), bool(gv)), "parts": {"saturated": saturated(s), "grad_vanishes": bool(gv)},
+    s, ref, gv = case
+    return {"verdict": verdict_of(saturated(s), gv), "parts": {"saturated": saturated(s), "grad_vanishes": gv},
             "values": {"sat": s["satL"], "grad": s["grad1"], "ref_grad": ref["grad1"] if ref else math.nan,
                        "L": s["depth"]}}
 
