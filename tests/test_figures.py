@@ -324,3 +324,45 @@ def test_fmt_sig_three_significant_digits_real_minus():
     assert fmt_sig(1e60) == "1.00×10\u2076\u2070"
     assert fmt_sig(-0.5) == "\u22120.500"
     assert fmt_sig(float("nan")) == "—" and fmt_sig(0.0) == "0"
+
+
+@pytest.mark.parametrize("label, expected", [
+    ("$\\mathdefault{10^{-4}}$", "10⁻⁴"), ("$\\mathdefault{10^{0}}$", "10⁰"), ("$\\mathdefault{10^{12}}$", "10¹²"),
+    ("$\\mathdefault{2\\times10^{-1}}$", "2×10⁻¹"), ("$\\mathdefault{2^{10}}$", "2¹⁰"),
+    ("", ""), ("0.5", "0.5"), ("$\\alpha$", "$\\alpha$"),
+])
+def test_unicode_power(label, expected):
+    from generator.figures.style import unicode_power
+
+    assert unicode_power(label) == expected
+
+
+def test_log_ticks_are_plain_text_not_mathtext():
+    """finish() swaps matplotlib's mathtext log-tick labels for the same labels as plain Unicode."""
+    from matplotlib.backends.backend_svg import FigureCanvasSVG
+    from matplotlib.ticker import LogFormatterSciNotation
+
+    from generator.figures.style import UnicodeLogFormatter, finish, new_figure, unicode_power
+
+    fig = new_figure(3)
+    ax, ax2 = fig.subplots(1, 2)
+    ax.set_yscale("log")
+    ax.set_ylim(1e-5, 1e3)
+    ax.set_xscale("log", base=2)
+    ax.set_xlim(1, 256)
+    ax2.set_yscale("log")
+    ax2.set_ylim(0.2, 3)  # under a decade: minor ticks get labels too
+    reference = LogFormatterSciNotation(labelOnlyBase=False)
+    FigureCanvasSVG(fig).draw()
+    before = [t.get_text() for t in ax2.get_yticklabels(minor=True)]
+    finish(fig)
+    FigureCanvasSVG(fig).draw()
+    assert isinstance(ax.yaxis.get_major_formatter(), UnicodeLogFormatter)
+    labels = [t.get_text() for a in (ax, ax2) for axis in (a.xaxis, a.yaxis)
+              for t in axis.get_ticklabels() + axis.get_ticklabels(minor=True)]
+    assert labels and not any("$" in s or "\\" in s for s in labels)
+    assert "10⁻⁵" in labels and "10³" in labels and "2⁸" in labels
+    after = [t.get_text() for t in ax2.get_yticklabels(minor=True)]
+    assert after == [unicode_power(s) for s in before]  # the same ticks labelled, the same values
+    assert any(after) and any("×10⁻¹" in s for s in after)
+    assert reference(1e-3) == "$\\mathdefault{10^{-3}}$"  # what is being replaced
