@@ -9,8 +9,9 @@ propagation_gflops    GEMM FLOPs the engine performed on the default grid (each 
                       (seed, init)) / the measured time (uncached)
 fraction_of_peak      propagation_gflops / gemm_peak_gflops
 gemm_floor_s          all GEMM FLOPs the default build performs / peak: the propagation grid's (above) plus
-                      every training run's (each run counts its own; gemm_floor_propagation_s and
-                      gemm_floor_training_s are the parts; without the site builds, propagation only)
+                      every training run's, the BN page's placement runs' and the seed re-runs' (each task
+                      counts its own; gemm_floor_propagation_s, gemm_floor_training_s and
+                      gemm_floor_other_s are the parts; without the site builds, propagation only)
 gemm_flops_nominal    every GEMM of every propagation config ((3 depth - 1) per config), as the seed-style
                       loop does them; gemm_floor_nominal_s is that (+ training) / peak
 speedup_vs_seed_loop  seed-style loop time / ours, same grid (RandomState.randn, np.dot, every activation
@@ -189,17 +190,27 @@ def torch_time(tasks: list[dict]) -> float | None:
     return time.perf_counter() - t
 
 
-def training_gemm_flops(conf: Path) -> float:
-    """GEMM FLOPs of every training run of the build configured by ``conf``, from its cache."""
+def build_gemm_flops(conf: Path) -> dict[str, float]:
+    """GEMM FLOPs of the build configured by ``conf`` beyond the propagation grid, from its cache (each
+    task reports its own ``work``): every training run, the batch-norm page's extra placement runs and
+    the seed-code re-runs."""
     from .config import load_config, resolve
+    from .pages.batchnorm import placement_tasks
+    from .seed_reference import seed_code_tasks
     from .training.experiments import KIND, _key, plan
 
     cfg = load_config(conf)
+    cache = Cache(resolve(cfg.output.cache_dir))
     unique: dict[str, dict] = {}
     for _, _, params in plan(cfg.training):
         unique.setdefault(_key(params), params)
-    results, _ = run_tasks(KIND, list(unique.values()), Cache(resolve(cfg.output.cache_dir)), None, quiet=True)
-    return float(sum(r["work"]["gemm_flops"].sum() for r in results))
+    out = {}
+    for name, kind, tasks in (("training", KIND, list(unique.values())),
+                              ("placement", "propagation", placement_tasks(cfg)),
+                              ("seed_code", "seed_code", seed_code_tasks(seeds=cfg.propagation.seeds))):
+        results, _ = run_tasks(kind, tasks, cache, None, quiet=True)
+        out[name] = float(sum(r["work"]["gemm_flops"].sum() for r in results))
+    return out
 
 
 def time_figures(conf: Path, tmp: Path) -> dict:
@@ -292,13 +303,17 @@ def run_bench(cfg: Config, args) -> dict:
             py = sys.executable
             log("bench: cold site ...")
             res["cold_site_s"], res["peak_rss_mb"] = _timed([py, "-m", "generator", "site", "--config", str(conf), "--quiet"])
-            # The floor counts every matrix multiply of the default build: the training runs' too
-            # (each run reports its own; read back from the cold build's cache, nothing recomputed).
-            res["gemm_flops_training"] = training_gemm_flops(conf)
+            # The floor counts every matrix multiply of the default build: the training runs', the BN
+            # page's placement runs' and the seed re-runs' too (each task reports its own; read back from
+            # the cold build's cache, nothing recomputed).
+            extra = build_gemm_flops(conf)
+            res["gemm_flops_training"] = extra["training"]
+            res["gemm_flops_other"] = extra["placement"] + extra["seed_code"]
             res["gemm_floor_propagation_s"] = res["gemm_floor_s"]
-            res["gemm_floor_training_s"] = res["gemm_flops_training"] / peak / 1e9
-            res["gemm_floor_s"] += res["gemm_floor_training_s"]
-            res["gemm_floor_nominal_s"] += res["gemm_floor_training_s"]
+            res["gemm_floor_training_s"] = extra["training"] / peak / 1e9
+            res["gemm_floor_other_s"] = res["gemm_flops_other"] / peak / 1e9
+            res["gemm_floor_s"] += res["gemm_floor_training_s"] + res["gemm_floor_other_s"]
+            res["gemm_floor_nominal_s"] += res["gemm_floor_training_s"] + res["gemm_floor_other_s"]
             log("bench: figures, one process vs the pool (empty figure caches) ...")
             res["figures"] = time_figures(conf, tmp)
             log("bench: warm site ...")
@@ -357,7 +372,7 @@ def table(r: dict) -> str:
                             f"{b.get('env') or ''}".rstrip()),
             ("executor serial / process s", f"{ex['serial_s']:.3g} / {ex['process_s']:.3g}")]
     rows += [(k, f(r.get(k))) for k in ("gemm_peak_gflops", "propagation_gflops", "fraction_of_peak", "gemm_floor_s",
-                                        "gemm_floor_propagation_s", "gemm_floor_training_s", "gemm_floor_nominal_s", "propagation_s", "seed_loop_s", "speedup_vs_seed_loop",
+                                        "gemm_floor_propagation_s", "gemm_floor_training_s", "gemm_floor_other_s", "gemm_floor_nominal_s", "propagation_s", "seed_loop_s", "speedup_vs_seed_loop",
                                         "torch_ratio", "cold_site_s", "warm_site_s", "edit_site_s", "bare_mkdocs_s",
                                         "peak_rss_mb")]
     if r.get("figures"):

@@ -18,6 +18,7 @@ import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -26,7 +27,7 @@ from . import contract, seed_reference, theory
 from . import inits as inits_mod
 from .cache import Cache, environment, source_hash
 from .config import Config, ConfigError, resolve
-from .runner import Executor, RunStats, run_tasks
+from .runner import Executor, RunStats, run_tasks, submit_tasks
 
 GRID_AXES = ("init", "activation", "norm", "seed")
 
@@ -129,7 +130,14 @@ def run_experiments(
     executor: Executor | None = None,
     quiet: bool = False,
     write: bool = True,
+    after_submit: Callable[[], None] | None = None,
 ) -> ExperimentResult:
+    """Run (or read back) the grid, symmetry and seed-reference groups and write their CSVs.
+
+    ``after_submit`` is called once the grid's tasks are queued on ``executor`` (or at once when the
+    grid group is skipped), before this function waits for them: ``site`` queues the training runs
+    there, so they compute while this process assembles and writes the grid's tables.
+    """
     p = cfg.propagation
     cache = Cache(resolve(cfg.output.cache_dir))
     tasks = grid_tasks(cfg, only)
@@ -157,12 +165,24 @@ def run_experiments(
 
     # Three independent groups of files, each skipped as a whole when its inputs are unchanged and its
     # files intact (no cache lookups, no rewrite): editing the symmetry section does not reload the grid.
-    key, skip = current("grid", {"tasks": tasks, "theory": dataclasses.asdict(cfg.theory), "depth": p.depth})
-    if skip:
+    # Every group's tasks are queued before any is waited for, so the executor's workers run the seed
+    # re-runs while this process assembles the grid.
+    grid_key, grid_skip = current("grid", {"tasks": tasks, "theory": dataclasses.asdict(cfg.theory), "depth": p.depth})
+    sym_key, sym_skip = current("symmetry", {"tasks": sym_tasks, "width": s.width})
+    printouts = hashlib.sha256(seed_reference.PRINTOUTS_CSV.read_bytes()).hexdigest()
+    seed_key, seed_skip = current("seed", {"printouts": printouts, "seeds": list(p.seeds)})
+    seed_tasks = seed_reference.seed_code_tasks(seeds=p.seeds)
+
+    order = compute_order(tasks, p.inits)
+    grid_pending = None if grid_skip else submit_tasks("propagation", [tasks[i] for i in order], cache, executor)
+    seed_pending = None if seed_skip else submit_tasks("seed_code", seed_tasks, cache, executor)
+    if after_submit is not None:
+        after_submit()
+
+    if grid_pending is None:
         stats.append(RunStats("propagation", total=len(tasks), hits=len(tasks)))
     else:
-        order = compute_order(tasks, p.inits)
-        computed, prop_stats = run_tasks("propagation", [tasks[i] for i in order], cache, executor, quiet)
+        computed, prop_stats = grid_pending.collect(quiet)
         stats.append(prop_stats)
         results = [None] * len(tasks)
         for pos, i in enumerate(order):
@@ -174,27 +194,27 @@ def run_experiments(
         pred = th[["init", "activation", "layer", "theory_std"]]
         layers = layers.merge(pred, on=["init", "activation", "layer"], how="left")
         layers.loc[layers["norm"] != "none", "theory_std"] = np.nan
-        save("grid", key, {"propagation.csv": layers, "histograms.csv": hist, "theory.csv": th,
-                           "theory_fixed.csv": th_fixed})
+        save("grid", grid_key, {"propagation.csv": layers, "histograms.csv": hist, "theory.csv": th,
+                                "theory_fixed.csv": th_fixed})
 
-    key, skip = current("symmetry", {"tasks": sym_tasks, "width": s.width})
-    if skip:
+    if sym_skip:
         stats.append(RunStats("symmetry", total=len(sym_tasks), hits=len(sym_tasks)))
     else:
-        sym_results, sym_stats = run_tasks("symmetry", sym_tasks, cache, None, quiet)
+        sym_results, sym_stats = run_tasks("symmetry", sym_tasks, cache, None, quiet)  # tiny: in this process
         stats.append(sym_stats)
         sym = pd.concat(
             [_with_keys(r["result"], t, ("init", "activation", "seed")) for r, t in zip(sym_results, sym_tasks)],
             ignore_index=True,
         )
         sym["width"] = s.width
-        save("symmetry", key, {"symmetry.csv": sym})
+        save("symmetry", sym_key, {"symmetry.csv": sym})
 
-    printouts = hashlib.sha256(seed_reference.PRINTOUTS_CSV.read_bytes()).hexdigest()
-    key, skip = current("seed", {"printouts": printouts, "seeds": list(p.seeds)})
-    if not skip:
-        save("seed", key, {"seed_printed.csv": seed_reference.load_printouts(),
-                           "seed_code.csv": seed_reference.seed_code_frame(seeds=p.seeds)})
+    if seed_pending is not None:
+        seed_results, seed_stats = seed_pending.collect(quiet=True)
+        stats.append(seed_stats)
+        save("seed", seed_key, {"seed_printed.csv": seed_reference.load_printouts(),
+                                "seed_code.csv": seed_reference.seed_code_assemble(
+                                    seed_tasks, [r["result"] for r in seed_results])})
     return ExperimentResult(frames, stats)
 
 

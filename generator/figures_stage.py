@@ -13,12 +13,12 @@ import os
 import shutil
 import sys
 import tempfile
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 from .cache import cache_key, environment, source_hash
 from .config import Config, resolve
+from .runner import Progress
 
 # Table key (as in FigureSpec.tables) -> contract file. "hist" keeps the figures package's name.
 TABLE_FILES = {"propagation": "propagation.csv", "hist": "histograms.csv", "theory": "theory.csv",
@@ -60,6 +60,7 @@ def _strings_digest() -> str:
 
 
 _DATA = None
+_DATA_KEY = None
 
 
 def _load_tables(data_dir: str) -> None:
@@ -71,99 +72,144 @@ def _load_tables(data_dir: str) -> None:
     _DATA = {k: contract.read_csv(v, data_dir) for k, v in TABLE_FILES.items() if (Path(data_dir) / v).exists()}
 
 
-def _render_one(name: str, params: dict, lang: str, out_path: str) -> str:
+def _ensure_tables(data_dir: str, digest: str) -> None:
+    """Load the tables in this worker unless the same files (same digest) are loaded already: a shared
+    pool's workers load them on their first figure, not per figure."""
+    global _DATA_KEY
+    if _DATA_KEY != (data_dir, digest):
+        _load_tables(data_dir)
+        _DATA_KEY = (data_dir, digest)
+
+
+def _render_one(name: str, params: dict, lang: str, out_path: str, data_dir: str, digest: str) -> str:
     from .figures import render_figure
 
+    _ensure_tables(data_dir, digest)
     out = Path(out_path)
     render_figure(name, _DATA, lang, out.parent, **params)
     return out_path
 
 
-def render_all_figures(cfg: Config, quiet: bool = False, workers: int | None = None) -> FigureStats:
-    from .figures import figure_jobs
-    from .runner import Progress
+class FigureRun:
+    """The figures stage in three steps, so a build can overlap it with other work on one pool:
+    :meth:`submit_grid` (cache look-ups; misses queued on the executor), :meth:`submit_training`
+    (the training page's figures; needs the training CSVs) and :meth:`finish` (waits, fills the cache,
+    moves files into place, drops stale ones). ``executor`` needs ``submit(fn, *args) -> Future``
+    (runner.ProcessExecutor inside its ``with`` block, or SerialExecutor)."""
 
-    docs = resolve(cfg.output.docs_dir)
-    data_dir = docs / "data"
-    fig_dir = docs / "figures"
-    fig_dir.mkdir(parents=True, exist_ok=True)
-    cache_dir = resolve(cfg.output.cache_dir) / "figures"
-    cache_dir.mkdir(parents=True, exist_ok=True)
+    def __init__(self, cfg: Config, quiet: bool = False):
+        self.cfg, self.quiet = cfg, quiet
+        self.docs = resolve(cfg.output.docs_dir)
+        self.data_dir = self.docs / "data"
+        self.fig_dir = self.docs / "figures"
+        self.fig_dir.mkdir(parents=True, exist_ok=True)
+        self.cache_dir = resolve(cfg.output.cache_dir) / "figures"
+        self.cache_dir.mkdir(parents=True, exist_ok=True)
+        self.env = environment()
+        self.stats = FigureStats()
+        self.wanted: set[str] = set()
+        self.futures: list = []  # (cached path, sidecar path, final name, Future)
+        self.training_futures: list = []
+        self.training = None
+        self._tmp = tempfile.TemporaryDirectory(dir=self.docs, prefix=".figures-")
+        self.tmp = Path(self._tmp.name)
 
-    code = source_hash(figure_modules()) + _strings_digest()
-    env = environment()
-    table_digest = {k: _file_digest(data_dir / v) for k, v in TABLE_FILES.items() if (data_dir / v).exists()}
-    from .figures import FIGURES
-    from .strings import LANGUAGES
+    def __enter__(self):
+        return self
 
-    stats = FigureStats()
-    todo = []
-    wanted: set[str] = set()
-    for job in figure_jobs(cfg):
-        tables = FIGURES[job.name].tables
-        for lang in LANGUAGES:
-            fname = job.filename(lang)
-            wanted.add(fname)
-            params = {"job": job.name, "params": [[k, list(v) if isinstance(v, tuple) else v] for k, v in job.params],
-                      "lang": lang, "tables": {t: table_digest[t] for t in tables}}
-            key, _ = cache_key("figure", params, code, env)
-            stats.total += 1
-            cached = cache_dir / key[:2] / f"{key}.svg"
-            sidecar = cached.with_suffix(".sha256")
-            if cached.exists() and sidecar.exists() and sidecar.read_text() == _file_digest(cached):
-                shutil.copyfile(cached, fig_dir / fname)
-                stats.cached += 1
-            else:
-                todo.append((job, lang, fname, cached, sidecar))
+    def __exit__(self, *exc):
+        self._tmp.cleanup()  # after finish() or an error: no half-rendered files left in docs/
+        return False
 
-    training = _training_plan(cfg, data_dir, cache_dir, env, stats) if "training" in cfg.sections else None
-    if training is not None:
-        wanted |= training.names
-        if training.hit:
-            for n in training.names:
-                shutil.copyfile(training.entry / n, fig_dir / n)
+    def submit_grid(self, executor) -> None:
+        from .figures import FIGURES, figure_jobs
+        from .strings import LANGUAGES
 
-    progress = Progress("figures", len(todo), quiet)
-    if todo or (training is not None and not training.hit):
-        with tempfile.TemporaryDirectory(dir=docs, prefix=".figures-") as tmp:
-            n = workers or min(len(todo) + 2, os.cpu_count() or 1)
-            with ProcessPoolExecutor(n, initializer=_load_tables, initargs=(str(data_dir),)) as pool:
-                # The training figures are submitted first, one job per language, so they run beside
-                # the grid's figures instead of after them (they were a 2.7 s serial tail).
-                tfuts = []
-                if training is not None and not training.hit:
-                    tfuts = [pool.submit(_render_training, str(data_dir), training.target, tmp, lang)
-                             for lang in training.langs]
-                futures = [
-                    (item, pool.submit(_render_one, item[0].name, item[0].kwargs, item[1], str(Path(tmp) / item[2])))
-                    for item in todo
-                ]
-                for (job, lang, fname, cached, sidecar), fut in futures:
-                    out = Path(fut.result())
-                    cached.parent.mkdir(parents=True, exist_ok=True)
-                    shutil.copyfile(out, cached)
-                    sidecar.write_text(_file_digest(cached))  # written only after the file is complete
-                    os.replace(out, fig_dir / fname)
-                    stats.rendered += 1
+        code = source_hash(figure_modules()) + _strings_digest()
+        table_digest = {k: _file_digest(self.data_dir / v) for k, v in TABLE_FILES.items()
+                        if (self.data_dir / v).exists()}
+        digest = hashlib.sha256(repr(sorted(table_digest.items())).encode()).hexdigest()
+        for job in figure_jobs(self.cfg):
+            tables = FIGURES[job.name].tables
+            for lang in LANGUAGES:
+                fname = job.filename(lang)
+                self.wanted.add(fname)
+                params = {"job": job.name, "params": [[k, list(v) if isinstance(v, tuple) else v] for k, v in job.params],
+                          "lang": lang, "tables": {t: table_digest[t] for t in tables}}
+                key, _ = cache_key("figure", params, code, self.env)
+                self.stats.total += 1
+                cached = self.cache_dir / key[:2] / f"{key}.svg"
+                sidecar = cached.with_suffix(".sha256")
+                if cached.exists() and sidecar.exists() and sidecar.read_text() == _file_digest(cached):
+                    shutil.copyfile(cached, self.fig_dir / fname)
+                    self.stats.cached += 1
+                else:
+                    fut = executor.submit(_render_one, job.name, job.kwargs, lang, str(self.tmp / fname),
+                                          str(self.data_dir), digest)
+                    self.futures.append((cached, sidecar, fname, fut))
+
+    def submit_training(self, executor) -> None:
+        if "training" not in self.cfg.sections:
+            return
+        from .training.figures import FIGURES as TRAINING_FIGURES
+
+        self.training = t = _training_plan(self.cfg, self.data_dir, self.cache_dir, self.env, self.stats)
+        self.wanted |= t.names
+        if t.hit:
+            for n in t.names:
+                shutil.copyfile(t.entry / n, self.fig_dir / n)
+            return
+        # one job per (figure, language): they spread over the workers instead of one long job each
+        for name in TRAINING_FIGURES:
+            for lang in t.langs:
+                self.training_futures.append(executor.submit(
+                    _render_training, str(self.data_dir), t.digest, t.target, str(self.tmp), lang, name))
+
+    def finish(self) -> FigureStats:
+        stats = self.stats
+        progress = Progress("figures", len(self.futures) + len(self.training_futures), self.quiet)
+        try:
+            for cached, sidecar, fname, fut in self.futures:
+                out = Path(fut.result())
+                cached.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(out, cached)
+                sidecar.write_text(_file_digest(cached))  # written only after the file is complete
+                os.replace(out, self.fig_dir / fname)
+                stats.rendered += 1
+                progress.update()
+            if self.training_futures:
+                paths = []
+                for fut in self.training_futures:
+                    paths += [Path(p) for p in fut.result()]
                     progress.update()
-                if tfuts:
-                    paths = [Path(p) for f in tfuts for p in f.result()]
-                    training.entry.mkdir(parents=True, exist_ok=True)
-                    for p in paths:
-                        shutil.copyfile(p, training.entry / p.name)
-                        os.replace(p, fig_dir / p.name)
-                    (training.entry / "complete").write_text("")  # marker written only after every file
-                    stats.rendered += len(training.names)
-    progress.close()
+                entry = self.training.entry
+                entry.mkdir(parents=True, exist_ok=True)
+                for p in paths:
+                    shutil.copyfile(p, entry / p.name)
+                    os.replace(p, self.fig_dir / p.name)
+                (entry / "complete").write_text("")  # marker written only after every file
+                stats.rendered += len(self.training.names)
+        finally:
+            progress.close()
+            self._tmp.cleanup()
+        # Figures no job produces any more (a config axis removed) are stale: drop them.
+        for old in self.fig_dir.glob("*.svg"):
+            if old.name not in self.wanted:
+                old.unlink()
+        if not self.quiet:
+            print(f"figures: {stats.total} files, {stats.cached} cached, {stats.rendered} rendered", file=sys.stderr)
+        return stats
 
-    # Figures no job produces any more (a config axis removed) are stale: drop them.
-    for old in fig_dir.glob("*.svg"):
-        if old.name not in wanted:
-            old.unlink()
 
-    if not quiet:
-        print(f"figures: {stats.total} files, {stats.cached} cached, {stats.rendered} rendered", file=sys.stderr)
-    return stats
+def render_all_figures(cfg: Config, quiet: bool = False, workers: int | None = None) -> FigureStats:
+    """The whole figures stage on its own pool of ``workers`` processes (default: one per core)."""
+    from .runner import ProcessExecutor, SerialExecutor
+
+    n = workers or os.cpu_count() or 1
+    with FigureRun(cfg, quiet) as run, (ProcessExecutor(n) if n > 1 or workers else SerialExecutor()) as ex:
+        run.submit_grid(ex)
+        run.submit_training(ex)
+        return run.finish()
 
 
 TRAINING_MODULES = ("generator.training.figures", "generator.training.claims", "generator.fonts",
@@ -177,6 +223,7 @@ class _TrainingPlan:
     hit: bool
     target: float | None
     langs: tuple
+    digest: str
 
 
 def _training_plan(cfg, data_dir: Path, cache_dir: Path, env: dict, stats: FigureStats) -> _TrainingPlan:
@@ -195,12 +242,21 @@ def _training_plan(cfg, data_dir: Path, cache_dir: Path, env: dict, stats: Figur
     hit = all((entry / n).exists() for n in names) and (entry / "complete").exists()
     if hit:
         stats.cached += len(names)
-    return _TrainingPlan(names, entry, hit, target, tuple(LANGUAGES))
+    return _TrainingPlan(names, entry, hit, target, tuple(LANGUAGES), key)
 
 
-def _render_training(data_dir: str, target, out_dir: str, lang: str) -> list[str]:
-    """Pool job: every training figure in one language (matplotlib is set up by _load_tables)."""
+_TRAINING_FRAMES: dict = {}
+
+
+def _render_training(data_dir: str, digest: str, target, out_dir: str, lang: str, name: str) -> list[str]:
+    """Pool job: one training figure in one language (the CSVs are read once per worker and digest)."""
+    from .fonts import setup_matplotlib
     from .training.figures import load_frames, render_training_figures
 
-    return [str(p) for p in render_training_figures(load_frames(Path(data_dir), target), Path(out_dir),
-                                                    langs=(lang,), target_accuracy=target)]
+    key = (data_dir, digest)
+    if key not in _TRAINING_FRAMES:
+        setup_matplotlib()
+        _TRAINING_FRAMES.clear()
+        _TRAINING_FRAMES[key] = load_frames(Path(data_dir), target)
+    return [str(p) for p in render_training_figures(_TRAINING_FRAMES[key], Path(out_dir), langs=(lang,),
+                                                    target_accuracy=target, names=(name,))]

@@ -40,16 +40,29 @@ def stage_experiments(cfg: Config, args, only=None):
         result = run_experiments(cfg, only=only, executor=_executor(args), quiet=quiet, write=False)
         _print_subset(result.frames["propagation.csv"], cfg.propagation.depth)
         return result
-    result = run_experiments(cfg, executor=_executor(args), quiet=quiet)
-    training = _training(cfg, args, quiet)
-    if not quiet:
-        for st in result.stats + (training or []):
-            print(f"{st.kind}: {st.total} tasks, {st.hits} cached, {st.computed} computed, "
-                  f"{st.corrupt} damaged cache entries, {st.seconds:.1f} s", file=sys.stderr)
+    executor = _executor(args)
+    with executor:
+        result = run_experiments(cfg, executor=executor, quiet=quiet)
+        training = _training(cfg, args, quiet, executor)
+    _print_stats(result.stats + (training or []), quiet)
     return result
 
 
-def _training(cfg: Config, args, quiet: bool):
+def _print_stats(stats, quiet: bool) -> None:
+    if not quiet:
+        for st in stats:
+            print(f"{st.kind}: {st.total} tasks, {st.hits} cached, {st.computed} computed, "
+                  f"{st.corrupt} damaged cache entries, {st.seconds:.1f} s", file=sys.stderr)
+
+
+def _training(cfg: Config, args, quiet: bool, executor=None):
+    finish = _start_training(cfg, args, quiet, executor or _executor(args))
+    return finish() if finish is not None else None
+
+
+def _start_training(cfg: Config, args, quiet: bool, executor):
+    """Queue the training stage on ``executor``; return a function that waits for it, writes its files
+    and returns its RunStats -- or None when there is no ``[training]`` or the stage is current."""
     if "training" not in cfg.sections:
         return None
     from .cache import Cache
@@ -62,11 +75,51 @@ def _training(cfg: Config, args, quiet: bool):
         if not quiet:
             print("training: inputs unchanged, stage skipped", file=sys.stderr)
         return None
-    from .training.experiments import run_training
+    from .training.experiments import finish_training, submit_training
 
-    out = run_training(cfg, Cache(resolve(cfg.output.cache_dir)), executor=_executor(args), quiet=quiet)
-    write_manifest(data_dir, key, [n for n in out if not n.startswith("__")], TRAINING_MANIFEST)
-    return out.get("__stats__")
+    pending = submit_training(cfg, Cache(resolve(cfg.output.cache_dir)), executor)
+
+    def finish():
+        out = finish_training(pending, quiet=quiet)
+        write_manifest(data_dir, key, [n for n in out if not n.startswith("__")], TRAINING_MANIFEST)
+        return out.get("__stats__")
+
+    return finish
+
+
+def _site(cfg: Config, args) -> object:
+    """Every stage through ONE executor, queued so the workers never wait on this process.
+
+    Queue order (first in, first out): the propagation grid, the batch-norm page's extra placement
+    runs, the training runs, the grid's figures, the training figures. While the workers compute,
+    this process assembles and writes the grid's tables (during training), the training tables and
+    the pages (during the figures); only the MkDocs build runs after the last worker job.
+    """
+    from .cache import Cache
+    from .experiments import run_experiments
+    from .figures_stage import FigureRun
+    from .pages.batchnorm import placement_tasks
+    from .runner import submit_tasks
+
+    quiet = getattr(args, "quiet", False)
+    executor = _executor(args)
+    queued: dict = {}
+
+    def queue_behind_grid():
+        queued["placement"] = submit_tasks("propagation", placement_tasks(cfg),
+                                           Cache(resolve(cfg.output.cache_dir)), executor)
+        queued["training"] = _start_training(cfg, args, quiet, executor)
+
+    with executor, FigureRun(cfg, quiet) as figures:
+        result = run_experiments(cfg, executor=executor, quiet=quiet, after_submit=queue_behind_grid)
+        figures.submit_grid(executor)  # reads the grid's tables, just written
+        queued["placement"].collect(quiet=True)  # into the cache, where the page will find them
+        training = queued["training"]() if queued["training"] is not None else None
+        _print_stats(result.stats + (training or []), quiet)
+        figures.submit_training(executor)
+        stage_render(cfg, args)
+        figures.finish()
+    return stage_build(cfg, args)
 
 
 TRAINING_MANIFEST = ".training-manifest.json"
@@ -141,10 +194,7 @@ def run_command(command: str, cfg: Config, args, only=None):
                 print(f"site: up to date (no input changed since the last build; stamp {stamp.key[:12]})",
                       file=sys.stderr)
             return None
-        stage_experiments(cfg, args)
-        stage_figures(cfg, args)
-        stage_render(cfg, args)
-        result = stage_build(cfg, args)
+        result = _site(cfg, args)
         stamp.record()
         return result
     if command == "bench":

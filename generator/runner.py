@@ -6,6 +6,13 @@ a module-level function ``fn(**params) -> dict[str, DataFrame]``. An *executor* 
 :class:`ProcessExecutor`, or a thin adapter over ``dask.distributed.Client.map`` + ``gather`` for the
 cluster sweeps. The runner, not the worker, writes the cache, so a sidecar exists only for results that
 came back whole, whichever executor computed them.
+
+Overlap: :func:`submit_tasks` hands the cache misses to the executor and returns at once;
+:meth:`PendingTasks.collect` waits for them. An executor that queues work as soon as ``map`` is called
+(:class:`ProcessExecutor`, Dask) therefore lets a caller queue the next stage's tasks behind this one's
+and do its own serial work (assembling tables, writing files) while the workers compute: ``site`` runs
+the whole build through one pool this way (generator/pipeline.py). Executors used as context managers
+keep their workers between calls; ``submit(fn, *args) -> Future`` runs one plain call (the figures).
 """
 
 from __future__ import annotations
@@ -14,7 +21,7 @@ import importlib
 import os
 import sys
 import time
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Iterator, Protocol
 
@@ -32,6 +39,7 @@ TASKS: dict[str, tuple[str, tuple[str, ...]]] = {
         "generator.symmetry:run_symmetry",
         ("generator.symmetry", "generator.layers", "generator.inits", "generator.activations"),
     ),
+    "seed_code": ("generator.seed_reference:seed_code_task", ("generator.seed_reference",)),
 }
 
 
@@ -53,12 +61,27 @@ class Executor(Protocol):
 class SerialExecutor:
     """In-process, one task at a time (BLAS may still use every core inside a task)."""
 
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
     def map(self, fn, kwargs):
         from .alloc import keep_freed_memory
 
         keep_freed_memory()  # as in ProcessExecutor's workers (generator/alloc.py)
         for kw in kwargs:
             yield fn(**kw)
+
+    def submit(self, fn, *args) -> Future:
+        """Run ``fn(*args)`` now; a finished Future holds its result or exception."""
+        fut: Future = Future()
+        try:
+            fut.set_result(fn(*args))
+        except BaseException as e:  # noqa: BLE001 -- handed to the caller through the Future
+            fut.set_exception(e)
+        return fut
 
 
 def _call(fn_path: str, kw: dict) -> Frames:
@@ -87,21 +110,57 @@ class ProcessExecutor:
     Tasks go to workers in chunks of ``chunksize`` consecutive items, so tasks that share inputs
     (the propagation grid is ordered seed, init outermost: one weight draw serves 16 tasks) hit the
     worker's small input cache instead of redrawing.
+
+    ``map`` queues every chunk when it is called (first in, first out) and yields results in input
+    order. Used as a context manager the pool (and each worker's imports and caches) lives until the
+    ``with`` block ends, and several ``map``/``submit`` calls share it; otherwise each ``map`` call
+    starts and shuts down its own pool.
     """
 
     def __init__(self, workers: int | None = None, chunksize: int = 16):
         self.workers = workers or os.cpu_count() or 1
         self.blas_threads = max(1, (os.cpu_count() or 1) // self.workers)
         self.chunksize = chunksize
+        self._pool: ProcessPoolExecutor | None = None
+
+    def _new_pool(self) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(self.workers, initializer=_init_worker, initargs=(self.blas_threads,))
+
+    def __enter__(self):
+        if self._pool is None:
+            self._pool = self._new_pool()
+        return self
+
+    def __exit__(self, exc_type, *exc):
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            # on an error, queued work is dropped instead of computed for nothing
+            pool.shutdown(wait=True, cancel_futures=exc_type is not None)
+        return False
 
     def map(self, fn, kwargs):
         fn_path = f"{fn.__module__}:{fn.__name__}"
         items = list(kwargs)
         chunks = [items[i:i + self.chunksize] for i in range(0, len(items), self.chunksize)]
-        with ProcessPoolExecutor(self.workers, initializer=_init_worker, initargs=(self.blas_threads,)) as pool:
-            futures = [pool.submit(_call_chunk, fn_path, chunk) for chunk in chunks]
+        own = self._pool is None
+        pool = self._new_pool() if own else self._pool
+        futures = [pool.submit(_call_chunk, fn_path, chunk) for chunk in chunks]
+        return self._results(futures, pool if own else None)
+
+    @staticmethod
+    def _results(futures, own_pool):
+        try:
             for fut in futures:
                 yield from fut.result()
+        finally:
+            if own_pool is not None:
+                own_pool.shutdown(wait=True, cancel_futures=True)
+
+    def submit(self, fn, *args) -> Future:
+        """Queue ``fn(*args)`` (a picklable module-level function) on the open pool."""
+        if self._pool is None:
+            raise RuntimeError("ProcessExecutor.submit needs an open pool: use `with ProcessExecutor() as ex:`")
+        return self._pool.submit(fn, *args)
 
 
 def make_executor(name: str = "serial", workers: int | None = None) -> Executor:
@@ -150,14 +209,44 @@ class Progress:
             self.bar.close()
 
 
-def run_tasks(
-    kind: str,
-    params_list: list[dict],
-    cache: Cache,
-    executor: Executor | None = None,
-    quiet: bool = False,
-) -> tuple[list[Frames], RunStats]:
-    """Return one result per params (in order), computing only the cache misses."""
+@dataclass
+class PendingTasks:
+    """Tasks handed to an executor by :func:`submit_tasks`; :meth:`collect` waits for them."""
+
+    kind: str
+    params_list: list[dict]
+    cache: Cache
+    keys: list
+    results: list
+    misses: list[int]
+    outputs: Iterator | None
+    stats: RunStats
+    start: float
+
+    def collect(self, quiet: bool = False) -> tuple[list[Frames], RunStats]:
+        """Return one result per params (in order), writing each computed one to the cache."""
+        stats, results = self.stats, self.results
+        progress = Progress(self.kind, len(self.misses), quiet)
+        try:
+            if self.outputs is not None:
+                for i, frames in zip(self.misses, self.outputs):
+                    if isinstance(frames, pd.DataFrame):  # single-frame tasks
+                        frames = {"result": frames}
+                    results[i] = frames
+                    self.cache.put(self.kind, self.keys[i][0], self.keys[i][1], frames)
+                    stats.computed += 1
+                    stats.computed_params.append(self.params_list[i])
+                    progress.update()
+        finally:
+            progress.close()
+        stats.seconds = time.perf_counter() - self.start
+        return results, stats  # type: ignore[return-value]
+
+
+def submit_tasks(kind: str, params_list: list[dict], cache: Cache, executor: Executor | None = None) -> PendingTasks:
+    """Look every task up in ``cache`` and hand the misses to ``executor`` (default: serial), returning
+    without waiting: with a queueing executor the work starts now, with :class:`SerialExecutor` it runs
+    inside :meth:`PendingTasks.collect`."""
     start = time.perf_counter()
     fn = resolve_function(kind)
     code = source_hash(TASKS[kind][1])
@@ -177,18 +266,19 @@ def run_tasks(
             results[i] = hit
     stats.hits = len(params_list) - len(misses)
     stats.corrupt = len(cache.corrupt) - n_corrupt_before
-    progress = Progress(kind, len(misses), quiet)
-    executor = executor or SerialExecutor()
-    try:
-        for i, frames in zip(misses, executor.map(fn, (params_list[i] for i in misses))):
-            if isinstance(frames, pd.DataFrame):  # single-frame tasks
-                frames = {"result": frames}
-            results[i] = frames
-            cache.put(kind, keys[i][0], keys[i][1], frames)
-            stats.computed += 1
-            stats.computed_params.append(params_list[i])
-            progress.update()
-    finally:
-        progress.close()
-    stats.seconds = time.perf_counter() - start
-    return results, stats  # type: ignore[return-value]
+    outputs = None
+    if misses:
+        executor = executor or SerialExecutor()
+        outputs = iter(executor.map(fn, [params_list[i] for i in misses]))
+    return PendingTasks(kind, params_list, cache, keys, results, misses, outputs, stats, start)
+
+
+def run_tasks(
+    kind: str,
+    params_list: list[dict],
+    cache: Cache,
+    executor: Executor | None = None,
+    quiet: bool = False,
+) -> tuple[list[Frames], RunStats]:
+    """Return one result per params (in order), computing only the cache misses."""
+    return submit_tasks(kind, params_list, cache, executor).collect(quiet)

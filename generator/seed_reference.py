@@ -16,6 +16,7 @@ printed numbers next to what that code actually produces.
 
 from __future__ import annotations
 
+import inspect
 import re
 import sys
 from pathlib import Path
@@ -76,16 +77,37 @@ def run_seed_code(case: str, seed: int, samples: int = 1000, width: int = 500, d
     return pd.DataFrame(rows)
 
 
-def seed_code_frame(seeds=(0, 1, 2), **sizes) -> pd.DataFrame:
-    """All cases × seeds, tidy: ``case, seed, layer, mean, std``."""
+def seed_code_task(case: str, seed: int, **sizes) -> dict[str, pd.DataFrame]:
+    """Runner task ``seed_code``: :func:`run_seed_code` as ``{"result": rows, "work": GEMM FLOPs}``.
+
+    The FLOPs (one (samples, width) x (width, width) product per layer) are part of the build's
+    matrix-multiply floor that ``make bench`` reports."""
+    df = run_seed_code(case, seed, **sizes)
+    p = inspect.signature(run_seed_code).parameters
+    n, w, d = (sizes.get(k, p[k].default) for k in ("samples", "width", "depth"))
+    return {"result": df, "work": pd.DataFrame({"gemm_flops": [2.0 * n * w * w * d]})}
+
+
+def seed_code_tasks(seeds=(0, 1, 2), **sizes) -> list[dict]:
+    """The params of every (case, seed) re-run, in the order of :func:`seed_code_frame`."""
+    return [dict(case=case, seed=seed, **sizes) for case in SEED_CASES for seed in seeds]
+
+
+def seed_code_assemble(tasks: list[dict], frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """Tidy ``case, seed, layer, mean, std`` from :func:`seed_code_tasks` and their results."""
     parts = []
-    for case in SEED_CASES:
-        for seed in seeds:
-            df = run_seed_code(case, seed, **sizes)
-            df.insert(0, "seed", seed)
-            df.insert(0, "case", case)
-            parts.append(df)
+    for t, df in zip(tasks, frames):
+        df = df.copy()
+        df.insert(0, "seed", t["seed"])
+        df.insert(0, "case", t["case"])
+        parts.append(df)
     return pd.concat(parts, ignore_index=True)
+
+
+def seed_code_frame(seeds=(0, 1, 2), **sizes) -> pd.DataFrame:
+    """All cases × seeds, tidy: ``case, seed, layer, mean, std`` (computed here, in order)."""
+    tasks = seed_code_tasks(seeds, **sizes)
+    return seed_code_assemble(tasks, [run_seed_code(**t) for t in tasks])
 
 
 if __name__ == "__main__":  # regenerate reference/seed_printouts.csv from the note's text

@@ -80,33 +80,25 @@ def test_site_with_current_stamp_runs_no_stage(tmp_path, monkeypatch):
     args = argparse.Namespace(quiet=True, site_url=None, executor="serial")
     calls = []
 
-    def stage(name):
-        def run(*a, **k):
-            calls.append(name)
-        return run
-
-    for name in ("experiments", "figures", "render", "build"):
-        monkeypatch.setattr(pipeline, f"stage_{name}", stage(name))
-    pipeline.run_command("site", cfg, args)  # no stamp yet: every stage runs, then the stamp is written
-    assert calls == ["experiments", "figures", "render", "build"]
+    # _site runs every stage (experiments, figures, render, build) through one executor
+    monkeypatch.setattr(pipeline, "_site", lambda *a, **k: calls.append("site"))
+    pipeline.run_command("site", cfg, args)  # no stamp yet: the stages run, then the stamp is written
+    assert calls == ["site"]
     calls.clear()
     pipeline.run_command("site", cfg, args)
     assert calls == []  # nothing changed: no experiment, no figure, no mkdocs
     (tmp_path / "docs" / "index.html").write_text("changed")
     pipeline.run_command("site", cfg, args)
-    assert calls == ["experiments", "figures", "render", "build"]
+    assert calls == ["site"]
 
 
 def test_failed_build_writes_no_stamp(tmp_path, monkeypatch):
     cfg = _cfg(tmp_path)
     args = argparse.Namespace(quiet=True, site_url=None, executor="serial")
-    for name in ("experiments", "figures", "render"):
-        monkeypatch.setattr(pipeline, f"stage_{name}", lambda *a, **k: None)
-
     def boom(*a, **k):
         raise RuntimeError("mkdocs failed")
 
-    monkeypatch.setattr(pipeline, "stage_build", boom)
+    monkeypatch.setattr(pipeline, "_site", boom)
     with pytest.raises(RuntimeError):
         pipeline.run_command("site", cfg, args)
     assert not SiteStamp.for_build(cfg).path.exists()
@@ -121,13 +113,18 @@ def test_training_stage_manifest_skips_unchanged(tmp_path, monkeypatch):
     data = tmp_path / "docs" / "data"
     calls = []
 
-    def fake_run_training(cfg, cache, executor=None, quiet=False):
+    def fake_submit_training(cfg, cache, executor=None):
         calls.append(1)
+        return "pending"
+
+    def fake_finish_training(pending, quiet=False):
+        assert pending == "pending"
         data.mkdir(parents=True, exist_ok=True)
         (data / "training_fake.csv").write_text("a\n1\n")
         return {"training_fake.csv": None, "__stats__": []}
 
-    monkeypatch.setattr(tex, "run_training", fake_run_training)
+    monkeypatch.setattr(tex, "submit_training", fake_submit_training)
+    monkeypatch.setattr(tex, "finish_training", fake_finish_training)
     args = argparse.Namespace(executor="serial")
     pipeline._training(cfg, args, True)
     pipeline._training(cfg, args, True)

@@ -105,6 +105,21 @@ def invariance(data, families) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["family", "members", "activation", "ref", "low", "max_rel", "sigma_w2_low"])
 
 
+def placement_tasks(cfg) -> list[dict]:
+    """The extra ``bn_post`` propagation tasks :func:`placement_frame` needs for the config ``cfg``
+    (a Config): PLACEMENT_ACTS x PLACEMENT_INITS at the first seed, or none when the grid has
+    ``bn_post`` itself (or lacks ``bn`` or every placement activation / init). ``site`` queues them with
+    the grid, so the page finds them in the cache."""
+    p = cfg.propagation
+    acts = [a for a in PLACEMENT_ACTS if a in p.activations]
+    inits = [i for i in PLACEMENT_INITS if i in p.inits]
+    if "bn_post" in p.norms or "bn" not in p.norms or not acts or not inits:
+        return []
+    return [dict(init=i, activation=a, norm="bn_post", seed=s, samples=p.samples, width=p.width, depth=p.depth,
+                 dtype=p.dtype, hist_bins=p.hist_bins, diverge_rms=p.diverge_rms)
+            for a in acts for i in inits for s in p.seeds[:1]]
+
+
 def placement_frame(data, acts, inits) -> tuple[pd.DataFrame, dict]:
     """Last-layer ``bn`` vs ``bn_post`` statistics for ``acts`` x ``inits`` (see module docstring)."""
     cfg = data.cfg.propagation

@@ -26,13 +26,14 @@ from __future__ import annotations
 
 import json
 import math
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from .. import contract
 from ..config import resolve
-from ..runner import register_task, run_tasks
+from ..runner import PendingTasks, register_task, submit_tasks
 from .train import MODULES
 
 _c = contract.Column
@@ -284,20 +285,38 @@ def run_training(cfg, cache, executor=None, quiet=False, write=True) -> dict[str
 
     Returns {csv name: frame} plus ``"__stats__"``: [RunStats] for the pipeline's summary line.
     """
-    from .claims import CLAIMS, claims_frame
+    return finish_training(submit_training(cfg, cache, executor), quiet=quiet, write=write)
 
-    t = cfg.training
-    runs = plan(t)
+
+@dataclass
+class PendingTraining:
+    cfg: object
+    runs: list
+    keys: list
+    pending: PendingTasks
+
+
+def submit_training(cfg, cache, executor=None) -> PendingTraining:
+    """Plan the runs and queue the cache misses on ``executor`` (see runner.submit_tasks)."""
+    runs = plan(cfg.training)
     unique: dict[str, dict] = {}
     for _, _, params in runs:
         unique.setdefault(_key(params), params)
     keys = list(unique)
-    results, stats = run_tasks(KIND, [unique[k] for k in keys], cache, executor, quiet)
-    by_key = dict(zip(keys, results))
-    frames = assemble(t, runs, [by_key[_key(p)] for _, _, p in runs])
+    return PendingTraining(cfg, runs, keys, submit_tasks(KIND, [unique[k] for k in keys], cache, executor))
+
+
+def finish_training(p: PendingTraining, quiet=False, write=True) -> dict[str, pd.DataFrame]:
+    """Wait for :func:`submit_training`'s runs, then assemble and (``write``) write the CSVs."""
+    from .claims import CLAIMS, claims_frame
+
+    t = p.cfg.training
+    results, stats = p.pending.collect(quiet)
+    by_key = dict(zip(p.keys, results))
+    frames = assemble(t, p.runs, [by_key[_key(q)] for _, _, q in p.runs])
     frames[CLAIMS.name] = contract.check_frame(CLAIMS.name, claims_frame(frames, t))
     if write:
-        data_dir = resolve(cfg.output.docs_dir) / "data"
+        data_dir = resolve(p.cfg.output.docs_dir) / "data"
         for name, df in frames.items():
             contract.write_csv(name, df, data_dir)
     frames["__stats__"] = [stats]

@@ -341,8 +341,10 @@ def load_frames(data_dir, target_accuracy: float | None = None) -> dict[str, pd.
     return frames
 
 
-def render_training_figures(frames, out_dir, langs=("ko", "en"), target_accuracy: float | None = None) -> list[Path]:
-    """Write ``<out_dir>/<name>.<lang>.svg`` for every training figure; return the paths.
+def render_training_figures(frames, out_dir, langs=("ko", "en"), target_accuracy: float | None = None,
+                            names=None) -> list[Path]:
+    """Write ``<out_dir>/<name>.<lang>.svg`` for every training figure (or those in ``names``); return
+    the paths.
 
     ``target_accuracy`` (default: ``frames["__target__"]`` if present, else TrainingConfig's default)
     draws the target line.
@@ -354,6 +356,8 @@ def render_training_figures(frames, out_dir, langs=("ko", "en"), target_accuracy
     paths = []
     with style_context():
         for name, fn in FIGURES.items():
+            if names is not None and name not in names:
+                continue
             for lang in langs:
                 fig = fn(frames, lang)
                 paths.append(save_figure(fig, out_dir / f"{name}.{lang}.svg"))
