@@ -256,3 +256,21 @@ def test_no_typed_decimals_in_my_templates():
             text = (REPO / "templates" / "pages" / f"{name}.{lang}.md.j2").read_text("utf-8")
             prose = re.sub(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}", "", text, flags=re.DOTALL)
             assert not decimal.findall(prose), (name, lang, decimal.findall(prose))
+
+
+def test_placement_tasks_are_what_the_page_runs(tiny):
+    """`site` queues batchnorm.placement_tasks(cfg) with the grid so the page finds them cached: after
+    running exactly those tasks into the cache, the page computes nothing."""
+    from generator.cache import Cache
+    from generator.config import resolve
+    from generator.runner import run_tasks
+
+    tasks = batchnorm.placement_tasks(tiny.cfg)
+    assert tasks and {t["norm"] for t in tasks} == {"bn_post"}
+    assert {(t["activation"], t["init"]) for t in tasks} == {
+        (a, i) for a in batchnorm.PLACEMENT_ACTS for i in batchnorm.PLACEMENT_INITS if i in tiny.cfg.propagation.inits}
+    run_tasks("propagation", tasks, Cache(resolve(tiny.cfg.output.cache_dir)), None, quiet=True)
+    acts = [a for a in batchnorm.PLACEMENT_ACTS if a in tiny.cfg.propagation.activations]
+    inits = [i for i in batchnorm.PLACEMENT_INITS if i in tiny.cfg.propagation.inits]
+    _, source = batchnorm.placement_frame(tiny, acts, inits)
+    assert source["computed"] == 0
