@@ -1,8 +1,10 @@
 """The stages behind the CLI, in order: experiments → figures → render → build.
 
 Each stage reads what the previous one wrote under ``<docs_dir>`` (``data/*.csv``, ``figures/``),
-so any stage can be re-run alone. ``site`` runs them all; the last good ``site/public`` is replaced
-only when ``build`` succeeds (generator/build.py).
+so any stage can be re-run alone. ``site`` runs them all through one executor (:func:`_site`): every
+stage's work is queued behind the previous stage's, and this process writes tables and renders pages
+while the workers compute, so the two cores stay busy from the first task to the MkDocs build. The
+last good ``site/public`` is replaced only when ``build`` succeeds (generator/build.py).
 """
 
 from __future__ import annotations
@@ -90,8 +92,9 @@ def _start_training(cfg: Config, args, quiet: bool, executor):
 def _site(cfg: Config, args) -> object:
     """Every stage through ONE executor, queued so the workers never wait on this process.
 
-    Queue order (first in, first out): the propagation grid, the batch-norm page's extra placement
-    runs, the training runs, the grid's figures, the training figures. While the workers compute,
+    Queue order (first in, first out): the propagation grid, the seed note's code re-runs, the
+    batch-norm page's extra placement runs, the training runs, the grid's figures, the training
+    figures. While the workers compute,
     this process assembles and writes the grid's tables (during training), the training tables and
     the pages (during the figures); only the MkDocs build runs after the last worker job.
     """
@@ -110,7 +113,8 @@ def _site(cfg: Config, args) -> object:
                                            Cache(resolve(cfg.output.cache_dir)), executor)
         queued["training"] = _start_training(cfg, args, quiet, executor)
 
-    with executor, FigureRun(cfg, quiet) as figures:
+    # the pool shuts down (running figure jobs finish) before the figures' temporary folder is removed
+    with FigureRun(cfg, quiet) as figures, executor:
         result = run_experiments(cfg, executor=executor, quiet=quiet, after_submit=queue_behind_grid)
         figures.submit_grid(executor)  # reads the grid's tables, just written
         queued["placement"].collect(quiet=True)  # into the cache, where the page will find them
