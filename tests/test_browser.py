@@ -71,6 +71,7 @@ class Visit:
     foreign_requests: list = field(default_factory=list)  # anything not from the local server
     images: list = field(default_factory=list)       # {src, w, h}
     math: list = field(default_factory=list)         # {w, h, html}
+    math_blocks: list = field(default_factory=list)  # display-math containers: {sh, ch, html}
     text_tex: list = field(default_factory=list)     # raw TeX found in the rendered text
     axe: list = field(default_factory=list)          # violations (all impacts)
     switch_url: str | None = None                    # where the language selector led
@@ -113,6 +114,12 @@ MATH_BOXES_JS = """
 }
 """
 
+# Display-math containers scroll sideways when a formula is too wide; vertically they must not scroll.
+MATH_BLOCKS_JS = """
+() => Array.from(document.querySelectorAll(".initlab-math")).map(b => (
+  {sh: b.scrollHeight, ch: b.clientHeight, oy: getComputedStyle(b).overflowY, html: b.innerHTML.slice(0, 80)}))
+"""
+
 
 def _visit(browser, base_url: str, page: str, lang: str, artifacts: Path) -> Visit:
     from axe_playwright_python.sync_playwright import Axe
@@ -145,6 +152,7 @@ def _visit(browser, base_url: str, page: str, lang: str, artifacts: Path) -> Vis
             tab.wait_for_timeout(300)
             tab.screenshot(path=str(artifacts / f"{lang}-{page}.png"), full_page=True)
         v.math = tab.evaluate(MATH_BOXES_JS)
+        v.math_blocks = tab.evaluate(MATH_BLOCKS_JS)
         results = Axe().run(tab)
         v.axe = [{"id": x["id"], "impact": x.get("impact"), "help": x.get("help"),
                   "nodes": [n.get("target") for n in x.get("nodes", [])][:10]}
@@ -208,6 +216,9 @@ def test_no_raw_tex_and_formulas_typeset(visit, page, lang):
     assert not empty, f"{v.url}: {len(empty)} of {len(v.math)} <math> elements have no box: {empty[:3]}"
     assert all("math" in m["display"] for m in v.math), \
         f"{v.url}: <math> not laid out as MathML: {sorted({m['display'] for m in v.math})}"
+    # a display formula fits its box vertically: no vertical scrollbar beside it, nothing clipped
+    tall = [b for b in v.math_blocks if b["sh"] > b["ch"] + 1]
+    assert not tall, f"{v.url}: display math taller than its box (scrollbar or clipped): {tall[:3]}"
 
 
 @pytest.mark.parametrize(("page", "lang"), CASES, ids=IDS)
