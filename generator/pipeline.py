@@ -54,7 +54,7 @@ def _print_stats(stats, quiet: bool) -> None:
     if not quiet:
         for st in stats:
             print(f"{st.kind}: {st.total} tasks, {st.hits} cached, {st.computed} computed, "
-                  f"{st.corrupt} damaged cache entries, {st.seconds:.1f} s", file=sys.stderr)
+                  f"{st.corrupt} damaged cache entries, {st.seconds:.1f} s from queued to done", file=sys.stderr)
 
 
 def _training(cfg: Config, args, quiet: bool, executor=None):
