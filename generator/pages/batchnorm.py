@@ -115,9 +115,15 @@ def placement_tasks(cfg) -> list[dict]:
     inits = [i for i in PLACEMENT_INITS if i in p.inits]
     if "bn_post" in p.norms or "bn" not in p.norms or not acts or not inits:
         return []
+    return _placement_params(p, acts, inits, p.seeds[:1])
+
+
+def _placement_params(p, acts, inits, seeds) -> list[dict]:
+    """``bn_post`` propagation task params for acts x inits x seeds at the grid's sizes (p: the
+    ``[propagation]`` section)."""
     return [dict(init=i, activation=a, norm="bn_post", seed=s, samples=p.samples, width=p.width, depth=p.depth,
                  dtype=p.dtype, hist_bins=p.hist_bins, diverge_rms=p.diverge_rms)
-            for a in acts for i in inits for s in p.seeds[:1]]
+            for a in acts for i in inits for s in seeds]
 
 
 def placement_frame(data, acts, inits) -> tuple[pd.DataFrame, dict]:
@@ -136,9 +142,7 @@ def placement_frame(data, acts, inits) -> tuple[pd.DataFrame, dict]:
 
         seeds = list(cfg.seeds[:1])
         source["seeds"] = seeds
-        params = [dict(init=i, activation=a, norm="bn_post", seed=s, samples=cfg.samples, width=cfg.width,
-                       depth=depth, dtype=cfg.dtype, hist_bins=cfg.hist_bins, diverge_rms=cfg.diverge_rms)
-                  for a in acts for i in inits for s in seeds]
+        params = _placement_params(cfg, acts, inits, seeds)
         results, stats = run_tasks("propagation", params, Cache(resolve(data.cfg.output.cache_dir)),
                                    SerialExecutor(), quiet=True)
         source["computed"] = stats.computed
