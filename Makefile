@@ -3,7 +3,8 @@
 #   PY      interpreter used to create the virtualenv (default python3; CI sets it)
 #   CONFIG  experiment grid (default experiments.toml)
 #   PORT / SERVE_PREFIX   where `make serve` publishes: http://127.0.0.1:$(PORT)/$(SERVE_PREFIX)/
-#   PYTEST_ARGS           extra pytest arguments for `make test`
+#   PYTEST_ARGS           extra pytest arguments for `make test` (split into words; the others are
+#                         passed as one quoted argument each)
 #
 # The virtualenv (.venv) is created when missing and `pip install -e '.[test]'` re-runs whenever
 # pyproject.toml changes (the stamp file name holds a hash of its content).
@@ -19,9 +20,12 @@ PORT ?= 8000
 SERVE_PREFIX ?= initlab
 PYTEST_ARGS ?=
 
+# Shell-quote one value: `make site CONFIG='a; echo x'` passes one argument and runs no command.
+shq = '$(subst ','\'',$(1))'
+
 VENV := .venv
 VENV_PY := $(VENV)/bin/python
-PYPROJECT_HASH := $(shell $(PY) -c "import hashlib,sys; print(hashlib.sha256(open('pyproject.toml','rb').read()).hexdigest()[:16])" 2>/dev/null || cksum < pyproject.toml | cut -d' ' -f1)
+PYPROJECT_HASH := $(shell $(call shq,$(PY)) -c "import hashlib,sys; print(hashlib.sha256(open('pyproject.toml','rb').read()).hexdigest()[:16])" 2>/dev/null || cksum < pyproject.toml | cut -d' ' -f1)
 STAMP := $(VENV)/.initlab-installed-$(PYPROJECT_HASH)
 
 .PHONY: venv site build serve test browser-deps bench determinism clean
@@ -29,26 +33,26 @@ STAMP := $(VENV)/.initlab-installed-$(PYPROJECT_HASH)
 venv: $(STAMP)
 
 $(STAMP):
-	@test -x $(VENV_PY) || { echo "creating $(VENV) with $(PY)"; $(PY) -m venv $(VENV); }
+	@test -x $(VENV_PY) || { echo "creating $(VENV) with "$(call shq,$(PY)); $(call shq,$(PY)) -m venv $(VENV); }
 	$(VENV_PY) -m pip install --disable-pip-version-check -q -e '.[test]'
 	@rm -f $(VENV)/.initlab-installed-*
 	@touch $@
 
 # Full pipeline: experiments -> figures/tables -> templates -> strict MkDocs build (site/public).
 site: venv
-	$(VENV_PY) -m generator site --config $(CONFIG)
+	$(VENV_PY) -m generator site --config $(call shq,$(CONFIG))
 
 # Only the HTML build of an already rendered site/docs (strict, atomic swap into site/public).
 build: venv
-	$(VENV_PY) -m generator.build $(if $(INITLAB_SITE_URL),--site-url $(INITLAB_SITE_URL))
+	$(VENV_PY) -m generator.build $(if $(INITLAB_SITE_URL),--site-url $(call shq,$(INITLAB_SITE_URL)))
 
 # Serve the built site under its site_url prefix, like GitHub project Pages does.
 serve: export INITLAB_SITE_URL := http://127.0.0.1:$(PORT)/$(SERVE_PREFIX)/
 serve: site
 	@root=$$(mktemp -d); trap 'rm -rf "$$root"' EXIT; \
-	ln -s "$(CURDIR)/site/public" "$$root/$(SERVE_PREFIX)"; \
+	ln -s "$(CURDIR)/site/public" "$$root/"$(call shq,$(SERVE_PREFIX)); \
 	echo "serving $$INITLAB_SITE_URL (Ctrl-C to stop)"; \
-	cd "$$root" && "$(CURDIR)/$(VENV_PY)" -m http.server $(PORT) --bind 127.0.0.1
+	cd "$$root" && "$(CURDIR)/$(VENV_PY)" -m http.server $(call shq,$(PORT)) --bind 127.0.0.1
 
 # Debian chromium + Korean fonts for the browser tests (Playwright drives /usr/bin/chromium).
 browser-deps: venv
@@ -68,7 +72,7 @@ test: venv browser-deps
 	exit $$rc
 
 bench: venv
-	$(VENV_PY) -m generator bench --config $(CONFIG)
+	$(VENV_PY) -m generator bench --config $(call shq,$(CONFIG))
 
 # Two clean full builds must be byte-identical (sitemap.xml.gz and the search index included).
 determinism: venv

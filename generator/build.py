@@ -26,6 +26,7 @@ import ctypes
 import ctypes.util
 import errno
 import fcntl
+import functools
 import gzip
 import io
 import json
@@ -41,6 +42,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from .outputs import MANIFEST, MARKER, Manifest, owned, write_marker
+from .signals import worker_setup
 
 ROOT = Path(__file__).resolve().parent.parent
 SITE_DIR = ROOT / "site"
@@ -211,12 +215,40 @@ def _locked(directory: Path) -> Iterator[None]:
 
 
 def _sweep_debris(*dirs: Path) -> None:
+    """Remove what a killed build left: only ``.public-*`` folders carrying the build's marker (or
+    empty ones, killed before the marker was written) and its own transient configs."""
     for parent in dict.fromkeys(dirs):
         for p in parent.glob(TMP_PREFIX + "*"):
-            if p.is_dir():
+            if p.is_symlink():
+                continue
+            if p.is_dir() and ((p / MARKER).is_file() or not any(p.iterdir())):
                 shutil.rmtree(p, ignore_errors=True)
-            elif p.name.endswith(".mkdocs.yml"):
+            elif p.is_file() and p.name.endswith(".mkdocs.yml") and p.read_text("utf-8", "replace").startswith("INHERIT: "):
                 p.unlink(missing_ok=True)
+
+
+def _mkdtemp(parent: Path, prefix: str, role: str) -> Path:
+    """A fresh folder, marked at once as the build's own (so only the build's debris is swept)."""
+    tmp = Path(tempfile.mkdtemp(prefix=prefix, dir=parent))
+    write_marker(tmp, role)
+    return tmp
+
+
+def _stage_docs(docs_dir: Path, parent: Path) -> Path | None:
+    """A folder of hard links (copies across file systems) to the files the docs manifest lists, so
+    the HTML build publishes only what the build made; None when ``docs_dir`` has no manifest (a
+    hand-made docs folder given to ``build_site`` directly is published as it is)."""
+    if not (docs_dir / MANIFEST).is_file():
+        return None
+    stage = _mkdtemp(parent, TMP_PREFIX + "docs-", "docs_dir")
+    for name in Manifest(docs_dir).files():
+        src, dst = docs_dir / name, stage / name
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.link(src, dst)
+        except OSError:
+            shutil.copy2(src, dst)
+    return stage
 
 
 def _terminate(proc: subprocess.Popen) -> None:
@@ -252,7 +284,8 @@ def build_site(site_dir: Path = SITE_DIR, public_dir: Path | None = None, *, doc
     docs_dir = Path(docs_dir).resolve() if docs_dir is not None else configured_docs
     if not docs_dir.is_dir():
         raise BuildError(f"docs dir {docs_dir} does not exist; render the pages first (python -m generator site)")
-    problems = check_language_parity(docs_dir)
+    # with a manifest, the check runs on the staged (published) files instead, below
+    problems = [] if (docs_dir / MANIFEST).is_file() else check_language_parity(docs_dir)
     if problems:
         raise BuildError("every page and localized figure must exist in both languages:\n  "
                          + "\n  ".join(problems))
@@ -267,10 +300,21 @@ def build_site(site_dir: Path = SITE_DIR, public_dir: Path | None = None, *, doc
 
     public_dir.parent.mkdir(parents=True, exist_ok=True)
     with _locked(public_dir.parent):
+        if public_dir.exists() and not (public_dir.is_dir() and owned(public_dir, "public_dir")):
+            raise BuildError(f"{public_dir} exists and was not made by initlab (no {MARKER} file): "
+                             "not replacing it; choose a new or empty directory")
         _sweep_debris(public_dir.parent, config_file.parent)
-        tmp = Path(tempfile.mkdtemp(prefix=TMP_PREFIX, dir=public_dir.parent))
+        tmp = _mkdtemp(public_dir.parent, TMP_PREFIX, "public_dir")
         child_config: Path | None = None
+        staged: Path | None = None
         try:
+            staged = _stage_docs(docs_dir, public_dir.parent)
+            if staged is not None:
+                docs_dir = staged
+                problems = check_language_parity(docs_dir)
+                if problems:
+                    raise BuildError("every page and localized figure must exist in both languages:\n  "
+                                     + "\n  ".join(problems))
             if docs_dir != configured_docs:
                 # Same directory as mkdocs.yml: relative paths (custom_dir, hooks) resolve as usual.
                 fd, name = tempfile.mkstemp(prefix=TMP_PREFIX, suffix=".mkdocs.yml", dir=config_file.parent)
@@ -284,7 +328,8 @@ def build_site(site_dir: Path = SITE_DIR, public_dir: Path | None = None, *, doc
                    "-f", str(child_config or config_file), "-d", str(tmp)]
             t0 = time.perf_counter()
             proc = subprocess.Popen(cmd, cwd=config_file.parent, env=env, stdin=subprocess.DEVNULL,
-                                    stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+                                    stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                    preexec_fn=functools.partial(worker_setup, os.getpid()))
             try:
                 out, _ = proc.communicate(timeout=timeout)
             except subprocess.TimeoutExpired as exc:
@@ -308,6 +353,8 @@ def build_site(site_dir: Path = SITE_DIR, public_dir: Path | None = None, *, doc
         finally:
             if child_config is not None:
                 child_config.unlink(missing_ok=True)
+            if staged is not None:
+                shutil.rmtree(staged, ignore_errors=True)
     return BuildResult(public_dir=public_dir, site_url=effective_url, source_date_epoch=epoch,
                        seconds=seconds, log=log, files=files)
 

@@ -18,13 +18,13 @@ from __future__ import annotations
 import hashlib
 import importlib
 import json
-import os
 import platform
-import tempfile
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+from . import atomic
 
 Frames = dict[str, pd.DataFrame]
 
@@ -121,16 +121,7 @@ class Cache:
         if self.root is None:
             return
         data, sidecar = self._paths(kind, key)
-        data.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=data.parent, suffix=".npz.tmp")
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                np.savez(fh, **frames_to_arrays(frames))
-            os.replace(tmp, data)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        with atomic.open_atomic(data, "wb") as fh:
+            np.savez(fh, **frames_to_arrays(frames))
         meta = {"sha256": _file_sha256(data), "inputs": inputs}
-        tmp_side = sidecar.with_suffix(".json.tmp")
-        tmp_side.write_text(json.dumps(meta, sort_keys=True, indent=1))
-        os.replace(tmp_side, sidecar)
+        atomic.write_text(sidecar, json.dumps(meta, sort_keys=True, indent=1))

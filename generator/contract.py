@@ -172,16 +172,14 @@ def check_frame(name: str, df: pd.DataFrame) -> pd.DataFrame:
 
 
 def write_csv(name: str, df: pd.DataFrame, data_dir) -> None:
-    """Write one contract file (atomically: a temp file renamed into place)."""
-    import os
+    """Write one contract file (atomically: a unique temp file renamed into place)."""
     from pathlib import Path
 
+    from .atomic import open_atomic
+
     df = check_frame(name, df)
-    data_dir = Path(data_dir)
-    data_dir.mkdir(parents=True, exist_ok=True)
-    tmp = data_dir / f".{name}.tmp"
-    df.to_csv(tmp, index=False, float_format="%.17g", lineterminator="\n")
-    os.replace(tmp, data_dir / name)
+    with open_atomic(Path(data_dir) / name, "w", encoding="utf-8") as fh:
+        df.to_csv(fh, index=False, float_format="%.17g", lineterminator="\n")
 
 
 def read_csv(name: str, data_dir) -> pd.DataFrame:

@@ -23,7 +23,7 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
-from . import contract, seed_reference, theory
+from . import atomic, contract, seed_reference, theory
 from . import inits as inits_mod
 from .cache import Cache, environment, source_hash
 from .config import Config, ConfigError, resolve
@@ -215,7 +215,22 @@ def run_experiments(
         save("seed", seed_key, {"seed_printed.csv": seed_reference.load_printouts(),
                                 "seed_code.csv": seed_reference.seed_code_assemble(
                                     seed_tasks, [r["result"] for r in seed_results])})
+    if write and not only:
+        record_data_files(data_dir, "experiments", MANIFESTS.values())
     return ExperimentResult(frames, stats)
+
+
+def record_data_files(data_dir: Path, stage: str, manifests) -> None:
+    """List ``stage``'s files in the docs manifest: the group manifests and the files they name."""
+    from .outputs import Manifest
+
+    names = []
+    for man in manifests:
+        try:
+            names += [man, *json.loads((data_dir / man).read_text())["files"]]
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+    Manifest(data_dir.parent).record(stage, [data_dir / n for n in names])
 
 
 # Stage manifests, one per group of files: a warm rebuild with nothing changed skips the group. Its key
@@ -250,6 +265,4 @@ def manifest_is_current(data_dir: Path, key: str, manifest: str = MANIFEST) -> b
 def write_manifest(data_dir: Path, key: str, names: list[str], manifest: str = MANIFEST) -> None:
     """Record ``key`` and the SHA-256 of each written file (call only after every file is written)."""
     man = {"key": key, "files": {n: _sha(data_dir / n) for n in sorted(names)}}
-    tmp = data_dir / f"{manifest}.tmp"
-    tmp.write_text(json.dumps(man, indent=1, sort_keys=True))
-    os.replace(tmp, data_dir / manifest)
+    atomic.write_text(data_dir / manifest, json.dumps(man, indent=1, sort_keys=True))

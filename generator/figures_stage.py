@@ -9,15 +9,17 @@ Misses render in a process pool (matplotlib is single-threaded; measured in ``ma
 from __future__ import annotations
 
 import hashlib
+import json
 import os
-import shutil
 import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import atomic
 from .cache import cache_key, environment, source_hash
 from .config import Config, resolve
+from .outputs import Manifest, scratch_dir
 from .runner import Progress
 
 # Table key (as in FigureSpec.tables) -> contract file. "hist" keeps the figures package's name.
@@ -111,7 +113,11 @@ class FigureRun:
         self.futures: list = []  # (cached path, sidecar path, final name, Future)
         self.training_futures: list = []
         self.training = None
-        self._tmp = tempfile.TemporaryDirectory(dir=self.docs, prefix=".figures-")
+        # rendered files wait in the build's scratch folder (inside the cache, swept at every start),
+        # never in docs_dir, so a crash leaves nothing there to publish
+        scratch = scratch_dir(cfg)
+        scratch.mkdir(parents=True, exist_ok=True)
+        self._tmp = tempfile.TemporaryDirectory(dir=scratch, prefix="figures-")
         self.tmp = Path(self._tmp.name)
 
     def __enter__(self):
@@ -141,7 +147,7 @@ class FigureRun:
                 cached = self.cache_dir / key[:2] / f"{key}.svg"
                 sidecar = cached.with_suffix(".sha256")
                 if cached.exists() and sidecar.exists() and sidecar.read_text() == _file_digest(cached):
-                    shutil.copyfile(cached, self.fig_dir / fname)
+                    atomic.copy_file(cached, self.fig_dir / fname)
                     self.stats.cached += 1
                 else:
                     fut = executor.submit(_render_one, job.name, job.kwargs, lang, str(self.tmp / fname),
@@ -157,7 +163,7 @@ class FigureRun:
         self.wanted |= t.names
         if t.hit:
             for n in t.names:
-                shutil.copyfile(t.entry / n, self.fig_dir / n)
+                atomic.copy_file(t.entry / n, self.fig_dir / n)
             return
         # one job per (figure, language): they spread over the workers instead of one long job each
         for name in TRAINING_FIGURES:
@@ -172,9 +178,9 @@ class FigureRun:
             for cached, sidecar, fname, fut in self.futures:
                 out = Path(fut.result())
                 cached.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(out, cached)
-                sidecar.write_text(_file_digest(cached))  # written only after the file is complete
-                os.replace(out, self.fig_dir / fname)
+                os.replace(out, cached)  # scratch and cache share a file system
+                atomic.write_text(sidecar, _file_digest(cached))  # written only after the file is complete
+                atomic.copy_file(cached, self.fig_dir / fname)
                 stats.rendered += 1
                 progress.update()
             if self.training_futures:
@@ -185,17 +191,22 @@ class FigureRun:
                 entry = self.training.entry
                 entry.mkdir(parents=True, exist_ok=True)
                 for p in paths:
-                    shutil.copyfile(p, entry / p.name)
-                    os.replace(p, self.fig_dir / p.name)
-                (entry / "complete").write_text("")  # marker written only after every file
+                    os.replace(p, entry / p.name)
+                    atomic.copy_file(entry / p.name, self.fig_dir / p.name)
+                # the checksums are written last: an entry without them, or with a file that no longer
+                # matches (edited or damaged in the cache), is a miss, never published
+                atomic.write_text(entry / TRAINING_SUMS, json.dumps(
+                    {p.name: _file_digest(entry / p.name) for p in paths}, indent=1, sort_keys=True))
                 stats.rendered += len(self.training.names)
         finally:
             progress.close()
             self._tmp.cleanup()
-        # Figures no job produces any more (a config axis removed) are stale: drop them.
-        for old in self.fig_dir.glob("*.svg"):
-            if old.name not in self.wanted:
-                old.unlink()
+        # Figures no job produces any more (a config axis removed) are stale: drop them, but only those
+        # an earlier run of this stage made (the manifest lists them); anything else is left alone.
+        manifest = Manifest(self.docs)
+        keep = [self.fig_dir / n for n in self.wanted]
+        manifest.remove_stale("figures", keep)
+        manifest.record("figures", keep)
         if not self.quiet:
             print(f"figures: {stats.total} files, {stats.cached} cached, {stats.rendered} rendered", file=sys.stderr)
         return stats
@@ -239,10 +250,22 @@ def _training_plan(cfg, data_dir: Path, cache_dir: Path, env: dict, stats: Figur
                        source_hash(TRAINING_MODULES) + _strings_digest(), env)
     entry = cache_dir / key[:2] / key
     stats.total += len(names)
-    hit = all((entry / n).exists() for n in names) and (entry / "complete").exists()
+    hit = _training_entry_intact(entry, names)
     if hit:
         stats.cached += len(names)
     return _TrainingPlan(names, entry, hit, target, tuple(LANGUAGES), key)
+
+
+TRAINING_SUMS = "checksums.json"
+
+
+def _training_entry_intact(entry: Path, names: set) -> bool:
+    """True when the cached set has its checksums (written last) and every file still matches them."""
+    try:
+        sums = json.loads((entry / TRAINING_SUMS).read_text())
+        return set(sums) == names and all(_file_digest(entry / n) == h for n, h in sums.items())
+    except (OSError, ValueError, AttributeError):
+        return False
 
 
 _TRAINING_FRAMES: dict = {}

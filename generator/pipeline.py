@@ -68,7 +68,7 @@ def _start_training(cfg: Config, args, quiet: bool, executor):
     if "training" not in cfg.sections:
         return None
     from .cache import Cache
-    from .experiments import manifest_is_current, write_manifest
+    from .experiments import manifest_is_current, record_data_files, write_manifest
 
     data_dir = docs_dir(cfg) / "data"
     key = training_stage_key(cfg)
@@ -76,6 +76,7 @@ def _start_training(cfg: Config, args, quiet: bool, executor):
         # Same config, code and libraries, files intact: not even the run plan (which loads the data).
         if not quiet:
             print("training: inputs unchanged, stage skipped", file=sys.stderr)
+        record_data_files(data_dir, "training", [TRAINING_MANIFEST])
         return None
     from .training.experiments import finish_training, submit_training
 
@@ -84,6 +85,7 @@ def _start_training(cfg: Config, args, quiet: bool, executor):
     def finish():
         out = finish_training(pending, quiet=quiet)
         write_manifest(data_dir, key, [n for n in out if not n.startswith("__")], TRAINING_MANIFEST)
+        record_data_files(data_dir, "training", [TRAINING_MANIFEST])
         return out.get("__stats__")
 
     return finish
@@ -177,6 +179,19 @@ def stage_build(cfg: Config, args):
 
 
 def run_command(command: str, cfg: Config, args, only=None):
+    """Run ``command`` holding the pipeline lock, with its output directories checked and claimed
+    (generator/outputs.py); ``bench`` runs whole builds in subprocesses, each taking its own lock."""
+    if command == "bench":
+        from .bench import run_bench
+
+        return run_bench(cfg, args)
+    from .outputs import build_lock
+
+    with build_lock(cfg, wait=not getattr(args, "no_wait", False), quiet=getattr(args, "quiet", False)):
+        return _run_locked(command, cfg, args, only)
+
+
+def _run_locked(command: str, cfg: Config, args, only=None):
     if command == "experiments":
         return stage_experiments(cfg, args, only)
     if command == "figures":
@@ -201,8 +216,4 @@ def run_command(command: str, cfg: Config, args, only=None):
         result = _site(cfg, args)
         stamp.record()
         return result
-    if command == "bench":
-        from .bench import run_bench
-
-        return run_bench(cfg, args)
     raise ValueError(f"unknown command {command!r}")

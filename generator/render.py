@@ -39,9 +39,7 @@ CATALOG for short labels.
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 import sys
 from collections.abc import Iterable
 from pathlib import Path
@@ -49,8 +47,10 @@ from typing import Any
 
 import jinja2
 
+from . import atomic
 from . import filters as _filters
 from . import strings as _strings
+from .outputs import Manifest
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES_DIR = ROOT / "templates"
@@ -153,28 +153,28 @@ def render_page(env: jinja2.Environment, name: str, lang: str, context: dict[str
 
 
 def copy_assets(docs_dir: Path, assets_dir: Path | None = None) -> list[Path]:
-    """Mirror ``site/assets/**`` into ``<docs_dir>/assets`` (stale files removed)."""
+    """Mirror ``site/assets/**`` into ``<docs_dir>/assets``; a file copied by an earlier run whose
+    source is gone is removed (only files the manifest lists: nothing else under docs_dir is touched)."""
     src = assets_dir or ASSETS_DIR
     dst = docs_dir / "assets"
-    if dst.exists():
-        shutil.rmtree(dst)
-    if not src.is_dir():
-        return []
-    shutil.copytree(src, dst)
-    return sorted(p for p in dst.rglob("*") if p.is_file())
+    copied = []
+    for path in sorted(src.rglob("*")) if src.is_dir() else []:
+        if path.is_file():
+            target = dst / path.relative_to(src)
+            if not target.is_file() or target.read_bytes() != path.read_bytes():
+                atomic.copy_file(path, target)
+            copied.append(target)
+    manifest = Manifest(docs_dir)
+    manifest.remove_stale("assets", copied)
+    manifest.record("assets", copied)
+    return copied
 
 
 def _write_if_changed(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
     data = text.encode("utf-8")
     if path.exists() and path.read_bytes() == data:
         return
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        tmp.write_bytes(data)
-        tmp.replace(path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    atomic.write_bytes(path, data)
 
 
 def render_pages(context: dict[str, Any], docs_dir: Path, pages: Iterable[str] | None = None, *,
@@ -211,11 +211,12 @@ def render_pages(context: dict[str, Any], docs_dir: Path, pages: Iterable[str] |
     docs_dir.mkdir(parents=True, exist_ok=True)
     for path, text in rendered.items():
         _write_if_changed(path, text)
+    manifest = Manifest(docs_dir)
     if pages is None:  # a full render: pages whose template is gone must not linger in the site
-        for lang in languages:
-            for stale in docs_dir.rglob(f"*.{lang}.md"):
-                if stale not in rendered and "assets" not in stale.relative_to(docs_dir).parts:
-                    stale.unlink()
+        manifest.remove_stale("render", rendered)
+        manifest.record("render", rendered)
+    else:
+        manifest.record("render", manifest.listed("render") | {p.relative_to(docs_dir).as_posix() for p in rendered})
     copy_assets(docs_dir, assets_dir)
     return sorted(rendered)
 

@@ -28,6 +28,7 @@ from typing import Callable, Iterable, Iterator, Protocol
 import pandas as pd
 
 from .cache import Cache, Frames, cache_key, environment, source_hash
+from .signals import kill_pool
 
 # kind -> (dotted function path, modules whose source defines the result)
 TASKS: dict[str, tuple[str, tuple[str, ...]]] = {
@@ -89,10 +90,13 @@ def _call(fn_path: str, kw: dict) -> Frames:
     return getattr(importlib.import_module(mod), name)(**kw)
 
 
-def _init_worker(threads: int) -> None:
+def _init_worker(threads: int, parent_pid: int) -> None:
     from threadpoolctl import threadpool_limits
 
     from .alloc import keep_freed_memory
+    from .signals import worker_setup
+
+    worker_setup(parent_pid)  # ignore Ctrl-C (the parent stops the pool), die with the parent
 
     # Kept for the worker's lifetime: each process gets its share of cores, no oversubscription.
     global _BLAS_LIMIT
@@ -124,7 +128,8 @@ class ProcessExecutor:
         self._pool: ProcessPoolExecutor | None = None
 
     def _new_pool(self) -> ProcessPoolExecutor:
-        return ProcessPoolExecutor(self.workers, initializer=_init_worker, initargs=(self.blas_threads,))
+        return ProcessPoolExecutor(self.workers, initializer=_init_worker,
+                                   initargs=(self.blas_threads, os.getpid()))
 
     def __enter__(self):
         if self._pool is None:
@@ -134,7 +139,10 @@ class ProcessExecutor:
     def __exit__(self, exc_type, *exc):
         pool, self._pool = self._pool, None
         if pool is not None:
-            # on an error, queued work is dropped instead of computed for nothing
+            if exc_type is not None:
+                # on an error or interrupt, running work is killed and queued work dropped: waiting
+                # for a running chunk could take minutes
+                kill_pool(pool)
             pool.shutdown(wait=True, cancel_futures=exc_type is not None)
         return False
 
@@ -149,11 +157,15 @@ class ProcessExecutor:
 
     @staticmethod
     def _results(futures, own_pool):
+        finished = False
         try:
             for fut in futures:
                 yield from fut.result()
+            finished = True
         finally:
             if own_pool is not None:
+                if not finished:  # an error, an interrupt, or the caller stopped reading
+                    kill_pool(own_pool)
                 own_pool.shutdown(wait=True, cancel_futures=True)
 
     def submit(self, fn, *args) -> Future:

@@ -32,6 +32,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import atomic
 from .config import ROOT, Config, resolve
 
 STAMP_NAME = "site-stamp.json"
@@ -93,6 +94,7 @@ class SiteStamp:
         add("config", json.dumps({name: dataclasses.asdict(sec) for name, sec in cfg.sections.items()},
                                  sort_keys=True, default=str))
         add("dirs", "|".join(str(d) for d in generated))
+        add("config_path", str(Path(cfg.path).resolve()))  # the pages name the config file
         for tree in _SOURCE_TREES:
             add(tree, tree_digest(root / tree, exclude=generated) or "-")
         add("pyproject", (root / "pyproject.toml").read_bytes())
@@ -119,7 +121,5 @@ class SiteStamp:
 
     def record(self) -> None:
         """Write the stamp (atomically) after a successful build."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_suffix(".tmp")
-        tmp.write_text(json.dumps({"key": self.key, "outputs": self._outputs()}, indent=1, sort_keys=True) + "\n")
-        os.replace(tmp, self.path)
+        atomic.write_text(self.path, json.dumps({"key": self.key, "outputs": self._outputs()}, indent=1,
+                                                sort_keys=True) + "\n")

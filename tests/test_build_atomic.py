@@ -173,8 +173,11 @@ def test_leftover_debris_from_a_killed_build_is_swept(tmp_path):
     site = make_site(tmp_path)
     (site / ".public-killed123").mkdir()
     (site / ".public-killed123" / "index.html").write_text("half")
+    (site / ".public-killed123" / ".initlab-output").write_text("initlab public_dir\n")  # made at mkdtemp
+    (site / ".public-notours").mkdir()  # same prefix, no marker, not empty: someone else's
+    (site / ".public-notours" / "keep.txt").write_text("keep")
     build_site(site, epoch=1700000000)
-    assert debris(site) == []
+    assert debris(site) == [".public-notours"]
 
 
 def test_language_parity_preflight(tmp_path):

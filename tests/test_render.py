@@ -22,6 +22,7 @@ import pytest
 
 from generator import render
 from generator.build import BuildError, build_site
+from generator.outputs import Manifest
 from generator.render import RenderError, environment, page_structure, render_pages
 from tinysite import home_only_mkdocs_yml
 
@@ -107,6 +108,9 @@ def render_tiny_site(tmp_path: Path, *, figure_langs=("ko", "en")) -> Path:
         (docs / "figures" / f"demo.{lg}.svg").write_text(SVG)
     (docs / "data").mkdir()
     (docs / "data" / "demo.csv").write_text("init,std\nhe,0.81234\nxavier,1e-05\n")
+    # the build publishes only what a stage listed in the docs manifest: these files stand in for the
+    # figures and experiments stages
+    Manifest(docs).record("fixture", [*(docs / "figures").iterdir(), docs / "data" / "demo.csv"])
     return site
 
 
@@ -180,15 +184,18 @@ def test_failed_render_writes_nothing(tmp_path):
 
 
 def test_full_render_removes_pages_whose_template_is_gone(tmp_path):
-    tdir = make_templates(tmp_path, {"pages/a.ko.md.j2": "가\n", "pages/a.en.md.j2": "a\n"})
+    tdir = make_templates(tmp_path, {"pages/a.ko.md.j2": "가\n", "pages/a.en.md.j2": "a\n",
+                                     "pages/old.ko.md.j2": "옛\n", "pages/old.en.md.j2": "old\n"})
     docs = tmp_path / "docs"
-    (docs / "data").mkdir(parents=True)
-    (docs / "old.ko.md").write_text("stale")
-    (docs / "old.en.md").write_text("stale")
-    (docs / "data" / "keep.csv").write_text("x\n")
     render_pages({}, docs, templates_dir=tdir, assets_dir=tmp_path / "none")
-    assert sorted(p.relative_to(docs).as_posix() for p in docs.rglob("*") if p.is_file()) == [
-        "a.en.md", "a.ko.md", "data/keep.csv"]
+    for lg in ("ko", "en"):
+        (tdir / "pages" / f"old.{lg}.md.j2").unlink()
+    (docs / "data").mkdir(parents=True)
+    (docs / "data" / "keep.csv").write_text("x\n")
+    (docs / "mine.ko.md").write_text("not rendered by the build: never deleted")
+    render_pages({}, docs, templates_dir=tdir, assets_dir=tmp_path / "none")
+    assert sorted(p.relative_to(docs).as_posix() for p in docs.rglob("*") if p.is_file()
+                  and not p.name.startswith(".initlab")) == ["a.en.md", "a.ko.md", "data/keep.csv", "mine.ko.md"]
 
 
 def test_context_cannot_override_lang(tmp_path):
@@ -431,6 +438,8 @@ def test_page_missing_from_nav_fails(tmp_path):
     site = render_tiny_site(tmp_path)
     for lg in ("ko", "en"):
         (site / "docs" / f"orphan.{lg}.md").write_text("# orphan\n", "utf-8")
+    Manifest(site / "docs").record("fixture", [*Manifest(site / "docs").listed("fixture"), "orphan.ko.md",
+                                               "orphan.en.md"])
     with pytest.raises(BuildError, match=r"not included in the \"nav\"[^\n]*\n  - orphan\.ko\.md"):
         build_site(site)
 

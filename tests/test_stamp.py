@@ -11,6 +11,7 @@ import pytest
 
 from generator import pipeline
 from generator.config import ROOT, OutputConfig, load_config
+from generator.outputs import write_marker
 from generator.stamp import SiteStamp, tree_digest
 
 
@@ -18,9 +19,10 @@ def _cfg(tmp_path):
     cfg = load_config(ROOT / "configs" / "small.toml")
     cfg.sections["output"] = OutputConfig(docs_dir=str(tmp_path / "docs"), public_dir=str(tmp_path / "public"),
                                           cache_dir=str(tmp_path / "cache"))
-    for d in ("docs", "public"):
+    for d in ("docs", "public"):  # as an earlier build left them (marked as the build's own)
         (tmp_path / d).mkdir()
         (tmp_path / d / "index.html").write_text(f"<p>{d}</p>")
+        write_marker(tmp_path / d, f"{d}_dir")
     return cfg
 
 
