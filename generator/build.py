@@ -15,8 +15,9 @@ Determinism: ``SOURCE_DATE_EPOCH`` is taken from the environment, else the last 
 else :data:`DEFAULT_EPOCH`; ``sitemap.xml.gz`` is re-compressed with that mtime and no file name.
 Two clean builds of the same inputs are byte-identical (tests/test_build_atomic.py).
 
-Builds of the same ``public/`` are serialized with an ``flock`` on its parent directory, which also
-makes it safe to sweep ``.public-*`` debris left by a killed (SIGKILL) build.
+Builds sharing the parent of ``public/`` or the folder of ``mkdocs.yml`` are serialized with an
+``flock`` on both, which also makes it safe to sweep ``.public-*`` debris left by a killed (SIGKILL)
+build; only folders carrying the build's marker (or empty) are swept.
 """
 
 from __future__ import annotations
@@ -204,14 +205,17 @@ def _swap_in(new: Path, public: Path) -> None:
 
 
 @contextmanager
-def _locked(directory: Path) -> Iterator[None]:
-    fd = os.open(directory, os.O_RDONLY)
+def _locked(*directories: Path) -> Iterator[None]:
+    """flock every directory (in path order: no deadlock between two builds)."""
+    fds = []
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
+        for directory in sorted(set(directories)):
+            fds.append(os.open(directory, os.O_RDONLY))
+            fcntl.flock(fds[-1], fcntl.LOCK_EX)
         yield
     finally:
-        fcntl.flock(fd, fcntl.LOCK_UN)
-        os.close(fd)
+        for fd in fds:
+            os.close(fd)  # releases its flock
 
 
 def _sweep_debris(*dirs: Path) -> None:
@@ -299,7 +303,10 @@ def build_site(site_dir: Path = SITE_DIR, public_dir: Path | None = None, *, doc
     effective_url = env.get("INITLAB_SITE_URL", "http://127.0.0.1:8000/initlab/")
 
     public_dir.parent.mkdir(parents=True, exist_ok=True)
-    with _locked(public_dir.parent):
+    # both folders get temporary files (the new tree and staged docs / a transient mkdocs config) and
+    # both are swept of a killed build's debris: a build sharing either waits, so no live build's
+    # temporary files are swept
+    with _locked(public_dir.parent, config_file.parent):
         if public_dir.exists() and not (public_dir.is_dir() and owned(public_dir, "public_dir")):
             raise BuildError(f"{public_dir} exists and was not made by initlab (no {MARKER} file): "
                              "not replacing it; choose a new or empty directory")

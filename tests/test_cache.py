@@ -130,3 +130,39 @@ def test_stage_manifest_skips_unchanged_and_catches_edits(tmp_path):
     cfg.sections["propagation"] = dataclasses.replace(cfg.propagation, seeds=(0, 5))
     changed = run_experiments(cfg, quiet=True)
     assert changed.stats[0].computed == 4  # (2 inits x 1 activation x 2 norms) for the new seed
+
+
+def test_tampered_jinja_bytecode_is_never_run(tmp_path):
+    """A compiled template edited in the cache (valid header, another template's code) is ignored by
+    the checked cache; Jinja's own file cache would run it."""
+    import io
+    import pickle
+
+    import jinja2
+
+    from generator.jinja_cache import CheckedBytecodeCache
+
+    templates = {"a": "hi {{ x }}", "b": "evil {{ x }}"}
+
+    def env(cache_cls):
+        return jinja2.Environment(loader=jinja2.DictLoader(templates), bytecode_cache=cache_cls(str(tmp_path)))
+
+    first = env(CheckedBytecodeCache)
+    assert first.get_template("a").render(x=1) == "hi 1"
+    plain = env(jinja2.FileSystemBytecodeCache)
+    plain.get_template("b").render(x=1)
+    files = {p.read_bytes(): p for p in tmp_path.glob("*.cache")}
+    magic = jinja2.bccache.bc_magic
+
+    def split(data):
+        f = io.BytesIO(data)
+        assert f.read(len(magic)) == magic
+        return pickle.load(f), f.read()
+
+    a_path = next(p for p in tmp_path.glob("*.cache") if (tmp_path / (p.name + ".sha256")).exists())
+    b_path = next(p for p in files.values() if p != a_path)
+    checksum_a, _ = split(a_path.read_bytes())
+    _, code_b = split(b_path.read_bytes())
+    a_path.write_bytes(magic + pickle.dumps(checksum_a, 2) + code_b)
+    assert env(jinja2.FileSystemBytecodeCache).get_template("a").render(x=1) == "evil 1"  # the danger
+    assert env(CheckedBytecodeCache).get_template("a").render(x=1) == "hi 1"

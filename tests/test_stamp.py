@@ -144,3 +144,11 @@ def test_keep_freed_memory_applies_once():
 
     assert keep_freed_memory() is True  # glibc (Linux CI and this machine)
     assert keep_freed_memory() is True
+
+
+def test_config_path_is_part_of_the_stamp(tmp_path):
+    """The pages name the config file: a renamed config must rebuild, not report 'up to date'."""
+    cfg = _cfg(tmp_path)
+    root = _fake_root(tmp_path)
+    renamed = dataclasses.replace(cfg, path=tmp_path / "renamed.toml")
+    assert SiteStamp.for_build(renamed, root=root).key != SiteStamp.for_build(cfg, root=root).key
