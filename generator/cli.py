@@ -8,12 +8,14 @@ runs them all. Every stage validates the whole config first: an invalid config p
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 
 from .build import BuildError
 from .config import ConfigError, load_config
 from .render import RenderError
+from .signals import Terminated, install_handlers
 
 StageError = (BuildError, RenderError)
 
@@ -21,6 +23,8 @@ StageError = (BuildError, RenderError)
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--config", default=None, metavar="PATH", help="experiment config (default: experiments.toml)")
     p.add_argument("--quiet", action="store_true", help="no progress output")
+    p.add_argument("--no-wait", action="store_true",
+                   help="if another build holds the lock, exit 2 saying who, instead of waiting for it")
 
 
 def _exec(p: argparse.ArgumentParser) -> None:
@@ -29,7 +33,11 @@ def _exec(p: argparse.ArgumentParser) -> None:
                         "summary and leaves the site's data files untouched")
     p.add_argument("--executor", default="auto", choices=("auto", "serial", "process"),
                    help="where tasks run (default: auto = measured best for this machine)")
-    p.add_argument("--workers", type=int, default=None, help="process count for --executor process")
+    # Parsed by _check_args, not argparse, so a bad value is one "config error" line like the config's.
+    p.add_argument("--workers", default=None, metavar="N",
+                   help="process count for --executor process: 1 to this machine's CPU count (default: all CPUs)")
+    p.add_argument("--allow-oversubscribe", action="store_true",
+                   help="allow --workers above the CPU count (processes then share cores; memory is still checked)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -56,11 +64,32 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _check_args(args: argparse.Namespace) -> None:
+    """Validate arguments argparse cannot (ConfigError): ``--workers`` becomes an int in 1..CPU count
+    (more with ``--allow-oversubscribe``). Runs before anything is read or written."""
+    workers = getattr(args, "workers", None)
+    if workers is None:
+        return
+    cpus = os.cpu_count() or 1
+    try:
+        n = int(workers, 10)
+    except ValueError:
+        raise ConfigError("--workers", f"must be an integer, got {workers[:40]!r}") from None
+    if n < 1:
+        raise ConfigError("--workers", f"must be >= 1, got {n}")
+    if n > cpus and not args.allow_oversubscribe:
+        raise ConfigError("--workers", f"must be <= {cpus} (this machine's CPU count), got {n}; "
+                                       "pass --allow-oversubscribe to run more processes than CPUs")
+    args.workers = n
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    install_handlers()  # SIGTERM stops the build like Ctrl-C
     try:
-        cfg = load_config(args.config)
+        _check_args(args)
+        cfg = load_config(args.config, workers=getattr(args, "workers", None))
         from . import pipeline
 
         only = None
@@ -84,9 +113,16 @@ def main(argv: list[str] | None = None) -> int:
         # the build stage has already left the previous site/public in place.
         print(f"{args.command} failed: {exc}", file=sys.stderr)
         return 1
-    except KeyboardInterrupt:
-        print("interrupted: the previous site is unchanged", file=sys.stderr)
-        return 130
+    except FileNotFoundError as exc:
+        # a stage run alone before the stage it reads from (e.g. render before experiments)
+        print(f"{args.command} failed: {exc.filename or exc} is missing; run the earlier stages first "
+              "(python -m generator site)"[:300], file=sys.stderr)
+        return 1
+    except KeyboardInterrupt as exc:
+        # Ctrl-C or SIGTERM: the pool's workers are killed and temporary folders removed on the way out
+        how = "terminated" if isinstance(exc, Terminated) else "interrupted"
+        print(f"{how}: the previous site is unchanged", file=sys.stderr)
+        return 143 if isinstance(exc, Terminated) else 130
 
 
 if __name__ == "__main__":  # pragma: no cover

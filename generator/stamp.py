@@ -44,9 +44,11 @@ def _walk(root: Path, exclude: tuple[Path, ...] = ()):
     """Files under ``root`` in a stable order, skipping ``exclude`` subtrees and caches."""
     for dirpath, dirnames, filenames in os.walk(root):
         here = Path(dirpath)
-        dirnames[:] = sorted(d for d in dirnames if d not in _SKIP_DIRS and (here / d) not in exclude)
+        # .public-*: a concurrent or killed build's temporary files beside mkdocs.yml, not sources
+        dirnames[:] = sorted(d for d in dirnames if d not in _SKIP_DIRS and (here / d) not in exclude
+                             and not d.startswith(".public-"))
         for name in sorted(filenames):
-            if not name.endswith(".pyc"):
+            if not name.endswith(".pyc") and not name.startswith(".public-"):
                 yield here / name
 
 
