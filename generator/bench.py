@@ -47,6 +47,7 @@ from pathlib import Path
 
 import numpy as np
 
+from . import atomic
 from .cache import Cache
 from .config import ROOT, Config
 from .experiments import grid_tasks
@@ -337,7 +338,7 @@ def run_bench(cfg: Config, args) -> dict:
 
     res["targets"] = targets(res)
     BENCH_DIR.mkdir(exist_ok=True)
-    (BENCH_DIR / "results.json").write_text(json.dumps(res, indent=2, sort_keys=True) + "\n")
+    atomic.write_text(BENCH_DIR / "results.json", json.dumps(res, indent=2, sort_keys=True) + "\n")
     print(table(res))
     return res
 

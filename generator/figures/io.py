@@ -18,12 +18,11 @@ a half-written file behind.
 from __future__ import annotations
 
 import io
-import os
-import tempfile
 from pathlib import Path
 
 import matplotlib
 
+from .. import atomic
 from ..fonts import style_context
 
 SVG_METADATA = {"Date": None, "Creator": None, "Format": None, "Type": None}
@@ -48,14 +47,5 @@ def save_figure(fig, path, dpi: float | None = None) -> Path:
     """Write ``fig`` to ``path`` (format from the suffix: .svg or .png) atomically; return the path."""
     path = Path(path)
     data = figure_bytes(fig, path.suffix.lstrip(".") or "svg", dpi=dpi)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.chmod(tmp, 0o644)  # mkstemp creates 0600; site files must be world-readable
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic.write_bytes(path, data)
     return path
