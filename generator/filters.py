@@ -1,4 +1,4 @@
-"""Jinja2 filters for the report templates: numbers, percentages, math and tables.
+"""Jinja2 filters for the report templates: numbers, percentages, math, tables and escaping.
 
 Every filter is a plain function usable from Python; :func:`register` installs them on the
 Environment built by :mod:`generator.render`. In templates the ``lang`` argument defaults to the
@@ -17,6 +17,12 @@ Number formatting rules (:func:`num`), decided once here and tested in tests/tes
 The locale (decimal mark, grouping mark, minus, scientific form) is looked up in ONE table,
 :data:`NUMBER_LOCALES`. Korean and English currently use the same marks; keep it a parameter so a
 future locale change happens in one place.
+
+Escaping (the "Escaping" section below): everything that reaches a page and is not Markdown
+authored in ``templates/`` -- catalog values, data cells, config values, file names -- is escaped
+for HTML-in-Markdown unless it is a :class:`~markupsafe.Markup` (trusted Markdown, normally an
+:class:`Md`). Filters ``esc`` (plain text), ``alt`` (image alt text), ``code`` (a code span) and
+``url`` (a link target, javascript:/vbscript:/data: refused); ``md_table`` escapes its cells.
 """
 
 from __future__ import annotations
@@ -149,6 +155,8 @@ def _md_safe(mathml: str) -> str:
 def _convert(latex: str, display: str) -> str:
     from latex2mathml.converter import convert
 
+    if isinstance(latex, Markup):  # escaped text (e.g. a t() value): TeX wants the characters back
+        latex = latex.unescape()
     if not isinstance(latex, str) or not latex.strip():
         raise FilterError(f"math: expected a non-empty LaTeX string, got {latex!r}")
     try:
@@ -163,7 +171,11 @@ def _convert(latex: str, display: str) -> str:
 
 
 def math(latex: str) -> Markup:
-    """Inline MathML for ``latex`` (``{{ "q^l" | math }}``)."""
+    """Inline MathML for ``latex`` (``{{ "q^l" | math }}``).
+
+    ``latex`` is TeX source authored in a template (``"|x| < 1"``: the ``<`` is TeX, and MathML
+    escapes it). Escaped text (a :class:`~markupsafe.Markup`, e.g. a ``t()`` value) is unescaped
+    first, so ``&lt;`` reaches latex2mathml as ``<``, never as the letters ``&lt;``."""
     return Markup(_convert(latex, "inline"))
 
 
@@ -174,52 +186,247 @@ def mathblock(latex: str) -> Markup:
 
 
 # --------------------------------------------------------------------------------------------
+# Escaping: text that is not Markdown authored in templates/ (catalog values, data, config, paths)
+#
+# The pages are Markdown that Python-Markdown turns into HTML, so text is escaped for
+# *HTML-in-Markdown*: every character that could open raw HTML, a link/image/footnote/reference, an
+# attribute list ({ onclick=... } is honoured by attr_list) or a code span is written as an HTML
+# entity. Entities render as the same characters in every context the site uses (prose, headings,
+# table cells, <figcaption markdown="span">, image alt text, admonition titles, raw HTML blocks);
+# backslash escapes would not (they show literally inside raw HTML). Emphasis characters (* _) are
+# left alone: they cannot produce HTML that runs code or loads anything.
+#
+# A value that IS Markdown is a markupsafe.Markup (normally an :class:`Md`): it passes through
+# unescaped. Escaping is idempotent: an existing character reference (&lt;, &#91;) is kept, so text
+# escaped twice on its way through templates (a t() value passed through a macro into md_table) never
+# shows "&amp;lt;".
+
+_ENTITY_RE = re.compile(r"&(?:#[0-9]{1,7};|#[xX][0-9a-fA-F]{1,6};|([A-Za-z][A-Za-z0-9]{0,31};))")
+_TEXT_ESCAPES = {"<": "&lt;", ">": "&gt;", '"': "&quot;", "[": "&#91;", "]": "&#93;", "{": "&#123;",
+                 "}": "&#125;", "`": "&#96;", "\\": "&#92;", "|": "&#124;"}
+_TEXT_SPECIAL = re.compile("[" + re.escape("".join(_TEXT_ESCAPES)) + "&]")
+# Link targets a page must never carry (a browser runs or inlines them).
+UNSAFE_URL_SCHEMES = ("javascript", "vbscript", "data")
+# Raw HTML a trusted Markdown value (a catalog key ending in _md) may hold: these tags, these attributes.
+ALLOWED_HTML_TAGS = frozenset({"br", "sub", "sup", "em", "strong", "b", "i", "code", "kbd", "small", "span",
+                               "abbr", "mark", "wbr"})
+ALLOWED_HTML_ATTRS = frozenset({"class", "title", "lang"})
+
+
+class UnsafeMarkdownError(FilterError):
+    """Trusted Markdown holds something a page must not carry (a javascript: link, a <script> tag)."""
+
+
+def _is_entity(m: re.Match) -> bool:
+    import html.entities
+
+    return m.group(1) is None or m.group(1) in html.entities.html5
+
+
+def _escape_text(s: str, *, table: bool = False) -> str:
+    """Entity-escape ``s`` (see above). ``table``: ``|`` and ``\\`` as ``\\|`` / ``\\\\`` (pipe-table cells)."""
+    def sub(m: re.Match) -> str:
+        c = m.group(0)
+        if c == "&":
+            ent = _ENTITY_RE.match(s, m.start())
+            return "&" if ent and _is_entity(ent) else "&amp;"
+        if table and c in "|\\":
+            return "\\" + c
+        return _TEXT_ESCAPES[c]
+    return _TEXT_SPECIAL.sub(sub, s)
+
+
+class Md(Markup):
+    """Trusted Markdown, authored in this repository. Like :class:`~markupsafe.Markup`, but what is
+    formatted or joined into it is escaped with :func:`escape_md`, not only for HTML::
+
+        Md("[{}](#{})").format(label, anchor)     # label escaped; Md/Markup arguments kept
+    """
+
+    __slots__ = ()
+
+    @classmethod
+    def escape(cls, s: Any, /) -> Md:
+        if hasattr(s, "__html__"):
+            return cls(s.__html__())
+        return cls(_escape_text(str(s)))
+
+
+def escape_md(value: Any) -> Md:
+    """Plain text -> Markdown that shows exactly that text and cannot become HTML, a link or an
+    attribute list. A :class:`~markupsafe.Markup` (already Markdown) is returned unchanged. Template
+    filter ``esc``."""
+    return Md.escape(value)
+
+
+def alt_text(value: Any) -> Md:
+    """Text for ``![ALT](src)``: :func:`escape_md`, except that ``[ ] \\`` of plain text become
+    backslash escapes (they are Markdown there, and stay readable); newlines become spaces."""
+    if hasattr(value, "__html__"):
+        text = str(value.__html__())
+    else:
+        text = "".join("\\" + part if part in ("[", "]", "\\") else _escape_text(part)
+                       for part in re.split(r"([\[\]\\])", str(value)))
+    return Md(text.replace("\r", " ").replace("\n", " "))
+
+
+def code(value: Any) -> Md:
+    """``value`` as a Markdown code span (shown literally; Markdown escapes ``<>&`` inside it). The
+    fence is longer than any run of backticks in the text. Use it in Markdown prose and pipe tables,
+    not inside raw HTML blocks (Markdown is not processed there)."""
+    text = str(value).replace("\r", " ").replace("\n", " ")
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * (longest + 1)
+    pad = " " if text.startswith(("`", " ")) or text.endswith(("`", " ")) or not text else ""
+    return Md(f"{fence}{pad}{text}{pad}{fence}")
+
+
+def _url_scheme(url: str) -> str | None:
+    """The scheme a browser would see in ``url`` (entities decoded, whitespace/controls removed)."""
+    import html
+
+    s = html.unescape(str(url))
+    s = re.sub(r"[\x00-\x20\x7f-\x9f\\]+", "", s)  # browsers drop these inside a scheme
+    m = re.match(r"([A-Za-z][A-Za-z0-9+.\-]*):", s)
+    return m.group(1).lower() if m else None
+
+
+def check_url(url: Any, where: str = "link") -> str:
+    """``url`` if it may be a link target; :class:`UnsafeMarkdownError` for javascript:/vbscript:/data:."""
+    scheme = _url_scheme(url)
+    if scheme in UNSAFE_URL_SCHEMES:
+        raise UnsafeMarkdownError(f"{where}: refused {scheme}: URL {str(url)!r}")
+    return str(url)
+
+
+def safe_url(url: Any, where: str = "link") -> Md:
+    """A link/image target: :func:`check_url`, then characters that would end the Markdown target or
+    an HTML attribute (space, ``( ) < > "``) percent-encoded. Template filter ``url``."""
+    s = check_url(url, where)
+    return Md(re.sub(r'[\s()<>"]', lambda m: "%{:02X}".format(ord(m.group(0))), s))
+
+
+def link(label: Any, url: Any) -> Md:
+    """A Markdown link ``[label](url)``: plain ``label`` escaped, ``url`` checked (:func:`safe_url`)."""
+    return Md("[{}]({})").format(label, safe_url(url))
+
+
+_TAG_RE = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9-]*)((?:\s+[^<>]*)?)/?>|<[!?]", re.S)
+_ATTR_RE = re.compile(r"""([^\s=/"'<>]+)(?:\s*=\s*(?:"[^"]*"|'[^']*'|[^\s"'=<>`]+))?""")
+_AUTOLINK_RE = re.compile(r"<([A-Za-z][A-Za-z0-9+.\-]*:[^\s<>]*)>")
+_MAIL_AUTOLINK_RE = re.compile(r"<[^\s<>@\"]+@[^\s<>@\"]+>")
+_LINK_TARGET_RE = re.compile(r"\]\(\s*<?([^)>]+)")  # whitespace inside is dropped before the check
+_REF_DEF_RE = re.compile(r"^[ ]{0,3}\[[^\]]+\]:\s*<?(\S+?)>?(?:\s|$)", re.M)
+_ATTR_LIST_RE = re.compile(r"\{:?([^}\n]*)\}")
+_ATTR_LIST_BAD = re.compile(r"(?:^|\s)(?:on[a-z]+|style|href|src|srcdoc|formaction)\s*=", re.I)
+
+
+def check_markdown(text: Any, where: str) -> Md:
+    """Trusted Markdown ``text`` (authored in this repository, e.g. a catalog key ending in ``_md``)
+    as :class:`Md`, after refusing what no page may carry -- :class:`UnsafeMarkdownError` naming
+    ``where``: a link/image/autolink/reference target with a javascript:/vbscript:/data: URL, raw HTML
+    other than :data:`ALLOWED_HTML_TAGS` with :data:`ALLOWED_HTML_ATTRS` (comments and ``<!``/``<?``
+    included), and attribute lists ``{ ... }`` setting event handlers, ``style``, ``href`` or ``src``.
+
+    Code spans are inspected too: a value may be placed where Markdown is not processed (a raw HTML
+    block), and there a code span's ``<script>`` is a script. Write such text in a plain-text key."""
+    prose = s = str(text)
+    # Every "<" that a browser could read as markup (before a letter, "/", "!" or "?") must start an
+    # autolink or a complete allowed tag: an unterminated "<script src=..." would swallow the
+    # template's next tag.
+    for lt in re.finditer(r"<(?=[A-Za-z/!?])", prose):
+        auto = _AUTOLINK_RE.match(prose, lt.start())
+        if auto:
+            check_url(auto.group(1), where)
+            continue
+        if _MAIL_AUTOLINK_RE.match(prose, lt.start()):
+            continue
+        m = _TAG_RE.match(prose, lt.start())
+        if m is None or m.group(2) is None:
+            raise UnsafeMarkdownError(f"{where}: raw HTML {prose[lt.start():lt.start() + 20]!r}... is not allowed")
+        name = m.group(2).lower()
+        attrs = [a.group(1).lower() for a in _ATTR_RE.finditer(m.group(3) or "")]
+        if name not in ALLOWED_HTML_TAGS:
+            raise UnsafeMarkdownError(f"{where}: raw HTML tag <{name}> is not allowed "
+                                      f"(allowed: {', '.join(sorted(ALLOWED_HTML_TAGS))})")
+        bad = [a for a in attrs if a not in ALLOWED_HTML_ATTRS]
+        if bad:
+            raise UnsafeMarkdownError(f"{where}: attribute(s) {bad} on <{name}> are not allowed "
+                                      f"(allowed: {', '.join(sorted(ALLOWED_HTML_ATTRS))})")
+    for rx in (_LINK_TARGET_RE, _REF_DEF_RE):
+        for m in rx.finditer(prose):
+            check_url(m.group(1), where)
+    for m in _ATTR_LIST_RE.finditer(prose):
+        if _ATTR_LIST_BAD.search(m.group(1)):
+            raise UnsafeMarkdownError(f"{where}: attribute list {m.group(0)!r} is not allowed")
+    return Md(s)
+
+
+# --------------------------------------------------------------------------------------------
 # Tables
 
 Formatter = Callable[[Any], str]
 
 
-def _cell_text(s: str) -> str:
-    return str(s).replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ").strip()
+def _cell_text(s: Any) -> str:
+    """One pipe-table cell: plain text escaped (:func:`_escape_text`, ``|`` as ``\\|``); Markdown
+    (a :class:`~markupsafe.Markup`: built-in number formats, :class:`Md` cells) kept, ``|`` escaped."""
+    if hasattr(s, "__html__"):
+        text = str(s.__html__()).replace("|", "\\|")
+    else:
+        text = _escape_text(str(s), table=True)
+    return text.replace("\r", " ").replace("\n", " ").strip()
+
+
+def _keep_markdown(v: Any) -> Any:
+    """``v`` if it is Markdown (a Markup: :class:`Md`, math), else ``str(v)`` (plain text, escaped later)."""
+    return v if hasattr(v, "__html__") else str(v)
 
 
 def _resolve_format(spec: Any, lang: str) -> Formatter:
+    # The number formats' output is this module's own text (digits, marks, "< 0.1%"): kept as is.
+    # "str" and callables give text that is escaped in the cell unless it is Markup.
     if callable(spec):
-        return lambda v: str(spec(v))
+        return lambda v: _keep_markdown(spec(v))
     if spec == "num":
-        return lambda v: num(v, lang)
+        return lambda v: Markup(num(v, lang))
     if spec == "pct":
-        return lambda v: pct(v, lang)
+        return lambda v: Markup(pct(v, lang))
     if spec == "str":
-        return lambda v: DASH if _is_missing(v) else str(v)
+        return lambda v: DASH if _is_missing(v) else _keep_markdown(v)
     if spec == "int":
-        return lambda v: DASH if _is_missing(v) else num(int(v), lang)
+        return lambda v: Markup(DASH if _is_missing(v) else num(int(v), lang))
     if isinstance(spec, str) and spec.startswith("sig"):  # "sig2", "sig4", ...
         n = int(spec[3:])
-        return lambda v: num(v, lang, sig=n)
+        return lambda v: Markup(num(v, lang, sig=n))
     raise FilterError(f"md_table: unknown format {spec!r} (use num, pct, int, str, sigN or a callable)")
 
 
 def md_table(df: Any, lang: str = "ko", columns: Mapping[str, str] | Sequence[str] | None = None,
-             formats: Mapping[str, Any] | None = None, align: Mapping[str, str] | None = None) -> str:
+             formats: Mapping[str, Any] | None = None, align: Mapping[str, str] | None = None) -> Md:
     """A pandas DataFrame -> a Markdown pipe table.
 
     ``columns``: a list of column names to show (in order), or a mapping ``{column: header label}``
     (labels are normally ``t(...)`` strings). ``formats``: ``{column: "num"|"pct"|"int"|"str"|"sigN"|
     callable}``; by default real numbers use :func:`num` and everything else ``str``. Numeric columns
     are right-aligned; ``align`` ({column: "left"|"right"|"center"}) overrides.
+
+    Escaping: headers and cells are plain text, escaped for HTML-in-Markdown (``& < > " [ ] { } `
+    \\ |``, see :func:`escape_md`; ``|`` and ``\\`` as ``\\|`` / ``\\\\``) with newlines as spaces,
+    unless they are Markdown (a :class:`~markupsafe.Markup`, e.g. an :class:`Md` link or :func:`code`
+    span built in Python, or a ``t()`` label, already escaped). The number formats are not escaped.
     """
     import pandas as pd
 
     if not isinstance(df, pd.DataFrame):
         raise FilterError(f"md_table: expected a pandas DataFrame, got {type(df).__name__}")
     if columns is None:
-        cols, headers = list(df.columns), [str(c) for c in df.columns]
+        cols, headers = list(df.columns), [_keep_markdown(c) for c in df.columns]
     elif isinstance(columns, Mapping):
-        cols, headers = list(columns.keys()), [str(v) for v in columns.values()]
+        cols, headers = list(columns.keys()), [_keep_markdown(v) for v in columns.values()]
     else:
         cols = list(columns)
-        headers = [str(c) for c in cols]
+        headers = [_keep_markdown(c) for c in cols]
     missing = [c for c in cols if c not in df.columns]
     if missing:
         raise FilterError(f"md_table: unknown column(s) {missing}; available: {list(df.columns)}")
@@ -235,7 +442,7 @@ def md_table(df: Any, lang: str = "ko", columns: Mapping[str, str] | Sequence[st
         if c in formats:
             fmts.append(_resolve_format(formats[c], lang))
         elif numeric:
-            fmts.append(lambda v: num(v, lang))
+            fmts.append(_resolve_format("num", lang))
         else:
             fmts.append(_resolve_format("str", lang))
         side = (align or {}).get(c, "right" if numeric else "left")
@@ -245,11 +452,12 @@ def md_table(df: Any, lang: str = "ko", columns: Mapping[str, str] | Sequence[st
              "| " + " | ".join(rules) + " |"]
     for row in df[cols].itertuples(index=False, name=None):
         lines.append("| " + " | ".join(_cell_text(f(v)) for f, v in zip(fmts, row)) + " |")
-    return "\n".join(lines)
+    return Md("\n".join(lines))
 
 
 FILTERS: dict[str, Callable[..., Any]] = {
     "num": num, "pct": pct, "math": math, "mathblock": mathblock, "md_table": md_table,
+    "esc": escape_md, "alt": alt_text, "code": code, "url": safe_url,
 }
 
 
@@ -272,3 +480,9 @@ def register(env) -> None:
     env.filters["md_table"] = with_page_lang(md_table)
     env.filters["math"] = math
     env.filters["mathblock"] = mathblock
+    # escaping (see "Escaping" above): {{ x | esc }} plain text, {{ x | alt }} image alt text,
+    # {{ x | code }} a code span, {{ x | url }} a checked link target
+    env.filters["esc"] = escape_md
+    env.filters["alt"] = alt_text
+    env.filters["code"] = code
+    env.filters["url"] = safe_url

@@ -192,7 +192,10 @@ def _flock(path: Path, wait: bool, quiet: bool) -> Iterator[None]:
         os.ftruncate(fd, 0)
         stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime())
         os.pwrite(fd, f"pid {os.getpid()}, since {stamp}\n".encode(), 0)
-        yield
+        try:
+            yield
+        finally:
+            os.ftruncate(fd, 0)  # an idle lock file is empty: two builds leave identical trees
     finally:
         os.close(fd)  # closing the descriptor releases the flock (also when the process dies)
 

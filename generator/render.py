@@ -50,6 +50,7 @@ import jinja2
 from . import atomic
 from . import filters as _filters
 from . import strings as _strings
+from .jinja_cache import CheckedBytecodeCache
 from .outputs import Manifest
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -66,11 +67,12 @@ class RenderError(RuntimeError):
 
 @jinja2.pass_context
 def _t(ctx: jinja2.runtime.Context, key: str, **fmt: Any) -> str:
-    """``t("nav.index")`` in the page's language (``lang`` of the render context)."""
+    """``t("nav.index")`` in the page's language (``lang`` of the render context), escaped for the
+    page: plain text escaped, ``_md`` keys checked Markdown (:func:`generator.strings.t_page`)."""
     lang = ctx.get("lang")
     if lang is None:
         raise KeyError(f"t({key!r}) called where 'lang' is not defined (import macros 'with context')")
-    return _strings.t(lang, key, **fmt)
+    return _strings.t_page(lang, key, **fmt)
 
 
 def environment(templates_dir: Path | None = None, bytecode_dir: Path | None = None) -> jinja2.Environment:
@@ -79,11 +81,17 @@ def environment(templates_dir: Path | None = None, bytecode_dir: Path | None = N
     ``bytecode_dir``: where compiled templates are kept between runs. Compiling the page templates
     is most of the render stage's Jinja time (~1.3 s of 1.6 s); Jinja keys each entry by the template
     source's checksum, so an edited template is recompiled and an unchanged one is not.
+
+    Escaping: Jinja's autoescape stays off (it would HTML-escape the Markdown the templates write),
+    and text that is not template Markdown is escaped where it enters: ``t()`` returns escaped text
+    (``_md`` keys: checked Markdown), the macros pass captions, alt text, labels and titles through
+    ``esc``/``alt``, ``md_table`` escapes its cells, and templates write data as ``{{ x | esc }}``,
+    ``{{ x | code }}`` or ``{{ x | url }}`` (generator/filters.py, "Escaping").
     """
     bcc = None
     if bytecode_dir is not None:
         bytecode_dir.mkdir(parents=True, exist_ok=True)
-        bcc = jinja2.FileSystemBytecodeCache(str(bytecode_dir))
+        bcc = CheckedBytecodeCache(str(bytecode_dir))  # checksummed entries (generator/jinja_cache.py)
     env = jinja2.Environment(
         bytecode_cache=bcc,
         loader=jinja2.FileSystemLoader(str(templates_dir or TEMPLATES_DIR)),

@@ -4,16 +4,33 @@ Short, reusable text lives here (navigation titles, figure titles, axis labels, 
 table headers, glossary); page prose lives in the per-language page templates. Both catalogs must
 hold exactly the same keys (tests/test_strings.py). Lookups use dotted keys; a missing key raises
 ``KeyError`` naming the key and the language, so a build never ships a blank label.
+
+Plain text or Markdown. A value is PLAIN TEXT unless it is marked as Markdown in the catalog: its key
+ends in ``_md`` (``training.pending_md``), or its table -- or a table around it -- holds
+``_markdown = true`` (``[references.role]``). On a page (:func:`t_page`, the templates' ``t()``) plain
+text is escaped for HTML-in-Markdown (generator.filters.escape_md): ``< > & " [ ] { } ` \\ |`` show
+as written and can never become HTML, a link, an attribute list or a code span (``*``/``_`` emphasis
+is left alone: harmless; an HTML entity such as ``&nbsp;`` is kept as an entity). A Markdown value
+is written in this repository (code spans, emphasis, links) and still checked at render time
+(generator.filters.check_markdown): a javascript:/vbscript:/data: link, raw HTML beyond a few inline
+tags, or an attribute list with an event handler fails the render with an error naming the key.
+Format arguments (``{name}``) are escaped in both kinds unless they are Markup (another ``t()``
+value, math). :func:`t` (figures, Python page code) returns the raw text; what Python puts into a
+page table from it is escaped by ``md_table``.
 """
 
 from __future__ import annotations
 
 import functools
+import string
 import tomllib
 from pathlib import Path
+from typing import Any
 
 LANGUAGES = ("ko", "en")
 STRINGS_DIR = Path(__file__).resolve().parent.parent / "templates" / "strings"
+MARKDOWN_SUFFIX = "_md"  # a key ending in this marks its value as trusted Markdown
+MARKDOWN_MARKER = "_markdown"  # `_markdown = true` in a table marks all of its values as Markdown
 
 
 def catalog_files(lang: str) -> list[Path]:
@@ -45,16 +62,70 @@ def load(lang: str) -> dict:
     return merged
 
 
-def t(lang: str, key: str, **fmt) -> str:
-    """Look up dotted ``key`` (e.g. ``"fig.layer_std.title"``) and ``str.format`` it with ``fmt``."""
+def _lookup(lang: str, key: str) -> str:
     node = load(lang)
     for part in key.split("."):
         if not isinstance(node, dict) or part not in node:
             raise KeyError(f"missing translation key {key!r} for language {lang!r}")
         node = node[part]
     if not isinstance(node, str):
-        raise KeyError(f"translation key {key!r} for language {lang!r} is a table, not a string")
+        kind = "a table" if isinstance(node, dict) else f"a {type(node).__name__}"
+        raise KeyError(f"translation key {key!r} for language {lang!r} is {kind}, not a string")
+    return node
+
+
+def t(lang: str, key: str, **fmt) -> str:
+    """Look up dotted ``key`` (e.g. ``"fig.layer_std.title"``) and ``str.format`` it with ``fmt``.
+
+    The raw catalog text, for figures and Python code; pages use :func:`t_page`."""
+    node = _lookup(lang, key)
     return node.format(**fmt) if fmt else node
+
+
+def is_markdown_key(lang: str, key: str) -> bool:
+    """Whether ``key``'s value is trusted Markdown: a part of the key ends in ``_md``, or a table on
+    its path sets ``_markdown = true``."""
+    node = load(lang)
+    for part in key.split("."):
+        if part.endswith(MARKDOWN_SUFFIX) or (isinstance(node, dict) and node.get(MARKDOWN_MARKER) is True):
+            return True
+        node = node.get(part) if isinstance(node, dict) else None
+    return False
+
+
+class _EscapingFormatter(string.Formatter):
+    """``str.format`` for plain-text catalog values: the literal text and every argument escaped
+    (arguments that are Markup -- another t() value, math -- kept)."""
+
+    def parse(self, format_string):
+        from .filters import escape_md
+
+        for literal, field, spec, conversion in super().parse(format_string):
+            yield str(escape_md(literal)), field, spec, conversion
+
+    def format_field(self, value: Any, format_spec: str) -> str:
+        from .filters import escape_md
+
+        if hasattr(value, "__html__"):
+            return str(value.__html_format__(format_spec) if hasattr(value, "__html_format__") else value.__html__())
+        return str(escape_md(super().format_field(value, format_spec)))
+
+
+def t_page(lang: str, key: str, **fmt):
+    """:func:`t` for a page: a :class:`generator.filters.Md` safe to put into the Markdown.
+
+    Plain-text values are escaped (generator.filters.escape_md); values of ``_md`` keys are Markdown,
+    checked by generator.filters.check_markdown (an error names the key and the language). Format
+    arguments are escaped in both unless they are Markup."""
+    from .filters import Md, check_markdown, escape_md
+
+    node = _lookup(lang, key)
+    if is_markdown_key(lang, key):
+        text = Md(node).format(**fmt) if fmt else Md(node)
+        return check_markdown(text, f"translation key {key!r} for language {lang!r}")
+    if not fmt:
+        return escape_md(node)
+    return Md(_EscapingFormatter().vformat(node, (), fmt))
 
 
 def flat_keys(lang: str) -> set[str]:

@@ -343,7 +343,8 @@ def context(data) -> dict:
             tr = training[cid]
             return {"claim": claim, "verdict": strings.t(lang, f"conclusions.verdict.{tr['verdict']}"),
                     "evidence": tr[f"evidence_{lang}"],
-                    "where": f"[{strings.t(lang, 'conclusions.link.training')}](training.md)", "key": tr["verdict"]}
+                    "where": filters.link(strings.t(lang, "conclusions.link.training"), "training.md"),
+                    "key": tr["verdict"]}
         j = judged.get(cid)
         if j is None:
             return {"claim": claim, "verdict": strings.t(lang, "conclusions.verdict.not_in_grid"),
@@ -352,7 +353,7 @@ def context(data) -> dict:
         kind, target = evidence[cid]
         return {"claim": claim, "verdict": strings.t(lang, f"conclusions.verdict.{j['verdict']}"),
                 "evidence": evidence_text(cid, j, lang),
-                "where": f"[{strings.t(lang, f'conclusions.link.{kind}')}]({target})", "key": j["verdict"]}
+                "where": filters.link(strings.t(lang, f"conclusions.link.{kind}"), target), "key": j["verdict"]}
 
     def section_df(name: str, lang: str) -> pd.DataFrame:
         rows = [row(cid, src, lang) for cid, src in SECTIONS[name]]

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 from .. import strings
+from ..filters import Md, code
 
 
 @dataclass(frozen=True)
@@ -84,18 +85,21 @@ REFERENCES: tuple[Reference, ...] = (
 )
 
 
-def entry_markdown(r: Reference, lang: str) -> str:
-    """One bibliography line: authors. "Title". *Venue*, year, pages. (note) arXiv:id (`url`) `url`."""
-    out = f'{", ".join(r.authors)}. "{r.title}". *{r.venue}*, {r.year}'
+def entry_markdown(r: Reference, lang: str) -> Md:
+    """One bibliography line: authors. "Title". *Venue*, year, pages. (note) arXiv:id (`url`) `url`.
+
+    Markdown (:class:`~generator.filters.Md`): the fields are plain text, escaped (a title such as
+    "[Deep Learning] ..." stays text); addresses are code spans, shown as text, never links."""
+    out = Md('{}. "{}". *{}*, {}').format(", ".join(r.authors), r.title, r.venue, r.year)
     if r.pages:
         out += ", " + strings.t(lang, "references.pages", pages=r.pages)
-    out += "."
+    out += Md(".")
     if r.note:
-        out += f" ({r.note})"
+        out += Md(" ({})").format(r.note)
     if r.arxiv:
-        out += f" arXiv:{r.arxiv} (`https://arxiv.org/abs/{r.arxiv}`)."
+        out += Md(" arXiv:{} ({}).").format(r.arxiv, code(f"https://arxiv.org/abs/{r.arxiv}"))
     if r.url:
-        out += f" `{r.url}`"
+        out += Md(" {}").format(code(r.url))
     return out
 
 

@@ -4,6 +4,11 @@ Determinism: two builds on the same machine must be byte-identical, so this page
 do not change between builds: package versions (``importlib.metadata``), the Python version, the
 config, and the data files' row counts and SHA-256 digests (the data are seeded, so identical inputs
 give identical bytes). No dates, host names, paths outside the repository, or timings.
+
+Table cells that are Markdown (code spans for versions, config values and digests; links to the data
+files) are built with :func:`generator.filters.code` / :func:`~generator.filters.link`, so a config
+value or file name is shown as text and never becomes markup; everything else is plain text that
+``md_table`` escapes. The config file name is written with the ``code`` filter in the template.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from pathlib import Path
 import pandas as pd
 
 from .. import contract
+from ..filters import code, link
 from . import data_dictionary
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -44,9 +50,10 @@ def versions(pyproject: Path = ROOT / "pyproject.toml") -> pd.DataFrame:
     for spec in proj.get("dependencies", []):
         m = _NAME.match(spec)
         if m:
-            deps[m.group(1).lower()] = f"`{m.group(2).strip()}`" if m.group(2).strip() else "—"
+            deps[m.group(1).lower()] = code(m.group(2).strip()) if m.group(2).strip() else "—"
     order = [p for p in KEY_PACKAGES if p in deps] + sorted(p for p in deps if p not in KEY_PACKAGES)
-    rows = [{"package": "python", "required": f"`{proj['requires-python']}`" if "requires-python" in proj else "—", "installed": platform.python_version()}]
+    rows = [{"package": "python", "required": code(proj["requires-python"]) if "requires-python" in proj else "—",
+             "installed": platform.python_version()}]
     rows += [{"package": p, "required": deps[p], "installed": _installed(p)} for p in order]
     return pd.DataFrame(rows)
 
@@ -72,7 +79,7 @@ def config_tables(cfg) -> list[dict]:
         # number, and printing it would make two builds in different directories differ.
         if name == "output" or not dataclasses.is_dataclass(section):
             continue
-        rows = [{"key": f.name, "value": f"`{_value_text(getattr(section, f.name))}`"}
+        rows = [{"key": f.name, "value": code(_value_text(getattr(section, f.name)))}
                 for f in dataclasses.fields(section)]
         out.append({"section": name, "df": pd.DataFrame(rows)})
     return out
@@ -87,8 +94,8 @@ def data_files(data_dir: Path) -> pd.DataFrame:
             continue
         raw = path.read_bytes()
         n_rows = max(raw.count(b"\n") - 1, 0) if raw.endswith(b"\n") else raw.count(b"\n")
-        rows.append({"file": f"[`{name}`](data/{name})", "rows": n_rows, "columns": len(spec.columns),
-                     "sha256": f"`{hashlib.sha256(raw).hexdigest()[:DIGEST_CHARS]}`"})
+        rows.append({"file": link(code(name), f"data/{name}"), "rows": n_rows, "columns": len(spec.columns),
+                     "sha256": code(hashlib.sha256(raw).hexdigest()[:DIGEST_CHARS])})
     return pd.DataFrame(rows, columns=["file", "rows", "columns", "sha256"])
 
 

@@ -155,7 +155,7 @@ def context(data) -> dict:
     def cases_df(lang):
         return pd.DataFrame({
             "case": [case_label(lang, r["case"]) for r in cases],
-            "code": [f"`{_scale_expr(r['code'])}`" for r in cases],
+            "code": [filters.code(_scale_expr(r["code"])) for r in cases],
             "activation": [strings.t(lang, f"fig.activation.{r['activation']}") for r in cases],
             "printed": [strings.t(lang, "seed_page.yes" if r["printed"] else "seed_page.no") for r in cases],
             "std1": [r["std1"] for r in cases],
