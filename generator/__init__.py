@@ -11,6 +11,10 @@ Pipeline (one module per stage; each stage is also a CLI command, ``python -m ge
     render.py      one strict Jinja2 Environment: ``templates/`` -> ``site/docs/*.{ko,en}.md``
     build.py       ``mkdocs build --strict`` into a temporary directory, swapped into ``site/public`` on success
 
+Shared bottom layer: common/ (paths: the one ROOT; languages; atomic writes; hashing), standard library
+only. Safety: outputs.py (what the build owns, the pipeline lock), signals.py (Ctrl-C, SIGTERM, workers
+that die with the main process).
+
 Engine modules: inits.py (INITS registry), activations.py (ACTIVATIONS registry), layers.py
 (CS231n-style paired forward/backward functions), network.py (the deep MLP used by the experiments).
 """

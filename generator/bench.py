@@ -47,13 +47,13 @@ from pathlib import Path
 
 import numpy as np
 
-from . import atomic
+from .common import atomic
 from .cache import Cache
-from .config import ROOT, Config
+from .common.paths import BENCH_DIR, ROOT
+from .config import Config
 from .experiments import grid_tasks
 from .runner import run_tasks
 
-BENCH_DIR = ROOT / "bench"
 
 
 def _best(fn, repeat: int = 5) -> float:

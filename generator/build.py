@@ -44,14 +44,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .common.languages import LANGUAGES
+from .common.paths import ROOT, SITE_DIR
 from .outputs import MANIFEST, MARKER, Manifest, owned, write_marker
 from .signals import worker_setup
 
-ROOT = Path(__file__).resolve().parent.parent
-SITE_DIR = ROOT / "site"
 DEFAULT_EPOCH = 1767225600  # 2026-01-01T00:00:00Z, used when there is no git history
 TMP_PREFIX = ".public-"
-LANGUAGES = ("ko", "en")
 _WARNING_RE = re.compile(r"^\s*(WARNING|ERROR)\b|Aborted with \d+ warnings", re.MULTILINE)
 _LOCALIZED_RE = re.compile(r"^(?P<stem>.+)\.(?P<lang>[a-z]{2})(?P<ext>\.[^./]+)$")
 

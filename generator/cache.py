@@ -24,7 +24,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import atomic
+from .common import atomic
+from .common.hashing import sha256_file
 
 Frames = dict[str, pd.DataFrame]
 
@@ -57,14 +58,6 @@ def cache_key(kind: str, params: dict, code: str, env: dict | None = None) -> tu
     inputs = {"kind": kind, "params": params, "code": code, "env": env if env is not None else environment()}
     blob = json.dumps(inputs, sort_keys=True, separators=(",", ":"), allow_nan=False)
     return hashlib.sha256(blob.encode()).hexdigest(), inputs
-
-
-def _file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def frames_to_arrays(frames: Frames) -> dict[str, np.ndarray]:
@@ -107,7 +100,7 @@ class Cache:
             return None
         try:
             meta = json.loads(sidecar.read_text())
-            if meta.get("sha256") != _file_sha256(data):
+            if meta.get("sha256") != sha256_file(data):
                 raise ValueError("checksum mismatch")
             with np.load(data, allow_pickle=False) as npz:
                 return arrays_to_frames({k: npz[k] for k in npz.files})
@@ -123,5 +116,5 @@ class Cache:
         data, sidecar = self._paths(kind, key)
         with atomic.open_atomic(data, "wb") as fh:
             np.savez(fh, **frames_to_arrays(frames))
-        meta = {"sha256": _file_sha256(data), "inputs": inputs}
+        meta = {"sha256": sha256_file(data), "inputs": inputs}
         atomic.write_text(sidecar, json.dumps(meta, sort_keys=True, indent=1))

@@ -35,11 +35,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .activations import ACTIVATIONS
+from .common.paths import DEFAULT_CONFIG, ROOT
 from .inits import INITS
 from .network import NORMS
 
-ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_CONFIG = ROOT / "experiments.toml"
 DTYPES = ("float64", "float32")
 REQUIRED_SECTIONS = ("propagation",)
 

@@ -175,7 +175,7 @@ def write_csv(name: str, df: pd.DataFrame, data_dir) -> None:
     """Write one contract file (atomically: a unique temp file renamed into place)."""
     from pathlib import Path
 
-    from .atomic import open_atomic
+    from .common.atomic import open_atomic
 
     df = check_frame(name, df)
     with open_atomic(Path(data_dir) / name, "w", encoding="utf-8") as fh:

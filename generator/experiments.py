@@ -15,7 +15,6 @@ import dataclasses
 import hashlib
 import itertools
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -23,7 +22,9 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
-from . import atomic, contract, seed_reference, theory
+from .common import atomic
+from .common.hashing import sha256_file
+from . import contract, seed_reference, theory
 from . import inits as inits_mod
 from .cache import Cache, environment, source_hash
 from .config import Config, ConfigError, resolve
@@ -249,20 +250,16 @@ def group_key(group: str, inputs: dict) -> str:
     return hashlib.sha256(json.dumps(full, sort_keys=True).encode()).hexdigest()
 
 
-def _sha(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 def manifest_is_current(data_dir: Path, key: str, manifest: str = MANIFEST) -> bool:
     """True when ``manifest`` in ``data_dir`` records ``key`` and every file it lists is unchanged."""
     try:
         man = json.loads((data_dir / manifest).read_text())
-        return man["key"] == key and all(_sha(data_dir / n) == h for n, h in man["files"].items())
+        return man["key"] == key and all(sha256_file(data_dir / n) == h for n, h in man["files"].items())
     except (OSError, ValueError, KeyError, TypeError):
         return False
 
 
 def write_manifest(data_dir: Path, key: str, names: list[str], manifest: str = MANIFEST) -> None:
     """Record ``key`` and the SHA-256 of each written file (call only after every file is written)."""
-    man = {"key": key, "files": {n: _sha(data_dir / n) for n in sorted(names)}}
+    man = {"key": key, "files": {n: sha256_file(data_dir / n) for n in sorted(names)}}
     atomic.write_text(data_dir / manifest, json.dumps(man, indent=1, sort_keys=True))

@@ -16,7 +16,8 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import atomic
+from .common import atomic
+from .common.hashing import sha256_file
 from .cache import cache_key, environment, source_hash
 from .config import Config, resolve
 from .outputs import Manifest, scratch_dir
@@ -46,12 +47,9 @@ class FigureStats:
     cached: int = 0
 
 
-def _file_digest(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 def _strings_digest() -> str:
-    from .strings import LANGUAGES, catalog_files
+    from .common.languages import LANGUAGES
+    from .strings import catalog_files
 
     h = hashlib.sha256()
     for lang in LANGUAGES:
@@ -129,10 +127,10 @@ class FigureRun:
 
     def submit_grid(self, executor) -> None:
         from .figures import FIGURES, figure_jobs
-        from .strings import LANGUAGES
+        from .common.languages import LANGUAGES
 
         code = source_hash(figure_modules()) + _strings_digest()
-        table_digest = {k: _file_digest(self.data_dir / v) for k, v in TABLE_FILES.items()
+        table_digest = {k: sha256_file(self.data_dir / v) for k, v in TABLE_FILES.items()
                         if (self.data_dir / v).exists()}
         digest = hashlib.sha256(repr(sorted(table_digest.items())).encode()).hexdigest()
         for job in figure_jobs(self.cfg):
@@ -146,7 +144,7 @@ class FigureRun:
                 self.stats.total += 1
                 cached = self.cache_dir / key[:2] / f"{key}.svg"
                 sidecar = cached.with_suffix(".sha256")
-                if cached.exists() and sidecar.exists() and sidecar.read_text() == _file_digest(cached):
+                if cached.exists() and sidecar.exists() and sidecar.read_text() == sha256_file(cached):
                     atomic.copy_file(cached, self.fig_dir / fname)
                     self.stats.cached += 1
                 else:
@@ -179,7 +177,7 @@ class FigureRun:
                 out = Path(fut.result())
                 cached.parent.mkdir(parents=True, exist_ok=True)
                 os.replace(out, cached)  # scratch and cache share a file system
-                atomic.write_text(sidecar, _file_digest(cached))  # written only after the file is complete
+                atomic.write_text(sidecar, sha256_file(cached))  # written only after the file is complete
                 atomic.copy_file(cached, self.fig_dir / fname)
                 stats.rendered += 1
                 progress.update()
@@ -196,7 +194,7 @@ class FigureRun:
                 # the checksums are written last: an entry without them, or with a file that no longer
                 # matches (edited or damaged in the cache), is a miss, never published
                 atomic.write_text(entry / TRAINING_SUMS, json.dumps(
-                    {p.name: _file_digest(entry / p.name) for p in paths}, indent=1, sort_keys=True))
+                    {p.name: sha256_file(entry / p.name) for p in paths}, indent=1, sort_keys=True))
                 stats.rendered += len(self.training.names)
         finally:
             progress.close()
@@ -239,12 +237,12 @@ class _TrainingPlan:
 
 def _training_plan(cfg, data_dir: Path, cache_dir: Path, env: dict, stats: FigureStats) -> _TrainingPlan:
     """The training page's figures, cached as one set keyed by the training CSVs + plotting code."""
-    from .strings import LANGUAGES
+    from .common.languages import LANGUAGES
     from .training.experiments import FILES
     from .training.figures import FIGURES as TRAINING_FIGURES
 
     names = {f"{name}.{lang}.svg" for name in TRAINING_FIGURES for lang in LANGUAGES}
-    digests = {f.name: _file_digest(data_dir / f.name) for f in FILES}
+    digests = {f.name: sha256_file(data_dir / f.name) for f in FILES}
     target = cfg.training.target_accuracy if hasattr(cfg.training, "target_accuracy") else None
     key, _ = cache_key("training-figures", {"tables": digests, "target": target},
                        source_hash(TRAINING_MODULES) + _strings_digest(), env)
@@ -263,7 +261,7 @@ def _training_entry_intact(entry: Path, names: set) -> bool:
     """True when the cached set has its checksums (written last) and every file still matches them."""
     try:
         sums = json.loads((entry / TRAINING_SUMS).read_text())
-        return set(sums) == names and all(_file_digest(entry / n) == h for n, h in sums.items())
+        return set(sums) == names and all(sha256_file(entry / n) == h for n, h in sums.items())
     except (OSError, ValueError, AttributeError):
         return False
 

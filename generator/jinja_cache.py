@@ -13,7 +13,7 @@ import io
 
 import jinja2
 
-from . import atomic
+from .common import atomic
 
 
 class CheckedBytecodeCache(jinja2.FileSystemBytecodeCache):

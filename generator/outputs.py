@@ -34,8 +34,9 @@ from collections.abc import Iterable, Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
-from . import atomic
-from .config import ROOT, Config, ConfigError, resolve
+from .common import atomic
+from .common.paths import ROOT
+from .config import Config, ConfigError, resolve
 
 MARKER = ".initlab-output"
 MANIFEST = ".initlab-manifest.json"

@@ -47,17 +47,15 @@ from typing import Any
 
 import jinja2
 
-from . import atomic
+from .common import atomic
 from . import filters as _filters
 from . import strings as _strings
+from .common.languages import LANGUAGES
+from .common.paths import ASSETS_DIR, ROOT, TEMPLATES_DIR
 from .jinja_cache import CheckedBytecodeCache
 from .outputs import Manifest
 
-ROOT = Path(__file__).resolve().parent.parent
-TEMPLATES_DIR = ROOT / "templates"
 PAGES_DIR = "pages"
-ASSETS_DIR = ROOT / "site" / "assets"
-LANGUAGES = _strings.LANGUAGES
 _PAGE_RE = re.compile(r"^(?P<name>.+)\.(?P<lang>[a-z]{2})\.md\.j2$")
 
 

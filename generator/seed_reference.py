@@ -24,8 +24,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-ROOT = Path(__file__).resolve().parent.parent
-PRINTOUTS_CSV = ROOT / "reference" / "seed_printouts.csv"
+from .common.paths import REFERENCE_DIR, ROOT
+
+PRINTOUTS_CSV = REFERENCE_DIR / "seed_printouts.csv"
 SEED_TEXT = ROOT.parent / "shared" / "seed" / "000_bcb9161ff5f72897.txt"
 
 # The printouts appear in this order in the note: the 0.01 case, the 1.0 case, then Xavier (all tanh).

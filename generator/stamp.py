@@ -32,8 +32,9 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import atomic
-from .config import ROOT, Config, resolve
+from .common import atomic
+from .common.paths import ROOT
+from .config import Config, resolve
 
 STAMP_NAME = "site-stamp.json"
 _SOURCE_TREES = ("generator", "templates", "reference", "site")

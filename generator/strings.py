@@ -27,8 +27,9 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-LANGUAGES = ("ko", "en")
-STRINGS_DIR = Path(__file__).resolve().parent.parent / "templates" / "strings"
+from .common.languages import LANGUAGES
+from .common.paths import STRINGS_DIR
+
 MARKDOWN_SUFFIX = "_md"  # a key ending in this marks its value as trusted Markdown
 MARKDOWN_MARKER = "_markdown"  # `_markdown = true` in a table marks all of its values as Markdown
 

@@ -10,7 +10,8 @@ import pandas as pd
 import pytest
 
 from generator.cache import Cache, arrays_to_frames, cache_key, frames_to_arrays
-from generator.config import ROOT, load_config
+from generator.common.paths import ROOT
+from generator.config import load_config
 from generator.experiments import grid_tasks
 from generator.runner import run_tasks
 

@@ -11,7 +11,8 @@ import pytest
 
 from generator import cli
 from generator.activations import ACTIVATIONS
-from generator.config import ROOT, ConfigError, load_config
+from generator.common.paths import ROOT
+from generator.config import ConfigError, load_config
 from generator.inits import INITS
 
 SMALL = (ROOT / "configs" / "small.toml").read_text()

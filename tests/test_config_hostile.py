@@ -17,7 +17,8 @@ import pytest
 
 from generator import cli
 from generator import config as gconfig
-from generator.config import ROOT, ConfigError, load_config, parse_config
+from generator.common.paths import ROOT
+from generator.config import ConfigError, load_config, parse_config
 
 from test_config import SMALL, tree_digest
 

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from generator import atomic
-from generator.config import ROOT
+from generator.common import atomic
+from generator.common.paths import ROOT
 from generator.outputs import claim
 
 sys.path.insert(0, str(Path(__file__).parent))

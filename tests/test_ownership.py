@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from generator import cli
-from generator.config import ROOT
+from generator.common.paths import ROOT
 from generator.outputs import MANIFEST, MARKER, Manifest
 
 sys.path.insert(0, str(Path(__file__).parent))

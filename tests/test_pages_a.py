@@ -17,7 +17,6 @@ import math
 import re
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from generator import pages as P

@@ -14,7 +14,7 @@ import pytest
 from generator import strings
 from generator.config import load_config
 from generator.figures import build_figure, figure_bytes, figure_jobs
-from generator.figures.page_analysis import all_factors, init_spread, layer_factors, seed_mean
+from generator.figures.page_analysis import all_factors, init_spread
 from generator.pages import SiteData, batchnorm, config_summary, data_dictionary, gradients, results, theory
 from generator.render import page_structure, render_pages
 

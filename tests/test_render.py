@@ -8,7 +8,6 @@ tree with the real site/mkdocs.yml (each ~1 s; marked ``slow``) and one real-bro
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import socket

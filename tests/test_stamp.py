@@ -10,7 +10,8 @@ import shutil
 import pytest
 
 from generator import pipeline
-from generator.config import ROOT, OutputConfig, load_config
+from generator.common.paths import ROOT
+from generator.config import OutputConfig, load_config
 from generator.outputs import write_marker
 from generator.stamp import SiteStamp, tree_digest
 

@@ -12,7 +12,8 @@ import pytest
 from generator import config as gconfig
 from generator import contract, strings
 from generator.cache import Cache
-from generator.config import ROOT, ConfigError
+from generator.common.paths import ROOT
+from generator.config import ConfigError
 from generator.training import claims, data
 from generator.training.config import TrainingConfig
 from generator.training.model import MLP, softmax_loss

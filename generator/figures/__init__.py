@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Mapping
 
+from ..common.languages import LANGUAGES
 from .. import strings
 from ..fonts import setup_matplotlib, style_context
 from . import heatmaps, lines, seed_cases, style
@@ -143,8 +144,8 @@ def figure_alt(name: str, lang: str, **params) -> str:
 
 def build_figure(name: str, data: Mapping, lang: str, **params):
     """Build (but do not save) one figure; the caller saves it with :func:`save_figure`."""
-    if lang not in strings.LANGUAGES:
-        raise ValueError(f"unknown language {lang!r}; valid: {', '.join(strings.LANGUAGES)}")
+    if lang not in LANGUAGES:
+        raise ValueError(f"unknown language {lang!r}; valid: {', '.join(LANGUAGES)}")
     spec = _spec(name)
     with style_context():
         return spec.func(data, lang, **params)

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import matplotlib
 
-from .. import atomic
+from ..common import atomic
 from ..fonts import style_context
 
 SVG_METADATA = {"Date": None, "Creator": None, "Format": None, "Type": None}

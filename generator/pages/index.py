@@ -28,10 +28,11 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
+from ..common.languages import LANGUAGES
 from .. import strings
 from ..activations import SATURATION_FRACTION, get_activation
 
-LANGS = strings.LANGUAGES
+LANGS = LANGUAGES
 
 INPUT_STD = 1.0  # X ~ N(0, 1) by construction
 VANISH_BELOW = 0.05  # last-layer std / input std below this: the signal has vanished

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
+from ..common.languages import LANGUAGES
 from .. import strings
 from ..filters import Md, code
 
@@ -109,6 +110,6 @@ def context(data) -> dict:
         d = asdict(r)
         d["authors_text"] = ", ".join(r.authors)
         d["cite"] = r.cite
-        d["entry"] = {lang: entry_markdown(r, lang) for lang in strings.LANGUAGES}
+        d["entry"] = {lang: entry_markdown(r, lang) for lang in LANGUAGES}
         entries.append(d)
     return {"entries": entries, "by_key": {e["key"]: e for e in entries}, "n": len(entries)}

@@ -24,10 +24,10 @@ from pathlib import Path
 import pandas as pd
 
 from .. import contract
+from ..common.paths import ROOT
 from ..filters import code, link
 from . import data_dictionary
 
-ROOT = Path(__file__).resolve().parents[2]
 DIGEST_CHARS = 16  # shown prefix of each file's SHA-256
 # Packages that shape the numbers or the site, in display order; the rest of pyproject's list follows.
 KEY_PACKAGES = ("numpy", "pandas", "matplotlib", "mkdocs", "mkdocs-material", "mkdocs-static-i18n", "jinja2",

@@ -23,6 +23,7 @@ import math
 import numpy as np
 import pandas as pd
 
+from ..common.languages import LANGUAGES
 from .. import filters, inits, seed_reference, strings
 
 MATCH_RTOL = 0.05  # a printout "matches" a re-run when every layer is within 5% of it
@@ -30,7 +31,7 @@ SEED_COMMENT_DIM = 10  # the note's code comment: "assume some unit gaussian 10-
 PRINTED = seed_reference.PRINTED_CASES
 CASES = tuple(seed_reference.SEED_CASES)
 TANH_CASES = tuple(c for c in CASES if seed_reference.SEED_CASES[c][0] == "tanh")
-LANGS = strings.LANGUAGES
+LANGS = LANGUAGES
 
 
 def _scale_text(case: str) -> str:

@@ -46,6 +46,7 @@ import math
 import numpy as np
 import pandas as pd
 
+from ..common.languages import LANGUAGES
 from .. import contract
 from .experiments import best_lr
 from .model import N_CLASSES
@@ -295,11 +296,11 @@ def _localize(df: pd.DataFrame, labels: dict[str, str]) -> dict[str, pd.DataFram
     from .. import strings
 
     out = {}
-    for lang in strings.LANGUAGES:
+    for lang in LANGUAGES:
         d = df.copy()
         for col, key in labels.items():
             d[col] = [strings.t(lang, f"{key}.{v}") for v in d[col].astype(str)]
-        for other in strings.LANGUAGES:
+        for other in LANGUAGES:
             for col in [c for c in d.columns if c.endswith(f"_{other}")]:
                 if other == lang:
                     d[col.removesuffix(f"_{lang}")] = d.pop(col)

@@ -1,0 +1,14 @@
+"""Where things are: the one definition of the repository root and of its fixed source paths."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_CONFIG = ROOT / "experiments.toml"
+TEMPLATES_DIR = ROOT / "templates"
+STRINGS_DIR = TEMPLATES_DIR / "strings"
+SITE_DIR = ROOT / "site"
+ASSETS_DIR = SITE_DIR / "assets"
+REFERENCE_DIR = ROOT / "reference"
+BENCH_DIR = ROOT / "bench"
