@@ -26,7 +26,6 @@ import codecs
 import dataclasses
 import math
 import os
-import reprlib
 import stat
 import tempfile
 import tomllib
@@ -35,66 +34,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .activations import ACTIVATIONS
+from .common.errors import MAX_LINE, ConfigError, _short, _short_path  # noqa: F401 (re-exported)
 from .common.paths import DEFAULT_CONFIG, ROOT
 from .inits import INITS
 from .network import NORMS
+from .training.config import MAX_SEED, MAX_SEEDS, TrainingConfig
 
 DTYPES = ("float64", "float32")
 REQUIRED_SECTIONS = ("propagation",)
 
-MAX_LINE = 300  # a ConfigError's whole line, "config error: ..." included
 MAX_CONFIG_BYTES = 1 << 20  # experiments.toml is ~3 KB; 1 MiB leaves room for any real grid
 NAME_MAX, PATH_MAX = 255, 4096  # Linux limits on one path component / a whole path, in bytes
-# Seeds feed numpy's SeedSequence and int64 CSV columns; 32 bits is numpy's classic seed range.
-MAX_SEED = 2**32 - 1
-MAX_SEEDS = 1000
-
-
-def _one_line(text: str, limit: int) -> str:
-    """``text`` cut to ``limit`` characters (ending in '...'), control characters escaped (no newline)."""
-    text = text[: limit + 1]  # cut first: escaping a 50 MB string character by character is slow
-    text = "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in text)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
-class ConfigError(ValueError):
-    """A config problem, reported as one line: ``config error: <field>: <problem>``.
-
-    Whatever the caller passes, the line has no control characters and at most MAX_LINE characters,
-    so a hostile value (a 50 MB string, a key with a newline) cannot flood or split the report.
-    """
-
-    def __init__(self, field_name: str, problem: str):
-        self.field = _one_line(str(field_name), 80)
-        self.problem = _one_line(str(problem), MAX_LINE)
-        super().__init__(_one_line(f"config error: {self.field}: {self.problem}", MAX_LINE))
-
-
-_REPR = reprlib.Repr()
-_REPR.maxstring = _REPR.maxother = 60
-_REPR.maxlist = _REPR.maxtuple = _REPR.maxdict = 4
-_REPR.maxlevel = 2
-
-
-def _short(value) -> str:
-    """A repr of ``value`` of at most 60 characters, cheap for any size (reprlib cuts strings and lists
-    before formatting them; an integer of thousands of digits is described, as repr() refuses it)."""
-    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 128:
-        # 2**(b-1) <= |value| < 2**b gives the digit count to within one; one comparison settles it
-        digits = int((value.bit_length() - 1) * math.log10(2)) + 1
-        digits += abs(value) >= 10**digits
-        return f"an integer of {digits} digits"
-    try:
-        text = _REPR.repr(value)
-    except ValueError:  # a huge integer nested in a list
-        text = f"a {type(value).__name__}"
-    return text if len(text) <= 60 else text[:57] + "..."
-
-
-def _short_path(path) -> str:
-    """The path for a message: its end (the file name) when it is long."""
-    text = os.fspath(path) if isinstance(path, os.PathLike) else str(path)
-    return text if len(text) <= 80 else "..." + text[-77:]
 
 
 def _choices(*names) -> dict:
@@ -507,8 +457,5 @@ def _check_writable(name: str, target: Path) -> None:
         raise ConfigError(name, f"{target} is not writable ({exc.strerror})") from None
 
 
-# The training stage keeps its section next to its code; registered here (at the end, because
-# generator.training.config imports ConfigError from this module) so every config has it.
-from .training.config import TrainingConfig  # noqa: E402
-
+# The training stage keeps its section next to its code; registered here so every config has it.
 register_section("training", TrainingConfig)

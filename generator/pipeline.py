@@ -144,7 +144,7 @@ def training_stage_key(cfg: Config) -> str:
     from .cache import environment, source_hash
 
     modules = tuple(f"generator.training.{m.name}" for m in pkgutil.iter_modules(training.__path__))
-    modules += ("generator.training", "generator.contract", "generator.cache", "generator.runner",
+    modules += ("generator.training", "generator.analysis.training", "generator.contract", "generator.cache", "generator.runner",
                 "generator.layers", "generator.inits", "generator.activations")
     inputs = {"training": dataclasses.asdict(cfg.training), "code": source_hash(modules),
               "env": {**environment(), "scikit-learn": version("scikit-learn")}}

@@ -135,7 +135,8 @@ def test_measured_ratios_on_the_tiny_grid(tiny):
 
 
 def test_activation_saturation_intervals():
-    from generator.pages.activations import MATCHING, saturation_intervals
+    from generator.analysis.rules import MATCHING
+    from generator.pages.activations import saturation_intervals
     from generator.activations import ACTIVATIONS
 
     assert set(MATCHING) == set(ACTIVATIONS)

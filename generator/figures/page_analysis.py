@@ -21,6 +21,7 @@ import pandas as pd
 from matplotlib.lines import Line2D
 
 from .. import strings
+from ..analysis.rules import MATCH_TOL
 from . import FigureSpec, register, style
 from .heatmaps import ACT_ORDER, INIT_ORDER
 
@@ -216,7 +217,6 @@ def bn_spread(data, lang: str, *, norms=("none", "bn")):
 def _factor_jobs(axes: dict) -> list[dict]:
     if "none" not in axes["norms"]:
         return []
-    from ..pages.gradients import MATCH_TOL  # lazy: the pages package imports this module
 
     return [{"tol": MATCH_TOL, "norm": "none"}]
 

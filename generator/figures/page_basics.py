@@ -4,7 +4,7 @@
   (mean over seeds, band = min-max over seeds, log y). Instances: ``glorot`` (xavier vs the two
   Glorot forms; tanh, ReLU) and ``he`` (xavier vs he vs he_uniform; ReLU, leaky ReLU, SELU).
 * ``basics_matched`` (stem ``basics_matched``): every activation under its matching init
-  (generator.pages.activations.MATCHING): per-layer std (log y) and saturated fraction.
+  (generator.analysis.rules.MATCHING): per-layer std (log y) and saturated fraction.
 * ``activation_curves`` (stem ``activation_curves``): phi and phi' of every activation in the
   registry on [-4, 4], the saturated region (|phi'| < 1% of max slope) shaded. Reads no data.
 
@@ -17,6 +17,7 @@ import numpy as np
 
 from .. import strings
 from ..activations import ACTIVATIONS
+from ..analysis.rules import MATCHING
 from . import FigureSpec, register, style
 from .data import depth_of, layer_stats
 from .seed_cases import _line_with_band
@@ -168,7 +169,6 @@ def _jobs_lines(axes: dict) -> list[dict]:
 
 
 def _jobs_matched(axes: dict) -> list[dict]:
-    from ..pages.activations import MATCHING
 
     pairs = tuple((a, i) for a, i in MATCHING.items() if a in axes["activations"] and i in axes["inits"])
     return [{"matching": pairs}] if pairs and "none" in axes["norms"] else []

@@ -1,6 +1,6 @@
 """Activation functions: all eight, each under its matching initialization.
 
-MATCHING (stated on the page): activations that are (near-)linear around 0 with E[phi(z)^2] close to
+MATCHING (generator/analysis/rules.py, stated on the page): activations that are (near-)linear around 0 with E[phi(z)^2] close to
 Var(z) -- linear, tanh, sigmoid -- and SELU (self-normalizing under LeCun normal = Var(W) = 1/fan_in)
 go with ``xavier``; the rectifier family -- relu, leaky_relu, elu, gelu -- go with ``he``.
 
@@ -19,13 +19,10 @@ import pandas as pd
 
 from .. import strings
 from ..activations import ACTIVATIONS, SATURATION_FRACTION
+from ..analysis.rules import MATCHING
 from ..filters import num
 from .index import baseline_saturation, has, label, localized, verdict
 
-MATCHING = {
-    "linear": "xavier", "sigmoid": "xavier", "tanh": "xavier", "selu": "xavier",
-    "relu": "he", "leaky_relu": "he", "elu": "he", "gelu": "he",
-}
 GRID = (-10.0, 10.0, 200_001)
 
 

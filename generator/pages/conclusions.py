@@ -44,9 +44,9 @@ import numpy as np
 import pandas as pd
 
 from .. import filters, strings
+from ..analysis.rules import COLLAPSE_RATIO
 from .seed import SCALES, fmt_values, localized, per_layer_factor
 
-COLLAPSE_RATIO = 1e-2
 GRAD_FACTOR = 10
 SATURATED_SHARE = 0.5
 STABLE_BAND = 10

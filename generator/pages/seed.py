@@ -25,6 +25,7 @@ import pandas as pd
 
 from ..common.languages import LANGUAGES
 from .. import filters, inits, seed_reference, strings
+from ..analysis.rules import COLLAPSE_RATIO  # the conclusions page's xavier_relu rule too
 
 MATCH_RTOL = 0.05  # a printout "matches" a re-run when every layer is within 5% of it
 SEED_COMMENT_DIM = 10  # the note's code comment: "assume some unit gaussian 10-D input data"
@@ -271,7 +272,6 @@ def context(data) -> dict:
         "layers_to_1pct": None,
         "have_prop": xr_prop is not None and len(xr_prop) > 0,
     }
-    from .conclusions import COLLAPSE_RATIO  # the same rule as the conclusions page's xavier_relu claim
 
     ratio = xr["stdL"] / xr["std1"] if xr["std1"] > 0 else math.nan
     shrinks = bool((rerun["xavier_relu"][rerun.index >= 1].diff().dropna() < 0).all())

@@ -1,6 +1,17 @@
-"""Training page context: generator/training/claims.py computes it from the training CSVs
-(``{"available": False}`` until they all exist, and the page then says so)."""
+"""Training page context from the training CSVs (generator/training/claims.py computes it):
+``{"available": False}`` until they all exist, and the page then says so."""
 
 from __future__ import annotations
 
-from ..training.claims import page_context as context  # noqa: F401
+from ..training.claims import CLAIMS, training_context
+from ..training.experiments import FILES
+
+
+def context(data) -> dict:
+    """The training page's context from a ``generator.pages.SiteData``:
+    ``{"available": False}`` until every training CSV exists, else ``training_context`` + ``available``."""
+    names = [f.name for f in FILES] + [CLAIMS.name]
+    if not all(data.has(n) for n in names):
+        return {"available": False}
+    t = data.cfg.sections.get("training") if hasattr(data.cfg, "sections") else None
+    return training_context({n: data.frame(n) for n in names}, t)

@@ -48,7 +48,7 @@ import pandas as pd
 
 from ..common.languages import LANGUAGES
 from .. import contract
-from .experiments import best_lr
+from ..analysis.training import best_lr
 from .model import N_CLASSES
 
 VERDICTS = ("holds", "partly", "does_not_hold")
@@ -444,15 +444,3 @@ def training_context(frames: dict, t=None) -> dict:
             "pre": _localize(pd.DataFrame(pre_rows), {"preprocess": "fig.training.pre"}),
         },
     }
-
-
-def page_context(data) -> dict:
-    """The training page's context from a ``generator.pages.SiteData`` (what ``pages/training.py`` needs):
-    ``{"available": False}`` until every training CSV exists, else ``training_context`` + ``available``."""
-    from .experiments import FILES
-
-    names = [f.name for f in FILES] + [CLAIMS.name]
-    if not all(data.has(n) for n in names):
-        return {"available": False}
-    t = data.cfg.sections.get("training") if hasattr(data.cfg, "sections") else None
-    return training_context({n: data.frame(n) for n in names}, t)

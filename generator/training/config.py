@@ -3,9 +3,8 @@
 :class:`TrainingConfig` follows generator/config.py's conventions: a frozen dataclass whose field
 ``metadata`` declares what is valid (``choices``, ``min``/``max`` inclusive, ``gt`` exclusive, ``unique``,
 ``nonempty``, ``max_items``; every float must be finite);
-cross-field checks live in ``__post_init__`` and raise :class:`generator.config.ConfigError`.
-This module does not import ``generator.config`` at import time, so ``generator/config.py`` can import it
-anywhere (``from .training.config import TrainingConfig``) without a circular import.
+cross-field checks live in ``__post_init__`` and raise :class:`generator.common.errors.ConfigError`.
+This module does not import ``generator.config`` (which imports it to register the section).
 The defaults are the issue's design; a bigger sweep is a bigger ``[training]`` table, nothing else.
 Grids given as (min, max, points) are log-spaced: ``numpy.logspace(log10(min), log10(max), points)``.
 """
@@ -17,6 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..activations import ACTIVATIONS
+from ..common.errors import ConfigError
 from ..inits import INITS
 from .data import PREPROCESS
 
@@ -33,7 +33,9 @@ def _grid(*names, unique=True) -> dict:
 
 # Maxima (see README "Configuration"): generous for exploring; whether a (width, depth, batch) run fits
 # in memory is decided by training_run_bytes, checked by generator.config.load_config.
-MAX_SEED, MAX_SEEDS = 2**32 - 1, 1000  # as generator/config.py (not imported: see the module doc)
+# Seeds feed numpy's SeedSequence and int64 CSV columns; 32 bits is numpy's classic seed range.
+# (generator/config.py uses the same bounds for every seed list)
+MAX_SEED, MAX_SEEDS = 2**32 - 1, 1000
 MAX_WIDTH, MAX_DEPTH = 4096, 1000
 MAX_STEPS = 100_000  # steps cost time, not memory: the bound catches a typo (1e9 steps), not a big sweep
 MAX_POINTS = 100  # points of a log grid
@@ -118,8 +120,6 @@ class TrainingConfig:
     pre_lr_points: int = _points(9)
 
     def __post_init__(self):
-        from ..config import ConfigError  # imported here: generator/config.py may import this module
-
         if self.init_scale_max <= self.init_scale_min:
             raise ConfigError("training.init_scale_max",
                               f"must be > init_scale_min ({self.init_scale_min:g}), got {self.init_scale_max:g}")

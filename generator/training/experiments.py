@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 from .. import contract
+from ..analysis.training import best_lr
 from ..config import resolve
 from ..runner import PendingTasks, register_task, submit_tasks
 from .train import MODULES
@@ -218,19 +219,6 @@ def _curves(runs, results, exp, cols) -> pd.DataFrame:
                 c.insert(i, k, v)
             parts.append(c)
     return pd.concat(parts, ignore_index=True)
-
-
-def best_lr(lr: pd.DataFrame, by: str) -> pd.DataFrame:
-    """Per group ``by``: the learning rate with the fewest mean steps to the target among those where
-    every seed reaches it; if none does, the one with the highest mean best validation accuracy."""
-    out = []
-    for g, d in lr.groupby(by, sort=False):
-        agg = d.groupby("learning_rate").agg(steps=("steps_to_target", "mean"), reached=("steps_to_target", lambda s: s.notna().all()),
-                                             acc=("best_val_acc", "mean"))
-        ok = agg[agg["reached"]]
-        pick = ok["steps"].idxmin() if len(ok) else agg["acc"].fillna(-1).idxmax()
-        out.append({by: g, "learning_rate": float(pick)})
-    return pd.DataFrame(out)
 
 
 def assemble(t, runs, results) -> dict[str, pd.DataFrame]:
