@@ -35,6 +35,7 @@ from pathlib import Path
 from .common import atomic
 from .common.paths import ROOT
 from .config import Config, resolve
+from .outputs import LOCK
 
 STAMP_NAME = "site-stamp.json"
 _SOURCE_TREES = ("generator", "templates", "reference", "site")
@@ -49,7 +50,8 @@ def _walk(root: Path, exclude: tuple[Path, ...] = ()):
         dirnames[:] = sorted(d for d in dirnames if d not in _SKIP_DIRS and (here / d) not in exclude
                              and not d.startswith(".public-"))
         for name in sorted(filenames):
-            if not name.endswith(".pyc") and not name.startswith(".public-"):
+            # the pipeline lock's file says who holds it (pid, time): not an output
+            if not name.endswith(".pyc") and not name.startswith(".public-") and name != LOCK:
                 yield here / name
 
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import fcntl
 import os
-import re
 import signal
 import subprocess
 import sys
@@ -158,8 +157,7 @@ def test_two_concurrent_site_builds_both_succeed(tmp_path):
     errs = [e for _, e in results]
     assert sum("waiting: another build holds" in e for e in errs) == 1, errs
     waited = next(e for e in errs if "waiting: another build holds" in e)
-    # the second found the first one's work: up to date, or (sources edited meanwhile) all cached
-    assert "site: up to date" in waited or not re.search(r"\b[1-9]\d* (computed|rendered)", waited), waited
+    assert "site: up to date" in waited, waited  # the second found the first one's work
     public = tmp_path / "run" / "public"
     assert (public / "index.html").is_file() and (public / "en" / "index.html").is_file()
     assert not list((tmp_path / "run").glob(".public-*"))

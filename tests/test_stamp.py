@@ -153,3 +153,15 @@ def test_config_path_is_part_of_the_stamp(tmp_path):
     root = _fake_root(tmp_path)
     renamed = dataclasses.replace(cfg, path=tmp_path / "renamed.toml")
     assert SiteStamp.for_build(renamed, root=root).key != SiteStamp.for_build(cfg, root=root).key
+
+
+def test_stamp_ignores_the_lock_file_that_says_who_builds(tmp_path):
+    """The stamp is recorded while the build holds the lock (its file names the pid and time) and read
+    by the next build while it holds it: the lock file's content must not make every build stale."""
+    cfg = _cfg(tmp_path)
+    root = _fake_root(tmp_path)
+    lock = tmp_path / "docs" / ".initlab.lock"
+    lock.write_text("pid 1, since 2026-01-01 00:00:00\n")
+    SiteStamp.for_build(cfg, root=root).record()
+    lock.write_text("pid 2, since 2026-01-01 00:00:07\n")
+    assert SiteStamp.for_build(cfg, root=root).is_current()
