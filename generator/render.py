@@ -40,7 +40,6 @@ CATALOG for short labels.
 from __future__ import annotations
 
 import re
-import sys
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -51,7 +50,7 @@ from .common import atomic
 from . import filters as _filters
 from . import strings as _strings
 from .common.languages import LANGUAGES
-from .common.paths import ASSETS_DIR, ROOT, TEMPLATES_DIR
+from .common.paths import ASSETS_DIR, TEMPLATES_DIR
 from .jinja_cache import CheckedBytecodeCache
 from .outputs import Manifest
 
@@ -253,25 +252,3 @@ def page_structure(markdown: str) -> dict[str, Any]:
         "math_blocks": text.count('class="initlab-math"'),
         "callouts": len(re.findall(r"^(?:!!!|\?\?\?\+?) ", text, re.MULTILINE)),
     }
-
-
-def main(argv: list[str] | None = None) -> int:
-    """``python -m generator.render [--docs-dir DIR] [PAGE ...]`` with an empty context (smoke use)."""
-    import argparse
-
-    ap = argparse.ArgumentParser(prog="python -m generator.render", description=main.__doc__)
-    ap.add_argument("--docs-dir", type=Path, default=ROOT / "site" / "docs")
-    ap.add_argument("pages", nargs="*")
-    args = ap.parse_args(argv)
-    try:
-        out = render_pages({}, args.docs_dir, args.pages or None)
-    except RenderError as exc:
-        print(f"render error: {exc}", file=sys.stderr)
-        return 1
-    for p in out:
-        print(p)
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

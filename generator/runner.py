@@ -175,14 +175,6 @@ class ProcessExecutor:
         return self._pool.submit(fn, *args)
 
 
-def make_executor(name: str = "serial", workers: int | None = None) -> Executor:
-    if name == "serial":
-        return SerialExecutor()
-    if name == "process":
-        return ProcessExecutor(workers)
-    raise ValueError(f"unknown executor {name!r}; valid: serial, process")
-
-
 @dataclass
 class RunStats:
     kind: str

@@ -1,6 +1,6 @@
 """Figures of the training experiments, one Korean and one English SVG each.
 
-``training_figure_jobs(cfg) -> [(name, function)]``; a function is ``(frames, lang) -> Figure`` where
+``FIGURES`` maps each figure's name to a function ``(frames, lang) -> Figure``, where
 ``frames`` maps the training CSV names to DataFrames (as returned by ``run_training`` or read with
 :func:`load_frames`). ``render_training_figures(frames, out_dir, langs)`` writes
 ``<out_dir>/<name>.<lang>.svg`` and returns the paths. All text comes from the strings catalog
@@ -326,11 +326,6 @@ FIGURES = {
 }
 
 
-def training_figure_jobs(cfg=None) -> list[tuple[str, object]]:
-    """Every training figure as (name, function(frames, lang) -> Figure); one file per language each."""
-    return list(FIGURES.items())
-
-
 def load_frames(data_dir, target_accuracy: float | None = None) -> dict[str, pd.DataFrame]:
     """Read the training CSVs (through the data contract) from ``data_dir``."""
     from .experiments import FILES
@@ -362,7 +357,3 @@ def render_training_figures(frames, out_dir, langs=("ko", "en"), target_accuracy
                 fig = fn(frames, lang)
                 paths.append(save_figure(fig, out_dir / f"{name}.{lang}.svg"))
     return paths
-
-
-def figure_alt(name: str, lang: str) -> str:
-    return _t(lang, f"{name.removeprefix('training_')}.alt")
