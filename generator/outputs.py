@@ -133,6 +133,11 @@ class Manifest:
         except (OSError, ValueError, KeyError, TypeError, AttributeError):
             self.stages = {}
 
+    def _relative(self, f: str | Path) -> str:
+        """A path under docs_dir (absolute or relative to it) as the manifest writes it."""
+        p = Path(f)
+        return (p.relative_to(self.docs_dir) if p.is_absolute() else p).as_posix()
+
     def listed(self, stage: str) -> set[str]:
         return set(self.stages.get(stage, ()))
 
@@ -143,18 +148,13 @@ class Manifest:
 
     def record(self, stage: str, files: Iterable[str | Path]) -> None:
         """Set ``stage``'s list to ``files`` (paths under docs_dir, absolute or relative)."""
-        rel = set()
-        for f in files:
-            p = Path(f)
-            rel.add((p.relative_to(self.docs_dir) if p.is_absolute() else p).as_posix())
-        self.stages[stage] = sorted(rel)
+        self.stages[stage] = sorted({self._relative(f) for f in files})
         write_marker(self.docs_dir, "docs_dir")
         atomic.write_text(self.path, json.dumps({"stages": self.stages}, indent=1, sort_keys=True) + "\n")
 
     def remove_stale(self, stage: str, keep: Iterable[str | Path]) -> list[str]:
         """Delete files ``stage`` listed before and does not make now; never anything unlisted."""
-        keep_rel = {(Path(k).relative_to(self.docs_dir) if Path(k).is_absolute() else Path(k)).as_posix()
-                    for k in keep}
+        keep_rel = {self._relative(k) for k in keep}
         removed = []
         for name in sorted(self.listed(stage) - keep_rel):
             target = self.docs_dir / name
