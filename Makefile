@@ -44,7 +44,7 @@ site: venv
 
 # Only the HTML build of an already rendered site/docs (strict, atomic swap into site/public).
 build: venv
-	$(VENV_PY) -m generator.build $(if $(INITLAB_SITE_URL),--site-url $(call shq,$(INITLAB_SITE_URL)))
+	$(VENV_PY) -m generator.pipeline.build $(if $(INITLAB_SITE_URL),--site-url $(call shq,$(INITLAB_SITE_URL)))
 
 # Serve the built site under its site_url prefix, like GitHub project Pages does.
 serve: export INITLAB_SITE_URL := http://127.0.0.1:$(PORT)/$(SERVE_PREFIX)/

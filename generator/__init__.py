@@ -1,22 +1,19 @@
 """initlab: measured, reproducible report on weight initialization and batch normalization.
 
-Pipeline (one module per stage; each stage is also a CLI command, ``python -m generator <stage>``)::
+The package is layered; each folder is one responsibility and imports only the layers below it
+(``tests/test_import_layers.py`` enforces the arrows, with imports inside functions counted)::
 
-    config.py      experiments.toml -> validated Config (ConfigError -> "config error: <field>: <problem>", exit 2)
-    runner.py      tasks -> results through an Executor seam (serial / process pool; a Dask client fits the
-                   same ``map`` interface), cached by a hash of the *inputs* (cache.py)
-    propagation.py / symmetry.py / theory.py   the experiments (NumPy, hand-written forward and backward in layers.py)
-    contract.py    the data files under ``site/docs/data/`` and their columns (the documented contract)
-    figures/       matplotlib figures, one Korean and one English file each
-    render.py      one strict Jinja2 Environment: ``templates/`` -> ``site/docs/*.{ko,en}.md``
-    build.py       ``mkdocs build --strict`` into a temporary directory, swapped into ``site/public`` on success
-
-Shared bottom layer: common/ (paths: the one ROOT; languages; atomic writes; hashing), standard library
-only. Safety: outputs.py (what the build owns, the pipeline lock), signals.py (Ctrl-C, SIGTERM, workers
-that die with the main process).
-
-Engine modules: inits.py (INITS registry), activations.py (ACTIVATIONS registry), layers.py
-(CS231n-style paired forward/backward functions), network.py (the deep MLP used by the experiments).
+    common/       paths (the one ROOT), languages, atomic writes, hashing; standard library only
+    engine/       NumPy only: inits, activations, layers (CS231n pairs), network, mlp, theory, digits
+    config/       experiments.toml -> a validated Config (ConfigError: exit 2, one line)
+    contract/     every data file under site/docs/data/ declared once (columns, types, ko/en text)
+    analysis/     data -> numbers, regimes and verdicts; no matplotlib, no strings catalog
+    experiments/  task functions: params -> DataFrames (propagation, symmetry, seed re-runs, training)
+    render/       the Jinja environment, filters, the ko/en strings catalog, fonts
+    figures/      matplotlib figures, one Korean and one English file each
+    pages/        analysis results -> display dicts for the templates
+    pipeline/     stages, runner and executors, cache store, outputs and lock, site stamp, MkDocs build
+    cli.py        argparse -> pipeline (``python -m generator <stage>``)
 """
 
 __version__ = "0.1.0"

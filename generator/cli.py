@@ -12,10 +12,10 @@ import os
 import sys
 import time
 
-from .build import BuildError
-from .config import ConfigError, load_config
-from .render import RenderError
-from .signals import Terminated, install_handlers
+from generator.pipeline.build import BuildError
+from generator.config.load import ConfigError, load_config
+from generator.render.env import RenderError
+from generator.pipeline.signals import Terminated, install_handlers
 
 StageError = (BuildError, RenderError)
 
@@ -90,14 +90,14 @@ def main(argv: list[str] | None = None) -> int:
     try:
         _check_args(args)
         cfg = load_config(args.config, workers=getattr(args, "workers", None))
-        from . import pipeline
+        from generator.pipeline import stages as pipeline
 
         only = None
         if getattr(args, "only", None):
-            from .experiments import parse_only
+            from generator.pipeline.experiments_stage import parse_only
 
             only = parse_only(";".join(args.only))
-            from .experiments import grid_tasks
+            from generator.pipeline.experiments_stage import grid_tasks
 
             grid_tasks(cfg, only)  # validate --only before anything runs
         start = time.perf_counter()

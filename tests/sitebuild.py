@@ -7,8 +7,8 @@ test_determinism. Nothing under the repository's ``site/`` or ``.cache`` is touc
 
 The site is built like CI builds it, stage by stage: ``python -m generator experiments|figures|
 render --config <tmp config>`` as subprocesses (their stderr is kept, so missing-glyph warnings of
-the figure workers can be checked), then :func:`generator.build.build_site` in-process (so the
-:class:`~generator.build.BuildResult` and its ``warnings`` are available).
+the figure workers can be checked), then :func:`generator.pipeline.build.build_site` in-process (so the
+:class:`~generator.pipeline.build.BuildResult` and its ``warnings`` are available).
 
 Material's language links are absolute under ``site_url``, so the site is served under the same
 path prefix: the HTTP root is a tmp dir holding a symlink ``<prefix> -> <public_dir>``. The server
@@ -104,7 +104,7 @@ class SiteBuild:
     public_dir: Path
     cache_dir: Path
     site_url: str
-    result: object = None                       # generator.build.BuildResult
+    result: object = None                       # generator.pipeline.build.BuildResult
     stage_logs: dict = field(default_factory=dict)   # stage -> combined stdout+stderr
     seconds: dict = field(default_factory=dict)      # stage -> wall seconds
     fingerprint: str = ""                            # source_fingerprint() when the build started
@@ -118,7 +118,7 @@ class SiteBuild:
 def build_reduced_site(root: Path, site_url: str, base: Path = SMALL_CONFIG, epoch: int | None = None) -> SiteBuild:
     """experiments -> figures -> render (CLI subprocesses) -> build_site (in-process), into ``root``.
     ``epoch``: SOURCE_DATE_EPOCH (default: build_site's, i.e. $SOURCE_DATE_EPOCH or the last commit)."""
-    from generator.build import build_site
+    from generator.pipeline.build import build_site
 
     root = Path(root)
     config = write_config(root, base)

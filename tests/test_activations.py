@@ -6,7 +6,7 @@ import warnings
 import numpy as np
 import pytest
 
-from generator.activations import ACTIVATIONS, second_moment_gain, get_activation
+from generator.engine.activations import ACTIVATIONS, second_moment_gain, get_activation
 from gradcheck import rel_error
 
 NAMES = list(ACTIVATIONS)

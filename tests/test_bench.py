@@ -1,11 +1,11 @@
-"""`make bench` helpers (generator/bench.py) on tiny inputs: the accounting and the verdicts, not speed."""
+"""`make bench` helpers (generator/pipeline/bench.py) on tiny inputs: the accounting and the verdicts, not speed."""
 
 from __future__ import annotations
 
 import pytest
 
-from generator import bench
-from generator.runner import SerialExecutor
+from generator.pipeline import bench
+from generator.pipeline.runner import SerialExecutor
 
 
 def _task(init, activation="tanh", norm="none", seed=0):
@@ -14,7 +14,7 @@ def _task(init, activation="tanh", norm="none", seed=0):
 
 
 def test_time_propagation_reports_the_flops_the_engine_performed():
-    import generator.propagation as prop
+    import generator.experiments.propagation as prop
 
     prop._FIRST_PREACT.clear()
     tasks = [_task("he", "tanh"), _task("he", "relu"), _task("zeros", "tanh")]

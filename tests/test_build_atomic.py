@@ -1,4 +1,4 @@
-"""generator/build.py: strict build into a temp dir, atomic swap into public/, nothing left behind.
+"""generator/pipeline/build.py: strict build into a temp dir, atomic swap into public/, nothing left behind.
 
 Each test builds a tiny two-language site with the real site/mkdocs.yml (about half a second).
 """
@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from generator import build
-from generator.build import BuildError, build_site, check_language_parity
+from generator.pipeline import build
+from generator.pipeline.build import BuildError, build_site, check_language_parity
 from tinysite import home_only_mkdocs_yml
 
 REPO = Path(__file__).resolve().parent.parent
@@ -208,7 +208,7 @@ def test_signal_mid_build_keeps_previous_site(tmp_path, sig):
     marker = tmp_path / "mkdocs-is-busy"
     env = dict(os.environ, INITLAB_TEST_MARKER=str(marker), SOURCE_DATE_EPOCH="1700000000")
     env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
-    proc = subprocess.Popen([sys.executable, "-m", "generator.build", "--site-dir", str(site)],
+    proc = subprocess.Popen([sys.executable, "-m", "generator.pipeline.build", "--site-dir", str(site)],
                             env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
     try:
@@ -237,7 +237,7 @@ def test_signal_mid_build_keeps_previous_site(tmp_path, sig):
 def test_cli_reports_build_errors(tmp_path):
     site = make_site(tmp_path)
     (site / "docs" / "index.ko.md").write_text("[x](nope.md)\n", "utf-8")
-    proc = subprocess.run([sys.executable, "-m", "generator.build", "--site-dir", str(site)],
+    proc = subprocess.run([sys.executable, "-m", "generator.pipeline.build", "--site-dir", str(site)],
                           cwd=REPO, capture_output=True, text=True, timeout=60)
     assert proc.returncode == 1
     assert textwrap.dedent("build error: mkdocs build --strict failed") in proc.stderr

@@ -9,11 +9,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from generator.cache import Cache, arrays_to_frames, cache_key, frames_to_arrays
+from generator.pipeline.store import Cache, arrays_to_frames, cache_key, frames_to_arrays
 from generator.common.paths import ROOT
-from generator.config import load_config
-from generator.experiments import grid_tasks
-from generator.runner import run_tasks
+from generator.config.load import load_config
+from generator.pipeline.experiments_stage import grid_tasks
+from generator.pipeline.runner import run_tasks
 
 
 def tiny(**over):
@@ -92,7 +92,7 @@ def test_damaged_entry_is_recomputed(tmp_path, damage):
 
 
 def test_failed_task_leaves_no_entry(tmp_path, monkeypatch):
-    import generator.propagation as prop
+    import generator.experiments.propagation as prop
 
     def boom(**kw):
         raise RuntimeError("injected")
@@ -104,7 +104,7 @@ def test_failed_task_leaves_no_entry(tmp_path, monkeypatch):
 
 
 def _tiny_cfg(tmp_path):
-    from generator.config import OutputConfig
+    from generator.config.load import OutputConfig
 
     cfg = load_config(ROOT / "configs" / "small.toml")
     cfg.sections["propagation"] = dataclasses.replace(cfg.propagation, samples=16, width=8, depth=2,
@@ -115,7 +115,7 @@ def _tiny_cfg(tmp_path):
 
 
 def test_stage_manifest_skips_unchanged_and_catches_edits(tmp_path):
-    from generator.experiments import run_experiments
+    from generator.pipeline.experiments_stage import run_experiments
 
     cfg = _tiny_cfg(tmp_path)
     first = run_experiments(cfg, quiet=True)
@@ -141,7 +141,7 @@ def test_tampered_jinja_bytecode_is_never_run(tmp_path):
 
     import jinja2
 
-    from generator.jinja_cache import CheckedBytecodeCache
+    from generator.render.jinja_cache import CheckedBytecodeCache
 
     templates = {"a": "hi {{ x }}", "b": "evil {{ x }}"}
 

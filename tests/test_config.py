@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 
 from generator import cli
-from generator.activations import ACTIVATIONS
+from generator.engine.activations import ACTIVATIONS
 from generator.common.paths import ROOT
-from generator.config import ConfigError, load_config
-from generator.inits import INITS
+from generator.config.load import ConfigError, load_config
+from generator.engine.inits import INITS
 
 SMALL = (ROOT / "configs" / "small.toml").read_text()
 

@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 
 from generator import cli
-from generator import config as gconfig
+from generator.config import load as gconfig
 from generator.common.paths import ROOT
-from generator.config import ConfigError, load_config, parse_config
+from generator.config.load import ConfigError, load_config, parse_config
 
 from test_config import SMALL, tree_digest
 
@@ -221,7 +221,7 @@ def test_bad_workers(tmp_path, capsys, value, fragments):
 
 def test_workers_checked_before_any_stage(tmp_path, capsys, monkeypatch):
     """`site --workers 0` fails even when the site would be up to date: nothing reaches the pipeline."""
-    from generator import pipeline
+    from generator.pipeline import stages as pipeline
 
     def never(*a, **k):
         raise AssertionError("pipeline reached")
@@ -267,7 +267,7 @@ def test_task_bytes_formula_and_monotone():
 
 def test_cache_sizes_in_the_estimate_match_propagation():
     """The estimate counts propagation.py's caches; if the code keeps more, the estimate must follow."""
-    from generator import propagation as prop
+    from generator.experiments import propagation as prop
 
     assert prop.draw_inputs.cache_info().maxsize == gconfig.INPUT_CACHE
     assert prop.draw_weights.cache_info().maxsize == gconfig.WEIGHT_CACHE

@@ -2,7 +2,7 @@
 
 Catalog values (``t()``), data (``md_table`` cells and headers), config values and file names, and
 what the macros receive (captions, alt text, labels, titles, paths) are escaped for HTML-in-Markdown
-(generator/filters.py, "Escaping"; generator/strings.py for the plain-text / Markdown catalog rule).
+(generator/render/filters.py, "Escaping"; generator/render/strings.py for the plain-text / Markdown catalog rule).
 Hostile inputs are rendered through the real macros and templates, then through Python-Markdown with
 the extensions of site/mkdocs.yml, and the HTML is parsed: no script element, no event-handler
 attribute, no javascript:/data:/vbscript: link or image anywhere.
@@ -21,10 +21,10 @@ import pandas as pd
 import pytest
 from markupsafe import Markup
 
-from generator import filters, strings
-from generator.filters import (FilterError, Md, UnsafeMarkdownError, alt_text, check_markdown, code, escape_md,
+from generator.render import filters, strings
+from generator.render.filters import (FilterError, Md, UnsafeMarkdownError, alt_text, check_markdown, code, escape_md,
                                link, md_table, safe_url)
-from generator.render import RenderError, environment, render_pages
+from generator.render.env import RenderError, environment, render_pages
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -409,7 +409,7 @@ def test_every_real_catalog_value_reads_the_same_after_escaping(lang):
 
 def test_real_pages_render_without_raw_html_from_text_or_double_escaping(site_build, tmp_path):
     """The real templates with the reduced grid's context; the config file name made hostile."""
-    from generator.config import load_config
+    from generator.config.load import load_config
     from generator.pages import build_context
 
     cfg = load_config(site_build.config, check_writable=False)

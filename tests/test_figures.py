@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from generator import fonts, strings
+from generator.render import fonts, strings
 from generator.figures import (FIGURES, build_figure, figure_alt, figure_bytes, figure_jobs, figure_stem,
                                render_figure)
 
@@ -179,7 +179,7 @@ def test_hangul_resolves_to_packaged_nanumgothic():
 def test_fonts_module_does_not_import_koreanize(tmp_path):
     import subprocess
 
-    code = ("import sys; from generator import fonts; fonts.setup_matplotlib(); "
+    code = ("import sys; from generator.render import fonts; fonts.setup_matplotlib(); "
             "import generator.figures; print('koreanize_matplotlib' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          cwd=Path(__file__).resolve().parent.parent)
@@ -240,7 +240,7 @@ def test_catalog_keys_match_and_every_figure_has_strings():
     ko_fig = {k for k in ko if k.startswith("fig.")}
     en_fig = {k for k in en if k.startswith("fig.")}
     assert ko_fig == en_fig
-    from generator.config import PropagationConfig
+    from generator.config.load import PropagationConfig
     from generator.figures import figure_alt, figure_jobs
 
     # Core figures keep their text under [fig.<name>]; page figures (figures/page_*.py) keep it in
@@ -267,7 +267,7 @@ def test_stems_and_unknown_figure():
 
 
 def test_default_grid_jobs():
-    from generator.config import PropagationConfig
+    from generator.config.load import PropagationConfig
 
     jobs = figure_jobs(PropagationConfig())
     stems = {j.stem for j in jobs}
@@ -317,7 +317,7 @@ def test_identical_bytes_across_processes(tmp_path):
 def test_fmt_sig_three_significant_digits_real_minus():
     from generator.figures.style import fmt_sig
 
-    # Same format as the prose and tables (generator.filters.num).
+    # Same format as the prose and tables (generator.render.filters.num).
     assert fmt_sig(0.23) == "0.230"
     assert fmt_sig(136.0) == "136"
     assert fmt_sig(1.049e-30) == "1.05×10\u207b\u00b3\u2070"

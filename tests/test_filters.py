@@ -1,4 +1,4 @@
-"""Filters of generator/filters.py: num, pct, math, mathblock, md_table (and their Jinja2 wiring)."""
+"""Filters of generator/render/filters.py: num, pct, math, mathblock, md_table (and their Jinja2 wiring)."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from generator import filters
-from generator.filters import FilterError, math, mathblock, md_table, num, pct
-from generator.render import environment
+from generator.render import filters
+from generator.render.filters import FilterError, math, mathblock, md_table, num, pct
+from generator.render.env import environment
 
 M = "\u2212"  # real minus sign
 

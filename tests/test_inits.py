@@ -5,8 +5,8 @@ import math
 import numpy as np
 import pytest
 
-from generator import inits
-from generator.inits import INITS, get_init, weight_variance
+from generator.engine import inits
+from generator.engine.inits import INITS, get_init, weight_variance
 
 FAN_IN, FAN_OUT = 800, 1250  # unequal, so fan_in-, fan_out- and average-based formulas all differ
 

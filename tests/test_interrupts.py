@@ -19,7 +19,7 @@ import pytest
 
 from generator.common import atomic
 from generator.common.paths import ROOT
-from generator.outputs import claim
+from generator.pipeline.outputs import claim
 
 sys.path.insert(0, str(Path(__file__).parent))
 from sitebuild import write_config  # noqa: E402

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from generator import layers, network
-from generator.activations import ACTIVATIONS
+from generator.engine import layers, network
+from generator.engine.activations import ACTIVATIONS
 from gradcheck import numerical_gradient, rel_error
 
 TOL = 1e-6

@@ -60,8 +60,8 @@ def faulty(request, tmp_path_factory):
 
 
 def _tables(docs):
-    from generator import contract
-    from generator.figures_stage import TABLE_FILES
+    from generator.contract import schema as contract
+    from generator.pipeline.figures_stage import TABLE_FILES
 
     data_dir = docs / "data"
     return {k: contract.read_csv(v, data_dir) for k, v in TABLE_FILES.items() if (data_dir / v).exists()}
@@ -101,7 +101,7 @@ def test_float32_grid_really_overflows(faulty):
 
 
 def test_every_figure_file_was_written(faulty):
-    from generator.config import load_config
+    from generator.config.load import load_config
     from generator.figures import figure_jobs
 
     grid, config, docs = faulty
@@ -119,7 +119,7 @@ def _texts(fig) -> list[str]:
 @pytest.mark.parametrize("lang", sitebuild.LANGS)
 @pytest.mark.parametrize("name", ["heatmap_std", "heatmap_gradratio"])
 def test_heatmaps_label_every_diverged_cell(faulty, name, lang):
-    from generator import strings
+    from generator.render import strings
     from generator.figures import build_figure
 
     grid, _, docs = faulty
@@ -135,8 +135,8 @@ def test_heatmaps_label_every_diverged_cell(faulty, name, lang):
 @pytest.mark.parametrize("lang", sitebuild.LANGS)
 def test_line_figures_mark_divergence(faulty, lang):
     """Every line figure of the grid that plots an unnormalized ``large`` run has the × legend entry."""
-    from generator import strings
-    from generator.config import load_config
+    from generator.render import strings
+    from generator.config.load import load_config
     from generator.figures import build_figure, figure_jobs
 
     grid, config, docs = faulty

@@ -1,4 +1,4 @@
-"""The build owns only what it made (generator/outputs.py, generator/build.py).
+"""The build owns only what it made (generator/pipeline/outputs.py, generator/pipeline/build.py).
 
 Hostile ``[output]`` settings must exit 2 with one line naming the field, before anything is written:
 the repository's sources, ``.git`` and any outside directory stay byte-identical. Generated files are
@@ -18,7 +18,7 @@ import pytest
 
 from generator import cli
 from generator.common.paths import ROOT
-from generator.outputs import MANIFEST, MARKER, Manifest
+from generator.pipeline.outputs import MANIFEST, MARKER, Manifest
 
 sys.path.insert(0, str(Path(__file__).parent))
 from sitebuild import write_config  # noqa: E402
@@ -256,7 +256,7 @@ def test_tampered_training_figure_in_cache_is_not_published(built):
 
 
 def test_foreign_public_dir_is_never_replaced_by_build_site(tmp_path):
-    from generator.build import BuildError, build_site
+    from generator.pipeline.build import BuildError, build_site
 
     docs = tmp_path / "docs"
     docs.mkdir()

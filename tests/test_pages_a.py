@@ -20,9 +20,9 @@ from pathlib import Path
 import pytest
 
 from generator import pages as P
-from generator import strings
-from generator.config import load_config
-from generator.render import page_structure, render_pages
+from generator.render import strings
+from generator.config.load import load_config
+from generator.render.env import page_structure, render_pages
 
 REPO = Path(__file__).resolve().parent.parent
 MINE = ("index", "initialization", "xavier", "he", "activations")
@@ -57,7 +57,7 @@ depth = 2
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory):
     """A tiny real grid run through the experiment engine: (cfg, SiteData, context)."""
-    from generator.experiments import run_experiments
+    from generator.pipeline.experiments_stage import run_experiments
 
     root = tmp_path_factory.mktemp("pages_a")
     (root / "tiny.toml").write_text(TINY.format(root=root), encoding="utf-8")
@@ -137,7 +137,7 @@ def test_measured_ratios_on_the_tiny_grid(tiny):
 def test_activation_saturation_intervals():
     from generator.analysis.rules import MATCHING
     from generator.pages.activations import saturation_intervals
-    from generator.activations import ACTIVATIONS
+    from generator.engine.activations import ACTIVATIONS
 
     assert set(MATCHING) == set(ACTIVATIONS)
     assert saturation_intervals("linear") == [] and saturation_intervals("leaky_relu") == []
@@ -180,7 +180,7 @@ def test_ko_en_parity_and_links(rendered, name):
 
 
 def test_index_states_its_rules_from_the_constants(rendered, tiny):
-    from generator.filters import num, pct
+    from generator.render.filters import num, pct
     from generator.pages.index import EXPLODE_ABOVE, SATURATION_EXCESS, VANISH_BELOW
 
     for lang in ("ko", "en"):
@@ -235,9 +235,9 @@ def test_strings_parity_and_no_decimals():
 # figures
 
 def test_page_basics_figures_build_in_both_languages(tiny):
-    from generator import contract
+    from generator.contract import schema as contract
     from generator.figures import FIGURES, build_figure, figure_alt, figure_jobs
-    from generator.figures_stage import TABLE_FILES
+    from generator.pipeline.figures_stage import TABLE_FILES
 
     cfg, data, _ = tiny
     frames = {k: contract.read_csv(v, data.data_dir) for k, v in TABLE_FILES.items() if (data.data_dir / v).exists()}

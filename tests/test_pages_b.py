@@ -11,12 +11,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from generator import strings
-from generator.config import load_config
+from generator.render import strings
+from generator.config.load import load_config
 from generator.figures import build_figure, figure_bytes, figure_jobs
 from generator.figures.page_analysis import all_factors, init_spread
 from generator.pages import SiteData, batchnorm, config_summary, data_dictionary, gradients, results, theory
-from generator.render import page_structure, render_pages
+from generator.render.env import page_structure, render_pages
 
 REPO = Path(__file__).resolve().parent.parent
 MY_PAGES = ("gradients", "batchnorm", "theory", "results")
@@ -28,7 +28,7 @@ MY_PAGES = ("gradients", "batchnorm", "theory", "results")
 
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory):
-    from generator.experiments import run_experiments
+    from generator.pipeline.experiments_stage import run_experiments
 
     root = tmp_path_factory.mktemp("pages_b")
     toml = root / "tiny.toml"
@@ -128,7 +128,7 @@ def test_results_context_on_real_data(contexts, tiny):
     assert list(std.columns) == ["init", "tanh", "relu"] and len(std) == 6
     assert {f["name"] for f in r["files"]} >= {"propagation.csv", "theory.csv", "theory_fixed.csv"}
     for f in r["files"]:
-        assert list(f["df"]["name"]) == [c.name for c in __import__("generator.contract", fromlist=["x"]).DATA_FILES[f["name"]].columns]
+        assert list(f["df"]["name"]) == [c.name for c in __import__("generator.contract.schema", fromlist=["x"]).DATA_FILES[f["name"]].columns]
 
 
 def test_pages_render_with_language_parity(tiny, contexts, tmp_path):
@@ -231,7 +231,7 @@ def test_all_factors_on_synthetic_propagation():
 
 
 def test_new_figures_render_in_both_languages(tiny):
-    from generator import contract
+    from generator.contract import schema as contract
 
     data = {"propagation": contract.read_csv("propagation.csv", tiny.data_dir)}
     jobs = [j for j in figure_jobs(tiny.cfg) if j.name in ("grad_factors", "bn_spread")]
@@ -261,9 +261,9 @@ def test_no_typed_decimals_in_my_templates():
 def test_placement_tasks_are_what_the_page_runs(tiny):
     """`site` queues batchnorm.placement_tasks(cfg) with the grid so the page finds them cached: after
     running exactly those tasks into the cache, the page computes nothing."""
-    from generator.cache import Cache
-    from generator.config import resolve
-    from generator.runner import run_tasks
+    from generator.pipeline.store import Cache
+    from generator.config.load import resolve
+    from generator.pipeline.runner import run_tasks
 
     tasks = batchnorm.placement_tasks(tiny.cfg)
     assert tasks and {t["norm"] for t in tasks} == {"bn_post"}

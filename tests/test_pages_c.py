@@ -13,11 +13,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from generator import contract, seed_reference, strings
-from generator.config import parse_config
+from generator.contract import schema as contract
+
+from generator.experiments import seed_code as seed_reference
+
+from generator.render import strings
+from generator.config.load import parse_config
 from generator.pages import SiteData, config_summary, data_dictionary, PAGES
 from generator.pages import conclusions, references, reproducibility, seed
-from generator.render import page_structure, render_pages
+from generator.render.env import page_structure, render_pages
 
 REPO = Path(__file__).resolve().parent.parent
 MY_PAGES = ("seed", "conclusions", "reproducibility", "references")
@@ -38,8 +42,8 @@ def _config(tmp_path: Path, **prop):
 
 
 def _real_data(data_dir: Path, grid: dict) -> None:
-    from generator.propagation import run_propagation
-    from generator.symmetry import run_symmetry
+    from generator.experiments.propagation import run_propagation
+    from generator.experiments.symmetry import run_symmetry
 
     rows = []
     with warnings.catch_warnings():

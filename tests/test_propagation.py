@@ -5,13 +5,14 @@ import math
 import warnings
 
 import numpy as np
+import pandas as pd
 import pytest
 
-from generator import layers, network
-from generator.activations import ACTIVATIONS
-from generator.propagation import (HIST_COLUMNS, LAYER_COLUMNS, _hist_counts, _output_stats, draw_inputs,
+from generator.engine import layers, network
+from generator.engine.activations import ACTIVATIONS
+from generator.experiments.propagation import (HIST_COLUMNS, LAYER_COLUMNS, _hist_counts, _output_stats, draw_inputs,
                                    draw_weights, hist_edges, run_propagation)
-from generator.theory import mean_field, sigma_w2
+from generator.engine.theory import mean_field, sigma_w2
 
 SMALL = dict(seed=0, samples=64, width=32, depth=4)
 
@@ -156,7 +157,7 @@ def test_relu_layer1_matches_closed_forms():
 
 def test_xavier_tanh_follows_mean_field_within_2_percent():
     lay = _run(init="xavier", activation="tanh", norm="none", samples=1000, width=500, depth=10)["layers"]
-    theory = mean_field("tanh", sigma_w2("xavier", "tanh", 500, 500), 10)
+    theory = pd.DataFrame(mean_field("tanh", sigma_w2("xavier", "tanh", 500, 500), 10))
     np.testing.assert_allclose(lay["std"], theory["theory_std"], rtol=0.02)
     np.testing.assert_allclose(lay["preact_std"], np.sqrt(theory["q"]), rtol=0.02)
 
@@ -224,7 +225,7 @@ def test_work_avoidance_is_exact_and_counted():
     """Skipped products (W = 0, zero upstream gradient) and the shared X W_1 change no bit of the
     results; ``work`` reports the GEMMs actually done: 3 depth - 1 per config, one fewer when X W_1 was
     shared, and only the top layer's dW for the zeros init (every other product has a zero factor)."""
-    import generator.propagation as prop
+    import generator.experiments.propagation as prop
 
     kw = dict(seed=3, samples=40, width=12, depth=4)
     gemm = 2.0 * 40 * 12 * 12

@@ -1,4 +1,4 @@
-"""generator/render.py, the shared macros, and the MkDocs configuration (site/mkdocs.yml).
+"""generator/render/env.py, the shared macros, and the MkDocs configuration (site/mkdocs.yml).
 
 Fast unit tests of the strict Jinja2 Environment, plus a few builds of a tiny two-language docs
 tree with the real site/mkdocs.yml (each ~1 s; marked ``slow``) and one real-browser search check
@@ -19,10 +19,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from generator import render
-from generator.build import BuildError, build_site
-from generator.outputs import Manifest
-from generator.render import RenderError, environment, page_structure, render_pages
+from generator.render import env as render
+from generator.pipeline.build import BuildError, build_site
+from generator.pipeline.outputs import Manifest
+from generator.render.env import RenderError, environment, page_structure, render_pages
 from tinysite import home_only_mkdocs_yml
 
 REPO = Path(__file__).resolve().parent.parent
@@ -292,7 +292,7 @@ def _mkdocs_yml() -> dict:
 def test_nav_titles_come_from_the_strings_catalog():
     """Each nav entry ``<ko title>: <page>.md`` uses t("ko", "nav.<page>") and its English
     nav_translation is t("en", "nav.<page>"); every page in the nav has both templates."""
-    from generator.strings import t
+    from generator.render.strings import t
 
     cfg = _mkdocs_yml()
     i18n = next(p["i18n"] for p in cfg["plugins"] if isinstance(p, dict) and "i18n" in p)

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from generator.seed_reference import (PRINTED_CASES, SEED_TEXT, load_printouts, parse_printouts,
+from generator.experiments.seed_code import (PRINTED_CASES, SEED_TEXT, load_printouts, parse_printouts,
                                       run_seed_code)
 
 

@@ -1,5 +1,5 @@
 """`python -m generator site` runs every stage through ONE process pool with the stages overlapped
-(generator/pipeline.py: _site). Whatever the overlap, its output must be what the stages give when run
+(generator/pipeline/stages.py: _site). Whatever the overlap, its output must be what the stages give when run
 one after another: the session's reduced site is built stage by stage (tests/sitebuild.py), so the two
 generated docs trees are compared file by file."""
 

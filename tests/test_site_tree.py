@@ -197,10 +197,10 @@ class _Collect(logging.Handler):
 def test_figures_in_process_have_no_missing_glyphs(site_build):
     """One instance of every figure kind per language, drawn in-process with warnings and the
     matplotlib loggers captured (the stage itself renders in worker processes)."""
-    from generator import contract
-    from generator.config import load_config
+    from generator.contract import schema as contract
+    from generator.config.load import load_config
     from generator.figures import build_figure, figure_bytes, figure_jobs
-    from generator.figures_stage import TABLE_FILES
+    from generator.pipeline.figures_stage import TABLE_FILES
 
     data_dir = site_build.docs_dir / "data"
     data = {k: contract.read_csv(v, data_dir) for k, v in TABLE_FILES.items() if (data_dir / v).exists()}

@@ -1,4 +1,4 @@
-"""The whole-site stamp (generator/stamp.py): a warm `site` with nothing changed runs no stage, and any
+"""The whole-site stamp (generator/pipeline/stamp.py): a warm `site` with nothing changed runs no stage, and any
 changed input or damaged output makes it rebuild."""
 
 from __future__ import annotations
@@ -9,11 +9,11 @@ import shutil
 
 import pytest
 
-from generator import pipeline
+from generator.pipeline import stages as pipeline
 from generator.common.paths import ROOT
-from generator.config import OutputConfig, load_config
-from generator.outputs import write_marker
-from generator.stamp import SiteStamp, tree_digest
+from generator.config.load import OutputConfig, load_config
+from generator.pipeline.outputs import write_marker
+from generator.pipeline.stamp import SiteStamp, tree_digest
 
 
 def _cfg(tmp_path):
@@ -110,7 +110,7 @@ def test_failed_build_writes_no_stamp(tmp_path, monkeypatch):
 def test_training_stage_manifest_skips_unchanged(tmp_path, monkeypatch):
     """The training stage is skipped as a whole (not even its run plan, which loads the data set) when
     its config section, code and libraries are unchanged and its files are intact."""
-    import generator.training.experiments as tex
+    import generator.pipeline.training_stage as tex
 
     cfg = _cfg(tmp_path)
     data = tmp_path / "docs" / "data"
@@ -141,7 +141,7 @@ def test_training_stage_manifest_skips_unchanged(tmp_path, monkeypatch):
 
 
 def test_keep_freed_memory_applies_once():
-    from generator.alloc import keep_freed_memory
+    from generator.pipeline.alloc import keep_freed_memory
 
     assert keep_freed_memory() is True  # glibc (Linux CI and this machine)
     assert keep_freed_memory() is True

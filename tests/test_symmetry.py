@@ -2,7 +2,7 @@
 
 import pytest
 
-from generator.symmetry import run_symmetry
+from generator.experiments.symmetry import run_symmetry
 
 BASE = dict(activation="tanh", samples=64, depth=3, learning_rate=0.1, seed=0, constant=0.1)
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from generator import strings
+from generator.render import strings
 from generator.pages import PAGES
 
 REPO = Path(__file__).resolve().parent.parent

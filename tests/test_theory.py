@@ -4,9 +4,10 @@ import math
 import warnings
 
 import numpy as np
+import pandas as pd
 import pytest
 
-from generator.theory import expect, fixed_point, mean_field, sigma_w2
+from generator.engine.theory import expect, fixed_point, mean_field, sigma_w2
 
 
 def _quiet(fn, *args, **kw):
@@ -45,7 +46,7 @@ def test_sigma_w2_per_init():
 
 
 def test_relu_layer1_theory_matches_closed_form():
-    df = _quiet(mean_field, "relu", 2.0, 3, q0=1.3)
+    df = pd.DataFrame(_quiet(mean_field, "relu", 2.0, 3, q0=1.3))
     q1 = 2.0 * 1.3
     assert df["q"].iloc[0] == pytest.approx(q1)
     assert df["theory_mean"].iloc[0] == pytest.approx(math.sqrt(q1 / (2 * math.pi)), rel=1e-12)
@@ -55,7 +56,7 @@ def test_relu_layer1_theory_matches_closed_form():
 
 
 def test_linear_recursion_is_geometric():
-    df = _quiet(mean_field, "linear", 1.5, 6)
+    df = pd.DataFrame(_quiet(mean_field, "linear", 1.5, 6))
     np.testing.assert_allclose(df["q"], 1.5 ** np.arange(1, 7), rtol=1e-12)
     np.testing.assert_allclose(df["theory_std"], np.sqrt(df["q"]), rtol=1e-12)
     assert list(df.columns) == ["layer", "q", "theory_mean", "theory_std"]
@@ -97,6 +98,6 @@ def test_linear_explodes_above_one():
 
 
 def test_divergent_recursion_is_quiet():
-    df = _quiet(mean_field, "relu", 200.0, 300)
+    df = pd.DataFrame(_quiet(mean_field, "relu", 200.0, 300))
     assert math.isinf(df["q"].iloc[-1]) and df["theory_std"].isna().iloc[-1]
     assert df["q"].iloc[0] == 200.0

@@ -9,14 +9,16 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from generator import config as gconfig
-from generator import contract, strings
-from generator.cache import Cache
+from generator.config import load as gconfig
+from generator.contract import schema as contract
+from generator.render import strings
+from generator.pipeline.store import Cache
 from generator.common.paths import ROOT
-from generator.config import ConfigError
-from generator.training import claims, data
-from generator.training.config import TrainingConfig
-from generator.training.model import MLP, softmax_loss
+from generator.config.load import ConfigError
+from generator.analysis import training_claims as claims
+from generator.engine import digits as data
+from generator.config.training import TrainingConfig
+from generator.engine.mlp import MLP, softmax_loss
 
 # --- gradient check ---------------------------------------------------------------------------
 
@@ -274,7 +276,7 @@ SMALL_TRAINING = dict(
 
 @pytest.fixture(scope="module")
 def small_stage(tmp_path_factory):
-    from generator.training.experiments import run_training
+    from generator.pipeline.training_stage import run_training
 
     tmp = tmp_path_factory.mktemp("training")
     with pytest.MonkeyPatch.context() as mp:
@@ -284,7 +286,7 @@ def small_stage(tmp_path_factory):
 
 
 def test_stage_smoke_cache_and_determinism(small_stage):
-    from generator.training.experiments import FILES, run_training
+    from generator.pipeline.training_stage import FILES, run_training
 
     cfg, out1, tmp = small_stage
     out2 = run_training(cfg, Cache(None), quiet=True, write=False)  # computed again from scratch
@@ -307,7 +309,7 @@ def test_stage_smoke_cache_and_determinism(small_stage):
 def test_page_context_and_figures(small_stage, tmp_path):
     import warnings
 
-    from generator.training.figures import FIGURES, render_training_figures
+    from generator.figures.training import FIGURES, render_training_figures
 
     cfg, out, _ = small_stage
     ctx = claims.training_context(out, cfg.training)
@@ -326,7 +328,7 @@ def test_page_context_and_figures(small_stage, tmp_path):
 
 
 def test_training_page_renders_in_both_languages_with_the_same_structure(small_stage, tmp_path):
-    from generator.render import environment, page_structure, render_page
+    from generator.render.env import environment, page_structure, render_page
 
     cfg, out, _ = small_stage
     env = environment()

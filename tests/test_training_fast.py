@@ -1,4 +1,4 @@
-"""The training fast path (generator/training/fast.py) against the layers.py composition (model.MLP).
+"""The training fast path (generator/engine/mlp_fast.py) against the layers.py composition (model.MLP).
 
 The fast path promises the reference's arithmetic operation for operation, so most comparisons below
 are exact; ``_close`` (1e-12 relative) is used where only the maths, not the bits, is the claim.
@@ -13,9 +13,10 @@ import pandas as pd
 import pytest
 from gradcheck import numerical_gradient
 
-from generator.activations import get_activation
-from generator.training import data, fast, train
-from generator.training.model import MLP, softmax_loss
+from generator.engine.activations import get_activation
+from generator.engine import digits as data, mlp_fast as fast
+from generator.experiments import training_run as train
+from generator.engine.mlp import MLP, softmax_loss
 
 CASES = [  # (norm, activation, dropout)
     ("none", "relu", 0.0), ("bn", "relu", 0.0), ("bn", "tanh", 0.3), ("none", "sigmoid", 0.3),

@@ -13,7 +13,7 @@ Public API::
 A figure function has the signature ``(data: dict[str, DataFrame], lang: str, **params) -> Figure``
 where ``data`` holds the contract tables ``propagation``, ``hist`` and ``theory`` (see contract.py).
 It touches no global state: figures are ``matplotlib.figure.Figure`` objects (no pyplot), built and
-saved inside :func:`generator.fonts.style_context`. All text comes from the ``[fig]`` tables of
+saved inside :func:`generator.render.fonts.style_context`. All text comes from the ``[fig]`` tables of
 ``templates/strings/{ko,en}.toml``. Every job is independent (data in, one file out), so the
 pipeline can render jobs in parallel processes and cache each file by a hash of
 (``job.stem``, ``lang``, the spec's input tables, and the figures package source).
@@ -36,11 +36,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Mapping
 
-from ..common.languages import LANGUAGES
-from .. import strings
-from ..fonts import setup_matplotlib, style_context
-from . import heatmaps, lines, seed_cases, style
-from .io import figure_bytes, save_figure
+from generator.common.languages import LANGUAGES
+from generator.render import strings
+from generator.render.fonts import setup_matplotlib, style_context
+from generator.figures import heatmaps, lines, seed_cases, style
+from generator.figures.io import figure_bytes, save_figure
 
 __all__ = [
     "FIGURES", "FigureSpec", "FigureJob", "build_figure", "render_figure", "figure_jobs", "figure_stem",

@@ -13,9 +13,9 @@ from matplotlib.colors import LogNorm
 from matplotlib.patches import Rectangle
 from matplotlib.ticker import NullLocator
 
-from .. import strings
-from . import style
-from .data import depth_of, last_layer_matrix
+from generator.render import strings
+from generator.figures import style
+from generator.figures.data import depth_of, last_layer_matrix
 
 INIT_ORDER = ("zeros", "small", "large", "xavier", "glorot_normal", "glorot_uniform", "he", "he_uniform",
               "orthogonal")

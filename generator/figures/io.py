@@ -22,8 +22,8 @@ from pathlib import Path
 
 import matplotlib
 
-from ..common import atomic
-from ..fonts import style_context
+from generator.common import atomic
+from generator.render.fonts import style_context
 
 SVG_METADATA = {"Date": None, "Creator": None, "Format": None, "Type": None}
 PNG_METADATA = {"Software": None}

@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.lines import Line2D
 
-from .. import strings
-from . import style
-from .data import depth_of, layer_stats, select
-from .seed_cases import _line_with_band
+from generator.render import strings
+from generator.figures import style
+from generator.figures.data import depth_of, layer_stats, select
+from generator.figures.seed_cases import _line_with_band
 
 GRAD_INITS = ("small", "large", "xavier", "he")
 THEORY_INITS = ("small", "large", "xavier", "he")

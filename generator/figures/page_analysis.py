@@ -20,10 +20,10 @@ import numpy as np
 import pandas as pd
 from matplotlib.lines import Line2D
 
-from .. import strings
-from ..analysis.rules import MATCH_TOL
-from . import FigureSpec, register, style
-from .heatmaps import ACT_ORDER, INIT_ORDER
+from generator.render import strings
+from generator.analysis.rules import MATCH_TOL
+from generator.figures import FigureSpec, register, style
+from generator.figures.heatmaps import ACT_ORDER, INIT_ORDER
 
 NUM_COLS = ("mean", "std", "min", "max", "saturated_frac", "zero_frac", "preact_std", "grad_h_std",
             "grad_w_norm", "grad_w_ratio", "theory_std")

@@ -15,12 +15,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import strings
-from ..activations import ACTIVATIONS
-from ..analysis.rules import MATCHING
-from . import FigureSpec, register, style
-from .data import depth_of, layer_stats
-from .seed_cases import _line_with_band
+from generator.render import strings
+from generator.engine.activations import ACTIVATIONS
+from generator.analysis.rules import MATCHING
+from generator.figures import FigureSpec, register, style
+from generator.figures.data import depth_of, layer_stats
+from generator.figures.seed_cases import _line_with_band
 
 # key -> (strings table, inits, activations)
 LINE_SETS = {

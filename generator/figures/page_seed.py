@@ -14,8 +14,8 @@ import numpy as np
 import pandas as pd
 from matplotlib.lines import Line2D
 
-from .. import strings
-from . import FigureSpec, register, style
+from generator.render import strings
+from generator.figures import FigureSpec, register, style
 
 PANELS = ("small_tanh", "large_tanh", "xavier_tanh", "xavier_relu", "he_relu_as_printed", "he_relu_corrected")
 REFERENCE = {"small_tanh": "large_tanh"}  # panel -> re-run drawn as a grey reference line
@@ -26,7 +26,7 @@ REF_COLOR = "#777777"
 
 def _scales() -> dict:
     """The constants of the ``* c`` snippets as the note writes them, for the labels' placeholders."""
-    from ..seed_reference import SEED_CASES
+    from generator.experiments.seed_code import SEED_CASES
 
     return {k: SEED_CASES[f"{k}_tanh"][2].split("*")[-1].strip() for k in ("small", "large")}
 

@@ -9,9 +9,9 @@ import numpy as np
 from matplotlib.patches import Patch
 from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator, PercentFormatter
 
-from .. import strings
-from . import style
-from .data import depth_of, hist_panel, layer_stats, select
+from generator.render import strings
+from generator.figures import style
+from generator.figures.data import depth_of, hist_panel, layer_stats, select
 
 SEED_CASES = (
     ("small", "tanh"),

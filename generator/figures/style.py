@@ -17,8 +17,8 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
-from .. import strings
-from ..fonts import FALLBACK_FAMILY, FIG_WIDTH_IN, FONT_FAMILY  # noqa: F401 (re-exported)
+from generator.render import strings
+from generator.render.fonts import FALLBACK_FAMILY, FIG_WIDTH_IN, FONT_FAMILY  # noqa: F401 (re-exported)
 
 TEXT_FAMILY = [FONT_FAMILY, FALLBACK_FAMILY]
 WIDTH = FIG_WIDTH_IN  # every figure is 7.5 in = 720 CSS px wide
@@ -119,9 +119,9 @@ def finish(fig: Figure) -> Figure:
 
 
 def fmt_sig(v: float, digits: int = 3) -> str:
-    """``v`` as the site's prose and tables write it (generator.filters.num): 3 significant digits,
+    """``v`` as the site's prose and tables write it (generator.render.filters.num): 3 significant digits,
     ``1.02×10⁻⁵`` below 1e-3 and from 1e5, real minus sign — one number format on every surface."""
-    from ..filters import num
+    from generator.render.filters import num
 
     if v is None or not np.isfinite(v):
         return "—"

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from .. import contract
-from ..config import Config, resolve
+from generator.contract import schema as contract
+from generator.config.load import Config, resolve
 
 # Site order (the nav in site/mkdocs.yml follows it; tests check they agree).
 PAGES = (

@@ -17,11 +17,11 @@ import math
 import numpy as np
 import pandas as pd
 
-from .. import strings
-from ..activations import ACTIVATIONS, SATURATION_FRACTION
-from ..analysis.rules import MATCHING
-from ..filters import num
-from .index import baseline_saturation, has, label, localized, verdict
+from generator.render import strings
+from generator.engine.activations import ACTIVATIONS, SATURATION_FRACTION
+from generator.analysis.rules import MATCHING
+from generator.render.filters import num
+from generator.pages.index import baseline_saturation, has, label, localized, verdict
 
 GRID = (-10.0, 10.0, 200_001)
 

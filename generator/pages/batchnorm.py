@@ -26,10 +26,10 @@ import math
 import numpy as np
 import pandas as pd
 
-from .. import layers, network, theory
-from ..figures.page_analysis import init_spread, last_layer_std, ordered
-from ..inits import get_init
-from .gradients import grid_order
+from generator.engine import layers, network, theory
+from generator.figures.page_analysis import init_spread, last_layer_std, ordered
+from generator.engine.inits import get_init
+from generator.pages.gradients import grid_order
 
 PLACEMENT_ACTS = ("tanh", "relu")
 PLACEMENT_INITS = ("small", "large", "xavier", "he")
@@ -136,9 +136,9 @@ def placement_frame(data, acts, inits) -> tuple[pd.DataFrame, dict]:
     if source["from_config"]:
         post = p[p["norm"] == "bn_post"]
     else:
-        from ..cache import Cache
-        from ..config import resolve
-        from ..runner import SerialExecutor, run_tasks
+        from generator.pipeline.store import Cache
+        from generator.config.load import resolve
+        from generator.pipeline.runner import SerialExecutor, run_tasks
 
         seeds = list(cfg.seeds[:1])
         source["seeds"] = seeds
@@ -256,7 +256,7 @@ def context(data) -> dict:
         if len(lt):
             p_summary["tanh_large"] = lt.iloc[0].to_dict()
 
-    from ..render import TEMPLATES_DIR
+    from generator.render.env import TEMPLATES_DIR
 
     return {
         # the training page (training claims) is linked only when it exists, so the strict build never

@@ -2,7 +2,7 @@
 
 Propagation claims are judged here from ``propagation.csv`` and ``symmetry.csv`` (values are means over
 seeds; "layer 1" and "last layer" are layers 1 and ``depth`` of the grid). Training claims come from
-``claims.csv`` (written by the training stage, rules in generator/training/claims.py); while that file
+``claims.csv`` (written by the training stage, rules in generator/analysis/training_claims.py); while that file
 does not exist their rows say "measured on the training page".
 
 Rules (the page states them from these constants):
@@ -43,9 +43,9 @@ import math
 import numpy as np
 import pandas as pd
 
-from .. import filters, strings
-from ..analysis.rules import COLLAPSE_RATIO
-from .seed import SCALES, fmt_values, localized, per_layer_factor
+from generator.render import filters, strings
+from generator.analysis.rules import COLLAPSE_RATIO
+from generator.pages.seed import SCALES, fmt_values, localized, per_layer_factor
 
 GRAD_FACTOR = 10
 SATURATED_SHARE = 0.5
@@ -253,11 +253,11 @@ def _training_claims(data) -> dict | None:
     """claims.csv rows by claim id, or None while the training stage has not written it."""
     if not data.has("claims.csv"):
         return None
-    from .. import contract
+    from generator.contract import schema as contract
 
     if "claims.csv" not in contract.DATA_FILES:
         try:
-            from ..training import claims as _claims  # noqa: F401  (registers claims.csv in the contract)
+            from generator.analysis import training_claims as _claims  # noqa: F401  (registers claims.csv in the contract)
         except Exception:  # the training package is optional here
             pass
     if "claims.csv" in contract.DATA_FILES:
@@ -269,7 +269,7 @@ def _training_claims(data) -> dict | None:
 
 
 def _figure_stems(cfg) -> set[str]:
-    from ..figures import figure_jobs
+    from generator.figures import figure_jobs
 
     return {j.stem for j in figure_jobs(cfg)}
 

@@ -28,9 +28,9 @@ import math
 import numpy as np
 import pandas as pd
 
-from ..analysis.rules import MATCH_TOL  # factors within 10 % of each other "mirror" each other
-from ..figures.lines import GRAD_INITS
-from ..figures.page_analysis import layer_factors, ordered, seed_mean
+from generator.analysis.rules import MATCH_TOL  # factors within 10 % of each other "mirror" each other
+from generator.figures.lines import GRAD_INITS
+from generator.figures.page_analysis import layer_factors, ordered, seed_mean
 
 GAIN_LIMIT = 10  # total backward gain over the depth beyond which the gradient vanishes / explodes
 FOCUS_ACTS = ("tanh", "relu")  # the seed's activations (figures grad_std_<act>)

@@ -19,11 +19,11 @@ import math
 import numpy as np
 import pandas as pd
 
-from .. import strings
-from ..activations import ACTIVATIONS, LEAKY_SLOPE
-from ..inits import weight_variance
-from .xavier import compare_inits
-from .index import geometric_mean, has, label, localized, second_moment, successive_ratios
+from generator.render import strings
+from generator.engine.activations import ACTIVATIONS, LEAKY_SLOPE
+from generator.engine.inits import weight_variance
+from generator.pages.xavier import compare_inits
+from generator.pages.index import geometric_mean, has, label, localized, second_moment, successive_ratios
 
 
 def _flat(data, init: str, act: str) -> dict | None:

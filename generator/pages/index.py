@@ -28,9 +28,9 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
-from ..common.languages import LANGUAGES
-from .. import strings
-from ..activations import SATURATION_FRACTION, get_activation
+from generator.common.languages import LANGUAGES
+from generator.render import strings
+from generator.engine.activations import SATURATION_FRACTION, get_activation
 
 LANGS = LANGUAGES
 
@@ -145,7 +145,7 @@ def glance_frame(data, norm: str = "none") -> pd.DataFrame:
 
 def _glance_table(frame: pd.DataFrame, inits, activations, lang: str) -> pd.DataFrame:
     """Rows = inits, columns = activations, cells = "verdict (ratio)" in ``lang``."""
-    from ..filters import num
+    from generator.render.filters import num
 
     cells = {(r.init, r.activation): r for r in frame.itertuples()}
     out = []
@@ -165,7 +165,7 @@ def _glance_table(frame: pd.DataFrame, inits, activations, lang: str) -> pd.Data
 
 
 def _templates() -> set[str]:
-    from ..render import discover_pages
+    from generator.render.env import discover_pages
 
     return set(discover_pages())
 

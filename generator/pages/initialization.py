@@ -20,10 +20,18 @@ import math
 import numpy as np
 import pandas as pd
 
-from .. import strings
-from ..inits import weight_variance
-from .index import (first_diverged_layer, geometric_mean, has, label, localized, successive_ratios,
-                    verdict, baseline_saturation)
+from generator.render import strings
+from generator.engine.inits import weight_variance
+from generator.pages.index import (
+    first_diverged_layer,
+    geometric_mean,
+    has,
+    label,
+    localized,
+    successive_ratios,
+    verdict,
+    baseline_saturation,
+)
 
 COMPARE_INITS = ("small", "large", "xavier", "he")
 COMPARE_ACTIVATIONS = ("tanh", "relu")
@@ -120,7 +128,7 @@ def _zeros(data) -> dict | None:
 
 
 def _table(cases: list[dict], lang: str) -> pd.DataFrame:
-    from ..filters import num
+    from generator.render.filters import num
 
     rows = []
     for c in cases:

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-from ..common.languages import LANGUAGES
-from .. import strings
-from ..filters import Md, code
+from generator.common.languages import LANGUAGES
+from generator.render import strings
+from generator.render.filters import Md, code
 
 
 @dataclass(frozen=True)
@@ -89,7 +89,7 @@ REFERENCES: tuple[Reference, ...] = (
 def entry_markdown(r: Reference, lang: str) -> Md:
     """One bibliography line: authors. "Title". *Venue*, year, pages. (note) arXiv:id (`url`) `url`.
 
-    Markdown (:class:`~generator.filters.Md`): the fields are plain text, escaped (a title such as
+    Markdown (:class:`~generator.render.filters.Md`): the fields are plain text, escaped (a title such as
     "[Deep Learning] ..." stays text); addresses are code spans, shown as text, never links."""
     out = Md('{}. "{}". *{}*, {}').format(", ".join(r.authors), r.title, r.venue, r.year)
     if r.pages:

@@ -6,7 +6,7 @@ config, and the data files' row counts and SHA-256 digests (the data are seeded,
 give identical bytes). No dates, host names, paths outside the repository, or timings.
 
 Table cells that are Markdown (code spans for versions, config values and digests; links to the data
-files) are built with :func:`generator.filters.code` / :func:`~generator.filters.link`, so a config
+files) are built with :func:`generator.render.filters.code` / :func:`~generator.render.filters.link`, so a config
 value or file name is shown as text and never becomes markup; everything else is plain text that
 ``md_table`` escapes. The config file name is written with the ``code`` filter in the template.
 """
@@ -23,10 +23,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from .. import contract
-from ..common.paths import ROOT
-from ..filters import code, link
-from . import data_dictionary
+from generator.contract import schema as contract
+from generator.common.paths import ROOT
+from generator.render.filters import code, link
+from generator.pages import data_dictionary
 
 DIGEST_CHARS = 16  # shown prefix of each file's SHA-256
 # Packages that shape the numbers or the site, in display order; the rest of pyproject's list follows.

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .. import contract
-from ..activations import SATURATION_FRACTION
-from . import data_dictionary
-from .gradients import grid_order
+from generator.contract import schema as contract
+from generator.engine.activations import SATURATION_FRACTION
+from generator.pages import data_dictionary
+from generator.pages.gradients import grid_order
 
 DIVERGED = "diverged"  # cell marker for a diverged configuration (translated by the template)
 METRICS = ("std", "saturated_frac", "grad_w_ratio")  # the grid tables, in page order

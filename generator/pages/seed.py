@@ -23,9 +23,11 @@ import math
 import numpy as np
 import pandas as pd
 
-from ..common.languages import LANGUAGES
-from .. import filters, inits, seed_reference, strings
-from ..analysis.rules import COLLAPSE_RATIO  # the conclusions page's xavier_relu rule too
+from generator.common.languages import LANGUAGES
+from generator.render import filters, strings
+from generator.engine import inits
+from generator.experiments import seed_code as seed_reference
+from generator.analysis.rules import COLLAPSE_RATIO  # the conclusions page's xavier_relu rule too
 
 MATCH_RTOL = 0.05  # a printout "matches" a re-run when every layer is within 5% of it
 SEED_COMMENT_DIM = 10  # the note's code comment: "assume some unit gaussian 10-D input data"
@@ -50,7 +52,7 @@ SCALES = {"small": _scale_text("small_tanh"), "large": _scale_text("large_tanh")
 
 
 def seed_sizes() -> dict:
-    """The note's sizes, as :func:`generator.seed_reference.run_seed_code` uses them."""
+    """The note's sizes, as :func:`generator.experiments.seed_code.run_seed_code` uses them."""
     params = inspect.signature(seed_reference.run_seed_code).parameters
     return {k: params[k].default for k in ("samples", "width", "depth")}
 

@@ -21,10 +21,10 @@ import math
 import numpy as np
 import pandas as pd
 
-from .. import theory
-from ..activations import get_activation
-from ..figures.page_analysis import ordered, seed_mean
-from .gradients import grid_order
+from generator.engine import theory
+from generator.engine.activations import get_activation
+from generator.figures.page_analysis import ordered, seed_mean
+from generator.pages.gradients import grid_order
 
 GOOD_TOL = 0.05  # max relative error for "the theory agrees" with the measurement
 DETAIL_CASES = (("xavier", "tanh"), ("he", "relu"))  # per-layer tables shown on the page

@@ -1,10 +1,10 @@
-"""Training page context from the training CSVs (generator/training/claims.py computes it):
+"""Training page context from the training CSVs (generator/analysis/training_claims.py computes it):
 ``{"available": False}`` until they all exist, and the page then says so."""
 
 from __future__ import annotations
 
-from ..training.claims import CLAIMS, training_context
-from ..training.experiments import FILES
+from generator.analysis.training_claims import CLAIMS, training_context
+from generator.pipeline.training_stage import FILES
 
 
 def context(data) -> dict:

@@ -19,10 +19,18 @@ import math
 import numpy as np
 import pandas as pd
 
-from .. import strings
-from ..inits import weight_variance
-from .index import geometric_mean, has, label, localized, second_moment, successive_ratios, verdict, \
-    baseline_saturation
+from generator.render import strings
+from generator.engine.inits import weight_variance
+from generator.pages.index import (
+    geometric_mean,
+    has,
+    label,
+    localized,
+    second_moment,
+    successive_ratios,
+    verdict,
+    baseline_saturation,
+)
 
 GLOROT_FAMILY = ("xavier", "glorot_normal", "glorot_uniform")
 

@@ -1,0 +1,461 @@
+"""Load and validate ``experiments.toml``.
+
+Contract: ``load_config(path)`` returns a frozen :class:`Config` or raises :class:`ConfigError`
+whose ``str`` is exactly one line of at most 300 characters, ``config error: <field>: <problem>``,
+listing the valid choices where there are any. The CLI prints that line and exits 2, before anything
+under ``site/`` is touched.
+
+Each section is a frozen dataclass; a field's ``metadata`` declares what is valid:
+``choices`` (a registry or tuple), ``min``/``max`` (inclusive bounds), ``gt`` (exclusive lower bound),
+``unique`` and ``nonempty`` (for lists), ``max_items`` (longest list; a unique list of choices is bounded
+by its choices). Every float must be finite. Other modules add sections with :func:`register_section`
+(the training stage does), so the validation rules live next to the dataclass they guard, and an
+unknown key is always an error. Only ``[propagation]`` is required; every other section may be left out
+and then takes its defaults (``[training]`` included: the training experiments run with its defaults).
+
+Hostile input is bounded before it costs anything: the file is read only if it is a regular file of at
+most 1 MiB (so ``/dev/zero`` or a FIFO can never hang the reader), list lengths are checked before their
+items, every value shown in a message is shortened, and :func:`load_config` checks the estimated memory
+of the propagation grid and of one training run (:func:`propagation_task_bytes`,
+:func:`propagation_results_bytes`, ``training.config.training_run_bytes``) against the memory available.
+"""
+
+from __future__ import annotations
+
+import codecs
+import dataclasses
+import math
+import os
+import stat
+import tempfile
+import tomllib
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from generator.engine.activations import ACTIVATIONS
+from generator.common.errors import MAX_LINE, ConfigError, _short, _short_path  # noqa: F401 (re-exported)
+from generator.common.paths import DEFAULT_CONFIG, ROOT
+from generator.engine.inits import INITS
+from generator.engine.network import NORMS
+from generator.config.training import MAX_SEED, MAX_SEEDS, TrainingConfig
+
+DTYPES = ("float64", "float32")
+REQUIRED_SECTIONS = ("propagation",)
+
+MAX_CONFIG_BYTES = 1 << 20  # experiments.toml is ~3 KB; 1 MiB leaves room for any real grid
+NAME_MAX, PATH_MAX = 255, 4096  # Linux limits on one path component / a whole path, in bytes
+
+
+def _choices(*names) -> dict:
+    return {"choices": tuple(names)}
+
+
+def _seeds() -> dict:
+    return {"min": 0, "max": MAX_SEED, "unique": True, "nonempty": True, "max_items": MAX_SEEDS}
+
+
+@dataclass(frozen=True)
+class OutputConfig:
+    docs_dir: str = "site/docs"
+    public_dir: str = "site/public"
+    cache_dir: str = ".cache"
+
+
+# Maxima: generous for exploring (the defaults are 1000 x 500 x 10), small enough that the memory
+# estimate below is what decides whether a grid fits. width and depth bound the weights
+# (depth x width^2 per set), samples x width x depth the activations kept for backward, hist_bins the
+# histogram rows (tasks x depth x (hist_bins + 2)) that the main process collects.
+@dataclass(frozen=True)
+class PropagationConfig:
+    samples: int = field(default=1000, metadata={"min": 1, "max": 100_000})
+    width: int = field(default=500, metadata={"min": 1, "max": 20_000})
+    depth: int = field(default=10, metadata={"min": 1, "max": 10_000})
+    dtype: str = field(default="float64", metadata=_choices(*DTYPES))
+    inits: tuple[str, ...] = field(default=tuple(INITS), metadata={**_choices(*INITS), "unique": True, "nonempty": True})
+    activations: tuple[str, ...] = field(
+        default=tuple(ACTIVATIONS), metadata={**_choices(*ACTIVATIONS), "unique": True, "nonempty": True}
+    )
+    norms: tuple[str, ...] = field(default=("none", "bn"), metadata={**_choices(*NORMS), "unique": True, "nonempty": True})
+    seeds: tuple[int, ...] = field(default=(0, 1, 2), metadata=_seeds())
+    hist_bins: int = field(default=40, metadata={"min": 2, "max": 10_000})
+    # Any finite threshold works (statistics rescale before squaring); below 1 a unit-scale signal
+    # would count as diverged at once.
+    diverge_rms: float = field(default=1e8, metadata={"min": 1.0})
+
+    def __post_init__(self):
+        # Batch statistics need at least two samples: with one, every normalized value is 0.
+        if self.samples < 2 and any(n != "none" for n in self.norms):
+            raise ConfigError("propagation.samples", f"batch norm needs at least 2 samples, got {self.samples}")
+
+
+# The symmetry products are formed elementwise (symmetry._matmul: a (samples, width, width) float64
+# temporary, for exact equality), so width is bounded tighter: 1000 x 128 x 128 x 8 B = 131 MB.
+@dataclass(frozen=True)
+class SymmetryConfig:
+    inits: tuple[str, ...] = field(
+        default=("zeros", "constant", "xavier"),
+        metadata={**_choices("constant", *INITS), "unique": True, "nonempty": True},
+    )
+    constant: float = 0.1  # any finite value, either sign
+    activation: str = field(default="tanh", metadata=_choices(*ACTIVATIONS))
+    samples: int = field(default=64, metadata={"min": 1, "max": 1000})
+    width: int = field(default=16, metadata={"min": 1, "max": 128})
+    depth: int = field(default=3, metadata={"min": 1, "max": 100})
+    learning_rate: float = field(default=0.1, metadata={"gt": 0.0, "max": 100.0})
+    seed: int = field(default=0, metadata={"min": 0, "max": MAX_SEED})
+
+
+@dataclass(frozen=True)
+class TheoryConfig:
+    quadrature_points: int = field(default=96, metadata={"min": 8, "max": 400})
+
+
+SECTIONS: dict[str, type] = {
+    "output": OutputConfig,
+    "propagation": PropagationConfig,
+    "symmetry": SymmetryConfig,
+    "theory": TheoryConfig,
+}
+
+
+def register_section(name: str, cls: type) -> None:
+    """Add a config section (a frozen dataclass validated by the same rules)."""
+    SECTIONS[name] = cls
+
+
+@dataclass(frozen=True)
+class Config:
+    sections: dict
+    path: Path
+
+    def __getattr__(self, name):
+        try:
+            return self.__dict__["sections"][name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+
+def _type_name(tp) -> str:
+    return {int: "an integer", float: "a number", str: "a string", bool: "true or false"}.get(tp, str(tp))
+
+
+def _check_scalar(name: str, value, tp, meta: dict):
+    if tp is bool:
+        ok = isinstance(value, bool)
+    elif tp is int:
+        ok = isinstance(value, int) and not isinstance(value, bool)
+    elif tp is float:
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+        if ok:
+            # TOML has nan, inf and -inf literals, and NaN passes every < / > bound check below.
+            try:
+                number = float(value)
+            except OverflowError:  # an integer beyond the float range
+                number = math.inf
+            if not math.isfinite(number):
+                raise ConfigError(name, f"must be a finite number, got {_short(value)}")
+            value = number
+    else:
+        ok = isinstance(value, tp)
+    if not ok:
+        raise ConfigError(name, f"must be {_type_name(tp)}, got {_short(value)}")
+    if "choices" in meta and value not in meta["choices"]:
+        raise ConfigError(name, f"unknown value {_short(value)}; valid: {', '.join(map(str, meta['choices']))}")
+    if "min" in meta and value < meta["min"]:
+        raise ConfigError(name, f"must be >= {meta['min']}, got {_short(value)}")
+    if "gt" in meta and not value > meta["gt"]:
+        raise ConfigError(name, f"must be > {meta['gt']}, got {_short(value)}")
+    if "max" in meta and value > meta["max"]:
+        raise ConfigError(name, f"must be <= {meta['max']}, got {_short(value)}")
+    return value
+
+
+def max_items(meta: dict) -> int | None:
+    """The most items a list field may have: ``max_items``, or for a unique list of choices, their number."""
+    if "max_items" in meta:
+        return meta["max_items"]
+    if meta.get("unique") and "choices" in meta:
+        return len(meta["choices"])
+    return None
+
+
+def _check_value(name: str, value, tp, meta: dict):
+    origin = typing.get_origin(tp)
+    if origin is tuple:
+        (item_tp, _ellipsis) = typing.get_args(tp)
+        if not isinstance(value, list):
+            raise ConfigError(name, f"must be a list of {_type_name(item_tp)} values, got {_short(value)}")
+        if meta.get("nonempty") and not value:
+            choices = meta.get("choices")
+            hint = f"; valid: {', '.join(map(str, choices))}" if choices else ""
+            raise ConfigError(name, f"is empty: the grid needs at least one value{hint}")
+        # The length first: checking millions of items one by one would take seconds before failing.
+        limit = max_items(meta)
+        if limit is not None and len(value) > limit:
+            raise ConfigError(name, f"has {len(value)} items; at most {limit} allowed")
+        items = tuple(_check_scalar(f"{name}[{i}]", v, item_tp, meta) for i, v in enumerate(value))
+        if meta.get("unique"):
+            seen = set()
+            for v in items:
+                if v in seen:
+                    raise ConfigError(name, f"duplicate value {_short(v)}")
+                seen.add(v)
+        return items
+    return _check_scalar(name, value, tp, meta)
+
+
+def build_section(section: str, raw: dict):
+    """Validate one TOML table into its dataclass (unknown keys and bad values raise ConfigError)."""
+    cls = SECTIONS[section]
+    if not isinstance(raw, dict):
+        raise ConfigError(section, f"must be a table, got {_short(raw)}")
+    hints = typing.get_type_hints(cls)
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    for key in raw:
+        if key not in fields:
+            raise ConfigError(f"{section}.{key}", f"unknown key; valid: {', '.join(fields)}")
+    values = {key: _check_value(f"{section}.{key}", raw[key], hints[key], dict(fields[key].metadata)) for key in raw}
+    return cls(**values)
+
+
+def parse_config(raw: dict, path: Path = DEFAULT_CONFIG) -> Config:
+    for key in raw:
+        if key not in SECTIONS:
+            raise ConfigError(key, f"unknown section; valid: {', '.join(SECTIONS)}")
+    missing = [name for name in REQUIRED_SECTIONS if name not in raw]
+    if missing:
+        raise ConfigError("--config", f"missing section {', '.join(f'[{m}]' for m in missing)} in "
+                                      f"{_short_path(path)} (required; every other section has defaults)")
+    sections = {name: build_section(name, raw.get(name, {})) for name in SECTIONS}
+    return Config(sections=sections, path=Path(path))
+
+
+def load_config(path: str | os.PathLike | None = None, *, check_writable: bool = True, check_memory: bool = True,
+                workers: int | None = None) -> Config:
+    """Read, validate and return the config at ``path`` (default: ``experiments.toml``).
+
+    ``workers``: the worker processes the memory check assumes (default: ``os.cpu_count()``).
+    """
+    path = Path(path) if path is not None else DEFAULT_CONFIG
+    cfg = parse_config(parse_toml(read_config_text(path), path), path)
+    if check_memory:
+        check_memory_fits(cfg, workers)
+    if check_writable:
+        for key in ("docs_dir", "public_dir", "cache_dir"):
+            _check_writable(f"output.{key}", resolve(getattr(cfg.output, key)))
+    return cfg
+
+
+def _file_kind(mode: int) -> str:
+    for test, kind in ((stat.S_ISDIR, "a directory"), (stat.S_ISCHR, "a character device"),
+                       (stat.S_ISBLK, "a block device"), (stat.S_ISFIFO, "a FIFO"), (stat.S_ISSOCK, "a socket")):
+        if test(mode):
+            return kind
+    return "not a file"
+
+
+def read_config_text(path: str | os.PathLike) -> str:
+    """The text of the config file at ``path``, or ConfigError (field ``--config``).
+
+    The path is checked before anything is opened (no NUL, no part over NAME_MAX bytes); only a regular
+    file is read (stat first: opening a FIFO would block), at most MAX_CONFIG_BYTES + 1 bytes of it, so
+    a device or a huge file costs nothing. The text must be UTF-8 without a BOM (TOML's own encoding).
+    """
+    text = os.fspath(path)
+    name = _short_path(text)
+    if "\0" in text:
+        raise ConfigError("--config", f"path contains a NUL character: {_short(text)}")
+    encoded = os.fsencode(text)
+    if len(encoded) > PATH_MAX or any(len(part) > NAME_MAX for part in encoded.split(b"/")):
+        raise ConfigError("--config", f"path too long (a part over {NAME_MAX} bytes or the whole over "
+                                      f"{PATH_MAX}): {name}")
+    try:
+        st = os.stat(text)
+        if not stat.S_ISREG(st.st_mode):
+            raise ConfigError("--config", f"{name} is not a regular file ({_file_kind(st.st_mode)})")
+        fd = os.open(text, os.O_RDONLY | os.O_CLOEXEC | os.O_NOCTTY | os.O_NONBLOCK)
+    except FileNotFoundError:
+        raise ConfigError("--config", f"no such file: {name}") from None
+    except OSError as exc:
+        raise ConfigError("--config", f"cannot open {name}: {exc.strerror or exc}") from None
+    try:
+        st = os.fstat(fd)  # the file opened, in case the path was swapped after the stat above
+        if not stat.S_ISREG(st.st_mode):
+            raise ConfigError("--config", f"{name} is not a regular file ({_file_kind(st.st_mode)})")
+        chunks, size = [], 0
+        while size <= MAX_CONFIG_BYTES:
+            chunk = os.read(fd, MAX_CONFIG_BYTES + 1 - size)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+    except OSError as exc:
+        raise ConfigError("--config", f"cannot read {name}: {exc.strerror or exc}") from None
+    finally:
+        os.close(fd)
+    data = b"".join(chunks)
+    if len(data) > MAX_CONFIG_BYTES:
+        raise ConfigError("--config", f"{name} is larger than {MAX_CONFIG_BYTES >> 20} MiB; a config is a few KB")
+    if data.startswith(codecs.BOM_UTF8):
+        raise ConfigError("--config", f"{name} starts with a UTF-8 BOM; TOML must be saved as UTF-8 without BOM")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise ConfigError("--config", f"{name} is not UTF-8 text: byte 0x{data[exc.start]:02x} at line {line}, "
+                                      f"byte {column}") from None
+
+
+def parse_toml(text: str, path: str | os.PathLike = "<config>") -> dict:
+    """``tomllib.loads(text)``; every parse failure becomes ConfigError (field ``toml``)."""
+    try:
+        return tomllib.loads(text)
+    except (ValueError, RecursionError) as exc:
+        # ValueError: TOMLDecodeError, and also an integer of more than 4300 digits (Python's limit);
+        # RecursionError: arrays or inline tables nested thousands deep.
+        what = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
+        raise ConfigError("toml", f"malformed TOML in {_short_path(path)}: {what}") from None
+
+
+# --- memory ---------------------------------------------------------------------------------------
+
+# generator/experiments/propagation.py keeps recent inputs and weights in LRU caches (4 entries each) inside every
+# worker, and 2 shared first-layer products; tests/test_config_hostile.py checks these numbers still
+# match the code.
+INPUT_CACHE, WEIGHT_CACHE, FIRST_PREACT_CACHE = 4, 4, 2
+
+
+def propagation_task_bytes(samples: int, width: int, depth: int, hist_bins: int, itemsize: int = 8) -> int:
+    """Peak bytes a worker holds while it runs one propagation task (an upper estimate).
+
+    With S = samples, W = width, D = depth, B = hist_bins, s = itemsize (8 float64, 4 float32)::
+
+        s * S * W * (3 D + 2 * 4 + 2 + 3)   activations: per layer up to 3 (S, W) arrays kept for
+                                            backward (output, phi', BN's xhat); X and G of 4 cached
+                                            seeds; 2 cached first products; backward scratch
+      + 8 * S * W * 3                       whole-array histogram fallback (float64 values, indices)
+      + s * D * W^2 * (4 + 1)               weights of 4 cached (init, seed) pairs, plus orthogonal's
+                                            gain-scaled copy
+      + 96 * D * (B + 2)                    histogram counts and the task's histogram frame
+    """
+    sw = samples * width
+    activations = itemsize * sw * (3 * depth + 2 * INPUT_CACHE + FIRST_PREACT_CACHE + 3) + 8 * sw * 3
+    weights = itemsize * depth * width * width * (WEIGHT_CACHE + 1)
+    return activations + weights + 96 * depth * (hist_bins + 2)
+
+
+def propagation_results_bytes(tasks: int, depth: int, hist_bins: int) -> int:
+    """Bytes the main process holds when it collects every task's frames (measured with pandas:
+    about 200 B per histogram row and 400 B per layer row, counting the keyed copies and the concat)."""
+    return tasks * depth * (200 * (hist_bins + 2) + 400)
+
+
+def available_memory_bytes() -> int | None:
+    """Memory this process can still use, in bytes, or None if unknown (the memory check is then skipped).
+
+    MemAvailable from /proc/meminfo (what can be allocated without swapping; else free physical pages),
+    and, inside a container, no more than the headroom under its cgroup's memory limit.
+    """
+    known = [n for n in (_meminfo_available(), _cgroup_headroom()) if n is not None]
+    return min(known) if known else None
+
+
+def _meminfo_available() -> int | None:
+    try:
+        with open("/proc/meminfo", "rb") as fh:
+            for line in fh.read(1 << 16).splitlines():
+                if line.startswith(b"MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, AttributeError):
+        return None
+
+
+_CGROUP_FILES = (  # (limit, usage): cgroup v2, then v1
+    ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory.current"),
+    ("/sys/fs/cgroup/memory/memory.limit_in_bytes", "/sys/fs/cgroup/memory/memory.usage_in_bytes"),
+)
+
+
+def _cgroup_headroom() -> int | None:
+    """The cgroup memory limit minus current usage; None without a limit ("max" in v2, ~2**63 in v1)."""
+    for limit_file, usage_file in _CGROUP_FILES:
+        try:
+            with open(limit_file, "rb") as fh:
+                limit = fh.read(64).strip()
+            with open(usage_file, "rb") as fh:
+                usage = int(fh.read(64))
+        except (OSError, ValueError):
+            continue
+        if not limit.isdigit() or int(limit) >= 1 << 60:
+            return None
+        return max(0, int(limit) - usage)
+    return None
+
+
+def _gb(n: float) -> str:
+    g = n / 1e9
+    return f"{g:.1f}" if g < 100 else f"{g:,.0f}"
+
+
+def _workers(n: int) -> str:
+    return f"{n} worker" + ("" if n == 1 else "s")
+
+
+def check_memory_fits(cfg: Config, workers: int | None = None) -> None:
+    """ConfigError unless the propagation grid and one training run fit in the available memory,
+    with ``workers`` processes (default ``os.cpu_count()``) each running one task at a time."""
+    available = available_memory_bytes()
+    if available is None:
+        return
+    n = max(1, workers or os.cpu_count() or 1)
+    p = cfg.propagation
+    task = propagation_task_bytes(p.samples, p.width, p.depth, p.hist_bins, 4 if p.dtype == "float32" else 8)
+    if n * task > available:
+        raise ConfigError("propagation", f"the grid needs about {_gb(task)} GB per worker × {_workers(n)}, only "
+                                         f"{_gb(available)} GB available; reduce samples, width or depth")
+    tasks = len(p.inits) * len(p.activations) * len(p.norms) * len(p.seeds)
+    results = propagation_results_bytes(tasks, p.depth, p.hist_bins)
+    if n * task + results > available:
+        raise ConfigError("propagation", f"the grid's {tasks} tasks return about {_gb(results)} GB of layer and "
+                                         f"histogram rows, besides {_gb(task)} GB per worker × {_workers(n)}; only "
+                                         f"{_gb(available)} GB available; reduce depth, hist_bins or the grid")
+    if "training" in cfg.sections:
+        from generator.config.training import training_run_bytes
+
+        run = training_run_bytes(cfg.training)
+        if n * run > available:
+            raise ConfigError("training", f"one run needs about {_gb(run)} GB per worker × {_workers(n)}, only "
+                                          f"{_gb(available)} GB available; reduce width, the depths or the batch sizes")
+
+
+def resolve(p: str | os.PathLike) -> Path:
+    """Paths in the config are relative to the project root, not the working directory."""
+    p = Path(p)
+    return p if p.is_absolute() else ROOT / p
+
+
+def _check_writable(name: str, target: Path) -> None:
+    # Walk up to the first existing ancestor: that is where the directory would be created.
+    probe = target
+    while not probe.exists():
+        if probe.parent == probe:
+            break
+        probe = probe.parent
+    if probe.exists() and not probe.is_dir():
+        raise ConfigError(name, f"{target} is not writable: {probe} is a file")
+    # os.access() says yes to root for any mode bits, so try a real write (a file removed at once).
+    try:
+        with tempfile.TemporaryFile(dir=probe):
+            pass
+    except OSError as exc:
+        raise ConfigError(name, f"{target} is not writable ({exc.strerror})") from None
+
+
+# The training stage keeps its section next to its code; registered here so every config has it.
+register_section("training", TrainingConfig)

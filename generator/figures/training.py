@@ -1,0 +1,360 @@
+"""Figures of the training experiments, one Korean and one English SVG each.
+
+``FIGURES`` maps each figure's name to a function ``(frames, lang) -> Figure``, where
+``frames`` maps the training CSV names to DataFrames (as returned by ``run_training`` or read with
+:func:`load_frames`). ``render_training_figures(frames, out_dir, langs)`` writes
+``<out_dir>/<name>.<lang>.svg`` and returns the paths. All text comes from the strings catalog
+(``fig.training.*``); styles, fonts and deterministic saving come from ``generator.figures``.
+Seeds are summarised as the mean (line) and the min–max band.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from generator.contract import schema as contract
+from generator.render import strings
+from generator.figures import style
+from generator.figures.io import save_figure
+from generator.render.fonts import style_context
+
+NORM_STYLE = {"none": ("#D55E00", (0, (5, 2)), "s"), "bn": ("#0072B2", "-", "o")}
+PRE_STYLE = {"raw": ("#D55E00", (0, (1.5, 1.5)), "s"), "scale": ("#E69F00", (0, (5, 2)), "D"),
+             "center": ("#009E73", (0, (6, 2, 1.5, 2)), "^"), "standardize": ("#0072B2", "-", "o")}
+INIT_DEPTH_STYLE = {("he", "none"): ("#D55E00", (0, (5, 2)), "s"), ("xavier", "none"): ("#E69F00", (0, (1.5, 1.5)), "v"),
+                    ("he", "bn"): ("#0072B2", "-", "o"), ("xavier", "bn"): ("#009E73", (0, (6, 2, 1.5, 2)), "^")}
+
+
+def _t(lang, key, **kw):
+    return strings.t(lang, f"fig.training.{key}", **kw)
+
+
+def _norm(lang, norm):
+    return _t(lang, f"norm.{norm}")
+
+
+def _pct(x):
+    return f"{100 * x:.0f}%"
+
+
+def _band(ax, x, g, color, ls, marker, label, log_x=False):
+    """Mean line with markers and a min–max band; g is a DataFrame grouped by x with a value column."""
+    ax.fill_between(x, g["min"], g["max"], color=color, alpha=style.BAND_ALPHA, linewidth=0)
+    ax.plot(x, g["mean"], color=color, linestyle=ls, marker=marker, label=label)
+
+
+def _agg(df, by, col):
+    return df.groupby(by, sort=True)[col].agg(["mean", "min", "max"])
+
+
+def _target(ax, target, lang):
+    ax.axhline(target, color="#555555", linewidth=0.9, linestyle=(0, (1, 2)), zorder=1)
+    ax.text(0.005, target, _t(lang, "target", pct=_pct(target)), transform=ax.get_yaxis_transform(),
+            va="bottom", ha="left", fontsize=8, color="#444444")
+
+
+def _acc_axis(ax, lang, label=True):
+    ax.set_ylim(-0.02, 1.02)
+    ax.yaxis.set_major_formatter(lambda v, _: f"{100 * v:.0f}%")
+    if label:
+        ax.set_ylabel(_t(lang, "val_acc"))
+
+
+def _default_target() -> float:
+    from generator.config.training import TrainingConfig
+
+    return TrainingConfig.target_accuracy  # the dataclass field's default
+
+
+def _tgt(frames) -> float:
+    return float(frames.get("__target__", _default_target()))
+
+
+# --- (a) init sensitivity ----------------------------------------------------------------------
+
+
+def fig_init(frames, lang):
+    d = frames["training_init.csv"]
+    acts = list(dict.fromkeys(d["activation"]))
+    fig = style.new_figure(3.6)
+    axes = fig.subplots(1, len(acts), sharey=True, squeeze=False)[0]
+    fig.suptitle(_t(lang, "init.title"))
+    for ax, act in zip(axes, acts):
+        for norm in ("none", "bn"):
+            color, ls, marker = NORM_STYLE[norm]
+            g = _agg(d[(d["activation"] == act) & (d["norm"] == norm)], "init_scale", "val_acc")
+            _band(ax, g.index.to_numpy(), g, color, ls, marker, _norm(lang, norm))
+            div = d[(d["activation"] == act) & (d["norm"] == norm) & d["diverged"].astype(bool)]["init_scale"].unique()
+            if len(div):
+                ax.plot(div, [0.0] * len(div), linestyle="none", marker="x", color=color, markersize=7, mew=1.8)
+        ax.set_xscale("log")
+        ax.set_title(strings.t(lang, f"fig.activation.{act}"))
+        ax.set_xlabel(_t(lang, "init.xlabel"))
+        _acc_axis(ax, lang, label=ax is axes[0])
+        _target(ax, _tgt(frames), lang)
+    handles, _ = axes[0].get_legend_handles_labels()
+    handles.append(_x_handle(lang))
+    fig.legend(handles=handles, loc="outside lower center", ncols=3)
+    return style.finish(fig)
+
+
+def _x_handle(lang):
+    from matplotlib.lines import Line2D
+
+    return Line2D([], [], linestyle="none", marker="x", color="#444444", markersize=7, mew=1.8, label=_t(lang, "diverged"))
+
+
+# --- (b) learning rate ---------------------------------------------------------------------------
+
+
+def fig_lr(frames, lang):
+    d = frames["training_lr.csv"]
+    fig = style.new_figure(3.6)
+    ax = fig.add_subplot()
+    fig.suptitle(_t(lang, "lr.title"))
+    for norm in ("none", "bn"):
+        color, ls, marker = NORM_STYLE[norm]
+        sub = d[d["norm"] == norm]
+        g = _agg(sub.assign(best_val_acc=sub["best_val_acc"].fillna(0.0)), "learning_rate", "best_val_acc")
+        _band(ax, g.index.to_numpy(), g, color, ls, marker, _norm(lang, norm))
+        stable = sub.groupby("learning_rate")["stable"].all()
+        bad = stable[~stable].index.to_numpy()
+        if len(bad):
+            ax.plot(bad, g.loc[bad, "mean"], linestyle="none", marker="x", color=color, markersize=8, mew=2)
+        if stable.any():
+            ax.axvline(stable[stable].index.max(), color=color, linestyle=ls, linewidth=0.9, alpha=0.8)
+    ax.set_xscale("log")
+    ax.set_xlabel(_t(lang, "lr_axis"))
+    _acc_axis(ax, lang)
+    ax.set_ylabel(_t(lang, "best_val_acc"))
+    _target(ax, _tgt(frames), lang)
+    from matplotlib.lines import Line2D
+
+    handles, _ = ax.get_legend_handles_labels()
+    handles += [Line2D([], [], linestyle="none", marker="x", color="#444444", markersize=8, mew=2, label=_t(lang, "unstable")),
+                Line2D([], [], color="#444444", linewidth=0.9, label=_t(lang, "max_stable"))]
+    ax.legend(handles=handles, loc="center left", bbox_to_anchor=(1.01, 0.5))
+    return style.finish(fig)
+
+
+# --- (c) speed -----------------------------------------------------------------------------------
+
+
+def fig_speed(frames, lang):
+    d = frames["training_speed.csv"]
+    fig = style.new_figure(3.6)
+    ax = fig.add_subplot()
+    fig.suptitle(_t(lang, "speed.title"))
+    for norm in ("none", "bn"):
+        color, ls, marker = NORM_STYLE[norm]
+        sub = d[d["norm"] == norm]
+        if not len(sub):
+            continue
+        g = _agg(sub, "step", "val_acc")
+        lr = float(sub["learning_rate"].iloc[0])
+        _band(ax, g.index.to_numpy(), g, color, ls, None, _t(lang, "with_lr", norm=_norm(lang, norm), lr=style.fmt_sig(lr)))
+        steps = sub.groupby("seed")["steps_to_target"].first().mean()
+        if np.isfinite(steps):
+            ax.axvline(steps, color=color, linestyle=ls, linewidth=0.9)
+    ax.set_xlabel(_t(lang, "step"))
+    _acc_axis(ax, lang)
+    _target(ax, _tgt(frames), lang)
+    ax.legend(loc="lower right")
+    return style.finish(fig)
+
+
+# --- (d) Ioffe & Szegedy Fig. 1 ----------------------------------------------------------------
+
+
+def fig_fig1(frames, lang):
+    d = frames["training_fig1.csv"]
+    fig = style.new_figure(3.4)
+    axes = fig.subplots(1, 3)
+    fig.suptitle(_t(lang, "fig1.title"))
+    ax = axes[0]
+    for norm in ("none", "bn"):
+        color, ls, _ = NORM_STYLE[norm]
+        g = _agg(d[d["norm"] == norm], "step", "val_acc")
+        _band(ax, g.index.to_numpy(), g, color, ls, None, _norm(lang, norm))
+    ax.set_title(_t(lang, "fig1.panel_acc"))
+    ax.set_xlabel(_t(lang, "step"))
+    _acc_axis(ax, lang)
+    ax.legend(loc="lower right", fontsize=8)
+    seed = int(d["seed"].min())
+    lo = min(d[["p15", "p50", "p85"]].min().min(), -1.0)
+    hi = max(d[["p15", "p50", "p85"]].max().max(), 1.0)
+    for ax, norm, key in ((axes[1], "none", "fig1.panel_none"), (axes[2], "bn", "fig1.panel_bn")):
+        color, _, _ = NORM_STYLE[norm]
+        s = d[(d["norm"] == norm) & (d["seed"] == seed)].sort_values("step")
+        ax.fill_between(s["step"], s["p15"], s["p85"], color=color, alpha=style.BAND_ALPHA, linewidth=0)
+        for col, lw, lstyle in (("p15", 1.0, (0, (3, 1.5))), ("p50", 1.8, "-"), ("p85", 1.0, (0, (3, 1.5)))):
+            ax.plot(s["step"], s[col], color=color, linewidth=lw, linestyle=lstyle)
+        ax.set_ylim(lo - 0.1 * (hi - lo), hi + 0.1 * (hi - lo))
+        ax.set_title(_t(lang, key))
+        ax.set_xlabel(_t(lang, "step"))
+    axes[1].set_ylabel(_t(lang, "fig1.ylabel"))
+    return style.finish(fig)
+
+
+# --- (e) depth -----------------------------------------------------------------------------------
+
+
+def fig_depth(frames, lang):
+    d = frames["training_depth.csv"]
+    gr = frames["training_depth_grads.csv"]
+    fig = style.new_figure(3.8)
+    axes = fig.subplots(1, 2)
+    fig.suptitle(_t(lang, "depth.title"))
+    ax = axes[0]
+    deepest = int(d["depth"].max())
+    for (init, norm), (color, ls, marker) in INIT_DEPTH_STYLE.items():
+        sub = d[(d["init"] == init) & (d["norm"] == norm)]
+        if not len(sub):
+            continue
+        label = f"{strings.t(lang, f'fig.init.{init}')} · {_t(lang, f'norm_short.{norm}')}"
+        g = _agg(sub.assign(best_val_acc=sub["best_val_acc"].fillna(0.0)), "depth", "best_val_acc")
+        _band(ax, g.index.to_numpy(), g, color, ls, marker, label)
+        s = gr[(gr["init"] == init) & (gr["norm"] == norm) & (gr["depth"] == deepest)]
+        m = s.groupby("layer")["grad_w_norm"].median()
+        axes[1].plot(m.index, style.positive_or_nan(m.to_numpy()), color=color, linestyle=ls, marker=marker, markersize=3, label=label)
+    ax.set_xticks(sorted(d["depth"].unique()))
+    ax.set_xlabel(_t(lang, "depth.xlabel"))
+    _acc_axis(ax, lang)
+    ax.set_ylabel(_t(lang, "best_val_acc"))
+    ax.set_title(_t(lang, "depth.panel_acc"))
+    _target(ax, _tgt(frames), lang)
+    axes[1].set_yscale("log")
+    axes[1].set_xlabel(strings.t(lang, "fig.layer"))
+    axes[1].set_ylabel(_t(lang, "depth.grad_ylabel"))
+    axes[1].set_title(_t(lang, "depth.panel_grad", depth=deepest))
+    handles, _ = ax.get_legend_handles_labels()
+    fig.legend(handles=handles, loc="outside lower center", ncols=4)
+    return style.finish(fig)
+
+
+# --- (f) batch size ------------------------------------------------------------------------------
+
+
+def fig_batch(frames, lang):
+    d = frames["training_batch.csv"]
+    fig = style.new_figure(3.6)
+    ax = fig.add_subplot()
+    fig.suptitle(_t(lang, "batch.title"))
+    for col, key, (color, ls, marker) in (("val_acc", "batch.test_mode", ("#0072B2", "-", "o")),
+                                          ("val_acc_train_mode", "batch.train_mode", ("#CC79A7", (0, (5, 2)), "D"))):
+        g = _agg(d, "batch_size", col)
+        _band(ax, g.index.to_numpy(), g, color, ls, marker, _t(lang, key))
+    ax.set_xscale("log", base=2)
+    sizes = sorted(d["batch_size"].unique())
+    ax.set_xticks(sizes)
+    ax.set_xticklabels([str(s) for s in sizes])
+    ax.minorticks_off()
+    ax.set_xlabel(_t(lang, "batch.xlabel"))
+    _acc_axis(ax, lang)
+    ax.legend(loc="lower right")
+    return style.finish(fig)
+
+
+# --- (g) regularization --------------------------------------------------------------------------
+
+REG_SETTINGS = (("none", False), ("none", True), ("bn", False), ("bn", True))
+
+
+def fig_reg(frames, lang):
+    d = frames["training_reg.csv"]
+    fig = style.new_figure(3.6)
+    ax = fig.add_subplot()
+    fig.suptitle(_t(lang, "reg.title"))
+    x = np.arange(len(REG_SETTINGS))
+    w = 0.36
+    tr, va, labels = [], [], []
+    for norm, drop in REG_SETTINGS:
+        sub = d[(d["norm"] == norm) & ((d["dropout"] > 0) == drop)]
+        tr.append(sub["train_acc"].mean())
+        va.append(sub["val_acc"].mean())
+        labels.append(_t(lang, f"reg.{norm}_{'dropout' if drop else 'plain'}"))
+    ax.bar(x - w / 2, tr, w, color="#E69F00", label=_t(lang, "reg.train"))
+    ax.bar(x + w / 2, va, w, color="#0072B2", label=_t(lang, "reg.val"), hatch="//", edgecolor="white", linewidth=0)
+    for xi, a, b in zip(x, tr, va):
+        if np.isfinite(a) and np.isfinite(b):
+            ax.text(xi, max(a, b) + 0.005, _t(lang, "reg.gap", gap=f"{100 * (a - b):.1f}"), ha="center", va="bottom", fontsize=8.5)
+    ax.set_xticks(x)
+    ax.set_xticklabels(labels)
+    lo = np.nanmin(va) if len(va) else 0.8
+    ax.set_ylim(max(0.0, math.floor((lo - 0.05) * 20) / 20), 1.04)
+    from matplotlib.ticker import MultipleLocator
+
+    ax.yaxis.set_major_locator(MultipleLocator(0.05))
+    ax.yaxis.set_major_formatter(lambda v, _: f"{100 * v:.0f}%")
+    ax.set_ylabel(_t(lang, "accuracy"))
+    ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5))
+    style.finish(fig)
+    for lbl in ax.get_xticklabels():  # category names need Hangul; finish() sets numbers to DejaVu Sans
+        lbl.set_fontfamily(style.TEXT_FAMILY)
+    return fig
+
+
+# --- preprocessing ------------------------------------------------------------------------------
+
+
+def fig_preprocess(frames, lang):
+    d = frames["training_preprocess.csv"]
+    fig = style.new_figure(3.6)
+    ax = fig.add_subplot()
+    fig.suptitle(_t(lang, "pre.title"))
+    for how in dict.fromkeys(d["preprocess"]):
+        color, ls, marker = PRE_STYLE.get(how, ("#555555", "-", "o"))
+        sub = d[d["preprocess"] == how]
+        g = _agg(sub.assign(best_val_acc=sub["best_val_acc"].fillna(0.0)), "learning_rate", "best_val_acc")
+        _band(ax, g.index.to_numpy(), g, color, ls, marker, _t(lang, f"pre.{how}"))
+    ax.set_xscale("log")
+    ax.set_xlabel(_t(lang, "lr_axis"))
+    _acc_axis(ax, lang)
+    ax.set_ylabel(_t(lang, "best_val_acc"))
+    _target(ax, _tgt(frames), lang)
+    ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5))
+    return style.finish(fig)
+
+
+FIGURES = {
+    "training_init": fig_init, "training_lr": fig_lr, "training_speed": fig_speed, "training_fig1": fig_fig1,
+    "training_depth": fig_depth, "training_batch": fig_batch, "training_reg": fig_reg,
+    "training_preprocess": fig_preprocess,
+}
+
+
+def load_frames(data_dir, target_accuracy: float | None = None) -> dict[str, pd.DataFrame]:
+    """Read the training CSVs (through the data contract) from ``data_dir``."""
+    from generator.pipeline.training_stage import FILES
+
+    frames = {f.name: contract.read_csv(f.name, data_dir) for f in FILES}
+    if target_accuracy is not None:
+        frames["__target__"] = target_accuracy
+    return frames
+
+
+def render_training_figures(frames, out_dir, langs=("ko", "en"), target_accuracy: float | None = None,
+                            names=None) -> list[Path]:
+    """Write ``<out_dir>/<name>.<lang>.svg`` for every training figure (or those in ``names``); return
+    the paths.
+
+    ``target_accuracy`` (default: ``frames["__target__"]`` if present, else TrainingConfig's default)
+    draws the target line.
+    """
+    frames = dict(frames)
+    if target_accuracy is not None:
+        frames["__target__"] = target_accuracy
+    out_dir = Path(out_dir)
+    paths = []
+    with style_context():
+        for name, fn in FIGURES.items():
+            if names is not None and name not in names:
+                continue
+            for lang in langs:
+                fig = fn(frames, lang)
+                paths.append(save_figure(fig, out_dir / f"{name}.{lang}.svg"))
+    return paths

@@ -1,0 +1,396 @@
+"""Build the HTML site: ``mkdocs build --strict`` into a temporary directory, swapped in on success.
+
+:func:`build_site` runs ``python -m mkdocs build --strict -f <site>/mkdocs.yml -d <site>/.public-XXXX``
+as a subprocess with ``SOURCE_DATE_EPOCH`` and ``NO_MKDOCS_2_WARNING=1`` set, captures its log and fails
+on a non-zero exit *or any WARNING line*. Only then is the new tree swapped into ``<site>/public``
+(one atomic ``renameat2(RENAME_EXCHANGE)`` on Linux; elsewhere rename-aside / rename-in / delete-old).
+On any failure -- a mkdocs error, a warning, an exception, KeyboardInterrupt/SIGINT, SIGTERM via the
+CLI -- the temporary directory is removed and the previous ``public/`` is left byte-identical.
+
+Before mkdocs runs, a preflight checks that every localized file in the docs dir exists in every
+language (``x.ko.md`` <-> ``x.en.md``, ``figures/f.ko.svg`` <-> ``figures/f.en.svg``), because the site
+is built with static-i18n's ``fallback_to_default: true`` (needed so unsuffixed data files are shared).
+
+Determinism: ``SOURCE_DATE_EPOCH`` is taken from the environment, else the last git commit time,
+else :data:`DEFAULT_EPOCH`; ``sitemap.xml.gz`` is re-compressed with that mtime and no file name.
+Two clean builds of the same inputs are byte-identical (tests/test_build_atomic.py).
+
+Builds sharing the parent of ``public/`` or the folder of ``mkdocs.yml`` are serialized with an
+``flock`` on both, which also makes it safe to sweep ``.public-*`` debris left by a killed (SIGKILL)
+build; only folders carrying the build's marker (or empty) are swept.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ctypes
+import ctypes.util
+import errno
+import fcntl
+import functools
+import gzip
+import io
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from generator.common.languages import LANGUAGES
+from generator.common.paths import ROOT, SITE_DIR
+from generator.pipeline.outputs import MANIFEST, MARKER, Manifest, owned, write_marker
+from generator.pipeline.signals import worker_setup
+
+DEFAULT_EPOCH = 1767225600  # 2026-01-01T00:00:00Z, used when there is no git history
+TMP_PREFIX = ".public-"
+_WARNING_RE = re.compile(r"^\s*(WARNING|ERROR)\b|Aborted with \d+ warnings", re.MULTILINE)
+_LOCALIZED_RE = re.compile(r"^(?P<stem>.+)\.(?P<lang>[a-z]{2})(?P<ext>\.[^./]+)$")
+
+
+class BuildError(RuntimeError):
+    """The site did not build; ``log`` holds mkdocs' output. ``public/`` was left untouched."""
+
+    def __init__(self, message: str, log: str = "") -> None:
+        super().__init__(message)
+        self.log = log
+
+
+@dataclass
+class BuildResult:
+    public_dir: Path
+    site_url: str
+    source_date_epoch: int
+    seconds: float                 # wall time of the mkdocs subprocess
+    log: str                       # mkdocs' combined stdout/stderr
+    files: int                     # files in the new public/
+    warnings: list[str] = field(default_factory=list)  # always empty on success (strict)
+
+
+# ------------------------------------------------------------------------------------------------
+# helpers
+
+def source_date_epoch(repo: Path = ROOT) -> int:
+    """``$SOURCE_DATE_EPOCH``, else the last commit time of ``repo``, else :data:`DEFAULT_EPOCH`."""
+    env = os.environ.get("SOURCE_DATE_EPOCH")
+    if env:
+        return int(env)
+    try:
+        out = subprocess.run(["git", "-C", str(repo), "log", "-1", "--format=%ct"], capture_output=True,
+                             text=True, timeout=10, check=False, stdin=subprocess.DEVNULL)
+        if out.returncode == 0 and out.stdout.strip().isdigit():
+            return int(out.stdout.strip())
+    except (OSError, subprocess.SubprocessError):
+        pass
+    return DEFAULT_EPOCH
+
+
+def read_config_value(config_file: Path, key: str) -> str | None:
+    """A top-level scalar of mkdocs.yml (``docs_dir``) without evaluating ``!ENV`` / python tags."""
+    m = re.search(rf"^{re.escape(key)}:\s*([^#\n]+?)\s*(#.*)?$", config_file.read_text("utf-8"), re.MULTILINE)
+    return m.group(1).strip("'\"") if m else None
+
+
+def check_language_parity(docs_dir: Path, languages: tuple[str, ...] = LANGUAGES) -> list[str]:
+    """Problems like ``"results.ko.md has no results.en.md"`` for localized files missing a language."""
+    groups: dict[tuple[str, str], set[str]] = {}
+    for path in docs_dir.rglob("*"):
+        if not path.is_file():
+            continue
+        rel = path.relative_to(docs_dir).as_posix()
+        m = _LOCALIZED_RE.match(rel)
+        if m and m["lang"] in languages:
+            groups.setdefault((m["stem"], m["ext"]), set()).add(m["lang"])
+    problems = []
+    for (stem, ext), have in sorted(groups.items()):
+        for lang in languages:
+            if lang not in have:
+                src = f"{stem}.{sorted(have)[0]}{ext}"
+                problems.append(f"{src} has no {stem}.{lang}{ext}")
+    return problems
+
+
+def _warnings(log: str) -> list[str]:
+    """WARNING/ERROR records of a mkdocs log, each with its indented continuation lines."""
+    out: list[str] = []
+    current: list[str] | None = None
+    for line in log.splitlines():
+        if re.match(r"(WARNING|ERROR)\b", line):
+            current = [line.rstrip()]
+            out.append("")
+        elif current is not None and line.startswith((" ", "\t")) and line.strip():
+            current.append(line.rstrip())
+        else:
+            current = None
+            continue
+        out[-1] = "\n".join(current)
+    return out
+
+
+def _normalize_gzip(path: Path, mtime: int) -> None:
+    """Re-compress ``path`` with a fixed header (mtime, no file name) so it is reproducible."""
+    data = gzip.decompress(path.read_bytes())
+    buf = io.BytesIO()
+    with gzip.GzipFile(filename="", mode="wb", fileobj=buf, mtime=mtime, compresslevel=9) as gz:
+        gz.write(data)
+    path.write_bytes(buf.getvalue())
+
+
+def _postprocess(out_dir: Path, epoch: int) -> None:
+    """Reproducible gzip headers; a copy of the root sitemap in each language root.
+
+    Material's language selector fetches ``<language root>/sitemap.xml`` to map the current page
+    to its translation; static-i18n writes only the root one (which lists every page with its
+    hreflang alternates), so ``en/sitemap.xml`` would 404 on every page view.
+    """
+    for gz in sorted(out_dir.rglob("*.gz")):
+        _normalize_gzip(gz, epoch)
+    for lang in LANGUAGES[1:]:
+        lang_root = out_dir / lang
+        if (lang_root / "index.html").is_file():
+            for name in ("sitemap.xml", "sitemap.xml.gz"):
+                if (out_dir / name).is_file() and not (lang_root / name).exists():
+                    shutil.copyfile(out_dir / name, lang_root / name)
+
+
+_libc = None
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Atomically swap two paths (Linux renameat2 RENAME_EXCHANGE). False if unsupported."""
+    global _libc
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        if _libc is None:
+            _libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        fn = _libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    AT_FDCWD, RENAME_EXCHANGE = -100, 2
+    fn.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    if fn(AT_FDCWD, os.fsencode(a), AT_FDCWD, os.fsencode(b), RENAME_EXCHANGE) == 0:
+        return True
+    err = ctypes.get_errno()
+    if err in (errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP, errno.EPERM):
+        return False
+    raise OSError(err, f"renameat2({a}, {b}): {os.strerror(err)}")
+
+
+def _swap_in(new: Path, public: Path) -> None:
+    """Make ``new`` the content of ``public``; the previous ``public`` is deleted afterwards."""
+    if not public.exists():
+        new.rename(public)
+        return
+    if _exchange(new, public):  # `new` now holds the old site
+        shutil.rmtree(new, ignore_errors=True)
+        return
+    old = Path(tempfile.mkdtemp(prefix=TMP_PREFIX + "old-", dir=public.parent))
+    old.rmdir()
+    public.rename(old)
+    try:
+        new.rename(public)
+    except BaseException:
+        old.rename(public)
+        raise
+    shutil.rmtree(old, ignore_errors=True)
+
+
+@contextmanager
+def _locked(*directories: Path) -> Iterator[None]:
+    """flock every directory (in path order: no deadlock between two builds)."""
+    fds = []
+    try:
+        for directory in sorted(set(directories)):
+            fds.append(os.open(directory, os.O_RDONLY))
+            fcntl.flock(fds[-1], fcntl.LOCK_EX)
+        yield
+    finally:
+        for fd in fds:
+            os.close(fd)  # releases its flock
+
+
+def _sweep_debris(*dirs: Path) -> None:
+    """Remove what a killed build left: only ``.public-*`` folders carrying the build's marker (or
+    empty ones, killed before the marker was written) and its own transient configs."""
+    for parent in dict.fromkeys(dirs):
+        for p in parent.glob(TMP_PREFIX + "*"):
+            if p.is_symlink():
+                continue
+            if p.is_dir() and ((p / MARKER).is_file() or not any(p.iterdir())):
+                shutil.rmtree(p, ignore_errors=True)
+            elif p.is_file() and p.name.endswith(".mkdocs.yml") and p.read_text("utf-8", "replace").startswith("INHERIT: "):
+                p.unlink(missing_ok=True)
+
+
+def _mkdtemp(parent: Path, prefix: str, role: str) -> Path:
+    """A fresh folder, marked at once as the build's own (so only the build's debris is swept)."""
+    tmp = Path(tempfile.mkdtemp(prefix=prefix, dir=parent))
+    write_marker(tmp, role)
+    return tmp
+
+
+def _stage_docs(docs_dir: Path, parent: Path) -> Path | None:
+    """A folder of hard links (copies across file systems) to the files the docs manifest lists, so
+    the HTML build publishes only what the build made; None when ``docs_dir`` has no manifest (a
+    hand-made docs folder given to ``build_site`` directly is published as it is)."""
+    if not (docs_dir / MANIFEST).is_file():
+        return None
+    stage = _mkdtemp(parent, TMP_PREFIX + "docs-", "docs_dir")
+    for name in Manifest(docs_dir).files():
+        src, dst = docs_dir / name, stage / name
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.link(src, dst)
+        except OSError:
+            shutil.copy2(src, dst)
+    return stage
+
+
+def _terminate(proc: subprocess.Popen) -> None:
+    if proc.poll() is not None:
+        return
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+# ------------------------------------------------------------------------------------------------
+# the build
+
+def build_site(site_dir: Path = SITE_DIR, public_dir: Path | None = None, *, docs_dir: Path | None = None,
+               site_url: str | None = None, config_file: Path | None = None, epoch: int | None = None,
+               timeout: float | None = 600) -> BuildResult:
+    """Build ``<site_dir>/mkdocs.yml`` strictly into ``public_dir`` (default ``<site_dir>/public``).
+
+    ``docs_dir`` overrides the config's ``docs_dir`` (a transient ``INHERIT`` config next to
+    mkdocs.yml, so relative paths keep their meaning). ``site_url`` overrides ``$INITLAB_SITE_URL``
+    (the ``site_url: !ENV`` of mkdocs.yml); a trailing ``/`` is added. Raises :class:`BuildError`
+    (with ``.log``) on failure; ``public_dir`` is then unchanged and no ``.public-*`` debris is left.
+    """
+    site_dir = Path(site_dir).resolve()
+    public_dir = Path(public_dir).resolve() if public_dir is not None else site_dir / "public"
+    config_file = Path(config_file).resolve() if config_file is not None else site_dir / "mkdocs.yml"
+    if not config_file.is_file():
+        raise BuildError(f"no MkDocs config at {config_file}")
+    configured_docs = (config_file.parent / (read_config_value(config_file, "docs_dir") or "docs")).resolve()
+    docs_dir = Path(docs_dir).resolve() if docs_dir is not None else configured_docs
+    if not docs_dir.is_dir():
+        raise BuildError(f"docs dir {docs_dir} does not exist; render the pages first (python -m generator site)")
+    # with a manifest, the check runs on the staged (published) files instead, below
+    problems = [] if (docs_dir / MANIFEST).is_file() else check_language_parity(docs_dir)
+    if problems:
+        raise BuildError("every page and localized figure must exist in both languages:\n  "
+                         + "\n  ".join(problems))
+
+    epoch = source_date_epoch() if epoch is None else int(epoch)
+    env = dict(os.environ)
+    env.update(SOURCE_DATE_EPOCH=str(epoch), NO_MKDOCS_2_WARNING="1", PYTHONHASHSEED="0",
+               PYTHONIOENCODING="utf-8")
+    if site_url:
+        env["INITLAB_SITE_URL"] = site_url if site_url.endswith("/") else site_url + "/"
+    effective_url = env.get("INITLAB_SITE_URL", "http://127.0.0.1:8000/initlab/")
+
+    public_dir.parent.mkdir(parents=True, exist_ok=True)
+    # both folders get temporary files (the new tree and staged docs / a transient mkdocs config) and
+    # both are swept of a killed build's debris: a build sharing either waits, so no live build's
+    # temporary files are swept
+    with _locked(public_dir.parent, config_file.parent):
+        if public_dir.exists() and not (public_dir.is_dir() and owned(public_dir, "public_dir")):
+            raise BuildError(f"{public_dir} exists and was not made by initlab (no {MARKER} file): "
+                             "not replacing it; choose a new or empty directory")
+        _sweep_debris(public_dir.parent, config_file.parent)
+        tmp = _mkdtemp(public_dir.parent, TMP_PREFIX, "public_dir")
+        child_config: Path | None = None
+        staged: Path | None = None
+        try:
+            staged = _stage_docs(docs_dir, public_dir.parent)
+            if staged is not None:
+                docs_dir = staged
+                problems = check_language_parity(docs_dir)
+                if problems:
+                    raise BuildError("every page and localized figure must exist in both languages:\n  "
+                                     + "\n  ".join(problems))
+            if docs_dir != configured_docs:
+                # Same directory as mkdocs.yml: relative paths (custom_dir, hooks) resolve as usual.
+                fd, name = tempfile.mkstemp(prefix=TMP_PREFIX, suffix=".mkdocs.yml", dir=config_file.parent)
+                child_config = Path(name)
+                with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                    fh.write(f"INHERIT: {json.dumps(config_file.name)}\ndocs_dir: {json.dumps(str(docs_dir))}\n")
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(tmp, 0o777 & ~umask)  # mkdtemp makes 0700; the published tree must be readable
+            cmd = [sys.executable, "-m", "mkdocs", "build", "--strict", "--clean",
+                   "-f", str(child_config or config_file), "-d", str(tmp)]
+            t0 = time.perf_counter()
+            proc = subprocess.Popen(cmd, cwd=config_file.parent, env=env, stdin=subprocess.DEVNULL,
+                                    stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                    preexec_fn=functools.partial(worker_setup, os.getpid()))
+            try:
+                out, _ = proc.communicate(timeout=timeout)
+            except subprocess.TimeoutExpired as exc:
+                _terminate(proc)
+                raise BuildError(f"mkdocs build did not finish within {timeout} s") from exc
+            except BaseException:  # KeyboardInterrupt, SystemExit (SIGTERM): stop mkdocs, then clean up
+                _terminate(proc)
+                raise
+            seconds = time.perf_counter() - t0
+            log = out.decode("utf-8", "replace")
+            warnings = _warnings(log)
+            if proc.returncode != 0 or _WARNING_RE.search(log):
+                detail = "\n".join(warnings) or log.strip()[-2000:]
+                raise BuildError(f"mkdocs build --strict failed (exit {proc.returncode}):\n{detail}", log)
+            _postprocess(tmp, epoch)
+            files = sum(1 for p in tmp.rglob("*") if p.is_file())
+            _swap_in(tmp, public_dir)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        finally:
+            if child_config is not None:
+                child_config.unlink(missing_ok=True)
+            if staged is not None:
+                shutil.rmtree(staged, ignore_errors=True)
+    return BuildResult(public_dir=public_dir, site_url=effective_url, source_date_epoch=epoch,
+                       seconds=seconds, log=log, files=files)
+
+
+def _sigterm_to_exit(signum, frame):  # pragma: no cover - exercised via subprocess
+    raise SystemExit(128 + signum)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m generator.pipeline.build [--site-dir DIR] [--public-dir DIR] [--docs-dir DIR] [--site-url URL]``."""
+    ap = argparse.ArgumentParser(prog="python -m generator.pipeline.build",
+                                 description="mkdocs build --strict into a temp dir, swapped into public/ on success")
+    ap.add_argument("--site-dir", type=Path, default=SITE_DIR)
+    ap.add_argument("--public-dir", type=Path, default=None)
+    ap.add_argument("--docs-dir", type=Path, default=None, help="default: docs_dir of mkdocs.yml")
+    ap.add_argument("--site-url", default=None, help="absolute base URL (default: $INITLAB_SITE_URL or "
+                    "http://127.0.0.1:8000/initlab/)")
+    args = ap.parse_args(argv)
+    signal.signal(signal.SIGTERM, _sigterm_to_exit)
+    try:
+        res = build_site(args.site_dir, args.public_dir, docs_dir=args.docs_dir, site_url=args.site_url)
+    except BuildError as exc:
+        print(f"build error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("build interrupted; previous site left unchanged", file=sys.stderr)
+        return 130
+    print(f"built {res.files} files into {res.public_dir} in {res.seconds:.2f}s (site_url {res.site_url})")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

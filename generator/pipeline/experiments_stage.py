@@ -1,0 +1,267 @@
+"""The ``experiments`` stage: config -> tasks -> cached results -> the contract CSVs.
+
+``grid_tasks(cfg, only)`` expands the propagation grid (init × activation × norm × seed) into task
+params; ``run_experiments`` runs them through the runner (cache + executor seam), adds the mean-field
+predictions, and writes ``propagation.csv``, ``histograms.csv``, ``symmetry.csv``, ``theory.csv``,
+``theory_fixed.csv``, ``seed_printed.csv`` and ``seed_code.csv`` under ``<docs_dir>/data``. The key
+columns are added here, not by the workers, so a worker's result depends only on its params. The files
+come in three groups (grid + theory, symmetry, seed reference), each with its own manifest, so a group
+whose inputs did not change is not even read back from the cache.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import itertools
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+
+from generator.common import atomic
+from generator.common.hashing import sha256_file
+from generator.contract import schema as contract
+from generator.experiments import seed_code as seed_reference
+from generator.engine import theory
+from generator.engine import inits as inits_mod
+from generator.pipeline.store import Cache, environment, source_hash
+from generator.config.load import Config, ConfigError, resolve
+from generator.pipeline.runner import Executor, RunStats, run_tasks, submit_tasks
+
+GRID_AXES = ("init", "activation", "norm", "seed")
+
+
+def parse_only(spec: str | None) -> dict[str, set[str]]:
+    """``"init=he,xavier;activation=relu"`` or ``"init=he,activation=relu"`` -> {axis: values}."""
+    if not spec:
+        return {}
+    out: dict[str, set[str]] = {}
+    axis = None
+    for part in spec.replace(";", ",").split(","):
+        part = part.strip()
+        if not part:
+            continue
+        if "=" in part:
+            axis, value = (s.strip() for s in part.split("=", 1))
+            if axis not in GRID_AXES:
+                raise ConfigError("--only", f"unknown axis {axis!r}; valid: {', '.join(GRID_AXES)}")
+        elif axis is None:
+            raise ConfigError("--only", f"expected axis=value, got {part!r}")
+        else:
+            value = part
+        out.setdefault(axis, set()).add(value)
+    return out
+
+
+def grid_tasks(cfg: Config, only: dict[str, set[str]] | None = None) -> list[dict]:
+    p = cfg.propagation
+    only = only or {}
+    axes = {"init": p.inits, "activation": p.activations, "norm": p.norms, "seed": p.seeds}
+    for axis, wanted in only.items():
+        valid = {str(v) for v in axes[axis]}
+        bad = sorted(wanted - valid)
+        if bad:
+            raise ConfigError("--only", f"{axis}={bad[0]} is not in the config's grid; valid: {', '.join(sorted(valid))}")
+    tasks = []
+    for init, act, norm, seed in itertools.product(*axes.values()):
+        key = {"init": init, "activation": act, "norm": norm, "seed": seed}
+        if any(str(key[a]) not in vals for a, vals in only.items()):
+            continue
+        tasks.append(
+            dict(
+                key,
+                samples=p.samples,
+                width=p.width,
+                depth=p.depth,
+                dtype=p.dtype,
+                hist_bins=p.hist_bins,
+                diverge_rms=p.diverge_rms,
+            )
+        )
+    return tasks
+
+
+def compute_order(tasks: list[dict], inits) -> list[int]:
+    """Indices of ``tasks`` in the order to compute them (results are still reported in grid order).
+
+    (seed, init)-major, so one weight draw (and the shared X W_1) serves the 16 tasks of a group, which
+    an executor hands to one worker as a chunk; groups whose weights are all zero (no GEMM at all, so
+    a fraction of the cost) go last, so they fill the tail while the other worker finishes its last
+    full group (longest-processing-time-first, from the one cost difference known in advance).
+    """
+    zero = {init: inits_mod.weight_variance(init, 1, 1) == 0.0 for init in inits}
+    return sorted(range(len(tasks)), key=lambda i: (zero[tasks[i]["init"]], tasks[i]["seed"],
+                                                    inits.index(tasks[i]["init"]), i))
+
+
+def _with_keys(df: pd.DataFrame, params: dict, keys: tuple[str, ...]) -> pd.DataFrame:
+    df = df.copy()
+    for i, k in enumerate(keys):
+        df.insert(i, k, params[k])
+    return df
+
+
+def theory_frames(cfg: Config) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Mean-field predictions for every (random init, activation) of the grid."""
+    p = cfg.propagation
+    rows, fixed = [], []
+    for init, act in itertools.product(p.inits, p.activations):
+        s2 = theory.sigma_w2(init, act, p.width, p.width)
+        if s2 is None:
+            continue
+        mf = pd.DataFrame(theory.mean_field(act, s2, p.depth, q0=1.0, points=cfg.theory.quadrature_points))
+        rows.append(_with_keys(mf, {"init": init, "activation": act}, ("init", "activation")))
+        fp = theory.fixed_point(act, s2, points=cfg.theory.quadrature_points)
+        fixed.append({"init": init, "activation": act, "sigma_w2": s2, **fp})
+    th = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=contract.THEORY.column_names)
+    return th, pd.DataFrame(fixed, columns=contract.THEORY_FIXED.column_names)
+
+
+@dataclass
+class ExperimentResult:
+    frames: dict[str, pd.DataFrame]
+    stats: list[RunStats]
+
+
+def run_experiments(
+    cfg: Config,
+    only: dict[str, set[str]] | None = None,
+    executor: Executor | None = None,
+    quiet: bool = False,
+    write: bool = True,
+    after_submit: Callable[[], None] | None = None,
+) -> ExperimentResult:
+    """Run (or read back) the grid, symmetry and seed-reference groups and write their CSVs.
+
+    ``after_submit`` is called once the grid's tasks are queued on ``executor`` (or at once when the
+    grid group is skipped), before this function waits for them: ``site`` queues the training runs
+    there, so they compute while this process assembles and writes the grid's tables.
+    """
+    p = cfg.propagation
+    cache = Cache(resolve(cfg.output.cache_dir))
+    tasks = grid_tasks(cfg, only)
+    data_dir = resolve(cfg.output.docs_dir) / "data"
+    s = cfg.symmetry
+    sym_tasks = [
+        dict(init=init, activation=s.activation, samples=s.samples, width=s.width, depth=s.depth,
+             learning_rate=s.learning_rate, seed=s.seed, constant=s.constant)
+        for init in s.inits
+    ]
+    frames: dict[str, pd.DataFrame] = {}
+    stats: list[RunStats] = []
+
+    def current(group: str, inputs: dict) -> tuple[str, bool]:
+        key = group_key(group, inputs)
+        return key, write and not only and manifest_is_current(data_dir, key, MANIFESTS[group])
+
+    def save(group: str, key: str, new: dict[str, pd.DataFrame]) -> None:
+        new = {name: contract.check_frame(name, df) for name, df in new.items()}
+        frames.update(new)
+        if write:
+            for name, df in new.items():
+                contract.write_csv(name, df, data_dir)
+            write_manifest(data_dir, key, list(new), MANIFESTS[group])
+
+    # Three independent groups of files, each skipped as a whole when its inputs are unchanged and its
+    # files intact (no cache lookups, no rewrite): editing the symmetry section does not reload the grid.
+    # Every group's tasks are queued before any is waited for, so the executor's workers run the seed
+    # re-runs while this process assembles the grid.
+    grid_key, grid_skip = current("grid", {"tasks": tasks, "theory": dataclasses.asdict(cfg.theory), "depth": p.depth})
+    sym_key, sym_skip = current("symmetry", {"tasks": sym_tasks, "width": s.width})
+    printouts = hashlib.sha256(seed_reference.PRINTOUTS_CSV.read_bytes()).hexdigest()
+    seed_key, seed_skip = current("seed", {"printouts": printouts, "seeds": list(p.seeds)})
+    seed_tasks = seed_reference.seed_code_tasks(seeds=p.seeds)
+
+    order = compute_order(tasks, p.inits)
+    grid_pending = None if grid_skip else submit_tasks("propagation", [tasks[i] for i in order], cache, executor)
+    seed_pending = None if seed_skip else submit_tasks("seed_code", seed_tasks, cache, executor)
+    if after_submit is not None:
+        after_submit()
+
+    if grid_pending is None:
+        stats.append(RunStats("propagation", total=len(tasks), hits=len(tasks)))
+    else:
+        computed, prop_stats = grid_pending.collect(quiet)
+        stats.append(prop_stats)
+        results = [None] * len(tasks)
+        for pos, i in enumerate(order):
+            results[i] = computed[pos]
+        layers = pd.concat([_with_keys(r["layers"], t, GRID_AXES) for r, t in zip(results, tasks)], ignore_index=True)
+        hist = pd.concat([_with_keys(r["hist"], t, GRID_AXES) for r, t in zip(results, tasks)], ignore_index=True)
+        th, th_fixed = theory_frames(cfg)
+        # theory_std applies to norm = none only: BN re-normalizes every layer, outside the recursion.
+        pred = th[["init", "activation", "layer", "theory_std"]]
+        layers = layers.merge(pred, on=["init", "activation", "layer"], how="left")
+        layers.loc[layers["norm"] != "none", "theory_std"] = np.nan
+        save("grid", grid_key, {"propagation.csv": layers, "histograms.csv": hist, "theory.csv": th,
+                                "theory_fixed.csv": th_fixed})
+
+    if sym_skip:
+        stats.append(RunStats("symmetry", total=len(sym_tasks), hits=len(sym_tasks)))
+    else:
+        sym_results, sym_stats = run_tasks("symmetry", sym_tasks, cache, None, quiet)  # tiny: in this process
+        stats.append(sym_stats)
+        sym = pd.concat(
+            [_with_keys(r["result"], t, ("init", "activation", "seed")) for r, t in zip(sym_results, sym_tasks)],
+            ignore_index=True,
+        )
+        sym["width"] = s.width
+        save("symmetry", sym_key, {"symmetry.csv": sym})
+
+    if seed_pending is not None:
+        seed_results, seed_stats = seed_pending.collect(quiet=True)
+        stats.append(seed_stats)
+        save("seed", seed_key, {"seed_printed.csv": seed_reference.load_printouts(),
+                                "seed_code.csv": seed_reference.seed_code_assemble(
+                                    seed_tasks, [r["result"] for r in seed_results])})
+    if write and not only:
+        record_data_files(data_dir, "experiments", MANIFESTS.values())
+    return ExperimentResult(frames, stats)
+
+
+def record_data_files(data_dir: Path, stage: str, manifests) -> None:
+    """List ``stage``'s files in the docs manifest: the group manifests and the files they name."""
+    from generator.pipeline.outputs import Manifest
+
+    names = []
+    for man in manifests:
+        try:
+            names += [man, *json.loads((data_dir / man).read_text())["files"]]
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+    Manifest(data_dir.parent).record(stage, [data_dir / n for n in names])
+
+
+# Stage manifests, one per group of files: a warm rebuild with nothing changed skips the group. Its key
+# hashes every input of the files it writes (the config values, the stage's code, library versions);
+# the file hashes catch a data file edited or damaged by hand.
+MANIFEST = ".experiments-manifest.json"
+MANIFESTS = {"grid": MANIFEST, "symmetry": ".symmetry-manifest.json", "seed": ".seed-manifest.json"}
+STAGE_MODULES = ("generator.pipeline.experiments_stage", "generator.contract.schema", "generator.engine.theory", "generator.experiments.seed_code",
+                 "generator.experiments.propagation", "generator.engine.network", "generator.engine.layers", "generator.engine.inits",
+                 "generator.engine.activations", "generator.experiments.symmetry", "generator.pipeline.store", "generator.pipeline.runner")
+
+
+def group_key(group: str, inputs: dict) -> str:
+    """Hash of one file group's config inputs + the stage's code + library versions."""
+    full = {"group": group, **inputs, "code": source_hash(STAGE_MODULES), "env": environment()}
+    return hashlib.sha256(json.dumps(full, sort_keys=True).encode()).hexdigest()
+
+
+def manifest_is_current(data_dir: Path, key: str, manifest: str = MANIFEST) -> bool:
+    """True when ``manifest`` in ``data_dir`` records ``key`` and every file it lists is unchanged."""
+    try:
+        man = json.loads((data_dir / manifest).read_text())
+        return man["key"] == key and all(sha256_file(data_dir / n) == h for n, h in man["files"].items())
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
+
+
+def write_manifest(data_dir: Path, key: str, names: list[str], manifest: str = MANIFEST) -> None:
+    """Record ``key`` and the SHA-256 of each written file (call only after every file is written)."""
+    man = {"key": key, "files": {n: sha256_file(data_dir / n) for n in sorted(names)}}
+    atomic.write_text(data_dir / manifest, json.dumps(man, indent=1, sort_keys=True))

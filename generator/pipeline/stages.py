@@ -1,0 +1,219 @@
+"""The stages behind the CLI, in order: experiments → figures → render → build.
+
+Each stage reads what the previous one wrote under ``<docs_dir>`` (``data/*.csv``, ``figures/``),
+so any stage can be re-run alone. ``site`` runs them all through one executor (:func:`_site`): every
+stage's work is queued behind the previous stage's, and this process writes tables and renders pages
+while the workers compute, so the two cores stay busy from the first task to the MkDocs build. The
+last good ``site/public`` is replaced only when ``build`` succeeds (generator/pipeline/build.py).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+from generator.config.load import Config, resolve
+
+
+def docs_dir(cfg: Config) -> Path:
+    return resolve(cfg.output.docs_dir)
+
+
+def _executor(args):
+    from generator.pipeline.runner import ProcessExecutor, SerialExecutor
+
+    name = getattr(args, "executor", "auto") or "auto"
+    if name == "auto":
+        # Measured on the 2-core machine (`make bench`, README "Speed"): two single-threaded BLAS
+        # processes run the grid faster than one process with two BLAS threads, because the
+        # elementwise statistics between GEMMs are single-threaded.
+        name = os.environ.get("INITLAB_EXECUTOR", "process" if (os.cpu_count() or 1) > 1 else "serial")
+    if name == "process":
+        return ProcessExecutor(getattr(args, "workers", None))
+    return SerialExecutor()
+
+
+def stage_experiments(cfg: Config, args, only=None):
+    from generator.pipeline.experiments_stage import run_experiments
+
+    quiet = getattr(args, "quiet", False)
+    if only:
+        result = run_experiments(cfg, only=only, executor=_executor(args), quiet=quiet, write=False)
+        _print_subset(result.frames["propagation.csv"], cfg.propagation.depth)
+        return result
+    executor = _executor(args)
+    with executor:
+        result = run_experiments(cfg, executor=executor, quiet=quiet)
+        training = _training(cfg, args, quiet, executor)
+    _print_stats(result.stats + (training or []), quiet)
+    return result
+
+
+def _print_stats(stats, quiet: bool) -> None:
+    if not quiet:
+        for st in stats:
+            print(f"{st.kind}: {st.total} tasks, {st.hits} cached, {st.computed} computed, "
+                  f"{st.corrupt} damaged cache entries, {st.seconds:.1f} s from queued to done", file=sys.stderr)
+
+
+def _training(cfg: Config, args, quiet: bool, executor=None):
+    finish = _start_training(cfg, args, quiet, executor or _executor(args))
+    return finish() if finish is not None else None
+
+
+def _start_training(cfg: Config, args, quiet: bool, executor):
+    """Queue the training stage on ``executor``; return a function that waits for it, writes its files
+    and returns its RunStats -- or None when there is no ``[training]`` or the stage is current."""
+    if "training" not in cfg.sections:
+        return None
+    from generator.pipeline.store import Cache
+    from generator.pipeline.experiments_stage import manifest_is_current, record_data_files, write_manifest
+
+    data_dir = docs_dir(cfg) / "data"
+    key = training_stage_key(cfg)
+    if manifest_is_current(data_dir, key, TRAINING_MANIFEST):
+        # Same config, code and libraries, files intact: not even the run plan (which loads the data).
+        if not quiet:
+            print("training: inputs unchanged, stage skipped", file=sys.stderr)
+        record_data_files(data_dir, "training", [TRAINING_MANIFEST])
+        return None
+    from generator.pipeline.training_stage import finish_training, submit_training
+
+    pending = submit_training(cfg, Cache(resolve(cfg.output.cache_dir)), executor)
+
+    def finish():
+        out = finish_training(pending, quiet=quiet)
+        write_manifest(data_dir, key, [n for n in out if not n.startswith("__")], TRAINING_MANIFEST)
+        record_data_files(data_dir, "training", [TRAINING_MANIFEST])
+        return out.get("__stats__")
+
+    return finish
+
+
+def _site(cfg: Config, args) -> object:
+    """Every stage through ONE executor, queued so the workers never wait on this process.
+
+    Queue order (first in, first out): the propagation grid, the seed note's code re-runs, the
+    batch-norm page's extra placement runs, the training runs, the grid's figures, the training
+    figures. While the workers compute,
+    this process assembles and writes the grid's tables (during training), the training tables and
+    the pages (during the figures); only the MkDocs build runs after the last worker job.
+    """
+    from generator.pipeline.store import Cache
+    from generator.pipeline.experiments_stage import run_experiments
+    from generator.pipeline.figures_stage import FigureRun
+    from generator.pages.batchnorm import placement_tasks
+    from generator.pipeline.runner import submit_tasks
+
+    quiet = getattr(args, "quiet", False)
+    executor = _executor(args)
+    queued: dict = {}
+
+    def queue_behind_grid():
+        queued["placement"] = submit_tasks("propagation", placement_tasks(cfg),
+                                           Cache(resolve(cfg.output.cache_dir)), executor)
+        queued["training"] = _start_training(cfg, args, quiet, executor)
+
+    # the pool shuts down (running figure jobs finish) before the figures' temporary folder is removed
+    with FigureRun(cfg, quiet) as figures, executor:
+        result = run_experiments(cfg, executor=executor, quiet=quiet, after_submit=queue_behind_grid)
+        figures.submit_grid(executor)  # reads the grid's tables, just written
+        queued["placement"].collect(quiet=True)  # into the cache, where the page will find them
+        training = queued["training"]() if queued["training"] is not None else None
+        _print_stats(result.stats + (training or []), quiet)
+        figures.submit_training(executor)
+        stage_render(cfg, args)
+        figures.finish()
+    return stage_build(cfg, args)
+
+
+TRAINING_MANIFEST = ".training-manifest.json"
+
+
+def training_stage_key(cfg: Config) -> str:
+    """Hash of everything the training stage's files depend on: the ``[training]`` section, the source
+    of every module of generator.training plus the shared code it runs, and the library versions."""
+    import dataclasses
+    import hashlib
+    import json
+    from importlib.metadata import version
+
+    from generator.pipeline.store import environment, source_hash
+
+    modules = ("generator.engine.digits", "generator.engine.mlp", "generator.engine.mlp_fast",
+               "generator.experiments.training_run", "generator.pipeline.training_stage",
+               "generator.analysis.training_claims", "generator.config.training", "generator.figures.training",
+               "generator.analysis.training", "generator.contract.schema", "generator.pipeline.store", "generator.pipeline.runner",
+                "generator.engine.layers", "generator.engine.inits", "generator.engine.activations")
+    inputs = {"training": dataclasses.asdict(cfg.training), "code": source_hash(modules),
+              "env": {**environment(), "scikit-learn": version("scikit-learn")}}
+    return hashlib.sha256(json.dumps(inputs, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _print_subset(df, depth: int) -> None:
+    last = df[df["layer"] == depth]
+    cols = ["init", "activation", "norm", "seed", "mean", "std", "grad_h_std", "diverged"]
+    print(last[cols].to_string(index=False))
+
+
+def stage_figures(cfg: Config, args):
+    from generator.pipeline.figures_stage import render_all_figures
+
+    return render_all_figures(cfg, quiet=getattr(args, "quiet", False))
+
+
+def stage_render(cfg: Config, args):
+    from generator.pages import build_context
+    from generator.render.env import render_pages
+
+    context = build_context(cfg)
+    return render_pages(context, docs_dir(cfg), bytecode_dir=resolve(cfg.output.cache_dir) / "jinja")
+
+
+def stage_build(cfg: Config, args):
+    from generator.pipeline.build import build_site
+
+    site_url = getattr(args, "site_url", None)
+    return build_site(public_dir=resolve(cfg.output.public_dir), docs_dir=docs_dir(cfg), site_url=site_url)
+
+
+def run_command(command: str, cfg: Config, args, only=None):
+    """Run ``command`` holding the pipeline lock, with its output directories checked and claimed
+    (generator/pipeline/outputs.py); ``bench`` runs whole builds in subprocesses, each taking its own lock."""
+    if command == "bench":
+        from generator.pipeline.bench import run_bench
+
+        return run_bench(cfg, args)
+    from generator.pipeline.outputs import build_lock
+
+    with build_lock(cfg, wait=not getattr(args, "no_wait", False), quiet=getattr(args, "quiet", False)):
+        return _run_locked(command, cfg, args, only)
+
+
+def _run_locked(command: str, cfg: Config, args, only=None):
+    if command == "experiments":
+        return stage_experiments(cfg, args, only)
+    if command == "figures":
+        return stage_figures(cfg, args)
+    if command == "render":
+        return stage_render(cfg, args)
+    if command == "build":
+        return stage_build(cfg, args)
+    if command == "site":
+        if only:
+            from generator.config.load import ConfigError
+
+            raise ConfigError("--only", "a site is built from the whole grid; use --only with 'experiments'")
+        from generator.pipeline.stamp import SiteStamp
+
+        stamp = SiteStamp.for_build(cfg, getattr(args, "site_url", None))
+        if stamp.is_current():
+            if not getattr(args, "quiet", False):
+                print(f"site: up to date (no input changed since the last build; stamp {stamp.key[:12]})",
+                      file=sys.stderr)
+            return None
+        result = _site(cfg, args)
+        stamp.record()
+        return result
+    raise ValueError(f"unknown command {command!r}")

@@ -1,0 +1,488 @@
+"""Jinja2 filters for the report templates: numbers, percentages, math, tables and escaping.
+
+Every filter is a plain function usable from Python; :func:`register` installs them on the
+Environment built by :mod:`generator.render.env`. In templates the ``lang`` argument defaults to the
+page language (``{{ x | num }}``), or can be given explicitly (``{{ x | num("en") }}``).
+
+Number formatting rules (:func:`num`), decided once here and tested in tests/test_filters.py:
+
+* 3 significant digits for floats; the integer part is never rounded away
+  (``12345.6`` -> ``"12,346"``, ``0.5`` -> ``"0.500"``, ``2.0`` -> ``"2.00"``);
+* Python/NumPy integers are exact, with thousands grouping (``1000`` -> ``"1,000"``);
+* scientific notation when the rounded magnitude is ``< 1e-3`` or ``>= 1e5``, written
+  ``9.99×10⁻⁴`` / ``1.23×10⁵`` (no ``e`` notation in prose meant for people);
+* zero, including negative zero, is ``"0"``; the minus sign is U+2212 (``−``);
+* NaN / None -> ``"—"``; +inf -> ``"∞"``; −inf -> ``"−∞"``.
+
+The locale (decimal mark, grouping mark, minus, scientific form) is looked up in ONE table,
+:data:`NUMBER_LOCALES`. Korean and English currently use the same marks; keep it a parameter so a
+future locale change happens in one place.
+
+Escaping (the "Escaping" section below): everything that reaches a page and is not Markdown
+authored in ``templates/`` -- catalog values, data cells, config values, file names -- is escaped
+for HTML-in-Markdown unless it is a :class:`~markupsafe.Markup` (trusted Markdown, normally an
+:class:`Md`). Filters ``esc`` (plain text), ``alt`` (image alt text), ``code`` (a code span) and
+``url`` (a link target, javascript:/vbscript:/data: refused); ``md_table`` escapes its cells.
+"""
+
+from __future__ import annotations
+
+import math as _math
+import numbers
+import re
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from markupsafe import Markup
+
+MINUS = "\u2212"
+DASH = "\u2014"
+INF = "\u221e"
+_SUPERSCRIPT = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
+
+NUMBER_LOCALES: dict[str, dict[str, str]] = {
+    # decimal mark, thousands separator, and scientific template ({m} mantissa, {e} superscript exponent)
+    "ko": {"decimal": ".", "group": ",", "sci": "{m}×10{e}", "percent": "{v}%"},
+    "en": {"decimal": ".", "group": ",", "sci": "{m}×10{e}", "percent": "{v}%"},
+}
+
+SCI_BELOW = 1e-3
+SCI_AT_OR_ABOVE = 1e5
+
+
+class FilterError(ValueError):
+    """A filter received a value it cannot format (the message names the value)."""
+
+
+def _locale(lang: str) -> dict[str, str]:
+    try:
+        return NUMBER_LOCALES[lang]
+    except KeyError:
+        raise FilterError(f"unknown language {lang!r} for number formatting; valid: {', '.join(NUMBER_LOCALES)}") from None
+
+
+def _localize(s: str, loc: Mapping[str, str]) -> str:
+    """Map a Python-formatted number ('-1,234.5') to the locale's marks."""
+    s = s.replace(",", "\0").replace(".", loc["decimal"]).replace("\0", loc["group"])
+    return s.replace("-", MINUS)
+
+
+def _is_missing(x: Any) -> bool:
+    if x is None:
+        return True
+    try:
+        return bool(x != x)  # NaN, pd.NA raises TypeError in bool()
+    except TypeError:
+        return True
+
+
+def num(x: Any, lang: str = "ko", sig: int = 3) -> str:
+    """Format a number for a person to read (see the module docstring for the rules)."""
+    loc = _locale(lang)
+    if _is_missing(x):
+        return DASH
+    if isinstance(x, bool):
+        raise FilterError(f"num: refusing to format a boolean ({x!r})")
+    if isinstance(x, numbers.Integral):
+        return _localize(f"{int(x):,d}", loc)
+    if not isinstance(x, numbers.Real):
+        raise FilterError(f"num: not a real number: {x!r}")
+    x = float(x)
+    if _math.isinf(x):
+        return INF if x > 0 else MINUS + INF
+    if x == 0.0:
+        return "0"  # also negative zero: "−0" reads as an error in a report
+    # Round to `sig` significant digits first, then pick the notation from the *rounded* value,
+    # so 99999.7 -> 1.00×10⁵ and 0.0009996 -> 0.00100 stay consistent.
+    mantissa, exp_str = f"{x:.{sig - 1}e}".split("e")
+    exp = int(exp_str)
+    rounded = float(f"{mantissa}e{exp}")
+    if abs(rounded) < SCI_BELOW or abs(rounded) >= SCI_AT_OR_ABOVE:
+        e = str(exp).translate(_SUPERSCRIPT)
+        return loc["sci"].format(m=_localize(mantissa, loc), e=e)
+    decimals = max(0, sig - 1 - exp)
+    return _localize(f"{x:,.{decimals}f}", loc)
+
+
+def pct(x: Any, lang: str = "ko", digits: int = 1) -> str:
+    """Format a fraction (0.123) as a percentage ("12.3%").
+
+    Edge cases (after ydata-profiling's ``fmt_percent``): a value that is not zero but would round
+    to 0.0% prints ``"< 0.1%"``; a value below one that would round to 100.0% prints ``"> 99.9%"``.
+    Exactly 0 and 1 print ``"0%"`` and ``"100%"``. NaN -> ``"—"``.
+    """
+    loc = _locale(lang)
+    if _is_missing(x):
+        return DASH
+    if not isinstance(x, numbers.Real) or isinstance(x, bool):
+        raise FilterError(f"pct: not a real number: {x!r}")
+    x = float(x)
+    if _math.isinf(x):
+        return INF if x > 0 else MINUS + INF
+    step = 10.0 ** -digits  # smallest printable percentage, e.g. 0.1
+    smallest = f"{step:.{digits}f}"
+    largest = f"{100 - step:.{digits}f}"
+    if x == 0.0:
+        v = "0"
+    elif x == 1.0:
+        v = "100"
+    elif abs(x) * 100 < step / 2:  # non-zero but would print as 0.0%
+        tiny = loc["percent"].format(v=_localize(smallest, loc))
+        return f"< {tiny}" if x > 0 else f"> {MINUS}{tiny}"
+    elif 0 < x < 1 and round(x * 100, digits) >= 100:
+        return "> " + loc["percent"].format(v=_localize(largest, loc))
+    else:
+        v = _localize(f"{x * 100:,.{digits}f}", loc)
+    return loc["percent"].format(v=v)
+
+
+# --------------------------------------------------------------------------------------------
+# Math: LaTeX -> MathML at build time (no JavaScript, no CDN); Chromium renders MathML natively.
+
+_MD_SPECIAL = {"*": "&#42;", "_": "&#95;", "`": "&#96;", "\\": "&#92;", "[": "&#91;", "]": "&#93;",
+               "~": "&#126;", "^": "&#94;", "|": "&#124;", "$": "&#36;"}
+_TEXT_NODE = re.compile(r">([^<]+)<")
+
+
+def _md_safe(mathml: str) -> str:
+    """Entity-escape characters in MathML text nodes that Markdown would otherwise interpret
+    (emphasis, links, code, table pipes), and drop newlines so the HTML stays on one line."""
+    def fix(m: re.Match) -> str:
+        return ">" + "".join(_MD_SPECIAL.get(c, c) for c in m.group(1)) + "<"
+    return _TEXT_NODE.sub(fix, mathml.replace("\n", ""))
+
+
+def _convert(latex: str, display: str) -> str:
+    from latex2mathml.converter import convert
+
+    if isinstance(latex, Markup):  # escaped text (e.g. a t() value): TeX wants the characters back
+        latex = latex.unescape()
+    if not isinstance(latex, str) or not latex.strip():
+        raise FilterError(f"math: expected a non-empty LaTeX string, got {latex!r}")
+    try:
+        out = convert(latex, display=display)
+    except Exception as exc:  # latex2mathml raises assorted exception types
+        raise FilterError(f"math: cannot convert LaTeX {latex!r}: {type(exc).__name__}: {exc}") from exc
+    # latex2mathml passes unknown commands through as text (<mi>\foo</mi>): a typo must not ship.
+    unknown = sorted({m.group(0) for t in _TEXT_NODE.findall(out) for m in re.finditer(r"\\[A-Za-z]+", t)})
+    if unknown:
+        raise FilterError(f"math: unknown LaTeX command(s) {', '.join(unknown)} in {latex!r}")
+    return _md_safe(out)
+
+
+def math(latex: str) -> Markup:
+    """Inline MathML for ``latex`` (``{{ "q^l" | math }}``).
+
+    ``latex`` is TeX source authored in a template (``"|x| < 1"``: the ``<`` is TeX, and MathML
+    escapes it). Escaped text (a :class:`~markupsafe.Markup`, e.g. a ``t()`` value) is unescaped
+    first, so ``&lt;`` reaches latex2mathml as ``<``, never as the letters ``&lt;``."""
+    return Markup(_convert(latex, "inline"))
+
+
+def mathblock(latex: str) -> Markup:
+    """Display MathML for ``latex`` as a standalone HTML block (surrounded by blank lines)."""
+    # tabindex: the block scrolls horizontally on narrow screens, so keyboard users must reach it.
+    return Markup('\n<div class="initlab-math" tabindex="0" markdown="0">' + _convert(latex, "block") + "</div>\n")
+
+
+# --------------------------------------------------------------------------------------------
+# Escaping: text that is not Markdown authored in templates/ (catalog values, data, config, paths)
+#
+# The pages are Markdown that Python-Markdown turns into HTML, so text is escaped for
+# *HTML-in-Markdown*: every character that could open raw HTML, a link/image/footnote/reference, an
+# attribute list ({ onclick=... } is honoured by attr_list) or a code span is written as an HTML
+# entity. Entities render as the same characters in every context the site uses (prose, headings,
+# table cells, <figcaption markdown="span">, image alt text, admonition titles, raw HTML blocks);
+# backslash escapes would not (they show literally inside raw HTML). Emphasis characters (* _) are
+# left alone: they cannot produce HTML that runs code or loads anything.
+#
+# A value that IS Markdown is a markupsafe.Markup (normally an :class:`Md`): it passes through
+# unescaped. Escaping is idempotent: an existing character reference (&lt;, &#91;) is kept, so text
+# escaped twice on its way through templates (a t() value passed through a macro into md_table) never
+# shows "&amp;lt;".
+
+_ENTITY_RE = re.compile(r"&(?:#[0-9]{1,7};|#[xX][0-9a-fA-F]{1,6};|([A-Za-z][A-Za-z0-9]{0,31};))")
+_TEXT_ESCAPES = {"<": "&lt;", ">": "&gt;", '"': "&quot;", "[": "&#91;", "]": "&#93;", "{": "&#123;",
+                 "}": "&#125;", "`": "&#96;", "\\": "&#92;", "|": "&#124;"}
+_TEXT_SPECIAL = re.compile("[" + re.escape("".join(_TEXT_ESCAPES)) + "&]")
+# Link targets a page must never carry (a browser runs or inlines them).
+UNSAFE_URL_SCHEMES = ("javascript", "vbscript", "data")
+# Raw HTML a trusted Markdown value (a catalog key ending in _md) may hold: these tags, these attributes.
+ALLOWED_HTML_TAGS = frozenset({"br", "sub", "sup", "em", "strong", "b", "i", "code", "kbd", "small", "span",
+                               "abbr", "mark", "wbr"})
+ALLOWED_HTML_ATTRS = frozenset({"class", "title", "lang"})
+
+
+class UnsafeMarkdownError(FilterError):
+    """Trusted Markdown holds something a page must not carry (a javascript: link, a <script> tag)."""
+
+
+def _is_entity(m: re.Match) -> bool:
+    import html.entities
+
+    return m.group(1) is None or m.group(1) in html.entities.html5
+
+
+def _escape_text(s: str, *, table: bool = False) -> str:
+    """Entity-escape ``s`` (see above). ``table``: ``|`` and ``\\`` as ``\\|`` / ``\\\\`` (pipe-table cells)."""
+    def sub(m: re.Match) -> str:
+        c = m.group(0)
+        if c == "&":
+            ent = _ENTITY_RE.match(s, m.start())
+            return "&" if ent and _is_entity(ent) else "&amp;"
+        if table and c in "|\\":
+            return "\\" + c
+        return _TEXT_ESCAPES[c]
+    return _TEXT_SPECIAL.sub(sub, s)
+
+
+class Md(Markup):
+    """Trusted Markdown, authored in this repository. Like :class:`~markupsafe.Markup`, but what is
+    formatted or joined into it is escaped with :func:`escape_md`, not only for HTML::
+
+        Md("[{}](#{})").format(label, anchor)     # label escaped; Md/Markup arguments kept
+    """
+
+    __slots__ = ()
+
+    @classmethod
+    def escape(cls, s: Any, /) -> Md:
+        if hasattr(s, "__html__"):
+            return cls(s.__html__())
+        return cls(_escape_text(str(s)))
+
+
+def escape_md(value: Any) -> Md:
+    """Plain text -> Markdown that shows exactly that text and cannot become HTML, a link or an
+    attribute list. A :class:`~markupsafe.Markup` (already Markdown) is returned unchanged. Template
+    filter ``esc``."""
+    return Md.escape(value)
+
+
+def alt_text(value: Any) -> Md:
+    """Text for ``![ALT](src)``: :func:`escape_md`, except that ``[ ] \\`` of plain text become
+    backslash escapes (they are Markdown there, and stay readable); newlines become spaces."""
+    if hasattr(value, "__html__"):
+        text = str(value.__html__())
+    else:
+        text = "".join("\\" + part if part in ("[", "]", "\\") else _escape_text(part)
+                       for part in re.split(r"([\[\]\\])", str(value)))
+    return Md(text.replace("\r", " ").replace("\n", " "))
+
+
+def code(value: Any) -> Md:
+    """``value`` as a Markdown code span (shown literally; Markdown escapes ``<>&`` inside it). The
+    fence is longer than any run of backticks in the text. Use it in Markdown prose and pipe tables,
+    not inside raw HTML blocks (Markdown is not processed there)."""
+    text = str(value).replace("\r", " ").replace("\n", " ")
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * (longest + 1)
+    pad = " " if text.startswith(("`", " ")) or text.endswith(("`", " ")) or not text else ""
+    return Md(f"{fence}{pad}{text}{pad}{fence}")
+
+
+def _url_scheme(url: str) -> str | None:
+    """The scheme a browser would see in ``url`` (entities decoded, whitespace/controls removed)."""
+    import html
+
+    s = html.unescape(str(url))
+    s = re.sub(r"[\x00-\x20\x7f-\x9f\\]+", "", s)  # browsers drop these inside a scheme
+    m = re.match(r"([A-Za-z][A-Za-z0-9+.\-]*):", s)
+    return m.group(1).lower() if m else None
+
+
+def check_url(url: Any, where: str = "link") -> str:
+    """``url`` if it may be a link target; :class:`UnsafeMarkdownError` for javascript:/vbscript:/data:."""
+    scheme = _url_scheme(url)
+    if scheme in UNSAFE_URL_SCHEMES:
+        raise UnsafeMarkdownError(f"{where}: refused {scheme}: URL {str(url)!r}")
+    return str(url)
+
+
+def safe_url(url: Any, where: str = "link") -> Md:
+    """A link/image target: :func:`check_url`, then characters that would end the Markdown target or
+    an HTML attribute (space, ``( ) < > "``) percent-encoded. Template filter ``url``."""
+    s = check_url(url, where)
+    return Md(re.sub(r'[\s()<>"]', lambda m: "%{:02X}".format(ord(m.group(0))), s))
+
+
+def link(label: Any, url: Any) -> Md:
+    """A Markdown link ``[label](url)``: plain ``label`` escaped, ``url`` checked (:func:`safe_url`)."""
+    return Md("[{}]({})").format(label, safe_url(url))
+
+
+_TAG_RE = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9-]*)((?:\s+[^<>]*)?)/?>|<[!?]", re.S)
+_ATTR_RE = re.compile(r"""([^\s=/"'<>]+)(?:\s*=\s*(?:"[^"]*"|'[^']*'|[^\s"'=<>`]+))?""")
+_AUTOLINK_RE = re.compile(r"<([A-Za-z][A-Za-z0-9+.\-]*:[^\s<>]*)>")
+_MAIL_AUTOLINK_RE = re.compile(r"<[^\s<>@\"]+@[^\s<>@\"]+>")
+_LINK_TARGET_RE = re.compile(r"\]\(\s*<?([^)>]+)")  # whitespace inside is dropped before the check
+_REF_DEF_RE = re.compile(r"^[ ]{0,3}\[[^\]]+\]:\s*<?(\S+?)>?(?:\s|$)", re.M)
+_ATTR_LIST_RE = re.compile(r"\{:?([^}\n]*)\}")
+_ATTR_LIST_BAD = re.compile(r"(?:^|\s)(?:on[a-z]+|style|href|src|srcdoc|formaction)\s*=", re.I)
+
+
+def check_markdown(text: Any, where: str) -> Md:
+    """Trusted Markdown ``text`` (authored in this repository, e.g. a catalog key ending in ``_md``)
+    as :class:`Md`, after refusing what no page may carry -- :class:`UnsafeMarkdownError` naming
+    ``where``: a link/image/autolink/reference target with a javascript:/vbscript:/data: URL, raw HTML
+    other than :data:`ALLOWED_HTML_TAGS` with :data:`ALLOWED_HTML_ATTRS` (comments and ``<!``/``<?``
+    included), and attribute lists ``{ ... }`` setting event handlers, ``style``, ``href`` or ``src``.
+
+    Code spans are inspected too: a value may be placed where Markdown is not processed (a raw HTML
+    block), and there a code span's ``<script>`` is a script. Write such text in a plain-text key."""
+    prose = s = str(text)
+    # Every "<" that a browser could read as markup (before a letter, "/", "!" or "?") must start an
+    # autolink or a complete allowed tag: an unterminated "<script src=..." would swallow the
+    # template's next tag.
+    for lt in re.finditer(r"<(?=[A-Za-z/!?])", prose):
+        auto = _AUTOLINK_RE.match(prose, lt.start())
+        if auto:
+            check_url(auto.group(1), where)
+            continue
+        if _MAIL_AUTOLINK_RE.match(prose, lt.start()):
+            continue
+        m = _TAG_RE.match(prose, lt.start())
+        if m is None or m.group(2) is None:
+            raise UnsafeMarkdownError(f"{where}: raw HTML {prose[lt.start():lt.start() + 20]!r}... is not allowed")
+        name = m.group(2).lower()
+        attrs = [a.group(1).lower() for a in _ATTR_RE.finditer(m.group(3) or "")]
+        if name not in ALLOWED_HTML_TAGS:
+            raise UnsafeMarkdownError(f"{where}: raw HTML tag <{name}> is not allowed "
+                                      f"(allowed: {', '.join(sorted(ALLOWED_HTML_TAGS))})")
+        bad = [a for a in attrs if a not in ALLOWED_HTML_ATTRS]
+        if bad:
+            raise UnsafeMarkdownError(f"{where}: attribute(s) {bad} on <{name}> are not allowed "
+                                      f"(allowed: {', '.join(sorted(ALLOWED_HTML_ATTRS))})")
+    for rx in (_LINK_TARGET_RE, _REF_DEF_RE):
+        for m in rx.finditer(prose):
+            check_url(m.group(1), where)
+    for m in _ATTR_LIST_RE.finditer(prose):
+        if _ATTR_LIST_BAD.search(m.group(1)):
+            raise UnsafeMarkdownError(f"{where}: attribute list {m.group(0)!r} is not allowed")
+    return Md(s)
+
+
+# --------------------------------------------------------------------------------------------
+# Tables
+
+Formatter = Callable[[Any], str]
+
+
+def _cell_text(s: Any) -> str:
+    """One pipe-table cell: plain text escaped (:func:`_escape_text`, ``|`` as ``\\|``); Markdown
+    (a :class:`~markupsafe.Markup`: built-in number formats, :class:`Md` cells) kept, ``|`` escaped."""
+    if hasattr(s, "__html__"):
+        text = str(s.__html__()).replace("|", "\\|")
+    else:
+        text = _escape_text(str(s), table=True)
+    return text.replace("\r", " ").replace("\n", " ").strip()
+
+
+def _keep_markdown(v: Any) -> Any:
+    """``v`` if it is Markdown (a Markup: :class:`Md`, math), else ``str(v)`` (plain text, escaped later)."""
+    return v if hasattr(v, "__html__") else str(v)
+
+
+def _resolve_format(spec: Any, lang: str) -> Formatter:
+    # The number formats' output is this module's own text (digits, marks, "< 0.1%"): kept as is.
+    # "str" and callables give text that is escaped in the cell unless it is Markup.
+    if callable(spec):
+        return lambda v: _keep_markdown(spec(v))
+    if spec == "num":
+        return lambda v: Markup(num(v, lang))
+    if spec == "pct":
+        return lambda v: Markup(pct(v, lang))
+    if spec == "str":
+        return lambda v: DASH if _is_missing(v) else _keep_markdown(v)
+    if spec == "int":
+        return lambda v: Markup(DASH if _is_missing(v) else num(int(v), lang))
+    if isinstance(spec, str) and spec.startswith("sig"):  # "sig2", "sig4", ...
+        n = int(spec[3:])
+        return lambda v: Markup(num(v, lang, sig=n))
+    raise FilterError(f"md_table: unknown format {spec!r} (use num, pct, int, str, sigN or a callable)")
+
+
+def md_table(df: Any, lang: str = "ko", columns: Mapping[str, str] | Sequence[str] | None = None,
+             formats: Mapping[str, Any] | None = None, align: Mapping[str, str] | None = None) -> Md:
+    """A pandas DataFrame -> a Markdown pipe table.
+
+    ``columns``: a list of column names to show (in order), or a mapping ``{column: header label}``
+    (labels are normally ``t(...)`` strings). ``formats``: ``{column: "num"|"pct"|"int"|"str"|"sigN"|
+    callable}``; by default real numbers use :func:`num` and everything else ``str``. Numeric columns
+    are right-aligned; ``align`` ({column: "left"|"right"|"center"}) overrides.
+
+    Escaping: headers and cells are plain text, escaped for HTML-in-Markdown (``& < > " [ ] { } `
+    \\ |``, see :func:`escape_md`; ``|`` and ``\\`` as ``\\|`` / ``\\\\``) with newlines as spaces,
+    unless they are Markdown (a :class:`~markupsafe.Markup`, e.g. an :class:`Md` link or :func:`code`
+    span built in Python, or a ``t()`` label, already escaped). The number formats are not escaped.
+    """
+    import pandas as pd
+
+    if not isinstance(df, pd.DataFrame):
+        raise FilterError(f"md_table: expected a pandas DataFrame, got {type(df).__name__}")
+    if columns is None:
+        cols, headers = list(df.columns), [_keep_markdown(c) for c in df.columns]
+    elif isinstance(columns, Mapping):
+        cols, headers = list(columns.keys()), [_keep_markdown(v) for v in columns.values()]
+    else:
+        cols = list(columns)
+        headers = [_keep_markdown(c) for c in cols]
+    missing = [c for c in cols if c not in df.columns]
+    if missing:
+        raise FilterError(f"md_table: unknown column(s) {missing}; available: {list(df.columns)}")
+    formats = dict(formats or {})
+    unknown = [c for c in list(formats) + list(align or {}) if c not in cols]
+    if unknown:
+        raise FilterError(f"md_table: formats/align for column(s) not shown: {unknown}")
+
+    fmts: list[Formatter] = []
+    rules: list[str] = []
+    for c in cols:
+        numeric = pd.api.types.is_numeric_dtype(df[c]) and not pd.api.types.is_bool_dtype(df[c])
+        if c in formats:
+            fmts.append(_resolve_format(formats[c], lang))
+        elif numeric:
+            fmts.append(_resolve_format("num", lang))
+        else:
+            fmts.append(_resolve_format("str", lang))
+        side = (align or {}).get(c, "right" if numeric else "left")
+        rules.append({"left": ":---", "right": "---:", "center": ":---:"}[side])
+
+    lines = ["| " + " | ".join(_cell_text(h) for h in headers) + " |",
+             "| " + " | ".join(rules) + " |"]
+    for row in df[cols].itertuples(index=False, name=None):
+        lines.append("| " + " | ".join(_cell_text(f(v)) for f, v in zip(fmts, row)) + " |")
+    return Md("\n".join(lines))
+
+
+FILTERS: dict[str, Callable[..., Any]] = {
+    "num": num, "pct": pct, "math": math, "mathblock": mathblock, "md_table": md_table,
+    "esc": escape_md, "alt": alt_text, "code": code, "url": safe_url,
+}
+
+
+def register(env) -> None:
+    """Install the filters on ``env``; ``num``/``pct``/``md_table`` default ``lang`` to the page's."""
+    from jinja2 import pass_context
+
+    def with_page_lang(fn):
+        @pass_context
+        def wrapper(ctx, value, *args, **kwargs):
+            if not args and "lang" not in kwargs:
+                kwargs["lang"] = ctx["lang"]
+            return fn(value, *args, **kwargs)
+        wrapper.__name__ = fn.__name__
+        wrapper.__doc__ = fn.__doc__
+        return wrapper
+
+    env.filters["num"] = with_page_lang(num)
+    env.filters["pct"] = with_page_lang(pct)
+    env.filters["md_table"] = with_page_lang(md_table)
+    env.filters["math"] = math
+    env.filters["mathblock"] = mathblock
+    # escaping (see "Escaping" above): {{ x | esc }} plain text, {{ x | alt }} image alt text,
+    # {{ x | code }} a code span, {{ x | url }} a checked link target
+    env.filters["esc"] = escape_md
+    env.filters["alt"] = alt_text
+    env.filters["code"] = code
+    env.filters["url"] = safe_url
