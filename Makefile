@@ -71,8 +71,9 @@ test: venv browser-deps
 	if [ $$rc -eq 5 ]; then echo "make test: FAILED: pytest collected no tests (exit 5)" >&2; fi; \
 	exit $$rc
 
+# BASE=<rev>: instead, cold/warm/one-edit `site` times of BASE and of this tree, side by side (ROUNDS=N).
 bench: venv
-	$(VENV_PY) -m generator bench --config $(call shq,$(CONFIG))
+	$(VENV_PY) -m generator bench --config $(call shq,$(CONFIG)) $(if $(BASE),--compare $(call shq,$(BASE)) --rounds $(call shq,$(or $(ROUNDS),1)))
 
 # Two clean full builds must be byte-identical (sitemap.xml.gz and the search index included).
 determinism: venv

@@ -61,6 +61,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("bench", help="benchmark the build against this machine's limits (bench/results.json)")
     _common(p)
     p.add_argument("--quick", action="store_true", help="skip the cold/warm site builds")
+    p.add_argument("--compare", default=None, metavar="REV",
+                   help="instead: cold/warm/one-edit site times of commit REV and of this tree, side by side")
+    p.add_argument("--rounds", type=int, default=1, choices=range(1, 6), metavar="N",
+                   help="with --compare: interleaved rounds per side (1-5; the median is reported)")
     return parser
 
 

@@ -181,6 +181,13 @@ def stage_build(cfg: Config, args):
 def run_command(command: str, cfg: Config, args, only=None):
     """Run ``command`` holding the pipeline lock, with its output directories checked and claimed
     (generator/pipeline/outputs.py); ``bench`` runs whole builds in subprocesses, each taking its own lock."""
+    if command == "bench" and getattr(args, "compare", None):
+        from generator.pipeline import bench_compare
+
+        res = bench_compare.compare(args.compare, str(cfg.path), rounds=args.rounds,
+                                    log=(lambda *a: None) if args.quiet else (lambda *a: print(*a, file=sys.stderr)))
+        print(bench_compare.table(res))
+        return res
     if command == "bench":
         from generator.pipeline.bench import run_bench
 
