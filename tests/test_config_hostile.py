@@ -17,6 +17,7 @@ import pytest
 
 from generator import cli
 from generator.config import load as gconfig
+from generator.config import memory as gmemory
 from generator.common.paths import ROOT
 from generator.config.load import ConfigError, load_config, parse_config
 
@@ -243,7 +244,7 @@ def test_workers_checked_before_any_stage(tmp_path, capsys, monkeypatch):
 
 
 def test_oversubscribed_workers_still_checked_for_memory(tmp_path, capsys, monkeypatch):
-    monkeypatch.setattr(gconfig, "available_memory_bytes", lambda: 4 * 10**9)
+    monkeypatch.setattr(gmemory, "available_memory_bytes", lambda: 4 * 10**9)
     path = tmp_path / "ok.toml"
     path.write_text(small_in(tmp_path).replace("width = 100", "width = 2000", 1))
     line = run_main(capsys, tmp_path, ["experiments", "--config", str(path), "--workers", "500",
@@ -256,28 +257,28 @@ def test_oversubscribed_workers_still_checked_for_memory(tmp_path, capsys, monke
 
 def test_task_bytes_formula_and_monotone():
     base = dict(samples=1000, width=500, depth=10, hist_bins=40)
-    b = gconfig.propagation_task_bytes(**base)
+    b = gmemory.propagation_task_bytes(**base)
     # the docstring's formula, by hand: activations, histogram fallback, weights, histograms
     assert b == 8 * 1000 * 500 * (30 + 13) + 24 * 1000 * 500 + 8 * 10 * 500**2 * 5 + 96 * 10 * 42
     for key in base:
-        assert gconfig.propagation_task_bytes(**{**base, key: base[key] * 2}) > b, key
-    assert gconfig.propagation_task_bytes(**base, itemsize=4) < b
-    assert gconfig.propagation_results_bytes(2, 10, 40) > gconfig.propagation_results_bytes(1, 10, 40)
+        assert gmemory.propagation_task_bytes(**{**base, key: base[key] * 2}) > b, key
+    assert gmemory.propagation_task_bytes(**base, itemsize=4) < b
+    assert gmemory.propagation_results_bytes(2, 10, 40) > gmemory.propagation_results_bytes(1, 10, 40)
 
 
 def test_cache_sizes_in_the_estimate_match_propagation():
     """The estimate counts propagation.py's caches; if the code keeps more, the estimate must follow."""
     from generator.experiments import propagation as prop
 
-    assert prop.draw_inputs.cache_info().maxsize == gconfig.INPUT_CACHE
-    assert prop.draw_weights.cache_info().maxsize == gconfig.WEIGHT_CACHE
+    assert prop.draw_inputs.cache_info().maxsize == gmemory.INPUT_CACHE
+    assert prop.draw_weights.cache_info().maxsize == gmemory.WEIGHT_CACHE
     import numpy as np
 
     saved = dict(prop._FIRST_PREACT)
     try:
         for k in range(5):
             prop._first_preact(("test", k), np.ones((2, 2)), np.ones((2, 2)))
-        assert len(prop._FIRST_PREACT) <= gconfig.FIRST_PREACT_CACHE
+        assert len(prop._FIRST_PREACT) <= gmemory.FIRST_PREACT_CACHE
     finally:
         prop._FIRST_PREACT.clear()
         prop._FIRST_PREACT.update(saved)
@@ -316,17 +317,17 @@ def test_training_run_too_big(tmp_path, capsys):
 def test_default_configs_fit_and_small_memory_refuses(monkeypatch):
     for name in ("experiments.toml", "configs/small.toml"):
         load_config(ROOT / name, check_writable=False)  # this machine: fits
-    monkeypatch.setattr(gconfig, "available_memory_bytes", lambda: 100 * 10**6)
+    monkeypatch.setattr(gmemory, "available_memory_bytes", lambda: 100 * 10**6)
     with pytest.raises(ConfigError) as exc:
         load_config(ROOT / "experiments.toml", check_writable=False, workers=2)
     assert str(exc.value).startswith("config error: propagation: the grid needs about 0.3 GB per worker × 2 workers, "
                                      "only 0.1 GB available")
-    monkeypatch.setattr(gconfig, "available_memory_bytes", lambda: None)  # unknown: not checked
+    monkeypatch.setattr(gmemory, "available_memory_bytes", lambda: None)  # unknown: not checked
     load_config(ROOT / "experiments.toml", check_writable=False)
 
 
 def test_available_memory_is_positive():
-    avail = gconfig.available_memory_bytes()
+    avail = gmemory.available_memory_bytes()
     assert avail is None or avail > 0
 
 
@@ -334,11 +335,11 @@ def test_cgroup_limit_caps_available_memory(tmp_path, monkeypatch):
     """In a container, the cgroup's limit minus its usage bounds what the grid may use."""
     (tmp_path / "max").write_text("1073741824\n")
     (tmp_path / "current").write_text("73741824\n")
-    monkeypatch.setattr(gconfig, "_CGROUP_FILES", ((str(tmp_path / "max"), str(tmp_path / "current")),))
-    monkeypatch.setattr(gconfig, "_meminfo_available", lambda: 8 * 10**9)
-    assert gconfig.available_memory_bytes() == 10**9
+    monkeypatch.setattr(gmemory, "_CGROUP_FILES", ((str(tmp_path / "max"), str(tmp_path / "current")),))
+    monkeypatch.setattr(gmemory, "_meminfo_available", lambda: 8 * 10**9)
+    assert gmemory.available_memory_bytes() == 10**9
     (tmp_path / "max").write_text("max\n")  # cgroup v2 without a limit: MemAvailable alone
-    assert gconfig.available_memory_bytes() == 8 * 10**9
+    assert gmemory.available_memory_bytes() == 8 * 10**9
 
 
 # --- in-process: sizes no file can reach (the 1 MiB cap) -------------------------------------------
