@@ -428,3 +428,18 @@ def test_page_templates_hold_no_decimal_literals():
     for lang in ("ko", "en"):
         text = (ROOT / "templates" / "pages" / f"training.{lang}.md.j2").read_text()
         assert not re.findall(r"(?<![\w.])\d+\.\d+", text), lang
+
+
+def test_contract_is_static_and_keeps_the_published_order():
+    """The training files are in the contract without importing the training stage (no registration at
+    import), in the order the data dictionary, results and reproducibility pages have always shown them."""
+    import subprocess
+    import sys
+
+    code = "from generator.contract.schema import DATA_FILES; print(' '.join(DATA_FILES))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT).stdout.split()
+    assert out == ["propagation.csv", "histograms.csv", "symmetry.csv", "theory.csv", "theory_fixed.csv",
+                   "seed_printed.csv", "seed_code.csv", "claims.csv", "training_init.csv", "training_lr.csv",
+                   "training_speed.csv", "training_fig1.csv", "training_depth.csv", "training_depth_grads.csv",
+                   "training_batch.csv", "training_reg.csv", "training_preprocess.csv"]
+    assert not hasattr(contract, "register_file")

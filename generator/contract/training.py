@@ -123,8 +123,8 @@ CLAIMS = DataFile(
         _c("verdict", "str", "holds(성립), partly(부분적으로 성립), does_not_hold(성립하지 않음)", "holds, partly, does_not_hold"),
         _c("evidence", "str", "판정에 쓴 수치 (key=value; 언어 중립)", "the numbers behind the verdict (key=value; language-neutral)"),
         _c("values", "str",
-           "판정과 근거 문장에 쓰는 값 전부를 담은 JSON 객체: 수는 정밀도 손실 없이, 정의되지 않은 값은 null, 설정 이름은 목록으로 (근거 문장은 사이트가 이 값으로 씀)",
-           "JSON object with every value the verdict and its evidence sentence use: numbers at full precision, null where "
-           "undefined, setting names as lists (the site writes the evidence sentences from these values)"),
+           "판정과 근거 문장에 쓰이는 모든 값(JSON 객체): 수는 정밀도 손실 없이, 정의되지 않은 값은 null, 설정 이름은 목록으로 적음. 근거 문장은 사이트가 이 값으로 만듦",
+           "every value the verdict and its evidence sentence use (JSON object): numbers at full precision, null where "
+           "undefined, setting names as lists. The site writes the evidence sentences from these values"),
     ),
 )
