@@ -4,6 +4,8 @@ the seed_rerun figure, and the "no result typed by hand" rule for these pages' t
 
 from __future__ import annotations
 
+import json
+
 import math
 import re
 import warnings
@@ -237,13 +239,26 @@ def test_conclusions_context_real_and_training_claims(real, tmp_path):
     d2 = tmp_path / "data"
     shutil.copytree(data_dir, d2)
     verdicts = dict(zip(conclusions.TRAINING_CLAIMS, ("holds", "partly", "does_not_hold", "partly", "holds")))
-    pd.DataFrame({"claim_id": list(verdicts), "verdict": list(verdicts.values()),
-                  "evidence": ["x=1"] * 5, "evidence_ko": ["근거"] * 5, "evidence_en": ["evidence"] * 5}
-                 ).to_csv(d2 / "claims.csv", index=False)
+    values = {  # what claims.csv's values column holds for each claim (generator/analysis/training.py)
+        "speed": {"steps_none": 150.0, "steps_bn": 20.0, "best_lr_none": 0.1, "best_lr_bn": 1.0,
+                  "max_stable_lr_none": 0.1, "max_stable_lr_bn": None},
+        "init": {"working_scales_tanh_none": 2, "working_scales_tanh_bn": 10, "grid_points": 16, "activations": ["tanh"]},
+        "overfitting": {f"{q}_{k}": 0.25 for q in ("gap", "val_acc") for k in ("none", "bn", "dropout", "both")},
+        "vanishing": {"failing": 1, "rescued": 1, "max_grad_ratio_bn": 2.5, "min_grad_ratio_bn": 0.5,
+                      "balanced": True, "failing_settings": ["xavier/30"], "rescued_settings": ["xavier/30"]},
+        "mean": {"pairs": []},
+    }
+    pd.DataFrame({"claim_id": list(verdicts), "verdict": list(verdicts.values()), "evidence": ["x=1"] * 5,
+                  "values": [json.dumps(values[k]) for k in verdicts]}).to_csv(d2 / "claims.csv", index=False)
     c2 = conclusions.context(SiteData(cfg, d2))
     assert c2["has_training"] and c2["counts"]["pending"] == 0
     for k, v in verdicts.items():
         assert c2["keys"][k] == v
+    # the evidence sentences are written from the values, in the site's number format, in each language
+    evidence = set(c2["tables"]["bn"]["en"]["evidence"]) | set(c2["tables"]["bn"]["ko"]["evidence"])
+    assert ("Mean steps to the target: 20.0 with BN (η=1.00) vs 150 without (η=0.100); largest stable learning "
+            "rate — with BN vs 0.100 without.") in evidence
+    assert "비교할 전처리 쌍이 없습니다." in set(c2["tables"]["summary"]["ko"]["evidence"])
     assert "[training page](training.md)" in set(c2["tables"]["bn"]["en"]["where"])
 
 

@@ -10,33 +10,10 @@ this module (and to the data dictionary page, which is rendered from it).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import pandas as pd
 
-
-@dataclass(frozen=True)
-class Column:
-    name: str
-    dtype: str  # "str", "int", "float", "bool"
-    ko: str
-    en: str
-
-
-@dataclass(frozen=True)
-class DataFile:
-    name: str
-    ko: str
-    en: str
-    columns: tuple[Column, ...]
-
-    @property
-    def column_names(self) -> list[str]:
-        return [c.name for c in self.columns]
-
-
-def _c(name, dtype, ko, en) -> Column:
-    return Column(name, dtype, ko, en)
+from generator.contract.datafile import Column, DataFile, _c  # noqa: F401  (re-exported)
+from generator.contract.training import CLAIMS, TRAINING_FILES
 
 
 KEYS = (
@@ -151,14 +128,11 @@ SEED_CODE = DataFile(
      _c("mean", "float", "측정한 평균", "measured mean"), _c("std", "float", "측정한 표준편차", "measured standard deviation")),
 )
 
+# The order is the order of the data dictionary, results and reproducibility pages (published).
 DATA_FILES: dict[str, DataFile] = {
-    f.name: f for f in (PROPAGATION, HISTOGRAMS, SYMMETRY, THEORY, THEORY_FIXED, SEED_PRINTED, SEED_CODE)
+    f.name: f for f in (PROPAGATION, HISTOGRAMS, SYMMETRY, THEORY, THEORY_FIXED, SEED_PRINTED, SEED_CODE, CLAIMS,
+                        *TRAINING_FILES)
 }
-
-
-def register_file(datafile: DataFile) -> None:
-    """Add a file to the contract (the training stage registers its own)."""
-    DATA_FILES[datafile.name] = datafile
 
 
 def check_frame(name: str, df: pd.DataFrame) -> pd.DataFrame:

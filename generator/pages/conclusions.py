@@ -2,7 +2,7 @@
 
 Propagation claims are judged here from ``propagation.csv`` and ``symmetry.csv`` (values are means over
 seeds; "layer 1" and "last layer" are layers 1 and ``depth`` of the grid). Training claims come from
-``claims.csv`` (written by the training stage, rules in generator/analysis/training_claims.py); while that file
+``claims.csv`` (written by the training stage, rules in generator/analysis/training.py); while that file
 does not exist their rows say "measured on the training page".
 
 Rules (the page states them from these constants):
@@ -45,6 +45,8 @@ import pandas as pd
 
 from generator.render import filters, strings
 from generator.analysis.rules import COLLAPSE_RATIO
+from generator.analysis.training import read_claims
+from generator.pages.training import evidence_text as training_evidence
 from generator.pages.seed import SCALES, fmt_values, localized, per_layer_factor
 
 GRAD_FACTOR = 10
@@ -250,22 +252,10 @@ def judge_bn_init(prop, inits, acts, norms) -> dict | None:
 
 
 def _training_claims(data) -> dict | None:
-    """claims.csv rows by claim id, or None while the training stage has not written it."""
+    """claims.csv's verdicts and values by claim id, or None while the training stage has not written it."""
     if not data.has("claims.csv"):
         return None
-    from generator.contract import schema as contract
-
-    if "claims.csv" not in contract.DATA_FILES:
-        try:
-            from generator.analysis import training_claims as _claims  # noqa: F401  (registers claims.csv in the contract)
-        except Exception:  # the training package is optional here
-            pass
-    if "claims.csv" in contract.DATA_FILES:
-        df = data.frame("claims.csv")
-    else:
-        df = pd.read_csv(data.data_dir / "claims.csv", dtype=str, keep_default_na=False)
-    return {str(r["claim_id"]): {"verdict": str(r["verdict"]), "evidence_ko": str(r["evidence_ko"]),
-                                 "evidence_en": str(r["evidence_en"])} for _, r in df.iterrows()}
+    return read_claims(data.frame("claims.csv"))
 
 
 def _figure_stems(cfg) -> set[str]:
@@ -342,7 +332,7 @@ def context(data) -> dict:
                         "key": "pending"}
             tr = training[cid]
             return {"claim": claim, "verdict": strings.t(lang, f"conclusions.verdict.{tr['verdict']}"),
-                    "evidence": tr[f"evidence_{lang}"],
+                    "evidence": training_evidence(cid, tr, lang),
                     "where": filters.link(strings.t(lang, "conclusions.link.training"), "training.md"),
                     "key": tr["verdict"]}
         j = judged.get(cid)

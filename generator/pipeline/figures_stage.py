@@ -221,7 +221,7 @@ def render_all_figures(cfg: Config, quiet: bool = False, workers: int | None = N
         return run.finish()
 
 
-TRAINING_MODULES = ("generator.figures.training", "generator.analysis.training_claims", "generator.render.fonts",
+TRAINING_MODULES = ("generator.figures.training", "generator.analysis.training", "generator.render.fonts",
                     "generator.render.strings", "generator.figures.io", "generator.figures.style")
 
 

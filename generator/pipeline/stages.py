@@ -143,7 +143,8 @@ def training_stage_key(cfg: Config) -> str:
 
     modules = ("generator.engine.digits", "generator.engine.mlp", "generator.engine.mlp_fast",
                "generator.experiments.training_run", "generator.pipeline.training_stage",
-               "generator.analysis.training_claims", "generator.config.training", "generator.figures.training",
+               "generator.config.training", "generator.figures.training",
+               "generator.experiments.training_plan", "generator.contract.training",
                "generator.analysis.training", "generator.contract.schema", "generator.pipeline.store", "generator.pipeline.runner",
                 "generator.engine.layers", "generator.engine.inits", "generator.engine.activations")
     inputs = {"training": dataclasses.asdict(cfg.training), "code": source_hash(modules),
