@@ -3,6 +3,7 @@ matplotlib or jinja2).
 
 inits.py (INITS registry), activations.py (ACTIVATIONS registry), layers.py (CS231n-style paired
 forward/backward functions), network.py (the fused deep MLP of the propagation experiments), mlp.py and
-mlp_fast.py (the training model and its fast path), theory.py (mean-field recursion), digits.py (the
+mlp_fast.py (the training model and its fast path, with inplace.py: batch norm and dropout in
+reused buffers), theory.py (mean-field recursion), digits.py (the
 training data set and its preprocessing).
 """
