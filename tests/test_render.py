@@ -343,7 +343,8 @@ def test_child_config_keeps_the_parents_plugins_through_mkdocs_inherit(tmp_path)
 
 @pytest.mark.parametrize("nav, message", [
     ([("index", {"ko": "홈"})], "page 'index' has no nav title in en"),
-    ([("a", {"ko": "같음", "en": "A"}), ("b", {"ko": "같음", "en": "B"})], "two pages share the nav title '같음'"),
+    ([("a", {"ko": "같음", "en": "A"}), ("b", {"ko": "같음", "en": "B"})],
+     "two pages share the nav title '같음'"),
 ])
 def test_bad_navigation_is_a_build_error_before_mkdocs(tmp_path, nav, message):
     site = make_site(tmp_path)
@@ -492,8 +493,8 @@ def test_page_missing_from_nav_fails(tmp_path):
 
 def _nav_links(html: str) -> list[tuple[str, str]]:
     """(href, title) of the page links of Material's navigation, in order."""
-    return re.findall(r'<a href="([^"#]*)" class="md-nav__link[^"]*">\s*<span class="md-ellipsis">\s*([^<]*?)\s*</span>',
-                      html)
+    return re.findall(r'<a href="([^"#]*)" class="md-nav__link[^"]*">\s*'
+                      r'<span class="md-ellipsis">\s*([^<]*?)\s*</span>', html)
 
 
 @pytest.mark.slow

@@ -273,7 +273,8 @@ def build_site(site_dir: Path = SITE_DIR, public_dir: Path | None = None, *, doc
     ``docs_dir`` overrides the config's ``docs_dir`` (a transient ``INHERIT`` config next to
     mkdocs.yml, so relative paths keep their meaning). ``site_url`` overrides ``$INITLAB_SITE_URL``
     (the ``site_url: !ENV`` of mkdocs.yml); a trailing ``/`` is added. ``nav``: ``[(page, {lang: title})]``
-    (``nav.site_nav()`` for the site); None lets MkDocs list the docs. Raises :class:`BuildError` (with ``.log``) on failure; ``public_dir`` is then unchanged and no ``.public-*`` debris is left.
+    (``nav.site_nav()`` for the site); None lets MkDocs list the docs. Raises :class:`BuildError` (with
+    ``.log``) on failure; ``public_dir`` is then unchanged and no ``.public-*`` debris is left.
     """
     site_dir = Path(site_dir).resolve()
     public_dir = Path(public_dir).resolve() if public_dir is not None else site_dir / "public"

@@ -18,7 +18,7 @@ The parent is read with a YAML loader that tolerates ``!ENV`` and ``!!python/...
 setting that uses one cannot be copied and is a ``ValueError``, as are a page without a title in a
 configured language and two pages sharing a default-language title (one translation map per
 language could not tell them apart). ``build_site`` reports these as a ``BuildError``.
-:func:`read_config_value` reads one top-level scalar of mkdocs.yml (``docs_dir``) the same way.
+:func:`read_config_value` reads one top-level scalar of mkdocs.yml (``docs_dir``) with a regex.
 """
 
 from __future__ import annotations
