@@ -7,7 +7,8 @@ test_determinism. Nothing under the repository's ``site/`` or ``.cache`` is touc
 
 The site is built like CI builds it, stage by stage: ``python -m generator experiments|figures|
 render --config <tmp config>`` as subprocesses (their stderr is kept, so missing-glyph warnings of
-the figure workers can be checked), then :func:`generator.pipeline.build.build_site` in-process (so the
+the figure workers can be checked), then :func:`generator.pipeline.build.build_site` in-process with
+the site's navigation, as ``stage_build`` passes it (in-process so the
 :class:`~generator.pipeline.build.BuildResult` and its ``warnings`` are available).
 
 Material's language links are absolute under ``site_url``, so the site is served under the same
@@ -119,6 +120,7 @@ def build_reduced_site(root: Path, site_url: str, base: Path = SMALL_CONFIG, epo
     """experiments -> figures -> render (CLI subprocesses) -> build_site (in-process), into ``root``.
     ``epoch``: SOURCE_DATE_EPOCH (default: build_site's, i.e. $SOURCE_DATE_EPOCH or the last commit)."""
     from generator.pipeline.build import build_site
+    from generator.pipeline.nav import site_nav
 
     root = Path(root)
     config = write_config(root, base)
@@ -133,7 +135,8 @@ def build_reduced_site(root: Path, site_url: str, base: Path = SMALL_CONFIG, epo
             raise StageError(f"`python -m generator {stage}` failed (exit {proc.returncode}):\n"
                              f"{(proc.stdout + proc.stderr)[-4000:]}")
     t0 = time.perf_counter()
-    sb.result = build_site(public_dir=sb.public_dir, docs_dir=sb.docs_dir, site_url=site_url, epoch=epoch)
+    sb.result = build_site(public_dir=sb.public_dir, docs_dir=sb.docs_dir, site_url=site_url, epoch=epoch,
+                           nav=site_nav())
     sb.seconds["build"] = time.perf_counter() - t0
     return sb
 

@@ -20,7 +20,7 @@ import pytest
 
 from generator.pipeline import build
 from generator.pipeline.build import BuildError, build_site, check_language_parity
-from tinysite import home_only_mkdocs_yml
+from tinysite import HOME_NAV, site_mkdocs_yml
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -43,7 +43,7 @@ def make_site(root: Path, *, hook: bool = False) -> Path:
     site = root / "site"
     site.mkdir(parents=True)
     shutil.copytree(REPO / "site" / "overrides", site / "overrides")
-    cfg = home_only_mkdocs_yml()
+    cfg = site_mkdocs_yml()
     if hook:
         (site / "slow_hook.py").write_text(SLOW_HOOK)
         cfg += "\nhooks:\n  - slow_hook.py\n"
@@ -68,7 +68,7 @@ def debris(site: Path) -> list[str]:
 
 def test_build_swaps_in_and_leaves_no_debris(tmp_path):
     site = make_site(tmp_path)
-    res = build_site(site, epoch=1700000000)
+    res = build_site(site, epoch=1700000000, nav=HOME_NAV)  # a nav: a transient child config too
     pub = site / "public"
     assert res.public_dir == pub and (pub / "index.html").is_file() and (pub / "en" / "index.html").is_file()
     assert res.files == len(tree_digest(pub)) and res.seconds > 0 and res.warnings == []
@@ -76,8 +76,9 @@ def test_build_swaps_in_and_leaves_no_debris(tmp_path):
     assert debris(site) == []
     # a second build replaces the tree (stale files disappear) and again leaves nothing behind
     (pub / "stale.txt").write_text("old")
-    build_site(site, epoch=1700000000)
+    build_site(site, epoch=1700000000, nav=HOME_NAV)
     assert not (pub / "stale.txt").exists() and debris(site) == []
+    assert sorted(p.name for p in site.iterdir()) == ["docs", "mkdocs.yml", "overrides", "public"]
 
 
 def test_site_url_passthrough(tmp_path):
@@ -92,7 +93,7 @@ def test_docs_dir_and_public_dir_overrides(tmp_path):
     other_docs = tmp_path / "elsewhere" / "docs"
     shutil.move(site / "docs", other_docs)
     public = tmp_path / "out" / "public"
-    res = build_site(site, public, docs_dir=other_docs, epoch=1700000000)
+    res = build_site(site, public, docs_dir=other_docs, epoch=1700000000, nav=HOME_NAV)
     assert res.public_dir == public and (public / "en" / "index.html").is_file()
     assert "Weight initialization" in (public / "en" / "index.html").read_text("utf-8")
     assert sorted(p.name for p in site.iterdir()) == ["mkdocs.yml", "overrides"]  # transient config gone
@@ -123,7 +124,7 @@ def test_failed_build_keeps_previous_site_byte_identical(tmp_path):
     before = tree_digest(site / "public")
     (site / "docs" / "index.en.md").write_text("# Home\n\n[broken](missing.md)\n", "utf-8")
     with pytest.raises(BuildError) as info:
-        build_site(site, epoch=1700000000)
+        build_site(site, epoch=1700000000, nav=HOME_NAV)
     assert "missing.md" in str(info.value) and "WARNING" in info.value.log
     assert tree_digest(site / "public") == before
     assert debris(site) == []
@@ -155,7 +156,7 @@ def test_keyboard_interrupt_in_process_keeps_previous_site(tmp_path, monkeypatch
 
     monkeypatch.setattr(build, "_swap_in", interrupt)
     with pytest.raises(KeyboardInterrupt):
-        build_site(site, epoch=1700000000)
+        build_site(site, epoch=1700000000, nav=HOME_NAV)
     assert tree_digest(site / "public") == before
     assert debris(site) == []
 
@@ -176,8 +177,10 @@ def test_leftover_debris_from_a_killed_build_is_swept(tmp_path):
     (site / ".public-killed123" / ".initlab-output").write_text("initlab public_dir\n")  # made at mkdtemp
     (site / ".public-notours").mkdir()  # same prefix, no marker, not empty: someone else's
     (site / ".public-notours" / "keep.txt").write_text("keep")
+    (site / ".public-killed.mkdocs.yml").write_text("INHERIT: mkdocs.yml\nnav: []\n")  # a child config
+    (site / ".public-theirs.mkdocs.yml").write_text("site_name: x\n")                 # not one
     build_site(site, epoch=1700000000)
-    assert debris(site) == [".public-notours"]
+    assert debris(site) == [".public-notours", ".public-theirs.mkdocs.yml"]
 
 
 def test_language_parity_preflight(tmp_path):
@@ -208,8 +211,8 @@ def test_signal_mid_build_keeps_previous_site(tmp_path, sig):
     marker = tmp_path / "mkdocs-is-busy"
     env = dict(os.environ, INITLAB_TEST_MARKER=str(marker), SOURCE_DATE_EPOCH="1700000000")
     env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
-    proc = subprocess.Popen([sys.executable, "-m", "generator.pipeline.build", "--site-dir", str(site)],
-                            env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+    proc = subprocess.Popen([sys.executable, "-m", "generator.pipeline.build", "--site-dir", str(site),
+                             "--no-nav"], env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
     try:
         deadline = time.monotonic() + 30
@@ -237,11 +240,26 @@ def test_signal_mid_build_keeps_previous_site(tmp_path, sig):
 def test_cli_reports_build_errors(tmp_path):
     site = make_site(tmp_path)
     (site / "docs" / "index.ko.md").write_text("[x](nope.md)\n", "utf-8")
-    proc = subprocess.run([sys.executable, "-m", "generator.pipeline.build", "--site-dir", str(site)],
+    proc = subprocess.run([sys.executable, "-m", "generator.pipeline.build", "--site-dir", str(site), "--no-nav"],
                           cwd=REPO, capture_output=True, text=True, timeout=60)
     assert proc.returncode == 1
     assert textwrap.dedent("build error: mkdocs build --strict failed") in proc.stderr
     assert "nope.md" in proc.stderr
+
+
+def test_cli_builds_with_the_site_nav_unless_told_not_to(tmp_path, monkeypatch):
+    from generator.pipeline.nav import site_nav
+
+    seen = []
+
+    def fake_build(*args, **kwargs):
+        seen.append(kwargs["nav"])
+        raise BuildError("stop here")
+
+    monkeypatch.setattr(build, "build_site", fake_build)
+    assert build.main(["--site-dir", str(tmp_path)]) == 1
+    assert build.main(["--site-dir", str(tmp_path), "--no-nav"]) == 1
+    assert seen == [site_nav(), None] and len(seen[0]) > 1
 
 
 def test_timeout_is_a_build_error_and_cleans_up(tmp_path, monkeypatch):

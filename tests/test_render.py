@@ -23,7 +23,7 @@ from generator.render import env as render
 from generator.pipeline.build import BuildError, build_site
 from generator.pipeline.outputs import Manifest
 from generator.render.env import RenderError, environment, page_structure, render_pages
-from tinysite import home_only_mkdocs_yml
+from tinysite import HOME_NAV, site_mkdocs_yml
 
 REPO = Path(__file__).resolve().parent.parent
 SVG = '<svg xmlns="http://www.w3.org/2000/svg" width="8" height="8"><rect width="8" height="8"/></svg>\n'
@@ -42,19 +42,17 @@ def make_templates(tmp_path: Path, pages: dict[str, str]) -> Path:
     return tdir
 
 
-def make_site(root: Path, pages: list[tuple[str, str, str]] = ()) -> Path:
-    """A copy of site/ (mkdocs.yml + overrides) whose nav also lists ``pages``: (name, ko title, en title)."""
+def make_site(root: Path) -> Path:
+    """A copy of site/ (mkdocs.yml + overrides); its navigation is passed to ``build_site(nav=...)``."""
     site = root / "site"
     site.mkdir(parents=True)
     shutil.copytree(REPO / "site" / "overrides", site / "overrides")
-    cfg = home_only_mkdocs_yml()
-    for name, ko, en in pages:
-        for anchor, line in (("  - 홈: index.md\n", f"  - {ko}: {name}.md\n"),
-                             ("            홈: Home\n", f"            {ko}: {en}\n")):
-            assert anchor in cfg, f"site/mkdocs.yml changed shape: {anchor!r} not found"
-            cfg = cfg.replace(anchor, anchor + line)
-    (site / "mkdocs.yml").write_text(cfg, encoding="utf-8")
+    (site / "mkdocs.yml").write_text(site_mkdocs_yml(), encoding="utf-8")
     return site
+
+
+# the tiny site's navigation (render_tiny_site renders these two pages)
+TINY_NAV = [*HOME_NAV, ("results", {"ko": "결과", "en": "Results"})]
 
 
 RESULTS = {
@@ -98,7 +96,7 @@ def render_tiny_site(tmp_path: Path, *, figure_langs=("ko", "en")) -> Path:
     pages.update({f"pages/index.{lg}.md.j2": "# {{ t('nav.index') }}\n\n{{ 'x^2' | mathblock }}\n"
                   for lg in ("ko", "en")})
     tdir = make_templates(tmp_path, pages)
-    site = make_site(tmp_path, [("results", "결과", "Results")])
+    site = make_site(tmp_path)
     docs = site / "docs"
     df = pd.DataFrame({"init": ["he", "xavier"], "std": [0.81234, 1e-5]})
     render_pages({"df": df}, docs, templates_dir=tdir)
@@ -289,33 +287,81 @@ def _mkdocs_yml() -> dict:
     return yaml.load((REPO / "site" / "mkdocs.yml").read_text("utf-8"), Loader=Loader)
 
 
-def test_nav_titles_come_from_the_strings_catalog():
-    """Each nav entry ``<ko title>: <page>.md`` uses t("ko", "nav.<page>") and its English
-    nav_translation is t("en", "nav.<page>"); every page in the nav has both templates."""
-    from generator.render.strings import t
+def _catalog_nav(lang: str) -> dict:
+    """The ``[nav]`` table of templates/strings/<lang>.toml, read without generator.render.strings."""
+    import tomllib
 
-    cfg = _mkdocs_yml()
-    i18n = next(p["i18n"] for p in cfg["plugins"] if isinstance(p, dict) and "i18n" in p)
-    en = next(lang for lang in i18n["languages"] if lang["locale"] == "en")
+    with open(REPO / "templates" / "strings" / f"{lang}.toml", "rb") as fh:
+        return tomllib.load(fh)["nav"]
 
-    def entries(nav):
-        for item in nav:
-            for title, target in item.items():
-                if isinstance(target, list):
-                    yield title, None
-                    yield from entries(target)
-                else:
-                    yield title, target
 
-    pages = render.discover_pages()
-    for title, target in entries(cfg["nav"]):
-        if target is None:  # a section: its title must still be translated
-            assert title in en["nav_translations"], f"section {title!r} has no English nav_translation"
-            continue
-        name = target[: -len(".md")]
-        assert title == t("ko", f"nav.{name.replace('/', '.')}"), target
-        assert en["nav_translations"][title] == t("en", f"nav.{name.replace('/', '.')}"), target
-        assert sorted(pages.get(name, [])) == ["en", "ko"], f"{target} needs pages/{name}.ko.md.j2 and .en.md.j2"
+def _registry() -> tuple[str, ...]:
+    from generator.pages import PAGES  # the page registry (moving to generator.pages.registry)
+
+    return PAGES
+
+
+def test_site_nav_lists_every_registry_page_in_order_with_catalog_titles():
+    """nav: ``<ko title>: <page>.md`` in registry order; en nav_translations ``<ko title>: <en title>``;
+    the rest of mkdocs.yml's plugin list is copied unchanged; every page template is in the registry."""
+    from generator.pipeline.nav import nav_settings, site_nav
+
+    pages, ko, en = _registry(), _catalog_nav("ko"), _catalog_nav("en")
+    nav = site_nav()
+    assert nav == [(page, {"ko": ko[page], "en": en[page]}) for page in pages]
+    templates = render.discover_pages()
+    assert sorted(templates) == sorted(pages), "a page template is missing from the registry (or vice versa)"
+    assert all(sorted(templates[page]) == ["en", "ko"] for page in pages)
+
+    settings = nav_settings(REPO / "site" / "mkdocs.yml", nav)
+    assert settings["nav"] == [{ko[page]: f"{page}.md"} for page in pages]
+    languages = {lg["locale"]: lg for lg in settings["plugins"][1]["i18n"]["languages"]}
+    assert languages["en"].pop("nav_translations") == {ko[page]: en[page] for page in pages}
+    assert "nav_translations" not in languages["ko"]
+    assert settings["plugins"] == _mkdocs_yml()["plugins"]
+
+
+def test_child_config_keeps_the_parents_plugins_through_mkdocs_inherit(tmp_path):
+    """MkDocs' own loader merges the child into mkdocs.yml: INHERIT replaces lists, so the child
+    carries the whole plugin list; the English palette of the parent must survive next to the nav."""
+    from mkdocs.utils import yaml as mkdocs_yaml
+
+    from generator.pipeline.nav import nav_settings, write_child_config
+
+    site = make_site(tmp_path)
+    child = write_child_config(site / "mkdocs.yml", nav_settings(site / "mkdocs.yml", TINY_NAV), ".public-")
+    assert child.parent == site and child.read_text("utf-8").startswith("INHERIT: ")  # swept if left over
+    with open(child, "rb") as fh:
+        merged = mkdocs_yaml.yaml_load(fh)
+    assert merged["nav"] == [{"홈": "index.md"}, {"결과": "results.md"}]
+    assert merged["theme"]["custom_dir"] == "overrides" and merged["site_name"] == "initlab"
+    en = merged["plugins"][1]["i18n"]["languages"][1]
+    assert en["nav_translations"] == {"홈": "Home", "결과": "Results"}
+    assert en["theme"]["palette"][0]["toggle"]["name"] == "Switch to dark mode"
+    assert [next(iter(p)) for p in merged["plugins"]] == ["search", "i18n"]
+
+
+@pytest.mark.parametrize("nav, message", [
+    ([("index", {"ko": "홈"})], "page 'index' has no nav title in en"),
+    ([("a", {"ko": "같음", "en": "A"}), ("b", {"ko": "같음", "en": "B"})],
+     "two pages share the nav title '같음'"),
+])
+def test_bad_navigation_is_a_build_error_before_mkdocs(tmp_path, nav, message):
+    site = make_site(tmp_path)
+    (site / "docs").mkdir()
+    with pytest.raises(BuildError, match=re.escape(f"navigation: {message}")):
+        build_site(site, nav=nav)
+    assert sorted(p.name for p in site.iterdir()) == ["docs", "mkdocs.yml", "overrides"]
+
+
+def test_plugins_behind_a_yaml_tag_cannot_be_copied(tmp_path):
+    from generator.pipeline.nav import nav_settings
+
+    cfg = tmp_path / "mkdocs.yml"
+    cfg.write_text("site_url: !ENV [X, 'http://a/']\nplugins:\n  - i18n:\n      languages:\n"
+                   "        - locale: ko\n          default: true\n          name: !ENV [NAME, 'x']\n", "utf-8")
+    with pytest.raises(ValueError, match="use a YAML tag"):
+        nav_settings(cfg, HOME_NAV)
 
 
 def test_mkdocs_yml_facts():
@@ -330,6 +376,8 @@ def test_mkdocs_yml_facts():
     assert [(lg["locale"], lg.get("default", False)) for lg in i18n["languages"]] == [("ko", True), ("en", False)]
     assert set(cfg["validation"]) >= {"omitted_files", "absolute_links", "unrecognized_links", "anchors"}
     assert all(v == "warn" for k, v in cfg["validation"].items() if k != "nav")
+    # the navigation is generated (generator/pipeline/nav.py), never written here
+    assert "nav" not in cfg and all("nav_translations" not in lg for lg in i18n["languages"])
 
 
 # ------------------------------------------------------------------------------------------------
@@ -339,7 +387,7 @@ def test_mkdocs_yml_facts():
 def built_site(tmp_path_factory):
     root = tmp_path_factory.mktemp("tiny")
     site = render_tiny_site(root)
-    res = build_site(site, site_url="https://owner.github.io/initlab/")
+    res = build_site(site, site_url="https://owner.github.io/initlab/", nav=TINY_NAV)
     return res
 
 
@@ -412,7 +460,7 @@ def test_broken_link_fails_the_strict_build(tmp_path):
     page = site / "docs" / "results.en.md"
     page.write_text(page.read_text("utf-8") + "\nSee [missing](nowhere.md).\n", "utf-8")
     with pytest.raises(BuildError, match=r"nowhere\.md"):
-        build_site(site)
+        build_site(site, nav=TINY_NAV)
     assert not (site / "public").exists()
 
 
@@ -422,14 +470,14 @@ def test_broken_anchor_fails_the_strict_build(tmp_path):
     page = site / "docs" / "results.ko.md"
     page.write_text(page.read_text("utf-8") + "\n[없는 그림](#fig-nope)\n", "utf-8")
     with pytest.raises(BuildError, match=r"fig-nope"):
-        build_site(site)
+        build_site(site, nav=TINY_NAV)
 
 
 @pytest.mark.slow
 def test_missing_english_figure_fails_before_mkdocs(tmp_path):
     site = render_tiny_site(tmp_path, figure_langs=("ko",))
     with pytest.raises(BuildError, match=r"figures/demo\.ko\.svg has no figures/demo\.en\.svg"):
-        build_site(site)
+        build_site(site, nav=TINY_NAV)
 
 
 @pytest.mark.slow
@@ -440,7 +488,44 @@ def test_page_missing_from_nav_fails(tmp_path):
     Manifest(site / "docs").record("fixture", [*Manifest(site / "docs").listed("fixture"), "orphan.ko.md",
                                                "orphan.en.md"])
     with pytest.raises(BuildError, match=r"not included in the \"nav\"[^\n]*\n  - orphan\.ko\.md"):
-        build_site(site)
+        build_site(site, nav=TINY_NAV)
+
+
+def _nav_links(html: str) -> list[tuple[str, str]]:
+    """(href, title) of the page links of Material's navigation, in order."""
+    return re.findall(r'<a href="([^"#]*)" class="md-nav__link[^"]*">\s*'
+                      r'<span class="md-ellipsis">\s*([^<]*?)\s*</span>', html)
+
+
+@pytest.mark.slow
+def test_nav_shows_each_languages_titles(built_site):
+    pub = built_site.public_dir
+    assert _nav_links((pub / "index.html").read_text("utf-8")) == [(".", "홈"), ("results/", "결과")]
+    assert _nav_links((pub / "en" / "index.html").read_text("utf-8")) == [("./", "Home"), ("results/", "Results")]
+    assert _nav_links((pub / "en" / "results" / "index.html").read_text("utf-8")) == [("../", "Home"),
+                                                                                       ("./", "Results")]
+
+
+@pytest.mark.slow
+def test_a_page_added_to_the_registry_appears_in_the_nav(tmp_path, monkeypatch):
+    """Only the registry changes (``results`` added after ``index``): mkdocs.yml is not edited, and
+    the nav shows the page with its catalog titles; without it the page is an orphan (strict fails)."""
+    from generator.pipeline.nav import site_nav
+
+    site = render_tiny_site(tmp_path)
+    mkdocs_yml = (site / "mkdocs.yml").read_bytes()
+    registry = "generator.pages.PAGES"  # the lead switches this with site_nav's import (registry.py)
+    monkeypatch.setattr(registry, ("index",))
+    with pytest.raises(BuildError, match=r"not included in the \"nav\"[^\n]*\n  - results\.ko\.md"):
+        build_site(site, nav=site_nav())
+    monkeypatch.setattr(registry, ("index", "results"))
+    build_site(site, nav=site_nav())
+    ko, en = _catalog_nav("ko"), _catalog_nav("en")
+    pub = site / "public"
+    assert _nav_links((pub / "index.html").read_text("utf-8")) == [(".", ko["index"]), ("results/", ko["results"])]
+    assert _nav_links((pub / "en" / "results" / "index.html").read_text("utf-8")) == [
+        ("../", en["index"]), ("./", en["results"])]
+    assert (site / "mkdocs.yml").read_bytes() == mkdocs_yml
 
 
 # ------------------------------------------------------------------------------------------------

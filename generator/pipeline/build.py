@@ -7,6 +7,9 @@ on a non-zero exit *or any WARNING line*. Only then is the new tree swapped into
 On any failure -- a mkdocs error, a warning, an exception, KeyboardInterrupt/SIGINT, SIGTERM via the
 CLI -- the temporary directory is removed and the previous ``public/`` is left byte-identical.
 
+The navigation is data: ``build_site(nav=...)`` writes ``nav`` and ``nav_translations`` into a transient
+child config (``INHERIT: mkdocs.yml``, generator/pipeline/nav.py), which also carries a ``docs_dir`` override.
+
 Before mkdocs runs, a preflight checks that every localized file in the docs dir exists in every
 language (``x.ko.md`` <-> ``x.en.md``, ``figures/f.ko.svg`` <-> ``figures/f.en.svg``), because the site
 is built with static-i18n's ``fallback_to_default: true`` (needed so unsuffixed data files are shared).
@@ -30,7 +33,6 @@ import fcntl
 import functools
 import gzip
 import io
-import json
 import os
 import re
 import shutil
@@ -46,6 +48,7 @@ from pathlib import Path
 
 from generator.common.languages import LANGUAGES
 from generator.common.paths import ROOT, SITE_DIR
+from generator.pipeline.nav import Nav, nav_settings, read_config_value, site_nav, write_child_config
 from generator.pipeline.outputs import MANIFEST, MARKER, Manifest, owned, write_marker
 from generator.pipeline.signals import worker_setup
 
@@ -90,12 +93,6 @@ def source_date_epoch(repo: Path = ROOT) -> int:
     except (OSError, subprocess.SubprocessError):
         pass
     return DEFAULT_EPOCH
-
-
-def read_config_value(config_file: Path, key: str) -> str | None:
-    """A top-level scalar of mkdocs.yml (``docs_dir``) without evaluating ``!ENV`` / python tags."""
-    m = re.search(rf"^{re.escape(key)}:\s*([^#\n]+?)\s*(#.*)?$", config_file.read_text("utf-8"), re.MULTILINE)
-    return m.group(1).strip("'\"") if m else None
 
 
 def check_language_parity(docs_dir: Path, languages: tuple[str, ...] = LANGUAGES) -> list[str]:
@@ -270,19 +267,24 @@ def _terminate(proc: subprocess.Popen) -> None:
 
 def build_site(site_dir: Path = SITE_DIR, public_dir: Path | None = None, *, docs_dir: Path | None = None,
                site_url: str | None = None, config_file: Path | None = None, epoch: int | None = None,
-               timeout: float | None = 600) -> BuildResult:
+               timeout: float | None = 600, nav: Nav | None = None) -> BuildResult:
     """Build ``<site_dir>/mkdocs.yml`` strictly into ``public_dir`` (default ``<site_dir>/public``).
 
     ``docs_dir`` overrides the config's ``docs_dir`` (a transient ``INHERIT`` config next to
     mkdocs.yml, so relative paths keep their meaning). ``site_url`` overrides ``$INITLAB_SITE_URL``
-    (the ``site_url: !ENV`` of mkdocs.yml); a trailing ``/`` is added. Raises :class:`BuildError`
-    (with ``.log``) on failure; ``public_dir`` is then unchanged and no ``.public-*`` debris is left.
+    (the ``site_url: !ENV`` of mkdocs.yml); a trailing ``/`` is added. ``nav``: ``[(page, {lang: title})]``
+    (``nav.site_nav()`` for the site); None lets MkDocs list the docs. Raises :class:`BuildError` (with
+    ``.log``) on failure; ``public_dir`` is then unchanged and no ``.public-*`` debris is left.
     """
     site_dir = Path(site_dir).resolve()
     public_dir = Path(public_dir).resolve() if public_dir is not None else site_dir / "public"
     config_file = Path(config_file).resolve() if config_file is not None else site_dir / "mkdocs.yml"
     if not config_file.is_file():
         raise BuildError(f"no MkDocs config at {config_file}")
+    try:
+        child_settings = {} if nav is None else nav_settings(config_file, nav)
+    except ValueError as exc:
+        raise BuildError(f"navigation: {exc}") from exc
     configured_docs = (config_file.parent / (read_config_value(config_file, "docs_dir") or "docs")).resolve()
     docs_dir = Path(docs_dir).resolve() if docs_dir is not None else configured_docs
     if not docs_dir.is_dir():
@@ -311,7 +313,7 @@ def build_site(site_dir: Path = SITE_DIR, public_dir: Path | None = None, *, doc
                              "not replacing it; choose a new or empty directory")
         _sweep_debris(public_dir.parent, config_file.parent)
         tmp = _mkdtemp(public_dir.parent, TMP_PREFIX, "public_dir")
-        child_config: Path | None = None
+        child_file: Path | None = None
         staged: Path | None = None
         try:
             staged = _stage_docs(docs_dir, public_dir.parent)
@@ -322,16 +324,13 @@ def build_site(site_dir: Path = SITE_DIR, public_dir: Path | None = None, *, doc
                     raise BuildError("every page and localized figure must exist in both languages:\n  "
                                      + "\n  ".join(problems))
             if docs_dir != configured_docs:
-                # Same directory as mkdocs.yml: relative paths (custom_dir, hooks) resolve as usual.
-                fd, name = tempfile.mkstemp(prefix=TMP_PREFIX, suffix=".mkdocs.yml", dir=config_file.parent)
-                child_config = Path(name)
-                with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                    fh.write(f"INHERIT: {json.dumps(config_file.name)}\ndocs_dir: {json.dumps(str(docs_dir))}\n")
+                child_settings["docs_dir"] = str(docs_dir)
+            child_file = write_child_config(config_file, child_settings, TMP_PREFIX)
             umask = os.umask(0)
             os.umask(umask)
             os.chmod(tmp, 0o777 & ~umask)  # mkdtemp makes 0700; the published tree must be readable
             cmd = [sys.executable, "-m", "mkdocs", "build", "--strict", "--clean",
-                   "-f", str(child_config or config_file), "-d", str(tmp)]
+                   "-f", str(child_file or config_file), "-d", str(tmp)]
             t0 = time.perf_counter()
             proc = subprocess.Popen(cmd, cwd=config_file.parent, env=env, stdin=subprocess.DEVNULL,
                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
@@ -357,8 +356,8 @@ def build_site(site_dir: Path = SITE_DIR, public_dir: Path | None = None, *, doc
             shutil.rmtree(tmp, ignore_errors=True)
             raise
         finally:
-            if child_config is not None:
-                child_config.unlink(missing_ok=True)
+            if child_file is not None:
+                child_file.unlink(missing_ok=True)
             if staged is not None:
                 shutil.rmtree(staged, ignore_errors=True)
     return BuildResult(public_dir=public_dir, site_url=effective_url, source_date_epoch=epoch,
@@ -370,7 +369,8 @@ def _sigterm_to_exit(signum, frame):  # pragma: no cover - exercised via subproc
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m generator.pipeline.build [--site-dir DIR] [--public-dir DIR] [--docs-dir DIR] [--site-url URL]``."""
+    """``python -m generator.pipeline.build [--site-dir DIR] [--public-dir DIR] [--docs-dir DIR] [--site-url URL]
+    [--no-nav]``, with the site's navigation unless ``--no-nav``."""
     ap = argparse.ArgumentParser(prog="python -m generator.pipeline.build",
                                  description="mkdocs build --strict into a temp dir, swapped into public/ on success")
     ap.add_argument("--site-dir", type=Path, default=SITE_DIR)
@@ -378,10 +378,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--docs-dir", type=Path, default=None, help="default: docs_dir of mkdocs.yml")
     ap.add_argument("--site-url", default=None, help="absolute base URL (default: $INITLAB_SITE_URL or "
                     "http://127.0.0.1:8000/initlab/)")
+    ap.add_argument("--no-nav", action="store_true", help="no generated nav: MkDocs lists the docs "
+                    "(a hand-made site)")
     args = ap.parse_args(argv)
     signal.signal(signal.SIGTERM, _sigterm_to_exit)
     try:
-        res = build_site(args.site_dir, args.public_dir, docs_dir=args.docs_dir, site_url=args.site_url)
+        res = build_site(args.site_dir, args.public_dir, docs_dir=args.docs_dir, site_url=args.site_url,
+                         nav=None if args.no_nav else site_nav())
     except BuildError as exc:
         print(f"build error: {exc}", file=sys.stderr)
         return 1

@@ -174,9 +174,11 @@ def stage_render(cfg: Config, args):
 
 def stage_build(cfg: Config, args):
     from generator.pipeline.build import build_site
+    from generator.pipeline.nav import site_nav
 
     site_url = getattr(args, "site_url", None)
-    return build_site(public_dir=resolve(cfg.output.public_dir), docs_dir=docs_dir(cfg), site_url=site_url)
+    return build_site(public_dir=resolve(cfg.output.public_dir), docs_dir=docs_dir(cfg), site_url=site_url,
+                      nav=site_nav())
 
 
 def run_command(command: str, cfg: Config, args, only=None):
