@@ -8,7 +8,8 @@ THE RULE. A *run* is one (init, activation, norm, seed); a *case* is one (init, 
   of that row is ±inf (an overflow is a divergence; ``theory_*`` columns are predictions and do not count).
 * At a case, a seed **contributes** a column's value iff its run is not diverged at that layer and the
   value is finite. ``mean`` / ``lo`` / ``hi`` are the mean / min / max over the contributing seeds; NaN
-  when no seed contributes (never a value computed from a diverged run).
+  when no seed contributes (never a value measured in a diverged run). Prediction columns
+  (``theory_*``: computed from the config, not measured in the run) contribute whenever finite.
 * Flags, computed here and never re-derived by callers:
 
   ``n_seeds``        seeds (rows) at the case;
@@ -30,6 +31,7 @@ from __future__ import annotations
 
 import weakref
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -105,7 +107,8 @@ class SeedMeans:
         self.depth = int(depth if depth is not None else (frame["layer"].max() if len(frame) else 0))
         raw = frame[cols].apply(pd.to_numeric, errors="coerce").astype(float)
         div = run_diverged(frame, cols)
-        clean = raw.where(np.isfinite(raw.to_numpy()) & ~div[:, None])
+        measured = np.array([not c.startswith("theory") for c in cols])
+        clean = raw.where(np.isfinite(raw.to_numpy()) & ~(div[:, None] & measured[None, :]))
         by = [frame[k] for k in KEYS]
         g = clean.groupby(by, sort=False)
         self._mean, self._lo, self._hi = g.mean(), g.min(), g.max()
@@ -130,24 +133,31 @@ class SeedMeans:
 
     # --- tables ---------------------------------------------------------------------------------
 
-    def table(self, extra: tuple[str, ...] = ()) -> pd.DataFrame:
-        """One row per case (first-appearance order): keys, the means of every value column and the
-        flags (``extra``: more flag columns, e.g. ``("zero_grad_h_std",)``)."""
+    @cached_property
+    def _table(self) -> pd.DataFrame:
         out = self._mean.copy()
-        for c in [*FLAGS, *extra]:
+        for c in FLAGS:
             out[c] = self._flags[c]
         return out.reset_index()
+
+    def table(self, extra: tuple[str, ...] = ()) -> pd.DataFrame:
+        """One row per case (first-appearance order): keys, the means of every value column and the
+        flags (``extra``: more flag columns, e.g. ``("zero_grad_h_std",)``); a copy."""
+        out = self._table.copy()
+        for c in extra:
+            out[c] = self._flags[c].to_numpy()
+        return out
 
     def case(self, init: str, activation: str, norm: str = "none") -> pd.DataFrame:
         """Per-layer rows (sorted by layer) of one configuration: ``layer``, the means, the flags;
         empty with the same columns when the data does not hold it."""
-        t = self.table()
+        t = self._table
         sel = t[(t["init"] == init) & (t["activation"] == activation) & (t["norm"] == norm)]
         return sel.drop(columns=CONFIG).sort_values("layer").reset_index(drop=True)
 
     def last(self, norm: str = "none", layer: int | None = None) -> pd.DataFrame:
         """One row per (init, activation) at ``layer`` (default: the last) for ``norm``."""
-        t = self.table()
+        t = self._table
         sel = t[(t["norm"] == norm) & (t["layer"] == (self.depth if layer is None else layer))]
         return sel.reset_index(drop=True)
 

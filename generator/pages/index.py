@@ -119,20 +119,18 @@ def verdict(last_std: float, saturated_frac: float, baseline: float, diverged: b
 
 def glance_frame(data, norm: str = "none") -> pd.DataFrame:
     """One row per (init, activation) in grid order: the inputs of the rules and the verdict."""
-    p = data.prop
     cfg = data.cfg.propagation
-    sel = p[p["norm"] == norm]
+    last = data.means.last(norm, cfg.depth).set_index(["init", "activation"])
     rows = []
     for init in cfg.inits:
         for act in cfg.activations:
-            s = sel[(sel["init"] == init) & (sel["activation"] == act)]
-            if not len(s):
+            if (init, act) not in last.index:
                 continue
-            last = s[s["layer"] == cfg.depth]
-            div = bool(s["diverged"].any())
-            ok = last[~last["diverged"]]
-            std = float(ok["std"].mean()) if len(ok) else math.inf
-            sat = float(ok["saturated_frac"].mean()) if len(ok) else math.nan
+            s = last.loc[(init, act)]
+            div = bool(s["diverged_case"])
+            # no seed left at the last layer: the std is shown as +inf (the verdict says "explodes")
+            std = float(s["std"]) if s["n_ok"] else math.inf
+            sat = float(s["saturated_frac"]) if s["n_ok"] else math.nan
             base = baseline_saturation(act)
             rows.append({
                 "init": init, "activation": act, "last_std": std, "ratio": std / INPUT_STD,
