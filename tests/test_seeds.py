@@ -141,3 +141,9 @@ def test_missing_case_is_empty_with_the_same_columns():
     empty = sm.case("nope", "tanh")
     assert len(empty) == 0 and list(empty.columns) == list(sm.case("a", "tanh").columns)
     assert len(sm.last("none")) == 2 and set(sm.last("none")["layer"]) == {DEPTH}
+
+
+def test_first_diverged_layer():
+    sm = SeedMeans(_frame({("a", 1): 4, ("a", 2): 3}))
+    assert sm.first_diverged("a", "tanh") == 3 and sm.first_diverged("b", "tanh") is None
+    assert sm.first_diverged("nope", "tanh") is None

@@ -161,21 +161,41 @@ class SeedMeans:
         sel = t[(t["norm"] == norm) & (t["layer"] == (self.depth if layer is None else layer))]
         return sel.reset_index(drop=True)
 
+    def first_diverged(self, init: str, activation: str, norm: str = "none") -> int | None:
+        """The first layer at which any seed of the configuration is diverged, or None."""
+        rows, at = self._positions.get((init, activation, norm), (np.zeros(0, dtype=int), np.zeros(0, dtype=int)))
+        div = self._flags["diverged"].to_numpy()[rows]
+        return int(at[div].min()) if div.any() else None
+
     # --- what the figures draw -------------------------------------------------------------------
+
+    @cached_property
+    def _positions(self) -> dict:
+        """(init, activation, norm) -> (row positions in the aggregate, their layers)."""
+        idx = self._index
+        keys = zip(*(idx.get_level_values(k) for k in CONFIG))
+        pos: dict = {}
+        for i, key in enumerate(keys):
+            pos.setdefault(key, []).append(i)
+        layer = idx.get_level_values("layer").to_numpy()
+        return {k: (np.array(v), layer[v]) for k, v in pos.items()}
 
     def stats(self, col: str, *, init: str, activation: str, norm: str, depth: int | None = None) -> LayerStats:
         """``col`` of one configuration over layers 1..``depth`` (NaN / False where absent)."""
         layers = np.arange(1, (self.depth if depth is None else depth) + 1)
-        idx = pd.MultiIndex.from_arrays([[init] * len(layers), [activation] * len(layers),
-                                         [norm] * len(layers), layers], names=KEYS)
+        rows, at = self._positions.get((init, activation, norm), (np.zeros(0, dtype=int), np.zeros(0, dtype=int)))
+        keep = (at >= 1) & (at <= len(layers))
+        rows, slot = rows[keep], at[keep] - 1
 
-        def pick(frame, c, fill):
-            return frame[c].reindex(idx).fillna(fill).to_numpy() if c in frame.columns else np.full(len(layers), fill)
+        def pick(frame, c, fill, dtype):
+            out = np.full(len(layers), fill, dtype=dtype)
+            if c in frame.columns:
+                out[slot] = frame[c].to_numpy()[rows]
+            return out
 
-        return LayerStats(layers, pick(self._mean, col, np.nan).astype(float),
-                          pick(self._lo, col, np.nan).astype(float), pick(self._hi, col, np.nan).astype(float),
-                          pick(self._flags, "diverged", False).astype(bool),
-                          pick(self._flags, f"zero_{col}", False).astype(bool))
+        return LayerStats(layers, pick(self._mean, col, np.nan, float), pick(self._lo, col, np.nan, float),
+                          pick(self._hi, col, np.nan, float), pick(self._flags, "diverged", False, bool),
+                          pick(self._flags, f"zero_{col}", False, bool))
 
     def matrix(self, col: str, inits, activations, norm: str, layer: int | None = None):
         """(values, diverged, zero) arrays of shape (len(inits), len(activations)) at ``layer``: the

@@ -86,9 +86,7 @@ def geometric_mean(values) -> float:
 
 def first_diverged_layer(data, init: str, activation: str, norm: str = "none") -> int | None:
     """The first layer at which any seed diverged, or None."""
-    p = data.prop
-    sel = p[(p["init"] == init) & (p["activation"] == activation) & (p["norm"] == norm) & p["diverged"]]
-    return int(sel["layer"].min()) if len(sel) else None
+    return data.means.first_diverged(init, activation, norm)
 
 
 @lru_cache(maxsize=None)
