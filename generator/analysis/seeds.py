@@ -123,7 +123,8 @@ class SeedMeans:
 
     @classmethod
     def of(cls, frame: pd.DataFrame) -> SeedMeans:
-        """The aggregate of ``frame`` (computed once per frame object; the figures call this per panel)."""
+        """The aggregate of ``frame``, computed once per frame object (pages and figures ask per case;
+        the contract frames are read once and never modified, which this memo relies on)."""
         hit = _MEMO.get(id(frame))
         if hit is not None and hit[0]() is frame:
             return hit[1]
