@@ -15,7 +15,7 @@ from matplotlib.ticker import NullLocator
 
 from generator.render import strings
 from generator.figures import style
-from generator.figures.data import depth_of, last_layer_matrix
+from generator.analysis.seeds import depth_of, last_layer_matrix
 
 INIT_ORDER = ("zeros", "small", "large", "xavier", "glorot_normal", "glorot_uniform", "he", "he_uniform",
               "orthogonal")

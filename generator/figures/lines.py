@@ -7,7 +7,7 @@ from matplotlib.lines import Line2D
 
 from generator.render import strings
 from generator.figures import style
-from generator.figures.data import depth_of, layer_stats, select
+from generator.analysis.seeds import depth_of, layer_stats, select
 from generator.figures.seed_cases import _line_with_band
 
 GRAD_INITS = ("small", "large", "xavier", "he")

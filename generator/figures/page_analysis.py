@@ -1,7 +1,8 @@
-"""Figures (and the pure aggregations behind them) for the gradients / batchnorm / theory / results pages.
+"""Figures (and the factor tables behind them) for the gradients / batchnorm / theory / results pages.
 
-The aggregations live here, in the figures package, so that a change to them also invalidates the
+The factor tables live here, in the figures package, so that a change to them also invalidates the
 figure cache (figures_stage hashes this package's source); the page contexts import them from here.
+Every mean over seeds comes from generator/analysis/seeds.py (one rule for diverged seeds).
 
 Figures::
 
@@ -20,13 +21,11 @@ import numpy as np
 import pandas as pd
 from matplotlib.lines import Line2D
 
+from generator.analysis.seeds import SeedMeans
 from generator.render import strings
 from generator.analysis.rules import MATCH_TOL
 from generator.figures import FigureSpec, register, style
 from generator.figures.heatmaps import ACT_ORDER, INIT_ORDER
-
-NUM_COLS = ("mean", "std", "min", "max", "saturated_frac", "zero_frac", "preact_std", "grad_h_std",
-            "grad_w_norm", "grad_w_ratio", "theory_std")
 
 
 # ------------------------------------------------------------------------------------------------
@@ -40,14 +39,10 @@ def ordered(values, order) -> list:
 
 
 def seed_mean(prop: pd.DataFrame) -> pd.DataFrame:
-    """Per (init, activation, norm, layer): numeric columns averaged over seeds (NaN skipped), plus
-    ``diverged`` (any seed diverged at that layer) and ``all_zero_grad`` (grad_h_std == 0 in every seed)."""
-    keys = ["init", "activation", "norm", "layer"]
-    g = prop.groupby(keys, sort=False)
-    out = g[[c for c in NUM_COLS if c in prop.columns]].mean()
-    out["diverged"] = g["diverged"].any()
-    out["all_zero_grad"] = g["grad_h_std"].agg(lambda s: bool((s == 0).all()))
-    return out.reset_index()
+    """Per (init, activation, norm, layer): :meth:`SeedMeans.table` of ``prop`` (means over the
+    contributing seeds and the flags, generator/analysis/seeds.py) with ``all_zero_grad``
+    (grad_h_std == 0 in every seed)."""
+    return SeedMeans.of(prop).table(("zero_grad_h_std",)).rename(columns={"zero_grad_h_std": "all_zero_grad"})
 
 
 def _pos_ratio(a: float, b: float) -> float:
@@ -84,10 +79,11 @@ def all_factors(prop: pd.DataFrame, depth: int, norm: str = "none") -> pd.DataFr
 
 
 def last_layer_std(prop: pd.DataFrame, depth: int) -> pd.DataFrame:
-    """Seed-averaged last-layer std per (init, activation, norm) with ``diverged`` (any seed, any layer)."""
-    div = prop.groupby(["init", "activation", "norm"], sort=False)["diverged"].any()
-    last = prop[prop["layer"] == depth].groupby(["init", "activation", "norm"], sort=False)["std"].mean()
-    out = pd.DataFrame({"std": last, "diverged": div}).reset_index()
+    """Seed-averaged last-layer std per (init, activation, norm) with ``diverged`` (any seed, any layer:
+    the flag ``diverged_case``); a diverged configuration's std is NaN (left out, and counted)."""
+    t = SeedMeans.of(prop).table()
+    out = t.loc[t["layer"] == depth, ["init", "activation", "norm", "std", "diverged_case"]]
+    out = out.rename(columns={"diverged_case": "diverged"}).reset_index(drop=True)
     out.loc[out["diverged"], "std"] = math.nan
     return out
 

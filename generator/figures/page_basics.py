@@ -19,7 +19,7 @@ from generator.render import strings
 from generator.engine.activations import ACTIVATIONS
 from generator.analysis.rules import MATCHING
 from generator.figures import FigureSpec, register, style
-from generator.figures.data import depth_of, layer_stats
+from generator.analysis.seeds import depth_of, layer_stats
 from generator.figures.seed_cases import _line_with_band
 
 # key -> (strings table, inits, activations)

@@ -11,7 +11,8 @@ from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator, PercentF
 
 from generator.render import strings
 from generator.figures import style
-from generator.figures.data import depth_of, hist_panel, layer_stats, select
+from generator.analysis.hist import hist_panel
+from generator.analysis.seeds import depth_of, layer_stats, select
 
 SEED_CASES = (
     ("small", "tanh"),

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from generator.analysis.seeds import SeedMeans
 from generator.contract import schema as contract
 from generator.config.load import Config, resolve
 
@@ -66,28 +67,15 @@ class SiteData:
         return p[(p["layer"] == self.cfg.propagation.depth) & (p["norm"] == norm)]
 
     @cached_property
-    def _cases(self) -> dict:
-        """Per-layer seed means of every configuration, from one groupby (pages ask for ~150 cases;
-        filtering the whole frame per request was the render stage's largest pandas cost)."""
-        p = self.prop
-        keys = ["init", "activation", "norm"]
-        out = {}
-        for key, sel in p.groupby(keys, sort=False):
-            num = sel.drop(columns=[*keys, "seed"]).groupby("layer").mean(numeric_only=True)
-            num["diverged"] = sel.groupby("layer")["diverged"].any()
-            out[key] = num.reset_index()
-        return out
+    def means(self) -> SeedMeans:
+        """Every configuration's per-layer means over seeds (generator/analysis/seeds.py: the rule for
+        diverged seeds and the flags), computed once from propagation.csv."""
+        return SeedMeans.of(self.prop)
 
     def case(self, init: str, activation: str, norm: str = "none") -> pd.DataFrame:
-        """Per-layer means over seeds for one configuration (columns as in propagation.csv); a copy,
-        empty (same columns) when the grid does not hold it."""
-        found = self._cases.get((init, activation, norm))
-        if found is None:
-            p = self.prop.iloc[:0]
-            num = p.drop(columns=["init", "activation", "norm", "seed"]).groupby("layer").mean(numeric_only=True)
-            num["diverged"] = p.groupby("layer")["diverged"].any()
-            return num.reset_index()
-        return found.copy()
+        """Per-layer means over seeds for one configuration (:meth:`SeedMeans.case`: ``layer``, the
+        propagation.csv value columns, the flags); empty (same columns) when the grid does not hold it."""
+        return self.means.case(init, activation, norm)
 
 
 def config_summary(cfg: Config) -> dict:

@@ -26,6 +26,7 @@ import math
 import numpy as np
 import pandas as pd
 
+from generator.analysis.seeds import SeedMeans
 from generator.engine import layers, network, theory
 from generator.figures.page_analysis import init_spread, last_layer_std, ordered
 from generator.engine.inits import get_init
@@ -155,15 +156,15 @@ def placement_frame(data, acts, inits) -> tuple[pd.DataFrame, dict]:
         post = pd.concat(frames, ignore_index=True)
     seeds = source["seeds"]
     pre = p[(p["norm"] == "bn") & (p["seed"].isin(seeds))]
+    last = {tag: SeedMeans(df).last(norm, depth).set_index(["init", "activation"])
+            for tag, df, norm in (("bn", pre, "bn"), ("post", post, "bn_post"))}
     rows = []
     for a in acts:
         for i in inits:
             r = {"activation": a, "init": i}
-            for tag, df in (("bn", pre), ("post", post)):
-                sel = df[(df["init"] == i) & (df["activation"] == a) & (df["layer"] == depth)]
-                r[f"sat_{tag}"] = float(sel["saturated_frac"].mean()) if len(sel) else math.nan
-                r[f"std_{tag}"] = float(sel["std"].mean()) if len(sel) else math.nan
-                r[f"pre_{tag}"] = float(sel["preact_std"].mean()) if len(sel) else math.nan
+            for tag, m in last.items():
+                for key, col in (("sat", "saturated_frac"), ("std", "std"), ("pre", "preact_std")):
+                    r[f"{key}_{tag}"] = float(m.at[(i, a), col]) if (i, a) in m.index else math.nan
             rows.append(r)
     return pd.DataFrame(rows), source
 
@@ -227,9 +228,7 @@ def context(data) -> dict:
     # BN is invariant to the weight scale c, but dL/dW scales as 1/c: ||dW||/||W|| as 1/c^2
     grad_scale = None
     if {"small", "large"} <= set(inits) and "bn" in norms:
-        p = data.prop
-        sel = p[(p["norm"] == "bn") & (p["layer"] == depth)]
-        r = sel.groupby(["init", "activation"])["grad_w_ratio"].mean()
+        r = data.means.last("bn", depth).set_index(["init", "activation"])["grad_w_ratio"]
         rows = []
         for a in acts:
             if ("small", a) in r.index and ("large", a) in r.index:

@@ -43,6 +43,7 @@ import math
 import numpy as np
 import pandas as pd
 
+from generator.analysis.seeds import SeedMeans
 from generator.render import filters, strings
 from generator.analysis.rules import COLLAPSE_RATIO
 from generator.analysis.training import read_claims
@@ -80,25 +81,24 @@ def share_verdict(n_ok: int, n: int) -> str:
 
 
 def case_stats(prop: pd.DataFrame, init: str, act: str, norm: str = "none") -> dict | None:
-    """Mean-over-seeds layer statistics of one configuration, or None if it is not in the data."""
-    sel = prop[(prop["init"] == init) & (prop["activation"] == act) & (prop["norm"] == norm)]
-    if not len(sel):
+    """Mean-over-seeds layer statistics of one configuration (:meth:`SeedMeans.case`; a diverged
+    seed never enters a mean), or None if it is not in the data. ``diverged``: any seed at any layer."""
+    c = SeedMeans.of(prop).case(init, act, norm).set_index("layer")
+    if not len(c):
         return None
-    g = sel.groupby("layer")
-    std = g["std"].mean()
+    std, g = c["std"], c["grad_h_std"]
     depth = int(std.index.max())
     return {
         "std": std,
         "std1": float(std.loc[1]), "stdL": float(std.loc[depth]),
         "ratio": float(std.loc[depth] / std.loc[1]) if std.loc[1] > 0 else math.nan,
         "factor": per_layer_factor(std),
-        "meanL": float(g["mean"].mean().loc[depth]),
-        "satL": float(g["saturated_frac"].mean().loc[depth]),
-        "grad1": float(g["grad_w_ratio"].mean().loc[1]),
+        "meanL": float(c["mean"].loc[depth]),
+        "satL": float(c["saturated_frac"].loc[depth]),
+        "grad1": float(c["grad_w_ratio"].loc[1]),
         # Backward analogue of "ratio": how much of the output gradient reaches layer 1.
-        "gradflow": (float(g["grad_h_std"].mean().loc[1] / g["grad_h_std"].mean().loc[depth])
-                     if g["grad_h_std"].mean().loc[depth] > 0 else math.nan),
-        "diverged": bool(sel["diverged"].any()),
+        "gradflow": float(g.loc[1] / g.loc[depth]) if g.loc[depth] > 0 else math.nan,
+        "diverged": bool(c["diverged_case"].any()),
         "depth": depth,
     }
 

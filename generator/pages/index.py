@@ -86,9 +86,7 @@ def geometric_mean(values) -> float:
 
 def first_diverged_layer(data, init: str, activation: str, norm: str = "none") -> int | None:
     """The first layer at which any seed diverged, or None."""
-    p = data.prop
-    sel = p[(p["init"] == init) & (p["activation"] == activation) & (p["norm"] == norm) & p["diverged"]]
-    return int(sel["layer"].min()) if len(sel) else None
+    return data.means.first_diverged(init, activation, norm)
 
 
 @lru_cache(maxsize=None)
@@ -119,20 +117,18 @@ def verdict(last_std: float, saturated_frac: float, baseline: float, diverged: b
 
 def glance_frame(data, norm: str = "none") -> pd.DataFrame:
     """One row per (init, activation) in grid order: the inputs of the rules and the verdict."""
-    p = data.prop
     cfg = data.cfg.propagation
-    sel = p[p["norm"] == norm]
+    last = data.means.last(norm, cfg.depth).set_index(["init", "activation"])
     rows = []
     for init in cfg.inits:
         for act in cfg.activations:
-            s = sel[(sel["init"] == init) & (sel["activation"] == act)]
-            if not len(s):
+            if (init, act) not in last.index:
                 continue
-            last = s[s["layer"] == cfg.depth]
-            div = bool(s["diverged"].any())
-            ok = last[~last["diverged"]]
-            std = float(ok["std"].mean()) if len(ok) else math.inf
-            sat = float(ok["saturated_frac"].mean()) if len(ok) else math.nan
+            s = last.loc[(init, act)]
+            div = bool(s["diverged_case"])
+            # no seed left at the last layer: the std is shown as +inf (the verdict says "explodes")
+            std = float(s["std"]) if s["n_ok"] else math.inf
+            sat = float(s["saturated_frac"]) if s["n_ok"] else math.nan
             base = baseline_saturation(act)
             rows.append({
                 "init": init, "activation": act, "last_std": std, "ratio": std / INPUT_STD,

@@ -22,21 +22,19 @@ METRICS = ("std", "saturated_frac", "grad_w_ratio")  # the grid tables, in page 
 def pivot(data, column: str, norm: str) -> pd.DataFrame:
     """init x activation table of ``column`` at the last layer (seeds averaged), DIVERGED where any
     seed diverged; the first column ``init`` holds the init id."""
-    p = data.prop
     depth = data.cfg.propagation.depth
     inits, acts, _ = grid_order(data)
-    sub = p[p["norm"] == norm]
-    div = sub.groupby(["init", "activation"])["diverged"].any()
-    val = sub[sub["layer"] == depth].groupby(["init", "activation"])[column].mean()
+    last = data.means.last(norm, depth).set_index(["init", "activation"])
     out = pd.DataFrame({"init": inits})
     for a in acts:
         col = []
         for i in inits:
-            if bool(div.get((i, a), False)):
+            if (i, a) not in last.index:
+                col.append(float("nan"))
+            elif bool(last.at[(i, a), "diverged"]):
                 col.append(DIVERGED)
             else:
-                v = val.get((i, a))
-                col.append(float(v) if v is not None else float("nan"))
+                col.append(float(last.at[(i, a), column]))
         out[a] = pd.Series(col, dtype=object)
     return out
 

@@ -27,6 +27,7 @@ from generator.common.languages import LANGUAGES
 from generator.render import filters, strings
 from generator.engine import inits
 from generator.experiments import seed_code as seed_reference
+from generator.analysis.seeds import SeedMeans
 from generator.analysis.rules import COLLAPSE_RATIO  # the conclusions page's xavier_relu rule too
 
 MATCH_RTOL = 0.05  # a printout "matches" a re-run when every layer is within 5% of it
@@ -126,8 +127,9 @@ def _printout_matches(rerun: pd.DataFrame, printed: pd.DataFrame) -> list[dict]:
 
 
 def _prop_case(prop: pd.DataFrame, init: str, act: str, norm: str = "none") -> pd.DataFrame:
-    sel = prop[(prop["init"] == init) & (prop["activation"] == act) & (prop["norm"] == norm)]
-    return sel.groupby("layer")[["mean", "std", "saturated_frac", "grad_w_ratio", "grad_h_std"]].mean()
+    """Per-layer means over seeds of one configuration (:meth:`SeedMeans.case`), indexed by layer."""
+    c = SeedMeans.of(prop).case(init, act, norm).set_index("layer")
+    return c[["mean", "std", "saturated_frac", "grad_w_ratio", "grad_h_std"]]
 
 
 def context(data) -> dict:

@@ -113,16 +113,16 @@ def context(data) -> dict:
     # divergence: measured forward passes that blew up, and what the theory said about them
     div_rows = []
     if has_none:
-        p = data.prop[(data.prop["norm"] == "none") & data.prop["diverged"]]
-        for (init, act), s in p.groupby(["init", "activation"], sort=False):
-            first = int(s["layer"].min())
+        last = data.means.last("none")
+        for s in last[last["diverged_case"]].itertuples():
+            init, act, first = s.init, s.activation, data.means.first_diverged(s.init, s.activation, "none")
             reg = q = math.nan
             if fixed is not None:
                 fr = fixed[(fixed["init"] == init) & (fixed["activation"] == act)]
                 if len(fr):
                     reg, q = fr.iloc[0]["regime"], float(fr.iloc[0]["q_star"])
             th = err[(err["init"] == init) & (err["activation"] == act) & (err["layer"] == first)]["theory_std"]
-            div_rows.append({"init": init, "activation": act, "first_layer": first, "n_seeds": int(s["seed"].nunique()),
+            div_rows.append({"init": init, "activation": act, "first_layer": first, "n_seeds": int(s.n_seeds - s.n_ok),
                              "theory_std": float(th.iloc[0]) if len(th) else math.nan, "regime": reg, "q_star": q})
     divergence = pd.DataFrame(div_rows, columns=["init", "activation", "first_layer", "n_seeds", "theory_std",
                                                  "regime", "q_star"])

@@ -58,12 +58,16 @@ def compare_inits(data, inits, reference: str) -> dict:
     (max - min) / mean), the reference init's seed-to-seed spread, and the activation where the inits
     differ most. ``within_noise``: that largest spread is at most NOISE_FACTOR x the seed spread there."""
     last = data.last_layer("none")
+    means = data.means.last("none", data.cfg.propagation.depth).set_index(["init", "activation"])
     rows, spreads, noise = [], {}, {}
     for act in data.cfg.propagation.activations:
         vals = {}
         for init in inits:
-            s = last[(last["init"] == init) & (last["activation"] == act)]
-            vals[init] = math.inf if s["diverged"].any() else float(s["std"].mean())
+            if (init, act) not in means.index:
+                vals[init] = math.nan
+                continue
+            s = means.loc[(init, act)]
+            vals[init] = math.inf if s["diverged"] else float(s["std"])
         v = np.array(list(vals.values()))
         if np.isfinite(v).all() and v.mean() > 0:
             spreads[act] = float((v.max() - v.min()) / v.mean())

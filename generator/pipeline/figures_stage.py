@@ -37,7 +37,7 @@ def figure_modules() -> tuple[str, ...]:
 
     names = [f"generator.figures.{m.name}" for m in pkgutil.iter_modules(figures.__path__)]
     return ("generator.figures", *sorted(names), "generator.render.fonts", "generator.render.strings",
-            "generator.engine.activations")
+            "generator.engine.activations", "generator.analysis.seeds", "generator.analysis.hist")
 
 
 @dataclass
