@@ -108,14 +108,19 @@ def _in_package(name: str) -> bool:
     return name == PACKAGE or name.startswith(PACKAGE + ".")
 
 
-def direct_imports(name: str, root: Path | None = None) -> set[str]:
+def direct_imports(name: str, root: Path | None = None) -> frozenset[str]:
     """The package modules ``name`` imports itself (resolved; outside modules dropped)."""
     path = module_file(name, root)
     if path is None:
-        return set()
-    is_package = path.name == "__init__.py"
+        return frozenset()
+    return _resolve(name, str(root or DEFAULT_ROOT), _stat_key(path))
+
+
+@lru_cache(maxsize=4096)
+def _resolve(name: str, root: str, stat: tuple) -> frozenset[str]:
+    is_package = stat[0].endswith("__init__.py")
     found: set[str] = set()
-    for level, module, names in _import_statements(*_stat_key(path)):
+    for level, module, names in _import_statements(*stat):
         if level:
             parts = name.split(".") if is_package else name.split(".")[:-1]
             parts = parts[:len(parts) - (level - 1)]
@@ -129,9 +134,9 @@ def direct_imports(name: str, root: Path | None = None) -> set[str]:
             continue
         for n in names:
             sub = f"{base}.{n}"
-            found.add(sub if n != "*" and module_file(sub, root) is not None else base)
+            found.add(sub if n != "*" and module_file(sub, Path(root)) is not None else base)
     found.discard(name)
-    return found
+    return frozenset(found)
 
 
 def _parents(name: str) -> list[str]:
@@ -161,12 +166,20 @@ def closure_of_all(names, root: Path | None = None) -> frozenset[str]:
 
 def code_digest(entry_modules, root: Path | None = None) -> str:
     """SHA-256 over the sorted (module name, source bytes) of the union of the entries' closures."""
-    h = hashlib.sha256()
+    items = []
     for mod in sorted(closure_of_all(entry_modules, root)):
-        h.update(mod.encode() + b"\0")
         path = module_file(mod, root)
-        if path is not None:
-            data = _read(*_stat_key(path))
+        items.append((mod, _stat_key(path) if path is not None else None))
+    return _digest(tuple(items))
+
+
+@lru_cache(maxsize=1024)
+def _digest(items: tuple) -> str:
+    h = hashlib.sha256()
+    for mod, stat in items:
+        h.update(mod.encode() + b"\0")
+        if stat is not None:
+            data = _read(*stat)
             h.update(len(data).to_bytes(8, "little"))
             h.update(data)
     return h.hexdigest()

@@ -132,21 +132,21 @@ TRAINING_MANIFEST = ".training-manifest.json"
 
 
 def training_stage_key(cfg: Config) -> str:
-    """Hash of everything the training stage's files depend on: the ``[training]`` section, the source
-    of every module of generator.training plus the shared code it runs, and the library versions."""
+    """Hash of everything the training stage's files depend on: the ``[training]`` section, the import
+    closure of the code that runs and assembles it (the training task's module and
+    generator.pipeline.training_stage, generator/common/imports.py), and the library versions."""
     import dataclasses
     import hashlib
     import json
     from importlib.metadata import version
 
-    from generator.pipeline.store import environment, source_hash
+    from generator.common.imports import code_digest
+    from generator.pipeline.runner import task_module
+    from generator.pipeline.store import environment
+    from generator.pipeline.training_stage import KIND
 
-    modules = ("generator.engine.digits", "generator.engine.mlp", "generator.engine.mlp_fast",
-               "generator.experiments.training_run", "generator.pipeline.training_stage",
-               "generator.analysis.training_claims", "generator.config.training", "generator.figures.training",
-               "generator.analysis.training", "generator.contract.schema", "generator.pipeline.store", "generator.pipeline.runner",
-                "generator.engine.layers", "generator.engine.inits", "generator.engine.activations")
-    inputs = {"training": dataclasses.asdict(cfg.training), "code": source_hash(modules),
+    code = code_digest(("generator.pipeline.training_stage", task_module(KIND)))
+    inputs = {"training": dataclasses.asdict(cfg.training), "code": code,
               "env": {**environment(), "scikit-learn": version("scikit-learn")}}
     return hashlib.sha256(json.dumps(inputs, sort_keys=True, default=str).encode()).hexdigest()
 

@@ -35,7 +35,6 @@ from generator.contract import schema as contract
 from generator.analysis.training import best_lr
 from generator.config.load import resolve
 from generator.pipeline.runner import PendingTasks, register_task, submit_tasks
-from generator.experiments.training_run import MODULES
 
 _c = contract.Column
 
@@ -143,7 +142,7 @@ for _f in FILES:
     contract.register_file(_f)
 
 KIND = "training"
-register_task(KIND, "generator.experiments.training_run:train_run", MODULES)
+register_task(KIND, "generator.experiments.training_run:train_run")
 
 
 def _base(t) -> dict:
