@@ -62,14 +62,15 @@ def _read(path: str, mtime_ns: int, size: int) -> bytes:
         return fh.read()
 
 
-# A line that starts (after indentation) with ``import`` or ``from X import``, with a parenthesised or
-# backslash-continued tail. Each candidate is parsed on its own; a docstring line that only looks like
-# one ("import calls ...") fails to parse and is dropped. Parsing candidates instead of whole files is
-# what keeps the walk cheap (ast.parse of the package is ~30x slower); a docstring holding a *valid*
-# import statement counts as one, which can only add a dependency, never hide one.
-_CANDIDATE = re.compile(
-    r"^[ \t]*(?:from[ \t]+[\w.]+[ \t]+import[ \t]+(?:\([^)]*\)|[^\n]*(?:\\\n[^\n]*)*)"
-    r"|import[ \t]+[^\n]*(?:\\\n[^\n]*)*)", re.M)
+# A line that starts (after indentation) with ``import`` or ``from X import``; the statement runs to
+# the end of the line (with backslash continuations) or, for ``import (``, to the ``)`` that makes it
+# parse (a comment inside the parentheses may hold one). Each candidate is parsed on its own; a
+# docstring line that only looks like one ("import calls ...") fails to parse and is dropped. Parsing
+# candidates instead of whole files is what keeps the walk cheap (ast.parse of the package is ~30x
+# slower); a docstring holding a *valid* import statement counts as one, which can only add a
+# dependency, never hide one (tests/test_store_keys.py compares the two on the whole package).
+_HEAD = re.compile(r"^[ \t]*(?:from[ \t]+[\w.]+[ \t]+import|import)(?=[ \t(])[ \t]*(\(?)", re.M)
+_LINE = re.compile(r"[^\n]*(?:\\\n[^\n]*)*")
 
 
 def _statements(snippet: str) -> list:
@@ -79,13 +80,29 @@ def _statements(snippet: str) -> list:
         return []
 
 
+def _candidate(text: str, head: re.Match) -> list:
+    start = head.start() + len(head.group(0)) - len(head.group(0).lstrip())
+    if not head.group(1):  # one line (+ backslash continuations)
+        return _statements(text[start:_LINE.match(text, head.end()).end()])
+    close = head.end()
+    for _ in range(64):
+        close = text.find(")", close)
+        if close < 0:
+            return []
+        found = _statements(text[start:close + 1])
+        if found:
+            return found
+        close += 1
+    return []
+
+
 @lru_cache(maxsize=4096)
 def _import_statements(path: str, mtime_ns: int, size: int) -> tuple:
     """Every import in the file as ``(level, module or "", (names...))``; ``import a.b`` is ``(0, "a.b", ())``."""
     text = _read(path, mtime_ns, size).decode("utf-8")
     out = []
-    for match in _CANDIDATE.finditer(text):
-        for node in _statements(match.group(0).lstrip()):
+    for head in _HEAD.finditer(text):
+        for node in _candidate(text, head):
             if isinstance(node, ast.Import):
                 out += [(0, alias.name, ()) for alias in node.names]
             elif isinstance(node, ast.ImportFrom):
