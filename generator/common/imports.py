@@ -43,15 +43,21 @@ DEFAULT_ROOT = Path(__file__).resolve().parents[2]
 
 def module_file(name: str, root: Path | None = None) -> Path | None:
     """The file defining ``name`` under ``root`` (a package's ``__init__.py``), or None."""
-    base = Path(root or DEFAULT_ROOT).joinpath(*name.split("."))
-    init = base / "__init__.py"
-    if init.is_file():
+    found = _module_file(name, str(root or DEFAULT_ROOT))
+    return Path(found) if found is not None else None
+
+
+@lru_cache(maxsize=8192)
+def _module_file(name: str, root: str) -> str | None:
+    # memoised for the process: a module file that appears or disappears while it runs is not seen
+    base = os.path.join(root, *name.split("."))
+    init = os.path.join(base, "__init__.py")
+    if os.path.isfile(init):
         return init
-    py = base.with_suffix(".py")
-    return py if py.is_file() else None
+    return base + ".py" if os.path.isfile(base + ".py") else None
 
 
-def _stat_key(path: Path) -> tuple[str, int, int]:
+def _stat_key(path) -> tuple[str, int, int]:
     st = os.stat(path)
     return str(path), st.st_mtime_ns, st.st_size
 
@@ -161,8 +167,20 @@ def _parents(name: str) -> list[str]:
     return [".".join(parts[:i]) for i in range(1, len(parts))]
 
 
+_CLOSURES: dict = {}  # (name, root) -> (closure, ((module, stat key), ...)) of this process
+
+
+def _members_stat(members) -> tuple:
+    return tuple((m, _stat_key(f) if (f := _module_file(m, root)) is not None else None)
+                 for m, root in members)
+
+
 def closure(name: str, root: Path | None = None) -> frozenset[str]:
     """``name`` plus every package module it can run (see the module docstring for the rules)."""
+    root_s = str(root or DEFAULT_ROOT)
+    memo = _CLOSURES.get((name, root_s))
+    if memo is not None and _members_stat((m, root_s) for m in sorted(memo[0])) == memo[1]:
+        return memo[0]  # no file of the closure changed since it was walked
     seen: set[str] = set()
     todo = [name]
     while todo:
@@ -171,7 +189,9 @@ def closure(name: str, root: Path | None = None) -> frozenset[str]:
             continue
         seen.add(mod)
         todo += [m for m in direct_imports(mod, root) if m not in seen]
-    return frozenset(seen | {p for m in seen for p in _parents(m) if _in_package(p)})
+    result = frozenset(seen | {p for m in seen for p in _parents(m) if _in_package(p)})
+    _CLOSURES[(name, root_s)] = (result, _members_stat((m, root_s) for m in sorted(result)))
+    return result
 
 
 def closure_of_all(names, root: Path | None = None) -> frozenset[str]:
@@ -183,11 +203,13 @@ def closure_of_all(names, root: Path | None = None) -> frozenset[str]:
 
 def code_digest(entry_modules, root: Path | None = None) -> str:
     """SHA-256 over the sorted (module name, source bytes) of the union of the entries' closures."""
-    items = []
-    for mod in sorted(closure_of_all(entry_modules, root)):
-        path = module_file(mod, root)
-        items.append((mod, _stat_key(path) if path is not None else None))
-    return _digest(tuple(items))
+    return digest_modules(closure_of_all(entry_modules, root), root)
+
+
+def digest_modules(modules, root: Path | None = None) -> str:
+    """SHA-256 over the sorted (module name, source bytes) of exactly ``modules`` (a closure)."""
+    root_s = str(root or DEFAULT_ROOT)
+    return _digest(_members_stat((m, root_s) for m in sorted(modules)))
 
 
 @lru_cache(maxsize=1024)

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from generator.common import atomic
 from generator.common.hashing import sha256_file
-from generator.common.imports import closure_of_all, code_digest
+from generator.common.imports import closure_of_all, digest_modules
 from generator.pipeline.store import Store, cache_key, environment
 from generator.config.load import Config, resolve
 from generator.pipeline.outputs import Manifest, scratch_dir
@@ -46,18 +46,24 @@ def job_runtime_modules() -> tuple[str, ...]:
 def drawing_code(module: str) -> str:
     """Code part of a figure key: the import closure of ``module`` (the one that draws the figure) and
     of the job's runtime, plus the strings catalog when that closure reads it (the figure prints text)."""
-    entries = (module, *job_runtime_modules())
-    code = code_digest(entries)
-    if "generator.render.strings" in closure_of_all(entries):
+    modules = closure_of_all((module, *job_runtime_modules()))
+    code = digest_modules(modules)
+    if "generator.render.strings" in modules:
         code += _strings_digest()
     return code
 
 
-def figure_code(job) -> str:
-    """:func:`drawing_code` of the module defining ``job``'s figure function."""
+def figure_code(job, memo: dict | None = None) -> str:
+    """:func:`drawing_code` of the module defining ``job``'s figure function (``memo``: module -> code,
+    shared by the jobs of one stage run)."""
     from generator.figures import FIGURES
 
-    return drawing_code(FIGURES[job.name].func.__module__)
+    module = FIGURES[job.name].func.__module__
+    if memo is None:
+        return drawing_code(module)
+    if module not in memo:
+        memo[module] = drawing_code(module)
+    return memo[module]
 
 
 def training_figures_code() -> str:
@@ -67,13 +73,13 @@ def training_figures_code() -> str:
     return drawing_code(render_training_figures.__module__)
 
 
-def figure_key(job, lang: str, table_digest: dict, env: dict) -> tuple[str, dict]:
+def figure_key(job, lang: str, table_digest: dict, env: dict, memo: dict | None = None) -> tuple[str, dict]:
     """The store key (and its inputs) of one grid figure file."""
     from generator.figures import FIGURES
 
     params = {"job": job.name, "params": [[k, list(v) if isinstance(v, tuple) else v] for k, v in job.params],
               "lang": lang, "tables": {t: table_digest[t] for t in FIGURES[job.name].tables}}
-    return cache_key("figure", params, figure_code(job), env)
+    return cache_key("figure", params, figure_code(job, memo), env)
 
 
 @dataclass
@@ -172,11 +178,12 @@ class FigureRun:
         table_digest = {k: sha256_file(self.data_dir / v) for k, v in TABLE_FILES.items()
                         if (self.data_dir / v).exists()}
         digest = hashlib.sha256(repr(sorted(table_digest.items())).encode()).hexdigest()
+        codes: dict = {}  # drawing module -> code digest, for this run's jobs
         for job in figure_jobs(self.cfg):
             for lang in LANGUAGES:
                 fname = job.filename(lang)
                 self.wanted.add(fname)
-                key, inputs = figure_key(job, lang, table_digest, self.env)
+                key, inputs = figure_key(job, lang, table_digest, self.env, codes)
                 self.stats.total += 1
                 found = self.store.lookup(FIGURE_KIND, key, [f"{key}.svg"])
                 if found is not None:
