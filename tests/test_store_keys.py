@@ -127,6 +127,14 @@ def test_editing_a_template_or_an_unrelated_module_changes_no_task_or_figure_key
     assert _changed(tmp_path, edit) == set()
 
 
+def test_training_stage_key_names_the_registered_training_task():
+    import inspect
+
+    from generator.pipeline import runner, stages, training_stage
+
+    assert runner.task_module(training_stage.KIND) in inspect.getsource(stages.training_stage_key)
+
+
 def test_editing_the_engine_changes_tasks_not_figures(tmp_path):
     changed = _changed(tmp_path / "e", lambda root: _append(root / "generator/engine/network.py", "\n# edited\n"))
     assert {"task:propagation", "group:grid"} <= changed
