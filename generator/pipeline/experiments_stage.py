@@ -26,6 +26,7 @@ from generator.contract import schema as contract
 from generator.experiments import seed_code as seed_reference
 from generator.engine import theory
 from generator.engine import inits as inits_mod
+from generator.common.hashing import sha256_bytes
 from generator.common.imports import code_digest
 from generator.pipeline import store
 from generator.pipeline.store import Cache, environment
@@ -254,7 +255,7 @@ def group_code(group: str) -> str:
 def group_key(group: str, inputs: dict) -> str:
     """Hash of one file group's config inputs + the code that computes and assembles it + library versions."""
     full = {"group": group, **inputs, "code": group_code(group), "env": environment()}
-    return hashlib.sha256(json.dumps(full, sort_keys=True).encode()).hexdigest()
+    return sha256_bytes(json.dumps(full, sort_keys=True).encode())
 
 
 def manifest_is_current(data_dir: Path, key: str, manifest: str = MANIFEST) -> bool:

@@ -137,10 +137,10 @@ def training_stage_key(cfg: Config) -> str:
     module (generator.experiments.training_run; tests/test_store_keys.py checks it is the registered
     one), generator/common/imports.py, and the library versions."""
     import dataclasses
-    import hashlib
     import json
     from importlib.metadata import version
 
+    from generator.common.hashing import sha256_bytes
     from generator.common.imports import code_digest
     from generator.pipeline.store import environment
 
@@ -153,7 +153,7 @@ def training_stage_key(cfg: Config) -> str:
     code = code_digest(("generator.pipeline.training_stage", "generator.experiments.training_run"))
     inputs = {"training": dataclasses.asdict(cfg.training), "code": code,
               "env": {**environment(), "scikit-learn": version("scikit-learn")}}
-    return hashlib.sha256(json.dumps(inputs, sort_keys=True, default=str).encode()).hexdigest()
+    return sha256_bytes(json.dumps(inputs, sort_keys=True, default=str).encode())
 
 
 def _print_subset(df, depth: int) -> None:

@@ -25,7 +25,6 @@ after the group's CSVs (:func:`write_manifest`, :func:`manifest_is_current`).
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import platform
@@ -35,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 from generator.common import atomic
-from generator.common.hashing import verify_sidecar, write_sidecar
+from generator.common.hashing import sha256_bytes, verify_sidecar, write_sidecar
 from generator.common.imports import code_digest
 
 Frames = dict[str, pd.DataFrame]
@@ -63,7 +62,7 @@ def cache_key(kind: str, params: dict, code: str, env: dict | None = None) -> tu
     """Return ``(key, inputs)``: the hex key and the canonical inputs it hashes."""
     inputs = {"kind": kind, "params": params, "code": code, "env": env if env is not None else environment()}
     blob = json.dumps(inputs, sort_keys=True, separators=(",", ":"), allow_nan=False)
-    return hashlib.sha256(blob.encode()).hexdigest(), inputs
+    return sha256_bytes(blob.encode()), inputs
 
 
 def frames_to_arrays(frames: Frames) -> dict[str, np.ndarray]:
