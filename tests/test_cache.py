@@ -160,7 +160,7 @@ def test_tampered_jinja_bytecode_is_never_run(tmp_path):
         assert f.read(len(magic)) == magic
         return pickle.load(f), f.read()
 
-    a_path = next(p for p in tmp_path.glob("*.cache") if (tmp_path / (p.name + ".sha256")).exists())
+    a_path = next(p for p in tmp_path.glob("*.cache") if (tmp_path / (p.name + ".json")).exists())
     b_path = next(p for p in files.values() if p != a_path)
     checksum_a, _ = split(a_path.read_bytes())
     _, code_b = split(b_path.read_bytes())

@@ -315,7 +315,7 @@ def test_identical_bytes_across_processes(tmp_path):
 
 
 def test_fmt_sig_three_significant_digits_real_minus():
-    from generator.figures.style import fmt_sig
+    from generator.figures.numbers import fmt_sig
 
     # Same format as the prose and tables (generator.render.filters.num).
     assert fmt_sig(0.23) == "0.230"

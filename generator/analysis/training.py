@@ -55,7 +55,6 @@ import math
 import numpy as np
 import pandas as pd
 
-from generator.engine.mlp import N_CLASSES
 
 VERDICTS = ("holds", "partly", "does_not_hold")
 CLAIM_IDS = ("speed", "init", "overfitting", "vanishing", "mean")

@@ -1,8 +1,8 @@
 """One training run: the runner task ``training`` (``train_run(**params) -> dict of DataFrames``).
 
 A run is fully described by its JSON-able params (model, optimiser, data, what to record), so the
-runner can cache it by the hash of those params and the source of the modules listed in
-:data:`MODULES`, and run it on any executor. Randomness: ``np.random.SeedSequence(seed)`` spawns four
+runner can cache it by the hash of those params and the source of this module's import closure
+(generator/common/imports.py), and run it on any executor. Randomness: ``np.random.SeedSequence(seed)`` spawns four
 independent generators — weights, minibatch order, dropout masks, train-mode evaluation batches — so two runs that differ only in
 ``norm`` start from the *same* weights and see the same batches.
 
@@ -43,11 +43,6 @@ import pandas as pd
 from generator.engine import digits as data
 from generator.engine.mlp_fast import FastMLP, softmax_loss_only
 from generator.engine.mlp import MLP
-
-MODULES = (
-    "generator.experiments.training_run", "generator.engine.mlp_fast", "generator.engine.mlp",
-    "generator.engine.digits", "generator.engine.layers", "generator.engine.inits", "generator.engine.activations",
-)
 
 
 def _evaluate(net: FastMLP, x, y, keep_preact=None):

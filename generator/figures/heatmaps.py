@@ -14,7 +14,7 @@ from matplotlib.patches import Rectangle
 from matplotlib.ticker import NullLocator
 
 from generator.render import strings
-from generator.figures import style
+from generator.figures import numbers, style
 from generator.analysis.seeds import depth_of, last_layer_matrix
 
 INIT_ORDER = ("zeros", "small", "large", "xavier", "glorot_normal", "glorot_uniform", "he", "he_uniform",
@@ -56,7 +56,7 @@ def _heatmap(data, lang: str, *, column: str, key: str, norm: str, inits=None, a
                         bbox=dict(boxstyle="square,pad=0.15", facecolor="white", edgecolor="none"))
                 continue
             if good[i, j]:
-                txt = style.fmt_sig(vals[i, j])
+                txt = numbers.fmt_sig(vals[i, j])
                 color = style.text_color_for(im.cmap(cnorm(vals[i, j])))
             elif zero[i, j]:
                 txt, color = "0", "black"

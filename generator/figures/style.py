@@ -118,16 +118,6 @@ def finish(fig: Figure) -> Figure:
     return fig
 
 
-def fmt_sig(v: float, digits: int = 3) -> str:
-    """``v`` as the site's prose and tables write it (generator.render.filters.num): 3 significant digits,
-    ``1.02×10⁻⁵`` below 1e-3 and from 1e5, real minus sign — one number format on every surface."""
-    from generator.render.filters import num
-
-    if v is None or not np.isfinite(v):
-        return "—"
-    return num(float(v), "en", sig=digits)
-
-
 def text_color_for(rgba) -> str:
     r, g, b = rgba[:3]
     lum = 0.2126 * r + 0.7152 * g + 0.0722 * b

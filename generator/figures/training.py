@@ -18,7 +18,7 @@ import pandas as pd
 
 from generator.contract import schema as contract
 from generator.render import strings
-from generator.figures import style
+from generator.figures import numbers, style
 from generator.figures.io import save_figure
 from generator.render.fonts import style_context
 
@@ -156,7 +156,7 @@ def fig_speed(frames, lang):
             continue
         g = _agg(sub, "step", "val_acc")
         lr = float(sub["learning_rate"].iloc[0])
-        _band(ax, g.index.to_numpy(), g, color, ls, None, _t(lang, "with_lr", norm=_norm(lang, norm), lr=style.fmt_sig(lr)))
+        _band(ax, g.index.to_numpy(), g, color, ls, None, _t(lang, "with_lr", norm=_norm(lang, norm), lr=numbers.fmt_sig(lr)))
         steps = sub.groupby("seed")["steps_to_target"].first().mean()
         if np.isfinite(steps):
             ax.axvline(steps, color=color, linestyle=ls, linewidth=0.9)

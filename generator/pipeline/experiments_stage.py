@@ -22,15 +22,16 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
-from generator.common import atomic
-from generator.common.hashing import sha256_file
 from generator.contract import schema as contract
 from generator.experiments import seed_code as seed_reference
 from generator.engine import theory
 from generator.engine import inits as inits_mod
-from generator.pipeline.store import Cache, environment, source_hash
+from generator.common.hashing import sha256_bytes
+from generator.common.imports import code_digest
+from generator.pipeline import store
+from generator.pipeline.store import Cache, environment
 from generator.config.load import Config, ConfigError, resolve
-from generator.pipeline.runner import Executor, RunStats, run_tasks, submit_tasks
+from generator.pipeline.runner import Executor, RunStats, run_tasks, submit_tasks, task_module
 
 GRID_AXES = ("init", "activation", "norm", "seed")
 
@@ -241,27 +242,27 @@ def record_data_files(data_dir: Path, stage: str, manifests) -> None:
 # the file hashes catch a data file edited or damaged by hand.
 MANIFEST = ".experiments-manifest.json"
 MANIFESTS = {"grid": MANIFEST, "symmetry": ".symmetry-manifest.json", "seed": ".seed-manifest.json"}
-STAGE_MODULES = ("generator.pipeline.experiments_stage", "generator.contract.schema", "generator.engine.theory", "generator.experiments.seed_code",
-                 "generator.experiments.propagation", "generator.engine.network", "generator.engine.layers", "generator.engine.inits",
-                 "generator.engine.activations", "generator.experiments.symmetry", "generator.pipeline.store", "generator.pipeline.runner")
+# The task kinds each group's files are computed from; a group's key names their code and this
+# module's (which assembles the files) through the import closure (generator/common/imports.py).
+GROUP_TASKS = {"grid": ("propagation",), "symmetry": ("symmetry",), "seed": ("seed_code",)}
+
+
+def group_code(group: str) -> str:
+    """Digest of the import closure of this module and of the group's task functions."""
+    return code_digest((__name__, *(task_module(kind) for kind in GROUP_TASKS[group])))
 
 
 def group_key(group: str, inputs: dict) -> str:
-    """Hash of one file group's config inputs + the stage's code + library versions."""
-    full = {"group": group, **inputs, "code": source_hash(STAGE_MODULES), "env": environment()}
-    return hashlib.sha256(json.dumps(full, sort_keys=True).encode()).hexdigest()
+    """Hash of one file group's config inputs + the code that computes and assembles it + library versions."""
+    full = {"group": group, **inputs, "code": group_code(group), "env": environment()}
+    return sha256_bytes(json.dumps(full, sort_keys=True).encode())
 
 
 def manifest_is_current(data_dir: Path, key: str, manifest: str = MANIFEST) -> bool:
     """True when ``manifest`` in ``data_dir`` records ``key`` and every file it lists is unchanged."""
-    try:
-        man = json.loads((data_dir / manifest).read_text())
-        return man["key"] == key and all(sha256_file(data_dir / n) == h for n, h in man["files"].items())
-    except (OSError, ValueError, KeyError, TypeError):
-        return False
+    return store.manifest_is_current(data_dir, key, manifest)
 
 
 def write_manifest(data_dir: Path, key: str, names: list[str], manifest: str = MANIFEST) -> None:
     """Record ``key`` and the SHA-256 of each written file (call only after every file is written)."""
-    man = {"key": key, "files": {n: sha256_file(data_dir / n) for n in sorted(names)}}
-    atomic.write_text(data_dir / manifest, json.dumps(man, indent=1, sort_keys=True))
+    store.write_manifest(data_dir, key, names, manifest)

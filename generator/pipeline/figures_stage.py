@@ -1,15 +1,18 @@
 """The ``figures`` stage: every figure job × language -> ``<docs_dir>/figures/<stem>.<lang>.svg``.
 
-Each file is cached by a hash of its inputs: the job (name + params), the language, the contract
-tables it reads (their bytes on disk), the source of the figures package, the strings catalog and
-the library versions (cache.environment). A warm run copies cached files and renders nothing.
+Each file is cached in the store (generator/pipeline/store.py) by a hash of its inputs: the job (name +
+params), the language, the contract tables it reads (their bytes on disk), the code that draws it
+(:func:`figure_code`: the import closure of the figure function's module and of the loader and writer
+every job runs), the strings catalog when that code prints text, and the library versions. Editing the
+number formatter therefore re-renders only the figures whose drawing code imports it; editing a page
+template re-renders none. A warm run copies cached files and renders nothing.
 Misses render in a process pool (matplotlib is single-threaded; measured in ``make bench``).
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
-import json
 import os
 import sys
 import tempfile
@@ -18,7 +21,8 @@ from pathlib import Path
 
 from generator.common import atomic
 from generator.common.hashing import sha256_file
-from generator.pipeline.store import cache_key, environment, source_hash
+from generator.common.imports import closure_of_all, digest_modules
+from generator.pipeline.store import Store, cache_key, environment
 from generator.config.load import Config, resolve
 from generator.pipeline.outputs import Manifest, scratch_dir
 from generator.pipeline.runner import Progress
@@ -29,15 +33,53 @@ TABLE_FILES = {"propagation": "propagation.csv", "hist": "histograms.csv", "theo
                "seed_code": "seed_code.csv", "seed_printed": "seed_printed.csv"}
 
 
-def figure_modules() -> tuple[str, ...]:
-    """Every module of the figures package (new page_* modules included) + fonts + strings."""
-    import pkgutil
+def job_runtime_modules() -> tuple[str, ...]:
+    """Modules every figure job runs around its drawing function: the table reader, the font setup
+    and the deterministic writer (:func:`_load_tables`, :func:`generator.figures.render_figure`)."""
+    from generator.contract import schema
+    from generator.figures.io import save_figure
+    from generator.render.fonts import setup_matplotlib
 
-    from generator import figures
+    return (schema.__name__, save_figure.__module__, setup_matplotlib.__module__)
 
-    names = [f"generator.figures.{m.name}" for m in pkgutil.iter_modules(figures.__path__)]
-    return ("generator.figures", *sorted(names), "generator.render.fonts", "generator.render.strings",
-            "generator.engine.activations", "generator.analysis.seeds", "generator.analysis.hist")
+
+def drawing_code(module: str) -> str:
+    """Code part of a figure key: the import closure of ``module`` (the one that draws the figure) and
+    of the job's runtime, plus the strings catalog when that closure reads it (the figure prints text)."""
+    modules = closure_of_all((module, *job_runtime_modules()))
+    code = digest_modules(modules)
+    if "generator.render.strings" in modules:
+        code += _strings_digest()
+    return code
+
+
+def figure_code(job, memo: dict | None = None) -> str:
+    """:func:`drawing_code` of the module defining ``job``'s figure function (``memo``: module -> code,
+    shared by the jobs of one stage run)."""
+    from generator.figures import FIGURES
+
+    module = FIGURES[job.name].func.__module__
+    if memo is None:
+        return drawing_code(module)
+    if module not in memo:
+        memo[module] = drawing_code(module)
+    return memo[module]
+
+
+def training_figures_code() -> str:
+    """:func:`drawing_code` of the training page's figures (one cached set)."""
+    from generator.figures.training import render_training_figures
+
+    return drawing_code(render_training_figures.__module__)
+
+
+def figure_key(job, lang: str, table_digest: dict, env: dict, memo: dict | None = None) -> tuple[str, dict]:
+    """The store key (and its inputs) of one grid figure file."""
+    from generator.figures import FIGURES
+
+    params = {"job": job.name, "params": [[k, list(v) if isinstance(v, tuple) else v] for k, v in job.params],
+              "lang": lang, "tables": {t: table_digest[t] for t in FIGURES[job.name].tables}}
+    return cache_key("figure", params, figure_code(job, memo), env)
 
 
 @dataclass
@@ -51,11 +93,16 @@ def _strings_digest() -> str:
     from generator.common.languages import LANGUAGES
     from generator.render.strings import catalog_files
 
+    paths = tuple(p for lang in LANGUAGES for p in catalog_files(lang))
+    return _catalog_digest(tuple((str(p), p.stat().st_mtime_ns, p.stat().st_size) for p in paths if p.exists()))
+
+
+@functools.lru_cache(maxsize=64)
+def _catalog_digest(files: tuple) -> str:
+    """SHA-256 of the catalog files' bytes (memoised per (path, mtime, size) in this process only)."""
     h = hashlib.sha256()
-    for lang in LANGUAGES:
-        for p in catalog_files(lang):
-            if p.exists():
-                h.update(p.read_bytes())
+    for path, _, _ in files:
+        h.update(Path(path).read_bytes())
     return h.hexdigest()
 
 
@@ -103,12 +150,11 @@ class FigureRun:
         self.data_dir = self.docs / "data"
         self.fig_dir = self.docs / "figures"
         self.fig_dir.mkdir(parents=True, exist_ok=True)
-        self.cache_dir = resolve(cfg.output.cache_dir) / "figures"
-        self.cache_dir.mkdir(parents=True, exist_ok=True)
+        self.store = Store(resolve(cfg.output.cache_dir))
         self.env = environment()
         self.stats = FigureStats()
         self.wanted: set[str] = set()
-        self.futures: list = []  # (cached path, sidecar path, final name, Future)
+        self.futures: list = []  # (store key, key inputs, final name, Future)
         self.training_futures: list = []
         self.training = None
         # rendered files wait in the build's scratch folder (inside the cache, swept at every start),
@@ -126,42 +172,38 @@ class FigureRun:
         return False
 
     def submit_grid(self, executor) -> None:
-        from generator.figures import FIGURES, figure_jobs
+        from generator.figures import figure_jobs
         from generator.common.languages import LANGUAGES
 
-        code = source_hash(figure_modules()) + _strings_digest()
         table_digest = {k: sha256_file(self.data_dir / v) for k, v in TABLE_FILES.items()
                         if (self.data_dir / v).exists()}
         digest = hashlib.sha256(repr(sorted(table_digest.items())).encode()).hexdigest()
+        codes: dict = {}  # drawing module -> code digest, for this run's jobs
         for job in figure_jobs(self.cfg):
-            tables = FIGURES[job.name].tables
             for lang in LANGUAGES:
                 fname = job.filename(lang)
                 self.wanted.add(fname)
-                params = {"job": job.name, "params": [[k, list(v) if isinstance(v, tuple) else v] for k, v in job.params],
-                          "lang": lang, "tables": {t: table_digest[t] for t in tables}}
-                key, _ = cache_key("figure", params, code, self.env)
+                key, inputs = figure_key(job, lang, table_digest, self.env, codes)
                 self.stats.total += 1
-                cached = self.cache_dir / key[:2] / f"{key}.svg"
-                sidecar = cached.with_suffix(".sha256")
-                if cached.exists() and sidecar.exists() and sidecar.read_text() == sha256_file(cached):
-                    atomic.copy_file(cached, self.fig_dir / fname)
+                found = self.store.lookup(FIGURE_KIND, key, [f"{key}.svg"])
+                if found is not None:
+                    atomic.copy_file(found[f"{key}.svg"], self.fig_dir / fname)
                     self.stats.cached += 1
                 else:
                     fut = executor.submit(_render_one, job.name, job.kwargs, lang, str(self.tmp / fname),
                                           str(self.data_dir), digest)
-                    self.futures.append((cached, sidecar, fname, fut))
+                    self.futures.append((key, inputs, fname, fut))
 
     def submit_training(self, executor) -> None:
         if "training" not in self.cfg.sections:
             return
         from generator.figures.training import FIGURES as TRAINING_FIGURES
 
-        self.training = t = _training_plan(self.cfg, self.data_dir, self.cache_dir, self.env, self.stats)
+        self.training = t = _training_plan(self.cfg, self.data_dir, self.store, self.env, self.stats)
         self.wanted |= t.names
-        if t.hit:
+        if t.hit is not None:
             for n in t.names:
-                atomic.copy_file(t.entry / n, self.fig_dir / n)
+                atomic.copy_file(t.hit[f"{t.digest}/{n}"], self.fig_dir / n)
             return
         # one job per (figure, language): they spread over the workers instead of one long job each
         for name in TRAINING_FIGURES:
@@ -173,12 +215,10 @@ class FigureRun:
         stats = self.stats
         progress = Progress("figures", len(self.futures) + len(self.training_futures), self.quiet)
         try:
-            for cached, sidecar, fname, fut in self.futures:
-                out = Path(fut.result())
-                cached.parent.mkdir(parents=True, exist_ok=True)
-                os.replace(out, cached)  # scratch and cache share a file system
-                atomic.write_text(sidecar, sha256_file(cached))  # written only after the file is complete
-                atomic.copy_file(cached, self.fig_dir / fname)
+            for key, inputs, fname, fut in self.futures:
+                out = Path(fut.result())  # scratch and cache share a file system: moved, not copied
+                placed = self.store.put_files(FIGURE_KIND, key, {f"{key}.svg": out}, inputs)
+                atomic.copy_file(placed[f"{key}.svg"], self.fig_dir / fname)
                 stats.rendered += 1
                 progress.update()
             if self.training_futures:
@@ -186,16 +226,12 @@ class FigureRun:
                 for fut in self.training_futures:
                     paths += [Path(p) for p in fut.result()]
                     progress.update()
-                entry = self.training.entry
-                entry.mkdir(parents=True, exist_ok=True)
-                for p in paths:
-                    os.replace(p, entry / p.name)
-                    atomic.copy_file(entry / p.name, self.fig_dir / p.name)
-                # the checksums are written last: an entry without them, or with a file that no longer
-                # matches (edited or damaged in the cache), is a miss, never published
-                atomic.write_text(entry / TRAINING_SUMS, json.dumps(
-                    {p.name: sha256_file(entry / p.name) for p in paths}, indent=1, sort_keys=True))
-                stats.rendered += len(self.training.names)
+                t = self.training
+                placed = self.store.put_files(FIGURE_KIND, t.digest, {f"{t.digest}/{p.name}": p for p in paths},
+                                              t.inputs)
+                for name, path in placed.items():
+                    atomic.copy_file(path, self.fig_dir / path.name)
+                stats.rendered += len(t.names)
         finally:
             progress.close()
             self._tmp.cleanup()
@@ -221,22 +257,21 @@ def render_all_figures(cfg: Config, quiet: bool = False, workers: int | None = N
         return run.finish()
 
 
-TRAINING_MODULES = ("generator.figures.training", "generator.analysis.training", "generator.render.fonts",
-                    "generator.render.strings", "generator.figures.io", "generator.figures.style")
+FIGURE_KIND = "figures"  # the store folder of grid figure files and of the training figure set
 
 
 @dataclass
 class _TrainingPlan:
     names: set
-    entry: Path
-    hit: bool
+    hit: dict | None  # {store name: path} of an intact cached set, else None
     target: float | None
     langs: tuple
-    digest: str
+    digest: str  # the set's store key
+    inputs: dict
 
 
-def _training_plan(cfg, data_dir: Path, cache_dir: Path, env: dict, stats: FigureStats) -> _TrainingPlan:
-    """The training page's figures, cached as one set keyed by the training CSVs + plotting code."""
+def _training_plan(cfg, data_dir: Path, store: Store, env: dict, stats: FigureStats) -> _TrainingPlan:
+    """The training page's figures, cached as one set keyed by the training CSVs + drawing code."""
     from generator.common.languages import LANGUAGES
     from generator.pipeline.training_stage import FILES
     from generator.figures.training import FIGURES as TRAINING_FIGURES
@@ -244,26 +279,12 @@ def _training_plan(cfg, data_dir: Path, cache_dir: Path, env: dict, stats: Figur
     names = {f"{name}.{lang}.svg" for name in TRAINING_FIGURES for lang in LANGUAGES}
     digests = {f.name: sha256_file(data_dir / f.name) for f in FILES}
     target = cfg.training.target_accuracy if hasattr(cfg.training, "target_accuracy") else None
-    key, _ = cache_key("training-figures", {"tables": digests, "target": target},
-                       source_hash(TRAINING_MODULES) + _strings_digest(), env)
-    entry = cache_dir / key[:2] / key
+    key, inputs = cache_key("training-figures", {"tables": digests, "target": target}, training_figures_code(), env)
     stats.total += len(names)
-    hit = _training_entry_intact(entry, names)
-    if hit:
+    hit = store.lookup(FIGURE_KIND, key, [f"{key}/{n}" for n in sorted(names)])
+    if hit is not None:
         stats.cached += len(names)
-    return _TrainingPlan(names, entry, hit, target, tuple(LANGUAGES), key)
-
-
-TRAINING_SUMS = "checksums.json"
-
-
-def _training_entry_intact(entry: Path, names: set) -> bool:
-    """True when the cached set has its checksums (written last) and every file still matches them."""
-    try:
-        sums = json.loads((entry / TRAINING_SUMS).read_text())
-        return set(sums) == names and all(sha256_file(entry / n) == h for n, h in sums.items())
-    except (OSError, ValueError, AttributeError):
-        return False
+    return _TrainingPlan(names, hit, target, tuple(LANGUAGES), key, inputs)
 
 
 _TRAINING_FRAMES: dict = {}

@@ -1,7 +1,9 @@
 """Run a list of tasks through a pluggable executor, with the input-hash cache in front.
 
 The seam: a *task* is ``(kind, params)`` where ``params`` is a JSON-able dict and ``TASKS[kind]`` names
-a module-level function ``fn(**params) -> dict[str, DataFrame]``. An *executor* is anything with
+a module-level function ``fn(**params) -> dict[str, DataFrame]``. The code part of a task's cache key
+is the import closure of that function's module (generator/common/imports.py), so no list of modules
+is kept by hand: editing any module the task can run recomputes it, editing anything else does not. An *executor* is anything with
 ``map(fn, iterable_of_kwargs) -> iterator of results in input order`` — :class:`SerialExecutor`,
 :class:`ProcessExecutor`, or a thin adapter over ``dask.distributed.Client.map`` + ``gather`` for the
 cluster sweeps. The runner, not the worker, writes the cache, so a sidecar exists only for results that
@@ -27,31 +29,33 @@ from typing import Callable, Iterable, Iterator, Protocol
 
 import pandas as pd
 
-from generator.pipeline.store import Cache, Frames, cache_key, environment, source_hash
+from generator.pipeline.store import Cache, Frames, cache_key, environment, module_code
 from generator.pipeline.signals import kill_pool
 
-# kind -> (dotted function path, modules whose source defines the result)
-TASKS: dict[str, tuple[str, tuple[str, ...]]] = {
-    "propagation": (
-        "generator.experiments.propagation:run_propagation",
-        ("generator.experiments.propagation", "generator.engine.network", "generator.engine.layers", "generator.engine.inits", "generator.engine.activations"),
-    ),
-    "symmetry": (
-        "generator.experiments.symmetry:run_symmetry",
-        ("generator.experiments.symmetry", "generator.engine.layers", "generator.engine.inits", "generator.engine.activations"),
-    ),
-    "seed_code": ("generator.experiments.seed_code:seed_code_task", ("generator.experiments.seed_code",)),
+# kind -> dotted function path; the function's module is the entry of the key's import closure
+TASKS: dict[str, str] = {
+    "propagation": "generator.experiments.propagation:run_propagation",
+    "symmetry": "generator.experiments.symmetry:run_symmetry",
+    "seed_code": "generator.experiments.seed_code:seed_code_task",
 }
 
 
-def register_task(kind: str, function: str, modules: tuple[str, ...]) -> None:
-    """Declare a task kind: ``function`` as ``"pkg.module:name"``, ``modules`` its source for the key."""
-    TASKS[kind] = (function, modules)
+def register_task(kind: str, function: str) -> None:
+    """Declare a task kind: ``function`` as ``"pkg.module:name"``."""
+    TASKS[kind] = function
+
+
+def task_module(kind: str) -> str:
+    return TASKS[kind].split(":")[0]
+
+
+def task_code(kind: str) -> str:
+    """The code part of ``kind``'s keys: digest of its function module's import closure."""
+    return module_code(task_module(kind))
 
 
 def resolve_function(kind: str) -> Callable[..., Frames]:
-    path, _ = TASKS[kind]
-    mod, name = path.split(":")
+    mod, name = TASKS[kind].split(":")
     return getattr(importlib.import_module(mod), name)
 
 
@@ -253,7 +257,7 @@ def submit_tasks(kind: str, params_list: list[dict], cache: Cache, executor: Exe
     inside :meth:`PendingTasks.collect`."""
     start = time.perf_counter()
     fn = resolve_function(kind)
-    code = source_hash(TASKS[kind][1])
+    code = task_code(kind)
     env = environment()
     stats = RunStats(kind=kind, total=len(params_list))
     results: list[Frames | None] = [None] * len(params_list)

@@ -132,24 +132,22 @@ TRAINING_MANIFEST = ".training-manifest.json"
 
 
 def training_stage_key(cfg: Config) -> str:
-    """Hash of everything the training stage's files depend on: the ``[training]`` section, the source
-    of every module of generator.training plus the shared code it runs, and the library versions."""
+    """Hash of everything the training stage's files depend on: the ``[training]`` section, the import
+    closure of the code that assembles it (generator.pipeline.training_stage) and of its task function's
+    module (generator.experiments.training_run; tests/test_store_keys.py checks it is the registered
+    one), generator/common/imports.py, and the library versions."""
     import dataclasses
-    import hashlib
     import json
     from importlib.metadata import version
 
-    from generator.pipeline.store import environment, source_hash
+    from generator.common.hashing import sha256_bytes
+    from generator.common.imports import code_digest
+    from generator.pipeline.store import environment
 
-    modules = ("generator.engine.digits", "generator.engine.mlp", "generator.engine.mlp_fast",
-               "generator.experiments.training_run", "generator.pipeline.training_stage",
-               "generator.config.training", "generator.figures.training",
-               "generator.experiments.training_plan", "generator.contract.training",
-               "generator.analysis.training", "generator.contract.schema", "generator.pipeline.store", "generator.pipeline.runner",
-                "generator.engine.layers", "generator.engine.inits", "generator.engine.activations")
-    inputs = {"training": dataclasses.asdict(cfg.training), "code": source_hash(modules),
+    code = code_digest(("generator.pipeline.training_stage", "generator.experiments.training_run"))
+    inputs = {"training": dataclasses.asdict(cfg.training), "code": code,
               "env": {**environment(), "scikit-learn": version("scikit-learn")}}
-    return hashlib.sha256(json.dumps(inputs, sort_keys=True, default=str).encode()).hexdigest()
+    return sha256_bytes(json.dumps(inputs, sort_keys=True, default=str).encode())
 
 
 def _print_subset(df, depth: int) -> None:

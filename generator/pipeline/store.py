@@ -1,23 +1,32 @@
-"""Content-addressed cache of experiment results (and of any stage output made of DataFrames).
+"""The one content-addressed store: task results, figure files and stage manifests, one integrity scheme.
 
-Contract (after sphinx-gallery and jupyter-cache): an entry is keyed by a SHA-256 of its *inputs* —
-the task kind, its parameters, the source text of the modules that compute it, and the versions of
-the libraries involved — never by mtimes and never by a ``repr`` (which can hold a memory address).
-An entry is two files::
+Keys (after sphinx-gallery and jupyter-cache): an entry is keyed by a SHA-256 of its *inputs* -- the
+kind, its parameters, the code that computes it and the versions of the libraries involved -- never
+by mtimes and never by a ``repr`` (which can hold a memory address). The code part is
+:func:`generator.common.imports.code_digest` of the module that computes the entry: its import
+closure within ``generator``, found by walking imports (no hand-kept module lists).
 
-    <cache_dir>/<kind>/<key[:2]>/<key>.npz    the frames, as plain arrays (loaded with allow_pickle=False)
-    <cache_dir>/<kind>/<key[:2]>/<key>.json   sidecar: the SHA-256 of the .npz and the key's inputs
+Integrity (generator/common/hashing.py): payload files first, then a JSON sidecar written last with
+the SHA-256 of every payload file and the key's inputs. On read every file is hashed against the
+sidecar; a missing sidecar (an interrupted write) is a miss, a mismatch (damage, a hand edit) is a miss
+and the entry is deleted. Layout of ``<cache_dir>``::
 
-The sidecar is written last, after the .npz is complete and renamed into place, so an interrupted
-write leaves no sidecar and the entry is simply missing. On read, the .npz is hashed and compared with
-the sidecar; a corrupted or truncated entry is deleted and reported as a miss, never trusted.
+    <kind>/<key[:2]>/<key>.json               sidecar of every entry: {"files": {name: sha256}, "inputs": ...}
+    propagation|symmetry|seed_code|training/<key[:2]>/<key>.npz   a task's frames (allow_pickle=False)
+    figures/<key[:2]>/<key>.svg               one grid figure in one language
+    figures/<key[:2]>/<key>/<stem>.<lang>.svg the training page's figures, cached as one set
+    jinja/<hash>.cache (+ .cache.json)        compiled templates (generator/render/jinja_cache.py)
+    site-stamp.json                           the whole-site stamp (generator/pipeline/stamp.py)
+
+Stage manifests live beside the files they describe, in ``<docs_dir>/data/`` (``.experiments-``,
+``.symmetry-``, ``.seed-`` and ``.training-manifest.json``): the same sidecar with ``"key"``, written
+after the group's CSVs (:func:`write_manifest`, :func:`manifest_is_current`).
 """
 
 from __future__ import annotations
 
-import hashlib
-import importlib
 import json
+import os
 import platform
 from pathlib import Path
 
@@ -25,19 +34,15 @@ import numpy as np
 import pandas as pd
 
 from generator.common import atomic
-from generator.common.hashing import sha256_file
+from generator.common.hashing import sha256_bytes, verify_sidecar, write_sidecar
+from generator.common.imports import code_digest
 
 Frames = dict[str, pd.DataFrame]
 
 
-def source_hash(module_names: tuple[str, ...]) -> str:
-    """SHA-256 over the source text of the named modules (the code that computes a result)."""
-    h = hashlib.sha256()
-    for name in sorted(module_names):
-        mod = importlib.import_module(name)
-        h.update(name.encode())
-        h.update(Path(mod.__file__).read_bytes())
-    return h.hexdigest()
+def module_code(module: str) -> str:
+    """The code part of a key: digest of ``module``'s import closure (generator/common/imports.py)."""
+    return code_digest((module,))
 
 
 def environment() -> dict:
@@ -57,7 +62,7 @@ def cache_key(kind: str, params: dict, code: str, env: dict | None = None) -> tu
     """Return ``(key, inputs)``: the hex key and the canonical inputs it hashes."""
     inputs = {"kind": kind, "params": params, "code": code, "env": env if env is not None else environment()}
     blob = json.dumps(inputs, sort_keys=True, separators=(",", ":"), allow_nan=False)
-    return hashlib.sha256(blob.encode()).hexdigest(), inputs
+    return sha256_bytes(blob.encode()), inputs
 
 
 def frames_to_arrays(frames: Frames) -> dict[str, np.ndarray]:
@@ -81,40 +86,94 @@ def arrays_to_frames(arrays) -> Frames:
     return frames
 
 
-class Cache:
-    """A directory of entries; ``None`` as ``root`` disables caching (every lookup misses)."""
+class Store:
+    """Entries of ``<root>/<kind>/<key[:2]>/``: payload files named relative to that folder, and the
+    sidecar ``<key>.json`` written last. ``None`` as ``root`` disables storing (every lookup misses)."""
 
     def __init__(self, root: Path | None):
         self.root = Path(root) if root is not None else None
         self.corrupt: list[str] = []  # keys found damaged and dropped in this process
 
-    def _paths(self, kind: str, key: str) -> tuple[Path, Path]:
-        d = self.root / kind / key[:2]
-        return d / f"{key}.npz", d / f"{key}.json"
+    def folder(self, kind: str, key: str) -> Path:
+        return self.root / kind / key[:2]
 
-    def get(self, kind: str, key: str) -> Frames | None:
+    def sidecar(self, kind: str, key: str) -> Path:
+        return self.folder(kind, key) / f"{key}.json"
+
+    def lookup(self, kind: str, key: str, names) -> dict[str, Path] | None:
+        """``{name: path}`` of an intact entry holding exactly ``names``, else None (a damaged entry
+        is deleted and its key added to :attr:`corrupt`)."""
         if self.root is None:
             return None
-        data, sidecar = self._paths(kind, key)
-        if not sidecar.exists() or not data.exists():
+        folder, sidecar = self.folder(kind, key), self.sidecar(kind, key)
+        if not sidecar.exists():
+            return None  # never written, or interrupted before its sidecar
+        if verify_sidecar(sidecar, folder, names) is None:
+            self.drop(kind, key, names)
+            return None
+        return {n: folder / n for n in names}
+
+    def commit(self, kind: str, key: str, names, inputs: dict) -> None:
+        """Write the sidecar of payload files already complete in :meth:`folder` (call last)."""
+        if self.root is not None:
+            write_sidecar(self.sidecar(kind, key), self.folder(kind, key), names, inputs=inputs)
+
+    def put_files(self, kind: str, key: str, files: dict[str, Path], inputs: dict) -> dict[str, Path]:
+        """Move finished files (same file system) into the entry as ``{name: source}``, then commit."""
+        folder = self.folder(kind, key)
+        placed = {}
+        for name, src in files.items():
+            dst = folder / name
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(src, dst)
+            placed[name] = dst
+        self.commit(kind, key, list(files), inputs)
+        return placed
+
+    def drop(self, kind: str, key: str, names) -> None:
+        """Delete an entry: the sidecar first (the entry is then a miss), then its payload files."""
+        self.corrupt.append(key)
+        folder = self.folder(kind, key)
+        self.sidecar(kind, key).unlink(missing_ok=True)
+        for n in names:
+            (folder / n).unlink(missing_ok=True)
+        for n in {Path(n).parent for n in names} - {Path(".")}:
+            try:
+                (folder / n).rmdir()
+            except OSError:
+                pass
+
+
+class Cache(Store):
+    """Task results: one ``<key>.npz`` of frames per entry."""
+
+    def get(self, kind: str, key: str) -> Frames | None:
+        names = [f"{key}.npz"]
+        found = self.lookup(kind, key, names)
+        if found is None:
             return None
         try:
-            meta = json.loads(sidecar.read_text())
-            if meta.get("sha256") != sha256_file(data):
-                raise ValueError("checksum mismatch")
-            with np.load(data, allow_pickle=False) as npz:
+            with np.load(found[names[0]], allow_pickle=False) as npz:
                 return arrays_to_frames({k: npz[k] for k in npz.files})
-        except Exception:  # any damage: drop the entry and recompute
-            self.corrupt.append(key)
-            for p in (sidecar, data):
-                p.unlink(missing_ok=True)
+        except Exception:  # intact bytes that do not load: drop the entry and recompute
+            self.drop(kind, key, names)
             return None
 
     def put(self, kind: str, key: str, inputs: dict, frames: Frames) -> None:
         if self.root is None:
             return
-        data, sidecar = self._paths(kind, key)
-        with atomic.open_atomic(data, "wb") as fh:
+        name = f"{key}.npz"
+        with atomic.open_atomic(self.folder(kind, key) / name, "wb") as fh:
             np.savez(fh, **frames_to_arrays(frames))
-        meta = {"sha256": sha256_file(data), "inputs": inputs}
-        atomic.write_text(sidecar, json.dumps(meta, sort_keys=True, indent=1))
+        self.commit(kind, key, [name], inputs)
+
+
+def manifest_is_current(data_dir: Path, key: str, manifest: str) -> bool:
+    """True when ``data_dir/manifest`` records ``key`` and every file it lists is unchanged."""
+    record = verify_sidecar(data_dir / manifest, data_dir)
+    return record is not None and record.get("key") == key
+
+
+def write_manifest(data_dir: Path, key: str, names: list[str], manifest: str, inputs: dict | None = None) -> None:
+    """Record ``key`` and the SHA-256 of each written file (call only after every file is written)."""
+    write_sidecar(data_dir / manifest, data_dir, names, key=key, **({"inputs": inputs} if inputs else {}))

@@ -35,10 +35,9 @@ from generator.analysis.training import claims_frame
 from generator.config.load import resolve
 from generator.experiments.training_plan import _key, assemble, plan
 from generator.pipeline.runner import PendingTasks, register_task, submit_tasks
-from generator.experiments.training_run import MODULES
 
 KIND = "training"
-register_task(KIND, "generator.experiments.training_run:train_run", MODULES)
+register_task(KIND, "generator.experiments.training_run:train_run")
 
 
 def run_training(cfg, cache, executor=None, quiet=False, write=True) -> dict[str, pd.DataFrame]:

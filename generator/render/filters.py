@@ -18,7 +18,7 @@ The locale (decimal mark, grouping mark, minus, scientific form) is looked up in
 :data:`NUMBER_LOCALES`. Korean and English currently use the same marks; keep it a parameter so a
 future locale change happens in one place.
 
-Escaping (generator/render/escape.py): everything that reaches a page and is not Markdown
+Escaping (generator/render/markdown.py, re-exported here): everything that reaches a page and is not Markdown
 authored in ``templates/`` -- catalog values, data cells, config values, file names -- is escaped
 for HTML-in-Markdown unless it is a :class:`~markupsafe.Markup` (trusted Markdown, normally an
 :class:`Md`). Filters ``esc`` (plain text), ``alt`` (image alt text), ``code`` (a code span) and
@@ -35,9 +35,12 @@ from typing import Any
 
 from markupsafe import Markup
 
-from generator.render.escape import (  # noqa: F401 (the filters below; FilterError re-exported)
-    FilterError, Md, UnsafeMarkdownError, _escape_text, alt_text, check_markdown, check_url, code, escape_md, link,
-    safe_url,
+# Escaping lives in generator/render/markdown.py (the strings catalog uses it without the number
+# formats, so editing a number format does not touch the figures that only print catalog text); its
+# names stay importable from here, as the template filters ``esc``, ``alt``, ``code`` and ``url``.
+from generator.render.markdown import (  # noqa: F401 (re-exported)
+    ALLOWED_HTML_ATTRS, ALLOWED_HTML_TAGS, UNSAFE_URL_SCHEMES, FilterError, Md, UnsafeMarkdownError,
+    _escape_text, alt_text, check_markdown, check_url, code, escape_md, link, safe_url,
 )
 
 MINUS = "\u2212"

@@ -8,7 +8,7 @@ hold exactly the same keys (tests/test_strings.py). Lookups use dotted keys; a m
 Plain text or Markdown. A value is PLAIN TEXT unless it is marked as Markdown in the catalog: its key
 ends in ``_md`` (``training.pending_md``), or its table -- or a table around it -- holds
 ``_markdown = true`` (``[references.role]``). On a page (:func:`t_page`, the templates' ``t()``) plain
-text is escaped for HTML-in-Markdown (generator.render.filters.escape_md): ``< > & " [ ] { } ` \\ |`` show
+text is escaped for HTML-in-Markdown (generator.render.markdown.escape_md): ``< > & " [ ] { } ` \\ |`` show
 as written and can never become HTML, a link, an attribute list or a code span (``*``/``_`` emphasis
 is left alone: harmless; an HTML entity such as ``&nbsp;`` is kept as an entity). A Markdown value
 is written in this repository (code spans, emphasis, links) and still checked at render time
@@ -99,13 +99,13 @@ class _EscapingFormatter(string.Formatter):
     (arguments that are Markup -- another t() value, math -- kept)."""
 
     def parse(self, format_string):
-        from generator.render.filters import escape_md
+        from generator.render.markdown import escape_md
 
         for literal, field, spec, conversion in super().parse(format_string):
             yield str(escape_md(literal)), field, spec, conversion
 
     def format_field(self, value: Any, format_spec: str) -> str:
-        from generator.render.filters import escape_md
+        from generator.render.markdown import escape_md
 
         if hasattr(value, "__html__"):
             return str(value.__html_format__(format_spec) if hasattr(value, "__html_format__") else value.__html__())
@@ -115,10 +115,10 @@ class _EscapingFormatter(string.Formatter):
 def t_page(lang: str, key: str, **fmt):
     """:func:`t` for a page: a :class:`generator.render.filters.Md` safe to put into the Markdown.
 
-    Plain-text values are escaped (generator.render.filters.escape_md); values of ``_md`` keys are Markdown,
+    Plain-text values are escaped (generator.render.markdown.escape_md); values of ``_md`` keys are Markdown,
     checked by generator.render.filters.check_markdown (an error names the key and the language). Format
     arguments are escaped in both unless they are Markup."""
-    from generator.render.filters import Md, check_markdown, escape_md
+    from generator.render.markdown import Md, check_markdown, escape_md
 
     node = _lookup(lang, key)
     if is_markdown_key(lang, key):

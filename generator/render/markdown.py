@@ -1,10 +1,14 @@
-"""Escaping for HTML-in-Markdown: text that is not Markdown authored in ``templates/``.
+"""Escaping for HTML-in-Markdown: what the templates and the strings catalog put on a page.
 
-Catalog values, data cells, config values and file names reach the pages through these functions
-(the filters ``esc``, ``alt``, ``code`` and ``url`` of generator/render/filters.py, and the cells of its
-``md_table``). :class:`Md` marks trusted Markdown; :func:`check_markdown` vets Markdown that comes from
-the strings catalog (no raw HTML beyond a short allow-list, no javascript:/vbscript:/data: links, no
-event-handler attribute lists).
+Split from generator/render/filters.py (which re-exports every name) so that the strings catalog,
+which every figure reads, does not import the number formats: a figure's cache key names the code it
+can run (its import closure, generator/common/imports.py), and only figures that format numbers
+should be re-rendered when a number format changes.
+
+Contract: everything that reaches a page and is not Markdown authored in ``templates/`` -- catalog
+values, data cells, config values, file names -- is escaped with :func:`escape_md` unless it is a
+:class:`~markupsafe.Markup` (trusted Markdown, normally an :class:`Md`); trusted Markdown is checked
+by :func:`check_markdown`; link targets by :func:`check_url`.
 """
 
 from __future__ import annotations
