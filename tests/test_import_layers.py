@@ -50,10 +50,9 @@ KNOWN_UPWARD: set[tuple[str, str]] = {
     ("generator.pages.batchnorm", "generator.pipeline.store"),
     ("generator.pages.seed", "generator.experiments.seed_code"),
     ("generator.pages.training", "generator.pipeline.training_stage"),
-    ("generator.render.env", "generator.pipeline.outputs"),
 }
-# Package __init__ files that still import (figures and pages registries, until they move out).
-KNOWN_INIT_IMPORTS: list[str] = ["generator/figures/__init__.py", "generator/pages/__init__.py"]
+# Package __init__ files that still import (the pages registry, until it moves out).
+KNOWN_INIT_IMPORTS: list[str] = ["generator/pages/__init__.py"]
 
 
 def module_name(path: Path) -> str:

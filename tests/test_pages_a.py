@@ -22,7 +22,8 @@ import pytest
 from generator import pages as P
 from generator.render import strings
 from generator.config.load import load_config
-from generator.render.env import page_structure, render_pages
+from generator.pipeline.render_stage import render_pages
+from generator.render.env import page_structure
 
 REPO = Path(__file__).resolve().parent.parent
 MINE = ("index", "initialization", "xavier", "he", "activations")

@@ -16,7 +16,8 @@ from generator.config.load import load_config
 from generator.figures import build_figure, figure_bytes, figure_jobs
 from generator.figures.page_analysis import all_factors, init_spread
 from generator.pages import SiteData, batchnorm, config_summary, data_dictionary, gradients, results, theory
-from generator.render.env import page_structure, render_pages
+from generator.pipeline.render_stage import render_pages
+from generator.render.env import page_structure
 
 REPO = Path(__file__).resolve().parent.parent
 MY_PAGES = ("gradients", "batchnorm", "theory", "results")

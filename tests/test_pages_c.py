@@ -21,7 +21,8 @@ from generator.render import strings
 from generator.config.load import parse_config
 from generator.pages import SiteData, config_summary, data_dictionary, PAGES
 from generator.pages import conclusions, references, reproducibility, seed
-from generator.render.env import page_structure, render_pages
+from generator.pipeline.render_stage import render_pages
+from generator.render.env import page_structure
 
 REPO = Path(__file__).resolve().parent.parent
 MY_PAGES = ("seed", "conclusions", "reproducibility", "references")

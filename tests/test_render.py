@@ -22,7 +22,8 @@ import pytest
 from generator.render import env as render
 from generator.pipeline.build import BuildError, build_site
 from generator.pipeline.outputs import Manifest
-from generator.render.env import RenderError, environment, page_structure, render_pages
+from generator.pipeline.render_stage import render_pages
+from generator.render.env import RenderError, environment, page_structure
 from tinysite import home_only_mkdocs_yml
 
 REPO = Path(__file__).resolve().parent.parent
@@ -496,3 +497,12 @@ def test_korean_search_in_chromium(built_site, tmp_path):
     finally:
         srv.terminate()
         srv.wait()
+
+
+def test_environment_uses_the_checked_bytecode_cache(tmp_path):
+    """The render stage's compiled templates go through the checksummed cache, never Jinja's plain one."""
+    from generator.render.jinja_cache import CheckedBytecodeCache
+
+    env = environment(bytecode_dir=tmp_path / "jinja")
+    assert isinstance(env.bytecode_cache, CheckedBytecodeCache)
+    assert environment().bytecode_cache is None

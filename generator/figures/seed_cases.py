@@ -12,16 +12,8 @@ from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator, PercentF
 from generator.render import strings
 from generator.figures import style
 from generator.figures.data import depth_of, hist_panel, layer_stats, select
+from generator.figures.registry import COMPARE_ACTIVATIONS, COMPARE_INITS
 
-SEED_CASES = (
-    ("small", "tanh"),
-    ("large", "tanh"),
-    ("xavier", "tanh"),
-    ("xavier", "relu"),
-    ("he", "relu"),
-)
-COMPARE_INITS = ("small", "large", "xavier", "he")
-COMPARE_ACTIVATIONS = ("tanh", "relu")
 HIST_COLS = 5  # histogram panels per row (10 layers -> 2 rows of 5, readable at 720 px)
 
 

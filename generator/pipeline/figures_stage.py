@@ -1,15 +1,18 @@
 """The ``figures`` stage: every figure job × language -> ``<docs_dir>/figures/<stem>.<lang>.svg``.
 
-Each file is cached by a hash of its inputs: the job (name + params), the language, the contract
-tables it reads (their bytes on disk), the source of the figures package, the strings catalog and
-the library versions (cache.environment). A warm run copies cached files and renders nothing.
-Misses render in a process pool (matplotlib is single-threaded; measured in ``make bench``).
+The jobs come from the one figure registry (generator/figures/registry.py): the grid's and pages'
+figures, and the training figures when the config has ``[training]`` (their target line is
+``cfg.training.target_accuracy``, passed as a job param). Each file is cached by a hash of its
+inputs (:func:`figure_key`): the job (name + params), the language, the contract tables it reads
+(their bytes on disk), the source of the figures package, the strings catalog and the library
+versions (cache.environment); a cached file has a checksum sidecar written after it, and a file
+that does not match it is a miss. A warm run copies cached files and renders nothing. Misses render
+in a process pool (matplotlib is single-threaded; measured in ``make bench``).
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import sys
 import tempfile
@@ -23,12 +26,6 @@ from generator.config.load import Config, resolve
 from generator.pipeline.outputs import Manifest, scratch_dir
 from generator.pipeline.runner import Progress
 
-# Table key (as in FigureSpec.tables) -> contract file. "hist" keeps the figures package's name.
-TABLE_FILES = {"propagation": "propagation.csv", "hist": "histograms.csv", "theory": "theory.csv",
-               "theory_fixed": "theory_fixed.csv", "symmetry": "symmetry.csv",
-               "seed_code": "seed_code.csv", "seed_printed": "seed_printed.csv"}
-
-
 def figure_modules() -> tuple[str, ...]:
     """Every module of the figures package (new page_* modules included) + fonts + strings."""
     import pkgutil
@@ -37,7 +34,8 @@ def figure_modules() -> tuple[str, ...]:
 
     names = [f"generator.figures.{m.name}" for m in pkgutil.iter_modules(figures.__path__)]
     return ("generator.figures", *sorted(names), "generator.render.fonts", "generator.render.strings",
-            "generator.engine.activations")
+            "generator.engine.activations", "generator.analysis.factors", "generator.analysis.rules",
+            "generator.contract.seed_cases")
 
 
 @dataclass
@@ -59,35 +57,58 @@ def _strings_digest() -> str:
     return h.hexdigest()
 
 
-_DATA = None
-_DATA_KEY = None
+_DATA: dict = {}  # table key -> DataFrame loaded in this worker
+_LOADED: dict = {}  # table key -> (data_dir, digest) of the loaded file
+_FONTS: list = []  # [True] once this worker has set matplotlib up
 
 
-def _load_tables(data_dir: str) -> None:
-    global _DATA
+def _load_table(key: str, data_dir: str) -> None:
     from generator.contract import schema as contract
+    from generator.figures.registry import TABLE_FILES, TRAINING_TABLES
+
+    if key in TRAINING_TABLES:
+        # the training CSVs are declared in the contract when the training stage is imported
+        import generator.pipeline.training_stage  # noqa: F401
+    _DATA[key] = contract.read_csv(TABLE_FILES[key], data_dir)
+
+
+def _ensure_tables(data_dir: str, tables: dict) -> None:
+    """Load the job's tables in this worker unless the same files (same digest) are loaded already: a
+    shared pool's workers load a table on the first figure that reads it, not per figure. A table
+    whose file is missing (digest None) is left out of ``data``."""
     from generator.render.fonts import setup_matplotlib
 
-    setup_matplotlib()
-    _DATA = {k: contract.read_csv(v, data_dir) for k, v in TABLE_FILES.items() if (Path(data_dir) / v).exists()}
+    if not _FONTS:
+        setup_matplotlib()
+        _FONTS.append(True)
+    for key, digest in tables.items():
+        if digest is None:
+            _DATA.pop(key, None)
+            _LOADED.pop(key, None)
+        elif _LOADED.get(key) != (data_dir, digest):
+            _load_table(key, data_dir)
+            _LOADED[key] = (data_dir, digest)
 
 
-def _ensure_tables(data_dir: str, digest: str) -> None:
-    """Load the tables in this worker unless the same files (same digest) are loaded already: a shared
-    pool's workers load them on their first figure, not per figure."""
-    global _DATA_KEY
-    if _DATA_KEY != (data_dir, digest):
-        _load_tables(data_dir)
-        _DATA_KEY = (data_dir, digest)
+def _render_one(name: str, params: dict, lang: str, out_path: str, data_dir: str, tables: dict) -> str:
+    from generator.figures.draw import render_figure
 
-
-def _render_one(name: str, params: dict, lang: str, out_path: str, data_dir: str, digest: str) -> str:
-    from generator.figures import render_figure
-
-    _ensure_tables(data_dir, digest)
+    _ensure_tables(data_dir, tables)
     out = Path(out_path)
-    render_figure(name, _DATA, lang, out.parent, **params)
+    render_figure(name, {k: _DATA[k] for k in tables if k in _DATA}, lang, out.parent, **params)
     return out_path
+
+
+def figure_code() -> str:
+    """The code part of every figure's cache key."""
+    return source_hash(figure_modules()) + _strings_digest()
+
+
+def figure_key(job, lang: str, tables: dict, code: str, env: dict) -> str:
+    """The cache key of one figure file: job, language, digests of the tables it reads, code, env."""
+    params = {"job": job.name, "params": [[k, list(v) if isinstance(v, tuple) else v] for k, v in job.params],
+              "lang": lang, "tables": tables}
+    return cache_key("figure", params, code, env)[0]
 
 
 class FigureRun:
@@ -109,8 +130,6 @@ class FigureRun:
         self.stats = FigureStats()
         self.wanted: set[str] = set()
         self.futures: list = []  # (cached path, sidecar path, final name, Future)
-        self.training_futures: list = []
-        self.training = None
         # rendered files wait in the build's scratch folder (inside the cache, swept at every start),
         # never in docs_dir, so a crash leaves nothing there to publish
         scratch = scratch_dir(cfg)
@@ -126,21 +145,38 @@ class FigureRun:
         return False
 
     def submit_grid(self, executor) -> None:
-        from generator.figures import FIGURES, figure_jobs
-        from generator.common.languages import LANGUAGES
+        """The grid's and pages' figures (every registered figure but the training ones)."""
+        from generator.figures.registry import TRAINING_FIGURES, figure_jobs
 
-        code = source_hash(figure_modules()) + _strings_digest()
-        table_digest = {k: sha256_file(self.data_dir / v) for k, v in TABLE_FILES.items()
-                        if (self.data_dir / v).exists()}
-        digest = hashlib.sha256(repr(sorted(table_digest.items())).encode()).hexdigest()
-        for job in figure_jobs(self.cfg):
-            tables = FIGURES[job.name].tables
+        self._submit([j for j in figure_jobs(self.cfg) if j.name not in TRAINING_FIGURES], executor)
+
+    def submit_training(self, executor) -> None:
+        """The training page's figures, once the training CSVs are written (nothing without ``[training]``)."""
+        if "training" not in self.cfg.sections:
+            return
+        from generator.figures.registry import TRAINING_FIGURES, figure_jobs
+
+        jobs = figure_jobs(self.cfg, target_accuracy=self.cfg.training.target_accuracy)
+        self._submit([j for j in jobs if j.name in TRAINING_FIGURES], executor)
+
+    def _submit(self, jobs, executor) -> None:
+        """Copy each (job, language) from the cache when its entry is intact; queue the misses."""
+        from generator.common.languages import LANGUAGES
+        from generator.figures.registry import FIGURES, TABLE_FILES
+
+        code = figure_code()
+        digests: dict = {}
+        for job in jobs:
+            tables = {}
+            for t in FIGURES[job.name].tables:
+                if t not in digests:
+                    path = self.data_dir / TABLE_FILES[t]
+                    digests[t] = sha256_file(path) if path.exists() else None
+                tables[t] = digests[t]
             for lang in LANGUAGES:
                 fname = job.filename(lang)
                 self.wanted.add(fname)
-                params = {"job": job.name, "params": [[k, list(v) if isinstance(v, tuple) else v] for k, v in job.params],
-                          "lang": lang, "tables": {t: table_digest[t] for t in tables}}
-                key, _ = cache_key("figure", params, code, self.env)
+                key = figure_key(job, lang, tables, code, self.env)
                 self.stats.total += 1
                 cached = self.cache_dir / key[:2] / f"{key}.svg"
                 sidecar = cached.with_suffix(".sha256")
@@ -149,29 +185,12 @@ class FigureRun:
                     self.stats.cached += 1
                 else:
                     fut = executor.submit(_render_one, job.name, job.kwargs, lang, str(self.tmp / fname),
-                                          str(self.data_dir), digest)
+                                          str(self.data_dir), tables)
                     self.futures.append((cached, sidecar, fname, fut))
-
-    def submit_training(self, executor) -> None:
-        if "training" not in self.cfg.sections:
-            return
-        from generator.figures.training import FIGURES as TRAINING_FIGURES
-
-        self.training = t = _training_plan(self.cfg, self.data_dir, self.cache_dir, self.env, self.stats)
-        self.wanted |= t.names
-        if t.hit:
-            for n in t.names:
-                atomic.copy_file(t.entry / n, self.fig_dir / n)
-            return
-        # one job per (figure, language): they spread over the workers instead of one long job each
-        for name in TRAINING_FIGURES:
-            for lang in t.langs:
-                self.training_futures.append(executor.submit(
-                    _render_training, str(self.data_dir), t.digest, t.target, str(self.tmp), lang, name))
 
     def finish(self) -> FigureStats:
         stats = self.stats
-        progress = Progress("figures", len(self.futures) + len(self.training_futures), self.quiet)
+        progress = Progress("figures", len(self.futures), self.quiet)
         try:
             for cached, sidecar, fname, fut in self.futures:
                 out = Path(fut.result())
@@ -181,21 +200,6 @@ class FigureRun:
                 atomic.copy_file(cached, self.fig_dir / fname)
                 stats.rendered += 1
                 progress.update()
-            if self.training_futures:
-                paths = []
-                for fut in self.training_futures:
-                    paths += [Path(p) for p in fut.result()]
-                    progress.update()
-                entry = self.training.entry
-                entry.mkdir(parents=True, exist_ok=True)
-                for p in paths:
-                    os.replace(p, entry / p.name)
-                    atomic.copy_file(entry / p.name, self.fig_dir / p.name)
-                # the checksums are written last: an entry without them, or with a file that no longer
-                # matches (edited or damaged in the cache), is a miss, never published
-                atomic.write_text(entry / TRAINING_SUMS, json.dumps(
-                    {p.name: sha256_file(entry / p.name) for p in paths}, indent=1, sort_keys=True))
-                stats.rendered += len(self.training.names)
         finally:
             progress.close()
             self._tmp.cleanup()
@@ -219,65 +223,3 @@ def render_all_figures(cfg: Config, quiet: bool = False, workers: int | None = N
         run.submit_grid(ex)
         run.submit_training(ex)
         return run.finish()
-
-
-TRAINING_MODULES = ("generator.figures.training", "generator.analysis.training_claims", "generator.render.fonts",
-                    "generator.render.strings", "generator.figures.io", "generator.figures.style")
-
-
-@dataclass
-class _TrainingPlan:
-    names: set
-    entry: Path
-    hit: bool
-    target: float | None
-    langs: tuple
-    digest: str
-
-
-def _training_plan(cfg, data_dir: Path, cache_dir: Path, env: dict, stats: FigureStats) -> _TrainingPlan:
-    """The training page's figures, cached as one set keyed by the training CSVs + plotting code."""
-    from generator.common.languages import LANGUAGES
-    from generator.pipeline.training_stage import FILES
-    from generator.figures.training import FIGURES as TRAINING_FIGURES
-
-    names = {f"{name}.{lang}.svg" for name in TRAINING_FIGURES for lang in LANGUAGES}
-    digests = {f.name: sha256_file(data_dir / f.name) for f in FILES}
-    target = cfg.training.target_accuracy if hasattr(cfg.training, "target_accuracy") else None
-    key, _ = cache_key("training-figures", {"tables": digests, "target": target},
-                       source_hash(TRAINING_MODULES) + _strings_digest(), env)
-    entry = cache_dir / key[:2] / key
-    stats.total += len(names)
-    hit = _training_entry_intact(entry, names)
-    if hit:
-        stats.cached += len(names)
-    return _TrainingPlan(names, entry, hit, target, tuple(LANGUAGES), key)
-
-
-TRAINING_SUMS = "checksums.json"
-
-
-def _training_entry_intact(entry: Path, names: set) -> bool:
-    """True when the cached set has its checksums (written last) and every file still matches them."""
-    try:
-        sums = json.loads((entry / TRAINING_SUMS).read_text())
-        return set(sums) == names and all(sha256_file(entry / n) == h for n, h in sums.items())
-    except (OSError, ValueError, AttributeError):
-        return False
-
-
-_TRAINING_FRAMES: dict = {}
-
-
-def _render_training(data_dir: str, digest: str, target, out_dir: str, lang: str, name: str) -> list[str]:
-    """Pool job: one training figure in one language (the CSVs are read once per worker and digest)."""
-    from generator.render.fonts import setup_matplotlib
-    from generator.figures.training import load_frames, render_training_figures
-
-    key = (data_dir, digest)
-    if key not in _TRAINING_FRAMES:
-        setup_matplotlib()
-        _TRAINING_FRAMES.clear()
-        _TRAINING_FRAMES[key] = load_frames(Path(data_dir), target)
-    return [str(p) for p in render_training_figures(_TRAINING_FRAMES[key], Path(out_dir), langs=(lang,),
-                                                    target_accuracy=target, names=(name,))]
