@@ -41,14 +41,10 @@ KNOWN_CYCLES: list[set[str]] = []
 KNOWN_UPWARD: set[tuple[str, str]] = {
     ("generator.analysis.training_claims", "generator.config.training"),
     ("generator.analysis.training_claims", "generator.render.strings"),
-    ("generator.figures.page_seed", "generator.experiments.seed_code"),
-    ("generator.figures.training", "generator.config.training"),
-    ("generator.figures.training", "generator.pipeline.training_stage"),
     ("generator.pages", "generator.config.load"),
     ("generator.pages.batchnorm", "generator.config.load"),
     ("generator.pages.batchnorm", "generator.pipeline.runner"),
     ("generator.pages.batchnorm", "generator.pipeline.store"),
-    ("generator.pages.seed", "generator.experiments.seed_code"),
     ("generator.pages.training", "generator.pipeline.training_stage"),
 }
 # Package __init__ files that still import (the pages registry, until it moves out).

@@ -506,3 +506,17 @@ def test_environment_uses_the_checked_bytecode_cache(tmp_path):
     env = environment(bytecode_dir=tmp_path / "jinja")
     assert isinstance(env.bytecode_cache, CheckedBytecodeCache)
     assert environment().bytecode_cache is None
+
+
+def test_render_stage_loads_no_matplotlib():
+    """The render stage (Jinja environment + every page module) names figures through the
+    matplotlib-free registry and never loads the plotting code."""
+    import subprocess
+    import sys
+
+    code = ("import sys, importlib, pkgutil, generator.pages as P; import generator.render.env; "
+            "[importlib.import_module(f'generator.pages.{m.name}') for m in pkgutil.iter_modules(P.__path__)]; "
+            "print(sorted(m for m in sys.modules if m.startswith('generator.pages.')) != [], "
+            "'matplotlib' in sys.modules, sorted(m for m in sys.modules if m.startswith('generator.figures.')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO)
+    assert out.stdout.strip() == "True False ['generator.figures.registry']", out.stdout
