@@ -240,16 +240,16 @@ def test_debris_of_a_crash_is_swept_and_ignored(built):
 def test_tampered_training_figure_in_cache_is_not_published(built):
     root, cfg = built
     cache, public = root / "cache", root / "public"
-    sums = sorted((cache / "figures").rglob("checksums.json"))
-    assert sums, "the training figures are cached with checksums"
-    entry = sums[-1].parent
-    victim_svg = sorted(entry.glob("*.svg"))[0]
-    original = victim_svg.read_bytes()
+    # training figures are cached like every figure: one file per (figure, language), checksum beside it
+    original = (root / "docs" / "figures" / "training_init.ko.svg").read_bytes()
+    cached = [p for p in sorted((cache / "figures").rglob("*.svg")) if p.read_bytes() == original]
+    assert cached and all(p.with_suffix(".sha256").is_file() for p in cached), "cached with checksums"
+    victim_svg = cached[0]
     victim_svg.write_bytes(original.replace(b"</svg>", b"<script>alert(1)</script></svg>"))
     (root / "docs" / "index.en.md").write_text("edited")  # past the site stamp
     out = _site(cfg)
     assert out.returncode == 0, out.stderr
-    stem = victim_svg.name.split(".")[0]  # the i18n plugin publishes x.ko.svg as figures/x.svg
+    stem = "training_init"  # the i18n plugin publishes x.ko.svg as figures/x.svg
     published = list(public.rglob(f"{stem}.svg"))
     assert published and all(b"<script>" not in p.read_bytes() for p in published)
     assert b"<script>" not in victim_svg.read_bytes()  # the entry was re-rendered
