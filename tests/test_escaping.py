@@ -24,7 +24,8 @@ from markupsafe import Markup
 from generator.render import filters, strings
 from generator.render.filters import (FilterError, Md, UnsafeMarkdownError, alt_text, check_markdown, code, escape_md,
                                link, md_table, safe_url)
-from generator.render.env import RenderError, environment, render_pages
+from generator.pipeline.render_stage import render_pages
+from generator.render.env import RenderError, environment
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -15,8 +15,9 @@ import pandas as pd
 import pytest
 
 from generator.render import fonts, strings
-from generator.figures import (FIGURES, build_figure, figure_alt, figure_bytes, figure_jobs, figure_stem,
-                               render_figure)
+from generator.figures.draw import build_figure, drawing_function, render_figure
+from generator.figures.io import figure_bytes
+from generator.figures.registry import FIGURES, TRAINING_FIGURES, figure_alt, figure_jobs, figure_stem
 
 INITS = ("zeros", "small", "large", "xavier", "glorot_normal", "glorot_uniform", "he", "he_uniform", "orthogonal")
 ACTS = ("linear", "sigmoid", "tanh", "relu", "leaky_relu", "elu", "selu", "gelu")
@@ -127,7 +128,10 @@ def _render_checked(name, data, lang, **params):
 
 def test_every_figure_has_jobs_and_every_job_name_is_registered():
     names = {j.name for j in _jobs()}
-    assert names == set(FIGURES)
+    assert names == set(FIGURES) - set(TRAINING_FIGURES)  # the training figures need a target accuracy
+    assert {j.name for j in figure_jobs(JOB_AXES, target_accuracy=0.9)} == set(FIGURES)
+    assert all(j.kwargs == {"target_accuracy": 0.9} for j in figure_jobs(JOB_AXES, target_accuracy=0.9)
+               if j.name in TRAINING_FIGURES)
     stems = [j.stem for j in _jobs()]
     assert len(stems) == len(set(stems)), "file names must be unique"
     assert "seed_case_tanh_small" in stems and "seed_case_relu_he_bn" in stems
@@ -180,7 +184,8 @@ def test_fonts_module_does_not_import_koreanize(tmp_path):
     import subprocess
 
     code = ("import sys; from generator.render import fonts; fonts.setup_matplotlib(); "
-            "import generator.figures; print('koreanize_matplotlib' in sys.modules)")
+            "from generator.figures.draw import drawing_function; from generator.figures.registry import FIGURES; "
+            "[drawing_function(n) for n in FIGURES]; print('koreanize_matplotlib' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          cwd=Path(__file__).resolve().parent.parent)
     assert out.stdout.strip() == "False"
@@ -241,14 +246,14 @@ def test_catalog_keys_match_and_every_figure_has_strings():
     en_fig = {k for k in en if k.startswith("fig.")}
     assert ko_fig == en_fig
     from generator.config.load import PropagationConfig
-    from generator.figures import figure_alt, figure_jobs
-
-    # Core figures keep their text under [fig.<name>]; page figures (figures/page_*.py) keep it in
-    # their page's strings file. Either way every instance the site renders has alt text in both.
-    page_figures = {n for n, spec in FIGURES.items() if spec.func.__module__.split(".")[-1].startswith("page_")}
-    for name in set(FIGURES) - page_figures:
+    # Core figures keep their text under [fig.<name>]; page and training figures keep it in their
+    # page's strings. Either way every instance the site renders has alt text in both languages.
+    core = {n for n, spec in FIGURES.items()
+            if spec.draw.split(":")[0].rsplit(".", 1)[1] in ("seed_cases", "lines", "heatmaps")}
+    assert {"seed_case", "heatmap_std", "theory"} <= core
+    for name in core:
         assert {f"fig.{name}.title", f"fig.{name}.alt"} <= ko_fig, name
-    for job in figure_jobs(PropagationConfig()):
+    for job in figure_jobs(PropagationConfig(), target_accuracy=0.9):
         for lang in ("ko", "en"):
             assert figure_alt(job.name, lang, **job.kwargs).strip(), (job.stem, lang)
     for group, idents in (("init", INITS), ("activation", ACTS), ("norm", NORMS)):
@@ -299,7 +304,8 @@ def test_identical_bytes_across_processes(tmp_path):
     code = (
         "import sys, hashlib; sys.path.insert(0, 'tests')\n"
         "from test_figures import synthetic_data\n"
-        "from generator.figures import build_figure, figure_bytes\n"
+        "from generator.figures.draw import build_figure\n"
+        "from generator.figures.io import figure_bytes\n"
         "d = synthetic_data(inits=('small', 'large', 'zeros'), acts=('tanh', 'elu'), norms=('none',), depth=4, bins=6)\n"
         "for lang in ('ko', 'en'):\n"
         "    for name, p in (('seed_case', dict(init='large', activation='elu')), ('heatmap_std', {})):\n"
@@ -366,3 +372,38 @@ def test_log_ticks_are_plain_text_not_mathtext():
     assert after == [unicode_power(s) for s in before]  # the same ticks labelled, the same values
     assert any(after) and any("×10⁻¹" in s for s in after)
     assert reference(1e-3) == "$\\mathdefault{10^{-3}}$"  # what is being replaced
+
+
+def test_every_drawing_path_resolves_to_a_function_of_the_figures_package():
+    """The registry names each drawing function by dotted path; each one exists, under generator.figures."""
+    import inspect
+
+    for name, spec in FIGURES.items():
+        module, _, func_name = spec.draw.partition(":")
+        assert module.startswith("generator.figures.") and func_name, (name, spec.draw)
+        func = drawing_function(name)
+        assert inspect.isfunction(func) and func.__module__ == module and func.__name__ == func_name, name
+        assert list(inspect.signature(func).parameters)[:2] == ["data", "lang"], (name, spec.draw)
+
+
+def test_a_drawing_path_outside_the_figures_package_is_refused(monkeypatch):
+    import dataclasses
+
+    from generator.figures import registry
+
+    monkeypatch.setitem(registry.FIGURES, "heatmap_std",
+                        dataclasses.replace(registry.FIGURES["heatmap_std"], draw="os:system"))
+    with pytest.raises(ValueError, match="generator.figures.<module>:<function>"):
+        drawing_function("heatmap_std")
+
+
+def test_the_registry_loads_no_matplotlib():
+    import subprocess
+
+    code = ("import sys; from generator.figures import registry; from generator.config.load import PropagationConfig; "
+            "jobs = registry.figure_jobs(PropagationConfig(), target_accuracy=0.9); "
+            "[registry.figure_alt(j.name, 'en', **j.kwargs) for j in jobs]; "
+            "print(len(jobs) > 0, 'matplotlib' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         cwd=Path(__file__).resolve().parent.parent)
+    assert out.stdout.strip() == "True False", out.stdout

@@ -61,7 +61,7 @@ def faulty(request, tmp_path_factory):
 
 def _tables(docs):
     from generator.contract import schema as contract
-    from generator.pipeline.figures_stage import TABLE_FILES
+    from generator.figures.registry import GRID_TABLES as TABLE_FILES
 
     data_dir = docs / "data"
     return {k: contract.read_csv(v, data_dir) for k, v in TABLE_FILES.items() if (data_dir / v).exists()}
@@ -102,7 +102,7 @@ def test_float32_grid_really_overflows(faulty):
 
 def test_every_figure_file_was_written(faulty):
     from generator.config.load import load_config
-    from generator.figures import figure_jobs
+    from generator.figures.registry import figure_jobs
 
     grid, config, docs = faulty
     missing = [f"{job.stem}.{lang}.svg" for job in figure_jobs(load_config(config, check_writable=False))
@@ -120,7 +120,7 @@ def _texts(fig) -> list[str]:
 @pytest.mark.parametrize("name", ["heatmap_std", "heatmap_gradratio"])
 def test_heatmaps_label_every_diverged_cell(faulty, name, lang):
     from generator.render import strings
-    from generator.figures import build_figure
+    from generator.figures.draw import build_figure
 
     grid, _, docs = faulty
     label = strings.t(lang, "fig.diverged")
@@ -137,7 +137,8 @@ def test_line_figures_mark_divergence(faulty, lang):
     """Every line figure of the grid that plots an unnormalized ``large`` run has the × legend entry."""
     from generator.render import strings
     from generator.config.load import load_config
-    from generator.figures import build_figure, figure_jobs
+    from generator.figures.draw import build_figure
+    from generator.figures.registry import figure_jobs
 
     grid, config, docs = faulty
     legend = strings.t(lang, "fig.diverged_legend")

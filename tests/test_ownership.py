@@ -240,16 +240,17 @@ def test_debris_of_a_crash_is_swept_and_ignored(built):
 def test_tampered_training_figure_in_cache_is_not_published(built):
     root, cfg = built
     cache, public = root / "cache", root / "public"
-    sums = sorted(p for p in (cache / "figures").rglob("*.json") if p.with_suffix("").is_dir())
-    assert sums, "the training figures are cached as a set with a checksum sidecar"
-    entry = sums[-1].with_suffix("")
-    victim_svg = sorted(entry.glob("*.svg"))[0]
-    original = victim_svg.read_bytes()
+    # training figures are cached like every figure: one store entry per (figure, language), its
+    # sidecar <key>.json beside the <key>.svg
+    original = (root / "docs" / "figures" / "training_init.ko.svg").read_bytes()
+    cached = [p for p in sorted((cache / "figures").rglob("*.svg")) if p.read_bytes() == original]
+    assert cached and all(p.with_suffix(".json").is_file() for p in cached), "cached with sidecars"
+    victim_svg = cached[0]
     victim_svg.write_bytes(original.replace(b"</svg>", b"<script>alert(1)</script></svg>"))
     (root / "docs" / "index.en.md").write_text("edited")  # past the site stamp
     out = _site(cfg)
     assert out.returncode == 0, out.stderr
-    stem = victim_svg.name.split(".")[0]  # the i18n plugin publishes x.ko.svg as figures/x.svg
+    stem = "training_init"  # the i18n plugin publishes x.ko.svg as figures/x.svg
     published = list(public.rglob(f"{stem}.svg"))
     assert published and all(b"<script>" not in p.read_bytes() for p in published)
     assert b"<script>" not in victim_svg.read_bytes()  # the entry was re-rendered

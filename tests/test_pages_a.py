@@ -22,7 +22,8 @@ import pytest
 from generator import pages as P
 from generator.render import strings
 from generator.config.load import load_config
-from generator.render.env import page_structure, render_pages
+from generator.pipeline.render_stage import render_pages
+from generator.render.env import page_structure
 
 REPO = Path(__file__).resolve().parent.parent
 MINE = ("index", "initialization", "xavier", "he", "activations")
@@ -236,8 +237,8 @@ def test_strings_parity_and_no_decimals():
 
 def test_page_basics_figures_build_in_both_languages(tiny):
     from generator.contract import schema as contract
-    from generator.figures import FIGURES, build_figure, figure_alt, figure_jobs
-    from generator.pipeline.figures_stage import TABLE_FILES
+    from generator.figures.draw import build_figure
+    from generator.figures.registry import FIGURES, GRID_TABLES as TABLE_FILES, figure_alt, figure_jobs
 
     cfg, data, _ = tiny
     frames = {k: contract.read_csv(v, data.data_dir) for k, v in TABLE_FILES.items() if (data.data_dir / v).exists()}

@@ -13,10 +13,13 @@ import pytest
 
 from generator.render import strings
 from generator.config.load import load_config
-from generator.figures import build_figure, figure_bytes, figure_jobs
-from generator.figures.page_analysis import all_factors, init_spread
+from generator.analysis.factors import all_factors, init_spread
+from generator.figures.draw import build_figure
+from generator.figures.io import figure_bytes
+from generator.figures.registry import figure_jobs
 from generator.pages import SiteData, batchnorm, config_summary, data_dictionary, gradients, results, theory
-from generator.render.env import page_structure, render_pages
+from generator.pipeline.render_stage import render_pages
+from generator.render.env import page_structure
 
 REPO = Path(__file__).resolve().parent.parent
 MY_PAGES = ("gradients", "batchnorm", "theory", "results")

@@ -23,7 +23,8 @@ from generator.render import strings
 from generator.config.load import parse_config
 from generator.pages import SiteData, config_summary, data_dictionary, PAGES
 from generator.pages import conclusions, references, reproducibility, seed
-from generator.render.env import page_structure, render_pages
+from generator.pipeline.render_stage import render_pages
+from generator.render.env import page_structure
 
 REPO = Path(__file__).resolve().parent.parent
 MY_PAGES = ("seed", "conclusions", "reproducibility", "references")
@@ -374,7 +375,9 @@ def test_strings_catalog_has_no_decimal_literals_and_matching_keys():
 def test_seed_rerun_figure_renders_without_warnings(real):
     import logging
 
-    from generator.figures import build_figure, figure_alt, figure_bytes, figure_jobs
+    from generator.figures.draw import build_figure
+    from generator.figures.io import figure_bytes
+    from generator.figures.registry import figure_alt, figure_jobs
 
     _, data_dir = real
     tables = {"seed_code": contract.read_csv("seed_code.csv", data_dir),

@@ -22,7 +22,8 @@ import pytest
 from generator.render import env as render
 from generator.pipeline.build import BuildError, build_site
 from generator.pipeline.outputs import Manifest
-from generator.render.env import RenderError, environment, page_structure, render_pages
+from generator.pipeline.render_stage import render_pages
+from generator.render.env import RenderError, environment, page_structure
 from tinysite import HOME_NAV, site_mkdocs_yml
 
 REPO = Path(__file__).resolve().parent.parent
@@ -581,3 +582,26 @@ def test_korean_search_in_chromium(built_site, tmp_path):
     finally:
         srv.terminate()
         srv.wait()
+
+
+def test_environment_uses_the_checked_bytecode_cache(tmp_path):
+    """The render stage's compiled templates go through the checksummed cache, never Jinja's plain one."""
+    from generator.render.jinja_cache import CheckedBytecodeCache
+
+    env = environment(bytecode_dir=tmp_path / "jinja")
+    assert isinstance(env.bytecode_cache, CheckedBytecodeCache)
+    assert environment().bytecode_cache is None
+
+
+def test_render_stage_loads_no_matplotlib():
+    """The render stage (Jinja environment + every page module) names figures through the
+    matplotlib-free registry and never loads the plotting code."""
+    import subprocess
+    import sys
+
+    code = ("import sys, importlib, pkgutil, generator.pages as P; import generator.render.env; "
+            "[importlib.import_module(f'generator.pages.{m.name}') for m in pkgutil.iter_modules(P.__path__)]; "
+            "print(sorted(m for m in sys.modules if m.startswith('generator.pages.')) != [], "
+            "'matplotlib' in sys.modules, sorted(m for m in sys.modules if m.startswith('generator.figures.')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO)
+    assert out.stdout.strip() == "True False ['generator.figures.registry']", out.stdout

@@ -60,3 +60,15 @@ def test_small_init_printout_contradicts_its_code():
     rerun = run_seed_code("small_tanh", seed=0)["std"].to_numpy()
     # tanh is ~linear near 0: each layer scales the std by 0.01 * sqrt(500) ~ 0.22.
     assert rerun[10] < 1e-5 < printed[10]
+
+
+def test_each_scale_rule_is_the_code_line_the_contract_quotes():
+    """The re-run's scale rules (experiments) and the quoted code lines (contract data) say the same."""
+    from generator.contract.seed_cases import SEED_CASES
+    from generator.experiments.seed_code import SCALES
+
+    assert set(SCALES) == set(SEED_CASES)
+    for case, (_, line) in SEED_CASES.items():
+        expr = line.split(")", 1)[1].replace("sqrt", "np.sqrt")  # "* 0.01", "/ np.sqrt(2/fan_in)"
+        for fan_in in (10, 500):
+            assert np.isclose(eval(f"1 {expr}", {"np": np, "fan_in": fan_in}), SCALES[case](fan_in)), case

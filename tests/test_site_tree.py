@@ -199,13 +199,16 @@ def test_figures_in_process_have_no_missing_glyphs(site_build):
     matplotlib loggers captured (the stage itself renders in worker processes)."""
     from generator.contract import schema as contract
     from generator.config.load import load_config
-    from generator.figures import build_figure, figure_bytes, figure_jobs
-    from generator.pipeline.figures_stage import TABLE_FILES
+    from generator.figures.draw import build_figure
+    from generator.figures.io import figure_bytes
+    from generator.figures.registry import TABLE_FILES, figure_jobs
+    from generator.pipeline import training_stage  # noqa: F401 (declares the training CSVs in the contract)
 
     data_dir = site_build.docs_dir / "data"
     data = {k: contract.read_csv(v, data_dir) for k, v in TABLE_FILES.items() if (data_dir / v).exists()}
+    cfg = load_config(site_build.config, check_writable=False)
     jobs = {}
-    for job in figure_jobs(load_config(site_build.config, check_writable=False)):
+    for job in figure_jobs(cfg, target_accuracy=cfg.training.target_accuracy):  # training figures too
         jobs.setdefault(job.name, job)
     handler = _Collect()
     loggers = [logging.getLogger(n) for n in ("matplotlib", "matplotlib.font_manager", "matplotlib.mathtext",

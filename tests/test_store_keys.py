@@ -68,8 +68,7 @@ def _copy_tree(tmp_path: Path) -> Path:
 def _all_keys(root: Path) -> dict[str, str]:
     """Every code key the stages compute, walked under ``root``: tasks, stage groups, figures."""
     import generator.pipeline.training_stage  # noqa: F401 (registers the training task)
-    from generator.figures import FIGURES
-    from generator.figures.training import render_training_figures
+    from generator.figures.registry import FIGURES
     from generator.pipeline import runner
     from generator.pipeline.experiments_stage import GROUP_TASKS
     from generator.pipeline.figures_stage import job_runtime_modules
@@ -82,8 +81,7 @@ def _all_keys(root: Path) -> dict[str, str]:
                                                   runner.task_module("training")), root)
     runtime = job_runtime_modules()  # the reader, font setup and writer every figure job runs
     for name, spec in FIGURES.items():
-        keys[f"figure:{name}"] = imports.code_digest((spec.func.__module__, *runtime), root)
-    keys["figure:training"] = imports.code_digest((render_training_figures.__module__, *runtime), root)
+        keys[f"figure:{name}"] = imports.code_digest((spec.draw.split(":")[0], *runtime), root)
     return keys
 
 
@@ -106,17 +104,11 @@ def test_editing_the_number_format_changes_exactly_the_figures_that_print_number
     changed = _changed(tmp_path, lambda root: _append(root / "generator/render/filters.py", "\n# edited\n"))
     assert not any(k.startswith(("task:", "group:", "training-stage")) for k in changed)
     figures = {k.removeprefix("figure:") for k in changed}
-    # heatmap cells and the training figures' learning rates go through figures/numbers.py
-    assert {"heatmap_std", "heatmap_gradratio", "training"} <= figures
-    # curves, histograms and theory lines print catalog text only
-    assert not figures & {"seed_case", "seed_compare", "grad_std", "theory"}
-    # The page_* figures import FigureSpec/register from the generator.figures package, whose
-    # __init__ (the registry) imports heatmaps: they reach the formatter through it until the
-    # registry moves out of __init__ (issue 13, figures registry). Listed so the test fails then.
-    from generator.figures import FIGURES
+    # heatmap cells and the training figures' learning rates go through figures/numbers.py; curves,
+    # histograms, theory lines and the page figures print catalog text only
+    from generator.figures.registry import TRAINING_FIGURES
 
-    page_figures = {n for n, s in FIGURES.items() if s.func.__module__.startswith("generator.figures.page_")}
-    assert figures == {"heatmap_std", "heatmap_gradratio", "training"} | page_figures
+    assert figures == {"heatmap_std", "heatmap_gradratio", *TRAINING_FIGURES}
 
 
 def test_editing_a_template_or_an_unrelated_module_changes_no_task_or_figure_key(tmp_path):
@@ -139,22 +131,7 @@ def test_editing_the_engine_changes_tasks_not_figures(tmp_path):
     changed = _changed(tmp_path / "e", lambda root: _append(root / "generator/engine/network.py", "\n# edited\n"))
     assert {"task:propagation", "group:grid"} <= changed
     assert "task:seed_code" not in changed and "task:training" not in changed
-    # figures/training.py imports generator.pipeline.training_stage (a listed upward edge, which runs
-    # the engine): its set follows the engine until that import goes; no grid figure does
-    assert {k for k in changed if k.startswith("figure:")} <= {"figure:training"}
-
-
-def test_key_computation_of_every_figure_is_cheap():
-    from generator.config.load import load_config
-    from generator.figures import figure_jobs
-    from generator.pipeline.figures_stage import figure_code
-
-    jobs = figure_jobs(load_config(check_writable=False, check_memory=False))  # the default grid
-    figure_code(jobs[0])
-    start = time.perf_counter()
-    for job in jobs:
-        figure_code(job)
-    assert time.perf_counter() - start < 1.0
+    assert not {k for k in changed if k.startswith("figure:")}
 
 
 # --- the store ---------------------------------------------------------------------------------

@@ -385,7 +385,14 @@ def _assert_no_prose(path):
 def test_page_context_and_figures(small_stage, tmp_path):
     import warnings
 
-    from generator.figures.training import FIGURES, render_training_figures
+    from generator.figures.draw import render_figure
+    from generator.figures.registry import FIGURES, TABLE_FILES, TRAINING_FIGURES, figure_jobs
+
+    def render_training_figures(frames, out_dir, langs=("ko", "en"), target_accuracy=None):
+        """Every training job of the registry, drawn from the stage's frames (keyed by CSV name)."""
+        data = {k: frames[f] for k, f in TABLE_FILES.items() if f in frames}
+        jobs = [j for j in figure_jobs(cfg, target_accuracy=target_accuracy) if j.name in TRAINING_FIGURES]
+        return [render_figure(j.name, data, lang, out_dir, **j.kwargs) for j in jobs for lang in langs]
 
     cfg, out, _ = small_stage
     ctx = training_page.training_context(out, training_page.settings_of(cfg.training))
@@ -397,7 +404,8 @@ def test_page_context_and_figures(small_stage, tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # a missing glyph (Hangul box) is a UserWarning
         paths = render_training_figures(out, tmp_path / "a", target_accuracy=cfg.training.target_accuracy)
-    assert sorted(p.name for p in paths) == sorted(f"{n}.{lang}.svg" for n in FIGURES for lang in ("ko", "en"))
+    assert sorted(p.name for p in paths) == sorted(f"{n}.{lang}.svg" for n in TRAINING_FIGURES for lang in ("ko", "en"))
+    assert set(TRAINING_FIGURES) <= set(FIGURES)
     again = render_training_figures(out, tmp_path / "b", langs=("ko",), target_accuracy=cfg.training.target_accuracy)
     for p in again:
         assert p.read_bytes() == (tmp_path / "a" / p.name).read_bytes()

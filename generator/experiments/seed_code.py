@@ -25,21 +25,20 @@ import numpy as np
 import pandas as pd
 
 from generator.common.paths import REFERENCE_DIR, ROOT
+from generator.contract.seed_cases import PRINTED_CASES, SEED_CASES, SEED_SIZES
 
 PRINTOUTS_CSV = REFERENCE_DIR / "seed_printouts.csv"
 SEED_TEXT = ROOT.parent / "shared" / "seed" / "000_bcb9161ff5f72897.txt"
 
-# The printouts appear in this order in the note: the 0.01 case, the 1.0 case, then Xavier (all tanh).
-PRINTED_CASES = ("small_tanh", "large_tanh", "xavier_tanh")
-
-# Each snippet: weight scale rule and nonlinearity, as in the note's code.
-SEED_CASES = {
-    "small_tanh": ("tanh", lambda fan_in: 0.01, "W = randn(fan_in, fan_out) * 0.01"),
-    "large_tanh": ("tanh", lambda fan_in: 1.0, "W = randn(fan_in, fan_out) * 1.0"),
-    "xavier_tanh": ("tanh", lambda fan_in: 1 / np.sqrt(fan_in), "W = randn(fan_in, fan_out) / sqrt(fan_in)"),
-    "xavier_relu": ("relu", lambda fan_in: 1 / np.sqrt(fan_in), "W = randn(fan_in, fan_out) / sqrt(fan_in)"),
-    "he_relu_as_printed": ("relu", lambda fan_in: 1 / np.sqrt(2 / fan_in), "W = randn(fan_in, fan_out) / sqrt(2/fan_in)"),
-    "he_relu_corrected": ("relu", lambda fan_in: np.sqrt(2 / fan_in), "W = randn(fan_in, fan_out) * sqrt(2/fan_in)"),
+# Each snippet's weight scale as a function of fan-in, as in the note's code; the names, activations
+# and code lines are data in generator/contract/seed_cases.py.
+SCALES = {
+    "small_tanh": lambda fan_in: 0.01,
+    "large_tanh": lambda fan_in: 1.0,
+    "xavier_tanh": lambda fan_in: 1 / np.sqrt(fan_in),
+    "xavier_relu": lambda fan_in: 1 / np.sqrt(fan_in),
+    "he_relu_as_printed": lambda fan_in: 1 / np.sqrt(2 / fan_in),
+    "he_relu_corrected": lambda fan_in: np.sqrt(2 / fan_in),
 }
 
 _LINE = re.compile(r"(input layer|hidden layer (\d+)) had mean (\S+) and std (\S+)")
@@ -63,9 +62,10 @@ def load_printouts() -> pd.DataFrame:
     return pd.read_csv(PRINTOUTS_CSV)
 
 
-def run_seed_code(case: str, seed: int, samples: int = 1000, width: int = 500, depth: int = 10) -> pd.DataFrame:
+def run_seed_code(case: str, seed: int, samples: int = SEED_SIZES["samples"], width: int = SEED_SIZES["width"],
+                  depth: int = SEED_SIZES["depth"]) -> pd.DataFrame:
     """Re-run one snippet of the note; rows ``layer, mean, std`` with layer 0 the input."""
-    act_name, scale, _ = SEED_CASES[case]
+    (act_name, _), scale = SEED_CASES[case], SCALES[case]
     act = {"tanh": np.tanh, "relu": lambda x: np.maximum(0, x)}[act_name]
     rng = np.random.default_rng(seed)
     h = rng.standard_normal((samples, width))

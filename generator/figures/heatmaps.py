@@ -15,11 +15,9 @@ from matplotlib.ticker import NullLocator
 
 from generator.render import strings
 from generator.figures import numbers, style
+from generator.analysis.factors import ACT_ORDER, INIT_ORDER
 from generator.analysis.seeds import depth_of, last_layer_matrix
 
-INIT_ORDER = ("zeros", "small", "large", "xavier", "glorot_normal", "glorot_uniform", "he", "he_uniform",
-              "orthogonal")
-ACT_ORDER = ("linear", "sigmoid", "tanh", "relu", "leaky_relu", "elu", "selu", "gelu")
 
 
 def _present(df, col, order):

@@ -8,10 +8,8 @@ from matplotlib.lines import Line2D
 from generator.render import strings
 from generator.figures import style
 from generator.analysis.seeds import depth_of, layer_stats, select
+from generator.figures.registry import GRAD_INITS, THEORY_INITS
 from generator.figures.seed_cases import _line_with_band
-
-GRAD_INITS = ("small", "large", "xavier", "he")
-THEORY_INITS = ("small", "large", "xavier", "he")
 
 
 def grad_std(data, lang: str, *, activation: str, inits=GRAD_INITS, norm: str = "none"):

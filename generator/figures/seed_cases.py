@@ -13,16 +13,8 @@ from generator.render import strings
 from generator.figures import style
 from generator.analysis.hist import hist_panel
 from generator.analysis.seeds import depth_of, layer_stats, select
+from generator.figures.registry import COMPARE_ACTIVATIONS, COMPARE_INITS
 
-SEED_CASES = (
-    ("small", "tanh"),
-    ("large", "tanh"),
-    ("xavier", "tanh"),
-    ("xavier", "relu"),
-    ("he", "relu"),
-)
-COMPARE_INITS = ("small", "large", "xavier", "he")
-COMPARE_ACTIVATIONS = ("tanh", "relu")
 HIST_COLS = 5  # histogram panels per row (10 layers -> 2 rows of 5, readable at 720 px)
 
 

@@ -1,26 +1,21 @@
 """Figures of the training experiments, one Korean and one English SVG each.
 
-``FIGURES`` maps each figure's name to a function ``(frames, lang) -> Figure``, where
-``frames`` maps the training CSV names to DataFrames (as returned by ``run_training`` or read with
-:func:`load_frames`). ``render_training_figures(frames, out_dir, langs)`` writes
-``<out_dir>/<name>.<lang>.svg`` and returns the paths. All text comes from the strings catalog
-(``fig.training.*``); styles, fonts and deterministic saving come from ``generator.figures``.
-Seeds are summarised as the mean (line) and the min–max band.
+Each ``fig_*`` function is a drawing function of the figure registry (generator/figures/registry.py,
+``training_*``): ``(data, lang, *, target_accuracy) -> Figure``, where ``data`` maps the registry's
+table keys (``training_init``, ... = the training CSVs without ``.csv``) to DataFrames and
+``target_accuracy`` is the config's target, drawn as a dotted line. All text comes from the strings
+catalog (``fig.training.*``); styles come from generator/figures/style.py, saving from
+generator/figures/draw.py. Seeds are summarised as the mean (line) and the min–max band.
 """
 
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
-from generator.contract import schema as contract
 from generator.render import strings
 from generator.figures import numbers, style
-from generator.figures.io import save_figure
-from generator.render.fonts import style_context
 
 NORM_STYLE = {"none": ("#D55E00", (0, (5, 2)), "s"), "bn": ("#0072B2", "-", "o")}
 PRE_STYLE = {"raw": ("#D55E00", (0, (1.5, 1.5)), "s"), "scale": ("#E69F00", (0, (5, 2)), "D"),
@@ -64,21 +59,11 @@ def _acc_axis(ax, lang, label=True):
         ax.set_ylabel(_t(lang, "val_acc"))
 
 
-def _default_target() -> float:
-    from generator.config.training import TrainingConfig
-
-    return TrainingConfig.target_accuracy  # the dataclass field's default
-
-
-def _tgt(frames) -> float:
-    return float(frames.get("__target__", _default_target()))
-
-
 # --- (a) init sensitivity ----------------------------------------------------------------------
 
 
-def fig_init(frames, lang):
-    d = frames["training_init.csv"]
+def fig_init(data, lang, *, target_accuracy: float):
+    d = data["training_init"]
     acts = list(dict.fromkeys(d["activation"]))
     fig = style.new_figure(3.6)
     axes = fig.subplots(1, len(acts), sharey=True, squeeze=False)[0]
@@ -95,7 +80,7 @@ def fig_init(frames, lang):
         ax.set_title(strings.t(lang, f"fig.activation.{act}"))
         ax.set_xlabel(_t(lang, "init.xlabel"))
         _acc_axis(ax, lang, label=ax is axes[0])
-        _target(ax, _tgt(frames), lang)
+        _target(ax, target_accuracy, lang)
     handles, _ = axes[0].get_legend_handles_labels()
     handles.append(_x_handle(lang))
     fig.legend(handles=handles, loc="outside lower center", ncols=3)
@@ -111,8 +96,8 @@ def _x_handle(lang):
 # --- (b) learning rate ---------------------------------------------------------------------------
 
 
-def fig_lr(frames, lang):
-    d = frames["training_lr.csv"]
+def fig_lr(data, lang, *, target_accuracy: float):
+    d = data["training_lr"]
     fig = style.new_figure(3.6)
     ax = fig.add_subplot()
     fig.suptitle(_t(lang, "lr.title"))
@@ -131,7 +116,7 @@ def fig_lr(frames, lang):
     ax.set_xlabel(_t(lang, "lr_axis"))
     _acc_axis(ax, lang)
     ax.set_ylabel(_t(lang, "best_val_acc"))
-    _target(ax, _tgt(frames), lang)
+    _target(ax, target_accuracy, lang)
     from matplotlib.lines import Line2D
 
     handles, _ = ax.get_legend_handles_labels()
@@ -144,8 +129,8 @@ def fig_lr(frames, lang):
 # --- (c) speed -----------------------------------------------------------------------------------
 
 
-def fig_speed(frames, lang):
-    d = frames["training_speed.csv"]
+def fig_speed(data, lang, *, target_accuracy: float):
+    d = data["training_speed"]
     fig = style.new_figure(3.6)
     ax = fig.add_subplot()
     fig.suptitle(_t(lang, "speed.title"))
@@ -162,7 +147,7 @@ def fig_speed(frames, lang):
             ax.axvline(steps, color=color, linestyle=ls, linewidth=0.9)
     ax.set_xlabel(_t(lang, "step"))
     _acc_axis(ax, lang)
-    _target(ax, _tgt(frames), lang)
+    _target(ax, target_accuracy, lang)
     ax.legend(loc="lower right")
     return style.finish(fig)
 
@@ -170,8 +155,8 @@ def fig_speed(frames, lang):
 # --- (d) Ioffe & Szegedy Fig. 1 ----------------------------------------------------------------
 
 
-def fig_fig1(frames, lang):
-    d = frames["training_fig1.csv"]
+def fig_fig1(data, lang, *, target_accuracy: float):
+    d = data["training_fig1"]
     fig = style.new_figure(3.4)
     axes = fig.subplots(1, 3)
     fig.suptitle(_t(lang, "fig1.title"))
@@ -203,9 +188,9 @@ def fig_fig1(frames, lang):
 # --- (e) depth -----------------------------------------------------------------------------------
 
 
-def fig_depth(frames, lang):
-    d = frames["training_depth.csv"]
-    gr = frames["training_depth_grads.csv"]
+def fig_depth(data, lang, *, target_accuracy: float):
+    d = data["training_depth"]
+    gr = data["training_depth_grads"]
     fig = style.new_figure(3.8)
     axes = fig.subplots(1, 2)
     fig.suptitle(_t(lang, "depth.title"))
@@ -226,7 +211,7 @@ def fig_depth(frames, lang):
     _acc_axis(ax, lang)
     ax.set_ylabel(_t(lang, "best_val_acc"))
     ax.set_title(_t(lang, "depth.panel_acc"))
-    _target(ax, _tgt(frames), lang)
+    _target(ax, target_accuracy, lang)
     axes[1].set_yscale("log")
     axes[1].set_xlabel(strings.t(lang, "fig.layer"))
     axes[1].set_ylabel(_t(lang, "depth.grad_ylabel"))
@@ -239,8 +224,8 @@ def fig_depth(frames, lang):
 # --- (f) batch size ------------------------------------------------------------------------------
 
 
-def fig_batch(frames, lang):
-    d = frames["training_batch.csv"]
+def fig_batch(data, lang, *, target_accuracy: float):
+    d = data["training_batch"]
     fig = style.new_figure(3.6)
     ax = fig.add_subplot()
     fig.suptitle(_t(lang, "batch.title"))
@@ -264,8 +249,8 @@ def fig_batch(frames, lang):
 REG_SETTINGS = (("none", False), ("none", True), ("bn", False), ("bn", True))
 
 
-def fig_reg(frames, lang):
-    d = frames["training_reg.csv"]
+def fig_reg(data, lang, *, target_accuracy: float):
+    d = data["training_reg"]
     fig = style.new_figure(3.6)
     ax = fig.add_subplot()
     fig.suptitle(_t(lang, "reg.title"))
@@ -301,8 +286,8 @@ def fig_reg(frames, lang):
 # --- preprocessing ------------------------------------------------------------------------------
 
 
-def fig_preprocess(frames, lang):
-    d = frames["training_preprocess.csv"]
+def fig_preprocess(data, lang, *, target_accuracy: float):
+    d = data["training_preprocess"]
     fig = style.new_figure(3.6)
     ax = fig.add_subplot()
     fig.suptitle(_t(lang, "pre.title"))
@@ -315,46 +300,6 @@ def fig_preprocess(frames, lang):
     ax.set_xlabel(_t(lang, "lr_axis"))
     _acc_axis(ax, lang)
     ax.set_ylabel(_t(lang, "best_val_acc"))
-    _target(ax, _tgt(frames), lang)
+    _target(ax, target_accuracy, lang)
     ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5))
     return style.finish(fig)
-
-
-FIGURES = {
-    "training_init": fig_init, "training_lr": fig_lr, "training_speed": fig_speed, "training_fig1": fig_fig1,
-    "training_depth": fig_depth, "training_batch": fig_batch, "training_reg": fig_reg,
-    "training_preprocess": fig_preprocess,
-}
-
-
-def load_frames(data_dir, target_accuracy: float | None = None) -> dict[str, pd.DataFrame]:
-    """Read the training CSVs (through the data contract) from ``data_dir``."""
-    from generator.pipeline.training_stage import FILES
-
-    frames = {f.name: contract.read_csv(f.name, data_dir) for f in FILES}
-    if target_accuracy is not None:
-        frames["__target__"] = target_accuracy
-    return frames
-
-
-def render_training_figures(frames, out_dir, langs=("ko", "en"), target_accuracy: float | None = None,
-                            names=None) -> list[Path]:
-    """Write ``<out_dir>/<name>.<lang>.svg`` for every training figure (or those in ``names``); return
-    the paths.
-
-    ``target_accuracy`` (default: ``frames["__target__"]`` if present, else TrainingConfig's default)
-    draws the target line.
-    """
-    frames = dict(frames)
-    if target_accuracy is not None:
-        frames["__target__"] = target_accuracy
-    out_dir = Path(out_dir)
-    paths = []
-    with style_context():
-        for name, fn in FIGURES.items():
-            if names is not None and name not in names:
-                continue
-            for lang in langs:
-                fig = fn(frames, lang)
-                paths.append(save_figure(fig, out_dir / f"{name}.{lang}.svg"))
-    return paths

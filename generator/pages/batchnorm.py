@@ -5,7 +5,7 @@ Measured, not typed in:
 * the running-statistics convention is read off ``layers.batchnorm_forward`` by calling it once
   (:func:`bn_conventions`): momentum, whether the running variance is unbiased, and the defaults of
   gamma / beta / eps used by the experiments (``network.BN_EPS``; gamma = 1, beta = 0);
-* init dependence: :func:`~generator.figures.page_analysis.init_spread` over the random inits
+* init dependence: :func:`~generator.analysis.factors.init_spread` over the random inits
   (``zeros`` excluded), per activation, for norm ``none`` and ``bn``: max/min ratio of the seed-averaged
   last-layer std and the std of its log10; diverged configurations are left out and counted;
 * scale invariance: inits whose weights are the *same* random draw times a constant (a "scale family",
@@ -28,7 +28,7 @@ import pandas as pd
 
 from generator.analysis.seeds import SeedMeans
 from generator.engine import layers, network, theory
-from generator.figures.page_analysis import init_spread, last_layer_std, ordered
+from generator.analysis.factors import init_spread, last_layer_std, ordered
 from generator.engine.inits import get_init
 from generator.pages.gradients import grid_order
 

@@ -259,7 +259,7 @@ def _training_claims(data) -> dict | None:
 
 
 def _figure_stems(cfg) -> set[str]:
-    from generator.figures import figure_jobs
+    from generator.figures.registry import figure_jobs
 
     return {j.stem for j in figure_jobs(cfg)}
 

@@ -29,8 +29,8 @@ import numpy as np
 import pandas as pd
 
 from generator.analysis.rules import MATCH_TOL  # factors within 10 % of each other "mirror" each other
-from generator.figures.lines import GRAD_INITS
-from generator.figures.page_analysis import layer_factors, ordered, seed_mean
+from generator.analysis.factors import layer_factors, ordered, seed_mean
+from generator.figures.registry import GRAD_INITS
 
 GAIN_LIMIT = 10  # total backward gain over the depth beyond which the gradient vanishes / explodes
 FOCUS_ACTS = ("tanh", "relu")  # the seed's activations (figures grad_std_<act>)
@@ -51,7 +51,7 @@ def rows_for(means: pd.DataFrame, init: str, act: str, norm: str) -> pd.DataFram
 
 
 def factors(rows: pd.DataFrame, depth: int) -> dict:
-    """Factors (:func:`~generator.figures.page_analysis.layer_factors`) plus this page's verdict and
+    """Factors (:func:`~generator.analysis.factors.layer_factors`) plus this page's verdict and
     the ``mirror`` flag for one configuration (``rows``: one per layer, indexed by layer)."""
     f = layer_factors(rows, depth)
     gs = f["gain"]

@@ -17,7 +17,6 @@ Rules (stated on the page from these constants):
 
 from __future__ import annotations
 
-import inspect
 import math
 
 import numpy as np
@@ -26,7 +25,7 @@ import pandas as pd
 from generator.common.languages import LANGUAGES
 from generator.render import filters, strings
 from generator.engine import inits
-from generator.experiments import seed_code as seed_reference
+from generator.contract import seed_cases as seed_reference
 from generator.analysis.seeds import SeedMeans
 from generator.analysis.rules import COLLAPSE_RATIO  # the conclusions page's xavier_relu rule too
 
@@ -40,7 +39,7 @@ LANGS = LANGUAGES
 
 def _scale_text(case: str) -> str:
     """The constant of a ``* c`` snippet as the note writes it ("0.01", "1.0"), from its code line."""
-    return seed_reference.SEED_CASES[case][2].split("*")[-1].strip()
+    return seed_reference.scale_text(case)
 
 
 def _scale_expr(code_line: str) -> str:
@@ -54,8 +53,7 @@ SCALES = {"small": _scale_text("small_tanh"), "large": _scale_text("large_tanh")
 
 def seed_sizes() -> dict:
     """The note's sizes, as :func:`generator.experiments.seed_code.run_seed_code` uses them."""
-    params = inspect.signature(seed_reference.run_seed_code).parameters
-    return {k: params[k].default for k in ("samples", "width", "depth")}
+    return dict(seed_reference.SEED_SIZES)
 
 
 # --- small helpers (also used by the conclusions page) ------------------------------------------
@@ -154,7 +152,7 @@ def context(data) -> dict:
     factors = {c: per_layer_factor(rerun[c]) for c in CASES if c in rerun.columns}
     cases = []
     for c in CASES:
-        act, _, code_line = seed_reference.SEED_CASES[c]
+        act, code_line = seed_reference.SEED_CASES[c]
         cases.append({"case": c, "code": code_line, "activation": act, "std1": float(rerun.loc[1, c]),
                       "stdL": float(rerun.loc[L, c]), "factor": factors[c], "printed": c in printed.columns})
 
@@ -351,7 +349,7 @@ def context(data) -> dict:
         "n_seeds": len(seeds),
         "match_rtol": MATCH_RTOL,
         "cases": cases,
-        "code": {c: seed_reference.SEED_CASES[c][2] for c in CASES},
+        "code": {c: seed_reference.SEED_CASES[c][1] for c in CASES},
         "factors": factors,
         "matches": matches,
         "small": small,

@@ -23,7 +23,7 @@ import pandas as pd
 
 from generator.engine import theory
 from generator.engine.activations import get_activation
-from generator.figures.page_analysis import ordered, seed_mean
+from generator.analysis.factors import ordered, seed_mean
 from generator.pages.gradients import grid_order
 
 GOOD_TOL = 0.05  # max relative error for "the theory agrees" with the measurement

@@ -164,7 +164,7 @@ def stage_figures(cfg: Config, args):
 
 def stage_render(cfg: Config, args):
     from generator.pages import build_context
-    from generator.render.env import render_pages
+    from generator.pipeline.render_stage import render_pages
 
     context = build_context(cfg)
     return render_pages(context, docs_dir(cfg), bytecode_dir=resolve(cfg.output.cache_dir) / "jinja")

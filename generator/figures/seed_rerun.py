@@ -1,6 +1,6 @@
 """Figures of the ``seed`` page: the seed note's printed numbers next to its code re-run as written.
 
-``seed_rerun`` -- one panel per snippet of the note (``seed_reference.SEED_CASES``): the per-layer std
+``seed_rerun`` -- one panel per snippet of the note (``generator.contract.seed_cases.SEED_CASES``): the per-layer std
 of the re-run (line: mean over seeds, band: min–max over seeds, log y, layer 0 = the input) and, where
 the note printed numbers, those numbers as hollow markers. The ``* 0.01`` panel also shows the re-run
 of the ``* 1.0`` snippet as a grey reference line, because that is what the note's printout matches.
@@ -15,7 +15,8 @@ import pandas as pd
 from matplotlib.lines import Line2D
 
 from generator.render import strings
-from generator.figures import FigureSpec, register, style
+from generator.contract.seed_cases import scale_text
+from generator.figures import style
 
 PANELS = ("small_tanh", "large_tanh", "xavier_tanh", "xavier_relu", "he_relu_as_printed", "he_relu_corrected")
 REFERENCE = {"small_tanh": "large_tanh"}  # panel -> re-run drawn as a grey reference line
@@ -26,9 +27,7 @@ REF_COLOR = "#777777"
 
 def _scales() -> dict:
     """The constants of the ``* c`` snippets as the note writes them, for the labels' placeholders."""
-    from generator.experiments.seed_code import SEED_CASES
-
-    return {k: SEED_CASES[f"{k}_tanh"][2].split("*")[-1].strip() for k in ("small", "large")}
+    return {k: scale_text(f"{k}_tanh") for k in ("small", "large")}
 
 
 def _t(lang: str, key: str, **fmt) -> str:
@@ -100,10 +99,3 @@ def seed_rerun(data, lang: str, **_):
                               label=_t(lang, "reference")))
     fig.legend(handles=handles, loc="outside lower center", ncols=2, fontsize=9)
     return style.finish(fig)
-
-
-register(
-    FigureSpec("seed_rerun", seed_rerun, ("seed_code", "seed_printed"), lambda **_: "seed_rerun",
-               lambda lang, p: _t(lang, "seed_rerun.alt")),
-    jobs=lambda axes: [{}],
-)

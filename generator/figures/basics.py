@@ -1,4 +1,4 @@
-"""Figures for the basics pages (xavier, he, activations), registered through ``figures.register``.
+"""Figures for the basics pages (xavier, he, activations); their instances are listed in generator/figures/registry.py.
 
 * ``basics_lines`` (stem ``basics_<key>``): one panel per activation, per-layer std of several inits
   (mean over seeds, band = min-max over seeds, log y). Instances: ``glorot`` (xavier vs the two
@@ -17,16 +17,10 @@ import numpy as np
 
 from generator.render import strings
 from generator.engine.activations import ACTIVATIONS
-from generator.analysis.rules import MATCHING
-from generator.figures import FigureSpec, register, style
+from generator.figures import style
 from generator.analysis.seeds import depth_of, layer_stats
+from generator.figures.registry import LINE_SETS
 from generator.figures.seed_cases import _line_with_band
-
-# key -> (strings table, inits, activations)
-LINE_SETS = {
-    "glorot": ("xavier.fig_glorot", ("xavier", "glorot_normal", "glorot_uniform"), ("tanh", "relu")),
-    "he": ("he.fig_he", ("xavier", "he", "he_uniform"), ("relu", "leaky_relu", "selu")),
-}
 
 # activation -> (colour, linestyle) for figures where lines are activations (Okabe-Ito + greys)
 ACT_STYLE = {
@@ -150,34 +144,3 @@ def activation_curves(data, lang: str, *, activations=tuple(ACTIVATIONS)):
                Patch(facecolor="#D55E00", alpha=0.15, label=strings.t(lang, "activations.fig_curves.saturated"))]
     fig.legend(handles=handles, loc="outside lower center", ncol=3, frameon=False)
     return style.finish(fig)
-
-
-def _alt_lines(lang, p):
-    table, d_inits, d_acts = LINE_SETS[p["key"]]
-    return strings.t(lang, f"{table}.alt", inits=style.join_names(lang, "init", p.get("inits", d_inits)),
-                     activations=style.join_names(lang, "activation", p.get("activations", d_acts)))
-
-
-def _jobs_lines(axes: dict) -> list[dict]:
-    out = []
-    for key, (_, inits, acts) in LINE_SETS.items():
-        i = tuple(x for x in inits if x in axes["inits"])
-        a = tuple(x for x in acts if x in axes["activations"])
-        if "none" in axes["norms"] and len(i) >= 2 and a:
-            out.append({"key": key, "inits": i, "activations": a})
-    return out
-
-
-def _jobs_matched(axes: dict) -> list[dict]:
-
-    pairs = tuple((a, i) for a, i in MATCHING.items() if a in axes["activations"] and i in axes["inits"])
-    return [{"matching": pairs}] if pairs and "none" in axes["norms"] else []
-
-
-register(FigureSpec("basics_lines", basics_lines, ("propagation",), lambda key, **_: f"basics_{key}", _alt_lines),
-         _jobs_lines)
-register(FigureSpec("basics_matched", basics_matched, ("propagation",), lambda **_: "basics_matched",
-                    lambda lang, p: strings.t(lang, "activations.fig_matched.alt")), _jobs_matched)
-register(FigureSpec("activation_curves", activation_curves, (), lambda **_: "activation_curves",
-                    lambda lang, p: strings.t(lang, "activations.fig_curves.alt")),
-         lambda axes: [{}])
