@@ -64,9 +64,8 @@ def _training(cfg: Config, args, quiet: bool, executor=None):
 
 def _start_training(cfg: Config, args, quiet: bool, executor):
     """Queue the training stage on ``executor``; return a function that waits for it, writes its files
-    and returns its RunStats -- or None when there is no ``[training]`` or the stage is current."""
-    if "training" not in cfg.sections:
-        return None
+    and returns its RunStats -- or None when the stage is current. Every config has ``[training]``
+    (config/load.py SECTIONS: a config without it runs the training experiments with the defaults)."""
     from generator.pipeline.store import Cache
     from generator.pipeline.experiments_stage import manifest_is_current, record_data_files, write_manifest
 
