@@ -13,13 +13,13 @@ from matplotlib.colors import LogNorm
 from matplotlib.patches import Rectangle
 from matplotlib.ticker import NullLocator
 
+from generator.engine.activations import ACTIVATIONS
+from generator.engine.inits import INITS
 from generator.render import strings
 from generator.figures import style
 from generator.figures.data import depth_of, last_layer_matrix
 
-INIT_ORDER = ("zeros", "small", "large", "xavier", "glorot_normal", "glorot_uniform", "he", "he_uniform",
-              "orthogonal")
-ACT_ORDER = ("linear", "sigmoid", "tanh", "relu", "leaky_relu", "elu", "selu", "gelu")
+INIT_ORDER, ACT_ORDER = tuple(INITS), tuple(ACTIVATIONS)  # registry order = site order
 
 
 def _present(df, col, order):
