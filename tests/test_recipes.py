@@ -6,7 +6,8 @@ Each test copies the repository's ``generator/``, ``templates/``, ``reference/``
 ``# <catalog>, under [<table>]`` comment and its lines go right under that table), points a copy of
 the small config at the new name only (the recipe says: add the name to the config), and runs
 ``python -m generator experiments`` in a subprocess whose ``PYTHONPATH`` is the copy, so every output
-lands inside ``tmp_path``. The numbers are then checked against closed forms written out here, not
+lands inside ``tmp_path``. The copy's ``tests/test_inits.py`` / ``tests/test_activations.py`` are run
+on the new entry too (the README says they check it without edits). The numbers are then checked against closed forms written out here, not
 against the code under test: LeCun uniform promises Var(W) = 1/fan_in, and hard tanh under
 sigma_w^2 = 1 has E[phi(z)^2] = 1 - 2 pdf(1) and saturates where |x| >= 1.
 """
@@ -45,8 +46,10 @@ def copy_repo(dst: Path) -> Path:
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
     for name in ("generator", "templates", "reference"):
         shutil.copytree(REPO / name, dst / name, ignore=ignore)
-    (dst / "configs").mkdir()
-    shutil.copy2(REPO / "configs" / "small.toml", dst / "configs" / "small.toml")
+    for name in ("configs/small.toml", "pyproject.toml", "tests/conftest.py", "tests/sitebuild.py",
+                 "tests/gradcheck.py", "tests/test_inits.py", "tests/test_activations.py"):
+        (dst / name).parent.mkdir(exist_ok=True)
+        shutil.copy2(REPO / name, dst / name)
     return dst
 
 
@@ -99,6 +102,13 @@ def build(repo: Path, config: Path) -> dict[str, pd.DataFrame]:
     return {name: pd.read_csv(data / f"{name}.csv") for name in ("propagation", "theory", "theory_fixed")}
 
 
+def unit_tests(repo: Path, test_file: str, name: str) -> int:
+    """Run the copy's ``test_file`` on the tests whose id names ``name``; returns how many passed."""
+    out = run(repo, "-m", "pytest", "-q", "-p", "no:cacheprovider", test_file, "-k", name, timeout=300)
+    assert out.returncode == 0, out.stdout[-3000:]
+    return int(re.search(r"(\d+) passed", out.stdout).group(1))
+
+
 def display_names(repo: Path, key: str) -> list[str]:
     code = ("from generator.render import strings; "
             f"print(strings.t('en', {key!r})); print(strings.t('ko', {key!r}))")
@@ -113,6 +123,7 @@ def test_init_recipe_builds_the_small_grid(tmp_path):
     closed_form = {"lecun_uniform": lambda fan_in, fan_out: 1.0 / fan_in}  # the recipe's example
     (name,) = closed_form  # fails here if the README's example changes: then update this test
     assert display_names(repo, f"fig.init.{name}") == ["LeCun uniform", "LeCun 균등분포"]
+    assert unit_tests(repo, "tests/test_inits.py", name) >= 2  # the registry-driven tests pick it up
     cfg = small_config(repo, inits=[name], activations=["tanh"])
     d = build(repo, cfg)
     width, depth = 100, 5  # configs/small.toml
@@ -122,7 +133,8 @@ def test_init_recipe_builds_the_small_grid(tmp_path):
     assert sorted(prop["layer"]) == list(range(1, depth + 1))
     fixed = d["theory_fixed"][d["theory_fixed"]["init"] == name]
     assert len(fixed) == 1 and fixed["sigma_w2"].iloc[0] == pytest.approx(width * var, rel=1e-12)
-    assert d["theory"].query("init == @name and layer == 1")["q"].iloc[0] == pytest.approx(width * var, rel=1e-12)
+    q1 = d["theory"].query("init == @name and layer == 1")["q"].iloc[0]
+    assert q1 == pytest.approx(width * var, rel=1e-12)
     # measured: A_1 = X W_1 with X ~ N(0, 1), so Var(A_1) ~= fan_in Var(W). Standard error of the
     # estimate (relative): weights sqrt(0.8 / width^2) (uniform: E[W^4]/E[W^2]^2 = 9/5) and inputs
     # sqrt(2 / (samples * width)) -> 1.3%; 6 of them is 8%. he_uniform's 2/fan_in would be 100% off.
@@ -137,6 +149,8 @@ def test_activation_recipe_builds_the_small_grid(tmp_path):
     apply_recipe(repo, section("Adding an activation"), "generator/engine/activations.py")
     name = "hardtanh"  # the recipe's example
     assert display_names(repo, f"fig.activation.{name}") == ["hard tanh", "하드 tanh"]
+    # derivative, extreme inputs, dtypes, max slope, histogram range, fused path: the documented contract
+    assert unit_tests(repo, "tests/test_activations.py", name) >= 5
     d = build(repo, small_config(repo, inits=["xavier"], activations=[name]))
     prop = d["propagation"][d["propagation"]["activation"] == name]
     assert sorted(prop["layer"]) == list(range(1, 6))
