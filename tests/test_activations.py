@@ -1,29 +1,39 @@
 """Activations: derivatives by centred differences, overflow safety, gains, saturation rule."""
 
+import dataclasses
 import math
 import warnings
 
 import numpy as np
 import pytest
 
-from generator.engine.activations import ACTIVATIONS, second_moment_gain, get_activation
+from generator.engine.activations import (ACTIVATIONS, get_activation, matched_pairs, register,
+                                          second_moment_gain)
+from generator.engine.inits import INITS
 from gradcheck import rel_error
 
-NAMES = list(ACTIVATIONS)
-KINKED = {"relu", "leaky_relu", "elu", "selu"}  # non-differentiable (or C1 only) at 0
+NAMES = list(ACTIVATIONS)  # every registered activation, also one added later
+PUBLISHED = ["linear", "sigmoid", "tanh", "relu", "leaky_relu", "elu", "selu", "gelu"]
 
 
 def _points(name):
     x = np.random.default_rng(0).uniform(-5, 5, 400)
-    if name in KINKED:
-        x = x[np.abs(x) > 0.1]  # centred differences straddling the kink are meaningless
+    for k in ACTIVATIONS[name].kinks:
+        x = x[np.abs(x - k) > 0.1]  # centred differences straddling a kink are meaningless
     if name == "gelu":
         x = x[np.abs(x + 0.7518) > 0.05]  # GELU' crosses 0 there; relative error is ill-conditioned
     return x
 
 
 def test_registry():
-    assert NAMES == ["linear", "sigmoid", "tanh", "relu", "leaky_relu", "elu", "selu", "gelu"]
+    # the published site's order comes first; an activation added by the recipe is appended after it
+    assert NAMES[:len(PUBLISHED)] == PUBLISHED
+    assert all(a.name == n and a.matched_init in INITS for n, a in ACTIVATIONS.items())
+    with pytest.raises(ValueError, match="already registered"):
+        register(ACTIVATIONS["relu"])
+    with pytest.raises(ValueError, match="matched_init 'lecun'"):
+        register(dataclasses.replace(ACTIVATIONS["relu"], name="relu2", matched_init="lecun"))
+    assert "relu2" not in ACTIVATIONS
     with pytest.raises(ValueError) as err:
         get_activation("swish")
     assert all(n in str(err.value) for n in NAMES)
@@ -148,3 +158,14 @@ def test_forward_and_derivative_is_bit_identical_to_separate_calls(name, dtype):
         assert u.dtype == f.dtype and np.array_equal(u.view(np.uint8), f.view(np.uint8))
     for u in (d1, d2):
         assert u.dtype == d.dtype and np.array_equal(u.view(np.uint8), d.view(np.uint8))
+
+
+def test_matched_pairs_group_by_init_in_registry_order():
+    pairs = matched_pairs()
+    assert set(pairs) == set(ACTIVATIONS) and all(pairs[n] == a.matched_init for n, a in ACTIVATIONS.items())
+    inits = list(dict.fromkeys(a.matched_init for a in ACTIVATIONS.values()))  # order of first appearance
+    assert list(pairs) == [n for i in inits for n, a in ACTIVATIONS.items() if a.matched_init == i]
+    # the published pairing, as the activations page states it
+    assert {n: pairs[n] for n in PUBLISHED} == {
+        "linear": "xavier", "sigmoid": "xavier", "tanh": "xavier", "selu": "xavier",
+        "relu": "he", "leaky_relu": "he", "elu": "he", "gelu": "he"}

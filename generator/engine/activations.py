@@ -2,6 +2,11 @@
 
 Contract
 --------
+* A record carries everything the package knows about an activation (fields below, including
+  ``matched_init``: the init it is paired with, from which ``analysis.rules.MATCHING`` is derived, and
+  ``kinks``: where phi is not differentiable). :func:`register` appends one (site order = registration
+  order); adding an activation is its forward/derivative pair plus one ``register`` call
+  (CONTRIBUTING.md). Nothing else in the package keeps a table keyed by activation name.
 * ``forward(x, out=None) -> y`` and ``derivative(x, out=None) -> phi'(x)`` are elementwise, keep x's dtype,
   may write into ``out`` (the propagation engine reuses buffers) and never emit a RuntimeWarning, even for
   +-inf or 1e300 inputs (pytest runs with ``-W error::RuntimeWarning``). ``derivative`` is the exact
@@ -40,8 +45,10 @@ from typing import Callable
 
 import numpy as np
 
-__all__ = ["Activation", "ACTIVATIONS", "get_activation", "LEAKY_SLOPE", "ELU_ALPHA", "SELU_LAMBDA",
-           "SELU_ALPHA", "second_moment_gain"]
+from generator.engine.inits import INITS
+
+__all__ = ["Activation", "ACTIVATIONS", "register", "get_activation", "matched_pairs", "LEAKY_SLOPE",
+           "ELU_ALPHA", "SELU_LAMBDA", "SELU_ALPHA", "second_moment_gain"]
 
 LEAKY_SLOPE = 0.01
 ELU_ALPHA = 1.0
@@ -62,7 +69,10 @@ class Activation:
 
     name: registry key. forward(x, out=None): phi(x). derivative(x, out=None): phi'(x).
     gain: weight-scale multiplier (module docstring). hist_range: fixed (lo, hi) histogram range.
-    max_slope: sup |phi'| (defines saturation). formula_tex: LaTeX for the site.
+    max_slope: sup |phi'| (defines saturation). formula_tex: LaTeX for the site. matched_init: the
+    INITS name this activation is paired with (analysis.rules.MATCHING). kinks: the x where phi is not
+    differentiable (tests skip centred differences there). both: optional fused (phi, phi') sharing
+    one transcendental.
     """
 
     name: str
@@ -72,7 +82,15 @@ class Activation:
     hist_range: tuple[float, float]
     max_slope: float
     formula_tex: str
-    both: Callable | None = None  # optional fused (phi, phi') sharing one transcendental
+    matched_init: str
+    kinks: tuple[float, ...] = ()
+    both: Callable | None = None
+
+    def __post_init__(self):  # numbers as plain floats, whatever the caller typed
+        object.__setattr__(self, "gain", float(self.gain))
+        object.__setattr__(self, "hist_range", (float(self.hist_range[0]), float(self.hist_range[1])))
+        object.__setattr__(self, "max_slope", float(self.max_slope))
+        object.__setattr__(self, "kinks", tuple(float(k) for k in self.kinks))
 
     def forward_and_derivative(self, x, out=None):
         """``(phi(x), phi'(x))``, bit-identical to calling forward and derivative separately; phi(x)
@@ -298,29 +316,52 @@ def _grid_max_slope(derivative: Callable) -> float:
     return float(np.max(np.abs(derivative(z))))
 
 
-def _make(name, fwd, der, gain, hist_range, max_slope, tex, both=None):
-    return Activation(name, fwd, der, float(gain), (float(hist_range[0]), float(hist_range[1])),
-                      float(max_slope), tex, both)
+ACTIVATIONS: dict[str, Activation] = {}
 
 
-ACTIVATIONS: dict[str, Activation] = {
-    a.name: a
-    for a in (
-        _make("linear", _linear, _linear_d, 1.0, (-3, 3), 1.0, r"\phi(x) = x"),
-        _make("sigmoid", _sigmoid, _sigmoid_d, 1.0, (0, 1), 0.25, r"\phi(x) = \frac{1}{1 + e^{-x}}", _sigmoid_both),
-        _make("tanh", _tanh, _tanh_d, 5.0 / 3.0, (-1, 1), 1.0, r"\phi(x) = \tanh x", _tanh_both),
-        _make("relu", _relu, _relu_d, math.sqrt(2.0), (0, 3), 1.0, r"\phi(x) = \max(0, x)"),
-        _make("leaky_relu", _leaky, _leaky_d, math.sqrt(2.0 / (1.0 + LEAKY_SLOPE**2)), (-1, 3), 1.0,
-              r"\phi(x) = \max(0.01\,x,\ x)"),
-        _make("elu", _elu, _elu_d, second_moment_gain(_elu), (-1, 3), 1.0,
-              r"\phi(x) = \begin{cases} x & x > 0 \\ e^{x} - 1 & x \le 0 \end{cases}"),
-        # SELU's steepest slope is lambda*alpha ~= 1.758, approached from the left of 0.
-        _make("selu", _selu, _selu_d, 0.75, (-2, 3), SELU_LAMBDA * SELU_ALPHA,
-              r"\phi(x) = \lambda \begin{cases} x & x > 0 \\ \alpha (e^{x} - 1) & x \le 0 \end{cases}"),
-        _make("gelu", _gelu, _gelu_d, second_moment_gain(_gelu), (-1, 3), _grid_max_slope(_gelu_d),
-              r"\phi(x) = \tfrac{x}{2}\left(1 + \tanh\!\left(\sqrt{2/\pi}\,(x + 0.044715\,x^{3})\right)\right)", _gelu_both),
-    )
-}
+def register(record: Activation) -> Activation:
+    """Append ``record`` to :data:`ACTIVATIONS`; a taken name or an unknown ``matched_init`` is an error."""
+    if not isinstance(record, Activation):
+        raise TypeError(f"register() takes an Activation record, got {type(record).__name__}")
+    if record.name in ACTIVATIONS:
+        raise ValueError(f"activation {record.name!r} is already registered")
+    if record.matched_init not in INITS:
+        raise ValueError(f"activation {record.name!r}: matched_init {record.matched_init!r} is not an init; "
+                         f"valid: {', '.join(INITS)}")
+    ACTIVATIONS[record.name] = record
+    return record
+
+
+# The eight published activations, in site order.
+register(Activation("linear", _linear, _linear_d, 1.0, (-3, 3), 1.0, r"\phi(x) = x", "xavier"))
+register(Activation("sigmoid", _sigmoid, _sigmoid_d, 1.0, (0, 1), 0.25, r"\phi(x) = \frac{1}{1 + e^{-x}}",
+                    "xavier", both=_sigmoid_both))
+register(Activation("tanh", _tanh, _tanh_d, 5.0 / 3.0, (-1, 1), 1.0, r"\phi(x) = \tanh x", "xavier",
+                    both=_tanh_both))
+register(Activation("relu", _relu, _relu_d, math.sqrt(2.0), (0, 3), 1.0, r"\phi(x) = \max(0, x)", "he",
+                    kinks=(0.0,)))
+register(Activation("leaky_relu", _leaky, _leaky_d, math.sqrt(2.0 / (1.0 + LEAKY_SLOPE**2)), (-1, 3), 1.0,
+                    r"\phi(x) = \max(0.01\,x,\ x)", "he", kinks=(0.0,)))
+register(Activation("elu", _elu, _elu_d, second_moment_gain(_elu), (-1, 3), 1.0,
+                    r"\phi(x) = \begin{cases} x & x > 0 \\ e^{x} - 1 & x \le 0 \end{cases}", "he",
+                    kinks=(0.0,)))  # C1 at 0 (alpha = 1) but not C2: centred differences skip it too
+# SELU's steepest slope is lambda*alpha ~= 1.758, approached from the left of 0. Paired with xavier:
+# self-normalizing under LeCun normal, Var(W) = 1/fan_in.
+register(Activation("selu", _selu, _selu_d, 0.75, (-2, 3), SELU_LAMBDA * SELU_ALPHA,
+                    r"\phi(x) = \lambda \begin{cases} x & x > 0 \\ \alpha (e^{x} - 1) & x \le 0 \end{cases}",
+                    "xavier", kinks=(0.0,)))
+register(Activation("gelu", _gelu, _gelu_d, second_moment_gain(_gelu), (-1, 3), _grid_max_slope(_gelu_d),
+                    r"\phi(x) = \tfrac{x}{2}\left(1 + \tanh\!\left(\sqrt{2/\pi}\,(x + 0.044715\,x^{3})\right)\right)",
+                    "he", both=_gelu_both))
+
+
+def matched_pairs() -> dict[str, str]:
+    """activation -> matched init, grouped by init (groups in order of first appearance in the registry,
+    registry order inside a group): the order in which the site lists the pairs."""
+    first = {}
+    for a in ACTIVATIONS.values():
+        first.setdefault(a.matched_init, len(first))
+    return {a.name: a.matched_init for a in sorted(ACTIVATIONS.values(), key=lambda a: first[a.matched_init])}
 
 
 def get_activation(name) -> Activation:

@@ -1,28 +1,53 @@
-"""Weight initializers: pure functions ``(fan_in, fan_out, rng, gain=1.0) -> W``.
+"""Weight initializers as records: one :class:`Init` per scheme in the :data:`INITS` registry.
 
 Contract
 --------
-* ``W`` has shape ``(fan_in, fan_out)`` and dtype float64 (callers cast), so a layer computes ``X @ W``.
+* A sampler is a pure function ``(fan_in, fan_out, rng, gain=1.0) -> W``; ``W`` has shape
+  ``(fan_in, fan_out)`` and dtype float64 (callers cast), so a layer computes ``X @ W``.
 * All randomness comes from the ``np.random.Generator`` passed in; the global ``np.random`` is never used,
   so the same generator state always yields the same weights.
-* Only :func:`orthogonal` uses ``gain``; every other initializer accepts and ignores it, so callers can
-  pass an activation's gain uniformly.
-* :data:`INITS` is the registry (name -> function) in the order the site presents them;
-  :func:`get_init` raises ``ValueError`` listing the valid names; :func:`weight_variance` gives the
-  per-entry variance each formula promises (the theory module uses ``sigma_w^2 = fan_in * Var(W)``).
+* An :class:`Init` record carries everything the package knows about a scheme: ``name`` (the registry
+  key, the config value, the CSV value), ``sample`` (the sampler), ``variance(fan_in, fan_out, gain)``
+  (the per-entry Var(W_ij) the scheme promises; the theory module uses ``sigma_w^2 = fan_in * Var(W)``)
+  and ``uses_gain``. Only an init with ``uses_gain`` (``orthogonal``) is given the activation's gain;
+  its sampler must be linear in it (``sample(gain=g) == g * sample(gain=1)`` from the same draws), which
+  the propagation experiment relies on to share one draw between activations. Every other sampler
+  accepts and ignores ``gain``. A record is callable like its sampler.
+* :data:`INITS` (name -> Init) is in the order the site presents them; :func:`register` appends a record
+  (adding an init is one sampler plus one ``register`` call, see CONTRIBUTING.md); :func:`get_init`
+  raises ``ValueError`` listing the valid names; :func:`weight_variance` reads the record's formula.
+  Nothing else in the package keeps a table keyed by init name.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
 
 __all__ = [
     "fans", "zeros", "small", "large", "xavier", "glorot_normal", "glorot_uniform", "he", "he_uniform",
-    "orthogonal", "constant", "INITS", "get_init", "weight_variance",
+    "orthogonal", "constant", "Init", "INITS", "register", "get_init", "weight_variance",
 ]
+
+
+@dataclass(frozen=True)
+class Init:
+    """One initialization scheme (see the module docstring).
+
+    name: registry key. sample(fan_in, fan_out, rng, gain=1.0) -> W. variance(fan_in, fan_out, gain) ->
+    Var(W_ij), called with validated positive int fans. uses_gain: the sampler scales with the gain.
+    """
+
+    name: str
+    sample: Callable
+    variance: Callable[[int, int, float], float]
+    uses_gain: bool = False
+
+    def __call__(self, fan_in, fan_out, rng=None, gain=1.0):
+        return self.sample(fan_in, fan_out, rng, gain=gain)
 
 
 def fans(fan_in, fan_out) -> tuple[int, int]:
@@ -103,21 +128,35 @@ def orthogonal(fan_in, fan_out, rng, gain=1.0):
     return gain * (q if fi >= fo else q.T)
 
 
-INITS: dict[str, Callable] = {
-    "zeros": zeros,
-    "small": small,
-    "large": large,
-    "xavier": xavier,
-    "glorot_normal": glorot_normal,
-    "glorot_uniform": glorot_uniform,
-    "he": he,
-    "he_uniform": he_uniform,
-    "orthogonal": orthogonal,
-}
+INITS: dict[str, Init] = {}
 
 
-def get_init(name: str) -> Callable:
-    """Return the initializer registered as ``name``; unknown names raise ValueError listing valid ones."""
+def register(record: Init) -> Init:
+    """Append ``record`` to :data:`INITS` (site order = registration order); a taken name is an error."""
+    if not isinstance(record, Init):
+        raise TypeError(f"register() takes an Init record, got {type(record).__name__}")
+    if record.name in INITS:
+        raise ValueError(f"init {record.name!r} is already registered")
+    INITS[record.name] = record
+    return record
+
+
+# The nine published inits, in site order. Variance formulas are written as the samplers promise
+# (the same float expressions as before the records, so every printed number stays bit-identical).
+register(Init("zeros", zeros, lambda fi, fo, gain: 0.0))
+register(Init("small", small, lambda fi, fo, gain: 1e-4))
+register(Init("large", large, lambda fi, fo, gain: 1.0))
+register(Init("xavier", xavier, lambda fi, fo, gain: 1.0 / fi))
+register(Init("glorot_normal", glorot_normal, lambda fi, fo, gain: 2.0 / (fi + fo)))
+register(Init("glorot_uniform", glorot_uniform, lambda fi, fo, gain: 2.0 / (fi + fo)))
+register(Init("he", he, lambda fi, fo, gain: 2.0 / fi))
+register(Init("he_uniform", he_uniform, lambda fi, fo, gain: 2.0 / fi))
+register(Init("orthogonal", orthogonal, lambda fi, fo, gain: gain**2 / max(fi, fo), uses_gain=True))
+
+
+def get_init(name: str) -> Init:
+    """Return the record registered as ``name`` (callable like its sampler); unknown names raise
+    ValueError listing the valid ones."""
     try:
         return INITS[name]
     except (KeyError, TypeError):
@@ -125,17 +164,7 @@ def get_init(name: str) -> Callable:
 
 
 def weight_variance(name: str, fan_in, fan_out, gain=1.0) -> float:
-    """Theoretical per-entry variance Var(W_ij) promised by initializer ``name``."""
-    get_init(name)  # validates the name
+    """Theoretical per-entry variance Var(W_ij) promised by initializer ``name`` (its record's formula)."""
+    record = get_init(name)
     fi, fo = fans(fan_in, fan_out)
-    return {
-        "zeros": 0.0,
-        "small": 1e-4,
-        "large": 1.0,
-        "xavier": 1.0 / fi,
-        "glorot_normal": 2.0 / (fi + fo),
-        "glorot_uniform": 2.0 / (fi + fo),
-        "he": 2.0 / fi,
-        "he_uniform": 2.0 / fi,
-        "orthogonal": gain**2 / max(fi, fo),
-    }[name]
+    return float(record.variance(fi, fo, gain))

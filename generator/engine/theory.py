@@ -16,8 +16,9 @@ and 6.8e-4 for E[elu(sqrt(50) z)], while the split rule is within 1e-14 for ever
 q in {0.01, 1, 50}. Splitting at 0 puts the kink on an endpoint; truncating at 12 drops < 1e-30 of mass.
 Functions here describe ``norm="none"`` networks.
 
-* :func:`sigma_w2` -- fan_in * Var(W) for an init (orthogonal: the activation's gain^2, as propagation
-  scales it; zeros: None, the recursion is degenerate).
+* :func:`sigma_w2` -- fan_in * Var(W) from the init's record (an init that ``uses_gain``, i.e.
+  orthogonal: the activation's gain^2, as propagation scales it; Var(W) = 0, i.e. zeros: None, the
+  recursion is degenerate).
 * :func:`mean_field` -- per-layer q and the predicted mean / std of the layer OUTPUT phi(A_l).
 * :func:`fixed_point` -- q* reached from q0 = 1, chi_1 = sigma_w^2 E[phi'(sqrt(q*) z)^2] and the regime.
 No RuntimeWarning is emitted for q -> 0 or q -> inf.
@@ -62,13 +63,14 @@ def expect(f, q=1.0, points: int = 96):
 
 
 def sigma_w2(init, activation, fan_in, fan_out):
-    """sigma_w^2 = fan_in * Var(W_ij) for ``init`` (orthogonal scaled by the activation's gain);
-    None for ``zeros`` (no signal: the mean-field recursion is not defined)."""
-    get_init(init)
-    if init == "zeros":
+    """sigma_w^2 = fan_in * Var(W_ij) for ``init`` (an init that ``uses_gain``, i.e. orthogonal, scaled
+    by the activation's gain); None when Var(W) = 0, i.e. ``zeros`` (no signal: the mean-field
+    recursion is not defined)."""
+    gain = get_activation(activation).gain if get_init(init).uses_gain else 1.0
+    var = weight_variance(init, fan_in, fan_out, gain)
+    if var == 0.0:
         return None
-    gain = get_activation(activation).gain if init == "orthogonal" else 1.0
-    return fan_in * weight_variance(init, fan_in, fan_out, gain)
+    return fan_in * var
 
 
 def mean_field(activation, sigma_w2, depth, q0=1.0, points=96) -> dict[str, np.ndarray]:

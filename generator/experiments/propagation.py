@@ -255,7 +255,7 @@ def run_propagation(*, init, activation, norm, seed, samples, width, depth, dtyp
     x, g = draw_inputs(seed, samples, width, dt.name)
     weights = draw_weights(init, seed, width, depth, dt.name)
     w_zero = zero_weights(init, seed, width, depth, dt.name)
-    gain = act.gain if init == "orthogonal" else 1.0
+    gain = act.gain if get_init(init).uses_gain else 1.0
     if gain != 1.0:
         # orthogonal(gain) = gain * orthogonal(1) from the same draws: scale here so that one cached
         # draw serves every activation
