@@ -44,16 +44,12 @@ KNOWN_UPWARD: set[tuple[str, str]] = {
     ("generator.figures.page_seed", "generator.experiments.seed_code"),
     ("generator.figures.training", "generator.config.training"),
     ("generator.figures.training", "generator.pipeline.training_stage"),
-    ("generator.pages", "generator.config.load"),
-    ("generator.pages.batchnorm", "generator.config.load"),
-    ("generator.pages.batchnorm", "generator.pipeline.runner"),
-    ("generator.pages.batchnorm", "generator.pipeline.store"),
     ("generator.pages.seed", "generator.experiments.seed_code"),
     ("generator.pages.training", "generator.pipeline.training_stage"),
     ("generator.render.env", "generator.pipeline.outputs"),
 }
 # Package __init__ files that still import (figures and pages registries, until they move out).
-KNOWN_INIT_IMPORTS: list[str] = ["generator/figures/__init__.py", "generator/pages/__init__.py"]
+KNOWN_INIT_IMPORTS: list[str] = ["generator/figures/__init__.py"]
 
 
 def module_name(path: Path) -> str:

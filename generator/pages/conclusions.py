@@ -268,10 +268,11 @@ def _training_claims(data) -> dict | None:
                                  "evidence_en": str(r["evidence_en"])} for _, r in df.iterrows()}
 
 
-def _figure_stems(cfg) -> set[str]:
+def _figure_stems(grid) -> set[str]:
+    """Stems of the figures the figures stage draws for the data's grid (its axes from grid.json)."""
     from generator.figures import figure_jobs
 
-    return {j.stem for j in figure_jobs(cfg)}
+    return {j.stem for j in figure_jobs(grid.propagation)}
 
 
 def evidence_text(cid: str, j: dict, lang: str) -> str:
@@ -308,12 +309,12 @@ EVIDENCE = {
 
 
 def context(data) -> dict:
-    cfg = data.cfg.propagation
+    cfg = data.grid.propagation
     inits, acts, norms = list(cfg.inits), list(cfg.activations), list(cfg.norms)
     prop = data.prop if data.has("propagation.csv") else None
     sym = data.frame("symmetry.csv") if data.has("symmetry.csv") else None
     training = _training_claims(data)
-    stems = _figure_stems(data.cfg)
+    stems = _figure_stems(data.grid)
     figures = {"seed_compare": "seed_compare" in stems, "heatmap_std": "heatmap_std" in stems,
                "heatmap_std_bn": "heatmap_std_bn" in stems}
 

@@ -56,12 +56,12 @@ def _gains(lang: str) -> pd.DataFrame:
 
 
 def context(data) -> dict:
-    n = data.cfg.propagation.width
+    n = data.grid.propagation.width
     leaky_gain = ACTIVATIONS["leaky_relu"].gain
     selu_x = _flat(data, "xavier", "selu")
     return {
         "width": n,
-        "depth": data.cfg.propagation.depth,
+        "depth": data.grid.propagation.depth,
         "var_he": weight_variance("he", n, n),
         "var_he_uniform": weight_variance("he_uniform", n, n),
         "uniform_bound": math.sqrt(3.0 * weight_variance("he_uniform", n, n)),

@@ -40,10 +40,6 @@ EXPLODE_ABOVE = 10.0  # ... above this (or any divergence): it has exploded
 SATURATION_EXCESS = 0.25  # saturated fraction above the activation's N(0,1) baseline by more than this
 VERDICTS = ("explodes", "vanishes", "saturates", "healthy")  # order in which the rules are tried
 
-# Pages of this site, for the "pages" guide (nav order, see generator.pages.PAGES).
-GUIDE = ("initialization", "xavier", "he", "activations", "gradients", "batchnorm", "training", "theory",
-         "results", "seed", "conclusions", "reproducibility", "references")
-
 
 # ------------------------------------------------------------------------------------------------
 # helpers shared by this author's pages (initialization, xavier, he, activations)
@@ -60,7 +56,7 @@ def label(lang: str, group: str, ident: str) -> str:
 
 def has(data, init: str | None = None, activation: str | None = None, norm: str = "none") -> bool:
     """Whether the configured grid holds this (init, activation, norm)."""
-    p = data.cfg.propagation
+    p = data.grid.propagation
     return ((init is None or init in p.inits) and (activation is None or activation in p.activations)
             and norm in p.norms)
 
@@ -120,7 +116,7 @@ def verdict(last_std: float, saturated_frac: float, baseline: float, diverged: b
 def glance_frame(data, norm: str = "none") -> pd.DataFrame:
     """One row per (init, activation) in grid order: the inputs of the rules and the verdict."""
     p = data.prop
-    cfg = data.cfg.propagation
+    cfg = data.grid.propagation
     sel = p[p["norm"] == norm]
     rows = []
     for init in cfg.inits:
@@ -164,14 +160,8 @@ def _glance_table(frame: pd.DataFrame, inits, activations, lang: str) -> pd.Data
     return pd.DataFrame(out)
 
 
-def _templates() -> set[str]:
-    from generator.render.env import discover_pages
-
-    return set(discover_pages())
-
-
 def context(data) -> dict:
-    cfg = data.cfg.propagation
+    cfg = data.grid.propagation
     frame = glance_frame(data)
     inits = [i for i in cfg.inits if i in set(frame["init"])]
     acts = [a for a in cfg.activations if a in set(frame["activation"])]
@@ -193,8 +183,5 @@ def context(data) -> dict:
         "counts": counts,
         "n_cells": int(len(frame)),
         "n_healthy_inits": {a: int((healthy["activation"] == a).sum()) for a in acts},
-        # pages that exist (have templates): the guide links only to those, so a page still being
-        # written never leaves a broken link on the home page
-        "available": [p for p in GUIDE if p in _templates()],
         "glossary": list(strings.load("ko").get("glossary", {}).keys()),
     }

@@ -50,7 +50,7 @@ def _case_numbers(data, init: str, act: str) -> dict | None:
     factors = successive_ratios(finite)
     theory = c["theory_std"].to_numpy(float)
     t_factors = successive_ratios(theory)
-    depth = data.cfg.propagation.depth
+    depth = data.grid.propagation.depth
     last_ok = ~div[-1]
     sat = c["saturated_frac"].to_numpy(float)
     fd = first_diverged_layer(data, init, act)
@@ -80,7 +80,7 @@ def _symmetry(data) -> dict | None:
     if not data.has("symmetry.csv"):
         return None
     s = data.frame("symmetry.csv")
-    cfg = data.cfg.symmetry
+    cfg = data.grid.symmetry
     out = {}
     for init in s["init"].unique():
         d = s[s["init"] == init]
@@ -145,7 +145,7 @@ def _table(cases: list[dict], lang: str) -> pd.DataFrame:
 
 
 def context(data) -> dict:
-    cfg = data.cfg.propagation
+    cfg = data.grid.propagation
     cases = {f"{i}_{a}": _case_numbers(data, i, a) for i in COMPARE_INITS for a in COMPARE_ACTIVATIONS}
     cases = {k: v for k, v in cases.items() if v is not None}
     order = [cases[f"{i}_{a}"] for a in COMPARE_ACTIVATIONS for i in COMPARE_INITS if f"{i}_{a}" in cases]

@@ -12,7 +12,7 @@ import pandas as pd
 
 from generator.contract import schema as contract
 from generator.engine.activations import SATURATION_FRACTION
-from generator.pages import data_dictionary
+from generator.pages.summary import data_dictionary
 from generator.pages.gradients import grid_order
 
 DIVERGED = "diverged"  # cell marker for a diverged configuration (translated by the template)
@@ -23,7 +23,7 @@ def pivot(data, column: str, norm: str) -> pd.DataFrame:
     """init x activation table of ``column`` at the last layer (seeds averaged), DIVERGED where any
     seed diverged; the first column ``init`` holds the init id."""
     p = data.prop
-    depth = data.cfg.propagation.depth
+    depth = data.grid.propagation.depth
     inits, acts, _ = grid_order(data)
     sub = p[p["norm"] == norm]
     div = sub.groupby(["init", "activation"])["diverged"].any()

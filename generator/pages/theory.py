@@ -56,9 +56,9 @@ def bn_errors(data, points: int) -> pd.DataFrame:
 
 
 def context(data) -> dict:
-    cfg = data.cfg.propagation
+    cfg = data.grid.propagation
     inits, acts, norms = grid_order(data)
-    points = data.cfg.theory.quadrature_points
+    points = data.grid.theory.quadrature_points
     has_none = "none" in norms
     err = errors(data) if has_none else pd.DataFrame(columns=["init", "activation", "layer", "rel_err"])
 

@@ -8,10 +8,10 @@ from generator.pipeline.training_stage import FILES
 
 
 def context(data) -> dict:
-    """The training page's context from a ``generator.pages.SiteData``:
+    """The training page's context from a ``generator.contract.dataset.Dataset``:
     ``{"available": False}`` until every training CSV exists, else ``training_context`` + ``available``."""
     names = [f.name for f in FILES] + [CLAIMS.name]
     if not all(data.has(n) for n in names):
         return {"available": False}
-    t = data.cfg.sections.get("training") if hasattr(data.cfg, "sections") else None
+    t = data.grid.training  # the [training] settings the data were computed with (grid.json)
     return training_context({n: data.frame(n) for n in names}, t)

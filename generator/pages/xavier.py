@@ -59,7 +59,7 @@ def compare_inits(data, inits, reference: str) -> dict:
     differ most. ``within_noise``: that largest spread is at most NOISE_FACTOR x the seed spread there."""
     last = data.last_layer("none")
     rows, spreads, noise = [], {}, {}
-    for act in data.cfg.propagation.activations:
+    for act in data.grid.propagation.activations:
         vals = {}
         for init in inits:
             s = last[(last["init"] == init) & (last["activation"] == act)]
@@ -168,12 +168,12 @@ def _fixed(data, init: str, act: str) -> dict | None:
 
 
 def context(data) -> dict:
-    n = data.cfg.propagation.width
-    acts = data.cfg.propagation.activations
+    n = data.grid.propagation.width
+    acts = data.grid.propagation.activations
     var = {i: weight_variance(i, n, n) for i in GLOROT_FAMILY}
     return {
         "width": n,
-        "depth": data.cfg.propagation.depth,
+        "depth": data.grid.propagation.depth,
         "variance": var,
         "variance_equal": len({round(v, 15) for v in var.values()}) == 1,
         # a non-square example (fan_out = 2 fan_in) to show where the two formulas part ways

@@ -133,7 +133,9 @@ class FigureRun:
         table_digest = {k: sha256_file(self.data_dir / v) for k, v in TABLE_FILES.items()
                         if (self.data_dir / v).exists()}
         digest = hashlib.sha256(repr(sorted(table_digest.items())).encode()).hexdigest()
-        for job in figure_jobs(self.cfg):
+        from generator.contract.grid import read_grid
+
+        for job in figure_jobs(read_grid(self.data_dir).propagation):  # the data's axes, not the config's
             tables = FIGURES[job.name].tables
             for lang in LANGUAGES:
                 fname = job.filename(lang)
