@@ -181,17 +181,23 @@ def _leaves(v, prefix: str = ""):
         yield prefix, v
 
 
-def first_difference(a, b, ignore=()) -> tuple[str, object, object] | None:
-    """The first field (dotted path, in ``a``'s order, then ``b``'s extra fields) whose values differ
-    between the facts ``a`` and ``b`` (dicts or :class:`Facts`), as ``(field, value in a, value in b)``;
-    None when they agree. A field missing on one side has the value None there. Top-level keys in
-    ``ignore`` are skipped (e.g. :data:`PROVENANCE`)."""
+# Checked first by first_difference: the facts every page labels its numbers with.
+KEY_FIELDS = ("propagation.depth", "propagation.width", "propagation.samples", "propagation.inits",
+              "propagation.activations", "propagation.norms", "propagation.seeds")
+
+
+def first_difference(a, b, ignore=(), first=KEY_FIELDS) -> tuple[str, object, object] | None:
+    """The first field (dotted path: those in ``first``, then ``a``'s order, then ``b``'s extra fields)
+    whose values differ between the facts ``a`` and ``b`` (dicts or :class:`Facts`), as
+    ``(field, value in a, value in b)``; None when they agree. A field missing on one side has the
+    value None there. Top-level keys in ``ignore`` are skipped (e.g. :data:`PROVENANCE`)."""
     a = _plain(a.to_dict() if isinstance(a, Facts) else a)
     b = _plain(b.to_dict() if isinstance(b, Facts) else b)
     a = {k: v for k, v in a.items() if k not in ignore}
     b = {k: v for k, v in b.items() if k not in ignore}
     fa, fb = dict(_leaves(a)), dict(_leaves(b))
-    for key in [*fa, *(k for k in fb if k not in fa)]:
+    keys = [k for k in first if k in fa or k in fb]
+    for key in dict.fromkeys([*keys, *fa, *fb]):
         va, vb = fa.get(key), fb.get(key)
         if va != vb or type(va) is not type(vb):
             return key, va, vb

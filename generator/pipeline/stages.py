@@ -159,6 +159,8 @@ def check_grid(cfg: Config, data_dir: Path) -> None:
     from generator.experiments.plan import grid_facts
 
     where = f"{data_dir.name}/{GRID_FILE}"
+    if not (data_dir / GRID_FILE).is_file():
+        raise ConfigError(where, f"not found in {data_dir.parent}; run experiments first")
     try:
         grid = read_grid(data_dir)
     except GridError as exc:
