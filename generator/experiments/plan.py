@@ -2,6 +2,7 @@
 
 * :func:`grid_tasks` -- the propagation grid (init × activation × norm × seed), optionally narrowed by
   ``--only`` (:func:`parse_only`), and :func:`compute_order`, the order the workers compute it in;
+* :func:`symmetry_tasks` -- the zeros / constant-init symmetry experiment, one task per init;
 * :func:`placement_tasks` -- the batch-norm placement runs (``bn_post`` for PLACEMENT_ACTS ×
   PLACEMENT_INITS at the first seed) when the grid itself has no ``bn_post``;
 * :func:`grid_facts` -- the content of ``data/grid.json`` (generator/contract/grid.py): everything a
@@ -82,6 +83,13 @@ def compute_order(tasks: list[dict], inits) -> list[int]:
     zero = {init: inits_mod.weight_variance(init, 1, 1) == 0.0 for init in inits}
     return sorted(range(len(tasks)), key=lambda i: (zero[tasks[i]["init"]], tasks[i]["seed"],
                                                     inits.index(tasks[i]["init"]), i))
+
+
+def symmetry_tasks(cfg) -> list[dict]:
+    """The symmetry experiment's tasks: one per init of ``[symmetry]``."""
+    s = cfg.symmetry
+    return [dict(init=init, activation=s.activation, samples=s.samples, width=s.width, depth=s.depth,
+                 learning_rate=s.learning_rate, seed=s.seed, constant=s.constant) for init in s.inits]
 
 
 def placement(cfg) -> dict:

@@ -28,7 +28,8 @@ from generator.common import atomic
 from generator.common.hashing import sha256_file
 from generator.contract import schema as contract
 from generator.contract.grid import GRID_FILE, write_grid
-from generator.experiments.plan import GRID_AXES, compute_order, grid_facts, grid_tasks, placement_tasks
+from generator.experiments.plan import (GRID_AXES, compute_order, grid_facts, grid_tasks, placement_tasks,
+                                        symmetry_tasks)
 from generator.experiments import seed_code as seed_reference
 from generator.engine import theory
 from generator.pipeline.store import Cache, environment, source_hash
@@ -82,12 +83,7 @@ def run_experiments(
     cache = Cache(resolve(cfg.output.cache_dir))
     tasks = grid_tasks(cfg, only)
     data_dir = resolve(cfg.output.docs_dir) / "data"
-    s = cfg.symmetry
-    sym_tasks = [
-        dict(init=init, activation=s.activation, samples=s.samples, width=s.width, depth=s.depth,
-             learning_rate=s.learning_rate, seed=s.seed, constant=s.constant)
-        for init in s.inits
-    ]
+    sym_tasks = symmetry_tasks(cfg)
     frames: dict[str, pd.DataFrame] = {}
     stats: list[RunStats] = []
 
@@ -108,7 +104,7 @@ def run_experiments(
     # Every group's tasks are queued before any is waited for, so the executor's workers run the seed
     # re-runs while this process assembles the grid.
     grid_key, grid_skip = current("grid", {"tasks": tasks, "theory": dataclasses.asdict(cfg.theory), "depth": p.depth})
-    sym_key, sym_skip = current("symmetry", {"tasks": sym_tasks, "width": s.width})
+    sym_key, sym_skip = current("symmetry", {"tasks": sym_tasks, "width": cfg.symmetry.width})
     printouts = hashlib.sha256(seed_reference.PRINTOUTS_CSV.read_bytes()).hexdigest()
     seed_key, seed_skip = current("seed", {"printouts": printouts, "seeds": list(p.seeds)})
     seed_tasks = seed_reference.seed_code_tasks(seeds=p.seeds)
@@ -150,7 +146,7 @@ def run_experiments(
             [_with_keys(r["result"], t, ("init", "activation", "seed")) for r, t in zip(sym_results, sym_tasks)],
             ignore_index=True,
         )
-        sym["width"] = s.width
+        sym["width"] = cfg.symmetry.width
         save("symmetry", sym_key, {"symmetry.csv": sym})
 
     if seed_pending is not None:
@@ -161,10 +157,8 @@ def run_experiments(
                                     seed_tasks, [r["result"] for r in seed_results])})
 
     if not place_skip:
-        place_results = []
-        if place_pending is not None:
-            place_results, place_stats = place_pending.collect(quiet=True)
-            stats.append(dataclasses.replace(place_stats, kind="placement"))
+        place_results, place_stats = place_pending.collect(quiet=True) if place_pending else ([], None)
+        stats += [dataclasses.replace(place_stats, kind="placement")] if place_stats else []
         save("placement", place_key, {"placement.csv": placement_frame(place_tasks, place_results)})
     if write and not only:
         # last: grid.json says the files beside it are complete for this config (the render stage checks it)
