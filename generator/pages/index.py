@@ -62,7 +62,7 @@ def has(data, init: str | None = None, activation: str | None = None, norm: str 
 
 
 def second_moment(case: pd.DataFrame) -> np.ndarray:
-    """E[h^2] per layer = std^2 + mean^2 (columns of SiteData.case)."""
+    """E[h^2] per layer = std^2 + mean^2 (columns of Dataset.case)."""
     return case["std"].to_numpy(float) ** 2 + case["mean"].to_numpy(float) ** 2
 
 
