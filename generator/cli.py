@@ -98,10 +98,9 @@ def main(argv: list[str] | None = None) -> int:
 
         only = None
         if getattr(args, "only", None):
-            from generator.pipeline.experiments_stage import parse_only
+            from generator.experiments.plan import grid_tasks, parse_only
 
             only = parse_only(";".join(args.only))
-            from generator.pipeline.experiments_stage import grid_tasks
 
             grid_tasks(cfg, only)  # validate --only before anything runs
         start = time.perf_counter()

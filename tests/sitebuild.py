@@ -218,7 +218,7 @@ class SiteServer:
 
 def page_names() -> list[str]:
     """PAGES (site order) that have a template in every language."""
-    from generator.pages import PAGES
+    from generator.pages.registry import PAGES
 
     base = REPO / "templates" / "pages"
     return [p for p in PAGES if all((base / f"{p}.{lang}.md.j2").is_file() for lang in LANGS)]

@@ -410,11 +410,12 @@ def test_every_real_catalog_value_reads_the_same_after_escaping(lang):
 
 def test_real_pages_render_without_raw_html_from_text_or_double_escaping(site_build, tmp_path):
     """The real templates with the reduced grid's context; the config file name made hostile."""
-    from generator.config.load import load_config
-    from generator.pages import build_context
+    from generator.config.load import load_config, resolve
+    from generator.contract.dataset import Dataset
+    from generator.pages.registry import build_context
 
     cfg = load_config(site_build.config, check_writable=False)
-    context = build_context(cfg)
+    context = build_context(Dataset(resolve(cfg.output.docs_dir) / "data"))
     context["config"]["config_file"] = "<b>x</b>.toml"
     context["pages"]["reproducibility"]["config_path"] = "cfg/<b>x</b>.toml"
     docs = tmp_path / "docs"

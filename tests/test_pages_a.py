@@ -19,7 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from generator import pages as P
+from generator.contract.dataset import Dataset
+from generator.pages import registry as P
 from generator.render import strings
 from generator.config.load import load_config
 from generator.pipeline.render_stage import render_pages
@@ -57,15 +58,15 @@ depth = 2
 
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory):
-    """A tiny real grid run through the experiment engine: (cfg, SiteData, context)."""
+    """A tiny real grid run through the experiment engine: (cfg, Dataset, context)."""
     from generator.pipeline.experiments_stage import run_experiments
 
     root = tmp_path_factory.mktemp("pages_a")
     (root / "tiny.toml").write_text(TINY.format(root=root), encoding="utf-8")
     cfg = load_config(root / "tiny.toml")
     run_experiments(cfg, quiet=True)
-    data = P.SiteData(cfg, root / "docs" / "data")
-    ctx = {"config": P.config_summary(cfg), "data_dictionary": P.data_dictionary(), "page_order": list(P.PAGES),
+    data = Dataset(root / "docs" / "data")
+    ctx = {"config": P.config_summary(data.grid), "data_dictionary": P.data_dictionary(), "page_order": list(P.PAGES),
            "pages": {n: importlib.import_module(f"generator.pages.{n}").context(data) for n in MINE}}
     return cfg, data, ctx
 

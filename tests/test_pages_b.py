@@ -14,10 +14,12 @@ import pytest
 from generator.render import strings
 from generator.config.load import load_config
 from generator.analysis.factors import all_factors, init_spread
+from generator.contract.dataset import Dataset
 from generator.figures.draw import build_figure
 from generator.figures.io import figure_bytes
 from generator.figures.registry import figure_jobs
-from generator.pages import SiteData, batchnorm, config_summary, data_dictionary, gradients, results, theory
+from generator.pages import batchnorm, gradients, results, theory
+from generator.pages.summary import config_summary, data_dictionary
 from generator.pipeline.render_stage import render_pages
 from generator.render.env import page_structure
 
@@ -60,7 +62,7 @@ quadrature_points = 48
 """)
     cfg = load_config(toml)
     run_experiments(cfg, quiet=True)
-    return SiteData(cfg, root / "docs" / "data")
+    return Dataset(root / "docs" / "data")
 
 
 @pytest.fixture(scope="module")
@@ -135,7 +137,7 @@ def test_results_context_on_real_data(contexts, tiny):
 
 
 def test_pages_render_with_language_parity(tiny, contexts, tmp_path):
-    ctx = {"config": config_summary(tiny.cfg), "data_dictionary": data_dictionary(), "pages": contexts,
+    ctx = {"config": config_summary(tiny.grid), "data_dictionary": data_dictionary(), "pages": contexts,
            "page_order": list(MY_PAGES)}
     out = render_pages(ctx, tmp_path / "docs", list(MY_PAGES))
     assert len(out) == 2 * len(MY_PAGES)
@@ -237,7 +239,7 @@ def test_new_figures_render_in_both_languages(tiny):
     from generator.contract import schema as contract
 
     data = {"propagation": contract.read_csv("propagation.csv", tiny.data_dir)}
-    jobs = [j for j in figure_jobs(tiny.cfg) if j.name in ("grad_factors", "bn_spread")]
+    jobs = [j for j in figure_jobs(tiny.grid.propagation) if j.name in ("grad_factors", "bn_spread")]
     assert {j.name for j in jobs} == {"grad_factors", "bn_spread"}
     for job in jobs:
         for lang in ("ko", "en"):
@@ -261,19 +263,20 @@ def test_no_typed_decimals_in_my_templates():
             assert not decimal.findall(prose), (name, lang, decimal.findall(prose))
 
 
-def test_placement_tasks_are_what_the_page_runs(tiny):
-    """`site` queues batchnorm.placement_tasks(cfg) with the grid so the page finds them cached: after
-    running exactly those tasks into the cache, the page computes nothing."""
-    from generator.pipeline.store import Cache
-    from generator.config.load import resolve
-    from generator.pipeline.runner import run_tasks
+def test_placement_runs_are_a_data_file(tiny):
+    """The experiments stage runs plan.placement_tasks into placement.csv (the grid has no bn_post) and the
+    page reads its last layer from there: no task runs while rendering."""
+    from generator.experiments import plan
 
-    tasks = batchnorm.placement_tasks(tiny.cfg)
-    assert tasks and {t["norm"] for t in tasks} == {"bn_post"}
-    assert {(t["activation"], t["init"]) for t in tasks} == {
-        (a, i) for a in batchnorm.PLACEMENT_ACTS for i in batchnorm.PLACEMENT_INITS if i in tiny.cfg.propagation.inits}
-    run_tasks("propagation", tasks, Cache(resolve(tiny.cfg.output.cache_dir)), None, quiet=True)
-    acts = [a for a in batchnorm.PLACEMENT_ACTS if a in tiny.cfg.propagation.activations]
-    inits = [i for i in batchnorm.PLACEMENT_INITS if i in tiny.cfg.propagation.inits]
-    _, source = batchnorm.placement_frame(tiny, acts, inits)
-    assert source["computed"] == 0
+    g = tiny.grid
+    place = tiny.frame("placement.csv")
+    assert not g.placement.from_grid and set(place["norm"]) == {"bn_post"}
+    assert set(zip(place["activation"], place["init"])) == {
+        (a, i) for a in plan.PLACEMENT_ACTS for i in plan.PLACEMENT_INITS if i in g.propagation.inits}
+    assert set(place["seed"]) == {g.propagation.seeds[0]} and place["layer"].max() == g.propagation.depth
+    table, source = batchnorm.placement_frame(tiny)
+    assert source["seeds"] == [g.propagation.seeds[0]] and len(table) == len(place) // g.propagation.depth
+    last = place[place["layer"] == g.propagation.depth].set_index(["activation", "init"])
+    for r in table.itertuples():
+        assert r.sat_post == last.loc[(r.activation, r.init), "saturated_frac"]
+        assert r.pre_post == last.loc[(r.activation, r.init), "preact_std"]

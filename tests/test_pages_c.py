@@ -21,7 +21,11 @@ from generator.experiments import seed_code as seed_reference
 
 from generator.render import strings
 from generator.config.load import parse_config
-from generator.pages import SiteData, config_summary, data_dictionary, PAGES
+from generator.contract.dataset import Dataset
+from generator.contract.grid import write_grid
+from generator.experiments.plan import grid_facts
+from generator.pages.registry import PAGES
+from generator.pages.summary import config_summary, data_dictionary
 from generator.pages import conclusions, references, reproducibility, seed
 from generator.pipeline.render_stage import render_pages
 from generator.render.env import page_structure
@@ -86,8 +90,10 @@ def real(tmp_path_factory):
     return cfg, data_dir
 
 
-def _site(cfg, data_dir) -> SiteData:
-    return SiteData(cfg, data_dir)
+def _site(cfg, data_dir) -> Dataset:
+    """The synthetic data with the grid facts of ``cfg`` (what the experiments stage would write)."""
+    write_grid(data_dir, grid_facts(cfg))
+    return Dataset(data_dir)
 
 
 def synthetic_prop(cases: dict, depth: int, seeds=(0, 1), norm="none") -> pd.DataFrame:
@@ -251,7 +257,7 @@ def test_conclusions_context_real_and_training_claims(real, tmp_path):
     }
     pd.DataFrame({"claim_id": list(verdicts), "verdict": list(verdicts.values()), "evidence": ["x=1"] * 5,
                   "values": [json.dumps(values[k]) for k in verdicts]}).to_csv(d2 / "claims.csv", index=False)
-    c2 = conclusions.context(SiteData(cfg, d2))
+    c2 = conclusions.context(_site(cfg, d2))
     assert c2["has_training"] and c2["counts"]["pending"] == 0
     for k, v in verdicts.items():
         assert c2["keys"][k] == v
@@ -298,7 +304,7 @@ def test_references_are_complete():
 
 def _render(cfg, data_dir, out: Path) -> dict:
     data = _site(cfg, data_dir)
-    ctx = {"config": config_summary(cfg), "data_dictionary": data_dictionary(),
+    ctx = {"config": config_summary(data.grid), "data_dictionary": data_dictionary(),
            "pages": {n: MODULES[n].context(data) for n in MY_PAGES}, "page_order": list(PAGES)}
     render_pages(ctx, out, list(MY_PAGES))
     return {(n, lang): (out / f"{n}.{lang}.md").read_text("utf-8") for n in MY_PAGES for lang in strings.LANGUAGES}

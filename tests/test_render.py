@@ -297,7 +297,7 @@ def _catalog_nav(lang: str) -> dict:
 
 
 def _registry() -> tuple[str, ...]:
-    from generator.pages import PAGES  # the page registry (moving to generator.pages.registry)
+    from generator.pages.registry import PAGES
 
     return PAGES
 
@@ -515,7 +515,7 @@ def test_a_page_added_to_the_registry_appears_in_the_nav(tmp_path, monkeypatch):
 
     site = render_tiny_site(tmp_path)
     mkdocs_yml = (site / "mkdocs.yml").read_bytes()
-    registry = "generator.pages.PAGES"  # the lead switches this with site_nav's import (registry.py)
+    registry = "generator.pages.registry.PAGES"
     monkeypatch.setattr(registry, ("index",))
     with pytest.raises(BuildError, match=r"not included in the \"nav\"[^\n]*\n  - results\.ko\.md"):
         build_site(site, nav=site_nav())

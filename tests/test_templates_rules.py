@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from generator.render import strings
-from generator.pages import PAGES
+from generator.pages.registry import PAGES
 
 REPO = Path(__file__).resolve().parent.parent
 TEMPLATES = sorted((REPO / "templates" / "pages").glob("*.md.j2"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import tomllib
 
@@ -395,7 +396,7 @@ def test_page_context_and_figures(small_stage, tmp_path):
         return [render_figure(j.name, data, lang, out_dir, **j.kwargs) for j in jobs for lang in langs]
 
     cfg, out, _ = small_stage
-    ctx = training_page.training_context(out, training_page.settings_of(cfg.training))
+    ctx = training_page.training_context(out, training_page.settings_of(dataclasses.asdict(cfg.training)))
     assert set(ctx["claims"]) == set(claims.CLAIM_IDS)
     for lang in ("ko", "en"):
         table = ctx["tables"]["claims"][lang]
@@ -416,7 +417,7 @@ def test_training_page_renders_in_both_languages_with_the_same_structure(small_s
 
     cfg, out, _ = small_stage
     env = environment()
-    pages = [{"training": training_page.training_context(out, training_page.settings_of(cfg.training))}, {"training": {"available": False}}, {}]
+    pages = [{"training": training_page.training_context(out, training_page.settings_of(dataclasses.asdict(cfg.training)))}, {"training": {"available": False}}, {}]
     for ctx in pages:
         ko, en = (render_page(env, "training", lang, {"pages": ctx}) for lang in ("ko", "en"))
         assert page_structure(ko) == page_structure(en)
@@ -447,7 +448,7 @@ def test_contract_is_static_and_keeps_the_published_order():
     code = "from generator.contract.schema import DATA_FILES; print(' '.join(DATA_FILES))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT).stdout.split()
     assert out == ["propagation.csv", "histograms.csv", "symmetry.csv", "theory.csv", "theory_fixed.csv",
-                   "seed_printed.csv", "seed_code.csv", "claims.csv", "training_init.csv", "training_lr.csv",
+                   "seed_printed.csv", "seed_code.csv", "placement.csv", "claims.csv", "training_init.csv", "training_lr.csv",
                    "training_speed.csv", "training_fig1.csv", "training_depth.csv", "training_depth_grads.csv",
                    "training_batch.csv", "training_reg.csv", "training_preprocess.csv"]
     assert not hasattr(contract, "register_file")

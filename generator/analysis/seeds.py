@@ -223,3 +223,8 @@ def layer_stats(prop: pd.DataFrame, col: str, depth: int | None = None, **eq) ->
 def last_layer_matrix(prop: pd.DataFrame, col: str, inits, activations, norm: str, layer: int):
     """:meth:`SeedMeans.matrix` of ``prop``."""
     return SeedMeans.of(prop).matrix(col, inits, activations, norm, layer)
+
+
+def seed_means(data) -> SeedMeans:
+    """The :class:`SeedMeans` of a dataset's propagation.csv (``data.prop``; computed once per frame)."""
+    return SeedMeans.of(data.prop)

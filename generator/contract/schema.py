@@ -128,10 +128,20 @@ SEED_CODE = DataFile(
      _c("mean", "float", "측정한 평균", "measured mean"), _c("std", "float", "측정한 표준편차", "measured standard deviation")),
 )
 
+PLACEMENT = DataFile(
+    "placement.csv",
+    "BN 위치 비교용 추가 측정: 격자에 bn_post가 없을 때 bn_post(활성화 → BN)로 몇 가지 (init, activation)을 첫 시드로 "
+    "다시 잰 층별 통계 (격자에 bn_post가 있으면 비어 있고, 비교는 propagation.csv의 행을 씀)",
+    "Extra runs for the BN placement comparison: per-layer statistics of a few (init, activation) pairs with bn_post "
+    "(activation → BN) at the first seed, when the grid has no bn_post (empty when it has: the comparison then uses "
+    "propagation.csv)",
+    tuple(c for c in PROPAGATION.columns if c.name != "theory_std"),
+)
+
 # The order is the order of the data dictionary, results and reproducibility pages (published).
 DATA_FILES: dict[str, DataFile] = {
-    f.name: f for f in (PROPAGATION, HISTOGRAMS, SYMMETRY, THEORY, THEORY_FIXED, SEED_PRINTED, SEED_CODE, CLAIMS,
-                        *TRAINING_FILES)
+    f.name: f for f in (PROPAGATION, HISTOGRAMS, SYMMETRY, THEORY, THEORY_FIXED, SEED_PRINTED, SEED_CODE, PLACEMENT,
+                        CLAIMS, *TRAINING_FILES)
 }
 
 

@@ -17,6 +17,7 @@ import math
 import numpy as np
 import pandas as pd
 
+from generator.analysis.seeds import seed_means
 from generator.render import strings
 from generator.engine.activations import ACTIVATIONS, SATURATION_FRACTION
 from generator.analysis.rules import MATCHING
@@ -60,7 +61,7 @@ def _rows(data) -> list[dict]:
     for act, init in MATCHING.items():
         if not has(data, init, act):
             continue
-        c = data.case(init, act)
+        c = seed_means(data).case(init, act)
         a = ACTIVATIONS[act]
         div = bool(c["diverged"].any())
         std = c["std"].to_numpy(float)

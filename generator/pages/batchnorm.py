@@ -14,9 +14,9 @@ Measured, not typed in:
   a family at the same seed (``bn``, in units of the std), next to the order of the eps effect,
   ``eps / sigma_w^2`` of the smallest-scale member;
 * placement: ``bn`` (affine -> BN -> activation) vs ``bn_post`` (activation -> BN). ``bn_post`` rows come
-  from the data when the config has them; otherwise a small extra measurement (PLACEMENT_ACTS x
-  PLACEMENT_INITS, first seed) runs through the runner with the experiment cache (seconds once, then a
-  cache hit), unless ``data.cfg`` asks for no extra runs (see :func:`placement_frame`).
+  from propagation.csv when the grid has them; otherwise from ``placement.csv``, the small extra
+  measurement the experiments stage runs (generator/experiments/plan.py ``placement_tasks``: a few
+  activations x inits at the first seed). Which ones: ``data.grid.placement`` (grid.json).
 """
 
 from __future__ import annotations
@@ -26,14 +26,12 @@ import math
 import numpy as np
 import pandas as pd
 
-from generator.analysis.seeds import SeedMeans
+from generator.analysis.seeds import SeedMeans, seed_means
 from generator.engine import layers, network, theory
 from generator.analysis.factors import init_spread, last_layer_std, ordered
 from generator.engine.inits import get_init
 from generator.pages.gradients import grid_order
 
-PLACEMENT_ACTS = ("tanh", "relu")
-PLACEMENT_INITS = ("small", "large", "xavier", "he")
 SAT_GAP = 0.25  # placement "matters" when bn_post saturates this much more of the units than bn
 SCALE_TOL = 0.05  # the measured small/large gradient-ratio quotient "matches" c^2 within 5%
 FAMILY_PROBE = 6  # size of the probe matrices used to detect scale families
@@ -80,9 +78,9 @@ def invariance(data, families) -> pd.DataFrame:
     member and the family's largest-scale member at the same seed (norm ``bn``), in units of the
     reference's std (a mean near 0 would make a plain relative difference meaningless)."""
     p = data.prop
-    depth = data.cfg.propagation.depth
+    depth = data.grid.propagation.depth
     last = p[(p["layer"] == depth) & (p["norm"] == "bn")]
-    width = data.cfg.propagation.width
+    width = data.grid.propagation.width
     rows = []
     for fam in families:
         s2 = {i: theory.sigma_w2(i, "linear", width, width) for i in fam}
@@ -106,61 +104,22 @@ def invariance(data, families) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["family", "members", "activation", "ref", "low", "max_rel", "sigma_w2_low"])
 
 
-def placement_tasks(cfg) -> list[dict]:
-    """The extra ``bn_post`` propagation tasks :func:`placement_frame` needs for the config ``cfg``
-    (a Config): PLACEMENT_ACTS x PLACEMENT_INITS at the first seed, or none when the grid has
-    ``bn_post`` itself (or lacks ``bn`` or every placement activation / init). ``site`` queues them with
-    the grid, so the page finds them in the cache."""
-    p = cfg.propagation
-    acts = [a for a in PLACEMENT_ACTS if a in p.activations]
-    inits = [i for i in PLACEMENT_INITS if i in p.inits]
-    if "bn_post" in p.norms or "bn" not in p.norms or not acts or not inits:
-        return []
-    return _placement_params(p, acts, inits, p.seeds[:1])
-
-
-def _placement_params(p, acts, inits, seeds) -> list[dict]:
-    """``bn_post`` propagation task params for acts x inits x seeds at the grid's sizes (p: the
-    ``[propagation]`` section)."""
-    return [dict(init=i, activation=a, norm="bn_post", seed=s, samples=p.samples, width=p.width, depth=p.depth,
-                 dtype=p.dtype, hist_bins=p.hist_bins, diverge_rms=p.diverge_rms)
-            for a in acts for i in inits for s in seeds]
-
-
-def placement_frame(data, acts, inits) -> tuple[pd.DataFrame, dict]:
-    """Last-layer ``bn`` vs ``bn_post`` statistics for ``acts`` x ``inits`` (see module docstring)."""
-    cfg = data.cfg.propagation
-    depth = cfg.depth
+def placement_frame(data) -> tuple[pd.DataFrame, dict]:
+    """Last-layer ``bn`` vs ``bn_post`` statistics for the placement comparison of ``data.grid.placement``
+    (see module docstring): the grid's own ``bn_post`` rows, or placement.csv's extra runs."""
+    pl = data.grid.placement
+    depth = data.grid.propagation.depth
     p = data.prop
-    source = {"from_config": "bn_post" in cfg.norms, "seeds": list(cfg.seeds), "acts": list(acts),
-              "inits": list(inits)}
-    if source["from_config"]:
-        post = p[p["norm"] == "bn_post"]
-    else:
-        from generator.pipeline.store import Cache
-        from generator.config.load import resolve
-        from generator.pipeline.runner import SerialExecutor, run_tasks
-
-        seeds = list(cfg.seeds[:1])
-        source["seeds"] = seeds
-        params = _placement_params(cfg, acts, inits, seeds)
-        results, stats = run_tasks("propagation", params, Cache(resolve(data.cfg.output.cache_dir)),
-                                   SerialExecutor(), quiet=True)
-        source["computed"] = stats.computed
-        frames = []
-        for r, t in zip(results, params):
-            df = r["layers"].copy()
-            for k in ("init", "activation", "norm", "seed"):
-                df[k] = t[k]
-            frames.append(df)
-        post = pd.concat(frames, ignore_index=True)
+    source = {"from_config": bool(pl.from_grid), "seeds": list(pl.seeds), "acts": list(pl.activations),
+              "inits": list(pl.inits)}
+    post = p[p["norm"] == "bn_post"] if pl.from_grid else data.frame("placement.csv")
     seeds = source["seeds"]
     pre = p[(p["norm"] == "bn") & (p["seed"].isin(seeds))]
     last = {tag: SeedMeans(df).last(norm, depth).set_index(["init", "activation"])
             for tag, df, norm in (("bn", pre, "bn"), ("post", post, "bn_post"))}
     rows = []
-    for a in acts:
-        for i in inits:
+    for a in source["acts"]:
+        for i in source["inits"]:
             r = {"activation": a, "init": i}
             for tag, m in last.items():
                 for key, col in (("sat", "saturated_frac"), ("std", "std"), ("pre", "preact_std")):
@@ -170,7 +129,7 @@ def placement_frame(data, acts, inits) -> tuple[pd.DataFrame, dict]:
 
 
 def context(data) -> dict:
-    cfg = data.cfg.propagation
+    cfg = data.grid.propagation
     depth = cfg.depth
     inits, acts, norms = grid_order(data)
     conv = bn_conventions()
@@ -228,7 +187,7 @@ def context(data) -> dict:
     # BN is invariant to the weight scale c, but dL/dW scales as 1/c: ||dW||/||W|| as 1/c^2
     grad_scale = None
     if {"small", "large"} <= set(inits) and "bn" in norms:
-        r = data.means.last("bn", depth).set_index(["init", "activation"])["grad_w_ratio"]
+        r = seed_means(data).last("bn", depth).set_index(["init", "activation"])["grad_w_ratio"]
         rows = []
         for a in acts:
             if ("small", a) in r.index and ("large", a) in r.index:
@@ -242,9 +201,8 @@ def context(data) -> dict:
                           "max": float(gs["ratio"].max()), "tol": SCALE_TOL}
             grad_scale["matches"] = bool((abs(gs["ratio"] / grad_scale["predicted"] - 1) <= SCALE_TOL).all())
 
-    p_acts = [a for a in PLACEMENT_ACTS if a in acts]
-    p_inits = [i for i in PLACEMENT_INITS if i in inits]
-    placement, source = (placement_frame(data, p_acts, p_inits) if "bn" in norms and p_acts and p_inits
+    pl = data.grid.placement
+    placement, source = (placement_frame(data) if "bn" in norms and pl.activations and pl.inits
                          else (None, {}))
     p_summary = {}
     if placement is not None and len(placement):
@@ -255,12 +213,7 @@ def context(data) -> dict:
         if len(lt):
             p_summary["tanh_large"] = lt.iloc[0].to_dict()
 
-    from generator.render.env import TEMPLATES_DIR
-
     return {
-        # the training page (training claims) is linked only when it exists, so the strict build never
-        # sees a dangling link
-        "training_page": (TEMPLATES_DIR / "pages" / "training.ko.md.j2").is_file(),
         "conv": conv,
         "depth": depth,
         "width": cfg.width,

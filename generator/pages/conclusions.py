@@ -258,10 +258,11 @@ def _training_claims(data) -> dict | None:
     return read_claims(data.frame("claims.csv"))
 
 
-def _figure_stems(cfg) -> set[str]:
+def _figure_stems(grid) -> set[str]:
+    """Stems of the figures the figures stage draws for the data's grid (its axes from grid.json)."""
     from generator.figures.registry import figure_jobs
 
-    return {j.stem for j in figure_jobs(cfg)}
+    return {j.stem for j in figure_jobs(grid.propagation)}
 
 
 def evidence_text(cid: str, j: dict, lang: str) -> str:
@@ -298,12 +299,12 @@ EVIDENCE = {
 
 
 def context(data) -> dict:
-    cfg = data.cfg.propagation
+    cfg = data.grid.propagation
     inits, acts, norms = list(cfg.inits), list(cfg.activations), list(cfg.norms)
     prop = data.prop if data.has("propagation.csv") else None
     sym = data.frame("symmetry.csv") if data.has("symmetry.csv") else None
     training = _training_claims(data)
-    stems = _figure_stems(data.cfg)
+    stems = _figure_stems(data.grid)
     figures = {"seed_compare": "seed_compare" in stems, "heatmap_std": "heatmap_std" in stems,
                "heatmap_std_bn": "heatmap_std_bn" in stems}
 

@@ -41,7 +41,7 @@ VERDICTS = ("zero", "diverged", "vanishing", "stable", "exploding")
 
 def grid_order(data) -> tuple[list[str], list[str], list[str]]:
     """(inits, activations, norms) present in the data, in the config's order."""
-    p, c = data.prop, data.cfg.propagation
+    p, c = data.prop, data.grid.propagation
     return (ordered(p["init"], c.inits), ordered(p["activation"], c.activations), ordered(p["norm"], c.norms))
 
 
@@ -79,7 +79,7 @@ def factors(rows: pd.DataFrame, depth: int) -> dict:
 
 def factor_table(data) -> pd.DataFrame:
     """One row per (init, activation, norm) of the grid: factors, gains, verdicts, sqrt(chi_1)."""
-    depth = data.cfg.propagation.depth
+    depth = data.grid.propagation.depth
     means = seed_mean(data.prop)
     inits, acts, norms = grid_order(data)
     chi = {}
@@ -104,7 +104,7 @@ def _pick(ft: pd.DataFrame, init: str, act: str, norm: str = "none") -> dict | N
 
 def context(data) -> dict:
     """Numbers of the gradients page (see the module docstring for every definition and rule)."""
-    cfg = data.cfg.propagation
+    cfg = data.grid.propagation
     depth = cfg.depth
     ft = factor_table(data)
     inits, acts, norms = grid_order(data)

@@ -19,6 +19,7 @@ import math
 import numpy as np
 import pandas as pd
 
+from generator.analysis.seeds import seed_means
 from generator.render import strings
 from generator.engine.activations import ACTIVATIONS, LEAKY_SLOPE
 from generator.engine.inits import weight_variance
@@ -29,7 +30,7 @@ from generator.pages.index import geometric_mean, has, label, localized, second_
 def _flat(data, init: str, act: str) -> dict | None:
     if not has(data, init, act):
         return None
-    c = data.case(init, act)
+    c = seed_means(data).case(init, act)
     m2 = second_moment(c)
     r = successive_ratios(m2)
     std = c["std"].to_numpy(float)
@@ -56,12 +57,12 @@ def _gains(lang: str) -> pd.DataFrame:
 
 
 def context(data) -> dict:
-    n = data.cfg.propagation.width
+    n = data.grid.propagation.width
     leaky_gain = ACTIVATIONS["leaky_relu"].gain
     selu_x = _flat(data, "xavier", "selu")
     return {
         "width": n,
-        "depth": data.cfg.propagation.depth,
+        "depth": data.grid.propagation.depth,
         "var_he": weight_variance("he", n, n),
         "var_he_uniform": weight_variance("he_uniform", n, n),
         "uniform_bound": math.sqrt(3.0 * weight_variance("he_uniform", n, n)),

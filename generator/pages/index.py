@@ -28,6 +28,7 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
+from generator.analysis.seeds import seed_means
 from generator.common.languages import LANGUAGES
 from generator.render import strings
 from generator.engine.activations import SATURATION_FRACTION, get_activation
@@ -39,10 +40,6 @@ VANISH_BELOW = 0.05  # last-layer std / input std below this: the signal has van
 EXPLODE_ABOVE = 10.0  # ... above this (or any divergence): it has exploded
 SATURATION_EXCESS = 0.25  # saturated fraction above the activation's N(0,1) baseline by more than this
 VERDICTS = ("explodes", "vanishes", "saturates", "healthy")  # order in which the rules are tried
-
-# Pages of this site, for the "pages" guide (nav order, see generator.pages.PAGES).
-GUIDE = ("initialization", "xavier", "he", "activations", "gradients", "batchnorm", "training", "theory",
-         "results", "seed", "conclusions", "reproducibility", "references")
 
 
 # ------------------------------------------------------------------------------------------------
@@ -60,13 +57,13 @@ def label(lang: str, group: str, ident: str) -> str:
 
 def has(data, init: str | None = None, activation: str | None = None, norm: str = "none") -> bool:
     """Whether the configured grid holds this (init, activation, norm)."""
-    p = data.cfg.propagation
+    p = data.grid.propagation
     return ((init is None or init in p.inits) and (activation is None or activation in p.activations)
             and norm in p.norms)
 
 
 def second_moment(case: pd.DataFrame) -> np.ndarray:
-    """E[h^2] per layer = std^2 + mean^2 (columns of SiteData.case)."""
+    """E[h^2] per layer = std^2 + mean^2 (columns of Dataset.case)."""
     return case["std"].to_numpy(float) ** 2 + case["mean"].to_numpy(float) ** 2
 
 
@@ -86,7 +83,7 @@ def geometric_mean(values) -> float:
 
 def first_diverged_layer(data, init: str, activation: str, norm: str = "none") -> int | None:
     """The first layer at which any seed diverged, or None."""
-    return data.means.first_diverged(init, activation, norm)
+    return seed_means(data).first_diverged(init, activation, norm)
 
 
 @lru_cache(maxsize=None)
@@ -117,8 +114,8 @@ def verdict(last_std: float, saturated_frac: float, baseline: float, diverged: b
 
 def glance_frame(data, norm: str = "none") -> pd.DataFrame:
     """One row per (init, activation) in grid order: the inputs of the rules and the verdict."""
-    cfg = data.cfg.propagation
-    last = data.means.last(norm, cfg.depth).set_index(["init", "activation"])
+    cfg = data.grid.propagation
+    last = seed_means(data).last(norm, cfg.depth).set_index(["init", "activation"])
     rows = []
     for init in cfg.inits:
         for act in cfg.activations:
@@ -160,14 +157,8 @@ def _glance_table(frame: pd.DataFrame, inits, activations, lang: str) -> pd.Data
     return pd.DataFrame(out)
 
 
-def _templates() -> set[str]:
-    from generator.render.env import discover_pages
-
-    return set(discover_pages())
-
-
 def context(data) -> dict:
-    cfg = data.cfg.propagation
+    cfg = data.grid.propagation
     frame = glance_frame(data)
     inits = [i for i in cfg.inits if i in set(frame["init"])]
     acts = [a for a in cfg.activations if a in set(frame["activation"])]
@@ -189,8 +180,5 @@ def context(data) -> dict:
         "counts": counts,
         "n_cells": int(len(frame)),
         "n_healthy_inits": {a: int((healthy["activation"] == a).sum()) for a in acts},
-        # pages that exist (have templates): the guide links only to those, so a page still being
-        # written never leaves a broken link on the home page
-        "available": [p for p in GUIDE if p in _templates()],
         "glossary": list(strings.load("ko").get("glossary", {}).keys()),
     }

@@ -20,6 +20,7 @@ import math
 import numpy as np
 import pandas as pd
 
+from generator.analysis.seeds import seed_means
 from generator.render import strings
 from generator.engine.inits import weight_variance
 from generator.pages.index import (
@@ -42,7 +43,7 @@ def _case_numbers(data, init: str, act: str) -> dict | None:
     """Per-layer summary of one (init, activation), norm none, means over seeds."""
     if not has(data, init, act):
         return None
-    c = data.case(init, act)
+    c = seed_means(data).case(init, act)
     std = c["std"].to_numpy(float)
     div = c["diverged"].to_numpy(bool)
     finite = std.copy()
@@ -50,7 +51,7 @@ def _case_numbers(data, init: str, act: str) -> dict | None:
     factors = successive_ratios(finite)
     theory = c["theory_std"].to_numpy(float)
     t_factors = successive_ratios(theory)
-    depth = data.cfg.propagation.depth
+    depth = data.grid.propagation.depth
     last_ok = ~div[-1]
     sat = c["saturated_frac"].to_numpy(float)
     fd = first_diverged_layer(data, init, act)
@@ -80,7 +81,7 @@ def _symmetry(data) -> dict | None:
     if not data.has("symmetry.csv"):
         return None
     s = data.frame("symmetry.csv")
-    cfg = data.cfg.symmetry
+    cfg = data.grid.symmetry
     out = {}
     for init in s["init"].unique():
         d = s[s["init"] == init]
@@ -145,7 +146,7 @@ def _table(cases: list[dict], lang: str) -> pd.DataFrame:
 
 
 def context(data) -> dict:
-    cfg = data.cfg.propagation
+    cfg = data.grid.propagation
     cases = {f"{i}_{a}": _case_numbers(data, i, a) for i in COMPARE_INITS for a in COMPARE_ACTIVATIONS}
     cases = {k: v for k, v in cases.items() if v is not None}
     order = [cases[f"{i}_{a}"] for a in COMPARE_ACTIVATIONS for i in COMPARE_INITS if f"{i}_{a}" in cases]

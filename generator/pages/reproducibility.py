@@ -13,7 +13,6 @@ value or file name is shown as text and never becomes markup; everything else is
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import importlib.metadata
 import platform
@@ -26,7 +25,7 @@ import pandas as pd
 from generator.contract import schema as contract
 from generator.common.paths import ROOT
 from generator.render.filters import code, link
-from generator.pages import data_dictionary
+from generator.pages.summary import data_dictionary
 
 DIGEST_CHARS = 16  # shown prefix of each file's SHA-256
 # Packages that shape the numbers or the site, in display order; the rest of pyproject's list follows.
@@ -71,16 +70,14 @@ def _value_text(v) -> str:
     return str(v)
 
 
-def config_tables(cfg) -> list[dict]:
-    """One ``{section, df(key, value)}`` per config section, in the file's order."""
+def config_tables(grid) -> list[dict]:
+    """One ``{section, df(key, value)}`` per config section the data were computed with (grid.json's
+    ``sections``, in the config's order). [output] is not among them: it only says where files go
+    (often absolute, machine-specific paths), changes no number, and would make two builds differ."""
     out = []
-    for name, section in cfg.sections.items():
-        # [output] only says where files go (often absolute, machine-specific paths); it changes no
-        # number, and printing it would make two builds in different directories differ.
-        if name == "output" or not dataclasses.is_dataclass(section):
-            continue
-        rows = [{"key": f.name, "value": code(_value_text(getattr(section, f.name)))}
-                for f in dataclasses.fields(section)]
+    for name in grid.sections:
+        section = grid[name]
+        rows = [{"key": key, "value": code(_value_text(value))} for key, value in section.items()]
         out.append({"section": name, "df": pd.DataFrame(rows)})
     return out
 
@@ -100,22 +97,17 @@ def data_files(data_dir: Path) -> pd.DataFrame:
 
 
 def context(data) -> dict:
-    cfg = data.cfg
-    try:
-        config_name = cfg.path.resolve().relative_to(ROOT).as_posix()
-    except ValueError:
-        config_name = cfg.path.name
-    p = cfg.propagation
+    grid = data.grid
     return {
         "versions": versions(),
-        "config_path": config_name,
-        "is_default": cfg.path.resolve() == (ROOT / "experiments.toml").resolve(),
-        "config": config_tables(cfg),
+        "config_path": grid.config_path,
+        "is_default": grid.default_config,
+        "config": config_tables(grid),
         "files": data_files(data.data_dir),
         # the data dictionary of the files that exist (a link to a missing file would fail the strict build)
         "datadict": [f for f in data_dictionary() if (Path(data.data_dir) / f["name"]).exists()],
         "digest_chars": DIGEST_CHARS,
-        "seeds": list(p.seeds),
-        "has_training": "training" in cfg.sections,
+        "seeds": list(grid.propagation.seeds),
+        "has_training": "training" in grid.sections,
         "example_only": "init=he,activation=relu",
     }

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import pandas as pd
 
+from generator.analysis.seeds import seed_means
 from generator.contract import schema as contract
 from generator.engine.activations import SATURATION_FRACTION
-from generator.pages import data_dictionary
+from generator.pages.summary import data_dictionary
 from generator.pages.gradients import grid_order
 
 DIVERGED = "diverged"  # cell marker for a diverged configuration (translated by the template)
@@ -22,9 +23,9 @@ METRICS = ("std", "saturated_frac", "grad_w_ratio")  # the grid tables, in page 
 def pivot(data, column: str, norm: str) -> pd.DataFrame:
     """init x activation table of ``column`` at the last layer (seeds averaged), DIVERGED where any
     seed diverged; the first column ``init`` holds the init id."""
-    depth = data.cfg.propagation.depth
+    depth = data.grid.propagation.depth
     inits, acts, _ = grid_order(data)
-    last = data.means.last(norm, depth).set_index(["init", "activation"])
+    last = seed_means(data).last(norm, depth).set_index(["init", "activation"])
     out = pd.DataFrame({"init": inits})
     for a in acts:
         col = []

@@ -51,9 +51,10 @@ def _scale_expr(code_line: str) -> str:
 SCALES = {"small": _scale_text("small_tanh"), "large": _scale_text("large_tanh")}
 
 
-def seed_sizes() -> dict:
-    """The note's sizes, as :func:`generator.experiments.seed_code.run_seed_code` uses them."""
-    return dict(seed_reference.SEED_SIZES)
+def seed_sizes(data) -> dict:
+    """The note's sizes, as the experiments stage re-ran its code (grid.json ``seed_code``)."""
+    sizes = data.grid.seed_code
+    return {k: sizes[k] for k in ("samples", "width", "depth")}
 
 
 # --- small helpers (also used by the conclusions page) ------------------------------------------
@@ -131,7 +132,7 @@ def _prop_case(prop: pd.DataFrame, init: str, act: str, norm: str = "none") -> p
 
 
 def context(data) -> dict:
-    sizes = seed_sizes()
+    sizes = seed_sizes(data)
     depth_seed = sizes["depth"]
     have = data.has("seed_code.csv") and data.has("seed_printed.csv") and data.has("propagation.csv")
     if not have:
@@ -139,7 +140,7 @@ def context(data) -> dict:
     code = data.frame("seed_code.csv")
     printed_raw = data.frame("seed_printed.csv")
     prop = data.prop
-    cfg = data.cfg.propagation
+    cfg = data.grid.propagation
     depth = cfg.depth
     rerun = rerun_table(code)
     rerun_mean = rerun_table(code, "mean")

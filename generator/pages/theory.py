@@ -21,6 +21,7 @@ import math
 import numpy as np
 import pandas as pd
 
+from generator.analysis.seeds import seed_means
 from generator.engine import theory
 from generator.engine.activations import get_activation
 from generator.analysis.factors import ordered, seed_mean
@@ -56,9 +57,9 @@ def bn_errors(data, points: int) -> pd.DataFrame:
 
 
 def context(data) -> dict:
-    cfg = data.cfg.propagation
+    cfg = data.grid.propagation
     inits, acts, norms = grid_order(data)
-    points = data.cfg.theory.quadrature_points
+    points = data.grid.theory.quadrature_points
     has_none = "none" in norms
     err = errors(data) if has_none else pd.DataFrame(columns=["init", "activation", "layer", "rel_err"])
 
@@ -113,9 +114,9 @@ def context(data) -> dict:
     # divergence: measured forward passes that blew up, and what the theory said about them
     div_rows = []
     if has_none:
-        last = data.means.last("none")
+        last = seed_means(data).last("none")
         for s in last[last["diverged_case"]].itertuples():
-            init, act, first = s.init, s.activation, data.means.first_diverged(s.init, s.activation, "none")
+            init, act, first = s.init, s.activation, seed_means(data).first_diverged(s.init, s.activation, "none")
             reg = q = math.nan
             if fixed is not None:
                 fr = fixed[(fixed["init"] == init) & (fixed["activation"] == act)]

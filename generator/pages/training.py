@@ -25,7 +25,7 @@ NAMES = tuple(f.name for f in FILES) + (CLAIMS.name,)
 
 
 def context(data) -> dict:
-    """The training page's context from a ``generator.pages.SiteData``."""
+    """The training page's context from a ``generator.contract.dataset.Dataset``."""
     if not all(data.has(n) for n in NAMES):
         return {"available": False}
     return training_context({n: data.frame(n) for n in NAMES}, _training_settings(data))
@@ -35,20 +35,18 @@ def context(data) -> dict:
 
 
 def _training_settings(data) -> dict:
-    """THE ONE PLACE the page reads the training settings (n_train/n_val included): today from the
-    ``[training]`` section of the config the render stage was given and the digits split it names.
-    To be switched to data/grid.json (issue 13); returns the TrainingConfig-like values as a dict."""
-    return settings_of(data.cfg.training)
+    """THE ONE PLACE the page reads the training settings: the ``[training]`` section the data were
+    computed with (data/grid.json), plus n_train/n_val of the digits split it names."""
+    t = data.grid.training
+    return settings_of({k: t[k] for k in t})
 
 
-def settings_of(t) -> dict:
-    """A TrainingConfig's fields as a dict, plus the sizes of the digits split it names."""
-    from dataclasses import asdict
-
+def settings_of(t: dict) -> dict:
+    """Training settings (a dict of the ``[training]`` fields) plus the sizes of the digits split they name."""
     from generator.engine.digits import load
 
-    xt, _, xv, _ = load(t.val_fraction, t.split_seed, t.preprocess, None)
-    return {**asdict(t), "n_train": int(len(xt)), "n_val": int(len(xv))}
+    xt, _, xv, _ = load(t["val_fraction"], t["split_seed"], t["preprocess"], None)
+    return {**t, "n_train": int(len(xt)), "n_val": int(len(xv))}
 
 
 def _clean(d: dict) -> dict:

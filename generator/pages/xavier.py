@@ -19,6 +19,7 @@ import math
 import numpy as np
 import pandas as pd
 
+from generator.analysis.seeds import seed_means
 from generator.render import strings
 from generator.engine.inits import weight_variance
 from generator.pages.index import (
@@ -58,9 +59,9 @@ def compare_inits(data, inits, reference: str) -> dict:
     (max - min) / mean), the reference init's seed-to-seed spread, and the activation where the inits
     differ most. ``within_noise``: that largest spread is at most NOISE_FACTOR x the seed spread there."""
     last = data.last_layer("none")
-    means = data.means.last("none", data.cfg.propagation.depth).set_index(["init", "activation"])
+    means = seed_means(data).last("none", data.grid.propagation.depth).set_index(["init", "activation"])
     rows, spreads, noise = [], {}, {}
-    for act in data.cfg.propagation.activations:
+    for act in data.grid.propagation.activations:
         vals = {}
         for init in inits:
             if (init, act) not in means.index:
@@ -127,7 +128,7 @@ def _variants(data) -> dict | None:
 def _tanh(data) -> dict | None:
     if not has(data, "xavier", "tanh"):
         return None
-    c = data.case("xavier", "tanh")
+    c = seed_means(data).case("xavier", "tanh")
     std, th = c["std"].to_numpy(float), c["theory_std"].to_numpy(float)
     rel = np.abs(std - th) / th
     f = successive_ratios(std)
@@ -143,7 +144,7 @@ def _tanh(data) -> dict | None:
 def _relu(data) -> dict | None:
     if not has(data, "xavier", "relu"):
         return None
-    c = data.case("xavier", "relu")
+    c = seed_means(data).case("xavier", "relu")
     m2 = second_moment(c)
     r = successive_ratios(m2)
     q = _theory_q(data, "xavier", "relu")
@@ -172,12 +173,12 @@ def _fixed(data, init: str, act: str) -> dict | None:
 
 
 def context(data) -> dict:
-    n = data.cfg.propagation.width
-    acts = data.cfg.propagation.activations
+    n = data.grid.propagation.width
+    acts = data.grid.propagation.activations
     var = {i: weight_variance(i, n, n) for i in GLOROT_FAMILY}
     return {
         "width": n,
-        "depth": data.cfg.propagation.depth,
+        "depth": data.grid.propagation.depth,
         "variance": var,
         "variance_equal": len({round(v, 15) for v in var.values()}) == 1,
         # a non-square example (fan_out = 2 fan_in) to show where the two formulas part ways

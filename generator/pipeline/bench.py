@@ -51,7 +51,7 @@ from generator.common import atomic
 from generator.pipeline.store import Cache
 from generator.common.paths import BENCH_DIR, ROOT
 from generator.config.load import Config
-from generator.pipeline.experiments_stage import grid_tasks
+from generator.experiments.plan import grid_tasks
 from generator.pipeline.runner import run_tasks
 
 
@@ -112,7 +112,7 @@ def time_propagation(tasks: list[dict], executor=None) -> tuple[float, float]:
 
 def ordered(tasks: list[dict], inits: tuple[str, ...]) -> list[dict]:
     """The order the experiments stage computes in (experiments.compute_order)."""
-    from generator.pipeline.experiments_stage import compute_order
+    from generator.experiments.plan import compute_order
 
     return [tasks[i] for i in compute_order(tasks, inits)]
 
@@ -193,10 +193,10 @@ def torch_time(tasks: list[dict]) -> float | None:
 
 def build_gemm_flops(conf: Path) -> dict[str, float]:
     """GEMM FLOPs of the build configured by ``conf`` beyond the propagation grid, from its cache (each
-    task reports its own ``work``): every training run, the batch-norm page's extra placement runs and
+    task reports its own ``work``): every training run, the batch-norm placement runs and
     the seed-code re-runs."""
     from generator.config.load import load_config, resolve
-    from generator.pages.batchnorm import placement_tasks
+    from generator.experiments.plan import placement_tasks
     from generator.experiments.seed_code import seed_code_tasks
     from generator.pipeline.training_stage import KIND, _key, plan
 

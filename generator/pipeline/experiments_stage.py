@@ -1,12 +1,14 @@
 """The ``experiments`` stage: config -> tasks -> cached results -> the contract CSVs.
 
-``grid_tasks(cfg, only)`` expands the propagation grid (init × activation × norm × seed) into task
+``plan.grid_tasks(cfg, only)`` expands the propagation grid (init × activation × norm × seed) into task
 params; ``run_experiments`` runs them through the runner (cache + executor seam), adds the mean-field
 predictions, and writes ``propagation.csv``, ``histograms.csv``, ``symmetry.csv``, ``theory.csv``,
-``theory_fixed.csv``, ``seed_printed.csv`` and ``seed_code.csv`` under ``<docs_dir>/data``. The key
+``theory_fixed.csv``, ``seed_printed.csv``, ``seed_code.csv`` and ``placement.csv`` under ``<docs_dir>/data``. The key
 columns are added here, not by the workers, so a worker's result depends only on its params. The files
-come in three groups (grid + theory, symmetry, seed reference), each with its own manifest, so a group
-whose inputs did not change is not even read back from the cache.
+come in four groups (grid + theory, symmetry, seed reference, the batch-norm placement runs of
+``placement.csv``), each with its own manifest, so a group whose inputs did not change is not even read
+back from the cache. The tasks come from generator/experiments/plan.py. ``data/grid.json`` (the grid
+facts every later stage reads instead of the config; generator/contract/grid.py) is written last.
 """
 
 from __future__ import annotations
@@ -23,81 +25,17 @@ import numpy as np
 import pandas as pd
 
 from generator.contract import schema as contract
+from generator.contract.grid import GRID_FILE, write_grid
+from generator.experiments.plan import (GRID_AXES, compute_order, grid_facts, grid_tasks, placement_tasks,
+                                        symmetry_tasks)
 from generator.experiments import seed_code as seed_reference
 from generator.engine import theory
-from generator.engine import inits as inits_mod
 from generator.common.hashing import sha256_bytes
 from generator.common.imports import code_digest
 from generator.pipeline import store
 from generator.pipeline.store import Cache, environment
-from generator.config.load import Config, ConfigError, resolve
+from generator.config.load import Config, resolve
 from generator.pipeline.runner import Executor, RunStats, run_tasks, submit_tasks, task_module
-
-GRID_AXES = ("init", "activation", "norm", "seed")
-
-
-def parse_only(spec: str | None) -> dict[str, set[str]]:
-    """``"init=he,xavier;activation=relu"`` or ``"init=he,activation=relu"`` -> {axis: values}."""
-    if not spec:
-        return {}
-    out: dict[str, set[str]] = {}
-    axis = None
-    for part in spec.replace(";", ",").split(","):
-        part = part.strip()
-        if not part:
-            continue
-        if "=" in part:
-            axis, value = (s.strip() for s in part.split("=", 1))
-            if axis not in GRID_AXES:
-                raise ConfigError("--only", f"unknown axis {axis!r}; valid: {', '.join(GRID_AXES)}")
-        elif axis is None:
-            raise ConfigError("--only", f"expected axis=value, got {part!r}")
-        else:
-            value = part
-        out.setdefault(axis, set()).add(value)
-    return out
-
-
-def grid_tasks(cfg: Config, only: dict[str, set[str]] | None = None) -> list[dict]:
-    p = cfg.propagation
-    only = only or {}
-    axes = {"init": p.inits, "activation": p.activations, "norm": p.norms, "seed": p.seeds}
-    for axis, wanted in only.items():
-        valid = {str(v) for v in axes[axis]}
-        bad = sorted(wanted - valid)
-        if bad:
-            raise ConfigError("--only", f"{axis}={bad[0]} is not in the config's grid; valid: {', '.join(sorted(valid))}")
-    tasks = []
-    for init, act, norm, seed in itertools.product(*axes.values()):
-        key = {"init": init, "activation": act, "norm": norm, "seed": seed}
-        if any(str(key[a]) not in vals for a, vals in only.items()):
-            continue
-        tasks.append(
-            dict(
-                key,
-                samples=p.samples,
-                width=p.width,
-                depth=p.depth,
-                dtype=p.dtype,
-                hist_bins=p.hist_bins,
-                diverge_rms=p.diverge_rms,
-            )
-        )
-    return tasks
-
-
-def compute_order(tasks: list[dict], inits) -> list[int]:
-    """Indices of ``tasks`` in the order to compute them (results are still reported in grid order).
-
-    (seed, init)-major, so one weight draw (and the shared X W_1) serves the 16 tasks of a group, which
-    an executor hands to one worker as a chunk; groups whose weights are all zero (no GEMM at all, so
-    a fraction of the cost) go last, so they fill the tail while the other worker finishes its last
-    full group (longest-processing-time-first, from the one cost difference known in advance).
-    """
-    zero = {init: inits_mod.weight_variance(init, 1, 1) == 0.0 for init in inits}
-    return sorted(range(len(tasks)), key=lambda i: (zero[tasks[i]["init"]], tasks[i]["seed"],
-                                                    inits.index(tasks[i]["init"]), i))
-
 
 def _with_keys(df: pd.DataFrame, params: dict, keys: tuple[str, ...]) -> pd.DataFrame:
     df = df.copy()
@@ -136,7 +74,7 @@ def run_experiments(
     write: bool = True,
     after_submit: Callable[[], None] | None = None,
 ) -> ExperimentResult:
-    """Run (or read back) the grid, symmetry and seed-reference groups and write their CSVs.
+    """Run (or read back) the grid, symmetry, seed-reference and placement groups, write their CSVs, then grid.json.
 
     ``after_submit`` is called once the grid's tasks are queued on ``executor`` (or at once when the
     grid group is skipped), before this function waits for them: ``site`` queues the training runs
@@ -146,12 +84,7 @@ def run_experiments(
     cache = Cache(resolve(cfg.output.cache_dir))
     tasks = grid_tasks(cfg, only)
     data_dir = resolve(cfg.output.docs_dir) / "data"
-    s = cfg.symmetry
-    sym_tasks = [
-        dict(init=init, activation=s.activation, samples=s.samples, width=s.width, depth=s.depth,
-             learning_rate=s.learning_rate, seed=s.seed, constant=s.constant)
-        for init in s.inits
-    ]
+    sym_tasks = symmetry_tasks(cfg)
     frames: dict[str, pd.DataFrame] = {}
     stats: list[RunStats] = []
 
@@ -172,14 +105,18 @@ def run_experiments(
     # Every group's tasks are queued before any is waited for, so the executor's workers run the seed
     # re-runs while this process assembles the grid.
     grid_key, grid_skip = current("grid", {"tasks": tasks, "theory": dataclasses.asdict(cfg.theory), "depth": p.depth})
-    sym_key, sym_skip = current("symmetry", {"tasks": sym_tasks, "width": s.width})
+    sym_key, sym_skip = current("symmetry", {"tasks": sym_tasks, "width": cfg.symmetry.width})
     printouts = hashlib.sha256(seed_reference.PRINTOUTS_CSV.read_bytes()).hexdigest()
     seed_key, seed_skip = current("seed", {"printouts": printouts, "seeds": list(p.seeds)})
     seed_tasks = seed_reference.seed_code_tasks(seeds=p.seeds)
+    place_tasks = placement_tasks(cfg)
+    place_key, place_skip = current("placement", {"tasks": place_tasks})
+    place_skip = place_skip or bool(only)  # a subset of the grid is explored, not the batch-norm page
 
     order = compute_order(tasks, p.inits)
     grid_pending = None if grid_skip else submit_tasks("propagation", [tasks[i] for i in order], cache, executor)
     seed_pending = None if seed_skip else submit_tasks("seed_code", seed_tasks, cache, executor)
+    place_pending = None if place_skip or not place_tasks else submit_tasks("propagation", place_tasks, cache, executor)
     if after_submit is not None:
         after_submit()
 
@@ -210,7 +147,7 @@ def run_experiments(
             [_with_keys(r["result"], t, ("init", "activation", "seed")) for r, t in zip(sym_results, sym_tasks)],
             ignore_index=True,
         )
-        sym["width"] = s.width
+        sym["width"] = cfg.symmetry.width
         save("symmetry", sym_key, {"symmetry.csv": sym})
 
     if seed_pending is not None:
@@ -219,16 +156,30 @@ def run_experiments(
         save("seed", seed_key, {"seed_printed.csv": seed_reference.load_printouts(),
                                 "seed_code.csv": seed_reference.seed_code_assemble(
                                     seed_tasks, [r["result"] for r in seed_results])})
+
+    if not place_skip:
+        place_results, place_stats = place_pending.collect(quiet=True) if place_pending else ([], None)
+        stats += [dataclasses.replace(place_stats, kind="placement")] if place_stats else []
+        save("placement", place_key, {"placement.csv": placement_frame(place_tasks, place_results)})
     if write and not only:
-        record_data_files(data_dir, "experiments", MANIFESTS.values())
+        # last: grid.json says the files beside it are complete for this config (the render stage checks it)
+        write_grid(data_dir, grid_facts(cfg))
+        record_data_files(data_dir, "experiments", MANIFESTS.values(), extra=[GRID_FILE])
     return ExperimentResult(frames, stats)
 
 
-def record_data_files(data_dir: Path, stage: str, manifests) -> None:
-    """List ``stage``'s files in the docs manifest: the group manifests and the files they name."""
+def placement_frame(tasks: list[dict], results: list[dict]) -> pd.DataFrame:
+    """placement.csv: the per-layer rows of the placement runs, keyed like propagation.csv."""
+    spec = contract.DATA_FILES["placement.csv"]
+    parts = [_with_keys(r["layers"], t, GRID_AXES) for r, t in zip(results, tasks)]
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=spec.column_names)
+
+
+def record_data_files(data_dir: Path, stage: str, manifests, extra=()) -> None:
+    """List ``stage``'s files in the docs manifest: the group manifests, the files they name and ``extra``."""
     from generator.pipeline.outputs import Manifest
 
-    names = []
+    names = list(extra)
     for man in manifests:
         try:
             names += [man, *json.loads((data_dir / man).read_text())["files"]]
@@ -241,10 +192,12 @@ def record_data_files(data_dir: Path, stage: str, manifests) -> None:
 # hashes every input of the files it writes (the config values, the stage's code, library versions);
 # the file hashes catch a data file edited or damaged by hand.
 MANIFEST = ".experiments-manifest.json"
-MANIFESTS = {"grid": MANIFEST, "symmetry": ".symmetry-manifest.json", "seed": ".seed-manifest.json"}
+MANIFESTS = {"grid": MANIFEST, "symmetry": ".symmetry-manifest.json", "seed": ".seed-manifest.json",
+             "placement": ".placement-manifest.json"}
 # The task kinds each group's files are computed from; a group's key names their code and this
 # module's (which assembles the files) through the import closure (generator/common/imports.py).
-GROUP_TASKS = {"grid": ("propagation",), "symmetry": ("symmetry",), "seed": ("seed_code",)}
+GROUP_TASKS = {"grid": ("propagation",), "symmetry": ("symmetry",), "seed": ("seed_code",),
+               "placement": ("propagation",)}
 
 
 def group_code(group: str) -> str:

@@ -26,6 +26,7 @@ from generator.common.hashing import sha256_file
 from generator.common.imports import closure_of_all, digest_modules
 from generator.pipeline.store import Store, cache_key, environment
 from generator.config.load import Config, resolve
+from generator.contract.grid import read_grid
 from generator.pipeline.outputs import Manifest, scratch_dir
 from generator.pipeline.runner import Progress
 
@@ -168,13 +169,15 @@ class FigureRun:
         """The grid's and pages' figures (every registered figure but the training ones)."""
         from generator.figures.registry import TRAINING_FIGURES, figure_jobs
 
-        self._submit([j for j in figure_jobs(self.cfg) if j.name not in TRAINING_FIGURES], executor)
+        axes = read_grid(self.data_dir).propagation  # the data's axes, not the config's
+        self._submit([j for j in figure_jobs(axes) if j.name not in TRAINING_FIGURES], executor)
 
     def submit_training(self, executor) -> None:
         """The training page's figures, once the training CSVs are written."""
         from generator.figures.registry import TRAINING_FIGURES, figure_jobs
 
-        jobs = figure_jobs(self.cfg, target_accuracy=self.cfg.training.target_accuracy)
+        grid = read_grid(self.data_dir)  # the axes and the target the data were computed with
+        jobs = figure_jobs(grid.propagation, target_accuracy=grid.training.target_accuracy)
         self._submit([j for j in jobs if j.name in TRAINING_FIGURES], executor)
 
     def _submit(self, jobs, executor) -> None:

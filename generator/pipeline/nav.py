@@ -38,7 +38,7 @@ Nav = list[tuple[str, dict[str, str]]]
 def site_nav() -> Nav:
     """Every page of the registry, in site order, with its ``nav.<page>`` title in every language."""
     # the page registry; it moves to generator.pages.registry (issue 13)
-    from generator.pages import PAGES
+    from generator.pages.registry import PAGES
     from generator.render.strings import t
 
     return [(page, {lang: t(lang, f"nav.{page.replace('/', '.')}") for lang in LANGUAGES}) for page in PAGES]

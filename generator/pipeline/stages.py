@@ -13,7 +13,7 @@ import os
 import sys
 from pathlib import Path
 
-from generator.config.load import Config, resolve
+from generator.config.load import Config, ConfigError, resolve
 
 
 def docs_dir(cfg: Config) -> Path:
@@ -94,31 +94,25 @@ def _site(cfg: Config, args) -> object:
     """Every stage through ONE executor, queued so the workers never wait on this process.
 
     Queue order (first in, first out): the propagation grid, the seed note's code re-runs, the
-    batch-norm page's extra placement runs, the training runs, the grid's figures, the training
-    figures. While the workers compute,
+    batch-norm placement runs (all three by run_experiments), the training runs, the grid's figures,
+    the training figures. While the workers compute,
     this process assembles and writes the grid's tables (during training), the training tables and
     the pages (during the figures); only the MkDocs build runs after the last worker job.
     """
-    from generator.pipeline.store import Cache
     from generator.pipeline.experiments_stage import run_experiments
     from generator.pipeline.figures_stage import FigureRun
-    from generator.pages.batchnorm import placement_tasks
-    from generator.pipeline.runner import submit_tasks
 
     quiet = getattr(args, "quiet", False)
     executor = _executor(args)
     queued: dict = {}
 
     def queue_behind_grid():
-        queued["placement"] = submit_tasks("propagation", placement_tasks(cfg),
-                                           Cache(resolve(cfg.output.cache_dir)), executor)
         queued["training"] = _start_training(cfg, args, quiet, executor)
 
     # the pool shuts down (running figure jobs finish) before the figures' temporary folder is removed
     with FigureRun(cfg, quiet) as figures, executor:
         result = run_experiments(cfg, executor=executor, quiet=quiet, after_submit=queue_behind_grid)
         figures.submit_grid(executor)  # reads the grid's tables, just written
-        queued["placement"].collect(quiet=True)  # into the cache, where the page will find them
         training = queued["training"]() if queued["training"] is not None else None
         _print_stats(result.stats + (training or []), quiet)
         figures.submit_training(executor)
@@ -155,17 +149,48 @@ def _print_subset(df, depth: int) -> None:
     print(last[cols].to_string(index=False))
 
 
+def check_grid(cfg: Config, data_dir: Path) -> None:
+    """ConfigError unless ``data_dir/grid.json`` exists and holds the grid facts of ``cfg`` (the config
+    file's name and path aside): the figures and pages describe the data, so they must not be drawn
+    with one grid's data and another config's labels."""
+    from generator.contract.grid import GRID_FILE, PROVENANCE, GridError, first_difference, read_grid
+    from generator.experiments.plan import grid_facts
+
+    where = f"{data_dir.name}/{GRID_FILE}"
+    if not (data_dir / GRID_FILE).is_file():
+        raise ConfigError(where, f"not found in {data_dir.parent}; run experiments first")
+    try:
+        grid = read_grid(data_dir)
+    except GridError as exc:
+        raise ConfigError(where, str(exc)) from None
+    diff = first_difference(grid, grid_facts(cfg), ignore=PROVENANCE)
+    if diff is not None:
+        field, was, now = diff
+        raise ConfigError(field, f"{where} has {field} = {_text(was)} (from {grid.config_file}) but --config gives "
+                                 f"{_text(now)}; run experiments with this config first")
+
+
+def _text(value) -> str:
+    import json
+
+    return json.dumps(value, ensure_ascii=False) if isinstance(value, (list, dict, str)) else str(value)
+
+
 def stage_figures(cfg: Config, args):
     from generator.pipeline.figures_stage import render_all_figures
 
+    check_grid(cfg, docs_dir(cfg) / "data")
     return render_all_figures(cfg, quiet=getattr(args, "quiet", False))
 
 
 def stage_render(cfg: Config, args):
-    from generator.pages import build_context
+    from generator.contract.dataset import Dataset
+    from generator.pages.registry import build_context
     from generator.pipeline.render_stage import render_pages
 
-    context = build_context(cfg)
+    data_dir = docs_dir(cfg) / "data"
+    check_grid(cfg, data_dir)
+    context = build_context(Dataset(data_dir))
     return render_pages(context, docs_dir(cfg), bytecode_dir=resolve(cfg.output.cache_dir) / "jinja")
 
 
@@ -209,8 +234,6 @@ def _run_locked(command: str, cfg: Config, args, only=None):
         return stage_build(cfg, args)
     if command == "site":
         if only:
-            from generator.config.load import ConfigError
-
             raise ConfigError("--only", "a site is built from the whole grid; use --only with 'experiments'")
         from generator.pipeline.stamp import SiteStamp
 
