@@ -1,8 +1,8 @@
-"""Page contexts: the numbers each page's prose uses, computed in Python from the data files.
+"""The pages layer: analysis results -> the display dicts the templates print.
 
 One module per page (``generator/pages/<page>.py``) exposes ``context(data: Dataset) -> dict``; the
-registry (generator/pages/registry.py) lists the pages in site order and builds the render context.
-Pages read the data contract only (generator/contract/dataset.py), never a config.
-
-Layout logic lives here, not in templates: selections, comparisons, verdicts and their rules.
+registry (registry.py) lists the pages in site order and builds the render context (summary.py: the
+grid summary and the data dictionary every page may show). Pages read the data contract only
+(generator/contract/dataset.py, grid facts from data/grid.json), never a config; the numbers and
+verdicts come from generator/analysis/, and a page arranges them (labels, localized tables).
 """
