@@ -1,0 +1,59 @@
+"""Golden pages: index, gradients and results rendered from a fixed synthetic dataset, byte for byte.
+
+``tests/golden/data/`` holds closed-form data (tests/golden/make_data.py, no engine run), and
+tests/golden/regenerate.py renders the pages through the site's own context and render code. A diff
+here means a page's output changed: if the change is intended, run ``make golden`` (the same code
+path writes the files) and review ``git diff tests/golden``.
+"""
+
+from __future__ import annotations
+
+import difflib
+
+import pytest
+
+from golden.make_data import DATA_DIR
+from golden.regenerate import COMMAND, GOLDEN_DIR, PAGES, render_golden
+from generator.common.languages import LANGUAGES
+from generator.contract import schema
+from generator.contract.grid import read_grid
+
+RENDERED = render_golden()
+
+
+@pytest.mark.parametrize("path", list(RENDERED), ids=lambda p: p.name)
+def test_page_matches_golden(path):
+    assert path.exists(), f"{path.relative_to(GOLDEN_DIR.parent)} is missing; run `{COMMAND}`"
+    expected = path.read_bytes()
+    actual = RENDERED[path].encode("utf-8")
+    if actual != expected:
+        diff = difflib.unified_diff(expected.decode("utf-8").splitlines(keepends=True),
+                                    actual.decode("utf-8").splitlines(keepends=True),
+                                    fromfile=f"golden/{path.name}", tofile="rendered now", n=2)
+        text = "".join(list(diff)[:200])
+        pytest.fail(f"{path.name} differs from the rendered page (first 200 diff lines below). If the change "
+                    f"is intended, run `{COMMAND}` and review `git diff tests/golden`.\n{text}", pytrace=False)
+
+
+def test_every_golden_file_is_rendered():
+    """No stale snapshot: the .md files under tests/golden are exactly the pages x languages rendered."""
+    on_disk = {p.name for p in GOLDEN_DIR.glob("*.md")}
+    assert on_disk == {f"{p}.{lg}.md" for p in PAGES for lg in LANGUAGES}, f"run `{COMMAND}`"
+
+
+def test_dataset_is_small_and_passes_the_contract():
+    """The fixed data pass the contract's type check and stay a few KB."""
+    assert DATA_DIR == GOLDEN_DIR / "data"
+    for name in ("propagation.csv", "theory_fixed.csv"):
+        schema.read_csv(name, DATA_DIR)
+    read_grid(DATA_DIR)
+    size = sum(p.stat().st_size for p in DATA_DIR.iterdir())
+    assert size < 16_000, f"golden dataset is {size} bytes"
+
+
+def test_dataset_exercises_divergence():
+    """At least one configuration diverges, so the pages' DIVERGED presentation is in the snapshots."""
+    prop = schema.read_csv("propagation.csv", DATA_DIR)
+    assert prop["diverged"].any() and not prop["diverged"].all()
+    assert "| diverged |" in RENDERED[GOLDEN_DIR / "results.en.md"]
+    assert "(diverged at layer 3)" in RENDERED[GOLDEN_DIR / "index.en.md"]
