@@ -13,10 +13,11 @@ import difflib
 import pytest
 
 from golden.make_data import DATA_DIR
-from golden.regenerate import COMMAND, GOLDEN_DIR, PAGES, render_golden
+from golden.regenerate import COMMAND, GOLDEN_DIR, PAGES, golden_context, render_golden
 from generator.common.languages import LANGUAGES
 from generator.contract import schema
 from generator.contract.grid import read_grid
+from generator.pipeline.render_stage import render_pages
 
 RENDERED = render_golden()
 
@@ -41,9 +42,14 @@ def test_every_golden_file_is_rendered():
     assert on_disk == {f"{p}.{lg}.md" for p in PAGES for lg in LANGUAGES}, f"run `{COMMAND}`"
 
 
+def test_render_stage_writes_the_same_bytes(tmp_path):
+    """The snapshots are what the render stage writes for the same context (generator/pipeline)."""
+    written = render_pages(golden_context(), tmp_path / "docs", PAGES, assets_dir=tmp_path / "no-assets")
+    assert {p.name: p.read_text("utf-8") for p in written} == {p.name: t for p, t in RENDERED.items()}
+
+
 def test_dataset_is_small_and_passes_the_contract():
     """The fixed data pass the contract's type check and stay a few KB."""
-    assert DATA_DIR == GOLDEN_DIR / "data"
     for name in ("propagation.csv", "theory_fixed.csv"):
         schema.read_csv(name, DATA_DIR)
     read_grid(DATA_DIR)

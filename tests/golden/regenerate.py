@@ -34,15 +34,20 @@ def golden_path(page: str, lang: str) -> Path:
     return GOLDEN_DIR / f"{page}.{lang}.md"
 
 
-def render_golden(data_dir: Path = DATA_DIR) -> dict[Path, str]:
-    """``{golden file path: rendered Markdown}`` for every golden page in every language."""
+def golden_context(data_dir: Path = DATA_DIR) -> dict:
+    """The render context of the golden pages (registry.build_context restricted to :data:`PAGES`)."""
     data = Dataset(data_dir)
-    context = {
+    return {
         "config": config_summary(data.grid),
         "data_dictionary": data_dictionary(),
         "pages": {name: CONTEXTS[name](data) for name in PAGES},
         "page_order": list(SITE_PAGES),
     }
+
+
+def render_golden(data_dir: Path = DATA_DIR) -> dict[Path, str]:
+    """``{golden file path: rendered Markdown}`` for every golden page in every language."""
+    context = golden_context(data_dir)
     env = environment()
     return {golden_path(page, lang): render_page(env, page, lang, context)
             for page in PAGES for lang in LANGUAGES}
