@@ -13,24 +13,30 @@ import difflib
 import pytest
 
 from golden.make_data import DATA_DIR
-from golden.regenerate import COMMAND, GOLDEN_DIR, PAGES, golden_context, render_golden
+from golden.regenerate import COMMAND, GOLDEN_DIR, PAGES, golden_context, golden_path, render_golden
 from generator.common.languages import LANGUAGES
 from generator.contract import schema
 from generator.contract.grid import read_grid
 from generator.pipeline.render_stage import render_pages
 
-RENDERED = render_golden()
+CASES = [(page, lang) for page in PAGES for lang in LANGUAGES]
 
 
-@pytest.mark.parametrize("path", list(RENDERED), ids=lambda p: p.name)
-def test_page_matches_golden(path):
-    assert path.exists(), f"{path.relative_to(GOLDEN_DIR.parent)} is missing; run `{COMMAND}`"
+@pytest.fixture(scope="module")
+def rendered() -> dict:
+    return render_golden()
+
+
+@pytest.mark.parametrize("page, lang", CASES, ids=[f"{p}.{lg}" for p, lg in CASES])
+def test_page_matches_golden(rendered, page, lang):
+    path = golden_path(page, lang)
+    assert path.exists(), f"tests/golden/{path.name} is missing; run `{COMMAND}`"
     expected = path.read_bytes()
-    actual = RENDERED[path].encode("utf-8")
+    actual = rendered[path].encode("utf-8")
     if actual != expected:
         diff = difflib.unified_diff(expected.decode("utf-8").splitlines(keepends=True),
                                     actual.decode("utf-8").splitlines(keepends=True),
-                                    fromfile=f"golden/{path.name}", tofile="rendered now", n=2)
+                                    fromfile=f"tests/golden/{path.name}", tofile="rendered now", n=2)
         text = "".join(list(diff)[:200])
         pytest.fail(f"{path.name} differs from the rendered page (first 200 diff lines below). If the change "
                     f"is intended, run `{COMMAND}` and review `git diff tests/golden`.\n{text}", pytrace=False)
@@ -42,10 +48,10 @@ def test_every_golden_file_is_rendered():
     assert on_disk == {f"{p}.{lg}.md" for p in PAGES for lg in LANGUAGES}, f"run `{COMMAND}`"
 
 
-def test_render_stage_writes_the_same_bytes(tmp_path):
+def test_render_stage_writes_the_same_bytes(rendered, tmp_path):
     """The snapshots are what the render stage writes for the same context (generator/pipeline)."""
     written = render_pages(golden_context(), tmp_path / "docs", PAGES, assets_dir=tmp_path / "no-assets")
-    assert {p.name: p.read_text("utf-8") for p in written} == {p.name: t for p, t in RENDERED.items()}
+    assert {p.name: p.read_text("utf-8") for p in written} == {p.name: t for p, t in rendered.items()}
 
 
 def test_dataset_is_small_and_passes_the_contract():
@@ -57,9 +63,9 @@ def test_dataset_is_small_and_passes_the_contract():
     assert size < 16_000, f"golden dataset is {size} bytes"
 
 
-def test_dataset_exercises_divergence():
+def test_dataset_exercises_divergence(rendered):
     """At least one configuration diverges, so the pages' DIVERGED presentation is in the snapshots."""
     prop = schema.read_csv("propagation.csv", DATA_DIR)
     assert prop["diverged"].any() and not prop["diverged"].all()
-    assert "| diverged |" in RENDERED[GOLDEN_DIR / "results.en.md"]
-    assert "(diverged at layer 3)" in RENDERED[GOLDEN_DIR / "index.en.md"]
+    assert "| diverged |" in rendered[GOLDEN_DIR / "results.en.md"]
+    assert "(diverged at layer 3)" in rendered[GOLDEN_DIR / "index.en.md"]
