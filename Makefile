@@ -1,4 +1,4 @@
-# initlab — make [site] | serve | test | bench | determinism | clean
+# initlab — make [site] | serve | test | golden | bench | determinism | clean
 #
 #   PY      interpreter used to create the virtualenv (default python3; CI sets it)
 #   CONFIG  experiment grid (default experiments.toml)
@@ -28,7 +28,7 @@ VENV_PY := $(VENV)/bin/python
 PYPROJECT_HASH := $(shell $(call shq,$(PY)) -c "import hashlib,sys; print(hashlib.sha256(open('pyproject.toml','rb').read()).hexdigest()[:16])" 2>/dev/null || cksum < pyproject.toml | cut -d' ' -f1)
 STAMP := $(VENV)/.initlab-installed-$(PYPROJECT_HASH)
 
-.PHONY: venv site build serve test browser-deps bench determinism clean
+.PHONY: venv site build serve test golden browser-deps bench determinism clean
 
 venv: $(STAMP)
 
@@ -70,6 +70,10 @@ test: venv browser-deps
 	@echo "$(VENV_PY) -m pytest $(PYTEST_ARGS)"; rc=0; $(VENV_PY) -m pytest $(PYTEST_ARGS) || rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "make test: FAILED: pytest collected no tests (exit 5)" >&2; fi; \
 	exit $$rc
+
+# Rewrite the golden pages (tests/golden/*.md, checked by tests/test_golden.py) from their fixed data.
+golden: venv
+	$(VENV_PY) -m tests.golden.regenerate
 
 # BASE=<rev>: instead, cold/warm/one-edit `site` times of BASE and of this tree, side by side (ROUNDS=N).
 bench: venv
