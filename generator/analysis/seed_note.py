@@ -26,7 +26,9 @@ import math
 import numpy as np
 import pandas as pd
 
-from generator.analysis.rules import COLLAPSE_RATIO  # the conclusions page's xavier_relu rule too
+from generator.analysis.rules import (
+    COLLAPSE_RATIO,  # the conclusions page's xavier_relu rule too
+)
 from generator.analysis.seeds import SeedMeans
 from generator.contract import seed_cases as seed_reference
 from generator.engine import inits

@@ -11,8 +11,16 @@ from __future__ import annotations
 
 import pandas as pd
 
-from generator.analysis.claims import (GRAD_FACTOR, REFERENCE_INIT, SATURATED_SHARE, STABLE_BAND, VERDICTS,
-                                       judge_all, prop_rows, symmetry_rows)
+from generator.analysis.claims import (
+    GRAD_FACTOR,
+    REFERENCE_INIT,
+    SATURATED_SHARE,
+    STABLE_BAND,
+    VERDICTS,
+    judge_all,
+    prop_rows,
+    symmetry_rows,
+)
 from generator.analysis.rules import COLLAPSE_RATIO
 from generator.analysis.training import read_claims
 from generator.pages.seed import SCALES, fmt_values, localized

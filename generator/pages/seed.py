@@ -11,7 +11,14 @@ import math
 
 import pandas as pd
 
-from generator.analysis.seed_note import CASES, MATCH_RTOL, SCALES, SEED_COMMENT_DIM, measure, seed_sizes
+from generator.analysis.seed_note import (
+    CASES,
+    MATCH_RTOL,
+    SCALES,
+    SEED_COMMENT_DIM,
+    measure,
+    seed_sizes,
+)
 from generator.common.languages import LANGUAGES
 from generator.contract import seed_cases as seed_reference
 from generator.render import filters, strings
