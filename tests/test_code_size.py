@@ -13,12 +13,7 @@ from pathlib import Path
 PKG = Path(__file__).resolve().parent.parent / "generator"
 MAX_FUNCTION, MAX_MODULE = 100, 400
 
-KNOWN_LONG: set[str] = {
-    "generator/pages/seed.py:context",
-    "generator/pages/conclusions.py:context",
-    "generator/pages/batchnorm.py:context",
-    "generator/pages/conclusions.py",
-}
+KNOWN_LONG: set[str] = set()
 
 
 def too_long() -> set[str]:

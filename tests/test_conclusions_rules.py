@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from generator.pages.conclusions import judge_xavier_tanh
+from generator.analysis.claims import judge_xavier_tanh
 
 
 def synthetic(grad_factor: dict) -> pd.DataFrame:

@@ -18,6 +18,7 @@ from generator.contract.dataset import Dataset
 from generator.figures.draw import build_figure
 from generator.figures.io import figure_bytes
 from generator.figures.registry import figure_jobs
+from generator.analysis import batchnorm as bn_analysis
 from generator.pages import batchnorm, gradients, results, theory
 from generator.pages.summary import config_summary, data_dictionary
 from generator.pipeline.render_stage import render_pages
@@ -210,7 +211,7 @@ def test_init_spread_known_ratio():
 
 
 def test_scale_families_follow_the_init_formulas():
-    fams = batchnorm.scale_families(["zeros", "small", "large", "xavier", "glorot_normal", "glorot_uniform", "he",
+    fams = bn_analysis.scale_families(["zeros", "small", "large", "xavier", "glorot_normal", "glorot_uniform", "he",
                                      "he_uniform", "orthogonal"])
     as_sets = [set(f) for f in fams]
     assert {"small", "large", "xavier", "glorot_normal", "he"} in as_sets
@@ -274,7 +275,7 @@ def test_placement_runs_are_a_data_file(tiny):
     assert set(zip(place["activation"], place["init"])) == {
         (a, i) for a in plan.PLACEMENT_ACTS for i in plan.PLACEMENT_INITS if i in g.propagation.inits}
     assert set(place["seed"]) == {g.propagation.seeds[0]} and place["layer"].max() == g.propagation.depth
-    table, source = batchnorm.placement_frame(tiny)
+    table, source = bn_analysis.placement_frame(tiny)
     assert source["seeds"] == [g.propagation.seeds[0]] and len(table) == len(place) // g.propagation.depth
     last = place[place["layer"] == g.propagation.depth].set_index(["activation", "init"])
     for r in table.itertuples():

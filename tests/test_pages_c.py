@@ -26,6 +26,7 @@ from generator.contract.grid import write_grid
 from generator.experiments.plan import grid_facts
 from generator.pages.registry import PAGES
 from generator.pages.summary import config_summary, data_dictionary
+from generator.analysis import claims, seed_note
 from generator.pages import conclusions, references, reproducibility, seed
 from generator.pipeline.render_stage import render_pages
 from generator.render.env import page_structure
@@ -117,9 +118,9 @@ def synthetic_prop(cases: dict, depth: int, seeds=(0, 1), norm="none") -> pd.Dat
 
 def test_per_layer_factor_is_exact_on_a_geometric_series():
     s = pd.Series([3.0 * 0.5 ** (k - 1) for k in range(1, 11)], index=range(1, 11))
-    assert seed.per_layer_factor(s) == pytest.approx(0.5)
+    assert seed_note.per_layer_factor(s) == pytest.approx(0.5)
     s0 = pd.concat([pd.Series([1.0], index=[0]), s])  # the input row (layer 0) is ignored
-    assert seed.per_layer_factor(s0) == pytest.approx(0.5)
+    assert seed_note.per_layer_factor(s0) == pytest.approx(0.5)
 
 
 def test_xavier_relu_rule_partly_at_depth_10_holds_when_deep():
@@ -128,11 +129,11 @@ def test_xavier_relu_rule_partly_at_depth_10_holds_when_deep():
     f = 1 / math.sqrt(2)
     for depth, expected in ((10, "partly"), (20, "holds")):
         prop = synthetic_prop({("xavier", "relu"): {"std": lambda l: 0.58 * f ** (l - 1)}}, depth)
-        j = conclusions.judge_xavier_relu(prop, ["relu"])
+        j = claims.judge_xavier_relu(prop, ["relu"])
         assert j["verdict"] == expected, depth
         assert j["values"]["factor"] == pytest.approx(f)
     flat = synthetic_prop({("xavier", "relu"): {"std": lambda l: 0.58}}, 10)
-    assert conclusions.judge_xavier_relu(flat, ["relu"])["verdict"] == "does_not_hold"
+    assert claims.judge_xavier_relu(flat, ["relu"])["verdict"] == "does_not_hold"
 
 
 def test_small_and_large_init_rules():
@@ -141,20 +142,20 @@ def test_small_and_large_init_rules():
              ("large", "tanh"): {"std": lambda l: 0.98, "sat": 0.76, "grad": 0.09},
              ("xavier", "tanh"): {"std": lambda l: 0.63 / math.sqrt(l), "grad": 0.12}}
     prop = synthetic_prop(cases, 10)
-    assert conclusions.judge_small(prop, ["tanh"])["verdict"] == "holds"
-    large = conclusions.judge_large(prop, ["tanh"])
+    assert claims.judge_small(prop, ["tanh"])["verdict"] == "holds"
+    large = claims.judge_large(prop, ["tanh"])
     assert large["verdict"] == "partly" and large["parts"] == {"saturated": True, "grad_vanishes": False}
     both = synthetic_prop({**cases, ("large", "tanh"): {"std": lambda l: 0.98, "sat": 0.76, "grad": 1e-3}}, 10)
-    assert conclusions.judge_large(both, ["tanh"])["verdict"] == "holds"
-    assert conclusions.judge_xavier_tanh(prop, ["tanh"])["verdict"] == "holds"
-    assert conclusions.judge_small(prop, ["relu"]) is None  # not in the grid: no verdict
+    assert claims.judge_large(both, ["tanh"])["verdict"] == "holds"
+    assert claims.judge_xavier_tanh(prop, ["tanh"])["verdict"] == "holds"
+    assert claims.judge_small(prop, ["relu"]) is None  # not in the grid: no verdict
 
 
 def test_he_rule_stable_vs_the_printed_line():
     ok = synthetic_prop({("he", "relu"): {"std": lambda l: 0.83, "sat": 0.5}}, 10)
-    assert conclusions.judge_he_relu(ok, ["relu"])["verdict"] == "holds"  # ReLU's ~50% zeros are not saturation
+    assert claims.judge_he_relu(ok, ["relu"])["verdict"] == "holds"  # ReLU's ~50% zeros are not saturation
     bad = synthetic_prop({("he", "relu"): {"std": lambda l: 250.0 ** l}}, 10)  # the /sqrt(2/fan_in) line
-    assert conclusions.judge_he_relu(bad, ["relu"])["verdict"] == "does_not_hold"
+    assert claims.judge_he_relu(bad, ["relu"])["verdict"] == "does_not_hold"
 
 
 def test_bn_init_rule():
@@ -163,10 +164,10 @@ def test_bn_init_rule():
             for i in inits}
     bn = {(i, "tanh"): {"std": (lambda l, i=i: 0.0 if i == "zeros" else 0.63), "norm": "bn"} for i in inits}
     prop = pd.concat([synthetic_prop(none, 5), synthetic_prop(bn, 5)], ignore_index=True)
-    j = conclusions.judge_bn_init(prop, inits, ["tanh"], ["none", "bn"])
+    j = claims.judge_bn_init(prop, inits, ["tanh"], ["none", "bn"])
     assert j["verdict"] == "holds"
     assert j["spreads"]["tanh"]["bn"] == pytest.approx(1.0) and j["spreads"]["tanh"]["none"] > 1e4
-    assert conclusions.judge_bn_init(prop, inits, ["tanh"], ["none"]) is None
+    assert claims.judge_bn_init(prop, inits, ["tanh"], ["none"]) is None
 
 
 def test_symmetry_rule():
@@ -179,8 +180,8 @@ def test_symmetry_rule():
                                  distinct_weights=k, width=6))
         return pd.DataFrame(rows)
 
-    assert conclusions.judge_symmetry(sym(1))["verdict"] == "holds"
-    assert conclusions.judge_symmetry(sym(3))["verdict"] == "partly"
+    assert claims.judge_symmetry(sym(1))["verdict"] == "holds"
+    assert claims.judge_symmetry(sym(3))["verdict"] == "partly"
 
 
 def test_printout_matching_finds_the_swapped_printout():
@@ -189,7 +190,7 @@ def test_printout_matching_finds_the_swapped_printout():
                           "xavier_tanh": [0.63 / math.sqrt(max(l, 1)) for l in range(L + 1)]})
     printed = pd.DataFrame({"small_tanh": [0.98 * 1.001] * (L + 1), "large_tanh": [0.98] * (L + 1),
                             "xavier_tanh": list(rerun["xavier_tanh"] * 1.01)})
-    m = {r["case"]: r for r in seed._printout_matches(rerun, printed)}
+    m = {r["case"]: r for r in seed_note.printout_matches(rerun, printed)}
     assert m["small_tanh"]["best"] == "large_tanh" and not m["small_tanh"]["matches_own"]
     assert m["large_tanh"]["matches_own"] and m["xavier_tanh"]["matches_own"]
 

@@ -1,87 +1,34 @@
 """Page ``seed``: the seed note's code and printed numbers next to ours, case by case.
 
-Inputs: ``seed_printed.csv`` (the three printouts of the note, parsed from its text), ``seed_code.csv``
-(each snippet re-run as written, one seeded Generator per seed, at the note's sizes) and
-``propagation.csv`` (our grid). Every number on the page comes from here.
-
-Rules (stated on the page from these constants):
-
-* Per-layer factor of a case: the geometric mean of ``std[l] / std[l-1]`` over layers 2..L of the
-  re-run, i.e. ``(std_L / std_1) ** (1 / (L - 1))`` (layer 1 is skipped: it maps the Gaussian input,
-  whose shape differs from a hidden layer's).
-* Relative difference of a printed value p from a re-run value r (mean over seeds): ``|p - r| / r``.
-* A printout *matches* a re-run case when its largest relative difference over layers 1..L is at most
-  :data:`MATCH_RTOL`. Each printout is compared with every tanh re-run; the best match is the case with
-  the smallest largest difference.
+Every number comes from :func:`generator.analysis.seed_note.measure` (inputs and rules are stated
+there); this module only adds the display: case labels, localized tables, the one-line summary per
+discrepancy (sentences in the strings catalog, numbers formatted here).
 """
 
 from __future__ import annotations
 
 import math
 
-import numpy as np
 import pandas as pd
 
+from generator.analysis.seed_note import (
+    CASES,
+    MATCH_RTOL,
+    SCALES,
+    SEED_COMMENT_DIM,
+    measure,
+    seed_sizes,
+)
 from generator.common.languages import LANGUAGES
-from generator.render import filters, strings
-from generator.engine import inits
 from generator.contract import seed_cases as seed_reference
-from generator.analysis.seeds import SeedMeans
-from generator.analysis.rules import COLLAPSE_RATIO  # the conclusions page's xavier_relu rule too
+from generator.render import filters, strings
 
-MATCH_RTOL = 0.05  # a printout "matches" a re-run when every layer is within 5% of it
-SEED_COMMENT_DIM = 10  # the note's code comment: "assume some unit gaussian 10-D input data"
-PRINTED = seed_reference.PRINTED_CASES
-CASES = tuple(seed_reference.SEED_CASES)
-TANH_CASES = tuple(c for c in CASES if seed_reference.SEED_CASES[c][0] == "tanh")
 LANGS = LANGUAGES
-
-
-def _scale_text(case: str) -> str:
-    """The constant of a ``* c`` snippet as the note writes it ("0.01", "1.0"), from its code line."""
-    return seed_reference.scale_text(case)
 
 
 def _scale_expr(code_line: str) -> str:
     """The scaling part of a weight line: "W = randn(fan_in, fan_out) * 0.01" -> "* 0.01"."""
     return code_line.split(")", 1)[1].strip() if ")" in code_line else code_line
-
-
-# Placeholders of the case labels in the strings catalog ("× {small} · tanh").
-SCALES = {"small": _scale_text("small_tanh"), "large": _scale_text("large_tanh")}
-
-
-def seed_sizes(data) -> dict:
-    """The note's sizes, as the experiments stage re-ran its code (grid.json ``seed_code``)."""
-    sizes = data.grid.seed_code
-    return {k: sizes[k] for k in ("samples", "width", "depth")}
-
-
-# --- small helpers (also used by the conclusions page) ------------------------------------------
-
-
-def per_layer_factor(std_by_layer: pd.Series) -> float:
-    """Geometric-mean ratio std[l]/std[l-1] over layers 2..L (index: layer, 1-based; layer 0 ignored)."""
-    s = std_by_layer[std_by_layer.index >= 1].sort_index()
-    if len(s) < 2:
-        return math.nan
-    first, last = float(s.iloc[0]), float(s.iloc[-1])
-    if not (first > 0 and last > 0 and np.isfinite(first) and np.isfinite(last)):
-        return math.nan
-    return (last / first) ** (1.0 / (len(s) - 1))
-
-
-def rel_diff(printed, rerun):
-    return (printed - rerun).abs() / rerun
-
-
-def rerun_table(code: pd.DataFrame, col: str = "std") -> pd.DataFrame:
-    """Mean over seeds of ``col``: rows = layer (0 = input), columns = case."""
-    return code.groupby(["case", "layer"])[col].mean().unstack(0)
-
-
-def printed_table(printed: pd.DataFrame, col: str = "std") -> pd.DataFrame:
-    return printed.pivot(index="layer", columns="case", values=col)
 
 
 def localized(fn) -> dict:
@@ -106,219 +53,49 @@ def case_label(lang: str, case: str) -> str:
     return strings.t(lang, f"seed_page.case.{case}", **SCALES)
 
 
+def _label(lang: str, kind: str, rows: list[dict], key: str) -> list[str]:
+    """The catalog labels ``fig.<kind>.<row[key]>`` of ``rows``."""
+    return [strings.t(lang, f"fig.{kind}.{r[key]}") for r in rows]
+
+
 # --- the page -----------------------------------------------------------------------------------
 
 
-def _printout_matches(rerun: pd.DataFrame, printed: pd.DataFrame) -> list[dict]:
-    """For each printout: its largest relative difference from every tanh re-run, and the best match."""
-    out = []
-    for case in PRINTED:
-        if case not in printed.columns:
-            continue
-        p = printed[case][printed.index >= 1]
-        diffs = {c: float(rel_diff(p, rerun[c].reindex(p.index)).max()) for c in TANH_CASES if c in rerun.columns}
-        best = min(diffs, key=diffs.get) if diffs else None
-        own = diffs.get(case, math.nan)
-        out.append({"case": case, "own_max_rel": own, "matches_own": bool(own <= MATCH_RTOL),
-                    "best": best, "best_max_rel": diffs.get(best, math.nan),
-                    "best_is_own": best == case, "diffs": diffs})
-    return out
-
-
-def _prop_case(prop: pd.DataFrame, init: str, act: str, norm: str = "none") -> pd.DataFrame:
-    """Per-layer means over seeds of one configuration (:meth:`SeedMeans.case`), indexed by layer."""
-    c = SeedMeans.of(prop).case(init, act, norm).set_index("layer")
-    return c[["mean", "std", "saturated_frac", "grad_w_ratio", "grad_h_std"]]
-
-
-def context(data) -> dict:
-    sizes = seed_sizes(data)
-    depth_seed = sizes["depth"]
-    have = data.has("seed_code.csv") and data.has("seed_printed.csv") and data.has("propagation.csv")
-    if not have:
-        return {"available": False}
-    code = data.frame("seed_code.csv")
-    printed_raw = data.frame("seed_printed.csv")
-    prop = data.prop
-    cfg = data.grid.propagation
-    depth = cfg.depth
-    rerun = rerun_table(code)
-    rerun_mean = rerun_table(code, "mean")
-    rerun_lo = code.groupby(["case", "layer"])["std"].min().unstack(0)
-    rerun_hi = code.groupby(["case", "layer"])["std"].max().unstack(0)
-    printed = printed_table(printed_raw)
-    seeds = sorted(int(s) for s in code["seed"].unique())
-    L = int(rerun.index.max())
-
-    factors = {c: per_layer_factor(rerun[c]) for c in CASES if c in rerun.columns}
-    cases = []
-    for c in CASES:
-        act, code_line = seed_reference.SEED_CASES[c]
-        cases.append({"case": c, "code": code_line, "activation": act, "std1": float(rerun.loc[1, c]),
-                      "stdL": float(rerun.loc[L, c]), "factor": factors[c], "printed": c in printed.columns})
-
-    def cases_df(lang):
-        return pd.DataFrame({
-            "case": [case_label(lang, r["case"]) for r in cases],
-            "code": [filters.code(_scale_expr(r["code"])) for r in cases],
-            "activation": [strings.t(lang, f"fig.activation.{r['activation']}") for r in cases],
-            "printed": [strings.t(lang, "seed_page.yes" if r["printed"] else "seed_page.no") for r in cases],
-            "std1": [r["std1"] for r in cases],
-            "stdL": [r["stdL"] for r in cases],
-            "factor": [r["factor"] for r in cases],
-        })
-
-    matches = {m["case"]: m for m in _printout_matches(rerun, printed)}
-
-    # (a) the 0.01 printout
-    lay = [i for i in printed.index if i >= 1]
-    small_tbl = pd.DataFrame({
-        "layer": lay,
-        "printed": [float(printed.loc[i, "small_tanh"]) for i in lay],
-        "rerun_small": [float(rerun.loc[i, "small_tanh"]) for i in lay],
-        "rerun_large": [float(rerun.loc[i, "large_tanh"]) for i in lay],
+def _cases_df(cases: list[dict], lang: str) -> pd.DataFrame:
+    return pd.DataFrame({
+        "case": [case_label(lang, r["case"]) for r in cases],
+        "code": [filters.code(_scale_expr(r["code"])) for r in cases],
+        "activation": _label(lang, "activation", cases, "activation"),
+        "printed": [strings.t(lang, "seed_page.yes" if r["printed"] else "seed_page.no") for r in cases],
+        "std1": [r["std1"] for r in cases],
+        "stdL": [r["stdL"] for r in cases],
+        "factor": [r["factor"] for r in cases],
     })
-    small_tbl["ratio_small"] = small_tbl["printed"] / small_tbl["rerun_small"]
-    small_tbl["rel_large"] = 100 * rel_diff(small_tbl["printed"], small_tbl["rerun_large"])  # percent
-    small = {
-        "printed_L": float(printed.loc[L, "small_tanh"]),
-        "rerun_L": float(rerun.loc[L, "small_tanh"]),
-        "rerun_large_L": float(rerun.loc[L, "large_tanh"]),
-        "ratio_L": float(printed.loc[L, "small_tanh"] / rerun.loc[L, "small_tanh"]),
-        "factor": factors["small_tanh"],
-        "scale_times_sqrt_width": float(SCALES["small"]) * math.sqrt(sizes["width"]),
-        "max_rel_large_pct": float(small_tbl["rel_large"].max()),
-        "min_ratio_small": float(small_tbl["ratio_small"].min()),
-        "best": matches["small_tanh"]["best"],
-        "best_is_large": matches["small_tanh"]["best"] == "large_tanh",
-        "matches_own": matches["small_tanh"]["matches_own"],
-        "printed_first": float(printed.loc[1, "small_tanh"]),
-    }
 
-    # what holds: the xavier and 1.0 printouts against their own re-run
-    holds_tbl = pd.DataFrame({"layer": lay})
-    holds = {}
-    for c in ("xavier_tanh", "large_tanh"):
-        p = np.array([float(printed.loc[i, c]) for i in lay])
-        r = np.array([float(rerun.loc[i, c]) for i in lay])
-        holds_tbl[f"{c}_printed"] = p
-        holds_tbl[f"{c}_rerun"] = r
-        holds_tbl[f"{c}_rel"] = 100 * np.abs(p - r) / r  # percent
-        spread = [100 * (float(rerun_hi.loc[i, c]) - float(rerun_lo.loc[i, c])) / float(rerun.loc[i, c]) for i in lay]
-        holds[c] = {"max_rel_pct": float(holds_tbl[f"{c}_rel"].max()),
-                    "mean_rel_pct": float(holds_tbl[f"{c}_rel"].mean()),
-                    "matches": matches[c]["matches_own"], "spread_pct": float(max(spread)), "n_layers": len(lay),
-                    "printed_L": float(printed.loc[L, c]), "rerun_L": float(rerun.loc[L, c])}
 
-    # (b) the He line: / sqrt(2/fan_in) instead of * sqrt(2/fan_in)
-    width = sizes["width"]
-    he_tbl = pd.DataFrame({"layer": list(range(1, L + 1))})
-    he_tbl["as_printed"] = [float(rerun.loc[i, "he_relu_as_printed"]) for i in he_tbl["layer"]]
-    he_tbl["corrected"] = [float(rerun.loc[i, "he_relu_corrected"]) for i in he_tbl["layer"]]
-    prev = [float(rerun.loc[i - 1, "he_relu_as_printed"]) for i in he_tbl["layer"]]
-    he_tbl["growth"] = he_tbl["as_printed"] / np.array(prev)
-    he_tbl.loc[0, "growth"] = np.nan  # layer 1 maps the input, not a hidden layer
-    over = he_tbl[he_tbl["as_printed"] > cfg.diverge_rms]["layer"]
-    he = {
-        "scale_printed": math.sqrt(width / 2),
-        "scale_correct": math.sqrt(2 / width),
-        "scale_ratio": width / 2,
-        "factor_printed": factors["he_relu_as_printed"],
-        "factor_corrected": factors["he_relu_corrected"],
-        "stdL_printed": float(rerun.loc[L, "he_relu_as_printed"]),
-        "stdL_corrected": float(rerun.loc[L, "he_relu_corrected"]),
-        "std1_corrected": float(rerun.loc[1, "he_relu_corrected"]),
-        "corrected_range_lo": float(he_tbl["corrected"].min()),
-        "corrected_range_hi": float(he_tbl["corrected"].max()),
-        "diverge_rms": float(cfg.diverge_rms),
-        "first_over": int(over.iloc[0]) if len(over) else None,
-    }
+def _glorot_df(rows: list[dict], lang: str) -> pd.DataFrame:
+    return pd.DataFrame({
+        "activation": _label(lang, "activation", rows, "activation"),
+        "xavier": [r["xavier"] for r in rows],
+        "glorot": [r["glorot"] for r in rows],
+        "max_rel": [r["max_rel"] for r in rows],
+    })
 
-    # (c) Xavier: "depends on fan_in and fan_out", code uses fan_in only
-    var_x = inits.weight_variance("xavier", width, width)
-    var_g = inits.weight_variance("glorot_normal", width, width)
-    var_g_rect = inits.weight_variance("glorot_normal", width, 2 * width)
-    var_x_rect = inits.weight_variance("xavier", width, 2 * width)
-    have_glorot = "glorot_normal" in cfg.inits and "xavier" in cfg.inits
-    glorot_rows = []
-    if have_glorot:
-        for act in cfg.activations:
-            x = _prop_case(prop, "xavier", act)
-            g = _prop_case(prop, "glorot_normal", act)
-            if not len(x) or not len(g):
-                continue
-            d = ((x["std"] - g["std"]).abs() / x["std"]).replace([np.inf], np.nan)
-            glorot_rows.append({"activation": act, "xavier": float(x.loc[depth, "std"]),
-                                "glorot": float(g.loc[depth, "std"]), "max_rel": float(d.max(skipna=True))
-                                if d.notna().any() else math.nan})
-    glorot_max = max((r["max_rel"] for r in glorot_rows if np.isfinite(r["max_rel"])), default=math.nan)
-    fan = {"var_xavier": var_x, "var_glorot": var_g, "equal": bool(math.isclose(var_x, var_g, rel_tol=1e-12)),
-           "width": width, "grid_width": cfg.width, "have_glorot": have_glorot and bool(glorot_rows),
-           "max_rel": glorot_max, "rect_out": 2 * width, "var_glorot_rect": var_g_rect,
-           "var_xavier_rect": var_x_rect, "rect_ratio": var_g_rect / var_x_rect}
 
-    def glorot_df(lang):
-        return pd.DataFrame({
-            "activation": [strings.t(lang, f"fig.activation.{r['activation']}") for r in glorot_rows],
-            "xavier": [r["xavier"] for r in glorot_rows],
-            "glorot": [r["glorot"] for r in glorot_rows],
-            "max_rel": [r["max_rel"] for r in glorot_rows],
-        })
+def _bn_df(rows: list[dict], lang: str) -> pd.DataFrame:
+    return pd.DataFrame({
+        "norm": _label(lang, "norm", rows, "norm"),
+        "activation": _label(lang, "activation", rows, "activation"),
+        "mean": [r["mean"] for r in rows],
+        "std": [r["std"] for r in rows],
+    })
 
-    # (d) Xavier + ReLU: "mean and std converge to 0"
-    xr_prop = _prop_case(prop, "xavier", "relu") if "xavier" in cfg.inits and "relu" in cfg.activations else None
-    xr = {
-        "factor_seed": factors["xavier_relu"],
-        "theory": 1 / math.sqrt(2),
-        "std1": float(rerun.loc[1, "xavier_relu"]), "stdL": float(rerun.loc[L, "xavier_relu"]),
-        "mean1": float(rerun_mean.loc[1, "xavier_relu"]), "meanL": float(rerun_mean.loc[L, "xavier_relu"]),
-        "layers_to_1pct": None,
-        "have_prop": xr_prop is not None and len(xr_prop) > 0,
-    }
 
-    ratio = xr["stdL"] / xr["std1"] if xr["std1"] > 0 else math.nan
-    shrinks = bool((rerun["xavier_relu"][rerun.index >= 1].diff().dropna() < 0).all())
-    xr["verdict"] = ("holds" if ratio < COLLAPSE_RATIO else
-                     "partly" if shrinks and xr["factor_seed"] < 1 else "does_not_hold")
-    if xr["factor_seed"] and 0 < xr["factor_seed"] < 1:
-        # how many layers until the std is 1% of layer 1's at the measured factor (an extrapolation)
-        xr["layers_to_1pct"] = int(math.ceil(math.log(0.01) / math.log(xr["factor_seed"]))) + 1
-    if xr["have_prop"]:
-        xr["factor_prop"] = per_layer_factor(xr_prop["std"])
-        xr["stdL_prop"] = float(xr_prop.loc[depth, "std"])
-        xr["meanL_prop"] = float(xr_prop.loc[depth, "mean"])
-
-    # (e) the "10-D input" comment
-    inp = {"comment_dim": SEED_COMMENT_DIM, "dim": width, "samples": sizes["samples"],
-           "std0": float(rerun.loc[0, "large_tanh"]), "small_first_factor": float(rerun.loc[1, "small_tanh"] / rerun.loc[0, "small_tanh"]),
-           "small_pred_500": float(SCALES["small"]) * math.sqrt(width),
-           "small_pred_10": float(SCALES["small"]) * math.sqrt(SEED_COMMENT_DIM)}
-
-    # (f) BN placement: the paper normalizes pre-activations (our "bn"); the note's wording is "bn_post"
-    bn_rows = []
-    for norm in ("bn", "bn_post"):
-        if norm not in cfg.norms:
-            continue
-        for act in ("tanh", "relu"):
-            if act not in cfg.activations or "xavier" not in cfg.inits:
-                continue
-            c = _prop_case(prop, "xavier", act, norm)
-            if len(c):
-                bn_rows.append({"norm": norm, "activation": act, "mean": float(c.loc[depth, "mean"]),
-                                "std": float(c.loc[depth, "std"])})
-    bn = {"have_post": "bn_post" in cfg.norms, "have_bn": "bn" in cfg.norms,
-          "rows": {f"{r['norm']}_{r['activation']}": r for r in bn_rows}}
-
-    def bn_df(lang):
-        return pd.DataFrame({
-            "norm": [strings.t(lang, f"fig.norm.{r['norm']}") for r in bn_rows],
-            "activation": [strings.t(lang, f"fig.activation.{r['activation']}") for r in bn_rows],
-            "mean": [r["mean"] for r in bn_rows],
-            "std": [r["std"] for r in bn_rows],
-        })
-
-    # one-line summary per discrepancy (sentences in the strings catalog, numbers formatted here)
-    summary_values = {
+def _summary(m: dict) -> tuple[dict, dict]:
+    """Per discrepancy (a)..(f): the numbers of its sentence and the catalog key of the sentence."""
+    L, width, fan, bn = m["L"], m["sizes"]["width"], m["fan"], m["bn"]
+    small, he, xr = m["small"], m["he"], m["xr"]
+    values = {
         "a": {"printed": small["printed_L"], "rerun": small["rerun_L"], "large_val": small["rerun_large_L"], "L": L},
         "b": {"factor": he["factor_printed"], "stdL": he["stdL_printed"], "corr": he["stdL_corrected"], "L": L},
         "c": {"width": width, "max_rel": fan["max_rel"]} if fan["have_glorot"] else {"width": width},
@@ -328,45 +105,54 @@ def context(data) -> dict:
               "mean_relu": bn["rows"].get("bn_relu", {}).get("mean", math.nan),
               "std_relu": bn["rows"].get("bn_relu", {}).get("std", math.nan)},
     }
-    summary_keys = {"a": "a", "b": "b", "c": "c" if fan["have_glorot"] else "c_nodata", "d": "d", "e": "e",
-                    "f": "f" if bn["have_bn"] and bn_rows else "f_nodata"}
+    keys = {"a": "a", "b": "b", "c": "c" if fan["have_glorot"] else "c_nodata", "d": "d", "e": "e",
+            "f": "f" if bn["have_bn"] and m["bn_rows"] else "f_nodata"}
+    return values, keys
 
-    def summary_df(lang):
-        ids = list(summary_values)
-        return pd.DataFrame({
-            "id": [f"({i})" for i in ids],
-            "item": [strings.t(lang, f"seed_page.summary.{i}.item", **SCALES) for i in ids],
-            "consequence": [strings.t(lang, f"seed_page.summary.{summary_keys[i]}.consequence",
-                                      **SCALES, **fmt_values(summary_values[i], lang)) for i in ids],
-        })
 
+def _summary_df(values: dict, keys: dict, lang: str) -> pd.DataFrame:
+    ids = list(values)
+    return pd.DataFrame({
+        "id": [f"({i})" for i in ids],
+        "item": [strings.t(lang, f"seed_page.summary.{i}.item", **SCALES) for i in ids],
+        "consequence": [strings.t(lang, f"seed_page.summary.{keys[i]}.consequence",
+                                  **SCALES, **fmt_values(values[i], lang)) for i in ids],
+    })
+
+
+def context(data) -> dict:
+    sizes = seed_sizes(data)
+    m = measure(data)
+    if m is None:
+        return {"available": False}
+    summary_values, summary_keys = _summary(m)
     return {
         "available": True,
         "scales": SCALES,
-        "sizes": sizes,
-        "L": L,
-        "depth_seed": depth_seed,
-        "seeds": seeds,
-        "n_seeds": len(seeds),
+        "sizes": m["sizes"],
+        "L": m["L"],
+        "depth_seed": sizes["depth"],
+        "seeds": m["seeds"],
+        "n_seeds": len(m["seeds"]),
         "match_rtol": MATCH_RTOL,
-        "cases": cases,
+        "cases": m["cases"],
         "code": {c: seed_reference.SEED_CASES[c][1] for c in CASES},
-        "factors": factors,
-        "matches": matches,
-        "small": small,
-        "holds": holds,
-        "he": he,
-        "fan": fan,
-        "xr": xr,
-        "inp": inp,
-        "bn": bn,
+        "factors": m["factors"],
+        "matches": m["matches"],
+        "small": m["small"],
+        "holds": m["holds"],
+        "he": m["he"],
+        "fan": m["fan"],
+        "xr": m["xr"],
+        "inp": m["inp"],
+        "bn": m["bn"],
         "tables": {
-            "summary": localized(summary_df),
-            "cases": localized(cases_df),
-            "small": small_tbl,
-            "holds": holds_tbl,
-            "he": he_tbl,
-            "glorot": localized(glorot_df),
-            "bn": localized(bn_df),
+            "summary": localized(lambda lang: _summary_df(summary_values, summary_keys, lang)),
+            "cases": localized(lambda lang: _cases_df(m["cases"], lang)),
+            "small": m["small_tbl"],
+            "holds": m["holds_tbl"],
+            "he": m["he_tbl"],
+            "glorot": localized(lambda lang: _glorot_df(m["glorot_rows"], lang)),
+            "bn": localized(lambda lang: _bn_df(m["bn_rows"], lang)),
         },
     }
