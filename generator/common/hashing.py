@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections.abc import Iterable
 from pathlib import Path
 
 from generator.common import atomic
@@ -20,6 +21,15 @@ from generator.common import atomic
 
 def sha256_bytes(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+def sha256_parts(parts: Iterable[bytes]) -> str:
+    """Hex SHA-256 of the concatenated ``parts`` (fed one at a time: for digests over many files;
+    callers separate their parts with a NUL or a length so that boundaries are part of the digest)."""
+    h = hashlib.sha256()
+    for part in parts:
+        h.update(part)
+    return h.hexdigest()
 
 
 def sha256_file(path: str | os.PathLike) -> str:

@@ -31,14 +31,16 @@ the default grid in a few milliseconds after the first walk (``tests/test_store_
 from __future__ import annotations
 
 import ast
-import hashlib
 import os
 import re
 from functools import lru_cache
 from pathlib import Path
 
+from generator.common.hashing import sha256_parts
+from generator.common.paths import ROOT
+
 PACKAGE = "generator"
-DEFAULT_ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_ROOT = ROOT
 
 
 def module_file(name: str, root: Path | None = None) -> Path | None:
@@ -214,11 +216,12 @@ def digest_modules(modules, root: Path | None = None) -> str:
 
 @lru_cache(maxsize=1024)
 def _digest(items: tuple) -> str:
-    h = hashlib.sha256()
-    for mod, stat in items:
-        h.update(mod.encode() + b"\0")
-        if stat is not None:
-            data = _read(*stat)
-            h.update(len(data).to_bytes(8, "little"))
-            h.update(data)
-    return h.hexdigest()
+    def parts():
+        for mod, stat in items:
+            yield mod.encode() + b"\0"
+            if stat is not None:
+                data = _read(*stat)
+                yield len(data).to_bytes(8, "little")
+                yield data
+
+    return sha256_parts(parts())

@@ -13,7 +13,6 @@ value or file name is shown as text and never becomes markup; everything else is
 
 from __future__ import annotations
 
-import hashlib
 import importlib.metadata
 import platform
 import re
@@ -22,6 +21,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from generator.common.hashing import sha256_bytes
 from generator.contract import schema as contract
 from generator.common.paths import ROOT
 from generator.render.filters import code, link
@@ -92,7 +92,7 @@ def data_files(data_dir: Path) -> pd.DataFrame:
         raw = path.read_bytes()
         n_rows = max(raw.count(b"\n") - 1, 0) if raw.endswith(b"\n") else raw.count(b"\n")
         rows.append({"file": link(code(name), f"data/{name}"), "rows": n_rows, "columns": len(spec.columns),
-                     "sha256": code(hashlib.sha256(raw).hexdigest()[:DIGEST_CHARS])})
+                     "sha256": code(sha256_bytes(raw)[:DIGEST_CHARS])})
     return pd.DataFrame(rows, columns=["file", "rows", "columns", "sha256"])
 
 

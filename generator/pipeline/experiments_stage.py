@@ -14,7 +14,6 @@ facts every later stage reads instead of the config; generator/contract/grid.py)
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import itertools
 import json
 from dataclasses import dataclass
@@ -30,7 +29,7 @@ from generator.experiments.plan import (GRID_AXES, compute_order, grid_facts, gr
                                         symmetry_tasks)
 from generator.experiments import seed_code as seed_reference
 from generator.engine import theory
-from generator.common.hashing import sha256_bytes
+from generator.common.hashing import sha256_bytes, sha256_file
 from generator.common.imports import code_digest
 from generator.pipeline import store
 from generator.pipeline.store import Cache, environment
@@ -106,7 +105,7 @@ def run_experiments(
     # re-runs while this process assembles the grid.
     grid_key, grid_skip = current("grid", {"tasks": tasks, "theory": dataclasses.asdict(cfg.theory), "depth": p.depth})
     sym_key, sym_skip = current("symmetry", {"tasks": sym_tasks, "width": cfg.symmetry.width})
-    printouts = hashlib.sha256(seed_reference.PRINTOUTS_CSV.read_bytes()).hexdigest()
+    printouts = sha256_file(seed_reference.PRINTOUTS_CSV)
     seed_key, seed_skip = current("seed", {"printouts": printouts, "seeds": list(p.seeds)})
     seed_tasks = seed_reference.seed_code_tasks(seeds=p.seeds)
     place_tasks = placement_tasks(cfg)

@@ -14,7 +14,6 @@ renders nothing. Misses render in a process pool (matplotlib is single-threaded;
 from __future__ import annotations
 
 import functools
-import hashlib
 import os
 import sys
 import tempfile
@@ -22,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from generator.common import atomic
-from generator.common.hashing import sha256_file
+from generator.common.hashing import sha256_file, sha256_parts
 from generator.common.imports import closure_of_all, digest_modules
 from generator.pipeline.store import Store, cache_key, environment
 from generator.config.load import Config, resolve
@@ -48,10 +47,7 @@ def _strings_digest() -> str:
 @functools.lru_cache(maxsize=64)
 def _catalog_digest(files: tuple) -> str:
     """SHA-256 of the catalog files' bytes (memoised per (path, mtime, size) in this process only)."""
-    h = hashlib.sha256()
-    for path, _, _ in files:
-        h.update(Path(path).read_bytes())
-    return h.hexdigest()
+    return sha256_parts(Path(path).read_bytes() for path, _, _ in files)
 
 
 _DATA: dict = {}  # table key -> DataFrame loaded in this worker

@@ -24,7 +24,6 @@ what makes a warm ``make site`` cheaper than a bare ``mkdocs build``.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
 import os
 import platform
@@ -33,6 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from generator.common import atomic
+from generator.common.hashing import sha256_file, sha256_parts
 from generator.common.paths import ROOT
 from generator.config.load import Config, resolve
 from generator.pipeline.outputs import LOCK
@@ -59,12 +59,9 @@ def tree_digest(root: Path, exclude: tuple[Path, ...] = ()) -> str | None:
     """SHA-256 over (relative path, content) of every file under ``root``; None if it does not exist."""
     if not root.is_dir():
         return None
-    h = hashlib.sha256()
-    for path in _walk(root, exclude):
-        h.update(path.relative_to(root).as_posix().encode() + b"\0")
-        with open(path, "rb") as f:
-            h.update(hashlib.file_digest(f, "sha256").digest())
-    return h.hexdigest()
+    return sha256_parts(part for path in _walk(root, exclude)
+                        for part in (path.relative_to(root).as_posix().encode() + b"\0",
+                                     bytes.fromhex(sha256_file(path))))
 
 
 def _distributions() -> list[str]:
@@ -91,10 +88,10 @@ class SiteStamp:
 
         docs, public, cache = (resolve(d) for d in (cfg.output.docs_dir, cfg.output.public_dir, cfg.output.cache_dir))
         generated = (docs, public, cache)
-        h = hashlib.sha256()
+        parts: list[bytes] = []
 
         def add(label: str, value: str | bytes) -> None:
-            h.update(label.encode() + b"\0" + (value if isinstance(value, bytes) else value.encode()) + b"\0")
+            parts.append(label.encode() + b"\0" + (value if isinstance(value, bytes) else value.encode()) + b"\0")
 
         add("config", json.dumps({name: dataclasses.asdict(sec) for name, sec in cfg.sections.items()},
                                  sort_keys=True, default=str))
@@ -108,7 +105,7 @@ class SiteStamp:
         add("python", f"{platform.python_version()} {platform.machine()}")
         url = site_url or os.environ.get("INITLAB_SITE_URL", "")
         add("env", f"site_url={url} epoch={source_date_epoch()}")
-        return cls(h.hexdigest(), cache / STAMP_NAME, docs, public)
+        return cls(sha256_parts(parts), cache / STAMP_NAME, docs, public)
 
     def _outputs(self) -> dict:
         return {"docs": tree_digest(self.docs_dir), "public": tree_digest(self.public_dir)}
