@@ -114,6 +114,20 @@ def test_bn_post_sandwich_gradcheck():
     assert rel_error(dw, numerical_gradient(lambda v: f(x, v), w, dout)) < TOL
 
 
+@pytest.mark.parametrize("activation", ["tanh", "gelu"])
+def test_affine_act_sandwich_gradcheck(activation):
+    rng = _rng(6)
+    x, w, dout = rng.standard_normal((7, 4)), rng.standard_normal((4, 3)), rng.standard_normal((7, 3))
+
+    def f(x_, w_):
+        return layers.affine_act_forward(x_, w_, activation)[0]
+
+    _, cache = layers.affine_act_forward(x, w, activation)
+    dx, dw = layers.affine_act_backward(dout, cache)
+    assert rel_error(dx, numerical_gradient(lambda v: f(v, w), x, dout)) < TOL
+    assert rel_error(dw, numerical_gradient(lambda v: f(x, v), w, dout)) < TOL
+
+
 def test_affine_bn_act_sandwich_gradcheck():
     rng = _rng(7)
     x, w = rng.standard_normal((7, 4)), rng.standard_normal((4, 3))
