@@ -141,7 +141,7 @@ PLACEMENT = DataFile(
 # The order is the order of the data dictionary, results and reproducibility pages (published).
 DATA_FILES: dict[str, DataFile] = {
     f.name: f for f in (PROPAGATION, HISTOGRAMS, SYMMETRY, THEORY, THEORY_FIXED, SEED_PRINTED, SEED_CODE, PLACEMENT,
-                        CLAIMS, *TRAINING_FILES)
+                        *TRAINING_FILES, CLAIMS)
 }
 
 
