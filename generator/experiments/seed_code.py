@@ -24,11 +24,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from generator.common.paths import REFERENCE_DIR, ROOT
+from generator.common.paths import PRINTOUTS_CSV, SEED_TEXT
 from generator.contract.seed_cases import PRINTED_CASES, SEED_CASES, SEED_SIZES
 
-PRINTOUTS_CSV = REFERENCE_DIR / "seed_printouts.csv"
-SEED_TEXT = ROOT.parent / "shared" / "seed" / "000_bcb9161ff5f72897.txt"
 
 # Each snippet's weight scale as a function of fan-in, as in the note's code; the names, activations
 # and code lines are data in generator/contract/seed_cases.py.

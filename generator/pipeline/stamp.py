@@ -33,7 +33,7 @@ from pathlib import Path
 
 from generator.common import atomic
 from generator.common.hashing import sha256_file, sha256_parts
-from generator.common.paths import ROOT
+from generator.common.paths import ROOT, SEED_TEXT
 from generator.config.load import Config, resolve
 from generator.pipeline.outputs import LOCK
 
@@ -84,7 +84,6 @@ class SiteStamp:
     def for_build(cls, cfg: Config, site_url: str | None = None, root: Path = ROOT) -> "SiteStamp":
         """The stamp of building ``cfg`` from the sources under ``root`` (the repository)."""
         from generator.pipeline.build import source_date_epoch
-        from generator.experiments.seed_code import SEED_TEXT
 
         docs, public, cache = (resolve(d) for d in (cfg.output.docs_dir, cfg.output.public_dir, cfg.output.cache_dir))
         generated = (docs, public, cache)
