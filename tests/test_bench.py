@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from generator.pipeline import bench
@@ -66,3 +68,24 @@ def test_table_names_every_reported_figure():
     for needle in ("openblas x Haswell", "1 / 0.5", "fraction_of_peak", "0.85", "3 / 2", "10 files",
                    "target warm_site<=1.5*mkdocs"):
         assert needle in text
+
+
+def test_side_by_side_bench_config_and_table(tmp_path):
+    """make bench BASE=...: outputs move under the temporary folder, the one edit touches exactly the
+    [symmetry] learning rate, and a ratio above 1.05 is flagged."""
+    from generator.common.paths import ROOT
+    from generator.config.load import load_config
+    from generator.pipeline import bench_compare
+
+    conf = bench_compare.site_config(ROOT / "experiments.toml", tmp_path)
+    cfg = load_config(conf, check_memory=False)
+    assert all(Path(getattr(cfg.output, k)).is_relative_to(tmp_path) for k in ("docs_dir", "public_dir", "cache_dir"))
+    before = load_config(conf, check_memory=False)
+    assert bench_compare.edit_config(conf)
+    after = load_config(conf, check_memory=False)
+    assert after.symmetry.learning_rate == 0.11 and before.symmetry.learning_rate == 0.1
+    assert after.training == before.training and after.propagation == before.propagation
+    res = {"base": "0" * 40, "median": {"base": {"cold_s": 10.0, "warm_s": 1.0}, "this": {"cold_s": 10.4, "warm_s": 1.2}},
+           "ratio": {"cold_s": 1.04, "warm_s": 1.2}}
+    lines = bench_compare.table(res).splitlines()
+    assert "over" not in lines[2] and "over +5 %" in lines[3]

@@ -36,7 +36,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import resource
 import shutil
 import subprocess
@@ -52,6 +51,7 @@ from generator.pipeline.store import Cache
 from generator.common.paths import BENCH_DIR, ROOT
 from generator.config.load import Config
 from generator.experiments.plan import grid_tasks
+from generator.pipeline.bench_compare import edit_config, site_config
 from generator.pipeline.runner import run_tasks
 
 
@@ -235,15 +235,6 @@ def time_figures(conf: Path, tmp: Path) -> dict:
     return out
 
 
-def _site_config(tmp: Path, cfg: Config) -> Path:
-    text = cfg.path.read_text()
-    out = tmp / "bench.toml"
-    for key, sub in (("docs_dir", "docs"), ("public_dir", "public"), ("cache_dir", "cache")):
-        text = re.sub(rf'^{key}\s*=.*$', f'{key} = "{tmp / sub}"', text, flags=re.M)
-    out.write_text(text)
-    return out
-
-
 def _timed(cmd: list[str]) -> tuple[float, float]:
     """Wall time and peak RSS (MB, largest descendant) of a subprocess."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
@@ -300,7 +291,7 @@ def run_bench(cfg: Config, args) -> dict:
     if not quick:
         with tempfile.TemporaryDirectory() as d:
             tmp = Path(d)
-            conf = _site_config(tmp, cfg)
+            conf = site_config(cfg.path, tmp)
             py = sys.executable
             log("bench: cold site ...")
             res["cold_site_s"], res["peak_rss_mb"] = _timed([py, "-m", "generator", "site", "--config", str(conf), "--quiet"])
@@ -320,10 +311,7 @@ def run_bench(cfg: Config, args) -> dict:
             log("bench: warm site ...")
             res["warm_site_s"], _ = _timed([py, "-m", "generator", "site", "--config", str(conf), "--quiet"])
             log("bench: site after one config line changed ...")
-            text = conf.read_text()
-            edited = re.sub(r"^learning_rate = 0\.1$", "learning_rate = 0.11", text, count=1, flags=re.M)
-            if edited != text:  # [symmetry] learning_rate: 3 tasks, 2 figures, every page, mkdocs
-                conf.write_text(edited)
+            if edit_config(conf):  # [symmetry] learning_rate: 3 tasks, 2 figures, every page, mkdocs
                 res["edit_site_s"], _ = _timed([py, "-m", "generator", "site", "--config", str(conf), "--quiet"])
             log("bench: bare mkdocs ...")
             out = tmp / "bare"
