@@ -75,9 +75,10 @@ test: venv browser-deps
 golden: venv
 	$(VENV_PY) -m tests.golden.regenerate
 
-# BASE=<rev>: instead, cold/warm/one-edit `site` times of BASE and of this tree, side by side (ROUNDS=N).
+# BASE=<rev>: instead, BASE and this tree side by side (ROUNDS=N): cold/warm/one-edit `site` times, each
+# side's GEMM floor, bare mkdocs and cold / (floor + mkdocs); STAGES=1 adds core-seconds per stage.
 bench: venv
-	$(VENV_PY) -m generator bench --config $(call shq,$(CONFIG)) $(if $(BASE),--compare $(call shq,$(BASE)) --rounds $(call shq,$(or $(ROUNDS),1)))
+	$(VENV_PY) -m generator bench --config $(call shq,$(CONFIG)) $(if $(BASE),--compare $(call shq,$(BASE)) --rounds $(call shq,$(or $(ROUNDS),1)) $(if $(filter-out 0,$(STAGES)),--stages))
 
 # Two clean full builds must be byte-identical (sitemap.xml.gz and the search index included).
 determinism: venv

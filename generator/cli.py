@@ -65,6 +65,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="instead: cold/warm/one-edit site times of commit REV and of this tree, side by side")
     p.add_argument("--rounds", type=int, default=1, choices=range(1, 6), metavar="N",
                    help="with --compare: interleaved rounds per side (1-5; the median is reported)")
+    p.add_argument("--stages", action="store_true",
+                   help="with --compare: also a cold build stage by stage, wall and CPU seconds per stage")
     return parser
 
 

@@ -85,6 +85,7 @@ def test_side_by_side_bench_config_and_table(tmp_path):
     after = load_config(conf, check_memory=False)
     assert after.symmetry.learning_rate == 0.11 and before.symmetry.learning_rate == 0.1
     assert after.training == before.training and after.propagation == before.propagation
+    # a compare.json from before the floor columns still prints
     res = {"base": "0" * 40, "median": {"base": {"cold_s": 10.0, "warm_s": 1.0}, "this": {"cold_s": 10.4, "warm_s": 1.2}},
            "ratio": {"cold_s": 1.04, "warm_s": 1.2}}
     lines = bench_compare.table(res).splitlines()

@@ -52,18 +52,9 @@ from generator.common.paths import BENCH_DIR, ROOT
 from generator.config.load import Config
 from generator.experiments.plan import grid_tasks
 from generator.pipeline.bench_compare import edit_config, site_config
+from generator.pipeline.bench_peak import gemm_peak
 from generator.pipeline.runner import run_tasks
 
-
-
-def _best(fn, repeat: int = 5) -> float:
-    fn()
-    best = float("inf")
-    for _ in range(repeat):
-        t = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t)
-    return best
 
 
 def blas_info() -> dict:
@@ -83,23 +74,6 @@ def blas_info() -> dict:
 def gemm_flops_per_config(samples: int, width: int, depth: int) -> float:
     # forward X·W for every layer, backward dW for every layer, dX for all but the first layer
     return (3 * depth - 1) * 2.0 * samples * width * width
-
-
-def gemm_peak(samples: int, width: int, dtype=np.float64) -> float:
-    rng = np.random.default_rng(0)
-    x = rng.standard_normal((samples, width)).astype(dtype)
-    w = rng.standard_normal((width, width)).astype(dtype)
-    da = rng.standard_normal((samples, width)).astype(dtype)
-    out_a = np.empty((samples, width), dtype)
-    out_w = np.empty((width, width), dtype)
-
-    def layer():
-        np.matmul(x, w, out=out_a)
-        np.matmul(x.T, da, out=out_w)
-        np.matmul(da, w.T, out=out_a)
-
-    t = _best(layer, repeat=20)
-    return 3 * 2.0 * samples * width * width / t / 1e9
 
 
 def time_propagation(tasks: list[dict], executor=None) -> tuple[float, float]:

@@ -209,7 +209,7 @@ def run_command(command: str, cfg: Config, args, only=None):
     if command == "bench" and getattr(args, "compare", None):
         from generator.pipeline import bench_compare
 
-        res = bench_compare.compare(args.compare, str(cfg.path), rounds=args.rounds,
+        res = bench_compare.compare(args.compare, str(cfg.path), rounds=args.rounds, stages=args.stages,
                                     log=(lambda *a: None) if args.quiet else (lambda *a: print(*a, file=sys.stderr)))
         print(bench_compare.table(res))
         return res
