@@ -36,7 +36,8 @@ Spread over seeds: ``last_std_lo/hi`` and ``grad_ratio_lo/hi`` are the min / max
 contributing seeds (verdicts.mean_interval). Label stability: both labels are computed again on the two
 disjoint seed halves (verdicts.split_seeds: even / odd positions of the sorted seeds) and reported as
 ``forward_a/b``, ``backward_a/b``; ``stability`` is ``stable`` when both halves give the all-seed labels,
-``unstable`` when they differ, ``untested`` when a half has no seed (a single-seed grid).
+``unstable`` when they differ, ``untested`` when a half has no seed (a single-seed grid; its labels
+are :data:`NO_HALF`).
 
 Layer-folder rule: pandas / NumPy only (no sentences, no matplotlib).
 """
@@ -63,6 +64,7 @@ GRAD_HIGH = 10.0  # ... above this: it explodes
 FORWARD = ("explodes", "vanishes", "saturates", "ok")  # order in which the forward rules are tried
 BACKWARD = ("unmeasured", "vanishes", "explodes", "ok")
 STABILITY = ("stable", "unstable", "untested")
+NO_HALF = "empty"  # the label of an empty seed half (a single-seed grid)
 
 
 @lru_cache(maxsize=None)
@@ -193,14 +195,14 @@ def health_of(prop: pd.DataFrame, depth: int | None = None) -> pd.DataFrame:
     out = full.set_index(CONFIG).join(half["a"]).join(half["b"]).reset_index()
     out = out.merge(_spread(_per_seed(prop, depth)), on=CONFIG, how="left")
     for c in ("forward_a", "forward_b", "backward_a", "backward_b"):
-        out[c] = out[c].fillna("").astype(object)
+        out[c] = out[c].fillna(NO_HALF).astype(object)
     out["healthy"] = [is_healthy(r) for r in out.to_dict("records")]
     out["stability"] = [_stability(r) for r in out.to_dict("records")]
     return out[COLUMNS]
 
 
 def _stability(r: dict) -> str:
-    if not (r["forward_a"] and r["forward_b"]):
+    if NO_HALF in (r["forward_a"], r["forward_b"]):
         return "untested"
     same = r["forward_a"] == r["forward_b"] == r["forward"] and r["backward_a"] == r["backward_b"] == r["backward"]
     return "stable" if same else "unstable"
