@@ -28,6 +28,7 @@ from generator.analysis.seeds import seed_means
 from generator.render import strings
 from generator.engine.inits import weight_variance
 from generator.analysis.health import record
+from generator.analysis.rules import MATCHING
 from generator.pages.index import (
     first_diverged_layer,
     geometric_mean,
@@ -184,4 +185,9 @@ def context(data) -> dict:
         # the table's healthy pairs (both passes ok), in table order, and the ones left out
         "healthy_pairs": [{"init": c["init"], "activation": c["activation"]} for c in order if c["healthy"]],
         "unhealthy_pairs": [{"init": c["init"], "activation": c["activation"]} for c in order if not c["healthy"]],
+        "n_pairs": len(order),
+        # healthy pairs outside the conventional pairing (analysis/rules.py MATCHING): "only the matched pairs
+        # work" is then false, and the page says so
+        "unconventional_healthy": [{"init": c["init"], "activation": c["activation"]} for c in order
+                                   if c["healthy"] and MATCHING.get(c["activation"]) != c["init"]],
     }
