@@ -135,7 +135,6 @@ def run_experiments(
         pred = th[["init", "activation", "layer", "theory_std"]]
         layers = layers.merge(pred, on=["init", "activation", "layer"], how="left")
         layers.loc[layers["norm"] != "none", "theory_std"] = np.nan
-        # health.csv: both passes judged per configuration from the propagation rows just assembled
         save("grid", grid_key, {"propagation.csv": layers, "histograms.csv": hist, "theory.csv": th,
                                 "theory_fixed.csv": th_fixed, "health.csv": health_of(layers, p.depth)})
 
