@@ -75,9 +75,9 @@ def tiny(tmp_path_factory):
 # the verdict rules
 
 def test_verdict_rules_on_hand_made_inputs():
-    from generator.pages.index import EXPLODE_ABOVE, SATURATION_EXCESS, VANISH_BELOW, verdict
+    from generator.analysis.health import EXPLODE_ABOVE, SATURATION_EXCESS, VANISH_BELOW, forward_label as verdict
 
-    assert verdict(1.0, 0.0, 0.0, False) == "healthy"
+    assert verdict(1.0, 0.0, 0.0, False) == "ok"
     assert verdict(VANISH_BELOW / 2, 0.0, 0.0, False) == "vanishes"
     assert verdict(EXPLODE_ABOVE * 2, 0.0, 0.0, False) == "explodes"
     assert verdict(math.inf, math.nan, 0.0, False) == "explodes"
@@ -86,12 +86,12 @@ def test_verdict_rules_on_hand_made_inputs():
     assert verdict(VANISH_BELOW / 2, 1.0, 0.0, False) == "vanishes"    # vanishing is tried before saturation
     assert verdict(1.0, SATURATION_EXCESS + 0.1, 0.0, False) == "saturates"
     # ReLU: half its inputs have slope 0 -- that is its baseline, not saturation
-    assert verdict(1.0, 0.5, 0.5, False) == "healthy"
+    assert verdict(1.0, 0.5, 0.5, False) == "ok"
     assert verdict(1.0, 0.5 + SATURATION_EXCESS + 0.01, 0.5, False) == "saturates"
 
 
 def test_baseline_saturation_matches_closed_forms():
-    from generator.pages.index import baseline_saturation
+    from generator.analysis.health import baseline_saturation
 
     assert baseline_saturation("relu") == pytest.approx(0.5, abs=1e-4)
     assert baseline_saturation("linear") == 0.0
@@ -104,15 +104,20 @@ def test_baseline_saturation_matches_closed_forms():
 def test_verdicts_on_a_real_tiny_grid_agree_with_theory(tiny):
     _, _, ctx = tiny
     frame = ctx["pages"]["index"]["frame"]
-    v = {(r.init, r.activation): r.verdict for r in frame.itertuples()}
+    v = {(r.init, r.activation): r.forward for r in frame.itertuples()}
     assert v[("zeros", "tanh")] == v[("zeros", "relu")] == "vanishes"
     assert v[("small", "tanh")] == v[("small", "relu")] == "vanishes"     # (0.01 sqrt(128))^6 ~ 2e-6
     assert v[("large", "relu")] == "explodes"                            # sqrt(64)^6 ~ 2.6e5
     assert v[("large", "linear")] == "explodes"
     assert v[("large", "tanh")] == "saturates"                           # pre-activation std ~ 11
-    assert v[("xavier", "tanh")] == "healthy"
-    assert v[("he", "relu")] == v[("he_uniform", "relu")] == "healthy"
-    assert v[("xavier", "selu")] == "healthy"
+    assert v[("xavier", "tanh")] == "ok"
+    assert v[("he", "relu")] == v[("he_uniform", "relu")] == "ok"
+    assert v[("xavier", "selu")] == "ok"
+    b = {(r.init, r.activation): r.backward for r in frame.itertuples()}
+    assert b[("he", "relu")] == b[("xavier", "tanh")] == "ok"              # the gradient reaches layer 1
+    assert b[("small", "tanh")] == b[("zeros", "relu")] == "vanishes"
+    assert b[("large", "relu")] == "explodes"       # ReLU is positively homogeneous: the gradient grows as the signal
+    assert b[("large", "tanh")] == "explodes"                            # grows ~ sqrt(n) E|tanh'| per layer
     counts = ctx["pages"]["index"]["counts"]
     assert sum(counts.values()) == len(frame) == 8 * 5
 
@@ -183,15 +188,19 @@ def test_ko_en_parity_and_links(rendered, name):
 
 def test_index_states_its_rules_from_the_constants(rendered, tiny):
     from generator.render.filters import num, pct
-    from generator.pages.index import EXPLODE_ABOVE, SATURATION_EXCESS, VANISH_BELOW
+    from generator.analysis.health import EXPLODE_ABOVE, GRAD_HIGH, GRAD_LOW, SATURATION_EXCESS, VANISH_BELOW
 
     for lang in ("ko", "en"):
         text = rendered["index"][lang]
         assert num(VANISH_BELOW, lang, sig=1) in text
         assert num(EXPLODE_ABOVE, lang, sig=2) in text
         assert pct(SATURATION_EXCESS, lang, digits=0) in text
-        for v in ("explodes", "vanishes", "saturates", "healthy"):
-            assert strings.t(lang, f"index.verdict.{v}") in text
+        assert num(GRAD_LOW, lang, sig=1) in text and num(GRAD_HIGH, lang, sig=2) in text
+        for v in ("explodes", "vanishes", "saturates", "ok"):
+            assert strings.t(lang, f"index.forward.{v}") in text
+        for v in ("unmeasured", "vanishes", "explodes", "ok"):
+            assert strings.t(lang, f"index.backward.{v}") in text
+        assert strings.t(lang, "index.verdict.healthy") in text
         assert "initialization.md" in text and "activations.md" in text
 
 

@@ -448,7 +448,7 @@ def test_contract_is_static_and_keeps_the_published_order():
     code = "from generator.contract.schema import DATA_FILES; print(' '.join(DATA_FILES))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT).stdout.split()
     assert out == ["propagation.csv", "histograms.csv", "symmetry.csv", "theory.csv", "theory_fixed.csv",
-                   "seed_printed.csv", "seed_code.csv", "placement.csv", "training_init.csv", "training_lr.csv",
+                   "seed_printed.csv", "seed_code.csv", "placement.csv", "health.csv", "training_init.csv", "training_lr.csv",
                    "training_speed.csv", "training_fig1.csv", "training_depth.csv", "training_depth_grads.csv",
                    "training_batch.csv", "training_reg.csv", "training_preprocess.csv", "claims.csv"]
     assert not hasattr(contract, "register_file")

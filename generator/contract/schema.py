@@ -13,6 +13,7 @@ from __future__ import annotations
 import pandas as pd
 
 from generator.contract.datafile import Column, DataFile, _c  # noqa: F401  (re-exported)
+from generator.contract.health import HEALTH
 from generator.contract.training import CLAIMS, TRAINING_FILES
 
 
@@ -141,7 +142,7 @@ PLACEMENT = DataFile(
 # The order is the order of the data dictionary, results and reproducibility pages (published).
 DATA_FILES: dict[str, DataFile] = {
     f.name: f for f in (PROPAGATION, HISTOGRAMS, SYMMETRY, THEORY, THEORY_FIXED, SEED_PRINTED, SEED_CODE, PLACEMENT,
-                        *TRAINING_FILES, CLAIMS)
+                        HEALTH, *TRAINING_FILES, CLAIMS)
 }
 
 

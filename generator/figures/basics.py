@@ -3,7 +3,7 @@
 * ``basics_lines`` (stem ``basics_<key>``): one panel per activation, per-layer std of several inits
   (mean over seeds, band = min-max over seeds, log y). Instances: ``glorot`` (xavier vs the two
   Glorot forms; tanh, ReLU) and ``he`` (xavier vs he vs he_uniform; ReLU, leaky ReLU, SELU).
-* ``basics_matched`` (stem ``basics_matched``): every activation under its matching init
+* ``basics_matched`` (stem ``basics_matched``): every activation under its usual (conventional) init
   (generator.analysis.rules.MATCHING): per-layer std (log y) and saturated fraction.
 * ``activation_curves`` (stem ``activation_curves``): phi and phi' of every activation in the
   registry on [-4, 4], the saturated region (|phi'| < 1% of max slope) shaded. Reads no data.

@@ -1,12 +1,15 @@
-"""Activation functions: all eight, each under its matching initialization.
+"""Activation functions: all eight, each under its usual (conventional) initialization.
 
-MATCHING (generator/analysis/rules.py, stated on the page): activations that are (near-)linear around 0 with E[phi(z)^2] close to
-Var(z) -- linear, tanh, sigmoid -- and SELU (self-normalizing under LeCun normal = Var(W) = 1/fan_in)
-go with ``xavier``; the rectifier family -- relu, leaky_relu, elu, gelu -- go with ``he``.
+MATCHING (generator/analysis/rules.py, stated on the page) is the conventional pairing, not a claim that
+the pair keeps the signal: activations that are (near-)linear around 0 -- linear, tanh, sigmoid -- and SELU
+(self-normalizing under LeCun normal = Var(W) = 1/fan_in) go with ``xavier``; the rectifier family -- relu,
+leaky_relu, elu, gelu -- with ``he``. Whether a pair is healthy is the health record's answer (both passes,
+generator/analysis/health.py), shown per row. For GELU the page also quotes the mean-field second moment
+after GELU_DEPTH layers under He (q -> 0: He is GELU's conventional init, not a matched one).
 
 Per activation (norm none, means over seeds, last hidden layer unless stated): std, saturated fraction
 (slope below SATURATION_FRACTION of the maximum slope: activations.Activation.saturated), its N(0,1)
-baseline (generator.pages.index.baseline_saturation), the share of exact zeros, the max slope, the
+baseline (generator.analysis.health.baseline_saturation), the forward / backward labels and gradient ratio, the share of exact zeros, the max slope, the
 gain, and where on the x axis the activation saturates (intervals found on a dense grid of [-10, 10]).
 """
 
@@ -22,9 +25,12 @@ from generator.render import strings
 from generator.engine.activations import ACTIVATIONS, SATURATION_FRACTION
 from generator.analysis.rules import MATCHING
 from generator.render.filters import num
-from generator.pages.index import baseline_saturation, has, label, localized, verdict
+from generator.analysis.health import baseline_saturation, record
+from generator.engine import theory
+from generator.pages.index import has, health_text, label, localized
 
 GRID = (-10.0, 10.0, 200_001)
+GELU_DEPTH = 50  # depth at which the page quotes He + GELU's mean-field second moment
 
 
 def saturation_intervals(name: str) -> list[tuple[float, float]]:
@@ -67,12 +73,14 @@ def _rows(data) -> list[dict]:
         std = c["std"].to_numpy(float)
         sat = c["saturated_frac"].to_numpy(float)
         base = baseline_saturation(act)
+        h = record(data, init, act)
         rows.append({
             "activation": act, "init": init, "last_std": float(std[-1]), "first_std": float(std[0]),
             "sat_last": float(sat[-1]), "sat_max": float(np.nanmax(sat)), "baseline": base,
             "zero_last": float(c["zero_frac"].iloc[-1]), "max_slope": a.max_slope, "gain": a.gain,
             "intervals": saturation_intervals(act), "diverged": div,
-            "verdict": verdict(float(std[-1]), float(sat[-1]), base, div),
+            "forward": h["forward"], "backward": h["backward"], "healthy": bool(h["healthy"]),
+            "grad_ratio": h["grad_ratio"], "grad_ratio_lo": h["grad_ratio_lo"], "grad_ratio_hi": h["grad_ratio_hi"],
         })
     return rows
 
@@ -84,8 +92,8 @@ def _table(rows, lang: str) -> pd.DataFrame:
             "activation": label(lang, "activation", r["activation"]),
             "init": label(lang, "init", r["init"]),
             "last_std": r["last_std"], "sat_last": r["sat_last"], "baseline": r["baseline"],
-            "zero_last": r["zero_last"],
-            "verdict": strings.t(lang, f"index.verdict.{r['verdict']}"),
+            "zero_last": r["zero_last"], "grad_ratio": r["grad_ratio"],
+            "verdict": health_text(lang, r["forward"], r["backward"]),
         })
     return pd.DataFrame(out)
 
@@ -97,6 +105,20 @@ def _slope_table(lang: str) -> pd.DataFrame:
                     "threshold": SATURATION_FRACTION * a.max_slope,
                     "where": _interval_text(saturation_intervals(name), lang)})
     return pd.DataFrame(out)
+
+
+def _gelu_he(data) -> dict | None:
+    """Mean-field second moment q of He + GELU from q0 = 1 (theory.mean_field): at the grid depth and at
+    GELU_DEPTH, with the per-layer factor at the last step (q -> 0: the map is ordered under He)."""
+    g = data.grid
+    if "gelu" not in g.propagation.activations:
+        return None
+    n = g.propagation.width
+    mf = theory.mean_field("gelu", theory.sigma_w2("he", "gelu", n, n), GELU_DEPTH, q0=1.0,
+                           points=g.theory.quadrature_points)
+    q = mf["q"]
+    return {"depth": GELU_DEPTH, "q_last": float(q[-1]), "q_grid": float(q[min(g.propagation.depth, GELU_DEPTH) - 1]),
+            "factor_last": float(q[-1] / q[-2]), "grid_depth": g.propagation.depth}
 
 
 def context(data) -> dict:
@@ -114,7 +136,11 @@ def context(data) -> dict:
         "he_group": hs,
         "rows": by,
         "n_rows": len(rows),
-        "verdict_counts": {v: sum(r["verdict"] == v for r in rows) for v in ("explodes", "vanishes", "saturates", "healthy")},
+        "n_healthy": sum(r["healthy"] for r in rows),
+        "forward_ok": sum(r["forward"] == "ok" for r in rows),
+        "not_healthy": [r["activation"] for r in rows if not r["healthy"]],
+        "forward_only": [r["activation"] for r in rows if r["forward"] == "ok" and r["backward"] != "ok"],
+        "gelu_he": _gelu_he(data),
         "saturation_fraction": SATURATION_FRACTION,
         "top_sat": top_sat,
         "top_zero": top_zero,
@@ -129,8 +155,8 @@ def context(data) -> dict:
         "table": localized(lambda lang: _table(rows, lang)),
         "table_columns": localized(lambda lang: {k: strings.t(lang, f"activations.col.{k}") for k in
                                                  ("activation", "init", "last_std", "sat_last", "baseline",
-                                                  "zero_last", "verdict")}),
-        "table_formats": {"sat_last": "pct", "baseline": "pct", "zero_last": "pct"},
+                                                  "zero_last", "grad_ratio", "verdict")}),
+        "table_formats": {"sat_last": "pct", "baseline": "pct", "zero_last": "pct", "grad_ratio": "sig3"},
         "slopes": localized(_slope_table),
         "slope_columns": localized(lambda lang: {k: strings.t(lang, f"activations.col.{k}") for k in
                                                  ("activation", "max_slope", "threshold", "where")}),

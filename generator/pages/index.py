@@ -1,45 +1,28 @@
-"""Home page: what the site measures, the setup, and the results-at-a-glance verdict grid.
+"""Home page: what the site measures, the setup, and the results-at-a-glance health grid.
 
-The verdict rules live here (and only here); the page prints the same constants it uses.
-
-For every (init, activation) with ``norm = none`` we look at the LAST hidden layer, averaged over
-seeds, and apply these rules in order (the first that fires wins):
-
-1. ``explodes``  -- any seed diverged at any layer (``diverged`` in propagation.csv: a non-finite value
-   or RMS above ``diverge_rms``), or the last layer's std is more than :data:`EXPLODE_ABOVE` times the
-   input's std;
-2. ``vanishes``  -- the last layer's std is below :data:`VANISH_BELOW` times the input's std;
-3. ``saturates`` -- the last layer's saturated fraction exceeds the activation's *baseline* by more
-   than :data:`SATURATION_EXCESS`. The baseline is the saturated fraction the same activation shows
-   on a standard normal input, P(|phi'(z)| < 1% max slope), z ~ N(0, 1): it is 1/2 for ReLU (its
-   whole negative side has slope 0) and ~0 for tanh, so a ReLU network is not called saturated for
-   being a ReLU network;
-4. ``healthy``   -- none of the above.
-
-The input X is standard normal (``X ~ N(0, 1)``, see propagation.draw_inputs), so its std is
-:data:`INPUT_STD` and the ratio in rules 1-2 is the last layer's std itself.
+The health rules live in generator/analysis/health.py (forward label: explodes / vanishes / saturates / ok
+from the last layer; backward label: vanishes / explodes / ok from the gradient ratio layer 1 / layer L;
+``healthy`` = both ok); this page prints the same constants the rules use, and shows both labels in every
+cell of the grid ("forward / backward"), with a legend. The helpers below are shared by this author's pages
+(initialization, xavier, he, activations).
 """
 
 from __future__ import annotations
 
 import math
-from functools import lru_cache
-
 import numpy as np
 import pandas as pd
 
+from generator.analysis.health import (BACKWARD, EXPLODE_ABOVE, FORWARD, GRAD_HIGH, GRAD_LOW, INPUT_STD,
+                                       SATURATION_EXCESS, VANISH_BELOW, baseline_saturation, health_frame)
 from generator.analysis.seeds import seed_means
 from generator.common.languages import LANGUAGES
 from generator.render import strings
-from generator.engine.activations import SATURATION_FRACTION, get_activation
+from generator.engine.activations import SATURATION_FRACTION
 
 LANGS = LANGUAGES
 
-INPUT_STD = 1.0  # X ~ N(0, 1) by construction
-VANISH_BELOW = 0.05  # last-layer std / input std below this: the signal has vanished
-EXPLODE_ABOVE = 10.0  # ... above this (or any divergence): it has exploded
-SATURATION_EXCESS = 0.25  # saturated fraction above the activation's N(0,1) baseline by more than this
-VERDICTS = ("explodes", "vanishes", "saturates", "healthy")  # order in which the rules are tried
+VERDICTS = FORWARD  # the forward labels, in the order the rules are tried
 
 
 # ------------------------------------------------------------------------------------------------
@@ -86,58 +69,32 @@ def first_diverged_layer(data, init: str, activation: str, norm: str = "none") -
     return seed_means(data).first_diverged(init, activation, norm)
 
 
-@lru_cache(maxsize=None)
-def baseline_saturation(activation: str, half_width: float = 12.0, n: int = 240_001) -> float:
-    """P(activation saturated at z), z ~ N(0, 1): the same rule as propagation's saturated_frac
-    (Activation.saturated), integrated against the normal density on a dense grid (trapezoid)."""
-    act = get_activation(activation)
-    z = np.linspace(-half_width, half_width, n)
-    dens = np.exp(-0.5 * z * z) / math.sqrt(2.0 * math.pi)
-    f = act.saturated(z).astype(float) * dens
-    return float(np.sum((f[1:] + f[:-1]) * 0.5) * (z[1] - z[0]))
-
-
-# ------------------------------------------------------------------------------------------------
-# the verdict
-
-def verdict(last_std: float, saturated_frac: float, baseline: float, diverged: bool) -> str:
-    """One of VERDICTS for a configuration (rules in the module docstring)."""
-    ratio = last_std / INPUT_STD
-    if diverged or not np.isfinite(ratio) or ratio > EXPLODE_ABOVE:
-        return "explodes"
-    if ratio < VANISH_BELOW:
-        return "vanishes"
-    if saturated_frac - baseline > SATURATION_EXCESS:
-        return "saturates"
-    return "healthy"
+def health_text(lang: str, forward: str, backward: str) -> str:
+    """The two labels of a configuration as shown everywhere on the site: "forward / backward"."""
+    return f"{strings.t(lang, f'index.forward.{forward}')} / {strings.t(lang, f'index.backward.{backward}')}"
 
 
 def glance_frame(data, norm: str = "none") -> pd.DataFrame:
-    """One row per (init, activation) in grid order: the inputs of the rules and the verdict."""
+    """One row per (init, activation) of ``norm`` in grid order: the health record (analysis/health.py)
+    plus ``ratio`` (last std / input std), ``excess`` (saturated fraction above the baseline), ``diverged``."""
     cfg = data.grid.propagation
-    last = seed_means(data).last(norm, cfg.depth).set_index(["init", "activation"])
+    h = health_frame(data)
+    h = h[h["norm"] == norm].set_index(["init", "activation"])
     rows = []
     for init in cfg.inits:
         for act in cfg.activations:
-            if (init, act) not in last.index:
+            if (init, act) not in h.index:
                 continue
-            s = last.loc[(init, act)]
-            div = bool(s["diverged_case"])
-            # no seed left at the last layer: the std is shown as +inf (the verdict says "explodes")
-            std = float(s["std"]) if s["n_ok"] else math.inf
-            sat = float(s["saturated_frac"]) if s["n_ok"] else math.nan
-            base = baseline_saturation(act)
-            rows.append({
-                "init": init, "activation": act, "last_std": std, "ratio": std / INPUT_STD,
-                "saturated_frac": sat, "baseline": base, "excess": sat - base, "diverged": div,
-                "first_diverged": first_diverged_layer(data, init, act, norm),
-                "verdict": verdict(std, sat, base, div),
-            })
+            r = h.loc[(init, act)].to_dict()
+            fd = r["first_diverged"]
+            rows.append({"init": init, "activation": act, **r, "ratio": r["last_std"] / INPUT_STD,
+                         "excess": r["saturated_frac"] - r["saturation_baseline"],
+                         "diverged": bool(np.isfinite(fd)), "first_diverged": int(fd) if np.isfinite(fd) else None})
     return pd.DataFrame(rows)
 
 
 def _glance_table(frame: pd.DataFrame, inits, activations, lang: str) -> pd.DataFrame:
-    """Rows = inits, columns = activations, cells = "verdict (ratio)" in ``lang``."""
+    """Rows = inits, columns = activations, cells = "forward / backward (value)" in ``lang``."""
     from generator.render.filters import num
 
     cells = {(r.init, r.activation): r for r in frame.itertuples()}
@@ -149,10 +106,10 @@ def _glance_table(frame: pd.DataFrame, inits, activations, lang: str) -> pd.Data
             if r is None:
                 row[act] = "—"
                 continue
-            word = strings.t(lang, f"index.verdict.{r.verdict}")
             value = (strings.t(lang, "index.diverged_at", layer=num(int(r.first_diverged), lang)) if r.diverged
-                     else num(r.ratio, lang))
-            row[act] = f"{word} ({value})"
+                     else f"{num(r.ratio, lang)}; {num(r.grad_ratio, lang)}")
+            mark = strings.t(lang, "index.unstable_mark") if r.stability == "unstable" else ""
+            row[act] = f"{health_text(lang, r.forward, r.backward)}{mark} ({value})"
         out.append(row)
     return pd.DataFrame(out)
 
@@ -162,14 +119,15 @@ def context(data) -> dict:
     frame = glance_frame(data)
     inits = [i for i in cfg.inits if i in set(frame["init"])]
     acts = [a for a in cfg.activations if a in set(frame["activation"])]
-    counts = {v: int((frame["verdict"] == v).sum()) for v in VERDICTS}
-    healthy = frame[frame["verdict"] == "healthy"]
+    healthy = frame[frame["healthy"]]
     baselines = {a: baseline_saturation(a) for a in acts}
+    fwd_ok = frame[frame["forward"] == "ok"]
     return {
         "rules": {
             "input_std": INPUT_STD, "vanish_below": VANISH_BELOW, "explode_above": EXPLODE_ABOVE,
             "saturation_excess": SATURATION_EXCESS, "depth": cfg.depth, "diverge_rms": cfg.diverge_rms,
-            "order": list(VERDICTS), "saturation_fraction": SATURATION_FRACTION,
+            "order": list(FORWARD), "backward": list(BACKWARD), "saturation_fraction": SATURATION_FRACTION,
+            "grad_low": GRAD_LOW, "grad_high": GRAD_HIGH,
         },
         "baselines": baselines,
         "relu_baseline": baselines.get("relu"),
@@ -177,8 +135,57 @@ def context(data) -> dict:
         "table": localized(lambda lang: _glance_table(frame, inits, acts, lang)),
         "table_columns": localized(lambda lang: {"init": strings.t(lang, "index.col_init"),
                                                  **{a: label(lang, "activation", a) for a in acts}}),
-        "counts": counts,
+        "counts": {v: int((frame["forward"] == v).sum()) for v in FORWARD},
+        "backward_counts": {v: int((frame["backward"] == v).sum()) for v in BACKWARD},
+        "n_healthy": int(len(healthy)),
+        # forward ok but the gradient does not reach layer 1 intact: what a forward-only rule called healthy
+        "forward_only": int((fwd_ok["backward"] != "ok").sum()),
+        "n_unstable": int((frame["stability"] == "unstable").sum()),
+        "n_seeds": int(frame["n_seeds"].min()) if len(frame) else 0,
         "n_cells": int(len(frame)),
         "n_healthy_inits": {a: int((healthy["activation"] == a).sum()) for a in acts},
         "glossary": list(strings.load("ko").get("glossary", {}).keys()),
+    }
+
+
+# ------------------------------------------------------------------------------------------------
+# one init across the activations (xavier and he pages): both labels and their seed spread
+
+HEALTH_COLUMNS = ("activation", "last_std", "last_std_range", "grad_ratio", "grad_ratio_range", "verdict")
+
+
+def init_health(data, init: str, norm: str = "none") -> list[dict]:
+    """The health records of ``init`` with every activation of the grid (grid order)."""
+    h = health_frame(data)
+    h = h[(h["init"] == init) & (h["norm"] == norm)].set_index("activation")
+    return [h.loc[a].to_dict() | {"activation": a} for a in data.grid.propagation.activations if a in h.index]
+
+
+def init_health_table(rows: list[dict], lang: str) -> pd.DataFrame:
+    """Activation, last-layer std and gradient ratio (seed mean, min–max over seeds) and the two labels."""
+    from generator.render.filters import num
+
+    def rng(lo, hi):
+        return f"{num(lo, lang)}–{num(hi, lang)}" if np.isfinite(lo) and np.isfinite(hi) else "—"
+
+    return pd.DataFrame([{
+        "activation": label(lang, "activation", r["activation"]), "last_std": r["last_std"],
+        "last_std_range": rng(r["last_std_lo"], r["last_std_hi"]), "grad_ratio": r["grad_ratio"],
+        "grad_ratio_range": rng(r["grad_ratio_lo"], r["grad_ratio_hi"]),
+        "verdict": health_text(lang, r["forward"], r["backward"]),
+    } for r in rows], columns=list(HEALTH_COLUMNS))
+
+
+def init_health_context(data, init: str) -> dict | None:
+    """What the xavier / he pages print about one init across activations (None if not in the grid)."""
+    rows = init_health(data, init)
+    if not rows:
+        return None
+    return {
+        "rows": {r["activation"]: r for r in rows},
+        "healthy": [r["activation"] for r in rows if r["healthy"]],
+        "forward_only": [r["activation"] for r in rows if r["forward"] == "ok" and r["backward"] != "ok"],
+        "table": localized(lambda lang: init_health_table(rows, lang)),
+        "columns": localized(lambda lang: {k: strings.t(lang, f"index.health_col.{k}") for k in HEALTH_COLUMNS}),
+        "formats": {"last_std": "sig3", "grad_ratio": "sig3"},
     }

@@ -8,7 +8,11 @@ Four failure/success stories, each a number the page quotes:
   2..L) next to the factor predicted by mean-field theory (ratio of successive theory_std);
 * ``large`` -- tanh: the saturated fraction (slope below 1% of the maximum) per layer; ReLU: the
   per-layer growth factor and the first layer at which a seed diverged;
-* ``xavier`` / ``he`` -- the matching inits keep the last layer's std in range.
+* ``xavier`` / ``he`` -- the scaled inits keep the last layer's std in range; whether a pair is healthy
+  (both passes, generator/analysis/health.py) is read from its health record, and the page lists the
+  healthy pairs of the table rather than claiming that only the "matched" ones are.
+* ``large`` + tanh's gradient: the per-layer factor of grad_h_std going down (layer l-1 / layer l,
+  geometric mean) -- the gradient grows there, it does not stall.
 
 The comparison table covers COMPARE_INITS x COMPARE_ACTIVATIONS (the seed's cases).
 """
@@ -23,15 +27,16 @@ import pandas as pd
 from generator.analysis.seeds import seed_means
 from generator.render import strings
 from generator.engine.inits import weight_variance
+from generator.analysis.health import record
+from generator.analysis.rules import MATCHING
 from generator.pages.index import (
     first_diverged_layer,
     geometric_mean,
     has,
+    health_text,
     label,
     localized,
     successive_ratios,
-    verdict,
-    baseline_saturation,
 )
 
 COMPARE_INITS = ("small", "large", "xavier", "he")
@@ -71,10 +76,16 @@ def _case_numbers(data, init: str, act: str) -> dict | None:
         "first_diverged": fd,
         "last_finite_layer": int(c["layer"][~div].max()) if (~div).any() else None,
         "last_finite_std": float(std[~div][-1]) if (~div).any() else math.nan,
-        "verdict": verdict(float(std[-1]) if last_ok else math.inf, float(sat[-1]) if last_ok else math.nan,
-                           baseline_saturation(act), bool(div.any())),
+        **_health(data, init, act),
+        "grad_factor": geometric_mean(1.0 / successive_ratios(c["grad_h_std"].to_numpy(float))),
         "depth": depth,
     }
+
+
+def _health(data, init: str, act: str) -> dict:
+    h = record(data, init, act)
+    return {"forward": h["forward"], "backward": h["backward"], "healthy": bool(h["healthy"]),
+            "grad_ratio": h["grad_ratio"], "grad_ratio_lo": h["grad_ratio_lo"], "grad_ratio_hi": h["grad_ratio_hi"]}
 
 
 def _symmetry(data) -> dict | None:
@@ -140,7 +151,8 @@ def _table(cases: list[dict], lang: str) -> pd.DataFrame:
             "sat_last": c["sat_last"],
             "diverged": (num(c["first_diverged"], lang) if c["first_diverged"] is not None
                          else strings.t(lang, "initialization.never")),
-            "verdict": strings.t(lang, f"index.verdict.{c['verdict']}"),
+            "grad_ratio": c["grad_ratio"],
+            "verdict": health_text(lang, c["forward"], c["backward"]),
         })
     return pd.DataFrame(rows)
 
@@ -168,6 +180,14 @@ def context(data) -> dict:
         "table": localized(lambda lang: _table(order, lang)),
         "table_columns": localized(lambda lang: {k: strings.t(lang, f"initialization.col.{k}") for k in
                                                  ("init", "activation", "first_std", "last_std", "factor",
-                                                  "sat_last", "diverged", "verdict")}),
-        "table_formats": {"sat_last": "pct"},
+                                                  "sat_last", "diverged", "grad_ratio", "verdict")}),
+        "table_formats": {"sat_last": "pct", "grad_ratio": "sig3"},
+        # the table's healthy pairs (both passes ok), in table order, and the ones left out
+        "healthy_pairs": [{"init": c["init"], "activation": c["activation"]} for c in order if c["healthy"]],
+        "unhealthy_pairs": [{"init": c["init"], "activation": c["activation"]} for c in order if not c["healthy"]],
+        "n_pairs": len(order),
+        # healthy pairs outside the conventional pairing (analysis/rules.py MATCHING): "only the matched pairs
+        # work" is then false, and the page says so
+        "unconventional_healthy": [{"init": c["init"], "activation": c["activation"]} for c in order
+                                   if c["healthy"] and MATCHING.get(c["activation"]) != c["init"]],
     }

@@ -4,8 +4,10 @@ Numbers for the page:
 
 * ``variance``: Var(W) of xavier (1/fan_in), glorot_normal and glorot_uniform (2/(fan_in+fan_out))
   for the configured square layers, from inits.weight_variance -- identical when fan_in = fan_out;
-* ``variants``: last-layer std of the three Glorot-family inits for every activation in the grid and
-  the largest relative spread between them (max - min) / mean among non-diverged cases;
+* ``variants``: last-layer std of the three Glorot-family inits for every activation in the grid, the
+  largest relative spread between them (max - min) / mean among non-diverged cases, and a 95 % paired
+  interval (over seeds) of the difference between the first and the last init per activation: two inits
+  are called different only where that interval excludes 0;
 * ``tanh``: xavier + tanh measured std per layer against mean-field theory_std (largest relative
   error), and the per-layer factor at the first and the last step (the decay slows down);
 * ``relu``: ratio of successive second moments E[h_l^2] / E[h_{l-1}^2] under xavier + ReLU, measured
@@ -20,17 +22,18 @@ import numpy as np
 import pandas as pd
 
 from generator.analysis.seeds import seed_means
+from generator.analysis.verdicts import paired_interval
 from generator.render import strings
 from generator.engine.inits import weight_variance
+from generator.analysis.health import record
 from generator.pages.index import (
+    init_health_context,
     geometric_mean,
     has,
     label,
     localized,
     second_moment,
     successive_ratios,
-    verdict,
-    baseline_saturation,
 )
 
 GLOROT_FAMILY = ("xavier", "glorot_normal", "glorot_uniform")
@@ -77,10 +80,26 @@ def compare_inits(data, inits, reference: str) -> dict:
     worst = max(spreads, key=spreads.get) if spreads else None
     max_spread = spreads[worst] if worst else math.nan
     seed_at_worst = noise[worst] if worst else math.nan
+    paired = {act: paired_last_std(last, inits[0], inits[-1], act) for act in spreads}
+    different = [a for a, iv in paired.items() if iv.n >= 2 and (iv.lo > 0 or iv.hi < 0)]
     return {"frame": pd.DataFrame(rows), "spreads": spreads, "seed_spreads": noise, "worst": worst,
             "max_spread": max_spread, "seed_spread": seed_at_worst, "n_compared": len(spreads),
             "within_noise": bool(worst) and max_spread <= NOISE_FACTOR * seed_at_worst,
-            "noise_factor": NOISE_FACTOR}
+            "noise_factor": NOISE_FACTOR, "pair": (inits[0], inits[-1]),
+            "paired": {a: iv._asdict() for a, iv in paired.items()}, "different": different,
+            "n_different": len(different), "worst_paired": paired[worst]._asdict() if worst else None}
+
+
+def paired_last_std(last: pd.DataFrame, a: str, b: str, act: str):
+    """95 % paired t interval (verdicts.paired_interval) of last-layer std(a) - std(b) over the seeds both
+    ran without diverging (same seed = same input X and upstream gradient G, so the design is paired)."""
+    def per_seed(init):
+        s = last[(last["init"] == init) & (last["activation"] == act) & ~last["diverged"]]
+        return s.set_index("seed")["std"].astype(float)
+
+    x, y = per_seed(a), per_seed(b)
+    common = sorted(set(x.index) & set(y.index))
+    return paired_interval(x.loc[common].to_numpy(), y.loc[common].to_numpy())
 
 
 SAME_DRAWS_RTOL = 1e-9  # relative difference below this: the same weights up to floating-point rounding
@@ -137,7 +156,7 @@ def _tanh(data) -> dict | None:
         "first_std": float(std[0]), "last_std": float(std[-1]), "max_rel_err": float(np.nanmax(rel)),
         "theory_last": float(th[-1]), "first_factor": float(f[0]), "last_factor": float(f[-1]),
         "sat_max": float(np.nanmax(sat)),
-        "verdict": verdict(float(std[-1]), float(sat[-1]), baseline_saturation("tanh"), bool(c["diverged"].any())),
+        **_health(data, "xavier", "tanh"),
     }
 
 
@@ -155,9 +174,15 @@ def _relu(data) -> dict | None:
         "predicted": predicted, "std_factor": geometric_mean(successive_ratios(std)),
         "first_std": float(std[0]), "last_std": float(std[-1]),
         "shrink_total": float(m2[-1] / m2[0]),
-        "verdict": verdict(float(std[-1]), float(c["saturated_frac"].iloc[-1]), baseline_saturation("relu"),
-                           bool(c["diverged"].any())),
+        **_health(data, "xavier", "relu"),
     }
+
+
+def _health(data, init: str, act: str) -> dict:
+    """The health record's labels and gradient ratio (both passes, generator/analysis/health.py)."""
+    h = record(data, init, act)
+    return {"forward": h["forward"], "backward": h["backward"], "healthy": bool(h["healthy"]),
+            "grad_ratio": h["grad_ratio"], "grad_ratio_lo": h["grad_ratio_lo"], "grad_ratio_hi": h["grad_ratio_hi"]}
 
 
 def _fixed(data, init: str, act: str) -> dict | None:
@@ -185,6 +210,7 @@ def context(data) -> dict:
         "nonsquare": {"fan_in": n, "fan_out": 2 * n, "xavier": weight_variance("xavier", n, 2 * n),
                       "glorot": weight_variance("glorot_normal", n, 2 * n)},
         "variants": _variants(data),
+        "health": init_health_context(data, "xavier"),
         "tanh": _tanh(data),
         "tanh_fixed": _fixed(data, "xavier", "tanh"),
         "relu": _relu(data),

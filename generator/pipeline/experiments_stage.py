@@ -3,7 +3,7 @@
 ``plan.grid_tasks(cfg, only)`` expands the propagation grid (init × activation × norm × seed) into task
 params; ``run_experiments`` runs them through the runner (cache + executor seam), adds the mean-field
 predictions, and writes ``propagation.csv``, ``histograms.csv``, ``symmetry.csv``, ``theory.csv``,
-``theory_fixed.csv``, ``seed_printed.csv``, ``seed_code.csv`` and ``placement.csv`` under ``<docs_dir>/data``. The key
+``theory_fixed.csv``, ``health.csv``, ``seed_printed.csv``, ``seed_code.csv`` and ``placement.csv`` under ``<docs_dir>/data``. The key
 columns are added here, not by the workers, so a worker's result depends only on its params. The files
 come in four groups (grid + theory, symmetry, seed reference, the batch-norm placement runs of
 ``placement.csv``), each with its own manifest, so a group whose inputs did not change is not even read
@@ -23,6 +23,7 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
+from generator.analysis.health import health_of
 from generator.contract import schema as contract
 from generator.contract.grid import GRID_FILE, write_grid
 from generator.experiments.plan import (GRID_AXES, compute_order, grid_facts, grid_tasks, placement_tasks,
@@ -135,7 +136,7 @@ def run_experiments(
         layers = layers.merge(pred, on=["init", "activation", "layer"], how="left")
         layers.loc[layers["norm"] != "none", "theory_std"] = np.nan
         save("grid", grid_key, {"propagation.csv": layers, "histograms.csv": hist, "theory.csv": th,
-                                "theory_fixed.csv": th_fixed})
+                                "theory_fixed.csv": th_fixed, "health.csv": health_of(layers, p.depth)})
 
     if sym_skip:
         stats.append(RunStats("symmetry", total=len(sym_tasks), hits=len(sym_tasks)))
