@@ -23,7 +23,10 @@ Functions here describe ``norm="none"`` networks.
   backpropagated gradient at a layer whose pre-activations have variance q (the gradient std changes by
   sqrt(chi) per layer).
 * :func:`mean_field` -- per-layer q, chi(q^l) and the predicted mean / std of the layer OUTPUT phi(A_l).
-* :func:`fixed_point` -- where the recursion started at q^1 = sigma_w^2 q0 goes, and its regime.
+* :func:`fixed_point` -- where the recursion started at q^1 = sigma_w^2 q0 goes, and its regime;
+  :func:`slope` -- F'(q).
+* :func:`bn_gradient_factor` -- the per-layer gradient-std factor with BN (Linear -> BN -> phi), whose
+  variance map is not this recursion: sqrt(E[phi'(z)^2] / Var[phi(z)]) (ReLU: sqrt(pi / (pi - 1))).
 
 Regimes from the dynamics (:func:`fixed_point`)
 -----------------------------------------------
@@ -71,8 +74,8 @@ import numpy as np
 from generator.engine.activations import get_activation
 from generator.engine.inits import get_init, weight_variance
 
-__all__ = ["normal_quadrature", "expect", "sigma_w2", "chi", "mean_field", "fixed_point", "classify", "REGIMES",
-           "CRITICAL_TOL"]
+__all__ = ["normal_quadrature", "expect", "sigma_w2", "chi", "slope", "mean_field", "fixed_point", "classify",
+           "bn_gradient_factor", "REGIMES", "CRITICAL_TOL"]
 
 REGIMES = ("ordered", "critical", "marginal", "chaotic", "explodes")
 CRITICAL_TOL = 1e-3  # |growth - 1| or |chi1 - 1| within this counts as 1 (module doc)
@@ -149,6 +152,28 @@ def chi(activation, sigma_w2, q, points=96):
     return float(out) if np.ndim(out) == 0 else out
 
 
+def slope(activation, sigma_w2, q, points=96) -> float:
+    """F'(q) for F(q) = sigma_w^2 E[phi(sqrt(q) z)^2], q > 0: differentiating under the expectation,
+    F'(q) = sigma_w^2 E[phi(a) phi'(a) z] / sqrt(q) with a = sqrt(q) z, i.e. sigma_w^2 E[phi(a) phi'(a) a] / q."""
+    act = get_activation(activation)
+    return float(sigma_w2) * float(expect(lambda a: act.forward(a) * act.derivative(a) * a, q, points)) / float(q)
+
+
+def bn_gradient_factor(activation, points=96) -> float:
+    """Per-layer factor of the gradient std through Linear -> BN -> phi (wide layers, large batch).
+
+    BN divides A = H W by its batch std, sqrt(sigma_w^2 Var[phi(z)]) (BN removes the batch mean, so only
+    the centred part of the previous output phi(z), z ~ N(0, 1), counts), and the backward pass multiplies
+    the squared gradient by sigma_w^2 E[phi'(z)^2] / (that variance) -- sigma_w^2 cancels, so the factor is
+    sqrt(E[phi'(z)^2] / Var[phi(z)]) for every init. ReLU: sqrt((1/2) / (1/2 - 1/(2 pi))) = sqrt(pi / (pi - 1)),
+    the gradient explosion of Yang et al. (2019). The projections BN's backward pass subtracts are O(1/batch)."""
+    act = get_activation(activation)
+    m1 = float(expect(act.forward, 1.0, points))
+    m2 = float(expect(lambda a: act.forward(a) ** 2, 1.0, points))
+    d2 = float(expect(lambda a: act.derivative(a) ** 2, 1.0, points))
+    return math.sqrt(d2 / (m2 - m1 * m1))
+
+
 def _second_moment(act, q, points):
     return expect(lambda a: act.forward(a) ** 2, q, points)
 
@@ -196,9 +221,7 @@ def fixed_point(activation, sigma_w2, q0=1.0, points=96) -> dict:
         elif q_star == 0.0:
             growth = dfdq = s2 * float(_second_moment(act, _Q_TINY, points)) / _Q_TINY
         else:
-            # F'(q) = sigma_w^2 E[phi(a) phi'(a) z] / sqrt(q) with a = sqrt(q) z, i.e. E[phi phi' a] / q
-            growth = 1.0
-            dfdq = s2 * float(expect(lambda a: act.forward(a) * act.derivative(a) * a, q_star, points)) / q_star
+            growth, dfdq = 1.0, slope(activation, s2, q_star, points)
     chi1 = chi(activation, s2, _Q_CHI_INF if math.isinf(q_star) else q_star, points)
     stable = bool(math.isfinite(q_star) and (abs(dfdq) < 1.0 - _FIXED_TOL
                                              or (abs(dfdq - 1.0) <= _FIXED_TOL and abs(r1) > _FIXED_TOL)))
