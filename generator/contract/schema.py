@@ -116,8 +116,8 @@ THEORY_FIXED = DataFile(
            "χ₁ = σ_w² E[φ′(√q* z)²] (one-sided limit at q* = 0, taken at q = 10¹² when q* = inf)"),
         _c("dfdq", "float", "F′(q*): 고정점에서 분산 사상 F(q) = σ_w² E[φ(√q z)²]의 기울기 (q* = inf이면 비어 있음)",
            "F′(q*): slope of the variance map F(q) = σ_w² E[φ(√q z)²] at the fixed point (empty when q* = inf)"),
-        _c("growth", "float", "점근적인 층당 q 증가율 lim q^{l+1}/q^l (유한한 q* > 0이면 1)",
-           "asymptotic per-layer growth factor of q, lim q^{l+1}/q^l (1 when q* is finite and positive)"),
+        _c("growth", "float", "점근적인 층당 q 증가율 lim q^(l+1)/q^l (유한한 q* > 0이면 1)",
+           "asymptotic per-layer growth factor of q, lim q^(l+1)/q^l (1 when q* is finite and positive)"),
         _c("fixed_point_stable", "bool", "q*가 유한하고 안정적(stable)인가: |F′(q*)| < 1, 또는 F′(q*) = 1이면서 "
            "q^l이 q*로 다가감", "whether q* is finite and stable: |F′(q*)| < 1, or F′(q*) = 1 with q^l moving "
            "towards q*"),

@@ -228,5 +228,6 @@ def context(data) -> dict:
         "bn_by_act": {r["activation"]: r for r in bnf.to_dict("records")},
         # Yang et al. (2019)'s closed form for ReLU, to compare with the quadrature value in the text
         "relu_bn_closed": math.sqrt(math.pi / (math.pi - 1)),
+        "yang2019_url": "https://arxiv.org/abs/1902.08129",  # Yang et al., A Mean Field Theory of Batch Normalization
         "has_none": "none" in norms,
     }
