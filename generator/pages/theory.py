@@ -33,7 +33,8 @@ from generator.pages.gradients import grid_order
 GOOD_TOL = 0.05  # max relative error for "the theory agrees" with the measurement
 DETAIL_CASES = (("xavier", "tanh"), ("he", "relu"))  # per-layer tables shown on the page
 REGIME_ORDER = theory.REGIMES
-CHI_DIGITS = 4  # chi_1 and growth are printed to 4 significant digits (1.0001 must not read as 1.00)
+CHI_DIGITS = 4  # chi_1 is printed to 4 significant digits (the rule; 3 made four pairs read "1.00")
+GROWTH_DIGITS = 5  # the growth factor to 5, so that He + leaky ReLU's 1 + alpha^2 does not print as 1
 
 
 def errors(data) -> pd.DataFrame:
@@ -166,6 +167,7 @@ def context(data) -> dict:
         "regime_tbl": tables.get("regime"),
         "growth_tbl": tables.get("growth"),
         "chi_digits": CHI_DIGITS,
+        "growth_digits": GROWTH_DIGITS,
         "theory_depth": int(data.grid.theory.depth) if "depth" in data.grid.theory else cfg.depth,
         "regimes": regimes,
         "divergence": divergence,
