@@ -94,6 +94,20 @@ def test_gradients_context_on_real_data(contexts):
     assert g["summary"]["bn"]["vanishing"] == 0 and g["summary"]["bn"]["exploding"] == 0
 
 
+def test_gradient_predictions_on_real_data(contexts):
+    """Along the trajectory, prod sqrt(chi(q^l)) predicts b at width 64 within a few per cent, at least as
+    well as sqrt(chi_1) at q*; with BN the per-layer factor is sqrt(E[phi'^2] / Var phi) for every init."""
+    g = contexts["gradients"]
+    p = g["summary"]["none"]["pred"]
+    assert p["traj"]["n"] >= 8 and p["traj"]["max"] < 0.08
+    assert p["traj"]["max"] <= p["star"]["max"] + 1e-12
+    bn = g["bn_by_act"]
+    assert bn["relu"]["pred_b"] == pytest.approx(math.sqrt(math.pi / (math.pi - 1)), rel=1e-9)
+    assert g["relu_bn_closed"] == pytest.approx(bn["relu"]["pred_b"], rel=1e-9)
+    for act in ("relu", "tanh"):  # a constant factor > 1 per layer, not 1
+        assert bn[act]["b_min"] > 1.03 and bn[act]["max_rel"] < 0.05, act
+
+
 def test_batchnorm_context_on_real_data(contexts):
     b = contexts["batchnorm"]
     conv = b["conv"]
@@ -116,9 +130,17 @@ def test_batchnorm_context_on_real_data(contexts):
 def test_theory_context_on_real_data(contexts):
     th = contexts["theory"]
     assert th["regimes"]["n"] == 5 * 2  # random inits x activations
-    # He-ReLU: chi_1 = 1 exactly (critical); small: ordered; large ReLU: explodes
+    assert sum(th["regimes"][r] for r in th["regimes"] if r in ("ordered", "critical", "marginal", "chaotic",
+                                                                  "explodes")) == 10
+    # He-ReLU: chi_1 = 1 exactly, F(q) = q: marginal; orthogonal-ReLU the same; xavier-tanh critical
     chi = th["chi_tbl"].set_index("init")
     assert chi.loc["he", "relu"] == pytest.approx(1.0)
+    reg = th["regime_tbl"].set_index("init")
+    assert reg.loc["he", "relu"] == reg.loc["orthogonal", "relu"] == "marginal"
+    assert reg.loc["xavier", "tanh"] == "critical" and reg.loc["large", "relu"] == "explodes"
+    assert {"init": "he", "activation": "relu"} in th["regimes"]["marginal_pairs"]
+    assert th["growth_tbl"].set_index("init").loc["large", "relu"] == pytest.approx(64 / 2)  # sigma_w^2 / 2
+    assert th["theory_depth"] == 100  # the config default: curves run deeper than the grid (depth 4)
     assert chi.loc["small", "tanh"] < 1 and th["q_tbl"].set_index("init").loc["large", "relu"] == math.inf
     # the theory tracks the measurement (finite width 64: a few per cent to tens of per cent)
     assert th["overall"]["median_rel"] < 0.1

@@ -59,7 +59,8 @@ def test_linear_recursion_is_geometric():
     df = pd.DataFrame(_quiet(mean_field, "linear", 1.5, 6))
     np.testing.assert_allclose(df["q"], 1.5 ** np.arange(1, 7), rtol=1e-12)
     np.testing.assert_allclose(df["theory_std"], np.sqrt(df["q"]), rtol=1e-12)
-    assert list(df.columns) == ["layer", "q", "theory_mean", "theory_std"]
+    assert list(df.columns) == ["layer", "q", "chi", "theory_mean", "theory_std"]
+    np.testing.assert_allclose(df["chi"], 1.5, rtol=1e-12)  # phi' = 1: chi = sigma_w^2 at every q
     assert df["layer"].tolist() == [1, 2, 3, 4, 5, 6]
 
 
@@ -83,8 +84,8 @@ def test_tanh_chaotic_fixed_point_is_a_fixed_point():
 
 def test_relu_regimes():
     fp = _quiet(fixed_point, "relu", 2.0)
-    assert fp["chi1"] == pytest.approx(1.0, abs=1e-12) and fp["regime"] == "critical"
-    assert fp["q_star"] == 1.0  # marginal: every q is a fixed point, q0 = 1 stays
+    assert fp["chi1"] == pytest.approx(1.0, abs=1e-12) and fp["regime"] == "marginal"
+    assert fp["q_star"] == 2.0 and not fp["fixed_point_stable"]  # F(q) = q: q^1 = 2 stays, neutrally
     fp = _quiet(fixed_point, "relu", 3.0)
     assert fp["q_star"] == math.inf and fp["regime"] == "explodes"
     fp = _quiet(fixed_point, "relu", 1.0)
@@ -94,7 +95,7 @@ def test_relu_regimes():
 
 def test_linear_explodes_above_one():
     assert _quiet(fixed_point, "linear", 1.2)["regime"] == "explodes"
-    assert _quiet(fixed_point, "linear", 1.0)["regime"] == "critical"
+    assert _quiet(fixed_point, "linear", 1.0)["regime"] == "marginal"
 
 
 def test_divergent_recursion_is_quiet():

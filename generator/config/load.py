@@ -108,6 +108,9 @@ class SymmetryConfig:
 @dataclass(frozen=True)
 class TheoryConfig:
     quadrature_points: int = field(default=96, metadata={"min": 8, "max": 400})
+    # Layers of the mean-field curves in theory.csv (at least the grid's depth is always computed): deep
+    # enough that the asymptotics (q -> 0, q*, or geometric growth) show; the recursion costs microseconds.
+    depth: int = field(default=100, metadata={"min": 1, "max": 10_000})
 
 
 SECTIONS: dict[str, type] = {

@@ -84,13 +84,17 @@ SYMMETRY = DataFile(
 
 THEORY = DataFile(
     "theory.csv",
-    "평균장 이론의 층별 예측 (norm = none, 무작위 초기화)",
-    "Mean-field predictions per layer (norm = none, random inits)",
+    "평균장 이론의 층별 예측 (norm = none, 무작위 초기화; 격자 깊이와 [theory] depth 중 큰 쪽까지)",
+    "Mean-field predictions per layer (norm = none, random inits; to the larger of the grid depth and "
+    "[theory] depth)",
     (
         KEYS[0],
         KEYS[1],
         LAYER,
         _c("q", "float", "활성화 이전 값의 2차 모멘트(second moment) q^l", "second moment q^l of the pre-activation"),
+        _c("chi", "float", "χ(q^l) = σ_w² E[φ′(√q^l z)²]: 이 층을 거슬러 갈 때 기울기 제곱이 곱해지는 값 "
+           "(표준편차는 √χ배)", "χ(q^l) = σ_w² E[φ′(√q^l z)²]: the factor the squared gradient picks up going back "
+           "through this layer (its std: √χ)"),
         _c("theory_mean", "float", "예측한 층 출력 평균", "predicted mean of the layer output"),
         _c("theory_std", "float", "예측한 층 출력 표준편차", "predicted standard deviation of the layer output"),
     ),
@@ -98,15 +102,28 @@ THEORY = DataFile(
 
 THEORY_FIXED = DataFile(
     "theory_fixed.csv",
-    "평균장 고정점(fixed point)과 χ₁: (init, activation)마다 한 행",
-    "Mean-field fixed point and χ₁: one row per (init, activation)",
+    "평균장 재귀식(recursion)의 점근 거동: q¹ = σ_w²에서 출발한 q^l의 극한, χ₁, 성장률, 영역(regime). "
+    "(init, activation)마다 한 행",
+    "Asymptotics of the mean-field recursion: the limit of q^l started at q¹ = σ_w², χ₁, growth factor and "
+    "regime; one row per (init, activation)",
     (
         KEYS[0],
         KEYS[1],
         _c("sigma_w2", "float", "σ_w² = fan_in · Var(W)", "σ_w² = fan_in · Var(W)"),
-        _c("q_star", "float", "고정점 q* (발산하면 inf)", "fixed point q* (inf when it explodes)"),
-        _c("chi1", "float", "χ₁ = σ_w² E[φ′(√q* z)²]", "χ₁ = σ_w² E[φ′(√q* z)²]"),
-        _c("regime", "str", "ordered(χ₁<1), critical, chaotic(χ₁>1), explodes", "ordered (χ₁<1), critical, chaotic (χ₁>1), explodes"),
+        _c("q1", "float", "출발점 q¹ = σ_w² · q⁰ (q⁰ = 1)", "starting point q¹ = σ_w² · q⁰ (q⁰ = 1)"),
+        _c("q_star", "float", "q¹에서 출발한 q^l이 다가가는 고정점 q* (0일 수 있고, 발산하면 inf)",
+           "fixed point q* that q^l approaches from q¹ (may be 0; inf when it grows without bound)"),
+        _c("chi1", "float", "χ₁ = σ_w² E[φ′(√q* z)²] (q* = 0이면 한쪽 극한, q* = inf이면 q = 10¹²에서)",
+           "χ₁ = σ_w² E[φ′(√q* z)²] (one-sided limit at q* = 0, taken at q = 10¹² when q* = inf)"),
+        _c("dfdq", "float", "F′(q*): 고정점에서 분산 사상 F(q) = σ_w² E[φ(√q z)²]의 기울기 (q* = inf이면 비어 있음)",
+           "F′(q*): slope of the variance map F(q) = σ_w² E[φ(√q z)²] at the fixed point (empty when q* = inf)"),
+        _c("growth", "float", "점근적인 층당 q 증가율 lim q^(l+1)/q^l (유한한 q* > 0이면 1)",
+           "asymptotic per-layer growth factor of q, lim q^(l+1)/q^l (1 when q* is finite and positive)"),
+        _c("fixed_point_stable", "bool", "q*가 유한하고 안정적(stable)인가: |F′(q*)| < 1, 또는 F′(q*) = 1이면서 "
+           "q^l이 q*로 다가감", "whether q* is finite and stable: |F′(q*)| < 1, or F′(q*) = 1 with q^l moving "
+           "towards q*"),
+        _c("regime", "str", "ordered, critical, marginal, chaotic, explodes (규칙은 평균장 이론 페이지)",
+           "ordered, critical, marginal, chaotic, explodes (rules on the mean-field theory page)"),
     ),
 )
 

@@ -35,17 +35,28 @@ def grad_std(data, lang: str, *, activation: str, inits=GRAD_INITS, norm: str = 
     return style.finish(fig)
 
 
+THEORY_RANGE = (1e-12, 1e12)  # theory values outside are not drawn: a curve leaving the frame is "vanishes/explodes"
+
+
 def _theory_curve(data, init: str, activation: str, depth: int):
-    """theory_std per layer from the ``theory`` table, else from propagation's ``theory_std``."""
-    layers = np.arange(1, depth + 1)
+    """theory_std per layer from the ``theory`` table (all its layers: it may run deeper than the grid, to
+    ``[theory] depth``), else from propagation's ``theory_std`` (grid depth); outside THEORY_RANGE: NaN."""
     th = data.get("theory")
     if th is not None and len(th):
         sub = select(th, init=init, activation=activation)
         if len(sub):
-            s = sub.groupby("layer")["theory_std"].mean().reindex(layers)
-            return layers, style.positive_or_nan(s.to_numpy(dtype=float))
+            layers = np.arange(1, max(depth, int(sub["layer"].max())) + 1)
+            s = sub.groupby("layer")["theory_std"].mean().reindex(layers).to_numpy(dtype=float)
+            return layers, _in_range(style.positive_or_nan(s))
+    layers = np.arange(1, depth + 1)
     st = layer_stats(data["propagation"], "theory_std", depth, init=init, activation=activation, norm="none")
-    return layers, style.positive_or_nan(st.mean)
+    return layers, _in_range(style.positive_or_nan(st.mean))
+
+
+def _in_range(v: np.ndarray) -> np.ndarray:
+    v = np.asarray(v, dtype=float).copy()
+    v[(v < THEORY_RANGE[0]) | (v > THEORY_RANGE[1])] = np.nan
+    return v
 
 
 def theory_vs_measured(data, lang: str, *, activation: str, inits=THEORY_INITS):
@@ -56,9 +67,11 @@ def theory_vs_measured(data, lang: str, *, activation: str, inits=THEORY_INITS):
     fig.suptitle(strings.t(lang, "fig.theory.title", activation=style.label(lang, "activation", activation)))
     any_div = any_zero = False
     init_handles = []
+    x_max = depth
     for init in inits:
         color, ls, marker = style.init_style(init)
         layers, th = _theory_curve(data, init, activation, depth)
+        x_max = max(x_max, int(layers[-1]) if len(layers) else depth)
         ax.plot(layers, th, color=color, linestyle=ls, linewidth=1.6)
         s = layer_stats(prop, "std", depth, init=init, activation=activation, norm="none")
         ax.plot(s.layers, style.positive_or_nan(s.mean), linestyle="none", marker=marker, markersize=6,
@@ -71,7 +84,9 @@ def theory_vs_measured(data, lang: str, *, activation: str, inits=THEORY_INITS):
                                    markeredgewidth=1.5, label=style.label(lang, "init", init)))
     style.log_axis(ax)
     ax.set_ylabel(strings.t(lang, "fig.std_log"))
-    style.layer_axis(ax, depth, lang)
+    style.layer_axis(ax, x_max, lang)
+    if x_max > depth:  # where the measurements end; the theory alone goes on
+        ax.axvline(depth + 0.5, color="#999999", linewidth=0.8, linestyle=":")
     kind = [Line2D([], [], color="#444444", label=strings.t(lang, "fig.theory.theory")),
             Line2D([], [], color="#444444", linestyle="none", marker="o", markerfacecolor="white",
                    markeredgewidth=1.5, label=strings.t(lang, "fig.theory.measured"))]

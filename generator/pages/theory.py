@@ -11,7 +11,10 @@ measurement, norm ``none``, random inits only):
   q = 1 at every layer and the prediction is the one-layer value ``Std[phi(z)]``, z ~ N(0, 1) (computed
   by the same quadrature); its relative error against every ``bn`` row (random inits) is reported;
 * divergence: (init, activation) pairs whose measured forward pass diverged, with the first diverged
-  layer and the regime from ``theory_fixed.csv``.
+  layer and the regime from ``theory_fixed.csv``;
+* regimes: counted and tabulated from ``theory_fixed.csv`` (rules: generator/engine/theory.py, stated on the
+  page); ``repelled``: exploding pairs whose gain puts a fixed point at q = 1 (|F(1) - 1| <= 1e-6, e.g.
+  orthogonal + GELU) with F'(1) > 1, so that fixed point repels and q^l runs away from q^1 = sigma_w^2.
 """
 
 from __future__ import annotations
@@ -29,7 +32,9 @@ from generator.pages.gradients import grid_order
 
 GOOD_TOL = 0.05  # max relative error for "the theory agrees" with the measurement
 DETAIL_CASES = (("xavier", "tanh"), ("he", "relu"))  # per-layer tables shown on the page
-REGIME_ORDER = ("ordered", "critical", "chaotic", "explodes")
+REGIME_ORDER = theory.REGIMES
+CHI_DIGITS = 4  # chi_1 is printed to 4 significant digits (the issue's rule; 3 made four pairs read "1.00")
+GROWTH_DIGITS = 5  # the growth factor to 5, so that He + leaky ReLU's 1 + alpha^2 does not print as 1
 
 
 def errors(data) -> pd.DataFrame:
@@ -54,6 +59,30 @@ def bn_errors(data, points: int) -> pd.DataFrame:
         rel = (s["std"] - pred).abs() / pred
         rows.append({"activation": act, "pred": pred, "max_rel": float(rel.max()), "median_rel": float(rel.median())})
     return pd.DataFrame(rows, columns=["activation", "pred", "max_rel", "median_rel"])
+
+
+def regime_tables(fixed, inits, acts, points: int) -> tuple[dict, dict]:
+    """Pivot tables (init x activation) of regime, chi1, growth and q*, the regime counts, and the pairs the
+    page names (critical, marginal, and ``repelled``: see the module doc)."""
+    if fixed is None or not len(fixed):
+        return {}, {}
+    f_inits, f_acts = ordered(fixed["init"], inits), ordered(fixed["activation"], acts)
+    tables = {col: fixed.pivot(index="init", columns="activation", values=col).reindex(index=f_inits, columns=f_acts)
+              .reset_index() for col in ("regime", "chi1", "growth", "q_star")}
+    regimes = {r: int((fixed["regime"] == r).sum()) for r in REGIME_ORDER}
+    regimes["n"] = int(len(fixed))
+    for r in ("critical", "marginal"):
+        regimes[f"{r}_pairs"] = fixed[fixed["regime"] == r][["init", "activation"]].to_dict("records")
+    repelled = []
+    for r in fixed[fixed["regime"] == "explodes"].itertuples():
+        f1 = float(r.sigma_w2) * float(theory.expect(lambda a: get_activation(r.activation).forward(a) ** 2, 1.0, points))
+        if abs(f1 - 1.0) <= 1e-6:
+            d = theory.slope(r.activation, r.sigma_w2, 1.0, points)
+            if d > 1.0:
+                repelled.append({"init": r.init, "activation": r.activation, "dfdq": d, "q1": float(r.q1),
+                                 "growth": float(r.growth)})
+    regimes["repelled"] = repelled
+    return tables, regimes
 
 
 def context(data) -> dict:
@@ -97,19 +126,7 @@ def context(data) -> dict:
                             "table": e[["layer", "theory_std", "std", "rel_err"]].reset_index(drop=True)})
 
     fixed = data.frame("theory_fixed.csv") if data.has("theory_fixed.csv") else None
-    chi_tbl = q_tbl = None
-    regimes = {}
-    if fixed is not None and len(fixed):
-        f_inits = ordered(fixed["init"], inits)
-        f_acts = ordered(fixed["activation"], acts)
-        chi_tbl = (fixed.pivot(index="init", columns="activation", values="chi1")
-                   .reindex(index=f_inits, columns=f_acts).reset_index())
-        q_tbl = (fixed.pivot(index="init", columns="activation", values="q_star")
-                 .reindex(index=f_inits, columns=f_acts).reset_index())
-        regimes = {r: int((fixed["regime"] == r).sum()) for r in REGIME_ORDER}
-        regimes["n"] = int(len(fixed))
-        crit = fixed[fixed["regime"] == "critical"]
-        regimes["critical_pairs"] = crit[["init", "activation"]].to_dict("records")
+    tables, regimes = regime_tables(fixed, inits, acts, points)
 
     # divergence: measured forward passes that blew up, and what the theory said about them
     div_rows = []
@@ -144,9 +161,14 @@ def context(data) -> dict:
         "per_act": per_act,
         "overall": overall,
         "details": details,
-        "chi_tbl": chi_tbl,
-        "table_acts": [c for c in chi_tbl.columns if c != "init"] if chi_tbl is not None else [],
-        "q_tbl": q_tbl,
+        "chi_tbl": tables.get("chi1"),
+        "table_acts": [c for c in tables["chi1"].columns if c != "init"] if tables else [],
+        "q_tbl": tables.get("q_star"),
+        "regime_tbl": tables.get("regime"),
+        "growth_tbl": tables.get("growth"),
+        "chi_digits": CHI_DIGITS,
+        "growth_digits": GROWTH_DIGITS,
+        "theory_depth": int(data.grid.theory.depth) if "depth" in data.grid.theory else cfg.depth,
         "regimes": regimes,
         "divergence": divergence,
         "div_all_explode": bool(len(divergence) and (divergence["regime"] == "explodes").all()),

@@ -186,7 +186,8 @@ def _health(data, init: str, act: str) -> dict:
 
 
 def _fixed(data, init: str, act: str) -> dict | None:
-    """theory_fixed.csv row (q*, chi_1, regime) for one (init, activation), or None."""
+    """theory_fixed.csv row (q*, chi_1, growth, fixed-point stability, regime) for one (init, activation), or
+    None. Regimes and their rules: generator/engine/theory.py (ordered, critical, marginal, chaotic, explodes)."""
     if not data.has("theory_fixed.csv"):
         return None
     f = data.frame("theory_fixed.csv")
@@ -194,7 +195,9 @@ def _fixed(data, init: str, act: str) -> dict | None:
     if not len(row):
         return None
     r = row.iloc[0]
-    return {"q_star": float(r["q_star"]), "chi1": float(r["chi1"]), "regime": str(r["regime"])}
+    return {"q_star": float(r["q_star"]), "chi1": float(r["chi1"]), "regime": str(r["regime"]),
+            "growth": float(r["growth"]) if "growth" in r else math.nan,
+            "fixed_point_stable": bool(r["fixed_point_stable"]) if "fixed_point_stable" in r else None}
 
 
 def context(data) -> dict:

@@ -45,16 +45,19 @@ def _with_keys(df: pd.DataFrame, params: dict, keys: tuple[str, ...]) -> pd.Data
 
 
 def theory_frames(cfg: Config) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Mean-field predictions for every (random init, activation) of the grid."""
+    """Mean-field predictions for every (random init, activation) of the grid: theory.csv runs to the
+    larger of the grid depth (its theory_std is merged into propagation.csv) and ``[theory] depth`` (so the
+    curves show the asymptotics); theory_fixed.csv holds the limit of the recursion and its regime."""
     p = cfg.propagation
+    depth = max(p.depth, cfg.theory.depth)
     rows, fixed = [], []
     for init, act in itertools.product(p.inits, p.activations):
         s2 = theory.sigma_w2(init, act, p.width, p.width)
         if s2 is None:
             continue
-        mf = pd.DataFrame(theory.mean_field(act, s2, p.depth, q0=1.0, points=cfg.theory.quadrature_points))
+        mf = pd.DataFrame(theory.mean_field(act, s2, depth, q0=1.0, points=cfg.theory.quadrature_points))
         rows.append(_with_keys(mf, {"init": init, "activation": act}, ("init", "activation")))
-        fp = theory.fixed_point(act, s2, points=cfg.theory.quadrature_points)
+        fp = theory.fixed_point(act, s2, q0=1.0, points=cfg.theory.quadrature_points)
         fixed.append({"init": init, "activation": act, "sigma_w2": s2, **fp})
     th = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=contract.THEORY.column_names)
     return th, pd.DataFrame(fixed, columns=contract.THEORY_FIXED.column_names)

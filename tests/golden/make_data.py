@@ -1,4 +1,4 @@
-"""Write the golden pages' fixed synthetic dataset: ``tests/golden/data/`` (two contract CSVs + grid.json).
+"""Write the golden pages' fixed synthetic dataset: ``tests/golden/data/`` (three contract CSVs + grid.json).
 
 Run ONLY when the data contract changes (generator/contract/schema.py or grid.py), then regenerate the
 golden pages (``make golden``) and review both diffs::
@@ -85,9 +85,23 @@ def theory_fixed() -> pd.DataFrame:
         chi1 = k["chi1"]
         explodes = (init, act) == ("large", "relu")
         regime = "explodes" if explodes else "ordered" if chi1 < 1 else "critical" if chi1 == 1 else "chaotic"
-        rows.append({"init": init, "activation": act, "sigma_w2": SIGMA_W2[init],
-                     "q_star": float("inf") if explodes else (0.0 if act == "relu" or init == "small" else 1 / 2),
-                     "chi1": chi1, "regime": regime})
+        q_star = float("inf") if explodes else (0.0 if act == "relu" or init == "small" else 1 / 2)
+        rows.append({"init": init, "activation": act, "sigma_w2": SIGMA_W2[init], "q1": SIGMA_W2[init],
+                     "q_star": q_star, "chi1": chi1, "dfdq": float("nan") if explodes else chi1 / 2,
+                     "growth": 16.0 if explodes else chi1 if q_star == 0.0 else 1.0,
+                     "fixed_point_stable": not explodes, "regime": regime})
+    return pd.DataFrame(rows)
+
+
+def theory() -> pd.DataFrame:
+    """theory.csv: q^l = c^2 q^(2l) (the forward std squared) and chi = b^2 per layer (so the trajectory
+    prediction of the backward factor is exactly b), theory_mean 0 and theory_std as in propagation.csv."""
+    rows = []
+    for (init, act), k in CASES.items():
+        for layer in range(1, DEPTH + 1):
+            std = k["c"] * k["q"] ** layer
+            rows.append({"init": init, "activation": act, "layer": layer, "q": std * std, "chi": k["b"] ** 2,
+                         "theory_mean": 0.0, "theory_std": std})
     return pd.DataFrame(rows)
 
 
@@ -112,7 +126,7 @@ def grid_facts() -> dict:
 
 def main() -> None:
     DATA_DIR.mkdir(parents=True, exist_ok=True)
-    for name, frame in (("propagation.csv", propagation()), ("theory_fixed.csv", theory_fixed())):
+    for name, frame in (("propagation.csv", propagation()), ("theory_fixed.csv", theory_fixed()), ("theory.csv", theory())):
         schema.write_csv(name, frame, DATA_DIR)
         schema.read_csv(name, DATA_DIR)  # the contract's type check
     write_grid(DATA_DIR, grid_facts())
