@@ -142,3 +142,56 @@ def test_flat_buffer_rows_are_aligned_per_seed():
             assert v[i].flags.c_contiguous and v[i].ctypes.data % 64 == 0
     for i, m in enumerate(net.models):
         assert all(np.shares_memory(m.params[k], net.params[k][i:i + 1]) for k in m.params)
+
+
+# --- the plan: seed groups, paired arms, submission order ---------------------------------------------
+
+
+def _small(**kw):
+    from generator.config.training import TrainingConfig
+
+    base = dict(seeds=(4, 0, 7, 2, 9), seed_stack=2, width=8, steps=5, init_steps=5, eval_every=5, base_depth=2,
+                init_depth=2, init_scale_points=2, lr_points=2, pre_lr_points=2, fig1_steps=5, depths=(2,),
+                batch_sizes=(4, 32), batch_epochs=0.05, batch_lr_points=3, reg_train_size=50, reg_steps=5,
+                reg_splits=(0, 5, 1))
+    return TrainingConfig(**{**base, **kw})
+
+
+def test_plan_groups_seeds_and_pairs_every_arm():
+    from generator.experiments.training_plan import plan
+
+    t = _small()
+    assert t.seed_groups == [(4, 0), (7, 2), (9,)]
+    runs = plan(t)
+    arms: dict[tuple, set] = {}
+    for exp, keys, params in runs:
+        assert tuple(params["seeds"]) in t.seed_groups
+        assert "seed" not in keys and "seed" not in params
+        arm = (exp, tuple((k, v) for k, v in keys.items() if k not in ("split",)))
+        arms.setdefault(arm, set()).update((keys.get("split"), s) for s in params["seeds"])
+    for (exp, _), units in arms.items():  # paired: every arm runs the same seeds (and splits)
+        expected = {(sp, s) for sp in (t.reg_splits if exp == "reg" else (None,)) for s in t.seeds}
+        assert units == expected, exp
+    batch = [(k, p) for e, k, p in runs if e == "batch"]
+    assert {(k["norm"], k["batch_size"], k["learning_rate"]) for k, _ in batch} == {
+        (n, b, lr) for n in ("none", "bn") for b in t.batch_sizes for lr in t.batch_learning_rates}
+    assert all(p["learning_rate"] == k["learning_rate"] and p["norm"] == k["norm"] for k, p in batch)
+    reg = [(k, p) for e, k, p in runs if e == "reg"]
+    assert all(p["split_seed"] == k["split"] and p["train_size"] == t.reg_train_size for k, p in reg)
+
+
+def test_tasks_are_submitted_once_each_costliest_first():
+    from types import SimpleNamespace
+
+    from generator.experiments.training_plan import _key, plan
+    from generator.pipeline.store import Cache
+    from generator.pipeline.training_stage import submit_training, task_cost
+
+    t = _small()
+    pending = submit_training(SimpleNamespace(training=t), Cache(None))  # the serial executor runs lazily
+    params = pending.pending.params_list
+    assert sorted(map(_key, params)) == sorted({_key(p) for _, _, p in plan(t)})
+    costs = [task_cost(p) for p in params]
+    assert costs == sorted(costs, reverse=True) and costs[0] > costs[-1]
+    one, two = dict(params[0], seeds=[0]), dict(params[0], seeds=[0, 1])
+    assert task_cost(two) > task_cost(one) and task_cost(dict(one, steps=2 * one["steps"])) > task_cost(one)
