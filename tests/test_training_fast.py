@@ -2,6 +2,7 @@
 
 The fast path promises the reference's arithmetic operation for operation, so most comparisons below
 are exact; ``_close`` (1e-12 relative) is used where only the maths, not the bits, is the claim.
+Arrays carry the fast path's seed axis (S = 1 here; stacks of seeds: tests/test_training_stack.py).
 """
 
 from __future__ import annotations
@@ -49,10 +50,10 @@ def _close(a, b, rtol=1e-12):
 
 
 def _same_stats(ref: MLP, fm: fast.FastMLP):
-    assert len(ref.bn_params) == len(fm.bn_params)
-    for p, q in zip(ref.bn_params, fm.bn_params):
-        np.testing.assert_array_equal(p["running_mean"], q["running_mean"])
-        np.testing.assert_array_equal(p["running_var"], q["running_var"])
+    assert len(ref.bn_params) == len(fm.running)
+    for p, q in zip(ref.bn_params, fm.running):
+        np.testing.assert_array_equal(p["running_mean"], q.mean[0])
+        np.testing.assert_array_equal(p["running_var"], q.var[0])
 
 
 # --- one step: loss, every gradient, running statistics ----------------------------------------------
@@ -63,12 +64,12 @@ def test_train_step_matches_reference(norm, activation, dropout):
     ref, fm = _pair(norm, activation, dropout)
     x, y = _batch()
     loss_r, grads_r = ref.loss(x, y, "train", np.random.default_rng(7))
-    loss_f = fm.loss_and_grads(x, y, np.random.default_rng(7))
-    assert loss_f == loss_r
+    loss_f = fm.loss_and_grads(x[None], y[None], [np.random.default_rng(7)])
+    assert loss_f.shape == (1,) and loss_f[0] == loss_r
     assert set(fm.grads) == set(grads_r) == set(fm.params)
     for k, g in grads_r.items():
-        _close(fm.grads[k], g)
-        np.testing.assert_array_equal(fm.grads[k], g, err_msg=k)  # the contract: the same arithmetic
+        _close(fm.grads[k][0], g)
+        np.testing.assert_array_equal(fm.grads[k][0], g, err_msg=k)  # the contract: the same arithmetic
     _same_stats(ref, fm)
 
 
@@ -78,21 +79,22 @@ def test_inference_matches_reference_in_test_and_train_mode(norm, activation, dr
     x, y = _batch()
     for step in range(3):  # move the running statistics away from (0, 1)
         ref.loss(x + step, y, "train", np.random.default_rng(step))
-        fm.loss_and_grads(x + step, y, np.random.default_rng(step))
+        fm.loss_and_grads((x + step)[None], y[None], [np.random.default_rng(step)])
     _same_stats(ref, fm)
     xv, _ = _batch(n=13, seed=5)
     logits_r, _, kept_r = ref.forward(xv, "test", keep_preact=2)
     logits_f, kept_f = fm.logits(xv, "test", keep_preact=2)
-    np.testing.assert_array_equal(logits_f, logits_r)
-    np.testing.assert_array_equal(kept_f, kept_r)
+    np.testing.assert_array_equal(logits_f[0], logits_r)
+    np.testing.assert_array_equal(kept_f[0], kept_r)
+    np.testing.assert_array_equal(fm.logits(xv[None], "test")[0][0], logits_r)  # (S, N, n_in) input: same
     assert fm.logits(xv)[1] is None
     if dropout == 0.0:  # train mode = batch statistics; the running statistics stay untouched
-        before = [(p["running_mean"].copy(), p["running_var"].copy()) for p in fm.bn_params]
+        before = [(p.mean.copy(), p.var.copy()) for p in fm.running]
         copies = [dict(p) for p in ref.bn_params]
-        np.testing.assert_array_equal(fm.logits(xv, "train")[0], ref.forward(xv, "train", None, copies)[0])
-        for p, (m, v) in zip(fm.bn_params, before):
-            np.testing.assert_array_equal(p["running_mean"], m)
-            np.testing.assert_array_equal(p["running_var"], v)
+        np.testing.assert_array_equal(fm.logits(xv, "train")[0][0], ref.forward(xv, "train", None, copies)[0])
+        for p, (m, v) in zip(fm.running, before):
+            np.testing.assert_array_equal(p.mean, m)
+            np.testing.assert_array_equal(p.var, v)
     else:
         with pytest.raises(ValueError, match="rng"):
             fm.logits(xv, "train")
@@ -103,13 +105,13 @@ def test_inference_matches_reference_in_test_and_train_mode(norm, activation, dr
 def test_bn_train_and_test_mode_agree_when_running_stats_are_the_batch_stats():
     _, fm = _pair("bn", "relu", 0.0, n_in=8, width=12)
     x = np.random.default_rng(2).standard_normal((50, 8)) * 3 + 1
-    for p in fm.bn_params:
-        p["momentum"] = 1.0  # running statistics := this batch's
+    for p in fm.running:
+        p.momentum = 1.0  # running statistics := this batch's
     y = np.zeros(50, dtype=np.int64)
-    fm.loss_and_grads(x, y)
-    for p in fm.bn_params:
-        p["running_var"] = p["running_var"] * 49 / 50  # undo the unbiased correction
-    _close(fm.logits(x, "test")[0], fm.logits(x, "train")[0], rtol=1e-10)
+    fm.loss_and_grads(x[None], y[None])
+    for p in fm.running:
+        p.var *= 49 / 50  # undo the unbiased correction
+    _close(fm.logits(x, "test")[0], fm.logits(x, "train")[0].copy(), rtol=1e-10)
 
 
 # --- centred differences ----------------------------------------------------------------------------
@@ -126,9 +128,9 @@ def test_fast_gradients_by_centred_differences(norm, activation, dropout):
 
     def loss_only(_):
         # the same dropout mask on every call: a fresh generator with a fixed seed
-        return fm.loss_and_grads(x, y, np.random.default_rng(123))
+        return fm.loss_and_grads(x[None], y[None], [np.random.default_rng(123)])[0]
 
-    fm.loss_and_grads(x, y, np.random.default_rng(123))
+    loss_only(None)
     grads = {k: g.copy() for k, g in fm.grads.items()}
     for k, p in fm.params.items():
         num = numerical_gradient(loss_only, p, h=1e-6)
@@ -140,11 +142,12 @@ def test_fast_gradients_by_centred_differences(norm, activation, dropout):
 
 def test_flat_buffers_are_shared_aligned_and_padded_with_zeros():
     ref, fm = _pair("bn", "relu", 0.0)
-    assert fm.model.params is fm.params  # the wrapped model sees the fast path's parameters
+    model = fm.models[0]
     for k, v in fm.params.items():
-        np.testing.assert_array_equal(v, ref.params[k])
-        assert v.flags.c_contiguous and v.ctypes.data % 64 == 0 and np.shares_memory(v, fm.flat)
-        assert fm.grads[k].ctypes.data % 64 == 0 and np.shares_memory(fm.grads[k], fm.grad_flat)
+        np.testing.assert_array_equal(v[0], ref.params[k])
+        assert np.shares_memory(model.params[k], v)  # the wrapped model sees the fast path's parameters
+        assert v[0].flags.c_contiguous and v[0].ctypes.data % 64 == 0 and np.shares_memory(v, fm.flat)
+        assert fm.grads[k][0].ctypes.data % 64 == 0 and np.shares_memory(fm.grads[k], fm.grad_flat)
     used = np.zeros(fm.flat.size, dtype=bool)
     for v in fm.params.values():
         start = (v.ctypes.data - fm.flat.ctypes.data) // 8
@@ -152,12 +155,13 @@ def test_flat_buffers_are_shared_aligned_and_padded_with_zeros():
     x, y = _batch()
     for g in fm.grads.values():
         g[...] = np.nan  # stale values: every gradient element must be overwritten by the next step
-    fm.loss_and_grads(x, y)
+    fm.loss_and_grads(x[None], y[None])
     _, grads = ref.loss(x, y, "train")
     for k, g in grads.items():
-        np.testing.assert_array_equal(fm.grads[k], g, err_msg=k)
+        np.testing.assert_array_equal(fm.grads[k][0], g, err_msg=k)
     velocity = np.zeros_like(fm.flat)
     fm.sgd_step(0.1, 0.9, velocity)
+    used = used.reshape(fm.flat.shape)
     assert not fm.flat[~used].any() and not velocity[~used].any() and not fm.grad_flat[~used].any()
 
 
@@ -169,7 +173,7 @@ def test_sgd_step_matches_per_parameter_update(momentum):
     velocity_f = np.zeros_like(fm.flat) if momentum else None
     for step in range(3):
         _, grads = ref.loss(x, y, "train")
-        fm.loss_and_grads(x, y)
+        fm.loss_and_grads(x[None], y[None])
         for k, g in grads.items():  # the training loop's original update, one parameter at a time
             if momentum:
                 v = velocity_r[k]
@@ -180,10 +184,10 @@ def test_sgd_step_matches_per_parameter_update(momentum):
                 ref.params[k] -= 0.3 * g
         fm.sgd_step(0.3, momentum, velocity_f)
         for k in grads:
-            np.testing.assert_array_equal(fm.params[k], ref.params[k])
-    assert fm.params_finite()
-    fm.params["W2"][0, 0] = np.nan
-    assert not fm.params_finite()
+            np.testing.assert_array_equal(fm.params[k][0], ref.params[k])
+    assert fm.params_finite().tolist() == [True]
+    fm.params["W2"][0, 0, 0] = np.nan
+    assert fm.params_finite().tolist() == [False]
 
 
 def test_softmax_helpers_match_model_softmax_loss():
@@ -191,11 +195,11 @@ def test_softmax_helpers_match_model_softmax_loss():
     logits = rng.standard_normal((6, 10)) * 5
     y = rng.integers(0, 10, size=6)
     loss, d, _ = softmax_loss(logits, y)
-    assert fast.softmax_loss_only(logits, y) == loss
-    buf = logits.copy()
-    loss_i, d_i = fast.softmax_loss_inplace(buf, y)
-    assert loss_i == loss and d_i is buf
-    np.testing.assert_array_equal(d_i, d)
+    assert fast.softmax_loss_only(logits[None], y)[0] == loss
+    buf = logits[None].copy()
+    loss_i, d_i = fast.softmax_loss_inplace(buf, y[None])
+    assert loss_i[0] == loss and d_i is buf
+    np.testing.assert_array_equal(d_i[0], d)
 
 
 _SPECIAL = np.array([np.nan, np.inf, -np.inf, -0.0, 0.0, 1e-310, -1e-310, 1e300, -1e300, 3.0, -2.5, 40.0, -40.0])
@@ -221,7 +225,9 @@ def _reference_train(*, depth, width, activation, init, init_scale=1.0, norm="no
                      momentum=0.0, batch_size=64, steps=300, eval_every=10, seed=0, split_seed=0, val_fraction=0.2,
                      preprocess="standardize", train_size=None, target_accuracy=0.9, track_layer=None,
                      eval_train_mode=False, record_grads=False):
-    """The training loop as it was before the fast path, on model.MLP: curve, summary and grads frames."""
+    """The training loop as it was before the fast path, on model.MLP: curve, summary and grads frames.
+    (Since the seed axis: the Fig. 1 percentiles are read in train mode over shuffled validation
+    batches, the shuffle drawn first from the evaluation generator.)"""
     xt, yt, xv, yv = data.load(val_fraction, split_seed, preprocess, train_size)
     init_rng, batch_rng, drop_rng, eval_rng = (np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(4))
     model = MLP(xt.shape[1], depth, width, activation, init, init_rng, init_scale, norm, dropout)
@@ -230,6 +236,7 @@ def _reference_train(*, depth, width, activation, init, init_scale=1.0, norm="no
     n = len(yt)
     per_epoch = n // batch_size
     order, pos = batch_rng.permutation(n), 0
+    chunks = np.array_split(eval_rng.permutation(len(yv)), max(1, len(yv) // batch_size)) if track_layer else None
     rows, grad_rows = [], []
     diverged, done, since, loss_sum = False, 0, 0, 0.0
 
@@ -243,7 +250,9 @@ def _reference_train(*, depth, width, activation, init, init_scale=1.0, norm="no
             vl, va = evaluate(xv, yv)
             row = {"step": step, "train_loss": loss_sum / since if since else math.nan, "val_loss": vl, "val_acc": va}
             if track_layer is not None:
-                z = model.forward(xv, "test", None, None, keep_preact=track_layer)[2][:, 0]
+                copies = [dict(p) for p in model.bn_params]  # batch statistics; running ones untouched
+                z = np.concatenate([model.forward(xv[i], "train", None, copies, keep_preact=track_layer)[2][:, 0]
+                                    for i in chunks])
                 row.update(zip(("p15", "p50", "p85"), np.percentile(z, (15, 50, 85)).tolist()))
             rows.append(row)
 
@@ -307,14 +316,14 @@ def test_train_run_reproduces_the_reference_loop_exactly(params, diverges):
 
     with threadpool_limits(limits=1, user_api="blas"):  # as train_run runs
         curve, final, done, diverged, grads = _reference_train(**params)
-    out = train.train_run(**params)
-    pd.testing.assert_frame_equal(out["curve"], curve, check_exact=True)
+    out = train.train_run(**{k: v for k, v in params.items() if k != "seed"}, seeds=[params["seed"]])
+    pd.testing.assert_frame_equal(out["curve"].drop(columns="seed"), curve, check_exact=True)
     summary = out["summary"].iloc[0]
     assert summary["steps_run"] == done and summary["diverged"] == diverged == diverges
     for k, v in final.items():
         assert summary[k] == v, k
     if params.get("record_grads"):
-        pd.testing.assert_frame_equal(out["grads"], grads, check_exact=True)
+        pd.testing.assert_frame_equal(out["grads"].drop(columns="seed"), grads, check_exact=True)
 
 
 @pytest.mark.parametrize("norm", ["none", "bn"])
@@ -325,14 +334,14 @@ def test_gemm_flops_count_every_multiply_once(norm):
     net = fast.FastMLP(MLP(n_in, depth, width, "tanh", "he", np.random.default_rng(0), norm=norm))
     rng = np.random.default_rng(1)
     x, y = rng.standard_normal((n, n_in)), rng.integers(0, 10, n)
-    net.loss_and_grads(x, y)
+    net.loss_and_grads(x[None], y[None])
     dims = [n_in] + [width] * depth + [10]
     fwd = sum(2.0 * n * a * b for a, b in zip(dims[:-1], dims[1:]))
     dx = sum(2.0 * n * a * b for a, b in zip(dims[1:-1], dims[2:]))
-    assert net.gemm_flops == fwd + fwd + dx  # forward, every dW (same shapes as forward), dX
-    before = net.gemm_flops
+    assert net.gemm_flops.tolist() == [fwd + fwd + dx]  # forward, every dW (same shapes as forward), dX
+    before = net.gemm_flops.copy()
     net.logits(x)  # test-mode forward: the forward products only
-    assert net.gemm_flops - before == fwd
+    assert (net.gemm_flops - before).tolist() == [fwd]
 
 
 def test_digits_read_without_sklearn_import_equals_load_digits():

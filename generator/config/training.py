@@ -70,7 +70,10 @@ class TrainingConfig:
     split_seed: int = field(default=0, metadata={"min": 0, "max": MAX_SEED})
     val_fraction: float = field(default=0.2, metadata={"min": 0.05, "max": 0.5})
     preprocess: str = field(default="standardize", metadata=_ch(*PREPROCESS))
-    seeds: tuple[int, ...] = field(default=(0, 1, 2), metadata=_seeds())
+    seeds: tuple[int, ...] = field(default=tuple(range(10)), metadata=_seeds())
+    # seeds trained together in one task (stacked: cheaper per seed; memory grows with it, see
+    # training_run_bytes); more seeds than this are split into several tasks
+    seed_stack: int = field(default=10, metadata={"min": 1, "max": MAX_SEEDS})
     # the shared training recipe
     width: int = field(default=100, metadata={"min": 2, "max": MAX_WIDTH})
     batch_size: int = field(default=64, metadata={"min": 2, "max": DIGITS_ROWS})
@@ -107,14 +110,19 @@ class TrainingConfig:
     depth_norms: tuple[str, ...] = field(default=("none", "bn"), metadata=_grid(*TRAIN_NORMS))
     depth_learning_rate: float = _lr(0.01)
     depth_momentum: float = field(default=0.9, metadata={"min": 0.0, "max": 0.999})
-    # (f) batch size
+    # (f) batch size: {none, bn} × batch_sizes × a log grid of learning rates (the analysis picks the
+    # best per norm and batch size)
     batch_sizes: tuple[int, ...] = field(default=(2, 4, 8, 16, 32, 128), metadata={
         "min": 2, "max": DIGITS_ROWS, "unique": True, "nonempty": True, "max_items": MAX_POINTS})
     batch_epochs: float = field(default=5.0, metadata={"min": 0.01, "max": 1000.0})
-    # (g) regularization
+    batch_lr_min: float = field(default=0.01, metadata={"min": 1e-12, "max": MAX_LR})
+    batch_lr_max: float = field(default=1.0, metadata={"min": 1e-12, "max": MAX_LR})
+    batch_lr_points: int = _points(5)
+    # (g) regularization, repeated on every split seed (training subset and validation set)
     dropout: float = field(default=0.3, metadata={"min": 0.0, "max": 0.95})
     reg_train_size: int = field(default=360, metadata={"min": 20, "max": DIGITS_ROWS})
     reg_steps: int = _steps(400)
+    reg_splits: tuple[int, ...] = field(default=(0, 1, 2), metadata=_seeds())
     # preprocessing
     preprocess_options: tuple[str, ...] = field(default=PREPROCESS, metadata=_grid(*PREPROCESS))
     pre_lr_points: int = _points(9)
@@ -125,6 +133,9 @@ class TrainingConfig:
                               f"must be > init_scale_min ({self.init_scale_min:g}), got {self.init_scale_max:g}")
         if self.lr_max <= self.lr_min:
             raise ConfigError("training.lr_max", f"must be > lr_min ({self.lr_min:g}), got {self.lr_max:g}")
+        if self.batch_lr_max <= self.batch_lr_min:
+            raise ConfigError("training.batch_lr_max",
+                              f"must be > batch_lr_min ({self.batch_lr_min:g}), got {self.batch_lr_max:g}")
 
     @property
     def init_scales(self) -> list[float]:
@@ -138,22 +149,34 @@ class TrainingConfig:
     def pre_learning_rates(self) -> list[float]:
         return _logspace(self.lr_min, self.lr_max, self.pre_lr_points)
 
+    @property
+    def batch_learning_rates(self) -> list[float]:
+        return _logspace(self.batch_lr_min, self.batch_lr_max, self.batch_lr_points)
+
+    @property
+    def seed_groups(self) -> list[tuple[int, ...]]:
+        """``seeds`` in consecutive groups of at most ``seed_stack``: the seeds of one task."""
+        k = self.seed_stack
+        return [tuple(self.seeds[i:i + k]) for i in range(0, len(self.seeds), k)]
+
 
 def training_run_bytes(t: TrainingConfig) -> int:
     """Peak bytes a worker holds while it runs the largest run of ``t`` (an upper estimate).
 
-    With W = width, D = the deepest network (base, init, fig1 or depths), B = the largest batch (at most
-    the data set's N = 1797 rows) and P = (D - 1) W^2 + (64 + 10 + 4 D) W parameters (64 inputs,
-    10 classes, BN's gamma/beta and running statistics), all float64::
+    With S = the seeds stacked in one task (min(seed_stack, len(seeds))), W = width, D = the deepest
+    network (base, init, fig1 or depths), B = the largest batch (at most the data set's N = 1797 rows)
+    and P = (D - 1) W^2 + (64 + 10 + 4 D) W parameters (64 inputs, 10 classes, BN's gamma/beta and
+    running statistics), all float64::
 
-        8 * (4 P                   the model's initial parameters, the flat copy, gradients, velocity
-             + B * W * (4 D + 6)   training buffers (fast._Buffers: pre, h, phi', dropout mask per layer)
-             + 4 * N * W)          inference buffers for the training and validation sets
+        8 * S * (4 P                   the models' initial parameters, the flat copy, gradients, velocity
+                 + B * W * (4 D + 6)   training buffers (fast._Buffers: pre, h, phi', dropout mask per layer)
+                 + 4 * N * W)          inference buffers for the training and validation sets
     """
+    stack = min(t.seed_stack, len(t.seeds))
     depth = max(t.base_depth, t.init_depth, t.fig1_depth, *t.depths)
     batch = min(DIGITS_ROWS, max(t.batch_size, *t.batch_sizes))
     params = (depth - 1) * t.width ** 2 + (64 + 10 + 4 * depth) * t.width
-    return 8 * (4 * params + batch * t.width * (4 * depth + 6) + 4 * DIGITS_ROWS * t.width)
+    return 8 * stack * (4 * params + batch * t.width * (4 * depth + 6) + 4 * DIGITS_ROWS * t.width)
 
 
 def _logspace(lo: float, hi: float, n: int) -> list[float]:

@@ -43,7 +43,7 @@ LR = DataFile(
     "training_lr.csv",
     "학습률 탐색: (norm, learning_rate, seed)마다 한 행",
     "Learning-rate sweep: one row per (norm, learning_rate, seed)",
-    (_norm(), _LR, _seed(), _TRAIN_LOSS, _VAL_ACC, _BEST, _STEPS, _DIV,
+    (_norm(), _LR, _seed(), _TRAIN_LOSS, _VAL_LOSS, _VAL_ACC, _BEST, _STEPS, _DIV,
      _c("stable", "bool", "안정: 발산하지 않았고 마지막 훈련 손실이 ln 10(찍기 수준)보다 작음",
         "stable: did not diverge and the final training loss is below ln 10 (chance level)")),
 )
@@ -62,17 +62,24 @@ FIG1 = DataFile(
     (_norm(), _seed(), _c("step", "int", "SGD 단계", "SGD step"),
      _c("train_loss", "float", "직전 평가 이후 미니배치 손실의 평균", "mean minibatch loss since the previous evaluation"),
      _c("val_acc", "float", "검증 정확도", "validation accuracy"),
-     _c("p15", "float", "마지막 은닉층 0번 유닛의 시그모이드 입력, 검증 집합의 15번째 백분위수", "15th percentile over the validation set of the sigmoid input of unit 0 in the last hidden layer"),
-     _c("p50", "float", "같은 입력의 중앙값(50번째 백분위수)", "its median (50th percentile)"),
-     _c("p85", "float", "같은 입력의 85번째 백분위수", "its 85th percentile"), _STEPS),
+     _c("p15", "float",
+        "마지막 은닉층 0번 유닛의 시그모이드 입력, 검증 집합의 15번째 백분위수. train 모드로 읽음: 검증 집합을 섞어 "
+        "N // batch_size개 미니배치로 나누고 각 배치의 통계로 정규화(이동 평균 통계는 건드리지 않음). 학습 초반에 아직 "
+        "자리 잡지 않은 이동 평균 대신, 학습 단계가 실제로 보는 분포",
+        "15th percentile over the validation set of the sigmoid input of unit 0 in the last hidden layer, read in "
+        "train mode: the validation set shuffled into N // batch_size minibatches, each normalized with its own "
+        "statistics (running statistics untouched) -- what the training steps see, not the running averages that "
+        "are still warming up early in training"),
+     _c("p50", "float", "같은 입력의 중앙값(50번째 백분위수, train 모드)", "its median (50th percentile, train mode)"),
+     _c("p85", "float", "같은 입력의 85번째 백분위수 (train 모드)", "its 85th percentile (train mode)"), _STEPS),
 )
 DEPTH = DataFile(
     "training_depth.csv",
     "깊이 실험(ReLU, 모멘텀 SGD): (init, norm, depth, seed)마다 한 행",
     "Depth experiment (ReLU, SGD with momentum): one row per (init, norm, depth, seed)",
     (_c("init", "str", "초기화: he 또는 xavier", "initialization: he or xavier"), _norm(),
-     _c("depth", "int", "은닉층 수", "number of hidden layers"), _seed(), _TRAIN_LOSS, _VAL_ACC, _BEST, _STEPS, _DIV,
-     _c("grad_ratio", "float", "첫 미니배치에서 ‖∂L/∂W₁‖ / ‖∂L/∂W_depth‖ (첫 은닉층 대 마지막 은닉층)",
+     _c("depth", "int", "은닉층 수", "number of hidden layers"), _seed(), _TRAIN_LOSS, _VAL_LOSS, _VAL_ACC, _BEST, _STEPS,
+     _DIV, _c("grad_ratio", "float", "첫 미니배치에서 ‖∂L/∂W₁‖ / ‖∂L/∂W_depth‖ (첫 은닉층 대 마지막 은닉층)",
         "‖∂L/∂W₁‖ / ‖∂L/∂W_depth‖ on the first minibatch (first vs last hidden layer)"),
      _c("rel_grad_first", "float", "첫 미니배치에서 ‖∂L/∂W₁‖ / ‖W₁‖", "‖∂L/∂W₁‖ / ‖W₁‖ on the first minibatch"),
      _c("status", "str", "converged(최고 검증 정확도 ≥ 목표), stalled(훈련 손실 ≥ 0.9·ln 10), slow(그 사이), diverged",
@@ -88,18 +95,27 @@ DEPTH_GRADS = DataFile(
 )
 BATCH = DataFile(
     "training_batch.csv",
-    "배치 크기와 BN: (batch_size, seed)마다 한 행",
-    "Batch size and BN: one row per (batch_size, seed)",
-    (_c("batch_size", "int", "미니배치 크기", "minibatch size"), _seed(), _TRAIN_ACC, _VAL_ACC,
-     _c("val_acc_train_mode", "float", "train 모드 검증 정확도: 검증 집합을 N // batch_size개 배치(크기 batch_size 이상 2·batch_size 미만)로 나눠 배치 통계로 정규화",
-        "validation accuracy in train mode: the validation set split into N // batch_size batches (batch_size to 2·batch_size − 1 samples), each normalized with its own statistics"),
+    "배치 크기와 BN (BN 없는 대조군 포함, 같은 에폭 수): (norm, batch_size, learning_rate, seed)마다 한 행. "
+    "배치 크기마다 쓸 학습률은 분석 단계가 고름",
+    "Batch size and BN, with a no-BN control, the same number of epochs at every batch size: one row per "
+    "(norm, batch_size, learning_rate, seed); the analysis picks the learning rate per batch size",
+    (_norm(), _c("batch_size", "int", "미니배치 크기", "minibatch size"), _LR, _seed(), _TRAIN_ACC, _VAL_ACC, _VAL_LOSS,
+     _c("val_acc_train_mode", "float",
+        "train 모드 검증 정확도: 검증 집합을 N // batch_size개 배치(크기 batch_size 이상 2·batch_size 미만)로 나눠 배치 "
+        "통계로 정규화; BN이 없으면(norm = none) 비어 있음",
+        "validation accuracy in train mode: the validation set split into N // batch_size batches (batch_size to "
+        "2·batch_size − 1 samples), each normalized with its own statistics; empty without BN (norm = none)"),
      _c("gap", "float", "val_acc_train_mode − val_acc", "val_acc_train_mode − val_acc"), _DIV),
 )
 REG = DataFile(
     "training_reg.csv",
-    "규제(regularization) 실험, 작은 훈련 집합: (norm, dropout, seed)마다 한 행",
-    "Regularization experiment on a small training set: one row per (norm, dropout, seed)",
-    (_norm(), _c("dropout", "float", "드롭아웃 확률 p (0 = 끔)", "dropout probability p (0 = off)"), _seed(),
+    "규제(regularization) 실험, 작은 훈련 집합, 여러 데이터 분할: (norm, dropout, split, seed)마다 한 행 "
+    "(모든 조합이 같은 시드와 분할을 씀: 짝지은 비교)",
+    "Regularization experiment on a small training set over several data splits: one row per (norm, dropout, "
+    "split, seed) (every arm runs the same seeds and splits: a paired design)",
+    (_norm(), _c("dropout", "float", "드롭아웃 확률 p (0 = 끔)", "dropout probability p (0 = off)"),
+     _c("split", "int", "데이터 분할 시드(split seed): 검증 집합과 작은 훈련 부분집합을 정함",
+        "data split seed: draws the validation set and the small training subset"), _seed(),
      _TRAIN_LOSS, _VAL_LOSS, _TRAIN_ACC, _VAL_ACC,
      _c("gap", "float", "train_acc − val_acc (일반화 격차)", "train_acc − val_acc (generalization gap)"), _DIV),
 )
@@ -109,7 +125,7 @@ PRE = DataFile(
     "Input preprocessing (no BN): one row per (preprocess, learning_rate, seed)",
     (_c("preprocess", "str", "raw(0..16 그대로), scale(÷s), center(−μ), standardize((x−μ)÷s); μ, s는 훈련 집합에서",
         "raw (0..16 as is), scale (÷s), center (−μ), standardize ((x−μ)÷s); μ and s from the training set"),
-     _LR, _seed(), _TRAIN_LOSS, _VAL_ACC, _BEST, _STEPS, _DIV),
+     _LR, _seed(), _TRAIN_LOSS, _VAL_LOSS, _VAL_ACC, _BEST, _STEPS, _DIV),
 )
 TRAINING_FILES = (INIT, LR, SPEED, FIG1, DEPTH, DEPTH_GRADS, BATCH, REG, PRE)
 FILES = TRAINING_FILES

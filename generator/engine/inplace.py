@@ -3,6 +3,11 @@
 Each function mirrors a ``layers.py`` function operation for operation (the same floating-point
 operations on the same operands, in the same order), only writing into buffers it is given; so the
 fast path reproduces the reference bit for bit (tests/test_training_fast.py).
+
+Arrays carry a leading seed axis: activations (S, N, D), per-feature vectors (S, D). Every reduction
+runs over the batch axis (-2) of one seed's C-contiguous (N, D) slice, which numpy sums row after row
+exactly as it sums axis 0 of that slice alone; elementwise operations are the same IEEE operations
+whatever the shape. So seed s of a stack gets the bits of a run of seed s alone (tested).
 """
 
 from __future__ import annotations
@@ -12,78 +17,81 @@ import numpy as np
 _BN_EPS, _BN_MOMENTUM = 1e-5, 0.1  # layers.batchnorm_forward's defaults
 
 
-def _bn_stats(bn_param, d):
-    """(running_mean, running_var, eps, momentum) of one layer, with layers.batchnorm_forward's defaults
-    (statistics created on first use: zeros and ones of length d)."""
-    if "running_mean" not in bn_param:  # not setdefault: its default would be built on every call
-        bn_param["running_mean"] = np.zeros(d)
-    if "running_var" not in bn_param:
-        bn_param["running_var"] = np.ones(d)
-    return bn_param["running_mean"], bn_param["running_var"], bn_param.get("eps", _BN_EPS), bn_param.get("momentum", _BN_MOMENTUM)
+class RunningStats:
+    """One BN layer's running statistics for S seeds: ``mean`` (S, D) zeros and ``var`` (S, D) ones at
+    first (``layers.batchnorm_forward``'s defaults), PyTorch's update with momentum 0.1, eps 1e-5.
+    Updated in place (``(1 − m)·r`` then ``+ m·x``: the reference's two products and one sum), so
+    views of one seed's row stay current."""
+
+    def __init__(self, s, d):
+        self.mean, self.var = np.zeros((s, d)), np.ones((s, d))
+        self.eps, self.momentum = _BN_EPS, _BN_MOMENTUM
 
 
-def _bn_train(a, gamma, beta, bn_param, out, tmp, update):
-    """Train-mode batch norm (``layers.batchnorm_forward``): ``a`` (N, D) becomes x̂, ``out`` (N, D)
-    receives γ x̂ + β (``out`` may be ``a``; then x̂ is not kept). gamma, beta: (D,).
-    tmp: (N, D) scratch or None. update: refresh the running statistics in ``bn_param`` (PyTorch rule).
+def _bn_train(a, gamma, beta, stats: RunningStats, out, tmp, update):
+    """Train-mode batch norm (``layers.batchnorm_forward``): ``a`` (S, N, D) becomes x̂, ``out`` (S, N, D)
+    receives γ x̂ + β (``out`` may be ``a``; then x̂ is not kept). gamma, beta: (S, D).
+    tmp: (S, N, D) scratch or None. update: refresh the running statistics ``stats`` (PyTorch rule).
 
-    Returns inv_std (D,).
+    Returns inv_std (S, D).
     """
-    n = a.shape[0]
+    n = a.shape[-2]
     if n < 2:
         raise ValueError("batchnorm in train mode needs at least 2 samples per batch")
-    rm, rv, eps, momentum = _bn_stats(bn_param, a.shape[1])
-    mu = np.add.reduce(a, axis=0)
+    mu = np.add.reduce(a, axis=-2)
     mu /= n
-    a -= mu  # x − μ: what ndarray.var subtracts, and the numerator of x̂
+    a -= mu[:, None]  # x − μ: what ndarray.var subtracts, and the numerator of x̂
     sq = np.multiply(a, a, out=tmp)
-    var = np.add.reduce(sq, axis=0)
+    var = np.add.reduce(sq, axis=-2)
     var /= n  # biased: this is what normalises the batch
     if update:
-        bn_param["running_mean"] = (1 - momentum) * rm + momentum * mu
-        bn_param["running_var"] = (1 - momentum) * rv + momentum * var * (n / (n - 1))
-    var += eps
+        m = stats.momentum
+        stats.mean *= 1 - m
+        stats.mean += m * mu
+        stats.var *= 1 - m
+        stats.var += m * var * (n / (n - 1))
+    var += stats.eps
     inv_std = np.sqrt(var, out=var)
     np.divide(1.0, inv_std, out=inv_std)
-    a *= inv_std
-    np.multiply(a, gamma, out=out)
-    out += beta
+    a *= inv_std[:, None]
+    np.multiply(a, gamma[:, None], out=out)
+    out += beta[:, None]
     return inv_std
 
 
-def _bn_test(a, gamma, beta, bn_param):
-    """Test-mode batch norm in place on ``a`` (N, D): γ (a − running_mean) / sqrt(running_var + eps) + β."""
-    rm, rv, eps, _ = _bn_stats(bn_param, a.shape[1])
-    inv_std = 1.0 / np.sqrt(rv + eps)
-    a -= rm
-    a *= inv_std
-    a *= gamma
-    a += beta
+def _bn_test(a, gamma, beta, stats: RunningStats):
+    """Test-mode batch norm in place on ``a`` (S, N, D): γ (a − running_mean) / sqrt(running_var + eps) + β."""
+    inv_std = 1.0 / np.sqrt(stats.var + stats.eps)
+    a -= stats.mean[:, None]
+    a *= inv_std[:, None]
+    a *= gamma[:, None]
+    a += beta[:, None]
 
 
 def _bn_train_backward(dout, xhat, gamma, inv_std, dgamma, dbeta, tmp):
-    """Train-mode ``layers.batchnorm_backward`` in place: ``dout`` (N, D) becomes dL/da.
+    """Train-mode ``layers.batchnorm_backward`` in place: ``dout`` (S, N, D) becomes dL/da.
 
-    xhat (N, D), gamma and inv_std (D,) from the forward; dgamma, dbeta (D,) receive their gradients;
-    tmp (N, D) scratch. dx = inv_std/N · (N dx̂ − Σ dx̂ − x̂ Σ(dx̂ x̂)), dx̂ = dout γ.
+    xhat (S, N, D), gamma and inv_std (S, D) from the forward; dgamma, dbeta (S, D) receive their
+    gradients; tmp (S, N, D) scratch. dx = inv_std/N · (N dx̂ − Σ dx̂ − x̂ Σ(dx̂ x̂)), dx̂ = dout γ.
     """
-    n = dout.shape[0]
-    np.add.reduce(dout, axis=0, out=dbeta)
-    np.add.reduce(np.multiply(dout, xhat, out=tmp), axis=0, out=dgamma)
-    dxhat = np.multiply(dout, gamma, out=dout)
-    s1 = np.add.reduce(dxhat, axis=0)
-    s2 = np.add.reduce(np.multiply(dxhat, xhat, out=tmp), axis=0)
+    n = dout.shape[-2]
+    np.add.reduce(dout, axis=-2, out=dbeta)
+    np.add.reduce(np.multiply(dout, xhat, out=tmp), axis=-2, out=dgamma)
+    dxhat = np.multiply(dout, gamma[:, None], out=dout)
+    s1 = np.add.reduce(dxhat, axis=-2)
+    s2 = np.add.reduce(np.multiply(dxhat, xhat, out=tmp), axis=-2)
     dxhat *= n
-    dxhat -= s1
-    dxhat -= np.multiply(xhat, s2, out=tmp)
-    dxhat *= inv_std / n
+    dxhat -= s1[:, None]
+    dxhat -= np.multiply(xhat, s2[:, None], out=tmp)
+    dxhat *= (inv_std / n)[:, None]
     return dxhat
 
 
-def _dropout(h, p, rng, mask):
-    """Inverted dropout in place on h (N, D), mask (N, D) receiving (u >= p) / (1 − p), u ~ U[0, 1)
-    from one ``rng.random((N, D))`` draw: ``layers.dropout_forward`` with its arrays reused."""
-    rng.random(out=mask)
+def _dropout(h, p, rngs, mask):
+    """Inverted dropout in place on h (S, N, D), mask (S, N, D) receiving (u >= p) / (1 − p), u ~ U[0, 1)
+    from one ``rngs[s].random((N, D))`` draw per seed: ``layers.dropout_forward`` with its arrays reused."""
+    for rng, m in zip(rngs, mask):
+        rng.random(out=m)
     np.greater_equal(mask, p, out=mask)
     mask /= 1.0 - p
     h *= mask
