@@ -189,7 +189,7 @@ def fig_fig1(data, lang, *, target_accuracy: float):
     ax.set_title(_t(lang, "fig1.panel_acc"))
     ax.set_xlabel(_t(lang, "step"))
     _acc_axis(ax, lang)
-    ax.legend(loc="lower right", fontsize=8)
+    ax.legend(loc="upper left", fontsize=8)
     seed = int(d["seed"].min())
     lo = min(d[["p15", "p50", "p85"]].min().min(), -1.0)
     hi = max(d[["p15", "p50", "p85"]].max().max(), 1.0)
@@ -299,19 +299,21 @@ def fig_reg(data, lang, *, target_accuracy: float):
 
     tr = bars(ax, x - w / 2, "train_acc", "#E69F00", None, _t(lang, "reg.train"), w)
     va = bars(ax, x + w / 2, "val_acc", "#0072B2", "//", _t(lang, "reg.val"), w)
-    for xi, a, b in zip(x, tr, va):
+    tops = [np.nanmax([r["hi"], r["mean"]]) for r in stats["train_acc"]]  # above the error bar
+    for xi, a, b, top in zip(x, tr, va, tops):
         if np.isfinite(a) and np.isfinite(b):
-            ax.text(xi, max(a, b) + 0.012, _t(lang, "reg.gap", gap=f"{100 * (a - b):.1f}"), ha="center", va="bottom", fontsize=8)
+            ax.text(xi, top + 0.01, _t(lang, "reg.gap", gap=f"{100 * (a - b):.1f}"), ha="center", va="bottom", fontsize=8)
     bars(ax_loss, x, "val_loss", "#009E73", None, _t(lang, "val_loss"), 0.6)
     for axis in (ax, ax_loss):
         axis.set_xticks(x)
         axis.set_xticklabels(labels, rotation=20, ha="right")
     lo = np.nanmin(va) if np.isfinite(va).any() else 0.8
-    ax.set_ylim(max(0.0, math.floor((lo - 0.05) * 20) / 20), 1.06)
+    ax.set_ylim(max(0.0, math.floor((lo - 0.05) * 20) / 20), 1.1)
+    ax.set_yticks([v for v in ax.get_yticks() if ax.get_ylim()[0] <= v <= 1.0 + 1e-9])  # no tick above 100 %
     ax.yaxis.set_major_formatter(lambda v, _: f"{100 * v:.0f}%")
     ax.set_ylabel(_t(lang, "accuracy"))
     ax_loss.set_ylabel(_t(lang, "val_loss"))
-    ax.legend(loc="lower left", fontsize=8)
+    ax.legend(loc="upper center", ncols=2, fontsize=8)
     style.finish(fig)
     for axis in (ax, ax_loss):  # category names need Hangul; finish() sets numbers to DejaVu Sans
         for lbl in axis.get_xticklabels():
