@@ -9,6 +9,7 @@ import tomllib
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
 
 from generator.config import load as gconfig
 from generator.contract import schema as contract
@@ -137,6 +138,44 @@ def test_bn_model_train_and_test_modes_agree_and_test_mode_is_per_sample():
 # built so that the rule's answer follows from the construction, not from a run.
 
 SEEDS = range(10)
+
+
+def test_flat_effect_is_inconclusive_and_an_interval_excluding_the_claim_does_not_hold():
+    from generator.analysis.training_stats import compare
+
+    d = np.array([1.0, -1.0] * 5)  # mean 0, sd √(10/9): the interval [−0.75, 0.75] reaches past the margin 0.5
+    flat = compare(d, np.zeros(10), 0.5)
+    half = stats.t.ppf(0.975, 9) * d.std(ddof=1) / math.sqrt(10)  # the closed form of the paired t interval
+    assert flat["ci_low"] == pytest.approx(-half) and flat["ci_high"] == pytest.approx(half)
+    assert flat["verdict"] == "inconclusive"
+    tight = compare(0.01 * d, np.zeros(10), 0.5)  # the same null effect measured precisely: evidence of absence
+    assert tight["ci_high"] < 0.5 and tight["verdict"] == "does_not_hold"
+    assert compare(d + 2.0, np.zeros(10), 0.5)["verdict"] == "holds"
+    assert compare([1.0], [0.0], 0.5)["verdict"] == "inconclusive"  # one pair: no interval
+
+
+def test_bounds_block_the_verdict_they_cannot_support():
+    """A censored value makes the effect a bound: a lower bound cannot show absence, an upper bound cannot show
+    presence."""
+    from generator.analysis.training_stats import compare
+
+    up, zero = np.full(10, 5.0) + np.linspace(0, 0.1, 10), np.zeros(10)
+    assert compare(up, zero, 1.0)["verdict"] == "holds"
+    assert compare(up, zero, 1.0, claimed_bound=np.full(10, -1.0))["verdict"] == "inconclusive"  # claimed arm censored
+    assert compare(up, zero, 1.0, other_bound=np.full(10, -1.0))["verdict"] == "holds"  # effect is at least this
+    assert compare(zero, up, 1.0)["verdict"] == "does_not_hold"
+    assert compare(zero, up, 1.0, other_bound=np.full(10, -1.0))["verdict"] == "inconclusive"
+    assert compare(zero, up, 1.0, claimed_bound=np.full(10, -1.0))["verdict"] == "does_not_hold"
+
+
+def test_equivalence_needs_the_whole_interval_inside_the_margin():
+    from generator.analysis.training_stats import equivalent
+
+    jitter = np.array([0.001, -0.001] * 5)
+    assert equivalent(jitter, np.zeros(10), 0.01)["verdict"] == "holds"
+    assert equivalent(jitter + 0.05, np.zeros(10), 0.01)["verdict"] == "does_not_hold"
+    assert equivalent(jitter - 0.05, np.zeros(10), 0.01)["verdict"] == "does_not_hold"
+    assert equivalent(100 * jitter, np.zeros(10), 0.01)["verdict"] == "inconclusive"  # mean 0, interval too wide
 
 
 def _noise(seed, scale):

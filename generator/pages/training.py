@@ -77,7 +77,7 @@ def page_settings(s: dict) -> dict:
 def rules() -> dict:
     """The rules' constants as the template prints them."""
     return {"acc_margin": R.ACC_MARGIN, "loss_margin": R.LOSS_MARGIN, "rescue_margin": R.RESCUE_MARGIN,
-            "decade": R.DECADE, "grad_band": R.GRAD_BAND, "grad_band_inv": 1.0 / R.GRAD_BAND, "stall": R.STALL,
+            "decade": R.DECADE, "grad_band": R.GRAD_BAND, "grad_band_log": math.log10(R.GRAD_BAND), "grad_band_inv": 1.0 / R.GRAD_BAND, "stall": R.STALL,
             "chance_acc": R.CHANCE, "level": 0.95}
 
 
@@ -149,17 +149,6 @@ def setting_text(setting: str, lang: str) -> str:
 
 
 # --- the page -------------------------------------------------------------------------------------
-
-
-def _localize(df: pd.DataFrame, labels: dict[str, str]) -> dict[str, pd.DataFrame]:
-    """{lang: df} with each column in ``labels`` replaced by its display label ``<key>.<value>``."""
-    out = {}
-    for lang in LANGUAGES:
-        d = df.copy()
-        for col, key in labels.items():
-            d[col] = [strings.t(lang, f"{key}.{v}") for v in d[col].astype(str)]
-        out[lang] = d
-    return out
 
 
 PRIMARY_UNIT = {"speed": "num", "init": "num", "overfitting": "pct", "vanishing": "pct", "mean": "pct"}
@@ -234,7 +223,7 @@ def training_context(frames: dict, settings: dict) -> dict:
             "parts": _parts_tables(claims),
             "lr": _relabel(_ci_cells(n["lr"], {"steps_to_target": "num", "best_val_acc": "pct", "val_loss": "num"},
                                      ("norm", "best_lr", "max_stable_lr")), {"norm": norm_lbl}),
-            "init": _localize(pd.DataFrame(n["init"]), {"activation": "fig.activation", "norm": norm_lbl}),
+            "init": _relabel({lang: pd.DataFrame(n["init"]) for lang in LANGUAGES}, {"activation": "fig.activation", "norm": norm_lbl}),
             "depth": _relabel(_ci_cells(n["depth"], {"best_val_acc": "pct", "train_loss": "num", "val_loss": "num"},
                                         ("init", "norm", "depth", "grad_ratio", "status")),
                               {"init": "fig.init", "norm": norm_lbl, "status": "training.status"}),
