@@ -1,36 +1,52 @@
-"""The training page's numbers from the training CSVs: one row list per table, plus a few summaries.
+"""The training page's tables: seed means with 95 % t intervals, and paired effects with intervals.
 
-Values only (no labels, no formatting): :func:`page_numbers` returns plain rows (dicts of numbers and
-ids) that generator/pages/training.py turns into display tables. Means are over seeds
-(``analysis.training.mean_se``); learning rates are picked by ``analysis.training.best_lr``.
+Values only (numbers and ids). Every aggregate over seeds is
+:func:`generator.analysis.training_stats.seed_interval` (mean of the finite values and its 95 % t
+interval): a row holds ``<col>`` (mean), ``<col>_lo`` and ``<col>_hi``. Learning rates are picked by
+:func:`generator.analysis.training_rules.best_lr`, except in the batch-size experiment, where each
+(norm, batch size) takes the learning rate with the best mean final validation accuracy over seeds
+(:func:`batch_choice`). Paired effects use :func:`generator.analysis.training_stats.compare`.
 """
 
 from __future__ import annotations
 
 import math
 
-import numpy as np
 import pandas as pd
 
-from generator.analysis.training import best_lr, mean_se
-from generator.engine.mlp import N_CLASSES
+from generator.analysis.training_rules import ACC_MARGIN, CHANCE, REG_ARMS, best_lr
+from generator.analysis.training_stats import align, compare, seed_interval
+
+
+def _ci(row: dict, col: str, x) -> dict:
+    s = seed_interval(x)
+    row.update({col: s["mean"], f"{col}_lo": s["lo"], f"{col}_hi": s["hi"]})
+    return row
+
+
+def _cols(row: dict, d: pd.DataFrame, cols) -> dict:
+    for c in cols:
+        if c in d:
+            _ci(row, c, d[c])
+    return row
 
 
 def lr_rows(lr: pd.DataFrame) -> list[dict]:
-    """Per norm: the best learning rate, mean steps and best accuracy there, and the largest stable rate."""
+    """Per norm: the best learning rate, steps, accuracy and loss there, and the largest stable rate."""
     stable = lr.groupby(["norm", "learning_rate"])["stable"].all().reset_index()
     pick = best_lr(lr, "norm").set_index("norm")["learning_rate"]
     rows = []
     for norm in ("none", "bn"):
-        at = lr[(lr["norm"] == norm) & (lr["learning_rate"] == pick[norm])]
+        at = lr[(lr["norm"] == norm) & (lr["learning_rate"] == pick.get(norm, math.nan))]
         ok = stable[(stable["norm"] == norm) & stable["stable"]]["learning_rate"]
-        rows.append({"norm": norm, "best_lr": float(pick[norm]), "steps": mean_se(at["steps_to_target"])[0],
-                     "best_val_acc": mean_se(at["best_val_acc"])[0], "max_stable_lr": float(ok.max()) if len(ok) else math.nan})
+        rows.append(_cols({"norm": norm, "best_lr": float(pick.get(norm, math.nan)),
+                           "max_stable_lr": float(ok.max()) if len(ok) else math.nan},
+                          at, ("steps_to_target", "best_val_acc", "val_loss")))
     return rows
 
 
 def init_rows(init: pd.DataFrame, target: float) -> list[dict]:
-    """Per (activation, norm): how many weight scales reach the target, their range, divergences."""
+    """Per (activation, norm): how many weight scales reach the target (seed means), their range, divergences."""
     m = init.groupby(["activation", "norm", "init_scale"])["val_acc"].mean().fillna(0.0).reset_index()
     rows = []
     for act, norm in ((a, n) for a in dict.fromkeys(init["activation"]) for n in ("none", "bn")):
@@ -40,31 +56,31 @@ def init_rows(init: pd.DataFrame, target: float) -> list[dict]:
         n_div = int(sub.groupby("init_scale")["diverged"].any().sum())
         rows.append({"activation": act, "norm": norm, "n_good": int(len(good)), "n_div": n_div,
                      "lo": float(good.min()) if len(good) else math.nan, "hi": float(good.max()) if len(good) else math.nan,
-                     "best_acc": float(d["val_acc"].max())})
+                     "best_acc": float(d["val_acc"].max()) if len(d) else math.nan})
     return rows
 
 
 def depth_rows(depth: pd.DataFrame) -> list[dict]:
-    """Per (init, norm, depth): mean accuracy and loss, median gradient ratios, the most common status."""
+    """Per (init, norm, depth): accuracy and losses with intervals, median gradient ratios, the commonest status."""
     rows = []
     for init_name, norm, dep in ((i, n, k) for i in dict.fromkeys(depth["init"]) for n in ("none", "bn")
                                  for k in sorted(depth["depth"].unique())):
         d = depth[(depth["init"] == init_name) & (depth["norm"] == norm) & (depth["depth"] == dep)]
         if not len(d):
             continue
-        rows.append({"init": init_name, "norm": norm, "depth": int(dep), "best_val_acc": mean_se(d["best_val_acc"])[0],
-                     "train_loss": mean_se(d["train_loss"])[0], "grad_ratio": float(d["grad_ratio"].median()),
-                     "rel_grad_first": float(d["rel_grad_first"].median()),
-                     "status": str(d["status"].value_counts().index[0])})
+        row = {"init": init_name, "norm": norm, "depth": int(dep), "grad_ratio": float(d["grad_ratio"].median()),
+               "rel_grad_first": float(d["rel_grad_first"].median()), "status": str(d["status"].value_counts().index[0])}
+        rows.append(_cols(row, d, ("best_val_acc", "train_loss", "val_loss")))
     return rows
 
 
 def reg_rows(reg: pd.DataFrame) -> list[dict]:
+    """Per arm (none, bn, dropout, both): accuracies, validation loss and gap over seeds × splits."""
     rows = []
-    for norm, drop in (("none", False), ("none", True), ("bn", False), ("bn", True)):
+    for name, (norm, drop) in REG_ARMS.items():
         d = reg[(reg["norm"] == norm) & ((reg["dropout"] > 0) == drop)]
-        rows.append({"setting": f"{norm}_{'dropout' if drop else 'plain'}", "train_acc": mean_se(d["train_acc"])[0],
-                     "val_acc": mean_se(d["val_acc"])[0], "gap": mean_se(d["gap"])[0], "gap_se": mean_se(d["gap"])[1]})
+        rows.append(_cols({"setting": f"{norm}_{'dropout' if drop else 'plain'}", "arm": name, "n": int(len(d))},
+                          d, ("train_acc", "val_acc", "val_loss", "gap")))
     return rows
 
 
@@ -73,52 +89,84 @@ def pre_rows(pre: pd.DataFrame) -> list[dict]:
     rows = []
     for how, lr_best in ppick.items():
         d = pre[(pre["preprocess"] == how) & (pre["learning_rate"] == lr_best)]
-        rows.append({"preprocess": how, "best_lr": float(lr_best), "best_val_acc": mean_se(d["best_val_acc"])[0],
-                     "steps": mean_se(d["steps_to_target"])[0]})
+        rows.append(_cols({"preprocess": how, "best_lr": float(lr_best)}, d, ("best_val_acc", "steps_to_target", "val_loss")))
     return rows
 
 
 def fig1_numbers(fig1: pd.DataFrame) -> dict:
-    """Steps to the target, final accuracy and the drift/width of the tracked unit's input per norm."""
-    f1 = fig1.groupby(["norm", "seed"])["steps_to_target"].first().groupby("norm").mean()
-    f1_final = fig1[fig1["step"] == fig1["step"].max()].groupby("norm")["val_acc"].mean()
-    f1_dist = {}
+    """Steps to the target, final accuracy and the drift/width of the tracked unit's input per norm
+    (percentiles read with batch statistics, train mode)."""
+    f1 = fig1.groupby(["norm", "seed"])["steps_to_target"].first()
+    last = fig1[fig1["step"] == fig1["step"].max()]
+    out = {}
+    for norm in ("none", "bn"):
+        out.update({f"steps_{k}_{norm}": v for k, v in seed_interval(f1.get(norm, pd.Series(dtype=float))).items()})
+        out.update({f"final_{k}_{norm}": v for k, v in seed_interval(last[last["norm"] == norm]["val_acc"]).items()})
     for norm, d in fig1.groupby("norm"):
         per_seed = []
-        # from the first evaluation after step 0: at step 0 BN's running statistics are still (0, 1)
-        for _, ds in d[d["step"] > 0].sort_values("step").groupby("seed"):
+        for _, ds in d[d["step"] > 0].sort_values("step").groupby("seed"):  # from the first evaluation after step 0
             width = (ds["p85"] - ds["p15"]).to_numpy()
             per_seed.append({"drift": float(ds["p50"].max() - ds["p50"].min()), "width_start": float(width[0]),
                              "width_end": float(width[-1]), "p50_start": float(ds["p50"].iloc[0]), "p50_end": float(ds["p50"].iloc[-1])})
-        f1_dist[norm] = {k: float(np.mean([r[k] for r in per_seed])) for k in per_seed[0]}
-    return {"steps_none": float(f1.get("none", math.nan)), "steps_bn": float(f1.get("bn", math.nan)),
-            "final_none": float(f1_final.get("none", math.nan)), "final_bn": float(f1_final.get("bn", math.nan)),
-            **{f"{k}_{norm}": v for norm, dd in f1_dist.items() for k, v in dd.items()}}
+        for k in per_seed[0] if per_seed else ():
+            out[f"{k}_{norm}"] = seed_interval([r[k] for r in per_seed])["mean"]
+    return out
 
 
-def batch_numbers(batch_runs: pd.DataFrame, n_val: int) -> tuple[pd.DataFrame, dict]:
-    """Seed means per batch size, and how many batch sizes train mode is (counted) lower/higher in."""
-    batch = batch_runs.groupby("batch_size")[["train_acc", "val_acc", "val_acc_train_mode", "gap"]].mean().reset_index()
-    floor = 1.0 / n_val
-    worst = batch.loc[batch["gap"].abs().idxmax()] if len(batch) else None
-    summary = {"n": int(len(batch)), "n_train_lower": int((batch["gap"] < -floor).sum()),
-               "n_train_higher": int((batch["gap"] > floor).sum()),
-               "worst_batch": int(worst["batch_size"]) if worst is not None else 0,
-               "worst_gap": float(worst["gap"]) if worst is not None else math.nan,
-               "smallest_failed": bool(len(batch) and batch["val_acc"].iloc[0] < 2.0 / N_CLASSES)}
-    return batch, summary
+def batch_choice(batch: pd.DataFrame) -> pd.DataFrame:
+    """Per (norm, batch_size): the learning rate with the best mean final validation accuracy over seeds."""
+    m = batch.groupby(["norm", "batch_size", "learning_rate"])["val_acc"].mean().fillna(-1.0).reset_index()
+    return m.loc[m.groupby(["norm", "batch_size"])["val_acc"].idxmax(), ["norm", "batch_size", "learning_rate"]].reset_index(drop=True)
 
 
-def page_numbers(frames: dict, target: float, n_val: int) -> dict:
+def batch_rows(batch: pd.DataFrame) -> list[dict]:
+    """Per batch size, each norm at its chosen learning rate: accuracies with intervals, and the paired
+    effect of BN (test mode) over no BN with its interval (same seeds)."""
+    pick = batch.merge(batch_choice(batch), on=["norm", "batch_size", "learning_rate"])
+    rows = []
+    for b in sorted(batch["batch_size"].unique()):
+        row = {"batch_size": int(b)}
+        arms = {}
+        for norm in ("none", "bn"):
+            d = pick[(pick["norm"] == norm) & (pick["batch_size"] == b)]
+            row[f"lr_{norm}"] = float(d["learning_rate"].iloc[0]) if len(d) else math.nan
+            for col in ("val_acc", "val_loss", "val_acc_train_mode", "train_acc"):
+                if col in d and not (col == "val_acc_train_mode" and norm == "none"):
+                    _ci(row, f"{col}_{norm}", d[col])
+            arms[norm] = d.set_index("seed")["val_acc"].astype(float)
+        eff = compare(*align(arms["bn"], arms["none"]), ACC_MARGIN)
+        row.update({"bn_effect": eff["effect"], "bn_effect_lo": eff["ci_low"], "bn_effect_hi": eff["ci_high"],
+                    "bn_effect_verdict": eff["verdict"]})
+        mode = pick[(pick["norm"] == "bn") & (pick["batch_size"] == b)]
+        gap = compare(mode["val_acc_train_mode"].to_numpy(float), mode["val_acc"].to_numpy(float), ACC_MARGIN)
+        row.update({"mode_gap": gap["effect"], "mode_gap_lo": gap["ci_low"], "mode_gap_hi": gap["ci_high"]})
+        rows.append(row)
+    return rows
+
+
+def batch_summary(rows: list[dict]) -> dict:
+    """How many batch sizes BN beats / loses to the no-BN control, and train vs test mode (intervals)."""
+    def n(key, pos):
+        return int(sum(1 for r in rows if (r[f"{key}_lo"] > 0 if pos else r[f"{key}_hi"] < 0)))
+
+    smallest = rows[0] if rows else {}
+    return {"n": len(rows), "bn_better": n("bn_effect", True), "bn_worse": n("bn_effect", False),
+            "train_higher": n("mode_gap", True), "train_lower": n("mode_gap", False),
+            "smallest": int(smallest.get("batch_size", 0)),
+            "smallest_failed": bool(rows) and float(smallest.get("val_acc_bn", math.nan)) < 2 * CHANCE}
+
+
+def page_numbers(frames: dict, target: float) -> dict:
     """Everything numeric the training page shows besides the claims: row lists keyed by table."""
-    batch, batch_summary = batch_numbers(frames["training_batch.csv"], n_val)
+    batch = batch_rows(frames["training_batch.csv"])
     return {
         "lr": lr_rows(frames["training_lr.csv"]),
         "init": init_rows(frames["training_init.csv"], target),
         "depth": depth_rows(frames["training_depth.csv"]),
         "batch": batch,
+        "batch_summary": batch_summary(batch),
         "reg": reg_rows(frames["training_reg.csv"]),
         "pre": pre_rows(frames["training_preprocess.csv"]),
         "fig1": fig1_numbers(frames["training_fig1.csv"]),
-        "batch_summary": batch_summary,
     }
+

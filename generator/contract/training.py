@@ -132,15 +132,26 @@ FILES = TRAINING_FILES
 
 CLAIMS = DataFile(
     "claims.csv",
-    "시드 글의 배치 정규화 주장에 대한 판정: 주장마다 한 행 (규칙은 generator/analysis/training.py와 학습 실험 페이지에 있음)",
-    "Verdicts on the seed note's batch-norm claims: one row per claim (rules in generator/analysis/training.py and on the training page)",
+    "시드 글의 배치 정규화 주장에 대한 판정: 주장마다 한 행 (규칙은 generator/analysis/training_rules.py와 학습 실험 페이지에 있음)",
+    "Verdicts on the seed note's batch-norm claims: one row per claim (rules in generator/analysis/training_rules.py and on the training page)",
     (
         _c("claim_id", "str", "주장: speed, init, overfitting, vanishing, mean", "claim: speed, init, overfitting, vanishing, mean"),
-        _c("verdict", "str", "holds(성립), partly(부분적으로 성립), does_not_hold(성립하지 않음)", "holds, partly, does_not_hold"),
+        _c("verdict", "str",
+           "holds(성립), partly(부분적으로 성립), inconclusive(판단 보류), does_not_hold(성립하지 않음). 모든 시드로 내린 판정이되, 두 시드 절반의 판정이 다르면 inconclusive",
+           "holds, partly, inconclusive or does_not_hold: the verdict on all seeds, or inconclusive when the two seed halves disagree"),
+        _c("effect", "float", "주된 비교의 효과: 짝지은(같은 시드·분할) 차이의 평균, 주장이 예측하는 방향이 양수. 단위는 주장마다 다름 (values의 primary)",
+           "effect of the primary comparison: mean paired difference (same seeds and splits), positive in the claimed direction; unit per claim (values' primary)"),
+        _c("ci_low", "float", "effect의 95% t 구간 하한; 쌍이 2개 미만이면 비어 있음", "lower end of effect's 95% t interval; empty with fewer than 2 pairs"),
+        _c("ci_high", "float", "effect의 95% t 구간 상한", "upper end of effect's 95% t interval"),
+        _c("n_runs", "int", "주된 비교에 쓴 쌍의 수 (조건마다 실행 수)", "pairs in the primary comparison (runs per arm)"),
+        _c("setting", "str", "실험 설정 (key=value; 언어 중립): 데이터, 너비, 깊이, 배치 크기, 학습률, 단계, 시드 수, 분할 수",
+           "the setting (key=value; language-neutral): data set, width, depth, batch size, learning rate(s), steps, seeds, splits"),
+        _c("verdict_a", "str", "짝수 번째 시드(정렬 후)만으로 내린 판정", "verdict on the seeds at even positions (sorted)"),
+        _c("verdict_b", "str", "홀수 번째 시드만으로 내린 판정", "verdict on the seeds at odd positions"),
         _c("evidence", "str", "판정에 쓴 수치 (key=value; 언어 중립)", "the numbers behind the verdict (key=value; language-neutral)"),
         _c("values", "str",
-           "판정과 근거 문장에 쓰이는 모든 값(JSON 객체): 수는 정밀도 손실 없이, 정의되지 않은 값은 null, 설정 이름은 목록으로 적음. 근거 문장은 사이트가 이 값으로 만듦",
-           "every value the verdict and its evidence sentence use (JSON object): numbers at full precision, null where "
-           "undefined, setting names as lists. The site writes the evidence sentences from these values"),
+           "판정과 근거 문장에 쓰이는 모든 값(JSON 객체): 비교마다 effect, ci_low, ci_high, n, margin, verdict; 수는 정밀도 손실 없이, 정의되지 않은 값은 null. 근거 문장은 사이트가 이 값으로 만듦",
+           "every value the verdict and its evidence sentence use (JSON object): per comparison its effect, ci_low, ci_high, n, "
+           "margin and verdict; numbers at full precision, null where undefined. The site writes the evidence sentences from these values"),
     ),
 )

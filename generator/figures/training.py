@@ -5,7 +5,10 @@ Each ``fig_*`` function is a drawing function of the figure registry (generator/
 table keys (``training_init``, ... = the training CSVs without ``.csv``) to DataFrames and
 ``target_accuracy`` is the config's target, drawn as a dotted line. All text comes from the strings
 catalog (``fig.training.*``); styles come from generator/figures/style.py, saving from
-generator/figures/draw.py. Seeds are summarised as the mean (line) and the min–max band.
+generator/figures/draw.py. Seeds are summarised as the mean and its 95 % Student-t interval
+(generator/analysis/training_stats.py ``seed_interval``): error bars at discrete x (scales, learning
+rates, depths, batch sizes, bars), a band around curves over SGD steps. The batch-size figure shows
+each arm at the learning rate the page states (generator/analysis/training_tables.py ``batch_choice``).
 """
 
 from __future__ import annotations
@@ -13,7 +16,10 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pandas as pd
 
+from generator.analysis.training_stats import seed_interval
+from generator.analysis.training_tables import batch_choice
 from generator.render import strings
 from generator.figures import numbers, style
 
@@ -37,13 +43,21 @@ def _pct(x):
 
 
 def _band(ax, x, g, color, ls, marker, label, log_x=False):
-    """Mean line with markers and a min–max band; g is a DataFrame grouped by x with a value column."""
-    ax.fill_between(x, g["min"], g["max"], color=color, alpha=style.BAND_ALPHA, linewidth=0)
-    ax.plot(x, g["mean"], color=color, linestyle=ls, marker=marker, label=label)
+    """Mean line; with markers: 95 % error bars at each x, without: a 95 % band (curves over steps)."""
+    if marker is None:
+        ax.fill_between(x, g["lo"], g["hi"], color=color, alpha=style.BAND_ALPHA, linewidth=0)
+        ax.plot(x, g["mean"], color=color, linestyle=ls, label=label)
+        return
+    m = g["mean"].to_numpy(float)
+    err = np.vstack([m - g["lo"].to_numpy(float), g["hi"].to_numpy(float) - m])
+    ax.errorbar(x, m, yerr=np.where(np.isfinite(err), err, 0.0), color=color, linestyle=ls, marker=marker,
+                capsize=2.5, elinewidth=0.9, label=label)
 
 
 def _agg(df, by, col):
-    return df.groupby(by, sort=True)[col].agg(["mean", "min", "max"])
+    """Per value of ``by``: mean and 95 % t interval of ``col`` over the seeds (NaN values left out)."""
+    rows = {k: seed_interval(d[col]) for k, d in df.groupby(by, sort=True)}
+    return pd.DataFrame.from_dict(rows, orient="index", columns=["mean", "lo", "hi", "n"])
 
 
 def _target(ax, target, lang):
@@ -132,23 +146,30 @@ def fig_lr(data, lang, *, target_accuracy: float):
 def fig_speed(data, lang, *, target_accuracy: float):
     d = data["training_speed"]
     fig = style.new_figure(3.6)
-    ax = fig.add_subplot()
+    ax, ax_loss = fig.subplots(1, 2)
     fig.suptitle(_t(lang, "speed.title"))
     for norm in ("none", "bn"):
         color, ls, marker = NORM_STYLE[norm]
         sub = d[d["norm"] == norm]
         if not len(sub):
             continue
-        g = _agg(sub, "step", "val_acc")
         lr = float(sub["learning_rate"].iloc[0])
-        _band(ax, g.index.to_numpy(), g, color, ls, None, _t(lang, "with_lr", norm=_norm(lang, norm), lr=numbers.fmt_sig(lr)))
+        label = _t(lang, "with_lr", norm=_norm(lang, norm), lr=numbers.fmt_sig(lr))
+        g = _agg(sub, "step", "val_acc")
+        _band(ax, g.index.to_numpy(), g, color, ls, None, label)
+        if "val_loss" in sub:
+            g = _agg(sub, "step", "val_loss")
+            _band(ax_loss, g.index.to_numpy(), g, color, ls, None, label)
         steps = sub.groupby("seed")["steps_to_target"].first().mean()
         if np.isfinite(steps):
             ax.axvline(steps, color=color, linestyle=ls, linewidth=0.9)
     ax.set_xlabel(_t(lang, "step"))
     _acc_axis(ax, lang)
     _target(ax, target_accuracy, lang)
-    ax.legend(loc="lower right")
+    ax.legend(loc="lower right", fontsize=8)
+    ax_loss.set_yscale("log")
+    ax_loss.set_xlabel(_t(lang, "step"))
+    ax_loss.set_ylabel(_t(lang, "val_loss"))
     return style.finish(fig)
 
 
@@ -168,7 +189,7 @@ def fig_fig1(data, lang, *, target_accuracy: float):
     ax.set_title(_t(lang, "fig1.panel_acc"))
     ax.set_xlabel(_t(lang, "step"))
     _acc_axis(ax, lang)
-    ax.legend(loc="lower right", fontsize=8)
+    ax.legend(loc="upper left", fontsize=8)
     seed = int(d["seed"].min())
     lo = min(d[["p15", "p50", "p85"]].min().min(), -1.0)
     hi = max(d[["p15", "p50", "p85"]].max().max(), 1.0)
@@ -226,13 +247,18 @@ def fig_depth(data, lang, *, target_accuracy: float):
 
 def fig_batch(data, lang, *, target_accuracy: float):
     d = data["training_batch"]
+    d = d.merge(batch_choice(d), on=["norm", "batch_size", "learning_rate"])
     fig = style.new_figure(3.6)
     ax = fig.add_subplot()
     fig.suptitle(_t(lang, "batch.title"))
-    for col, key, (color, ls, marker) in (("val_acc", "batch.test_mode", ("#0072B2", "-", "o")),
-                                          ("val_acc_train_mode", "batch.train_mode", ("#CC79A7", (0, (5, 2)), "D"))):
-        g = _agg(d, "batch_size", col)
-        _band(ax, g.index.to_numpy(), g, color, ls, marker, _t(lang, key))
+    for norm, col, key, (color, ls, marker) in (
+            ("none", "val_acc", "batch.no_bn", ("#D55E00", (0, (1.5, 1.5)), "s")),
+            ("bn", "val_acc", "batch.test_mode", ("#0072B2", "-", "o")),
+            ("bn", "val_acc_train_mode", "batch.train_mode", ("#CC79A7", (0, (5, 2)), "D"))):
+        sub = d[d["norm"] == norm]
+        if len(sub):
+            g = _agg(sub, "batch_size", col)
+            _band(ax, g.index.to_numpy(), g, color, ls, marker, _t(lang, key))
     ax.set_xscale("log", base=2)
     sizes = sorted(d["batch_size"].unique())
     ax.set_xticks(sizes)
@@ -240,7 +266,7 @@ def fig_batch(data, lang, *, target_accuracy: float):
     ax.minorticks_off()
     ax.set_xlabel(_t(lang, "batch.xlabel"))
     _acc_axis(ax, lang)
-    ax.legend(loc="lower right")
+    ax.legend(loc="lower right", fontsize=8)
     return style.finish(fig)
 
 
@@ -252,34 +278,46 @@ REG_SETTINGS = (("none", False), ("none", True), ("bn", False), ("bn", True))
 def fig_reg(data, lang, *, target_accuracy: float):
     d = data["training_reg"]
     fig = style.new_figure(3.6)
-    ax = fig.add_subplot()
+    ax, ax_loss = fig.subplots(1, 2, gridspec_kw={"width_ratios": [2, 1]})
     fig.suptitle(_t(lang, "reg.title"))
     x = np.arange(len(REG_SETTINGS))
     w = 0.36
-    tr, va, labels = [], [], []
+    stats = {"train_acc": [], "val_acc": [], "val_loss": []}
+    labels = []
     for norm, drop in REG_SETTINGS:
         sub = d[(d["norm"] == norm) & ((d["dropout"] > 0) == drop)]
-        tr.append(sub["train_acc"].mean())
-        va.append(sub["val_acc"].mean())
+        for col in stats:
+            stats[col].append(seed_interval(sub[col]) if col in sub else seed_interval([]))
         labels.append(_t(lang, f"reg.{norm}_{'dropout' if drop else 'plain'}"))
-    ax.bar(x - w / 2, tr, w, color="#E69F00", label=_t(lang, "reg.train"))
-    ax.bar(x + w / 2, va, w, color="#0072B2", label=_t(lang, "reg.val"), hatch="//", edgecolor="white", linewidth=0)
-    for xi, a, b in zip(x, tr, va):
-        if np.isfinite(a) and np.isfinite(b):
-            ax.text(xi, max(a, b) + 0.005, _t(lang, "reg.gap", gap=f"{100 * (a - b):.1f}"), ha="center", va="bottom", fontsize=8.5)
-    ax.set_xticks(x)
-    ax.set_xticklabels(labels)
-    lo = np.nanmin(va) if len(va) else 0.8
-    ax.set_ylim(max(0.0, math.floor((lo - 0.05) * 20) / 20), 1.04)
-    from matplotlib.ticker import MultipleLocator
 
-    ax.yaxis.set_major_locator(MultipleLocator(0.05))
+    def bars(axis, xs, col, color, hatch, label, width):
+        m = np.array([r["mean"] for r in stats[col]])
+        err = np.array([[r["mean"] - r["lo"], r["hi"] - r["mean"]] for r in stats[col]]).T
+        axis.bar(xs, m, width, color=color, label=label, hatch=hatch, edgecolor="white", linewidth=0,
+                 yerr=np.where(np.isfinite(err), err, 0.0), capsize=2.5, error_kw={"elinewidth": 0.9})
+        return m
+
+    tr = bars(ax, x - w / 2, "train_acc", "#E69F00", None, _t(lang, "reg.train"), w)
+    va = bars(ax, x + w / 2, "val_acc", "#0072B2", "//", _t(lang, "reg.val"), w)
+    tops = [np.nanmax([r["hi"], r["mean"]]) for r in stats["train_acc"]]  # above the error bar
+    for xi, a, b, top in zip(x, tr, va, tops):
+        if np.isfinite(a) and np.isfinite(b):
+            ax.text(xi, top + 0.01, _t(lang, "reg.gap", gap=f"{100 * (a - b):.1f}"), ha="center", va="bottom", fontsize=8)
+    bars(ax_loss, x, "val_loss", "#009E73", None, _t(lang, "val_loss"), 0.6)
+    for axis in (ax, ax_loss):
+        axis.set_xticks(x)
+        axis.set_xticklabels(labels, rotation=20, ha="right")
+    lo = np.nanmin(va) if np.isfinite(va).any() else 0.8
+    ax.set_ylim(max(0.0, math.floor((lo - 0.05) * 20) / 20), 1.1)
+    ax.set_yticks([v for v in ax.get_yticks() if ax.get_ylim()[0] <= v <= 1.0 + 1e-9])  # no tick above 100 %
     ax.yaxis.set_major_formatter(lambda v, _: f"{100 * v:.0f}%")
     ax.set_ylabel(_t(lang, "accuracy"))
-    ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5))
+    ax_loss.set_ylabel(_t(lang, "val_loss"))
+    ax.legend(loc="upper center", ncols=2, fontsize=8)
     style.finish(fig)
-    for lbl in ax.get_xticklabels():  # category names need Hangul; finish() sets numbers to DejaVu Sans
-        lbl.set_fontfamily(style.TEXT_FAMILY)
+    for axis in (ax, ax_loss):  # category names need Hangul; finish() sets numbers to DejaVu Sans
+        for lbl in axis.get_xticklabels():
+            lbl.set_fontfamily(style.TEXT_FAMILY)
     return fig
 
 

@@ -1,11 +1,12 @@
 """The training page's context: display only. ``{"available": False}`` until every training CSV and
 ``claims.csv`` exist (the page then says so).
 
-Verdicts and their values are read from ``claims.csv`` (generator/analysis/training.py computes them
-in the training stage); the tables' numbers come from generator/analysis/training_tables.py. This
-module translates category columns and writes the claims' evidence sentences from the strings
-catalog (``training.evidence.*``) in the site's number format (``num``/``pct``);
-:func:`evidence_text` is also what the conclusions page shows for the training claims.
+Verdicts, their intervals, seed halves and settings are read from ``claims.csv``
+(generator/analysis/training.py; rules in generator/analysis/training_rules.py); the tables' numbers
+come from generator/analysis/training_tables.py. This module translates ids and writes the claims'
+evidence sentences from the strings catalog (``training.*``) in the site's number format
+(``num``/``pct``); :func:`evidence_text` is also what the conclusions page shows for the training
+claims. The rules' margins reach the template as ``page.rules`` (from the rule constants, never typed).
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ import math
 
 import pandas as pd
 
-from generator.analysis.training import CLAIM_IDS, GRAD_BAND, SE_FACTOR, STALL, read_claims
+from generator.analysis import training_rules as R
+from generator.analysis.training import CLAIM_IDS, parse_setting, read_claims
 from generator.analysis.training_tables import page_numbers
 from generator.common.languages import LANGUAGES
 from generator.contract.training import CLAIMS, FILES
@@ -58,105 +60,179 @@ _CFG_KEYS = ("n_train", "n_val", "val_fraction", "split_seed", "preprocess", "wi
              "momentum", "steps", "eval_every", "base_depth", "base_activation", "base_init", "init_depth",
              "init_steps", "init_scale_min", "init_scale_max", "init_scale_points", "lr_min", "lr_max", "lr_points",
              "pre_lr_points", "fig1_depth", "fig1_init_scale", "fig1_learning_rate", "fig1_steps",
-             "depth_learning_rate", "depth_momentum", "batch_epochs", "dropout", "reg_train_size", "reg_steps")
+             "depth_learning_rate", "depth_momentum", "batch_epochs", "dropout", "reg_train_size", "reg_steps",
+             "reg_splits", "batch_lr_min", "batch_lr_max", "batch_lr_points")
 
 
 def page_settings(s: dict) -> dict:
     """The ``cfg`` dict the template prints, from :func:`_training_settings`' values."""
     chance = math.log(10)
-    out = {k: s[k] for k in _CFG_KEYS}
+    out = {k: s[k] for k in _CFG_KEYS if k in s}
     out.update({"n_seeds": len(s["seeds"]), "seeds": list(s["seeds"]), "target": s["target_accuracy"],
                 "depths": list(s["depths"]), "max_depth": max(s["depths"]), "batch_sizes": list(s["batch_sizes"]),
-                "n_classes": N_CLASSES, "chance_loss": chance, "stall_loss": STALL * chance, "stall_fraction": STALL,
-                "se_factor": SE_FACTOR, "grad_band": GRAD_BAND, "grad_band_inv": 1.0 / GRAD_BAND})
+                "n_classes": N_CLASSES, "chance_loss": chance, "stall_loss": R.STALL * chance, "stall_fraction": R.STALL})
     return _clean(out)
 
 
-# --- evidence sentences ---------------------------------------------------------------------------
+def rules() -> dict:
+    """The rules' constants as the template prints them."""
+    return {"acc_margin": R.ACC_MARGIN, "loss_margin": R.LOSS_MARGIN, "rescue_margin": R.RESCUE_MARGIN,
+            "decade": R.DECADE, "grad_band": R.GRAD_BAND, "grad_band_log": math.log10(R.GRAD_BAND), "grad_band_inv": 1.0 / R.GRAD_BAND, "stall": R.STALL,
+            "chance_acc": R.CHANCE, "level": 0.95}
+
+
+# --- parts, intervals and evidence sentences ------------------------------------------------------
+
+PART_KINDS = {"higher_lr": "num", "like_dropout": "pct", "val_loss": "pct", "faster": "num", "wider": "num",
+              "gap": "pct", "rescue": "pct", "balanced": "num", "failure": "pct", "acc": "pct", "steps": "num"}
+
+
+def _kind(part: str) -> tuple[str, str]:
+    for k in PART_KINDS:
+        if part == k or part.startswith(k + "_"):
+            return k, part[len(k) + 1:]
+    raise KeyError(f"unknown part {part!r}")
+
+
+def _fmt(x, unit: str, lang: str) -> str:
+    return filters.pct(x, lang) if unit == "pct" else filters.num(x, lang)
+
+
+def interval_text(effect, lo, hi, unit: str, lang: str) -> str:
+    """``effect [lo, hi]`` in the site's number format (— where undefined)."""
+    if effect is None or (isinstance(effect, float) and math.isnan(effect)):
+        return filters.DASH
+    return strings.t(lang, "training.ci", effect=_fmt(effect, unit, lang), lo=_fmt(lo, unit, lang), hi=_fmt(hi, unit, lang))
+
+
+def _arg_text(kind: str, arg: str, v: dict, lang: str) -> str:
+    if kind == "wider":
+        return strings.t(lang, f"fig.activation.{arg}")
+    if kind in ("rescue", "balanced"):
+        if arg == "sigmoid":
+            return strings.t(lang, "training.part_arg.sigmoid")
+        init, depth = arg.rsplit("_", 1)
+        return strings.t(lang, "training.part_arg.depth", init=strings.t(lang, f"fig.init.{init}"), depth=depth)
+    if kind in ("acc", "steps"):
+        a = next((p[0] for p in v.get("pairs", []) if p[1] == arg), "?")
+        return f"{a} → {arg}"
+    return ""
+
+
+def part_row(part: str, v: dict, lang: str) -> dict:
+    """One comparison of a claim as display strings: label, effect [interval], margin, verdict."""
+    kind, arg = _kind(part)
+    unit = PART_KINDS[kind]
+    g = {k: v.get(f"{part}_{k}", math.nan) for k in ("effect", "ci_low", "ci_high", "margin", "verdict", "n")}
+    margin = _fmt(g["margin"], unit, lang)
+    return {"part": strings.t(lang, f"training.part.{kind}", arg=_arg_text(kind, arg, v, lang)),
+            "effect": interval_text(g["effect"], g["ci_low"], g["ci_high"], unit, lang),
+            "margin": ("±" + margin) if kind in ("like_dropout", "balanced") else margin,
+            "n": g["n"], "verdict": strings.t(lang, f"training.verdict.{g['verdict']}")}
 
 
 def evidence_text(cid: str, v: dict, lang: str) -> str:
     """The evidence sentence of training claim ``cid`` from its values (:func:`read_claims`)."""
-    def num(x):
-        return filters.num(x, lang)
+    if cid not in CLAIM_IDS:
+        raise KeyError(f"no evidence sentence for training claim {cid!r}")
+    parts = [part_row(p, v, lang) for p in v.get("parts", [])]
+    body = strings.t(lang, "training.evidence.sep").join(
+        strings.t(lang, "training.evidence.part", **p) for p in parts) or filters.DASH
+    halves = strings.t(lang, "training.evidence.halves", a=strings.t(lang, f"training.verdict.{v.get('verdict_a', 'inconclusive')}"),
+                       b=strings.t(lang, f"training.verdict.{v.get('verdict_b', 'inconclusive')}"))
+    return f"{body}. {halves}"
 
-    def pct(x):
-        return filters.pct(x, lang)
 
-    def say(key, **kw):
-        return strings.t(lang, f"training.evidence.{key}", **kw)
-
-    if cid == "speed":
-        return say("speed", **{k: num(v[k]) for k in ("steps_bn", "steps_none", "best_lr_bn", "best_lr_none",
-                                                      "max_stable_lr_bn", "max_stable_lr_none")})
-    if cid == "init":
-        parts = [say("init_part", act=strings.t(lang, f"fig.activation.{a}"), bn=num(v[f"working_scales_{a}_bn"]),
-                     none=num(v[f"working_scales_{a}_none"])) for a in v["activations"]]
-        return say("init", grid_points=num(v["grid_points"]), parts=say("init_sep").join(parts))
-    if cid == "overfitting":
-        return say("overfitting", **{f"{q}_{k}": pct(v[f"{q}_{k}"]) for q in ("gap", "val_acc")
-                                     for k in ("none", "bn", "dropout", "both")})
-    if cid == "vanishing":
-        return say("vanishing", failing=num(v["failing"]), rescued=num(v["rescued"]),
-                   settings=", ".join(v["failing_settings"]) or filters.DASH,
-                   min_grad_ratio_bn=num(v["min_grad_ratio_bn"]), max_grad_ratio_bn=num(v["max_grad_ratio_bn"]))
-    if cid == "mean":
-        parts = [say("mean_part", a=a, b=b, acc_a=pct(v[f"best_val_acc_{a}"]), acc_b=pct(v[f"best_val_acc_{b}"]),
-                     steps_a=num(v[f"steps_{a}"]), steps_b=num(v[f"steps_{b}"])) for a, b in v["pairs"]]
-        return say("mean", parts=say("mean_sep").join(parts)) if parts else say("mean_none")
-    raise KeyError(f"no evidence sentence for training claim {cid!r}")
+def setting_text(setting: str, lang: str) -> str:
+    """claims.csv's language-neutral setting as "label value · label value"."""
+    return " · ".join(strings.t(lang, f"training.setting.{k}", v=x) for k, x in parse_setting(setting))
 
 
 # --- the page -------------------------------------------------------------------------------------
 
 
-def _localize(df: pd.DataFrame, labels: dict[str, str]) -> dict[str, pd.DataFrame]:
-    """{lang: df} with each column in ``labels`` replaced by its display label ``<key>.<value>``."""
+PRIMARY_UNIT = {"speed": "num", "init": "num", "overfitting": "pct", "vanishing": "pct", "mean": "pct"}
+
+
+def _claims_tables(claims: dict) -> dict[str, pd.DataFrame]:
     out = {}
     for lang in LANGUAGES:
-        d = df.copy()
+        def verdict(x):
+            return strings.t(lang, f"training.verdict.{x}")
+
+        out[lang] = pd.DataFrame([{
+            "claim": strings.t(lang, f"training.claim.{cid}"), "verdict": verdict(c["verdict"]),
+            "effect": interval_text(c["effect"], c["ci_low"], c["ci_high"], PRIMARY_UNIT[cid], lang),
+            "primary": strings.t(lang, f"training.primary.{cid}"),
+            "halves": f"{verdict(c['verdict_a'])} / {verdict(c['verdict_b'])}", "n_runs": c["n_runs"],
+        } for cid, c in ((k, claims[k]) for k in CLAIM_IDS)])
+    return out
+
+
+def _parts_tables(claims: dict) -> dict[str, dict[str, pd.DataFrame]]:
+    return {cid: {lang: pd.DataFrame([part_row(p, claims[cid], lang) for p in claims[cid].get("parts", [])],
+                                     columns=["part", "effect", "margin", "n", "verdict"]) for lang in LANGUAGES}
+            for cid in CLAIM_IDS}
+
+
+def _ci_cells(rows: list[dict], cols: dict[str, str], keep: tuple) -> dict[str, pd.DataFrame]:
+    """{lang: table}: ``keep`` columns as they are, each of ``cols`` (name -> unit) as "mean [lo, hi]"."""
+    out = {}
+    for lang in LANGUAGES:
+        out[lang] = pd.DataFrame([{**{k: r.get(k) for k in keep},
+                                   **{c: interval_text(r.get(c, math.nan), r.get(f"{c}_lo"), r.get(f"{c}_hi"), u, lang)
+                                      for c, u in cols.items()}} for r in rows])
+    return out
+
+
+def _relabel(tables: dict[str, pd.DataFrame], labels: dict[str, str]) -> dict[str, pd.DataFrame]:
+    out = {}
+    for lang, d in tables.items():
+        d = d.copy()
         for col, key in labels.items():
             d[col] = [strings.t(lang, f"{key}.{v}") for v in d[col].astype(str)]
         out[lang] = d
     return out
 
 
-def _claims_tables(claims: dict) -> dict[str, pd.DataFrame]:
-    out = {}
-    for lang in LANGUAGES:
-        out[lang] = pd.DataFrame([{"claim": strings.t(lang, f"training.claim.{cid}"),
-                                   "verdict": strings.t(lang, f"training.verdict.{claims[cid]['verdict']}"),
-                                   "evidence": evidence_text(cid, claims[cid], lang)} for cid in CLAIM_IDS])
-    return out
-
-
 def training_context(frames: dict, settings: dict) -> dict:
     """Everything the training page shows: ``frames`` {csv name: DataFrame} (the training CSVs and
     ``claims.csv``), ``settings`` as :func:`_training_settings` returns them. ``tables.<name>.<lang>``
-    are display tables whose category columns are translated (numbers are formatted by the template)."""
+    are display tables (ids translated, intervals written out)."""
     claims = read_claims(frames[CLAIMS.name])
-    n = page_numbers(frames, settings["target_accuracy"], settings["n_val"])
+    n = page_numbers(frames, settings["target_accuracy"])
     norm_lbl = "fig.training.norm_short"
     return {
         "available": True,
         "cfg": page_settings(settings),
+        "rules": rules(),
         "claims": claims,
         "verdicts": [claims[c]["verdict"] for c in CLAIM_IDS],
+        "settings": {cid: {lang: setting_text(claims[cid]["setting"], lang) for lang in LANGUAGES} for cid in CLAIM_IDS},
+        "evidence": {cid: {lang: evidence_text(cid, claims[cid], lang) for lang in LANGUAGES} for cid in CLAIM_IDS},
         "lr": {r["norm"]: r for r in n["lr"]},
         "init": {f"{r['activation']}_{r['norm']}": r for r in n["init"]},
         "depth": {f"{r['init']}_{r['norm']}_{r['depth']}": r for r in n["depth"]},
-        "batch": {int(r.batch_size): r._asdict() for r in n["batch"].itertuples(index=False)},
-        "reg": {r["setting"]: r for r in n["reg"]},
+        "batch": {r["batch_size"]: r for r in n["batch"]},
+        "reg": {r["arm"]: r for r in n["reg"]},
         "pre": {r["preprocess"]: r for r in n["pre"]},
         "fig1": n["fig1"],
         "batch_summary": n["batch_summary"],
         "tables": {
             "claims": _claims_tables(claims),
-            "lr": _localize(pd.DataFrame(n["lr"]), {"norm": norm_lbl}),
-            "init": _localize(pd.DataFrame(n["init"]), {"activation": "fig.activation", "norm": norm_lbl}),
-            "depth": _localize(pd.DataFrame(n["depth"]), {"init": "fig.init", "norm": norm_lbl, "status": "training.status"}),
-            "batch": _localize(n["batch"], {}),
-            "reg": _localize(pd.DataFrame(n["reg"]), {"setting": "fig.training.reg"}),
-            "pre": _localize(pd.DataFrame(n["pre"]), {"preprocess": "fig.training.pre"}),
+            "parts": _parts_tables(claims),
+            "lr": _relabel(_ci_cells(n["lr"], {"steps_to_target": "num", "best_val_acc": "pct", "val_loss": "num"},
+                                     ("norm", "best_lr", "max_stable_lr")), {"norm": norm_lbl}),
+            "init": _relabel({lang: pd.DataFrame(n["init"]) for lang in LANGUAGES}, {"activation": "fig.activation", "norm": norm_lbl}),
+            "depth": _relabel(_ci_cells(n["depth"], {"best_val_acc": "pct", "train_loss": "num", "val_loss": "num"},
+                                        ("init", "norm", "depth", "grad_ratio", "status")),
+                              {"init": "fig.init", "norm": norm_lbl, "status": "training.status"}),
+            "batch": _ci_cells(n["batch"], {"val_acc_none": "pct", "val_acc_bn": "pct", "val_acc_train_mode_bn": "pct",
+                                            "bn_effect": "pct", "val_loss_none": "num", "val_loss_bn": "num"},
+                               ("batch_size", "lr_none", "lr_bn")),
+            "reg": _relabel(_ci_cells(n["reg"], {"train_acc": "pct", "val_acc": "pct", "val_loss": "num", "gap": "pct"},
+                                      ("setting", "n")), {"setting": "fig.training.reg"}),
+            "pre": _relabel(_ci_cells(n["pre"], {"best_val_acc": "pct", "steps_to_target": "num", "val_loss": "num"},
+                                      ("preprocess", "best_lr")), {"preprocess": "fig.training.pre"}),
         },
     }
