@@ -129,11 +129,15 @@ def test_xavier_relu_rule_partly_at_depth_10_holds_when_deep():
     f = 1 / math.sqrt(2)
     for depth, expected in ((10, "partly"), (20, "holds")):
         prop = synthetic_prop({("xavier", "relu"): {"std": lambda l: 0.58 * f ** (l - 1)}}, depth)
-        j = claims.judge_xavier_relu(prop, ["relu"])
+        j = claims.judge_xavier_relu(claims.Runs(prop), ["relu"])
         assert j["verdict"] == expected, depth
-        assert j["values"]["factor"] == pytest.approx(f)
+        assert j["values"]["factor"]["gm"] == pytest.approx(f)
+    # a flat std sits at the "shrinks" threshold (ratio 1): no evidence either way -> inconclusive, never
+    # does_not_hold; growing by more than the margin factor over the depth is evidence of absence
     flat = synthetic_prop({("xavier", "relu"): {"std": lambda l: 0.58}}, 10)
-    assert claims.judge_xavier_relu(flat, ["relu"])["verdict"] == "does_not_hold"
+    assert claims.judge_xavier_relu(claims.Runs(flat), ["relu"])["verdict"] == "inconclusive"
+    grows = synthetic_prop({("xavier", "relu"): {"std": lambda l: 0.58 * 1.2 ** (l - 1)}}, 10)  # ratio 1.2^9 = 5.2
+    assert claims.judge_xavier_relu(claims.Runs(grows), ["relu"])["verdict"] == "does_not_hold"
 
 
 def test_small_and_large_init_rules():
@@ -142,20 +146,20 @@ def test_small_and_large_init_rules():
              ("large", "tanh"): {"std": lambda l: 0.98, "sat": 0.76, "grad": 0.09},
              ("xavier", "tanh"): {"std": lambda l: 0.63 / math.sqrt(l), "grad": 0.12}}
     prop = synthetic_prop(cases, 10)
-    assert claims.judge_small(prop, ["tanh"])["verdict"] == "holds"
-    large = claims.judge_large(prop, ["tanh"])
-    assert large["verdict"] == "partly" and large["parts"] == {"saturated": True, "grad_vanishes": False}
+    assert claims.judge_small(claims.Runs(prop), ["tanh"])["verdict"] == "holds"
+    large = claims.judge_large(claims.Runs(prop), ["tanh"])
+    assert large["verdict"] == "partly" and large["parts"] == {"saturated": "holds", "grad_vanishes": "does_not_hold"}
     both = synthetic_prop({**cases, ("large", "tanh"): {"std": lambda l: 0.98, "sat": 0.76, "grad": 1e-3}}, 10)
-    assert claims.judge_large(both, ["tanh"])["verdict"] == "holds"
-    assert claims.judge_xavier_tanh(prop, ["tanh"])["verdict"] == "holds"
-    assert claims.judge_small(prop, ["relu"]) is None  # not in the grid: no verdict
+    assert claims.judge_large(claims.Runs(both), ["tanh"])["verdict"] == "holds"
+    assert claims.judge_xavier_tanh(claims.Runs(prop), ["tanh"])["verdict"] == "holds"
+    assert claims.judge_small(claims.Runs(prop), ["relu"]) is None  # not in the grid: no verdict
 
 
 def test_he_rule_stable_vs_the_printed_line():
     ok = synthetic_prop({("he", "relu"): {"std": lambda l: 0.83, "sat": 0.5}}, 10)
-    assert claims.judge_he_relu(ok, ["relu"])["verdict"] == "holds"  # ReLU's ~50% zeros are not saturation
+    assert claims.judge_he_relu(claims.Runs(ok), ["relu"])["verdict"] == "holds"  # ReLU's ~50% zeros are not saturation
     bad = synthetic_prop({("he", "relu"): {"std": lambda l: 250.0 ** l}}, 10)  # the /sqrt(2/fan_in) line
-    assert claims.judge_he_relu(bad, ["relu"])["verdict"] == "does_not_hold"
+    assert claims.judge_he_relu(claims.Runs(bad), ["relu"])["verdict"] == "does_not_hold"
 
 
 def test_bn_init_rule():
@@ -164,10 +168,10 @@ def test_bn_init_rule():
             for i in inits}
     bn = {(i, "tanh"): {"std": (lambda l, i=i: 0.0 if i == "zeros" else 0.63), "norm": "bn"} for i in inits}
     prop = pd.concat([synthetic_prop(none, 5), synthetic_prop(bn, 5)], ignore_index=True)
-    j = claims.judge_bn_init(prop, inits, ["tanh"], ["none", "bn"])
+    j = claims.judge_bn_init(claims.Runs(prop), inits, ["tanh"], ["none", "bn"])
     assert j["verdict"] == "holds"
-    assert j["spreads"]["tanh"]["bn"] == pytest.approx(1.0) and j["spreads"]["tanh"]["none"] > 1e4
-    assert claims.judge_bn_init(prop, inits, ["tanh"], ["none"]) is None
+    assert j["spreads"]["tanh"]["bn"]["gm"] == pytest.approx(1.0) and j["spreads"]["tanh"]["none"]["gm"] > 1e4
+    assert claims.judge_bn_init(claims.Runs(prop), inits, ["tanh"], ["none"]) is None
 
 
 def test_symmetry_rule():
@@ -264,9 +268,9 @@ def test_conclusions_context_real_and_training_claims(real, tmp_path):
         assert c2["keys"][k] == v
     # the evidence sentences are written from the values, in the site's number format, in each language
     evidence = set(c2["tables"]["bn"]["en"]["evidence"]) | set(c2["tables"]["bn"]["ko"]["evidence"])
-    assert ("Mean steps to the target: 20.0 with BN (η=1.00) vs 150 without (η=0.100); largest stable learning "
-            "rate — with BN vs 0.100 without.") in evidence
-    assert "비교할 전처리 쌍이 없습니다." in set(c2["tables"]["summary"]["ko"]["evidence"])
+    assert any(e.endswith("Mean steps to the target: 20.0 with BN (η=1.00) vs 150 without (η=0.100); largest stable "
+                          "learning rate — with BN vs 0.100 without.") for e in evidence)
+    assert any(e.endswith("비교할 전처리 쌍이 없습니다.") for e in c2["tables"]["summary"]["ko"]["evidence"])
     assert "[training page](training.md)" in set(c2["tables"]["bn"]["en"]["where"])
 
 
