@@ -188,6 +188,21 @@ def test_symmetry_rule():
     assert claims.judge_symmetry(sym(3))["verdict"] == "partly"
 
 
+def test_printout_runs_tells_a_copy_from_two_runs():
+    """Two printouts with the same layer-0 statistics are one output pasted twice (not two runs)."""
+    L = 3
+    rerun = pd.DataFrame({"small_tanh": [0.2 ** l for l in range(L + 1)], "large_tanh": [0.98] * (L + 1),
+                          "xavier_tanh": [0.6] * (L + 1)})
+    printed = pd.DataFrame({c: list(rerun["large_tanh"]) if c != "xavier_tanh" else list(rerun[c]) for c in rerun})
+    m = {r["case"]: r for r in seed_note.printout_matches(rerun, printed)}
+    same = pd.DataFrame({c: [0.001] * (L + 1) for c in rerun})
+    r = seed_note.printout_runs(same, printed, m)
+    assert r["both_large"] and not r["distinct_inputs"] and r["small_never_shown"]
+    differ = same.copy()
+    differ.loc[0, "large_tanh"] = -0.002
+    assert seed_note.printout_runs(differ, printed, m)["distinct_inputs"]
+
+
 def test_printout_matching_finds_the_swapped_printout():
     L = 10
     rerun = pd.DataFrame({"small_tanh": [0.2 ** l for l in range(L + 1)], "large_tanh": [0.98] * (L + 1),
@@ -211,6 +226,9 @@ def test_seed_context_quantifies_every_discrepancy(real):
     # (a) the 0.01 printout is the 1.0 code's output
     assert c["small"]["best"] == "large_tanh" and not c["small"]["matches_own"]
     assert c["small"]["factor"] == pytest.approx(float(seed.SCALES["small"]) * math.sqrt(width), rel=0.05)
+    # ... and not a swap: the 1.0 printout is a 1.0 run too, from a different input; the 0.01 output is never shown
+    runs = c["small"]["runs"]
+    assert runs["both_large"] and runs["distinct_inputs"] and runs["small_never_shown"]
     # (b) the printed He line multiplies the per-layer factor by fan_in/2
     assert c["he"]["scale_ratio"] == pytest.approx(width / 2)
     assert c["he"]["factor_printed"] == pytest.approx(width / 2 * c["he"]["factor_corrected"], rel=0.1)
