@@ -152,3 +152,20 @@ def test_training_row_shows_effect_interval_runs_setting_and_halves():
         assert "0.0123" in r["evidence"] and "0.0286" in r["evidence"]
         assert r["halves"] == (strings.t(lang, "conclusions.verdict.holds") + " / "
                                + strings.t(lang, "conclusions.verdict.inconclusive"))
+
+
+def test_per_run_stats_equal_case_stats_on_each_seed():
+    """The one-pass per-run table gives what case_stats gives on that seed's rows alone (divergence rule too)."""
+    rng = np.random.default_rng(2)
+    noise = {(s, l): float(rng.uniform(0.5, 1.5)) for s in range(4) for l in range(1, 7)}
+    prop = frame(rows("he", "relu", range(4), lambda s, l: noise[s, l], gradh=lambda s, l: noise[s, l] ** 2,
+                      diverged=lambda s: s == 2),
+                 rows("xavier", "tanh", range(4), lambda s, l: 0.5 * noise[s, l], sat=0.25))
+    runs = claims.Runs(prop)
+    for s in range(4):
+        for init, act in (("he", "relu"), ("xavier", "tanh")):
+            want = claims.case_stats(prop[prop["seed"] == s], init, act)
+            got = runs.stats(s, init, act)
+            for k in ("std1", "stdL", "ratio", "factor", "meanL", "satL", "grad1", "gradflow", "diverged", "depth"):
+                assert got[k] == pytest.approx(want[k], nan_ok=True), (s, init, k)
+    assert runs.stats(2, "he", "relu")["diverged"] and math.isnan(runs.stats(2, "he", "relu")["ratio"])

@@ -110,24 +110,62 @@ def case_stats(prop: pd.DataFrame, init: str, act: str, norm: str = "none") -> d
     }
 
 
+_SEP = "\x1f"  # joins init and seed into one key, so SeedMeans aggregates each run on its own
+
+
+def per_run_stats(prop: pd.DataFrame) -> dict[tuple, dict]:
+    """:func:`case_stats`' scalar keys for every run (seed, init, activation, norm) at once.
+
+    One :class:`SeedMeans` over the frame with the seed folded into the init key: every "case" is then
+    one run, so the divergence rule of :mod:`generator.analysis.seeds` applies unchanged (a diverged
+    layer's values are NaN). Layer 1 and the last layer give the same numbers as :func:`case_stats` on
+    that seed's rows (tests/test_claims_verdicts.py checks this)."""
+    f = prop.copy()
+    f["init"] = f["init"].astype(str) + _SEP + f["seed"].astype(int).astype(str)
+    t = SeedMeans(f).table()
+    key = t["init"].str.split(_SEP, n=1, expand=True)
+    t["init"], t["seed"] = key[0], key[1].astype(int)
+    depth = int(t["layer"].max())
+    idx = ["seed", "init", "activation", "norm"]
+    first = t[t["layer"] == 1].set_index(idx)
+    last = t[t["layer"] == depth].set_index(idx).reindex(first.index)
+    std1, stdL = first["std"].to_numpy(float), last["std"].to_numpy(float)
+    g1, gL = first["grad_h_std"].to_numpy(float), last["grad_h_std"].to_numpy(float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(std1 > 0, stdL / std1, np.nan)
+        ok = (std1 > 0) & (stdL > 0) & np.isfinite(std1) & np.isfinite(stdL) & (depth >= 2)
+        factor = np.where(ok, np.abs(ratio) ** (1.0 / max(depth - 1, 1)), np.nan)
+        gradflow = np.where(gL > 0, g1 / gL, np.nan)
+    cols = {"std1": std1, "stdL": stdL, "ratio": ratio, "factor": factor, "meanL": last["mean"].to_numpy(float),
+            "satL": last["saturated_frac"].to_numpy(float), "grad1": first["grad_w_ratio"].to_numpy(float),
+            "gradflow": gradflow, "diverged": first["diverged_case"].to_numpy(bool)}
+    out = {}
+    for i, k in enumerate(first.index):
+        rec = {c: (bool(v[i]) if c == "diverged" else float(v[i])) for c, v in cols.items()}
+        rec["depth"] = depth
+        out[(int(k[0]), *k[1:])] = rec
+    return out
+
+
 @dataclass
 class Runs:
-    """``propagation.csv`` split by seed once; :meth:`per_seed` gives one statistic per seed of a subset."""
+    """Per-run statistics of ``propagation.csv`` (:func:`per_run_stats`, computed once);
+    :meth:`per_seed` gives one statistic per seed of a subset."""
 
     prop: pd.DataFrame
-    _by_seed: dict = field(default_factory=dict)
+    _runs: dict = field(default_factory=dict)
 
     def __post_init__(self):
         self.seeds = sorted(int(s) for s in self.prop["seed"].unique())
         self.depth = int(self.prop["layer"].max())
-        for s, d in self.prop.groupby("seed", sort=True):
-            self._by_seed[int(s)] = d
+        self._runs = per_run_stats(self.prop)
 
     def stats(self, seed: int, init: str, act: str, norm: str = "none") -> dict | None:
-        return case_stats(self._by_seed[seed], init, act, norm)
+        """The scalar statistics of one run (the keys of :func:`case_stats` but ``std``), or None."""
+        return self._runs.get((seed, init, act, norm))
 
     def per_seed(self, seeds, key: str, init: str, act: str, norm: str = "none") -> np.ndarray:
-        """``key`` of :func:`case_stats` for each seed in ``seeds`` (NaN where absent or diverged)."""
+        """``key`` of :meth:`stats` for each seed in ``seeds`` (NaN where absent or diverged)."""
         out = []
         for s in seeds:
             st = self.stats(s, init, act, norm)
