@@ -238,6 +238,7 @@ def context(data) -> dict:
         "seeds": {"n": len(seeds), "all": ", ".join(map(str, seeds)), "a": ", ".join(map(str, half_a)),
                   "b": ", ".join(map(str, half_b)), "n_a": len(half_a), "n_b": len(half_b)},
         "depth": cfg.depth,
+        "setting": {"samples": cfg.samples, "width": cfg.width, "depth": cfg.depth},
         "has_prop": prop is not None,
         "has_training": training is not None,
         "has_symmetry": bool(sym_rows),
