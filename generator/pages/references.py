@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass
 
 from generator.common.languages import LANGUAGES
 from generator.render import strings
-from generator.render.filters import Md, link
+from generator.render.filters import Md, code, link
 
 
 @dataclass(frozen=True)
@@ -131,7 +131,8 @@ NO_LINK = {"seed": "the blog post's address is not recorded in this repository"}
 
 def entry_markdown(r: Reference, lang: str) -> Md:
     """One bibliography line: authors. "Title". *Venue*, year, pages. (note) then the links: DOI, arXiv,
-    URL, each a clickable Markdown link (:func:`~generator.render.filters.link` checks the address).
+    URL, each a clickable Markdown link (:func:`~generator.render.filters.link` checks the address; an address
+    that is not https stays text).
 
     Markdown (:class:`~generator.render.filters.Md`): the fields are plain text, escaped (a title such as
     "[Deep Learning] ..." stays text)."""
@@ -142,7 +143,8 @@ def entry_markdown(r: Reference, lang: str) -> Md:
     if r.note:
         out += Md(" ({})").format(r.note)
     for label, url in links_of(r):
-        out += Md(" ") + link(label, url)
+        # only https addresses become links; anything else stays inert text (a code span)
+        out += Md(" ") + (link(label, url) if url.startswith("https://") else code(url))
     return out
 
 
