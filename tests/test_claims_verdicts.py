@@ -139,7 +139,7 @@ def test_bn_init_equal_spreads_do_not_hold():
 
 def test_training_row_shows_effect_interval_runs_setting_and_halves():
     tr = {"overfitting": {"verdict": "inconclusive", "effect": 0.0123, "ci_low": -0.004, "ci_high": 0.0286,
-                          "n_runs": 30, "setting": "digits, width 100, depth 6", "verdict_a": "holds",
+                          "n_runs": 30.0, "setting": "digits, width 100, depth 6", "verdict_a": "holds",
                           "verdict_b": "inconclusive"}}
     for lang in strings.LANGUAGES:
         r = conclusions._row("overfitting", "training", lang, {}, tr, {})
@@ -148,7 +148,7 @@ def test_training_row_shows_effect_interval_runs_setting_and_halves():
     for lang in strings.LANGUAGES:
         r = conclusions._row("overfitting", "training", lang, {}, tr, {})
         assert r["verdict"] == strings.t(lang, "conclusions.verdict.inconclusive")
-        assert "30" in r["evidence"] and "digits, width 100, depth 6" in r["evidence"]
+        assert " 30 " in r["evidence"] and "30.0" not in r["evidence"] and "digits, width 100, depth 6" in r["evidence"]
         assert "0.0123" in r["evidence"] and "0.0286" in r["evidence"]
         assert r["halves"] == (strings.t(lang, "conclusions.verdict.holds") + " / "
                                + strings.t(lang, "conclusions.verdict.inconclusive"))

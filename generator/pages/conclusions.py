@@ -101,13 +101,18 @@ def evidence_text(cid: str, j: dict, lang: str) -> str:
     return say(cid, **kw, parts=_parts_text(j.get("parts", {}), lang))
 
 
+def _count(x):
+    """A run count read from CSV (may come as 30.0) as an int; anything else unchanged."""
+    return int(x) if isinstance(x, float) and x.is_integer() else x
+
+
 def training_text(cid: str, tr: dict, lang: str) -> str:
     """A training claim's effect with its interval, runs and setting (claims.csv), then its own sentence."""
     if "effect" not in tr:  # a claims.csv written before the effect columns existed
         return training_evidence(cid, tr, lang)
     head = strings.t(lang, "conclusions.evidence.training", effect=filters.num(tr.get("effect"), lang),
                      lo=filters.num(tr.get("ci_low"), lang), hi=filters.num(tr.get("ci_high"), lang),
-                     n_runs=filters.num(tr.get("n_runs"), lang),
+                     n_runs=filters.num(_count(tr.get("n_runs")), lang),
                      setting=tr["setting"] if isinstance(tr.get("setting"), str) and tr["setting"] else filters.DASH)
     try:  # the training page's sentence, while its values still carry the keys it reads
         return head + " " + training_evidence(cid, tr, lang)
