@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from generator.analysis.claims import judge_xavier_tanh
+from generator.analysis.claims import Runs, judge_xavier_tanh
 
 
 def synthetic(grad_factor: dict) -> pd.DataFrame:
@@ -14,8 +14,8 @@ def synthetic(grad_factor: dict) -> pd.DataFrame:
     rows = []
     depth = 6
     for act, f in grad_factor.items():
-        for layer in range(1, depth + 1):
-            rows.append(dict(init="xavier", activation=act, norm="none", seed=0, layer=layer, mean=0.0, std=0.5,
+        for seed, layer in ((s, l) for s in range(4) for l in range(1, depth + 1)):
+            rows.append(dict(init="xavier", activation=act, norm="none", seed=seed, layer=layer, mean=0.0, std=0.5,
                              saturated_frac=0.0, grad_w_ratio=0.1, grad_h_std=1e-3 * f ** (depth - layer),
                              diverged=False))
     return pd.DataFrame(rows)
@@ -23,11 +23,12 @@ def synthetic(grad_factor: dict) -> pd.DataFrame:
 
 def test_vanishing_backward_makes_it_partly():
     prop = synthetic({"sigmoid": 0.25, "tanh": 1.0})  # sigmoid: 0.25^5 ~ 1e-3 of the output gradient
-    j = judge_xavier_tanh(prop, ("sigmoid", "tanh"))
-    assert j["verdict"] == "partly" and j["values"]["n_ok"] == 1
-    assert np.isclose(j["values"]["gradflow_sigmoid"], 0.25 ** 5)
+    j = judge_xavier_tanh(Runs(prop), ("sigmoid", "tanh"))
+    assert j["verdict"] == "partly" and j["parts"] == {"sigmoid": "does_not_hold", "tanh": "holds"}
+    assert j["values"]["sigmoid"]["n_ok"] == 0 and j["values"]["tanh"]["n_ok"] == 4
+    assert np.isclose(j["values"]["sigmoid"]["gradflow"]["gm"], 0.25 ** 5)
 
 
 def test_both_flowing_holds():
-    j = judge_xavier_tanh(synthetic({"sigmoid": 0.9, "tanh": 1.0}), ("sigmoid", "tanh"))
+    j = judge_xavier_tanh(Runs(synthetic({"sigmoid": 0.9, "tanh": 1.0})), ("sigmoid", "tanh"))
     assert j["verdict"] == "holds"

@@ -115,6 +115,7 @@ def test_batchnorm_context_on_real_data(contexts):
     s = b["summary"]
     assert s["confirmed"] and s["bn_ratio_max"] < s["none_ratio_min"]
     assert s["bn_sd_median"] < 1e-2 < s["none_sd_median"]
+    # the random inits are every init of the grid but zeros (counted from the data)
     # scale invariance: the normal-draw family (small, large, xavier, he) differs only through eps
     assert b["families"] and {"small", "large", "xavier", "he"} <= set(b["families"][0])
     assert b["inv"]["max_rel"] < 0.05
@@ -219,6 +220,23 @@ def test_factor_rule_zero_and_diverged():
     rows.loc[3:, "diverged"] = True
     f = gradients.factors(rows, depth)
     assert f["verdict"] == "diverged" and math.isnan(f["fwd"])
+
+
+def test_spread_summary_counts_the_random_inits_once():
+    """3 random inits; tanh has one diverged init, relu none: the count is 3 (the old max(n) + max(n_div)
+    mixed the activations and printed 4)."""
+    from types import SimpleNamespace
+
+    rows = []
+    for act in ("tanh", "relu"):
+        for init, std in (("zeros", 0.0), ("small", 0.01), ("xavier", 0.3), ("he", 0.6)):
+            for norm in ("none", "bn"):
+                div = act == "tanh" and init == "he" and norm == "none"
+                rows += [dict(init=init, activation=act, norm=norm, seed=0, layer=l, mean=0.0,
+                              std=math.inf if div and l == 3 else std, diverged=div and l == 3) for l in (1, 2, 3)]
+    data = SimpleNamespace(prop=pd.DataFrame(rows), grid=SimpleNamespace(propagation=SimpleNamespace(depth=3)))
+    _, summary = bn_analysis.spread_summary(data, ["tanh", "relu"])
+    assert summary["n_inits"] == 3 and summary["n_div_none"] == 1
 
 
 def test_init_spread_known_ratio():

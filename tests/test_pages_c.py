@@ -129,11 +129,15 @@ def test_xavier_relu_rule_partly_at_depth_10_holds_when_deep():
     f = 1 / math.sqrt(2)
     for depth, expected in ((10, "partly"), (20, "holds")):
         prop = synthetic_prop({("xavier", "relu"): {"std": lambda l: 0.58 * f ** (l - 1)}}, depth)
-        j = claims.judge_xavier_relu(prop, ["relu"])
+        j = claims.judge_xavier_relu(claims.Runs(prop), ["relu"])
         assert j["verdict"] == expected, depth
-        assert j["values"]["factor"] == pytest.approx(f)
+        assert j["values"]["factor"]["gm"] == pytest.approx(f)
+    # a flat std sits at the "shrinks" threshold (ratio 1): no evidence either way -> inconclusive, never
+    # does_not_hold; growing by more than the margin factor over the depth is evidence of absence
     flat = synthetic_prop({("xavier", "relu"): {"std": lambda l: 0.58}}, 10)
-    assert claims.judge_xavier_relu(flat, ["relu"])["verdict"] == "does_not_hold"
+    assert claims.judge_xavier_relu(claims.Runs(flat), ["relu"])["verdict"] == "inconclusive"
+    grows = synthetic_prop({("xavier", "relu"): {"std": lambda l: 0.58 * 1.2 ** (l - 1)}}, 10)  # ratio 1.2^9 = 5.2
+    assert claims.judge_xavier_relu(claims.Runs(grows), ["relu"])["verdict"] == "does_not_hold"
 
 
 def test_small_and_large_init_rules():
@@ -142,20 +146,20 @@ def test_small_and_large_init_rules():
              ("large", "tanh"): {"std": lambda l: 0.98, "sat": 0.76, "grad": 0.09},
              ("xavier", "tanh"): {"std": lambda l: 0.63 / math.sqrt(l), "grad": 0.12}}
     prop = synthetic_prop(cases, 10)
-    assert claims.judge_small(prop, ["tanh"])["verdict"] == "holds"
-    large = claims.judge_large(prop, ["tanh"])
-    assert large["verdict"] == "partly" and large["parts"] == {"saturated": True, "grad_vanishes": False}
+    assert claims.judge_small(claims.Runs(prop), ["tanh"])["verdict"] == "holds"
+    large = claims.judge_large(claims.Runs(prop), ["tanh"])
+    assert large["verdict"] == "partly" and large["parts"] == {"saturated": "holds", "grad_vanishes": "does_not_hold"}
     both = synthetic_prop({**cases, ("large", "tanh"): {"std": lambda l: 0.98, "sat": 0.76, "grad": 1e-3}}, 10)
-    assert claims.judge_large(both, ["tanh"])["verdict"] == "holds"
-    assert claims.judge_xavier_tanh(prop, ["tanh"])["verdict"] == "holds"
-    assert claims.judge_small(prop, ["relu"]) is None  # not in the grid: no verdict
+    assert claims.judge_large(claims.Runs(both), ["tanh"])["verdict"] == "holds"
+    assert claims.judge_xavier_tanh(claims.Runs(prop), ["tanh"])["verdict"] == "holds"
+    assert claims.judge_small(claims.Runs(prop), ["relu"]) is None  # not in the grid: no verdict
 
 
 def test_he_rule_stable_vs_the_printed_line():
     ok = synthetic_prop({("he", "relu"): {"std": lambda l: 0.83, "sat": 0.5}}, 10)
-    assert claims.judge_he_relu(ok, ["relu"])["verdict"] == "holds"  # ReLU's ~50% zeros are not saturation
+    assert claims.judge_he_relu(claims.Runs(ok), ["relu"])["verdict"] == "holds"  # ReLU's ~50% zeros are not saturation
     bad = synthetic_prop({("he", "relu"): {"std": lambda l: 250.0 ** l}}, 10)  # the /sqrt(2/fan_in) line
-    assert claims.judge_he_relu(bad, ["relu"])["verdict"] == "does_not_hold"
+    assert claims.judge_he_relu(claims.Runs(bad), ["relu"])["verdict"] == "does_not_hold"
 
 
 def test_bn_init_rule():
@@ -164,10 +168,10 @@ def test_bn_init_rule():
             for i in inits}
     bn = {(i, "tanh"): {"std": (lambda l, i=i: 0.0 if i == "zeros" else 0.63), "norm": "bn"} for i in inits}
     prop = pd.concat([synthetic_prop(none, 5), synthetic_prop(bn, 5)], ignore_index=True)
-    j = claims.judge_bn_init(prop, inits, ["tanh"], ["none", "bn"])
+    j = claims.judge_bn_init(claims.Runs(prop), inits, ["tanh"], ["none", "bn"])
     assert j["verdict"] == "holds"
-    assert j["spreads"]["tanh"]["bn"] == pytest.approx(1.0) and j["spreads"]["tanh"]["none"] > 1e4
-    assert claims.judge_bn_init(prop, inits, ["tanh"], ["none"]) is None
+    assert j["spreads"]["tanh"]["bn"]["gm"] == pytest.approx(1.0) and j["spreads"]["tanh"]["none"]["gm"] > 1e4
+    assert claims.judge_bn_init(claims.Runs(prop), inits, ["tanh"], ["none"]) is None
 
 
 def test_symmetry_rule():
@@ -182,6 +186,21 @@ def test_symmetry_rule():
 
     assert claims.judge_symmetry(sym(1))["verdict"] == "holds"
     assert claims.judge_symmetry(sym(3))["verdict"] == "partly"
+
+
+def test_printout_runs_tells_a_copy_from_two_runs():
+    """Two printouts with the same layer-0 statistics are one output pasted twice (not two runs)."""
+    L = 3
+    rerun = pd.DataFrame({"small_tanh": [0.2 ** l for l in range(L + 1)], "large_tanh": [0.98] * (L + 1),
+                          "xavier_tanh": [0.6] * (L + 1)})
+    printed = pd.DataFrame({c: list(rerun["large_tanh"]) if c != "xavier_tanh" else list(rerun[c]) for c in rerun})
+    m = {r["case"]: r for r in seed_note.printout_matches(rerun, printed)}
+    same = pd.DataFrame({c: [0.001] * (L + 1) for c in rerun})
+    r = seed_note.printout_runs(same, printed, m)
+    assert r["both_large"] and not r["distinct_inputs"] and r["small_never_shown"]
+    differ = same.copy()
+    differ.loc[0, "large_tanh"] = -0.002
+    assert seed_note.printout_runs(differ, printed, m)["distinct_inputs"]
 
 
 def test_printout_matching_finds_the_swapped_printout():
@@ -207,6 +226,9 @@ def test_seed_context_quantifies_every_discrepancy(real):
     # (a) the 0.01 printout is the 1.0 code's output
     assert c["small"]["best"] == "large_tanh" and not c["small"]["matches_own"]
     assert c["small"]["factor"] == pytest.approx(float(seed.SCALES["small"]) * math.sqrt(width), rel=0.05)
+    # ... and not a swap: the 1.0 printout is a 1.0 run too, from a different input; the 0.01 output is never shown
+    runs = c["small"]["runs"]
+    assert runs["both_large"] and runs["distinct_inputs"] and runs["small_never_shown"]
     # (b) the printed He line multiplies the per-layer factor by fan_in/2
     assert c["he"]["scale_ratio"] == pytest.approx(width / 2)
     assert c["he"]["factor_printed"] == pytest.approx(width / 2 * c["he"]["factor_corrected"], rel=0.1)
@@ -264,9 +286,9 @@ def test_conclusions_context_real_and_training_claims(real, tmp_path):
         assert c2["keys"][k] == v
     # the evidence sentences are written from the values, in the site's number format, in each language
     evidence = set(c2["tables"]["bn"]["en"]["evidence"]) | set(c2["tables"]["bn"]["ko"]["evidence"])
-    assert ("Mean steps to the target: 20.0 with BN (η=1.00) vs 150 without (η=0.100); largest stable learning "
-            "rate — with BN vs 0.100 without.") in evidence
-    assert "비교할 전처리 쌍이 없습니다." in set(c2["tables"]["summary"]["ko"]["evidence"])
+    assert any(e.endswith("Mean steps to the target: 20.0 with BN (η=1.00) vs 150 without (η=0.100); largest stable "
+                          "learning rate — with BN vs 0.100 without.") for e in evidence)
+    assert any(e.endswith("비교할 전처리 쌍이 없습니다.") for e in c2["tables"]["summary"]["ko"]["evidence"])
     assert "[training page](training.md)" in set(c2["tables"]["bn"]["en"]["where"])
 
 
@@ -288,9 +310,10 @@ def test_reproducibility_context_is_deterministic(real):
 def test_references_are_complete():
     keys = {r.key for r in references.REFERENCES}
     assert {"glorot2010", "he2015", "ioffe2015", "saxe2013", "poole2016", "schoenholz2017", "klambauer2017",
-            "cs231n", "seed"} == keys
+            "lecun1998", "yang2019", "santurkar2018", "bjorck2018", "luo2019", "hanin2018", "pennington2017",
+            "hendrycks2016", "cs231n", "seed"} == keys
     for r in references.REFERENCES:
-        assert r.title and r.venue and r.authors and 2000 < r.year < 2030
+        assert r.title and r.venue and r.authors and 1990 < r.year < 2030
         if r.arxiv:
             assert re.fullmatch(r"\d{4}\.\d{4,5}", r.arxiv)
         for lang in strings.LANGUAGES:

@@ -145,7 +145,9 @@ def spread_summary(data, acts) -> tuple[pd.DataFrame, dict]:
         "sd_bn": bn["sd_log10"].reindex(order).to_numpy(),
     })
     summary = {
-        "n_inits": int(none["n"].max() + none["n_div"].max()) if len(none) else 0,
+        # the random inits compared: every init of the data but zeros (counted, not the sum of two maxima
+        # over different activations, which once printed 9 for the grid's 8)
+        "n_inits": int(data.prop.loc[data.prop["init"] != "zeros", "init"].nunique()) if len(none) else 0,
         "none_ratio_min": float(table["ratio_none"].min()), "none_ratio_max": float(table["ratio_none"].max()),
         "none_sd_median": float(table["sd_none"].median()),
         "bn_ratio_min": float(table["ratio_bn"].min()), "bn_ratio_max": float(table["ratio_bn"].max()),
@@ -213,3 +215,12 @@ def placement_summary(placement: pd.DataFrame | None) -> dict:
     if len(lt):
         out["tanh_large"] = lt.iloc[0].to_dict()
     return out
+
+
+def relu_zero_share(data) -> float:
+    """Mean over the random inits and seeds of the last-layer share of ReLU outputs that are exactly 0 with
+    BN before the activation (``zero_frac``); BN after a ReLU maps all of these to one value. NaN if the
+    grid has no ReLU with BN."""
+    last = SeedMeans.of(data.prop).last("bn")
+    sel = last[(last["activation"] == "relu") & (last["init"] != "zeros")]
+    return float(sel["zero_frac"].mean()) if len(sel) and "zero_frac" in sel.columns else math.nan

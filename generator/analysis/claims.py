@@ -1,50 +1,80 @@
-"""The verdict rules of the conclusions page's propagation claims: holds / partly / does not hold.
+"""The verdict rules of the conclusions page's propagation claims, in the site's four verdict classes.
 
-Judged from ``propagation.csv`` and ``symmetry.csv`` (values are means over seeds; "layer 1" and "last
-layer" are layers 1 and ``depth`` of the grid). The training claims are judged by the training stage
-(generator/analysis/training.py). No display text here: the page adds labels and sentences.
+Judged from ``propagation.csv`` and ``symmetry.csv``. The verdict vocabulary and the interval rules are
+:mod:`generator.analysis.verdicts` (holds / partly / inconclusive / does_not_hold); this module states what
+each claim measures, its threshold and its margin. No display text here: the page adds labels and sentences.
 
-Rules (the page states them from these constants):
+Every numeric rule works **per seed**: a statistic (e.g. last-layer std ÷ layer-1 std) is computed on each
+seed's run (:class:`Runs`; a diverged layer never enters, as in :mod:`generator.analysis.seeds`), and its
+95 % t interval over seeds (:func:`~generator.analysis.verdicts.mean_interval`) is taken on the log10 scale
+for ratios, on the linear scale for shares. Rule families (``m``: the stated margin):
 
-* collapsed: last-layer std < ``COLLAPSE_RATIO`` × layer-1 std.
-* gradient vanishes: the first layer's relative gradient ‖∂L/∂W₁‖/‖W₁‖ is at least ``GRAD_FACTOR``
-  times smaller than with the reference init ``REFERENCE_INIT`` (same activation, no BN).
-* saturated: at least ``SATURATED_SHARE`` of the last layer's units are saturated (``saturated_frac``).
-* stable: never diverged, and the last-layer std is within a factor ``STABLE_BAND`` of layer 1's (both
-  ways). For the s-shaped activations the last layer must also not be saturated (for ReLU-like
-  activations the "saturated" zero region always holds about half the units, so it is not used).
+* **threshold** (:func:`threshold_verdict`): the claim is "x is past threshold T". The effect is the distance
+  past T in the claimed direction (decades for ratios). ``holds``: the whole interval is past T;
+  ``does_not_hold``: the whole interval is on the other side of T by more than the margin (evidence of
+  absence); otherwise ``inconclusive``. Ratios use ``MARGIN_FACTOR`` (a factor), shares ``MARGIN_SHARE``.
+* **band** (:func:`band_verdict`): "x within [1/B, B]": ``holds`` if the interval lies inside the band,
+  ``does_not_hold`` if it lies outside the band by more than the margin, else ``inconclusive``.
+* **comparison** (bn_init_prop): a paired effect (same seed in both arms) with ``interval_verdict(iv, m)``.
+* **label rule** (xavier_tanh): a yes/no label per seed (:func:`healthy` and :func:`gradient_flows`);
+  every seed yes -> ``holds``, every seed no -> ``does_not_hold``, seeds disagree -> ``inconclusive``.
+* **parts**: several parts of one claim are joined with :func:`~generator.analysis.verdicts.combine`
+  (all hold -> holds; some hold -> partly; all fail -> does_not_hold; else inconclusive); conditions that
+  must *all* be met (a band is two one-sided conditions) with :func:`all_of`.
+* **seed halves**: every rule is computed on all seeds and on the two disjoint halves
+  (:func:`~generator.analysis.verdicts.by_halves`); halves that disagree make the verdict ``inconclusive``.
+  With fewer than two seeds per half, or one seed overall, the intervals are undefined: ``inconclusive``.
 
-Claims and verdicts:
+Claims (thresholds: ``COLLAPSE_RATIO``, ``GRAD_FACTOR``, ``SATURATED_SHARE``, ``STABLE_BAND``):
 
-zero_symmetry     all-equal (zero) weights keep every hidden unit identical, before and after an SGD step.
-                  holds: every equal-weight init has one distinct unit at every layer and phase;
-                  partly: some; does_not_hold: none.
-small_vanishing   small init (× 0.01) collapses the activations and the gradient vanishes (tanh).
-                  holds: collapsed and gradient vanishes; partly: one of the two; does_not_hold: neither.
-large_saturation  large init (× 1.0) saturates tanh and the gradient becomes 0.
-                  holds: saturated and gradient vanishes; partly: one; does_not_hold: neither.
-xavier_tanh       "sigmoid, tanh: use Xavier". holds: Xavier is stable, not saturated, and the gradient
-                  reaching layer 1 is within STABLE_BAND of the output gradient (std of dL/dH, layer 1 vs
-                  last) for every s-shaped activation in the grid; partly: for some; does_not_hold: none.
-xavier_relu       "Xavier + ReLU: mean and std converge to 0". holds: collapsed; partly: the std shrinks
-                  at every layer (per-layer factor < 1) without collapsing; does_not_hold: otherwise.
-he_relu           "ReLU: use He" (mean and std stay away from 0). holds: He + ReLU is stable.
-bn_init_prop      "BN reduces the dependence on the initial weights", at initialization: per activation the
-                  spread max/min of the last-layer std over the random inits (all but ``zeros``), with and
-                  without BN. holds: with BN the spread is within STABLE_BAND and smaller than without for
-                  every activation; partly: smaller for some activation; does_not_hold: otherwise.
+zero_symmetry     all-equal (zero/constant) weights keep every hidden unit identical, before and after an
+                  SGD step. Exact (deterministic, no seed statistics): every equal init has one distinct unit
+                  -> holds; some -> partly; none -> does_not_hold.
+small_vanishing   tanh, small init: parts "collapsed" (threshold: ratio < COLLAPSE_RATIO) and "gradient
+                  vanishes" (threshold: first-layer relative gradient ÷ Xavier's, same seed, < 1/GRAD_FACTOR).
+large_saturation  tanh, large init: parts "saturated" (threshold: last-layer saturated share
+                  >= SATURATED_SHARE) and "gradient vanishes" (as above).
+xavier_tanh       per s-shaped activation, label rule on ``healthy and gradient_flows``; across activations
+                  ``combine``.
+xavier_relu       "mean and std converge to 0": "collapsed" holds -> holds; else "shrinks" (threshold:
+                  ratio < 1) holds -> partly; both do not hold -> does_not_hold; else inconclusive.
+he_relu           He + ReLU stable: no seed diverged, and the ratio within the band [1/STABLE_BAND, STABLE_BAND].
+bn_init_prop      per activation, the spread max/min of the last-layer std over the random inits (all but
+                  ``zeros``; a diverged init enters at the divergence threshold, a lower bound): "BN reduces
+                  it" (paired, log10(spread without) - log10(spread with), margin log10(MARGIN_FACTOR)) and
+                  "with BN within STABLE_BAND" (threshold); per activation ``all_of``, across ``combine``.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
+from generator.analysis.claim_rules import (
+    LOG_MARGIN,
+    MARGIN_SHARE,
+    all_of,
+    band_verdict,
+    judge_halves,
+    label_verdict,
+    log10s,
+    ratio_below,
+    share_spread,
+    spread,
+    threshold_verdict,
+)
 from generator.analysis.rules import COLLAPSE_RATIO
 from generator.analysis.seed_note import per_layer_factor
 from generator.analysis.seeds import SeedMeans
+from generator.analysis.verdicts import (
+    combine,
+    interval_verdict,
+    mean_interval,
+    paired_interval,
+)
 
 GRAD_FACTOR = 10
 SATURATED_SHARE = 0.5
@@ -52,22 +82,14 @@ STABLE_BAND = 10
 REFERENCE_INIT = "xavier"
 S_SHAPED = ("sigmoid", "tanh")
 EQUAL_INITS = ("zeros", "constant")
-VERDICTS = ("holds", "partly", "does_not_hold")
 
 
-def verdict_of(a: bool, b: bool) -> str:
-    """Two-condition rule: both -> holds, one -> partly, none -> does_not_hold."""
-    return "holds" if a and b else "partly" if a or b else "does_not_hold"
-
-
-def share_verdict(n_ok: int, n: int) -> str:
-    """All -> holds, some -> partly, none (or nothing to judge) -> does_not_hold."""
-    return "holds" if n and n_ok == n else "partly" if n_ok else "does_not_hold"
+# --- per-seed statistics ------------------------------------------------------------------------
 
 
 def case_stats(prop: pd.DataFrame, init: str, act: str, norm: str = "none") -> dict | None:
-    """Mean-over-seeds layer statistics of one configuration (:meth:`SeedMeans.case`; a diverged
-    seed never enters a mean), or None if it is not in the data. ``diverged``: any seed at any layer."""
+    """Layer statistics of one configuration from ``prop`` (means over its seeds, :meth:`SeedMeans.case`;
+    a diverged seed never enters a mean), or None if it is not in the data. ``diverged``: any seed/layer."""
     c = SeedMeans.of(prop).case(init, act, norm).set_index("layer")
     if not len(c):
         return None
@@ -86,6 +108,69 @@ def case_stats(prop: pd.DataFrame, init: str, act: str, norm: str = "none") -> d
         "diverged": bool(c["diverged_case"].any()),
         "depth": depth,
     }
+
+
+_SEP = "\x1f"  # joins init and seed into one key, so SeedMeans aggregates each run on its own
+
+
+def per_run_stats(prop: pd.DataFrame) -> dict[tuple, dict]:
+    """:func:`case_stats`' scalar keys for every run (seed, init, activation, norm) at once.
+
+    One :class:`SeedMeans` over the frame with the seed folded into the init key: every "case" is then
+    one run, so the divergence rule of :mod:`generator.analysis.seeds` applies unchanged (a diverged
+    layer's values are NaN). Layer 1 and the last layer give the same numbers as :func:`case_stats` on
+    that seed's rows (tests/test_claims_verdicts.py checks this)."""
+    f = prop.copy()
+    f["init"] = f["init"].astype(str) + _SEP + f["seed"].astype(int).astype(str)
+    t = SeedMeans(f).table()
+    key = t["init"].str.split(_SEP, n=1, expand=True)
+    t["init"], t["seed"] = key[0], key[1].astype(int)
+    depth = int(t["layer"].max())
+    idx = ["seed", "init", "activation", "norm"]
+    first = t[t["layer"] == 1].set_index(idx)
+    last = t[t["layer"] == depth].set_index(idx).reindex(first.index)
+    std1, stdL = first["std"].to_numpy(float), last["std"].to_numpy(float)
+    g1, gL = first["grad_h_std"].to_numpy(float), last["grad_h_std"].to_numpy(float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(std1 > 0, stdL / std1, np.nan)
+        ok = (std1 > 0) & (stdL > 0) & np.isfinite(std1) & np.isfinite(stdL) & (depth >= 2)
+        factor = np.where(ok, np.abs(ratio) ** (1.0 / max(depth - 1, 1)), np.nan)
+        gradflow = np.where(gL > 0, g1 / gL, np.nan)
+    cols = {"std1": std1, "stdL": stdL, "ratio": ratio, "factor": factor, "meanL": last["mean"].to_numpy(float),
+            "satL": last["saturated_frac"].to_numpy(float), "grad1": first["grad_w_ratio"].to_numpy(float),
+            "gradflow": gradflow, "diverged": first["diverged_case"].to_numpy(bool)}
+    out = {}
+    for i, k in enumerate(first.index):
+        rec = {c: (bool(v[i]) if c == "diverged" else float(v[i])) for c, v in cols.items()}
+        rec["depth"] = depth
+        out[(int(k[0]), *k[1:])] = rec
+    return out
+
+
+@dataclass
+class Runs:
+    """Per-run statistics of ``propagation.csv`` (:func:`per_run_stats`, computed once);
+    :meth:`per_seed` gives one statistic per seed of a subset."""
+
+    prop: pd.DataFrame
+    _runs: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        self.seeds = sorted(int(s) for s in self.prop["seed"].unique())
+        self.depth = int(self.prop["layer"].max())
+        self._runs = per_run_stats(self.prop)
+
+    def stats(self, seed: int, init: str, act: str, norm: str = "none") -> dict | None:
+        """The scalar statistics of one run (the keys of :func:`case_stats` but ``std``), or None."""
+        return self._runs.get((seed, init, act, norm))
+
+    def per_seed(self, seeds, key: str, init: str, act: str, norm: str = "none") -> np.ndarray:
+        """``key`` of :meth:`stats` for each seed in ``seeds`` (NaN where absent or diverged)."""
+        out = []
+        for s in seeds:
+            st = self.stats(s, init, act, norm)
+            out.append(math.nan if st is None or (st["diverged"] and key != "diverged") else st[key])
+        return np.asarray(out, dtype=float)
 
 
 def collapsed(s: dict) -> bool:
@@ -107,16 +192,17 @@ def healthy(s: dict, act: str) -> bool:
     return stable(s) and not (act in S_SHAPED and saturated(s))
 
 
-def grad_vanishes(s: dict, ref: dict | None) -> bool | None:
-    if ref is None or not (np.isfinite(s["grad1"]) and np.isfinite(ref["grad1"])) or ref["grad1"] <= 0:
-        return None
-    return bool(s["grad1"] * GRAD_FACTOR <= ref["grad1"])
+def gradient_flows(s: dict) -> bool:
+    """The gradient reaching layer 1 is within a factor STABLE_BAND of the output gradient (both ways)."""
+    r = s["gradflow"]
+    return bool(np.isfinite(r) and 1 / STABLE_BAND <= r <= STABLE_BAND)
 
 
 # --- the propagation claims ---------------------------------------------------------------------
 
 
 def judge_symmetry(sym: pd.DataFrame | None) -> dict | None:
+    """Exact rule (no seed statistics): the halves are not applicable and reported as ``None``."""
     if sym is None or not len(sym):
         return None
     eq = sym[sym["init"].isin(EQUAL_INITS)]
@@ -124,125 +210,144 @@ def judge_symmetry(sym: pd.DataFrame | None) -> dict | None:
         return None
     per = eq.groupby("init")["distinct_units"].max()
     n_ok = int((per == 1).sum())
+    verdict = "holds" if n_ok == len(per) else "partly" if n_ok else "does_not_hold"
     other = sym[~sym["init"].isin(EQUAL_INITS)]
-    return {"verdict": share_verdict(n_ok, len(per)),
+    return {"verdict": verdict, "verdict_all": verdict, "verdict_a": None, "verdict_b": None, "exact": True,
             "values": {"max_distinct": int(eq["distinct_units"].max()), "width": int(sym["width"].max()),
                        "inits": ", ".join(sorted(per.index)),
                        "other_min": int(other["distinct_units"].min()) if len(other) else 0}}
 
 
-def _tanh_case(prop, acts, init: str):
-    """(stats of ``init`` with tanh, stats of the reference init, whether the gradient vanishes) or None
-    when the grid lacks tanh or the case."""
-    if "tanh" not in acts:
+def _grad_vs_reference(runs: Runs, sub, init: str) -> np.ndarray:
+    """Per seed: first-layer relative gradient of ``init`` ÷ the reference init's (same seed: paired)."""
+    return runs.per_seed(sub, "grad1", init, "tanh") / runs.per_seed(sub, "grad1", REFERENCE_INIT, "tanh")
+
+
+def judge_small(runs: Runs, acts) -> dict | None:
+    if "tanh" not in acts or runs.stats(runs.seeds[0], "small", "tanh") is None:
         return None
-    s, ref = case_stats(prop, init, "tanh"), case_stats(prop, REFERENCE_INIT, "tanh")
-    if s is None:
+
+    def fn(sub):
+        ratio, grad = runs.per_seed(sub, "ratio", "small", "tanh"), _grad_vs_reference(runs, sub, "small")
+        parts = {"collapsed": ratio_below(ratio, COLLAPSE_RATIO), "grad_vanishes": ratio_below(grad, 1 / GRAD_FACTOR)}
+        return {"verdict": combine(parts.values()), "parts": parts,
+                "values": {"ratio": spread(ratio), "grad_rel": spread(grad), "L": runs.depth}}
+
+    return judge_halves(fn, runs.seeds)
+
+
+def judge_large(runs: Runs, acts) -> dict | None:
+    if "tanh" not in acts or runs.stats(runs.seeds[0], "large", "tanh") is None:
         return None
-    return s, ref, bool(grad_vanishes(s, ref))
+
+    def fn(sub):
+        sat, grad = runs.per_seed(sub, "satL", "large", "tanh"), _grad_vs_reference(runs, sub, "large")
+        parts = {"saturated": threshold_verdict(mean_interval(sat - SATURATED_SHARE), MARGIN_SHARE),
+                 "grad_vanishes": ratio_below(grad, 1 / GRAD_FACTOR)}
+        return {"verdict": combine(parts.values()), "parts": parts,
+                "values": {"sat": share_spread(sat), "grad_rel": spread(grad), "L": runs.depth}}
+
+    return judge_halves(fn, runs.seeds)
 
 
-def judge_small(prop, acts) -> dict | None:
-    case = _tanh_case(prop, acts, "small")
-    if case is None:
+def judge_xavier_tanh(runs: Runs, acts) -> dict | None:
+    present = [a for a in S_SHAPED if a in acts and runs.stats(runs.seeds[0], "xavier", a) is not None]
+    if not present:
         return None
-    s, ref, gv = case
-    return {"verdict": verdict_of(collapsed(s), gv), "parts": {"collapsed": collapsed(s), "grad_vanishes": gv},
-            "values": {"ratio": s["ratio"], "grad": s["grad1"], "ref_grad": ref["grad1"] if ref else math.nan,
-                       "L": s["depth"]}}
+
+    def fn(sub):
+        per_act, values = {}, {}
+        for a in present:
+            st = [runs.stats(s, "xavier", a) for s in sub]
+            # "Use Xavier" means trainable: the forward signal stays healthy AND the gradient reaches layer 1.
+            per_act[a] = label_verdict(healthy(s, a) and gradient_flows(s) for s in st)
+            values[a] = {"ratio": spread([s["ratio"] for s in st]), "gradflow": spread([s["gradflow"] for s in st]),
+                         "sat": share_spread([s["satL"] for s in st]),
+                         "n_ok": sum(healthy(s, a) and gradient_flows(s) for s in st), "n": len(st)}
+        return {"verdict": combine(per_act.values()), "parts": per_act, "values": values}
+
+    out = judge_halves(fn, runs.seeds)
+    out["acts"] = present
+    return out
 
 
-def judge_large(prop, acts) -> dict | None:
-    case = _tanh_case(prop, acts, "large")
-    if case is None:
+def judge_xavier_relu(runs: Runs, acts) -> dict | None:
+    if "relu" not in acts or runs.stats(runs.seeds[0], "xavier", "relu") is None:
         return None
-    s, ref, gv = case
-    return {"verdict": verdict_of(saturated(s), gv), "parts": {"saturated": saturated(s), "grad_vanishes": gv},
-            "values": {"sat": s["satL"], "grad": s["grad1"], "ref_grad": ref["grad1"] if ref else math.nan,
-                       "L": s["depth"]}}
+
+    def fn(sub):
+        ratio = runs.per_seed(sub, "ratio", "xavier", "relu")
+        parts = {"collapsed": ratio_below(ratio, COLLAPSE_RATIO), "shrinks": ratio_below(ratio, 1.0)}
+        v = ("holds" if parts["collapsed"] == "holds" else "partly" if parts["shrinks"] == "holds" else
+             "does_not_hold" if set(parts.values()) == {"does_not_hold"} else "inconclusive")
+        return {"verdict": v, "parts": parts,
+                "values": {"ratio": spread(ratio), "factor": spread(runs.per_seed(sub, "factor", "xavier", "relu")),
+                           "L": runs.depth}}
+
+    return judge_halves(fn, runs.seeds)
 
 
-def gradient_flows(s: dict) -> bool:
-    """The gradient reaching layer 1 is within a factor STABLE_BAND of the output gradient (both ways)."""
-    r = s["gradflow"]
-    return bool(np.isfinite(r) and 1 / STABLE_BAND <= r <= STABLE_BAND)
-
-
-def judge_xavier_tanh(prop, acts) -> dict | None:
-    rows = [(a, case_stats(prop, "xavier", a)) for a in S_SHAPED if a in acts]
-    rows = [(a, s) for a, s in rows if s is not None]
-    if not rows:
+def judge_he_relu(runs: Runs, acts) -> dict | None:
+    if "relu" not in acts or runs.stats(runs.seeds[0], "he", "relu") is None:
         return None
-    # "Use Xavier" means trainable: the forward signal stays healthy AND the gradient reaches layer 1.
-    n_ok = sum(healthy(s, a) and gradient_flows(s) for a, s in rows)
-    v = {f"ratio_{a}": s["ratio"] for a, s in rows}
-    v.update({f"gradflow_{a}": s["gradflow"] for a, s in rows})
-    v.update({f"sat_{a}": s["satL"] for a, s in rows})
-    v["L"] = rows[0][1]["depth"]
-    v["n_ok"], v["n"] = n_ok, len(rows)
-    return {"verdict": share_verdict(n_ok, len(rows)), "values": v, "acts": [a for a, _ in rows]}
+
+    def fn(sub):
+        ratio = runs.per_seed(sub, "ratio", "he", "relu")
+        n_div = int(np.nansum(runs.per_seed(sub, "diverged", "he", "relu")))
+        parts = {"not_diverged": "does_not_hold" if n_div else "holds",
+                 "band": band_verdict(mean_interval(log10s(ratio)), math.log10(STABLE_BAND), LOG_MARGIN)}
+        return {"verdict": all_of(parts.values()) if sub else "inconclusive", "parts": parts,
+                "values": {"ratio": spread(ratio), "factor": spread(runs.per_seed(sub, "factor", "he", "relu")),
+                           "n_diverged": n_div, "L": runs.depth}}
+
+    return judge_halves(fn, runs.seeds)
 
 
-def judge_xavier_relu(prop, acts) -> dict | None:
-    if "relu" not in acts:
-        return None
-    s = case_stats(prop, "xavier", "relu")
-    if s is None:
-        return None
-    shrinks = bool((s["std"].sort_index().diff().dropna() < 0).all())
-    verdict = "holds" if collapsed(s) else "partly" if shrinks and s["factor"] < 1 else "does_not_hold"
-    return {"verdict": verdict, "values": {"factor": s["factor"], "stdL": s["stdL"], "meanL": s["meanL"],
-                                           "ratio": s["ratio"], "L": s["depth"]}}
+def init_spreads(runs: Runs, sub, rand, act: str, norm: str, cap: float) -> np.ndarray:
+    """Per seed: max/min of the last-layer std over the inits ``rand`` (a diverged run enters at ``cap``)."""
+    out = []
+    for s in sub:
+        last = []
+        for i in rand:
+            st = runs.stats(s, i, act, norm)
+            if st is not None:
+                last.append(cap if st["diverged"] or not np.isfinite(st["stdL"]) else st["stdL"])
+        last = [x for x in last if x > 0]
+        out.append(max(last) / min(last) if len(last) > 1 else math.nan)
+    return np.asarray(out, dtype=float)
 
 
-def judge_he_relu(prop, acts) -> dict | None:
-    if "relu" not in acts:
-        return None
-    s = case_stats(prop, "he", "relu")
-    if s is None:
-        return None
-    return {"verdict": "holds" if stable(s) else "does_not_hold",
-            "values": {"ratio": s["ratio"], "stdL": s["stdL"], "factor": s["factor"], "L": s["depth"]}}
-
-
-def judge_bn_init(prop, inits, acts, norms) -> dict | None:
-    if "bn" not in norms or "none" not in norms:
-        return None
+def judge_bn_init(runs: Runs, inits, acts, norms, cap: float = 1e8) -> dict | None:
     rand = [i for i in inits if i != "zeros"]
-    if len(rand) < 2:
+    if "bn" not in norms or "none" not in norms or len(rand) < 2:
         return None
-    spreads = {}
-    for a in acts:
-        sp = {}
-        for norm in ("none", "bn"):
-            last = []
-            for i in rand:
-                s = case_stats(prop, i, a, norm)
-                if s is None:
-                    continue
-                last.append(s["stdL"] if not s["diverged"] and np.isfinite(s["stdL"]) else math.inf)
-            last = [x for x in last if x > 0]
-            sp[norm] = max(last) / min(last) if last else math.nan
-        spreads[a] = sp
-    n_smaller = sum(1 for sp in spreads.values() if sp["bn"] < sp["none"])
-    n_all = sum(1 for sp in spreads.values() if sp["bn"] < sp["none"] and sp["bn"] <= STABLE_BAND)
-    verdict = "holds" if spreads and n_all == len(spreads) else "partly" if n_smaller else "does_not_hold"
-    bn_max = max(sp["bn"] for sp in spreads.values())
-    none_min = min(sp["none"] for sp in spreads.values())
-    return {"verdict": verdict, "spreads": spreads,
-            "values": {"bn_max": bn_max, "none_min": none_min, "n_inits": len(rand), "n_acts": len(spreads)}}
+
+    def fn(sub):
+        parts, spreads = {}, {}
+        for a in acts:
+            none, bn = (init_spreads(runs, sub, rand, a, n, cap) for n in ("none", "bn"))
+            reduces = interval_verdict(paired_interval(log10s(none), log10s(bn)), LOG_MARGIN)
+            parts[a] = all_of([reduces, ratio_below(bn, STABLE_BAND)])
+            spreads[a] = {"none": spread(none), "bn": spread(bn), "reduces": reduces}
+        return {"verdict": combine(parts.values()), "parts": parts, "spreads": spreads,
+                "values": {"n_inits": len(rand), "n_acts": len(spreads)}}
+
+    return judge_halves(fn, runs.seeds)
 
 
-def judge_all(prop: pd.DataFrame, sym: pd.DataFrame | None, inits, acts, norms) -> dict[str, dict | None]:
-    """Every propagation claim's judgement (None: not in the grid), by claim id."""
+def judge_all(prop: pd.DataFrame, sym: pd.DataFrame | None, inits, acts, norms,
+              cap: float = 1e8) -> dict[str, dict | None]:
+    """Every propagation claim's judgement (None: not in the grid), by claim id. ``cap``: the grid's
+    divergence threshold (``diverge_rms``)."""
+    runs = Runs(prop)
     return {
         "zero_symmetry": judge_symmetry(sym),
-        "small_vanishing": judge_small(prop, acts),
-        "large_saturation": judge_large(prop, acts),
-        "xavier_tanh": judge_xavier_tanh(prop, acts),
-        "xavier_relu": judge_xavier_relu(prop, acts),
-        "he_relu": judge_he_relu(prop, acts),
-        "bn_init_prop": judge_bn_init(prop, inits, acts, norms),
+        "small_vanishing": judge_small(runs, acts),
+        "large_saturation": judge_large(runs, acts),
+        "xavier_tanh": judge_xavier_tanh(runs, acts),
+        "xavier_relu": judge_xavier_relu(runs, acts),
+        "he_relu": judge_he_relu(runs, acts),
+        "bn_init_prop": judge_bn_init(runs, inits, acts, norms, cap),
     }
 
 
@@ -252,15 +357,28 @@ PROP_CASES = (("small", "tanh"), ("large", "tanh"), ("xavier", "sigmoid"), ("xav
 
 
 def prop_rows(prop: pd.DataFrame, inits, acts) -> list[dict]:
-    """Layer-1 / last-layer numbers of :data:`PROP_CASES` present in the grid, and whether each is healthy."""
+    """Per :data:`PROP_CASES` case in the grid: the seed means (:func:`case_stats`), each number's min–max
+    over seeds (``<key>_min`` / ``<key>_max``), how many seeds are forward-healthy (:func:`healthy`, ``n_healthy``)
+    and how many pass the gradient to layer 1 (:func:`gradient_flows`, ``n_flows``), of ``n``."""
+    runs = Runs(prop)
     rows = []
     for init, act in PROP_CASES:
-        if init in inits and act in acts:
-            s = case_stats(prop, init, act)
-            if s is not None:
-                rows.append({"init": init, "activation": act, "std1": s["std1"], "stdL": s["stdL"],
-                             "ratio": s["ratio"], "sat": s["satL"], "grad1": s["grad1"],
-                             "stable": healthy(s, act)})
+        if init not in inits or act not in acts:
+            continue
+        s = case_stats(prop, init, act)
+        if s is None:
+            continue
+        row = {"init": init, "activation": act, "std1": s["std1"], "stdL": s["stdL"], "ratio": s["ratio"],
+               "sat": s["satL"], "grad1": s["grad1"]}
+        per = [runs.stats(seed, init, act) for seed in runs.seeds]
+        for key, col in (("std1", "std1"), ("stdL", "stdL"), ("ratio", "ratio"), ("satL", "sat"), ("grad1", "grad1")):
+            vals = np.array([p[key] for p in per], dtype=float)
+            vals = vals[np.isfinite(vals)]
+            row[f"{col}_min"] = float(vals.min()) if vals.size else math.nan
+            row[f"{col}_max"] = float(vals.max()) if vals.size else math.nan
+        row["n_healthy"], row["n"] = sum(healthy(p, act) for p in per), len(per)
+        row["n_flows"] = sum(gradient_flows(p) for p in per)
+        rows.append(row)
     return rows
 
 

@@ -3,7 +3,7 @@
 Inputs: ``seed_printed.csv`` (the three printouts of the note, parsed from its text), ``seed_code.csv``
 (each snippet re-run as written, one seeded Generator per seed, at the note's sizes) and
 ``propagation.csv`` (our grid). :func:`measure` returns every number the seed page shows, block by
-block: (a) the 0.01 printout, what holds, (b) the He line, (c) fan-in vs fan-in + fan-out, (d) Xavier +
+block: (a) the 0.01 printout (and whether the printouts were "swapped": :func:`printout_runs`), what holds, (b) the He line, (c) fan-in vs fan-in + fan-out, (d) Xavier +
 ReLU, (e) the input dimension, (f) BN placement.
 
 Rules (the page states them from these constants):
@@ -92,7 +92,7 @@ def printout_matches(rerun: pd.DataFrame, printed: pd.DataFrame) -> list[dict]:
 def prop_case(prop: pd.DataFrame, init: str, act: str, norm: str = "none") -> pd.DataFrame:
     """Per-layer means over seeds of one configuration (:meth:`SeedMeans.case`), indexed by layer."""
     c = SeedMeans.of(prop).case(init, act, norm).set_index("layer")
-    return c[["mean", "std", "saturated_frac", "grad_w_ratio", "grad_h_std"]]
+    return c[[k for k in ("mean", "std", "saturated_frac", "grad_w_ratio", "grad_h_std", "zero_frac") if k in c.columns]]
 
 
 # --- the blocks of the page ---------------------------------------------------------------------
@@ -134,6 +134,22 @@ def small_block(rerun, printed, factors, matches, L: int, width: int) -> tuple[p
         "printed_first": float(printed.loc[1, "small_tanh"]),
     }
     return small_tbl, small
+
+
+def printout_runs(printed_mean: pd.DataFrame, printed: pd.DataFrame, matches: dict) -> dict:
+    """Were the ×0.01 and ×1.0 printouts "swapped"? Both match the ×1.0 re-run if ``both_large``; their
+    inputs (layer 0: the data the run drew) differ if ``distinct_inputs`` -- two separate ×1.0 runs, not one
+    output pasted twice; ``small_never_shown``: no printout is within MATCH_RTOL of the ×0.01 re-run."""
+    inp = {f"{c}_{k}0": float(t.loc[0, c]) for c in ("small_tanh", "large_tanh")
+           for k, t in (("mean", printed_mean), ("std", printed))}
+    inp = {k.replace("_tanh", ""): v for k, v in inp.items()}
+    small_rel = [m["diffs"].get("small_tanh", math.nan) for m in matches.values()]
+    return {**inp,
+            "distinct_inputs": bool(inp["small_mean0"] != inp["large_mean0"] or inp["small_std0"] != inp["large_std0"]),
+            "both_large": bool(matches["small_tanh"]["best"] == "large_tanh" and matches["large_tanh"]["matches_own"]),
+            "large_own_max_rel_pct": 100 * float(matches["large_tanh"]["own_max_rel"]),
+            "small_never_shown": bool(all(np.isfinite(r) and r > MATCH_RTOL for r in small_rel)),
+            "min_rel_small_pct": 100 * float(min(small_rel))}
 
 
 def holds_block(code, rerun, printed, matches, L: int) -> tuple[pd.DataFrame, dict]:
@@ -258,7 +274,9 @@ def bn_block(prop, cfg) -> tuple[list[dict], dict]:
             c = prop_case(prop, "xavier", act, norm)
             if len(c):
                 bn_rows.append({"norm": norm, "activation": act, "mean": float(c.loc[cfg.depth, "mean"]),
-                                "std": float(c.loc[cfg.depth, "std"])})
+                                "std": float(c.loc[cfg.depth, "std"]),
+                                # share of outputs exactly 0 (ReLU): BN after ReLU maps all of them to one value
+                                "zero": float(c.loc[cfg.depth, "zero_frac"]) if "zero_frac" in c.columns else math.nan})
     bn = {"have_post": "bn_post" in cfg.norms, "have_bn": "bn" in cfg.norms,
           "rows": {f"{r['norm']}_{r['activation']}": r for r in bn_rows}}
     return bn_rows, bn
@@ -279,6 +297,7 @@ def measure(data) -> dict | None:
     factors = {c: per_layer_factor(rerun[c]) for c in CASES if c in rerun.columns}
     matches = {m["case"]: m for m in printout_matches(rerun, printed)}
     small_tbl, small = small_block(rerun, printed, factors, matches, L, width)
+    small["runs"] = printout_runs(printed_table(data.frame("seed_printed.csv"), "mean"), printed, matches)
     holds_tbl, holds = holds_block(code, rerun, printed, matches, L)
     he_tbl, he = he_block(rerun, factors, L, width, cfg.diverge_rms)
     glorot_rows, fan = fan_block(prop, cfg, width)

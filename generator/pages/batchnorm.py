@@ -16,6 +16,7 @@ from generator.analysis.batchnorm import (
     invariance_summary,
     placement_frame,
     placement_summary,
+    relu_zero_share,
     scale_families,
     spread_summary,
     zeros_with_bn,
@@ -54,6 +55,7 @@ def context(data) -> dict:
         "placement_source": source,
         "placement_summary": placement_summary(placement),
         "sat_gap": SAT_GAP,
+        "relu_zero": relu_zero_share(data) if "bn" in norms and "relu" in acts else None,
         "figures": {"spread": "bn_spread" if has_bn else None,
                     "heatmap": ["heatmap_std", "heatmap_std_bn"] if has_bn else [],
                     "seed_case": [f"seed_case_{a}_{i}_bn" for a, i in (("tanh", "small"), ("tanh", "large"))

@@ -1,9 +1,11 @@
 """Page ``references``: the works this site builds on, as data.
 
-:data:`REFERENCES` holds the bibliographic entries (authors, title, venue, year, pages, arXiv id, URL)
-in citation order; the page renders each entry the same way in both languages and adds one sentence per
-entry, from the strings catalog (``[references.role]``), on what it contributes to this site. Links are
-shown as text (the site loads and links no external resources by design).
+:data:`REFERENCES` holds the bibliographic entries (authors, title, venue, year, pages, arXiv id, DOI,
+URL): every work cited in the text of any page, then the ones a reader needs next. The page renders each
+entry the same way in both languages, with a clickable DOI / arXiv / proceedings link (plain ``<a>``
+links: the site still loads nothing from other hosts), and adds one sentence per entry from the strings
+catalog (``[references.role]``) on what it contributes to this site. :data:`NO_LINK` names the entries
+without a link and why (tests/test_references.py checks both lists against the templates).
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from dataclasses import asdict, dataclass
 
 from generator.common.languages import LANGUAGES
 from generator.render import strings
-from generator.render.filters import Md, code
+from generator.render.filters import Md, code, link
 
 
 @dataclass(frozen=True)
@@ -24,6 +26,7 @@ class Reference:
     year: int
     pages: str = ""
     arxiv: str = ""
+    doi: str = ""
     url: str = ""
     note: str = ""  # e.g. publication details beyond the venue
 
@@ -74,6 +77,43 @@ REFERENCES: tuple[Reference, ...] = (
         "Self-Normalizing Neural Networks",
         "Advances in Neural Information Processing Systems 30 (NIPS)", 2017, pages="971–980", arxiv="1706.02515"),
     Reference(
+        "lecun1998", ("Yann LeCun", "Léon Bottou", "Genevieve B. Orr", "Klaus-Robert Müller"),
+        "Efficient BackProp",
+        "Neural Networks: Tricks of the Trade, Lecture Notes in Computer Science 1524, Springer", 1998,
+        pages="9–50", doi="10.1007/3-540-49430-8_2"),
+    Reference(
+        "yang2019", ("Greg Yang", "Jeffrey Pennington", "Vinay Rao", "Jascha Sohl-Dickstein", "Samuel S. Schoenholz"),
+        "A Mean Field Theory of Batch Normalization",
+        "International Conference on Learning Representations (ICLR)", 2019, arxiv="1902.08129"),
+    Reference(
+        "santurkar2018", ("Shibani Santurkar", "Dimitris Tsipras", "Andrew Ilyas", "Aleksander Madry"),
+        "How Does Batch Normalization Help Optimization?",
+        "Advances in Neural Information Processing Systems 31 (NeurIPS)", 2018, pages="2483–2493",
+        arxiv="1805.11604"),
+    Reference(
+        "bjorck2018", ("Johan Bjorck", "Carla Gomes", "Bart Selman", "Kilian Q. Weinberger"),
+        "Understanding Batch Normalization",
+        "Advances in Neural Information Processing Systems 31 (NeurIPS)", 2018, pages="7694–7705",
+        arxiv="1806.02375"),
+    Reference(
+        "luo2019", ("Ping Luo", "Xinjiang Wang", "Wenqi Shao", "Zhanglin Peng"),
+        "Towards Understanding Regularization in Batch Normalization",
+        "International Conference on Learning Representations (ICLR)", 2019, arxiv="1809.00846"),
+    Reference(
+        "hanin2018", ("Boris Hanin", "David Rolnick"),
+        "How to Start Training: The Effect of Initialization and Architecture",
+        "Advances in Neural Information Processing Systems 31 (NeurIPS)", 2018, pages="571–581",
+        arxiv="1803.01719"),
+    Reference(
+        "pennington2017", ("Jeffrey Pennington", "Samuel S. Schoenholz", "Surya Ganguli"),
+        "Resurrecting the sigmoid in deep learning through dynamical isometry: theory and practice",
+        "Advances in Neural Information Processing Systems 30 (NIPS)", 2017, pages="4785–4795",
+        arxiv="1711.04735"),
+    Reference(
+        "hendrycks2016", ("Dan Hendrycks", "Kevin Gimpel"),
+        "Gaussian Error Linear Units (GELUs)",
+        "arXiv preprint", 2016, arxiv="1606.08415"),
+    Reference(
         "cs231n", ("Fei-Fei Li", "Justin Johnson", "Serena Yeung"),
         "Lecture 6: Training Neural Networks, Part I",
         "CS231n: Convolutional Neural Networks for Visual Recognition, Stanford University", 2017,
@@ -85,22 +125,38 @@ REFERENCES: tuple[Reference, ...] = (
         "개발아 담하자 (blog)", 2020, note="2020-05-26"),
 )
 
+# Entries without a DOI / arXiv / proceedings link, and why (the page says nothing else about them).
+NO_LINK = {"seed": "the blog post's address is not recorded in this repository"}
+
 
 def entry_markdown(r: Reference, lang: str) -> Md:
-    """One bibliography line: authors. "Title". *Venue*, year, pages. (note) arXiv:id (`url`) `url`.
+    """One bibliography line: authors. "Title". *Venue*, year, pages. (note) then the links: DOI, arXiv,
+    URL, each a clickable Markdown link (:func:`~generator.render.filters.link` checks the address; an address
+    that is not https stays text).
 
     Markdown (:class:`~generator.render.filters.Md`): the fields are plain text, escaped (a title such as
-    "[Deep Learning] ..." stays text); addresses are code spans, shown as text, never links."""
+    "[Deep Learning] ..." stays text)."""
     out = Md('{}. "{}". *{}*, {}').format(", ".join(r.authors), r.title, r.venue, r.year)
     if r.pages:
         out += ", " + strings.t(lang, "references.pages", pages=r.pages)
     out += Md(".")
     if r.note:
         out += Md(" ({})").format(r.note)
+    for label, url in links_of(r):
+        # only https addresses become links; anything else stays inert text (a code span)
+        out += Md(" ") + (link(label, url) if url.startswith("https://") else code(url))
+    return out
+
+
+def links_of(r: Reference) -> list[tuple[str, str]]:
+    """(label, address) of the entry's links: DOI, arXiv, then its own URL."""
+    out = []
+    if r.doi:
+        out.append((f"doi:{r.doi}", f"https://doi.org/{r.doi}"))
     if r.arxiv:
-        out += Md(" arXiv:{} ({}).").format(r.arxiv, code(f"https://arxiv.org/abs/{r.arxiv}"))
+        out.append((f"arXiv:{r.arxiv}", f"https://arxiv.org/abs/{r.arxiv}"))
     if r.url:
-        out += Md(" {}").format(code(r.url))
+        out.append((r.url, r.url))
     return out
 
 
@@ -112,4 +168,5 @@ def context(data) -> dict:
         d["cite"] = r.cite
         d["entry"] = {lang: entry_markdown(r, lang) for lang in LANGUAGES}
         entries.append(d)
-    return {"entries": entries, "by_key": {e["key"]: e for e in entries}, "n": len(entries)}
+    return {"entries": entries, "by_key": {e["key"]: e for e in entries}, "n": len(entries),
+            "no_link": [r.cite for r in REFERENCES if r.key in NO_LINK]}

@@ -105,7 +105,8 @@ def _summary(m: dict) -> tuple[dict, dict]:
               "mean_relu": bn["rows"].get("bn_relu", {}).get("mean", math.nan),
               "std_relu": bn["rows"].get("bn_relu", {}).get("std", math.nan)},
     }
-    keys = {"a": "a", "b": "b", "c": "c" if fan["have_glorot"] else "c_nodata", "d": "d", "e": "e",
+    runs = small.get("runs", {})
+    keys = {"a": "a" if runs.get("both_large") and runs.get("small_never_shown") else "a_plain", "b": "b", "c": "c" if fan["have_glorot"] else "c_nodata", "d": "d", "e": "e",
             "f": "f" if bn["have_bn"] and m["bn_rows"] else "f_nodata"}
     return values, keys
 
