@@ -11,6 +11,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from generator.pages import training as training_page
+
 from generator.analysis import claim_rules as cr
 from generator.analysis import claims
 from generator.analysis.verdicts import Interval, t_quantile
@@ -140,7 +142,7 @@ def test_bn_init_equal_spreads_do_not_hold():
 
 def test_training_row_shows_effect_interval_runs_setting_and_halves():
     tr = {"overfitting": {"verdict": "inconclusive", "effect": 0.0123, "ci_low": -0.004, "ci_high": 0.0286,
-                          "n_runs": 30.0, "setting": "digits, width 100, depth 6", "verdict_a": "holds",
+                          "n_runs": 30.0, "setting": "data=digits; width=100; depth=6", "verdict_a": "holds",
                           "verdict_b": "inconclusive"}}
     for lang in strings.LANGUAGES:
         r = conclusions._row("overfitting", "training", lang, {}, tr, {})
@@ -149,8 +151,9 @@ def test_training_row_shows_effect_interval_runs_setting_and_halves():
     for lang in strings.LANGUAGES:
         r = conclusions._row("overfitting", "training", lang, {}, tr, {})
         assert r["verdict"] == strings.t(lang, "conclusions.verdict.inconclusive")
-        assert re.search(r"(?<![\d.])30(?![\d.])", r["evidence"]) and "digits, width 100, depth 6" in r["evidence"]
-        assert "0.0123" in r["evidence"] and "0.0286" in r["evidence"]
+        assert re.search(r"(?<![\d.])30(?![\d.])", r["evidence"])
+        assert training_page.setting_text("data=digits; width=100; depth=6", lang) in r["evidence"]
+        assert "1.2" in r["evidence"] and "2.9" in r["evidence"]  # effect 1.23 % [−0.4 %, 2.86 %] in percent
         assert r["halves"] == (strings.t(lang, "conclusions.verdict.holds") + " / "
                                + strings.t(lang, "conclusions.verdict.inconclusive"))
 

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+from generator.pages import training as training_page
 import pytest
 
 from generator.contract import schema as contract
@@ -269,26 +271,23 @@ def test_conclusions_context_real_and_training_claims(real, tmp_path):
     d2 = tmp_path / "data"
     shutil.copytree(data_dir, d2)
     verdicts = dict(zip(conclusions.TRAINING_CLAIMS, ("holds", "partly", "does_not_hold", "partly", "holds")))
-    values = {  # what claims.csv's values column holds for each claim (generator/analysis/training.py)
-        "speed": {"steps_none": 150.0, "steps_bn": 20.0, "best_lr_none": 0.1, "best_lr_bn": 1.0,
-                  "max_stable_lr_none": 0.1, "max_stable_lr_bn": None},
-        "init": {"working_scales_tanh_none": 2, "working_scales_tanh_bn": 10, "grid_points": 16, "activations": ["tanh"]},
-        "overfitting": {f"{q}_{k}": 0.25 for q in ("gap", "val_acc") for k in ("none", "bn", "dropout", "both")},
-        "vanishing": {"failing": 1, "rescued": 1, "max_grad_ratio_bn": 2.5, "min_grad_ratio_bn": 0.5,
-                      "balanced": True, "failing_settings": ["xavier/30"], "rescued_settings": ["xavier/30"]},
-        "mean": {"pairs": []},
-    }
-    pd.DataFrame({"claim_id": list(verdicts), "verdict": list(verdicts.values()), "evidence": ["x=1"] * 5,
-                  "values": [json.dumps(values[k]) for k in verdicts]}).to_csv(d2 / "claims.csv", index=False)
+    # claims.csv as generator/analysis/training.py writes it (columns of the contract); values minimal
+    n = len(verdicts)
+    pd.DataFrame({"claim_id": list(verdicts), "verdict": list(verdicts.values()),
+                  "effect": [0.25 + i for i in range(n)], "ci_low": [0.125] * n, "ci_high": [3.5 + i for i in range(n)],
+                  "n_runs": [10] * n, "setting": ["data=digits; width=100; batch=64; seeds=10"] * n,
+                  "verdict_a": list(verdicts.values()), "verdict_b": ["inconclusive"] * n, "evidence": ["x=1"] * n,
+                  "values": ["{}"] * n}).to_csv(d2 / "claims.csv", index=False)
     c2 = conclusions.context(_site(cfg, d2))
     assert c2["has_training"] and c2["counts"]["pending"] == 0
     for k, v in verdicts.items():
         assert c2["keys"][k] == v
-    # the evidence sentences are written from the values, in the site's number format, in each language
-    evidence = set(c2["tables"]["bn"]["en"]["evidence"]) | set(c2["tables"]["bn"]["ko"]["evidence"])
-    assert any(e.endswith("Mean steps to the target: 20.0 with BN (η=1.00) vs 150 without (η=0.100); largest stable "
-                          "learning rate — with BN vs 0.100 without.") for e in evidence)
-    assert any(e.endswith("비교할 전처리 쌍이 없습니다.") for e in c2["tables"]["summary"]["ko"]["evidence"])
+    # each training row states its effect with the interval, the number of paired runs and the setting
+    for lang in strings.LANGUAGES:
+        rows = list(c2["tables"]["bn"][lang]["evidence"]) + list(c2["tables"]["summary"][lang]["evidence"])
+        speed = [e for e in rows if "3.50" in e]
+        assert speed and all("0.125" in e and "10" in e for e in speed)
+        assert all(training_page.setting_text("data=digits; width=100; batch=64; seeds=10", lang) in e for e in speed)
     assert "[training page](training.md)" in set(c2["tables"]["bn"]["en"]["where"])
 
 

@@ -34,7 +34,8 @@ small_vanishing   tanh, small init: parts "collapsed" (threshold: ratio < COLLAP
                   vanishes" (threshold: first-layer relative gradient ÷ Xavier's, same seed, < 1/GRAD_FACTOR).
 large_saturation  tanh, large init: parts "saturated" (threshold: last-layer saturated share
                   >= SATURATED_SHARE) and "gradient vanishes" (as above).
-xavier_tanh       per s-shaped activation, label rule on ``healthy and gradient_flows``; across activations
+xavier_tanh       per s-shaped activation, label rule on ``healthy and gradient_flows`` (health.py's forward and
+                  backward labels both ``ok``); across activations
                   ``combine``.
 xavier_relu       "mean and std converge to 0": "collapsed" holds -> holds; else "shrinks" (threshold:
                   ratio < 1) holds -> partly; both do not hold -> does_not_hold; else inconclusive.
@@ -66,6 +67,7 @@ from generator.analysis.claim_rules import (
     spread,
     threshold_verdict,
 )
+from generator.analysis import health
 from generator.analysis.rules import COLLAPSE_RATIO
 from generator.analysis.seed_note import per_layer_factor
 from generator.analysis.seeds import SeedMeans
@@ -188,14 +190,15 @@ def saturated(s: dict) -> bool:
 
 
 def healthy(s: dict, act: str) -> bool:
-    """Stable, and for an s-shaped activation also not saturated (the rule behind "use Xavier for tanh")."""
-    return stable(s) and not (act in S_SHAPED and saturated(s))
+    """Forward pass ``ok`` by the one health rule (generator/analysis/health.py: last-layer std within
+    [VANISH_BELOW, EXPLODE_ABOVE] of the input's, not saturated beyond the activation's baseline)."""
+    return health.forward_label(s["stdL"], s["satL"], health.baseline_saturation(act), s["diverged"]) == "ok"
 
 
 def gradient_flows(s: dict) -> bool:
-    """The gradient reaching layer 1 is within a factor STABLE_BAND of the output gradient (both ways)."""
-    r = s["gradflow"]
-    return bool(np.isfinite(r) and 1 / STABLE_BAND <= r <= STABLE_BAND)
+    """Backward pass ``ok`` by the one health rule: std(dL/dH) layer 1 / last layer within
+    [GRAD_LOW, GRAD_HIGH] (generator/analysis/health.py)."""
+    return health.backward_label(s["gradflow"]) == "ok"
 
 
 # --- the propagation claims ---------------------------------------------------------------------

