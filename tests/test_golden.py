@@ -68,4 +68,4 @@ def test_dataset_exercises_divergence(rendered):
     prop = schema.read_csv("propagation.csv", DATA_DIR)
     assert prop["diverged"].any() and not prop["diverged"].all()
     assert "| diverged |" in rendered[GOLDEN_DIR / "results.en.md"]
-    assert "(diverged at layer 3)" in rendered[GOLDEN_DIR / "index.en.md"]
+    assert "explodes" in rendered[GOLDEN_DIR / "index.en.md"]

@@ -257,6 +257,7 @@ def test_rendered_grid_shows_both_labels(broken_gradient, tmp_path):
         text = (tmp_path / f"index.{lang}.md").read_text("utf-8")
         row = next(line for line in text.splitlines() if line.startswith(f"| {strings.t(lang, 'fig.init.xavier')} |"))
         ok, van = strings.t(lang, "index.forward.ok"), strings.t(lang, "index.backward.vanishes")
-        assert f"{ok} / {van}" in row                                  # xavier + tanh: forward ok, gradient vanishes
+        grad_van = strings.t(lang, "index.cell.grad", label=van)
+        assert grad_van in row                                         # xavier + tanh: forward ok, gradient vanishes
         xav = (tmp_path / f"xavier.{lang}.md").read_text("utf-8")
         assert f"{ok} / {van}" in xav

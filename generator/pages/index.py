@@ -93,10 +93,22 @@ def glance_frame(data, norm: str = "none") -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _glance_table(frame: pd.DataFrame, inits, activations, lang: str) -> pd.DataFrame:
-    """Rows = inits, columns = activations, cells = "forward / backward (value)" in ``lang``."""
-    from generator.render.filters import num
+def glance_cell(lang: str, forward: str, backward: str) -> str:
+    """The compact grid cell: "healthy" when both passes are ok; the shared word when both labels are the
+    same; "grad <label>" when only the backward pass fails; else "<forward> / grad <backward>". The full
+    records with their numbers are in health.csv and the per-page tables."""
+    if forward == "ok" and backward == "ok":
+        return strings.t(lang, "index.verdict.healthy")
+    grad = strings.t(lang, "index.cell.grad", label=strings.t(lang, f"index.backward.{backward}"))
+    if forward == "ok":
+        return grad
+    if forward == backward:
+        return strings.t(lang, f"index.forward.{forward}")
+    return f"{strings.t(lang, f'index.forward.{forward}')} / {grad}"
 
+
+def _glance_table(frame: pd.DataFrame, inits, activations, lang: str) -> pd.DataFrame:
+    """Rows = inits, columns = activations, cells = :func:`glance_cell` in ``lang`` (‡: halves disagree)."""
     cells = {(r.init, r.activation): r for r in frame.itertuples()}
     out = []
     for init in inits:
@@ -106,10 +118,8 @@ def _glance_table(frame: pd.DataFrame, inits, activations, lang: str) -> pd.Data
             if r is None:
                 row[act] = "—"
                 continue
-            value = (strings.t(lang, "index.diverged_at", layer=num(int(r.first_diverged), lang)) if r.diverged
-                     else f"{num(r.ratio, lang)}; {num(r.grad_ratio, lang)}")
             mark = strings.t(lang, "index.unstable_mark") if r.stability == "unstable" else ""
-            row[act] = f"{health_text(lang, r.forward, r.backward)}{mark} ({value})"
+            row[act] = glance_cell(lang, r.forward, r.backward) + mark
         out.append(row)
     return pd.DataFrame(out)
 
