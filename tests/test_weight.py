@@ -111,3 +111,25 @@ def test_cli(tmp_path, capsys):
     assert bench_weight.main([str(tmp_path)]) == 0
     assert "| largest page |" in capsys.readouterr().out
     assert bench_weight.main([str(tmp_path / "missing")]) == 2
+
+
+def test_side_by_side_bench_weighs_each_sides_cold_build(tmp_path, monkeypatch):
+    """``make bench BASE=...``: each side's numbers carry the weight of the tree its cold build made."""
+    from generator.pipeline import bench_compare as bc
+
+    sizes = {}
+
+    def fake_generator(root, command, conf, timer=None):
+        if not sizes:  # the cold build writes the tree; the warm and edit builds leave it
+            sizes.update(_site(conf.parent / "public"))
+        return 4.0, 7.0
+
+    monkeypatch.setattr(bc, "_generator", fake_generator)
+    monkeypatch.setattr(bc, "bare_mkdocs", lambda root, docs, out: 1.0)
+    out = bc.time_side(bc.ROOT, bc.ROOT / "configs" / "small.toml", peak_gflops=1.0)
+    assert out["weight_total_bytes"] == sum(v for k, v in sizes.items() if not k.startswith("."))
+    assert out["weight_largest_page_ko_bytes"] == (sizes["seed/index.html"] + sizes["figures/big.svg"]
+                                                   + sizes["figures/a.svg"])
+    median = {"base": {"weight_total_bytes": 2_000_000}, "this": {"weight_total_bytes": 2_500_000}}
+    res = {"base": "f" * 40, "rounds": 1, "median": median, "ratio": {"weight_total_bytes": 1.25}}
+    assert "| page weight, total (bytes) | 2,000,000 | 2,500,000 | 1.250 (over +5 %) |" in bc.table(res)
