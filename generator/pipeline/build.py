@@ -141,13 +141,12 @@ def _normalize_gzip(path: Path, mtime: int) -> None:
     path.write_bytes(buf.getvalue())
 
 
-def _postprocess(out_dir: Path, epoch: int, docs_dir: Path | None = None) -> None:
-    """Unused theme files removed (pipeline/prune.py); reproducible gzip headers; sitemap per language.
+def _postprocess(out_dir: Path, epoch: int) -> None:
+    """Reproducible gzip headers; a copy of the root sitemap in each language root.
 
     Material's language selector fetches ``<language root>/sitemap.xml`` to map the current page to its
     translation; static-i18n writes only the root one (listing every page with its hreflang alternates),
     so ``en/sitemap.xml`` would 404 on every page view."""
-    prune(out_dir, docs_dir)
     for gz in sorted(out_dir.rglob("*.gz")):
         _normalize_gzip(gz, epoch)
     for lang in LANGUAGES[1:]:
@@ -350,7 +349,8 @@ def build_site(site_dir: Path = SITE_DIR, public_dir: Path | None = None, *, doc
             if proc.returncode != 0 or _WARNING_RE.search(log):
                 detail = "\n".join(warnings) or log.strip()[-2000:]
                 raise BuildError(f"mkdocs build --strict failed (exit {proc.returncode}):\n{detail}", log)
-            _postprocess(tmp, epoch, docs_dir)
+            _postprocess(tmp, epoch)
+            prune(tmp, docs_dir)  # theme files no browser loads (generator/pipeline/prune.py)
             files = sum(1 for p in tmp.rglob("*") if p.is_file())
             _swap_in(tmp, public_dir)
         except BaseException:
