@@ -79,9 +79,9 @@ def search_languages(out_dir: Path) -> list[str] | None:
 
 
 def _worker_loads_by_scheme(out_dir: Path) -> bool:
-    workers = sorted((out_dir / WORKERS).glob("search.*.js"))
-    return bool(workers) and all(b"lunr.stemmer.support.min.js" in w.read_bytes()
-                                 and b"lunr.multi.min.js" in w.read_bytes() for w in workers)
+    """Material's search worker still loads lunr files by the scheme :func:`lunr_needed` mirrors."""
+    texts = [w.read_bytes() for w in sorted((out_dir / WORKERS).glob("search.*.js"))]
+    return bool(texts) and all(b"lunr.stemmer.support.min.js" in t and b"lunr.multi.min.js" in t for t in texts)
 
 
 def prune(out_dir: Path, docs_dir: Path | None = None) -> Pruned:
