@@ -26,6 +26,9 @@ torch_ratio           our time / PyTorch CPU float64 (2 threads) time on the sam
 blas                  the BLAS library, kernel architecture and the OPENBLAS_* variables of this run
 figures               the figures stage on the cold build's data: serial_s (one process) and process_s
                       (the pool), each from an empty figure cache
+weight                page weight of the cold build's public tree (generator/pipeline/bench_weight.py: bytes
+                      of ko / en / shared files, total, largest page per language); with --quick, of the
+                      configured public_dir when it exists; printed as a Markdown table after the others
 
 Targets (reported, not asserted): fraction_of_peak >= 0.80, speedup_vs_seed_loop >= 2.5,
 torch_ratio <= 1.1, cold_site_s <= 1.5 (gemm_floor_s + bare_mkdocs_s), warm_site_s <= 1.5 bare_mkdocs_s,
@@ -49,8 +52,9 @@ import numpy as np
 from generator.common import atomic
 from generator.pipeline.store import Cache
 from generator.common.paths import BENCH_DIR, ROOT
-from generator.config.load import Config
+from generator.config.load import Config, resolve
 from generator.experiments.plan import grid_tasks
+from generator.pipeline import bench_weight
 from generator.pipeline.bench_compare import edit_config, site_config
 from generator.pipeline.bench_peak import gemm_peak
 from generator.pipeline.runner import run_tasks
@@ -269,6 +273,7 @@ def run_bench(cfg: Config, args) -> dict:
             py = sys.executable
             log("bench: cold site ...")
             res["cold_site_s"], res["peak_rss_mb"] = _timed([py, "-m", "generator", "site", "--config", str(conf), "--quiet"])
+            weight = bench_weight.weigh(tmp / "public")  # the tree this code builds for the config
             # The floor counts every matrix multiply of the default build: the training runs', the BN
             # page's placement runs' and the seed re-runs' too (each task reports its own; read back from
             # the cold build's cache, nothing recomputed).
@@ -306,11 +311,16 @@ def run_bench(cfg: Config, args) -> dict:
             shutil.rmtree(out, ignore_errors=True)
     else:
         res.update(cold_site_s=None, warm_site_s=None, edit_site_s=None, bare_mkdocs_s=None, peak_rss_mb=None)
+        public = resolve(cfg.output.public_dir)
+        weight = bench_weight.weigh(public) if public.is_dir() else None
+    res["weight"] = None if weight is None else bench_weight.numbers(weight)
 
     res["targets"] = targets(res)
     BENCH_DIR.mkdir(exist_ok=True)
     atomic.write_text(BENCH_DIR / "results.json", json.dumps(res, indent=2, sort_keys=True) + "\n")
     print(table(res))
+    if weight is not None:
+        print("\n" + bench_weight.table(weight, "cold build" if not quick else str(public)))
     return res
 
 

@@ -20,6 +20,8 @@ bare_mkdocs_s       ``mkdocs build`` alone on this side's generated docs, with t
                     navigation its own code generates (a subprocess in its tree writes the child config;
                     a tree from before generated navigation uses its mkdocs.yml as it is)
 floor_ratio         cold_s / (gemm_floor_s + bare_mkdocs_s): ``make bench``'s cold-build target is <= 1.5
+weight_*_bytes      page weight of this side's cold build (generator/pipeline/bench_weight.py): bytes of the
+                    ko / en / shared files, total, and the largest page (HTML + images) per language
 stage_<s>_wall_s,   with ``--stages`` (``STAGES=1``): a second cold build, stage by stage
 stage_<s>_cpu_s     (``python -m generator experiments|figures|render|build``, the CLI of every revision),
                     wall and CPU seconds of each stage's subprocess (getrusage(RUSAGE_CHILDREN) deltas)
@@ -49,6 +51,7 @@ import numpy as np
 
 from generator.common import atomic
 from generator.common.paths import BENCH_DIR, ROOT
+from generator.pipeline.bench_weight import numbers as weight_numbers, weigh
 
 TOLERANCE = 1.05
 STAGES = ("experiments", "figures", "render", "build")
@@ -162,6 +165,7 @@ def time_side(root: Path, config: Path, peak_gflops: float, stages: bool = False
         conf = site_config(config, tmp)
         out: dict[str, float | None] = {}
         out["cold_s"], out["cold_cpu_s"] = _generator(root, "site", conf)
+        out.update(weight_numbers(weigh(tmp / "public")))  # cheap: file sizes of the cold build's tree
         flops = cache_gemm_flops(tmp / "cache")  # before the warm and edit builds add anything
         out["bare_mkdocs_s"] = bare_mkdocs(root, tmp / "docs", tmp / "bare")
         out.update(floor(flops, peak_gflops, out["cold_s"], out["bare_mkdocs_s"]))
@@ -232,7 +236,9 @@ def compare(base: str, config_name: str = "experiments.toml", rounds: int = 1, l
 
 _LABELS = {"cold_s": "cold site (s)", "gemm_floor_s": "GEMM floor (s)", "bare_mkdocs_s": "bare mkdocs (s)",
            "floor_ratio": "cold / (floor + bare mkdocs)", "cold_cpu_s": "cold site, core-seconds",
-           "warm_s": "warm site (s)", "edit_s": "site after one edit (s)", "gemm_flops": "GEMM work (GFLOP)"}
+           "warm_s": "warm site (s)", "edit_s": "site after one edit (s)", "gemm_flops": "GEMM work (GFLOP)",
+           **{f"weight_{k}_bytes": f"page weight, {k.replace('_', ' ')} (bytes)" for k in
+              ("total", "ko", "en", "shared", "largest_page_ko", "largest_page_en")}}
 
 
 def _label(key: str) -> str:
@@ -251,6 +257,8 @@ def _cell(key: str, v: float | None) -> str:
         return "—"
     if key.startswith("gemm_flops"):
         return f"{v / 1e9:.4g}"
+    if key.startswith("weight_"):
+        return f"{v:,.0f}"
     return f"{v:.3f}" if key == "floor_ratio" else f"{v:.2f}"
 
 

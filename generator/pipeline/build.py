@@ -50,6 +50,7 @@ from generator.common.languages import LANGUAGES
 from generator.common.paths import ROOT, SITE_DIR
 from generator.pipeline.nav import Nav, nav_settings, read_config_value, site_nav, write_child_config
 from generator.pipeline.outputs import MANIFEST, MARKER, Manifest, owned, write_marker
+from generator.pipeline.prune import prune
 from generator.pipeline.signals import worker_setup
 
 DEFAULT_EPOCH = 1767225600  # 2026-01-01T00:00:00Z, used when there is no git history
@@ -143,10 +144,9 @@ def _normalize_gzip(path: Path, mtime: int) -> None:
 def _postprocess(out_dir: Path, epoch: int) -> None:
     """Reproducible gzip headers; a copy of the root sitemap in each language root.
 
-    Material's language selector fetches ``<language root>/sitemap.xml`` to map the current page
-    to its translation; static-i18n writes only the root one (which lists every page with its
-    hreflang alternates), so ``en/sitemap.xml`` would 404 on every page view.
-    """
+    Material's language selector fetches ``<language root>/sitemap.xml`` to map the current page to its
+    translation; static-i18n writes only the root one (listing every page with its hreflang alternates),
+    so ``en/sitemap.xml`` would 404 on every page view."""
     for gz in sorted(out_dir.rglob("*.gz")):
         _normalize_gzip(gz, epoch)
     for lang in LANGUAGES[1:]:
@@ -350,6 +350,7 @@ def build_site(site_dir: Path = SITE_DIR, public_dir: Path | None = None, *, doc
                 detail = "\n".join(warnings) or log.strip()[-2000:]
                 raise BuildError(f"mkdocs build --strict failed (exit {proc.returncode}):\n{detail}", log)
             _postprocess(tmp, epoch)
+            prune(tmp, docs_dir)  # theme files no browser loads (generator/pipeline/prune.py)
             files = sum(1 for p in tmp.rglob("*") if p.is_file())
             _swap_in(tmp, public_dir)
         except BaseException:
