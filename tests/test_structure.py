@@ -200,21 +200,11 @@ def test_the_anchor_scanner_sees_a_missing_anchor():
 
 
 def _guide_context(health: pd.DataFrame, claims: dict) -> dict:
-    """What generator.pages.guide.context builds, from synthetic inputs (same functions, no Dataset)."""
-    from generator.analysis.recommend import init_choices, learning_rates, training_answers
-    from generator.pages.guide import LINKS
+    """The guide's context (generator.pages.guide.guide_context) from synthetic inputs."""
+    from generator.pages.guide import guide_context
 
-    norms = [n for n in ("none", "bn") if n in set(health["norm"])]
-    return {
-        "norms": [{"norm": n, "link": LINKS[f"health_{n}"], "rows": init_choices(health, n)} for n in norms],
-        "n_healthy": {n: int(health[health["norm"] == n]["healthy"].sum()) for n in norms},
-        "n_cells": {n: int((health["norm"] == n).sum()) for n in norms},
-        "has_theory": False, "links": LINKS,
-        "training": {"available": True,
-                     "rows": [{**a, "link": LINKS[a["question"]]} for a in training_answers(claims)],
-                     "lr": learning_rates([{"norm": "none", "best_lr": 0.1, "max_stable_lr": 0.3},
-                                           {"norm": "bn", "best_lr": 1.0, "max_stable_lr": 3.0}])},
-    }
+    lr = [{"norm": "none", "best_lr": 0.1, "max_stable_lr": 0.3}, {"norm": "bn", "best_lr": 1.0, "max_stable_lr": 3.0}]
+    return guide_context(health, None, claims, lr)
 
 
 def _render_guide(tmp_path, ctx: dict) -> dict[str, str]:
@@ -251,6 +241,16 @@ def test_every_guide_answer_row_has_a_link_and_follows_the_labels(tmp_path):
     for lang, line in sigmoid.items():
         assert strings.t(lang, "guide.status.recommended") in line and strings.t(lang, "fig.init.xavier") in line
     assert again["en"] != out["en"] and again["ko"] != out["ko"]
+
+
+def test_guide_without_training_data_says_so(tmp_path):
+    from generator.pages.guide import guide_context
+
+    ctx = guide_context(_health(BASE))
+    assert ctx["training"] == {"available": False} and not ctx["has_theory"]
+    out = _render_guide(tmp_path, ctx)
+    assert "training.md)" in out["en"] and "guide.advice" not in out["en"]
+    assert not any(link in out["en"] for link in ("training.md#speed", "training.md#tbl-training-lr"))
 
 
 # ------------------------------------------------------------------------------------------------
