@@ -309,15 +309,19 @@ def test_site_nav_lists_every_registry_page_in_order_with_catalog_titles():
 
     pages, ko, en = _registry(), _catalog_nav("ko"), _catalog_nav("en")
     nav = site_nav()
-    assert nav == [(page, {"ko": ko[page], "en": en[page]}) for page in pages]
+    # sections (issue 15): (name, titles, pages) groups; tests/test_structure.py checks them
+    flat = [child for item in nav for child in (item[2] if len(item) == 3 else [item])]
+    assert flat == [(page, {"ko": ko[page], "en": en[page]}) for page in pages]
     templates = render.discover_pages()
     assert sorted(templates) == sorted(pages), "a page template is missing from the registry (or vice versa)"
     assert all(sorted(templates[page]) == ["en", "ko"] for page in pages)
 
     settings = nav_settings(REPO / "site" / "mkdocs.yml", nav)
-    assert settings["nav"] == [{ko[page]: f"{page}.md"} for page in pages]
+    entries = [child for e in settings["nav"] for child in (next(iter(e.values())) if isinstance(next(iter(e.values())), list) else [e])]
+    assert entries == [{ko[page]: f"{page}.md"} for page in pages]
     languages = {lg["locale"]: lg for lg in settings["plugins"][1]["i18n"]["languages"]}
-    assert languages["en"].pop("nav_translations") == {ko[page]: en[page] for page in pages}
+    sections = {item[1]["ko"]: item[1]["en"] for item in nav if len(item) == 3}
+    assert languages["en"].pop("nav_translations") == {**{ko[page]: en[page] for page in pages}, **sections}
     assert "nav_translations" not in languages["ko"]
     assert settings["plugins"] == _mkdocs_yml()["plugins"]
 

@@ -1,22 +1,26 @@
 """The site navigation as data: MkDocs ``nav`` and static-i18n ``nav_translations`` are generated from
 the page registry plus the strings catalog; ``site/mkdocs.yml`` holds neither.
 
-A navigation (:data:`Nav`) is a list of ``(page, {lang: title})`` in site order; ``page`` names
-``<page>.md`` in the docs dir (static-i18n's suffix structure: ``<page>.ko.md`` / ``<page>.en.md``).
-:func:`site_nav` is the site's: every page of the registry, titled ``t(lang, "nav.<page>")`` in every
-language. :func:`generator.pipeline.build.build_site` writes a navigation into the transient child
-config (``INHERIT: mkdocs.yml``, :func:`write_child_config`) it builds from, as :func:`nav_settings`
-returns it:
+A navigation (:data:`Nav`) is a list of entries in site order: a page ``(page, {lang: title})``,
+where ``page`` names ``<page>.md`` in the docs dir (static-i18n's suffix structure: ``<page>.ko.md`` /
+``<page>.en.md``), or a section ``(name, {lang: title}, [page entries])``. :func:`site_nav` is the
+site's: the registry's sections (generator/pages/registry.py ``SECTIONS``; a section titled
+``t(lang, "nav_section.<name>")``, the top-level group unnamed), each page of the registry once,
+titled ``t(lang, "nav.<page>")`` in every language; a section whose pages are all absent from
+``PAGES`` is dropped, a page of ``PAGES`` in no section is a ``ValueError``.
+:func:`generator.pipeline.build.build_site` writes a navigation into the transient child config
+(``INHERIT: mkdocs.yml``, :func:`write_child_config`) it builds from, as :func:`nav_settings` returns it:
 
-* ``nav``: ``- <default-language title>: <page>.md``, in order;
+* ``nav``: ``- <default-language title>: <page>.md``, in order; a section is
+  ``- <default-language title>: [<its pages>]``;
 * ``plugins``: the parent's plugin list, with each other i18n language's ``nav_translations`` set to
-  ``{<default-language title>: <its title>}`` (replacing any it had). MkDocs' ``INHERIT`` deep-merges
+  ``{<default-language title>: <its title>}`` for pages and sections (replacing any it had). MkDocs' ``INHERIT`` deep-merges
   mappings but *replaces* lists (mergedeep's REPLACE strategy in mkdocs/utils/yaml.py), and
   ``plugins`` is a list, so the child carries the whole list.
 
 The parent is read with a YAML loader that tolerates ``!ENV`` and ``!!python/...`` tags; a plugin
 setting that uses one cannot be copied and is a ``ValueError``, as are a page without a title in a
-configured language and two pages sharing a default-language title (one translation map per
+configured language and two entries (pages or sections) sharing a default-language title (one translation map per
 language could not tell them apart). ``build_site`` reports these as a ``BuildError``.
 :func:`read_config_value` reads one top-level scalar of mkdocs.yml (``docs_dir``) with a regex.
 """
@@ -32,16 +36,30 @@ import yaml
 
 from generator.common.languages import LANGUAGES
 
-Nav = list[tuple[str, dict[str, str]]]
+Nav = list[tuple]  # (page, {lang: title}) or (section, {lang: title}, [(page, {lang: title}), ...])
 
 
 def site_nav() -> Nav:
-    """Every page of the registry, in site order, with its ``nav.<page>`` title in every language."""
-    # the page registry; it moves to generator.pages.registry (issue 13)
-    from generator.pages.registry import PAGES
+    """The registry's sections with every page of ``PAGES`` once, in site order, titled from the
+    strings catalog (``nav.<page>``, ``nav_section.<section>``) in every language."""
+    from generator.pages.registry import PAGES, SECTIONS
     from generator.render.strings import t
 
-    return [(page, {lang: t(lang, f"nav.{page.replace('/', '.')}") for lang in LANGUAGES}) for page in PAGES]
+    def page(name: str) -> tuple:
+        return name, {lang: t(lang, f"nav.{name.replace('/', '.')}") for lang in LANGUAGES}
+
+    placed = [p for _, pages in SECTIONS for p in pages]
+    loose = [p for p in PAGES if p not in placed]
+    if loose:
+        raise ValueError(f"page(s) in no nav section: {', '.join(loose)}")
+    nav: Nav = []
+    for section, pages in SECTIONS:
+        entries = [page(p) for p in pages if p in PAGES]
+        if section is None:
+            nav.extend(entries)
+        elif entries:
+            nav.append((section, {lang: t(lang, f"nav_section.{section}") for lang in LANGUAGES}, entries))
+    return nav
 
 
 class _Tagged:
@@ -86,17 +104,29 @@ def nav_settings(config_file: Path, nav: Nav) -> dict:
     languages = _i18n_languages(plugins)
     locales = [lang["locale"] for lang in languages]
     default = next((lang["locale"] for lang in languages if lang.get("default")), locales[0])
-    entries, translations = [], {locale: {} for locale in locales if locale != default}
-    for page, titles in nav:
+    translations = {locale: {} for locale in locales if locale != default}
+    seen: set[str] = set()
+
+    def title(name: str, titles: dict, kind: str) -> str:
         missing = [locale for locale in locales if not titles.get(locale)]
         if missing:
-            raise ValueError(f"page {page!r} has no nav title in {', '.join(missing)}")
+            raise ValueError(f"{kind} {name!r} has no nav title in {', '.join(missing)}")
         key = titles[default]
-        if any(key in entry for entry in entries):
+        if key in seen:
             raise ValueError(f"two pages share the nav title {key!r} ({default})")
-        entries.append({key: f"{page}.md"})
+        seen.add(key)
         for locale, table in translations.items():
             table[key] = titles[locale]
+        return key
+
+    def entry(item: tuple) -> dict:
+        if len(item) == 3:
+            name, titles, children = item
+            return {title(name, titles, "section"): [entry(child) for child in children]}
+        name, titles = item
+        return {title(name, titles, "page"): f"{name}.md"}
+
+    entries = [entry(item) for item in nav]
     for lang in languages:
         if lang["locale"] in translations:
             lang["nav_translations"] = translations[lang["locale"]]
