@@ -127,21 +127,21 @@ THEORY_FIXED = DataFile(
     ),
 )
 
-_CASE = _c("case", "str", "시드 글의 코드 조각: small_tanh, large_tanh, xavier_tanh, xavier_relu, he_relu_as_printed, he_relu_corrected",
-           "the seed's code snippet: small_tanh, large_tanh, xavier_tanh, xavier_relu, he_relu_as_printed, he_relu_corrected")
+_CASE = _c("case", "str", "원본 노트의 코드 조각: small_tanh, large_tanh, xavier_tanh, xavier_relu, he_relu_as_printed, he_relu_corrected",
+           "the source note's code snippet: small_tanh, large_tanh, xavier_tanh, xavier_relu, he_relu_as_printed, he_relu_corrected")
 
 SEED_PRINTED = DataFile(
     "seed_printed.csv",
-    "시드 글에 인쇄된 숫자 (인용 자료; layer 0은 입력)",
-    "Numbers printed in the seed note (quotation data; layer 0 is the input)",
+    "원본 노트에 인쇄된 숫자 (인용 자료; layer 0은 입력)",
+    "Numbers printed in the source note (quotation data; layer 0 is the input)",
     (_CASE, _c("layer", "int", "층 번호 (0 = 입력)", "layer (0 = input)"),
      _c("mean", "float", "인쇄된 평균", "printed mean"), _c("std", "float", "인쇄된 표준편차", "printed standard deviation")),
 )
 
 SEED_CODE = DataFile(
     "seed_code.csv",
-    "시드 글의 코드를 쓰인 그대로 다시 실행한 결과 (layer 0은 입력)",
-    "The seed note's code re-run as written (layer 0 is the input)",
+    "원본 노트의 코드를 쓰인 그대로 다시 실행한 결과 (layer 0은 입력)",
+    "The source note's code re-run as written (layer 0 is the input)",
     (_CASE, KEYS[3], _c("layer", "int", "층 번호 (0 = 입력)", "layer (0 = input)"),
      _c("mean", "float", "측정한 평균", "measured mean"), _c("std", "float", "측정한 표준편차", "measured standard deviation")),
 )

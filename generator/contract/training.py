@@ -132,8 +132,8 @@ FILES = TRAINING_FILES
 
 CLAIMS = DataFile(
     "claims.csv",
-    "시드 글의 배치 정규화 주장에 대한 판정: 주장마다 한 행 (규칙은 generator/analysis/training_rules.py와 학습 실험 페이지에 있음)",
-    "Verdicts on the seed note's batch-norm claims: one row per claim (rules in generator/analysis/training_rules.py and on the training page)",
+    "원본 노트의 배치 정규화 주장에 대한 판정: 주장마다 한 행 (규칙은 generator/analysis/training_rules.py와 학습 실험 페이지에 있음)",
+    "Verdicts on the source note's batch-norm claims: one row per claim (rules in generator/analysis/training_rules.py and on the training page)",
     (
         _c("claim_id", "str", "주장: speed, init, overfitting, vanishing, mean", "claim: speed, init, overfitting, vanishing, mean"),
         _c("verdict", "str",
