@@ -41,7 +41,7 @@ PROPAGATION = DataFile(
         _c("saturated_frac", "float", "포화 비율: 활성화 함수의 기울기가 최대 기울기의 1% 미만인 원소의 비율",
            "saturated fraction: share of units whose activation slope is below 1% of its maximum slope"),
         _c("zero_frac", "float", "출력이 정확히 0인 원소의 비율", "share of outputs exactly equal to zero"),
-        _c("preact_std", "float", "활성화 이전 값(pre-activation) XW의 표준편차", "standard deviation of the pre-activation XW"),
+        _c("preact_std", "float", "사전 활성값(pre-activation) XW의 표준편차", "standard deviation of the pre-activation XW"),
         _c("grad_h_std", "float", "손실 L = Σ(H_L ⊙ G)/N에 대한 dL/dH의 표준편차", "standard deviation of dL/dH for the loss L = Σ(H_L ⊙ G)/N"),
         _c("grad_w_norm", "float", "dL/dW의 프로베니우스 노름(Frobenius norm)", "Frobenius norm of dL/dW"),
         _c("grad_w_ratio", "float", "‖dL/dW‖ / ‖W‖ (W = 0이면 비어 있음)", "‖dL/dW‖ / ‖W‖ (empty when W = 0)"),
@@ -91,7 +91,7 @@ THEORY = DataFile(
         KEYS[0],
         KEYS[1],
         LAYER,
-        _c("q", "float", "활성화 이전 값의 2차 모멘트(second moment) q^l", "second moment q^l of the pre-activation"),
+        _c("q", "float", "사전 활성값(pre-activation)의 2차 모멘트(second moment) q^l", "second moment q^l of the pre-activation"),
         _c("chi", "float", "χ(q^l) = σ_w² E[φ′(√q^l z)²]: 이 층을 거슬러 갈 때 기울기 제곱이 곱해지는 값 "
            "(표준편차는 √χ배)", "χ(q^l) = σ_w² E[φ′(√q^l z)²]: the factor the squared gradient picks up going back "
            "through this layer (its std: √χ)"),

@@ -44,7 +44,7 @@ LR = DataFile(
     "학습률 탐색: (norm, learning_rate, seed)마다 한 행",
     "Learning-rate sweep: one row per (norm, learning_rate, seed)",
     (_norm(), _LR, _seed(), _TRAIN_LOSS, _VAL_LOSS, _VAL_ACC, _BEST, _STEPS, _DIV,
-     _c("stable", "bool", "안정: 발산하지 않았고 마지막 훈련 손실이 ln 10(찍기 수준)보다 작음",
+     _c("stable", "bool", "안정: 발산하지 않았고 마지막 훈련 손실이 ln 10(무작위 추측의 손실)보다 작음",
         "stable: did not diverge and the final training loss is below ln 10 (chance level)")),
 )
 SPEED = DataFile(
