@@ -28,7 +28,7 @@ from generator.analysis.rules import COLLAPSE_RATIO
 from generator.analysis.training import read_claims
 from generator.analysis.verdicts import VERDICTS, split_seeds
 from generator.pages.seed import SCALES, fmt_values, localized
-from generator.pages.training import PRIMARY_UNIT, interval_text, setting_text
+from generator.pages.training import PRIMARY_UNIT, interval_text, part_row, setting_text
 from generator.pages.training import evidence_text as training_evidence
 from generator.render import filters, strings
 
@@ -117,10 +117,18 @@ def training_text(cid: str, tr: dict, lang: str) -> str:
                      effect=interval_text(tr.get("effect"), tr.get("ci_low"), tr.get("ci_high"), PRIMARY_UNIT[cid], lang),
                      n_runs=filters.num(_count(tr.get("n_runs")), lang),
                      setting=setting_text(setting, lang) if isinstance(setting, str) and setting else filters.DASH)
-    try:  # the training page's sentence, while its values still carry the keys it reads
-        return head + " " + training_evidence(cid, tr, lang)
-    except (KeyError, TypeError):
+    # The other comparisons of the claim, each once: the primary one is already in ``head`` and the
+    # seed halves have their own column, so neither is repeated here.
+    try:
+        parts = [part_row(p, tr, lang) for p in tr.get("parts", [])]
+    except (KeyError, TypeError):  # values written before the parts' keys existed
         return head
+    primary_effect = interval_text(tr.get("effect"), tr.get("ci_low"), tr.get("ci_high"), PRIMARY_UNIT[cid], lang)
+    others = [p for p in parts if p["effect"] != primary_effect]
+    if not others:
+        return head
+    return head + " " + strings.t(lang, "training.evidence.sep").join(
+        strings.t(lang, "training.evidence.part", **p) for p in others) + "."
 
 
 # where each propagation claim's evidence is shown: (anchor kind, target) -- "fig"/"tbl" on this page,
