@@ -21,7 +21,9 @@ from generator.analysis.batchnorm import (
     spread_summary,
     zeros_with_bn,
 )
+from generator.common.languages import LANGUAGES
 from generator.pages.gradients import grid_order
+from generator.render.wording import at_least
 
 
 def context(data) -> dict:
@@ -45,6 +47,10 @@ def context(data) -> dict:
         "samples": cfg.samples,
         "has_bn": has_bn,
         "spread": table,
+        # display: a spread without BN that left diverged inits out is a lower bound ("≥", never ∞)
+        "spread_display": ({lang: table.assign(ratio_none=[at_least(r, lang, bool(d)) for r, d in
+                                                           zip(table["ratio_none"], table["div_none"])])
+                            for lang in LANGUAGES} if table is not None else None),
         "summary": summary,
         "families": families,
         "invariance": inv,

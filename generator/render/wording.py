@@ -99,8 +99,34 @@ def agree(n: Any, singular: str, plural: str, lang: str = "en") -> str:
     return f"{num(int(n), lang)} {singular if n == 1 else plural}"
 
 
+def at_least(x: Any, lang: str = "ko", bound: bool = False) -> str:
+    """A measured value, or a lower bound "≥ x" when ``bound`` (a spread whose diverged runs were left
+    out or entered at the divergence threshold is at least this wide). Infinity is never printed for a
+    spread: a diverged run has no finite std to compare, so the honest statement is the bound."""
+    if bound and not _is_missing(x):
+        return "≥\u00a0" + num(x, lang)
+    return num(x, lang)
+
+
+def defined(x: Any) -> float:
+    """``x`` as a float, NaN where it is undefined (±inf from a diverged run): a table cell then shows
+    the dash of :func:`~generator.render.filters.num` and keeps its numeric column."""
+    if _is_missing(x):
+        return _math.nan
+    x = float(x)
+    return _math.nan if _math.isinf(x) else x
+
+
+def measured(x: Any, lang: str = "ko") -> str:
+    """A measured value, or a dash where it is undefined (NaN, or ±inf from a diverged run): a row
+    whose label says "diverged" / "undefined" shows no number; its label or another column says why."""
+    if isinstance(x, bool):
+        raise FilterError(f"measured: refusing to format a boolean ({x!r})")
+    return num(defined(x), lang) if isinstance(x, numbers.Real) or _is_missing(x) else num(x, lang)
+
+
 def register(env) -> None:
-    """Install ``cfg``, ``points`` and ``agree`` with the page language as the default ``lang``."""
+    """Install ``cfg``, ``points``, ``agree``, ``at_least`` and ``measured`` (page language by default)."""
     from jinja2 import pass_context
 
     def with_page_lang(fn):
@@ -111,5 +137,5 @@ def register(env) -> None:
         wrapper.__name__, wrapper.__doc__ = fn.__name__, fn.__doc__
         return wrapper
 
-    for fn in (cfg, points, agree):
+    for fn in (cfg, points, agree, at_least, measured):
         env.filters[fn.__name__] = with_page_lang(fn)
