@@ -200,3 +200,14 @@ def test_each_forbidden_pattern_catches_its_example(lang, text):
 def test_the_scan_leaves_the_random_seed_alone():
     assert not forbidden_hits("시드 3개의 평균, 시드 간 최소–최대", "ko")
     assert not forbidden_hits("mean over 3 seeds; the seed-to-seed spread; 1 holds", "en")
+
+
+def test_a_capped_spread_reads_as_a_lower_bound_on_the_conclusions_page():
+    from generator.pages import conclusions
+
+    sp = {"gm": 3.2e14, "lo": 3.1e14, "hi": 3.3e14, "min": 3.0e14, "max": 3.4e14}
+    assert conclusions.spread_text(sp, "en", bound=True).startswith("≥\u00a03.20×10¹⁴")
+    assert conclusions.spread_text(sp, "en").startswith("3.20×10¹⁴")
+    prop = pd.DataFrame({"init": ["zeros", "large", "xavier", "large"], "activation": ["tanh", "relu", "relu", "tanh"],
+                         "norm": ["none", "none", "bn", "bn"], "diverged": [True, True, False, False]})
+    assert conclusions._diverged_random(prop) == {("relu", "none")}  # zeros never counts

@@ -31,6 +31,7 @@ from generator.pages.seed import SCALES, fmt_values, localized
 from generator.pages.training import PRIMARY_UNIT, interval_text, part_row, setting_text
 from generator.pages.training import evidence_text as training_evidence
 from generator.render import filters, strings
+from generator.render.wording import at_least
 
 TRAINING_CLAIMS = ("speed", "init", "overfitting", "vanishing", "mean")
 NOT_MEASURED = ("use_relu", "babysitting", "hyperparameters")
@@ -60,10 +61,13 @@ def _figure_stems(grid) -> set[str]:
     return {j.stem for j in figure_jobs(grid.propagation)}
 
 
-def spread_text(sp: dict, lang: str, share: bool = False) -> str:
-    """A per-seed number as the page shows it: centre, 95 % interval, min–max over seeds."""
+def spread_text(sp: dict, lang: str, share: bool = False, bound: bool = False) -> str:
+    """A per-seed number as the page shows it: centre, 95 % interval, min–max over seeds. ``bound``: a
+    diverged run entered at the divergence threshold, so the centre is a lower bound ("≥", as on the
+    batch-norm page, generator/render/wording.py:at_least)."""
     f = (lambda x: filters.pct(x, lang)) if share else (lambda x: filters.num(x, lang))
-    return strings.t(lang, "conclusions.spread", c=f(sp["gm"]), lo=f(sp["lo"]), hi=f(sp["hi"]),
+    c = f(sp["gm"]) if share else at_least(sp["gm"], lang, bound)
+    return strings.t(lang, "conclusions.spread", c=c, lo=f(sp["lo"]), hi=f(sp["hi"]),
                      min=f(sp["min"]), max=f(sp["max"]))
 
 
@@ -205,12 +209,20 @@ def _sym_df(rows: list[dict], lang: str) -> pd.DataFrame:
     })
 
 
-def _spread_df(bn: dict | None, lang: str) -> pd.DataFrame:
+def _diverged_random(prop) -> set[tuple[str, str]]:
+    """(activation, norm) pairs in which a random-init run (zeros excluded) diverged at some layer."""
+    if prop is None:
+        return set()
+    d = prop[(prop["init"] != "zeros") & prop["diverged"].astype(bool)]
+    return set(zip(d["activation"], d["norm"]))
+
+
+def _spread_df(bn: dict | None, lang: str, capped: set = frozenset()) -> pd.DataFrame:
     sp = bn["spreads"] if bn else {}
     return pd.DataFrame({
         "activation": [strings.t(lang, f"fig.activation.{a}") for a in sp],
-        "none": [spread_text(v["none"], lang) for v in sp.values()],
-        "bn": [spread_text(v["bn"], lang) for v in sp.values()],
+        "none": [spread_text(v["none"], lang, bound=(a, "none") in capped) for a, v in sp.items()],
+        "bn": [spread_text(v["bn"], lang, bound=(a, "bn") in capped) for a, v in sp.items()],
         "verdict": [verdict_label(bn["parts"][a], lang) for a in sp],
     })
 
@@ -271,5 +283,5 @@ def context(data) -> dict:
         "tables": {name: localized(lambda lang, n=name: section_df(n, lang)) for name in SECTIONS}
         | {"not_measured": localized(_not_measured_df), "prop": localized(lambda lang: _prop_df(p_rows, lang)),
            "symmetry": localized(lambda lang: _sym_df(sym_rows, lang)),
-           "spread": localized(lambda lang: _spread_df(bn, lang))},
+           "spread": localized(lambda lang: _spread_df(bn, lang, _diverged_random(prop)))},
     }
