@@ -202,12 +202,58 @@ def test_the_scan_leaves_the_random_seed_alone():
     assert not forbidden_hits("mean over 3 seeds; the seed-to-seed spread; 1 holds", "en")
 
 
-def test_a_capped_spread_reads_as_a_lower_bound_on_the_conclusions_page():
-    from generator.pages import conclusions
+def _bn_dataset(root: Path):
+    """A tiny data directory with norms none and bn (the golden grid facts, changed): tanh, four random
+    inits and zeros, three layers, four seeds; ``large`` without BN diverges at layer 3 in every seed."""
+    import json
 
-    sp = {"gm": 3.2e14, "lo": 3.1e14, "hi": 3.3e14, "min": 3.0e14, "max": 3.4e14}
-    assert conclusions.spread_text(sp, "en", bound=True).startswith("≥\u00a03.20×10¹⁴")
-    assert conclusions.spread_text(sp, "en").startswith("3.20×10¹⁴")
-    prop = pd.DataFrame({"init": ["zeros", "large", "xavier", "large"], "activation": ["tanh", "relu", "relu", "tanh"],
-                         "norm": ["none", "none", "bn", "bn"], "diverged": [True, True, False, False]})
-    assert conclusions._diverged_random(prop) == {("relu", "none")}  # zeros never counts
+    from generator.contract import schema as contract
+    from generator.contract.dataset import Dataset
+
+    grid = json.loads((REPO / "tests" / "golden" / "data" / "grid.json").read_text())
+    p = grid["propagation"]
+    p.update(inits=["zeros", "small", "xavier", "he", "large"], activations=["tanh"], norms=["none", "bn"],
+             seeds=[0, 1, 2, 3])
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "grid.json").write_text(json.dumps(grid))
+    last = {"zeros": 0.0, "small": 2e-3, "xavier": 0.3, "he": 0.6, "large": 1e5}
+    rows = []
+    for init, std_l in last.items():
+        for norm in p["norms"]:
+            for s in p["seeds"]:
+                for layer in (1, 2, 3):
+                    std = (0.0 if init == "zeros" else 0.63 * (1 + 1e-4 * s)) if norm == "bn" else \
+                        std_l * (1 + 0.01 * s) ** layer
+                    div = init == "large" and norm == "none" and layer == 3
+                    rows.append(dict(init=init, activation="tanh", norm=norm, seed=s, layer=layer, mean=0.0,
+                                     std=std, min=-3 * std, max=3 * std, saturated_frac=0.0, zero_frac=0.0,
+                                     preact_std=std, grad_h_std=1.0, grad_w_norm=1.0, grad_w_ratio=0.1,
+                                     theory_std=np.nan, diverged=div))
+    contract.write_csv("propagation.csv", contract.check_frame("propagation.csv", pd.DataFrame(rows)), root)
+    return Dataset(root)
+
+
+def test_one_spread_across_inits_prints_the_same_on_both_pages(tmp_path):
+    """Issue 15 item 8 ("∞" on one page, 1.02×10⁸ on another): the batch-norm and conclusions pages read
+    the spread from generator/analysis/factors.py:init_spread, so the same data prints the same number,
+    "≥ threshold / min" where an init diverged, in both languages."""
+    from generator.analysis.factors import init_spread
+    from generator.pages import batchnorm, conclusions
+
+    data = _bn_dataset(tmp_path / "data")
+    cap = data.grid.propagation.diverge_rms
+    sp = init_spread(data.prop, 3, cap).set_index("norm")
+    small = data.prop[(data.prop["init"] == "small") & (data.prop["norm"] == "none") & (data.prop["layer"] == 3)]
+    assert sp.loc["none", "bound"] and sp.loc["none", "ratio"] == pytest.approx(cap / small["std"].mean())
+    assert not sp.loc["bn", "bound"]
+    bn_page, concl = batchnorm.context(data), conclusions.context(data)
+    for lang in ("en", "ko"):
+        shown = bn_page["spread_display"][lang].set_index("activation")
+        cells = concl["tables"]["spread"][lang].iloc[0]
+        none, bn = shown.loc["tanh", "ratio_none"], shown.loc["tanh", "ratio_bn"]
+        assert none == at_least(sp.loc["none", "ratio"], lang, bound=True) and none.startswith("≥")
+        assert cells["none"].startswith(none + " (") and cells["bn"].startswith(bn + " (")
+        assert "∞" not in none + cells["none"]
+    # the verdict reads the same spread (per seed): BN removes the dependence here
+    assert concl["judged"]["bn_init_prop"] == "holds"
+    assert bn_page["summary"]["none_max_bound"] and bn_page["summary"]["confirmed"]

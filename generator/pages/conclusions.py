@@ -27,6 +27,7 @@ from generator.analysis.claims import (
 from generator.analysis.rules import COLLAPSE_RATIO
 from generator.analysis.training import read_claims
 from generator.analysis.verdicts import VERDICTS, split_seeds
+from generator.pages.batchnorm import BN_SIG
 from generator.pages.seed import SCALES, fmt_values, localized
 from generator.pages.training import PRIMARY_UNIT, interval_text, part_row, setting_text
 from generator.pages.training import evidence_text as training_evidence
@@ -61,14 +62,20 @@ def _figure_stems(grid) -> set[str]:
     return {j.stem for j in figure_jobs(grid.propagation)}
 
 
-def spread_text(sp: dict, lang: str, share: bool = False, bound: bool = False) -> str:
-    """A per-seed number as the page shows it: centre, 95 % interval, min–max over seeds. ``bound``: a
-    diverged run entered at the divergence threshold, so the centre is a lower bound ("≥", as on the
-    batch-norm page, generator/render/wording.py:at_least)."""
+def spread_text(sp: dict, lang: str, share: bool = False) -> str:
+    """A per-seed number as the page shows it: centre, 95 % interval, min–max over seeds."""
     f = (lambda x: filters.pct(x, lang)) if share else (lambda x: filters.num(x, lang))
-    c = f(sp["gm"]) if share else at_least(sp["gm"], lang, bound)
-    return strings.t(lang, "conclusions.spread", c=c, lo=f(sp["lo"]), hi=f(sp["hi"]),
+    return strings.t(lang, "conclusions.spread", c=f(sp["gm"]), lo=f(sp["lo"]), hi=f(sp["hi"]),
                      min=f(sp["min"]), max=f(sp["max"]))
+
+
+def init_spread_text(sp: dict, lang: str, sig: int = 3) -> str:
+    """The spread across inits of one (activation, norm): the seed-averaged value of
+    :func:`generator.analysis.factors.init_spread` -- the number the batch-norm page prints, "≥" when a
+    diverged run entered at the threshold, with the same ``sig`` digits (4 with BN: 1.002) -- then the
+    per-seed values the verdict pairs (95 % interval of their geometric mean, min–max over seeds)."""
+    return strings.t(lang, "conclusions.init_spread", c=at_least(sp["value"], lang, sp["bound"], sig=sig),
+                     **{k: filters.num(sp[k], lang, sig=sig) for k in ("lo", "hi", "min", "max")})
 
 
 def verdict_label(v: str | None, lang: str) -> str:
@@ -97,8 +104,8 @@ def evidence_text(cid: str, j: dict, lang: str) -> str:
                      n=filters.num(v[a]["n"], lang), verdict=verdict_label(j["parts"][a], lang)) for a in j["acts"]]
         return say(cid, parts="; ".join(parts))
     if cid == "bn_init_prop":
-        parts = [say("bn_init_part", act=strings.t(lang, f"fig.activation.{a}"), none=spread_text(sp["none"], lang),
-                     bn=spread_text(sp["bn"], lang), verdict=verdict_label(j["parts"][a], lang))
+        parts = [say("bn_init_part", act=strings.t(lang, f"fig.activation.{a}"), none=init_spread_text(sp["none"], lang),
+                     bn=init_spread_text(sp["bn"], lang, sig=BN_SIG), verdict=verdict_label(j["parts"][a], lang))
                  for a, sp in j["spreads"].items()]
         return say(cid, n_inits=filters.num(v["n_inits"], lang), parts="; ".join(parts))
     kw = {k: (spread_text(x, lang, share=k == "sat") if isinstance(x, dict) else filters.num(x, lang))
@@ -209,20 +216,12 @@ def _sym_df(rows: list[dict], lang: str) -> pd.DataFrame:
     })
 
 
-def _diverged_random(prop) -> set[tuple[str, str]]:
-    """(activation, norm) pairs in which a random-init run (zeros excluded) diverged at some layer."""
-    if prop is None:
-        return set()
-    d = prop[(prop["init"] != "zeros") & prop["diverged"].astype(bool)]
-    return set(zip(d["activation"], d["norm"]))
-
-
-def _spread_df(bn: dict | None, lang: str, capped: set = frozenset()) -> pd.DataFrame:
+def _spread_df(bn: dict | None, lang: str) -> pd.DataFrame:
     sp = bn["spreads"] if bn else {}
     return pd.DataFrame({
         "activation": [strings.t(lang, f"fig.activation.{a}") for a in sp],
-        "none": [spread_text(v["none"], lang, bound=(a, "none") in capped) for a, v in sp.items()],
-        "bn": [spread_text(v["bn"], lang, bound=(a, "bn") in capped) for a, v in sp.items()],
+        "none": [init_spread_text(v["none"], lang) for v in sp.values()],
+        "bn": [init_spread_text(v["bn"], lang, sig=BN_SIG) for v in sp.values()],
         "verdict": [verdict_label(bn["parts"][a], lang) for a in sp],
     })
 
@@ -283,5 +282,5 @@ def context(data) -> dict:
         "tables": {name: localized(lambda lang, n=name: section_df(n, lang)) for name in SECTIONS}
         | {"not_measured": localized(_not_measured_df), "prop": localized(lambda lang: _prop_df(p_rows, lang)),
            "symmetry": localized(lambda lang: _sym_df(sym_rows, lang)),
-           "spread": localized(lambda lang: _spread_df(bn, lang, _diverged_random(prop)))},
+           "spread": localized(lambda lang: _spread_df(bn, lang))},
     }

@@ -99,13 +99,14 @@ def agree(n: Any, singular: str, plural: str, lang: str = "en") -> str:
     return f"{num(int(n), lang)} {singular if n == 1 else plural}"
 
 
-def at_least(x: Any, lang: str = "ko", bound: bool = False) -> str:
-    """A measured value, or a lower bound "≥ x" when ``bound`` (a spread whose diverged runs were left
-    out or entered at the divergence threshold is at least this wide). Infinity is never printed for a
-    spread: a diverged run has no finite std to compare, so the honest statement is the bound."""
+def at_least(x: Any, lang: str = "ko", bound: bool = False, sig: int = 3) -> str:
+    """A measured value, or a lower bound "≥ x" when ``bound`` (a spread whose diverged runs entered at
+    the divergence threshold, generator/analysis/factors.py:init_spread, is at least this wide). Infinity
+    is never printed for a spread: a diverged run has no finite std, so the honest statement is the bound.
+    ``sig``: significant digits, as :func:`~generator.render.filters.num`."""
     if bound and not _is_missing(x):
-        return "≥\u00a0" + num(x, lang)
-    return num(x, lang)
+        return "≥\u00a0" + num(x, lang, sig=sig)
+    return num(x, lang, sig=sig)
 
 
 def defined(x: Any) -> float:
