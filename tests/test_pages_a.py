@@ -187,14 +187,16 @@ def test_ko_en_parity_and_links(rendered, name):
 
 
 def test_index_states_its_rules_from_the_constants(rendered, tiny):
-    from generator.render.filters import num, pct
+    from generator.render.filters import num
     from generator.analysis.health import EXPLODE_ABOVE, GRAD_HIGH, GRAD_LOW, SATURATION_EXCESS, VANISH_BELOW
 
     for lang in ("ko", "en"):
         text = rendered["index"][lang]
         assert num(VANISH_BELOW, lang, sig=1) in text
         assert num(EXPLODE_ABOVE, lang, sig=2) in text
-        assert pct(SATURATION_EXCESS, lang, digits=0) in text
+        # a difference of shares: percentage points (generator/render/wording.py), not "25%"
+        from generator.render.wording import points
+        assert points(SATURATION_EXCESS, lang, digits=0) in text
         assert num(GRAD_LOW, lang, sig=1) in text and num(GRAD_HIGH, lang, sig=2) in text
         for v in ("explodes", "vanishes", "saturates", "ok"):
             assert strings.t(lang, f"index.forward.{v}") in text

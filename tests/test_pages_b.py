@@ -234,20 +234,56 @@ def test_spread_summary_counts_the_random_inits_once():
                 div = act == "tanh" and init == "he" and norm == "none"
                 rows += [dict(init=init, activation=act, norm=norm, seed=0, layer=l, mean=0.0,
                               std=math.inf if div and l == 3 else std, diverged=div and l == 3) for l in (1, 2, 3)]
-    data = SimpleNamespace(prop=pd.DataFrame(rows), grid=SimpleNamespace(propagation=SimpleNamespace(depth=3)))
-    _, summary = bn_analysis.spread_summary(data, ["tanh", "relu"])
+    data = SimpleNamespace(prop=pd.DataFrame(rows),
+                           grid=SimpleNamespace(propagation=SimpleNamespace(depth=3, diverge_rms=1e4)))
+    table, summary = bn_analysis.spread_summary(data, ["tanh", "relu"])
     assert summary["n_inits"] == 3 and summary["n_div_none"] == 1
+    # tanh's diverged he enters at the threshold: spread 1e4 / 0.01, a lower bound; relu's is exact
+    t = table.set_index("activation")
+    assert t.loc["tanh", "ratio_none"] == pytest.approx(1e4 / 0.01) and t.loc["tanh", "bound_none"]
+    assert t.loc["relu", "ratio_none"] == pytest.approx(0.6 / 0.01) and not t.loc["relu", "bound_none"]
+    assert summary["none_max_bound"] and not summary["none_min_bound"] and summary["none_sd_bound"]
+
+
+def _last_rows(values: dict, *, seeds=(0,), norm="none", diverged=()) -> list[dict]:
+    """Layer-3 rows (the last layer) of one activation: ``values`` init -> std (or seed -> std)."""
+    return [dict(init=i, activation="tanh", norm=norm, seed=s, layer=3,
+                 std=v[s] if isinstance(v, dict) else v, diverged=(i, s) in diverged)
+            for i, v in values.items() for s in seeds]
 
 
 def test_init_spread_known_ratio():
     rows = []
     for init, v_none in (("small", 1e-4), ("xavier", 1e-1), ("he", 1.0), ("zeros", 0.0)):
-        for norm, v in (("none", v_none), ("bn", 0.0 if init == "zeros" else 0.6)):
-            rows.append(dict(init=init, activation="tanh", norm=norm, seed=0, layer=3, std=v, diverged=False))
-    sp = init_spread(pd.DataFrame(rows), 3).set_index("norm")
+        rows += _last_rows({init: v_none})
+        rows += _last_rows({init: 0.0 if init == "zeros" else 0.6}, norm="bn")
+    sp = init_spread(pd.DataFrame(rows), 3, cap=1e8).set_index("norm")
     assert sp.loc["none", "ratio"] == pytest.approx(1e4) and sp.loc["bn", "ratio"] == pytest.approx(1.0)
     assert sp.loc["none", "n"] == 3  # zeros excluded
     assert sp.loc["none", "sd_log10"] == pytest.approx(np.std([-4, -1, 0]))
+    assert not sp.loc["none", "bound"] and sp.loc["none", "n_div"] == 0  # nothing diverged: exact max / min
+
+
+def test_init_spread_a_diverged_init_enters_at_the_threshold():
+    """One init diverged in every seed: it enters at the threshold (its std is at least that), the
+    spread is threshold / min and flagged as a lower bound; a value measured in the diverged run (inf
+    here) never enters."""
+    cap, seeds = 1e4, (0, 1)
+    vals = {"small": {0: 1e-3, 1: 3e-3}, "xavier": 0.3, "large": math.inf}
+    prop = pd.DataFrame(_last_rows(vals, seeds=seeds, diverged={("large", 0), ("large", 1)}))
+    sp = init_spread(prop, 3, cap=cap).iloc[0]
+    assert sp["bound"] and sp["n_div"] == 1 and sp["n"] == 3
+    assert sp["ratio"] == pytest.approx(cap / 2e-3)  # min: small's seed mean (1e-3 + 3e-3) / 2
+    assert sp["hi"] == cap
+    # per seed, the same rule on each run
+    per = init_spread(prop, 3, cap=cap, by_seed=True).set_index("seed")
+    assert per.loc[0, "ratio"] == pytest.approx(cap / 1e-3) and per.loc[1, "ratio"] == pytest.approx(cap / 3e-3)
+    assert per["bound"].all()
+    # only one of two seeds diverged: that seed enters at the threshold inside the init's mean
+    part = pd.DataFrame(_last_rows({"small": 1e-3, "large": {0: 5.0, 1: math.inf}}, seeds=seeds,
+                                   diverged={("large", 1)}))
+    sp = init_spread(part, 3, cap=cap).iloc[0]
+    assert sp["bound"] and sp["hi"] == pytest.approx((5.0 + cap) / 2)
 
 
 def test_scale_families_follow_the_init_formulas():

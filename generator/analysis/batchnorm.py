@@ -5,9 +5,10 @@ Measured, not typed in:
 * the running-statistics convention is read off ``layers.batchnorm_forward`` by calling it once
   (:func:`bn_conventions`): momentum, whether the running variance is unbiased, and the defaults of
   gamma / beta / eps used by the experiments (``network.BN_EPS``; gamma = 1, beta = 0);
-* init dependence: :func:`~generator.analysis.factors.init_spread` over the random inits
-  (``zeros`` excluded), per activation, for norm ``none`` and ``bn``: max/min ratio of the seed-averaged
-  last-layer std and the std of its log10; diverged configurations are left out and counted;
+* init dependence: :func:`~generator.analysis.factors.init_spread` (the one definition, shared with the
+  conclusions page) over the random inits (``zeros`` excluded), per activation, for norm ``none`` and
+  ``bn``: max/min ratio of the seed-averaged last-layer std and the std of its log10; a diverged run
+  enters at the divergence threshold, which makes the spread a lower bound (``bound``);
 * scale invariance: inits whose weights are the *same* random draw times a constant (a "scale family",
   found by :func:`scale_families` by drawing each init from one generator state) give BN outputs that
   differ only through eps; the page reports the largest difference of the last-layer statistics inside
@@ -130,9 +131,12 @@ def placement_frame(data) -> tuple[pd.DataFrame, dict]:
 
 
 def spread_summary(data, acts) -> tuple[pd.DataFrame, dict]:
-    """Per activation: the init spread without and with BN (:func:`init_spread`), and its summary with
-    the verdict on the seed's claim "less dependence on the init" for the forward pass."""
-    spread = init_spread(data.prop, data.grid.propagation.depth)
+    """Per activation: the init spread without and with BN (:func:`init_spread`, the one definition the
+    conclusions page shares: a diverged run enters at the divergence threshold, ``bound_*`` marks a lower
+    bound), and its summary with the verdict on the source note's claim "less dependence on the init" for
+    the forward pass."""
+    cfg = data.grid.propagation
+    spread = init_spread(data.prop, cfg.depth, cfg.diverge_rms)
     none = spread[spread["norm"] == "none"].set_index("activation")
     bn = spread[spread["norm"] == "bn"].set_index("activation")
     order = ordered(spread["activation"], acts)
@@ -143,7 +147,10 @@ def spread_summary(data, acts) -> tuple[pd.DataFrame, dict]:
         "div_none": none["n_div"].reindex(order).to_numpy(),
         "ratio_bn": bn["ratio"].reindex(order).to_numpy(),
         "sd_bn": bn["sd_log10"].reindex(order).to_numpy(),
+        "bound_none": none["bound"].reindex(order).fillna(False).to_numpy(dtype=bool),
+        "bound_bn": bn["bound"].reindex(order).fillna(False).to_numpy(dtype=bool),
     })
+    i_max, i_min = table["ratio_none"].idxmax(), table["ratio_none"].idxmin()
     summary = {
         # the random inits compared: every init of the data but zeros (counted, not the sum of two maxima
         # over different activations, which once printed 9 for the grid's 8)
@@ -154,11 +161,14 @@ def spread_summary(data, acts) -> tuple[pd.DataFrame, dict]:
         "bn_sd_median": float(table["sd_bn"].median()),
         "bn_excess_min": float(table["ratio_bn"].min() - 1), "bn_excess_max": float(table["ratio_bn"].max() - 1),
         "n_div_none": int(table["div_none"].sum()),
-        "act_none_max": table.loc[table["ratio_none"].idxmax(), "activation"],
+        "act_none_max": table.loc[i_max, "activation"],
         "act_bn_max": table.loc[table["ratio_bn"].idxmax(), "activation"],
+        # a lower bound anywhere makes the extreme / the median a lower bound too (both are monotone)
+        "none_max_bound": bool(table.loc[i_max, "bound_none"]), "none_min_bound": bool(table.loc[i_min, "bound_none"]),
+        "none_sd_bound": bool(table["bound_none"].any()), "bn_bound": bool(table["bound_bn"].any()),
     }
-    # the seed's claim "less dependence on the init" holds for the forward pass when BN's widest
-    # spread is narrower than the narrowest spread without BN
+    # the claim "less dependence on the init" holds for the forward pass when BN's widest spread is
+    # narrower than the narrowest spread without BN (lower bounds without BN only make that harder)
     summary["confirmed"] = bool(summary["bn_ratio_max"] < summary["none_ratio_min"])
     summary["sd_reduction"] = summary["none_sd_median"] / summary["bn_sd_median"] \
         if summary["bn_sd_median"] > 0 else math.inf

@@ -41,7 +41,8 @@ xavier_relu       "mean and std converge to 0": "collapsed" holds -> holds; else
                   ratio < 1) holds -> partly; both do not hold -> does_not_hold; else inconclusive.
 he_relu           He + ReLU stable: no seed diverged, and the ratio within the band [1/STABLE_BAND, STABLE_BAND].
 bn_init_prop      per activation, the spread max/min of the last-layer std over the random inits (all but
-                  ``zeros``; a diverged init enters at the divergence threshold, a lower bound): "BN reduces
+                  ``zeros``), per seed, by :func:`~generator.analysis.factors.init_spread` (the one definition;
+                  a diverged run enters at the divergence threshold, so the spread is a lower bound): "BN reduces
                   it" (paired, log10(spread without) - log10(spread with), margin log10(MARGIN_FACTOR)) and
                   "with BN within STABLE_BAND" (threshold); per activation ``all_of``, across ``combine``.
 """
@@ -68,6 +69,7 @@ from generator.analysis.claim_rules import (
     threshold_verdict,
 )
 from generator.analysis import health
+from generator.analysis.factors import init_spread
 from generator.analysis.rules import COLLAPSE_RATIO
 from generator.analysis.seed_note import per_layer_factor
 from generator.analysis.seeds import SeedMeans
@@ -306,36 +308,37 @@ def judge_he_relu(runs: Runs, acts) -> dict | None:
     return judge_halves(fn, runs.seeds)
 
 
-def init_spreads(runs: Runs, sub, rand, act: str, norm: str, cap: float) -> np.ndarray:
-    """Per seed: max/min of the last-layer std over the inits ``rand`` (a diverged run enters at ``cap``)."""
-    out = []
-    for s in sub:
-        last = []
-        for i in rand:
-            st = runs.stats(s, i, act, norm)
-            if st is not None:
-                last.append(cap if st["diverged"] or not np.isfinite(st["stdL"]) else st["stdL"])
-        last = [x for x in last if x > 0]
-        out.append(max(last) / min(last) if len(last) > 1 else math.nan)
-    return np.asarray(out, dtype=float)
-
-
 def judge_bn_init(runs: Runs, inits, acts, norms, cap: float = 1e8) -> dict | None:
+    """bn_init_prop from :func:`~generator.analysis.factors.init_spread` (the one spread across inits): the
+    verdict pairs its per-seed values (``by_seed``); each activation's ``spreads`` also carry the
+    seed-averaged value the batchnorm page prints (``value``, ``bound``: "≥")."""
     rand = [i for i in inits if i != "zeros"]
     if "bn" not in norms or "none" not in norms or len(rand) < 2:
         return None
+    prop = runs.prop[runs.prop["init"].isin(rand)]
+    per_seed = init_spread(prop, runs.depth, cap, exclude=(), by_seed=True).set_index(["activation", "norm", "seed"])
+    overall = init_spread(prop, runs.depth, cap, exclude=()).set_index(["activation", "norm"])
+
+    def ratios(sub, act, norm) -> np.ndarray:
+        return per_seed["ratio"].reindex([(act, norm, s) for s in sub]).to_numpy(dtype=float)
 
     def fn(sub):
         parts, spreads = {}, {}
         for a in acts:
-            none, bn = (init_spreads(runs, sub, rand, a, n, cap) for n in ("none", "bn"))
+            none, bn = ratios(sub, a, "none"), ratios(sub, a, "bn")
             reduces = interval_verdict(paired_interval(log10s(none), log10s(bn)), LOG_MARGIN)
             parts[a] = all_of([reduces, ratio_below(bn, STABLE_BAND)])
             spreads[a] = {"none": spread(none), "bn": spread(bn), "reduces": reduces}
         return {"verdict": combine(parts.values()), "parts": parts, "spreads": spreads,
                 "values": {"n_inits": len(rand), "n_acts": len(spreads)}}
 
-    return judge_halves(fn, runs.seeds)
+    out = judge_halves(fn, runs.seeds)
+    for a, sp in out["spreads"].items():
+        for n in ("none", "bn"):
+            row = overall.loc[(a, n)] if (a, n) in overall.index else None
+            sp[n] |= {"value": float(row["ratio"]) if row is not None else math.nan,
+                      "bound": bool(row["bound"]) if row is not None else False}
+    return out
 
 
 def judge_all(prop: pd.DataFrame, sym: pd.DataFrame | None, inits, acts, norms,

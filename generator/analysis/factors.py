@@ -4,7 +4,8 @@ factors, last-layer std and how much it depends on the init (pandas/NumPy only, 
 Used by the gradients / batchnorm / theory pages and by the figures of generator/figures/gradients.py,
 so a page's numbers and the figure drawn beside them come from the same code. Every mean over seeds
 comes from generator/analysis/seeds.py (one rule for diverged seeds); the factors and the last-layer std
-of a configuration with a diverged seed are NaN.
+of a configuration with a diverged seed are NaN. :func:`init_spread` is the one spread of the last-layer
+std across inits (a diverged run enters at the divergence threshold; its docstring states the rule).
 """
 
 from __future__ import annotations
@@ -78,20 +79,62 @@ def last_layer_std(prop: pd.DataFrame, depth: int) -> pd.DataFrame:
     return out
 
 
-def init_spread(prop: pd.DataFrame, depth: int, exclude=("zeros",)) -> pd.DataFrame:
-    """How much the last-layer std depends on the init: per (activation, norm), over the random inits
-    (``exclude`` left out) that did not diverge -- ``ratio`` = max/min of the seed-averaged std,
-    ``sd_log10`` = population std of log10(std), plus ``n`` inits used and ``n_div`` diverged."""
-    ls = last_layer_std(prop, depth)
-    ls = ls[~ls["init"].isin(exclude)]
+def init_spread(prop: pd.DataFrame, depth: int, cap: float, *, exclude=("zeros",),
+                by_seed: bool = False) -> pd.DataFrame:
+    """THE spread of the last-layer std across initializations (the one definition: the batchnorm page,
+    the conclusions page and the bn_init_prop verdict all read it from here).
+
+    Per (activation, norm) -- and per seed with ``by_seed`` -- over the inits of ``prop`` but ``exclude``:
+
+    * each init enters with its last-layer std, mean over seeds by the rule of
+      :mod:`generator.analysis.seeds` (a diverged seed contributes no value);
+    * a **diverged run** (seeds.py: flagged or overflowed at any layer) has no finite std, but it is at
+      least the divergence threshold ``cap`` (``diverge_rms``: the run was stopped because its activations
+      grew past it), so it enters at ``cap``: an init with ``k`` of ``n`` seeds diverged enters at
+      ``(k * cap + sum of the other seeds' std) / n`` -- ``cap`` itself when every seed diverged (the case
+      in every grid so far), the seeds.py mean when none did. With ``by_seed`` each run is its own "mean";
+    * ``ratio`` = max / min over the inits with a positive value (NaN with fewer than two), ``sd_log10`` =
+      population std of their log10; ``lo`` / ``hi`` the min / max;
+    * ``bound``: some init entered with a diverged run. That init's value is then at most its true size,
+      and when every seed diverged it is the largest value (a run that did not diverge stays below
+      ``cap``); raising the largest value only widens the spread, so ``ratio`` and ``sd_log10`` are lower
+      bounds (pages print "≥ x", never ∞). ``n``: inits with a value; ``n_div``: those with a diverged run.
+    """
+    keys = ["activation", "norm", *(["seed"] if by_seed else [])]
+    t = _last_layer_runs(prop, depth, by_seed)
+    t = t[~t["init"].isin(exclude)]
+    n_div = t["n_seeds"] - t["n_ok"]
+    ok_sum = t["std"].fillna(0.0) * t["n_ok"]
+    value = np.where(n_div == 0, t["std"], (cap * n_div + ok_sum) / t["n_seeds"])
+    t = t.assign(value=value, has_div=n_div > 0)
     rows = []
-    for (act, norm), sub in ls.groupby(["activation", "norm"], sort=False):
-        v = sub["std"].to_numpy(dtype=float)
+    for key, sub in t.groupby(keys, sort=False):
+        v = sub["value"].to_numpy(dtype=float)
         ok = v[np.isfinite(v) & (v > 0)]
+        two = ok.size >= 2
         rows.append({
-            "activation": act, "norm": norm, "n": int(ok.size), "n_div": int(sub["diverged"].sum()),
+            **dict(zip(keys, key)), "n": int(ok.size), "n_div": int(sub["has_div"].sum()),
             "lo": float(ok.min()) if ok.size else math.nan, "hi": float(ok.max()) if ok.size else math.nan,
-            "ratio": float(ok.max() / ok.min()) if ok.size else math.nan,
-            "sd_log10": float(np.log10(ok).std()) if ok.size else math.nan,
+            "ratio": float(ok.max() / ok.min()) if two else math.nan,
+            "sd_log10": float(np.log10(ok).std()) if two else math.nan,
+            "bound": bool(sub["has_div"].any()),
         })
-    return pd.DataFrame(rows, columns=["activation", "norm", "n", "n_div", "lo", "hi", "ratio", "sd_log10"])
+    return pd.DataFrame(rows, columns=[*keys, "n", "n_div", "lo", "hi", "ratio", "sd_log10", "bound"])
+
+
+_SEP = "\x1f"  # joins init and seed into one key, so SeedMeans aggregates each run on its own
+
+
+def _last_layer_runs(prop: pd.DataFrame, depth: int, by_seed: bool) -> pd.DataFrame:
+    """Last-layer rows of :meth:`SeedMeans.table` (std mean, ``n_seeds``, ``n_ok``) per configuration,
+    or per run (``seed`` column) with ``by_seed``: the seed folded into the init key, so each run is one
+    case and the divergence rule of seeds.py applies unchanged."""
+    if not by_seed:
+        t = SeedMeans.of(prop).table()
+        return t[t["layer"] == depth].reset_index(drop=True)
+    f = prop.copy()
+    f["init"] = f["init"].astype(str) + _SEP + f["seed"].astype(int).astype(str)
+    t = SeedMeans(f).table()
+    t = t[t["layer"] == depth].reset_index(drop=True)
+    key = t["init"].str.split(_SEP, n=1, expand=True)
+    return t.assign(init=key[0], seed=key[1].astype(int))

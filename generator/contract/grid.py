@@ -1,7 +1,7 @@
 """``data/grid.json``: the grid facts the data were computed with, written by the experiments stage.
 
 The CSVs say what was measured; this file says on what grid: the ``[propagation]`` sizes, axes and
-thresholds, the symmetry, theory and training settings, the sizes of the seed note's code re-runs, the
+thresholds, the symmetry, theory and training settings, the sizes of the source note's code re-runs, the
 batch-norm placement runs, and which config file produced it. The figures and render stages read grid
 facts only from here, never from ``--config``, and refuse a config that disagrees with it
 (generator/pipeline/stages.py ``check_grid``), so a page can never label data with another grid's depth.
@@ -17,7 +17,7 @@ Layout (JSON, keys in this order, written by :func:`write_grid`)::
     symmetry        inits, constant, activation, samples, width, depth, learning_rate, seed
     theory          quadrature_points
     training        every [training] field (the training page prints them)
-    seed_code       samples, width, depth of the seed note's code re-runs
+    seed_code       samples, width, depth of the source note's code re-runs
     placement       activations, inits, seeds of the batch-norm placement comparison, and from_grid
                     (true: the grid's own bn_post rows; false: placement.csv's extra runs)
 

@@ -41,7 +41,7 @@ PROPAGATION = DataFile(
         _c("saturated_frac", "float", "포화 비율: 활성화 함수의 기울기가 최대 기울기의 1% 미만인 원소의 비율",
            "saturated fraction: share of units whose activation slope is below 1% of its maximum slope"),
         _c("zero_frac", "float", "출력이 정확히 0인 원소의 비율", "share of outputs exactly equal to zero"),
-        _c("preact_std", "float", "활성화 이전 값(pre-activation) XW의 표준편차", "standard deviation of the pre-activation XW"),
+        _c("preact_std", "float", "사전 활성값(pre-activation) XW의 표준편차", "standard deviation of the pre-activation XW"),
         _c("grad_h_std", "float", "손실 L = Σ(H_L ⊙ G)/N에 대한 dL/dH의 표준편차", "standard deviation of dL/dH for the loss L = Σ(H_L ⊙ G)/N"),
         _c("grad_w_norm", "float", "dL/dW의 프로베니우스 노름(Frobenius norm)", "Frobenius norm of dL/dW"),
         _c("grad_w_ratio", "float", "‖dL/dW‖ / ‖W‖ (W = 0이면 비어 있음)", "‖dL/dW‖ / ‖W‖ (empty when W = 0)"),
@@ -91,7 +91,7 @@ THEORY = DataFile(
         KEYS[0],
         KEYS[1],
         LAYER,
-        _c("q", "float", "활성화 이전 값의 2차 모멘트(second moment) q^l", "second moment q^l of the pre-activation"),
+        _c("q", "float", "사전 활성값(pre-activation)의 2차 모멘트(second moment) q^l", "second moment q^l of the pre-activation"),
         _c("chi", "float", "χ(q^l) = σ_w² E[φ′(√q^l z)²]: 이 층을 거슬러 갈 때 기울기 제곱이 곱해지는 값 "
            "(표준편차는 √χ배)", "χ(q^l) = σ_w² E[φ′(√q^l z)²]: the factor the squared gradient picks up going back "
            "through this layer (its std: √χ)"),
@@ -127,21 +127,21 @@ THEORY_FIXED = DataFile(
     ),
 )
 
-_CASE = _c("case", "str", "시드 글의 코드 조각: small_tanh, large_tanh, xavier_tanh, xavier_relu, he_relu_as_printed, he_relu_corrected",
-           "the seed's code snippet: small_tanh, large_tanh, xavier_tanh, xavier_relu, he_relu_as_printed, he_relu_corrected")
+_CASE = _c("case", "str", "원본 노트의 코드 조각: small_tanh, large_tanh, xavier_tanh, xavier_relu, he_relu_as_printed, he_relu_corrected",
+           "the source note's code snippet: small_tanh, large_tanh, xavier_tanh, xavier_relu, he_relu_as_printed, he_relu_corrected")
 
 SEED_PRINTED = DataFile(
     "seed_printed.csv",
-    "시드 글에 인쇄된 숫자 (인용 자료; layer 0은 입력)",
-    "Numbers printed in the seed note (quotation data; layer 0 is the input)",
+    "원본 노트에 인쇄된 숫자 (인용 자료; layer 0은 입력)",
+    "Numbers printed in the source note (quotation data; layer 0 is the input)",
     (_CASE, _c("layer", "int", "층 번호 (0 = 입력)", "layer (0 = input)"),
      _c("mean", "float", "인쇄된 평균", "printed mean"), _c("std", "float", "인쇄된 표준편차", "printed standard deviation")),
 )
 
 SEED_CODE = DataFile(
     "seed_code.csv",
-    "시드 글의 코드를 쓰인 그대로 다시 실행한 결과 (layer 0은 입력)",
-    "The seed note's code re-run as written (layer 0 is the input)",
+    "원본 노트의 코드를 쓰인 그대로 다시 실행한 결과 (layer 0은 입력)",
+    "The source note's code re-run as written (layer 0 is the input)",
     (_CASE, KEYS[3], _c("layer", "int", "층 번호 (0 = 입력)", "layer (0 = input)"),
      _c("mean", "float", "측정한 평균", "measured mean"), _c("std", "float", "측정한 표준편차", "measured standard deviation")),
 )

@@ -1,4 +1,4 @@
-"""The seed note's cases as plain data: which snippets it shows, and which of them it printed.
+"""The source note's cases as plain data: which snippets it shows, and which of them it printed.
 
 Source: choidam, "[Deep Learning] Training NeuralNetwork(2) : Weight Initialization, Batch
 Normalization" (a study note on CS231n lecture 6). ``SEED_CASES`` maps each snippet's name to its

@@ -44,7 +44,7 @@ LR = DataFile(
     "학습률 탐색: (norm, learning_rate, seed)마다 한 행",
     "Learning-rate sweep: one row per (norm, learning_rate, seed)",
     (_norm(), _LR, _seed(), _TRAIN_LOSS, _VAL_LOSS, _VAL_ACC, _BEST, _STEPS, _DIV,
-     _c("stable", "bool", "안정: 발산하지 않았고 마지막 훈련 손실이 ln 10(찍기 수준)보다 작음",
+     _c("stable", "bool", "안정: 발산하지 않았고 마지막 훈련 손실이 ln 10(무작위 추측의 손실)보다 작음",
         "stable: did not diverge and the final training loss is below ln 10 (chance level)")),
 )
 SPEED = DataFile(
@@ -132,8 +132,8 @@ FILES = TRAINING_FILES
 
 CLAIMS = DataFile(
     "claims.csv",
-    "시드 글의 배치 정규화 주장에 대한 판정: 주장마다 한 행 (규칙은 generator/analysis/training_rules.py와 학습 실험 페이지에 있음)",
-    "Verdicts on the seed note's batch-norm claims: one row per claim (rules in generator/analysis/training_rules.py and on the training page)",
+    "원본 노트의 배치 정규화 주장에 대한 판정: 주장마다 한 행 (규칙은 generator/analysis/training_rules.py와 학습 실험 페이지에 있음)",
+    "Verdicts on the source note's batch-norm claims: one row per claim (rules in generator/analysis/training_rules.py and on the training page)",
     (
         _c("claim_id", "str", "주장: speed, init, overfitting, vanishing, mean", "claim: speed, init, overfitting, vanishing, mean"),
         _c("verdict", "str",

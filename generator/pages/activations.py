@@ -25,6 +25,7 @@ from generator.render import strings
 from generator.engine.activations import ACTIVATIONS, SATURATION_FRACTION
 from generator.analysis.rules import MATCHING
 from generator.render.filters import num
+from generator.render.wording import cfg
 from generator.analysis.health import baseline_saturation, record
 from generator.engine import theory
 from generator.pages.index import has, health_text, label, localized
@@ -101,8 +102,8 @@ def _table(rows, lang: str) -> pd.DataFrame:
 def _slope_table(lang: str) -> pd.DataFrame:
     out = []
     for name, a in ACTIVATIONS.items():
-        out.append({"activation": label(lang, "activation", name), "max_slope": a.max_slope,
-                    "threshold": SATURATION_FRACTION * a.max_slope,
+        out.append({"activation": label(lang, "activation", name), "max_slope": cfg(a.max_slope, lang),
+                    "threshold": cfg(SATURATION_FRACTION * a.max_slope, lang),
                     "where": _interval_text(saturation_intervals(name), lang)})
     return pd.DataFrame(out)
 

@@ -21,7 +21,26 @@ from generator.analysis.batchnorm import (
     spread_summary,
     zeros_with_bn,
 )
+from generator.common.languages import LANGUAGES
 from generator.pages.gradients import grid_order
+from generator.render.wording import at_least
+
+BN_SIG = 4  # a spread with BN is 1.00x: 4 significant digits (the conclusions page prints it the same way)
+
+
+def _spread_display(table: pd.DataFrame | None) -> dict | None:
+    """The spread table per language: a spread that includes a diverged run is a lower bound ("≥", never
+    ∞), the same rendering as the conclusions page; the BN ratio keeps 4 significant digits (1.000x)."""
+    if table is None:
+        return None
+    out = {}
+    for lang in LANGUAGES:
+        cols = {}
+        for col, bound, sig in (("ratio_none", "bound_none", 3), ("sd_none", "bound_none", 3),
+                                ("ratio_bn", "bound_bn", BN_SIG), ("sd_bn", "bound_bn", 3)):
+            cols[col] = [at_least(x, lang, bool(b), sig=sig) for x, b in zip(table[col], table[bound])]
+        out[lang] = table.assign(**cols)
+    return out
 
 
 def context(data) -> dict:
@@ -45,6 +64,8 @@ def context(data) -> dict:
         "samples": cfg.samples,
         "has_bn": has_bn,
         "spread": table,
+        "diverge_rms": cfg.diverge_rms,
+        "spread_display": _spread_display(table),
         "summary": summary,
         "families": families,
         "invariance": inv,

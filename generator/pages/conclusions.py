@@ -27,10 +27,12 @@ from generator.analysis.claims import (
 from generator.analysis.rules import COLLAPSE_RATIO
 from generator.analysis.training import read_claims
 from generator.analysis.verdicts import VERDICTS, split_seeds
+from generator.pages.batchnorm import BN_SIG
 from generator.pages.seed import SCALES, fmt_values, localized
-from generator.pages.training import PRIMARY_UNIT, interval_text, setting_text
+from generator.pages.training import PRIMARY_UNIT, interval_text, part_row, setting_text
 from generator.pages.training import evidence_text as training_evidence
 from generator.render import filters, strings
+from generator.render.wording import at_least
 
 TRAINING_CLAIMS = ("speed", "init", "overfitting", "vanishing", "mean")
 NOT_MEASURED = ("use_relu", "babysitting", "hyperparameters")
@@ -67,6 +69,15 @@ def spread_text(sp: dict, lang: str, share: bool = False) -> str:
                      min=f(sp["min"]), max=f(sp["max"]))
 
 
+def init_spread_text(sp: dict, lang: str, sig: int = 3) -> str:
+    """The spread across inits of one (activation, norm): the seed-averaged value of
+    :func:`generator.analysis.factors.init_spread` -- the number the batch-norm page prints, "≥" when a
+    diverged run entered at the threshold, with the same ``sig`` digits (4 with BN: 1.002) -- then the
+    per-seed values the verdict pairs (95 % interval of their geometric mean, min–max over seeds)."""
+    return strings.t(lang, "conclusions.init_spread", c=at_least(sp["value"], lang, sp["bound"], sig=sig),
+                     **{k: filters.num(sp[k], lang, sig=sig) for k in ("lo", "hi", "min", "max")})
+
+
 def verdict_label(v: str | None, lang: str) -> str:
     return strings.t(lang, f"conclusions.verdict.{v}") if v else filters.DASH
 
@@ -93,8 +104,8 @@ def evidence_text(cid: str, j: dict, lang: str) -> str:
                      n=filters.num(v[a]["n"], lang), verdict=verdict_label(j["parts"][a], lang)) for a in j["acts"]]
         return say(cid, parts="; ".join(parts))
     if cid == "bn_init_prop":
-        parts = [say("bn_init_part", act=strings.t(lang, f"fig.activation.{a}"), none=spread_text(sp["none"], lang),
-                     bn=spread_text(sp["bn"], lang), verdict=verdict_label(j["parts"][a], lang))
+        parts = [say("bn_init_part", act=strings.t(lang, f"fig.activation.{a}"), none=init_spread_text(sp["none"], lang),
+                     bn=init_spread_text(sp["bn"], lang, sig=BN_SIG), verdict=verdict_label(j["parts"][a], lang))
                  for a, sp in j["spreads"].items()]
         return say(cid, n_inits=filters.num(v["n_inits"], lang), parts="; ".join(parts))
     kw = {k: (spread_text(x, lang, share=k == "sat") if isinstance(x, dict) else filters.num(x, lang))
@@ -117,10 +128,18 @@ def training_text(cid: str, tr: dict, lang: str) -> str:
                      effect=interval_text(tr.get("effect"), tr.get("ci_low"), tr.get("ci_high"), PRIMARY_UNIT[cid], lang),
                      n_runs=filters.num(_count(tr.get("n_runs")), lang),
                      setting=setting_text(setting, lang) if isinstance(setting, str) and setting else filters.DASH)
-    try:  # the training page's sentence, while its values still carry the keys it reads
-        return head + " " + training_evidence(cid, tr, lang)
-    except (KeyError, TypeError):
+    # The other comparisons of the claim, each once: the primary one is already in ``head`` and the
+    # seed halves have their own column, so neither is repeated here.
+    try:
+        parts = [part_row(p, tr, lang) for p in tr.get("parts", [])]
+    except (KeyError, TypeError):  # values written before the parts' keys existed
         return head
+    primary_effect = interval_text(tr.get("effect"), tr.get("ci_low"), tr.get("ci_high"), PRIMARY_UNIT[cid], lang)
+    others = [p for p in parts if p["effect"] != primary_effect]
+    if not others:
+        return head
+    return head + " " + strings.t(lang, "training.evidence.sep").join(
+        strings.t(lang, "training.evidence.part", **p) for p in others) + "."
 
 
 # where each propagation claim's evidence is shown: (anchor kind, target) -- "fig"/"tbl" on this page,
@@ -201,8 +220,8 @@ def _spread_df(bn: dict | None, lang: str) -> pd.DataFrame:
     sp = bn["spreads"] if bn else {}
     return pd.DataFrame({
         "activation": [strings.t(lang, f"fig.activation.{a}") for a in sp],
-        "none": [spread_text(v["none"], lang) for v in sp.values()],
-        "bn": [spread_text(v["bn"], lang) for v in sp.values()],
+        "none": [init_spread_text(v["none"], lang) for v in sp.values()],
+        "bn": [init_spread_text(v["bn"], lang, sig=BN_SIG) for v in sp.values()],
         "verdict": [verdict_label(bn["parts"][a], lang) for a in sp],
     })
 

@@ -179,6 +179,10 @@ def context(data) -> dict:
     factors_tbl = factors_tbl.reset_index(drop=True)
     grads_tbl = focus[["activation", "init", "norm", "g_first", "g_last", "gain", "r_first", "r_last", "verdict"]]
     grads_tbl = grads_tbl.reset_index(drop=True)
+    # a row whose verdict is "diverged" has no gradient (undefined): dashes, never the numbers of the
+    # seeds that happened to survive; the verdict column says why
+    undefined = grads_tbl["verdict"] == "diverged"
+    grads_tbl.loc[undefined, ["g_first", "g_last", "gain", "r_first", "r_last"]] = np.nan
 
     # whole grid, per norm: how many random-init configurations mirror / vanish / explode
     summary = {}

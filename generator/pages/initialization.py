@@ -26,6 +26,7 @@ import pandas as pd
 
 from generator.analysis.seeds import seed_means
 from generator.render import strings
+from generator.render.wording import defined
 from generator.engine.inits import weight_variance
 from generator.analysis.health import record
 from generator.analysis.rules import MATCHING
@@ -147,7 +148,8 @@ def _table(cases: list[dict], lang: str) -> pd.DataFrame:
         rows.append({
             "init": label(lang, "init", c["init"]),
             "activation": label(lang, "activation", c["activation"]),
-            "first_std": c["first_std"], "last_std": c["last_std"], "factor": c["factor"],
+            # a diverged layer has no std to show (inf internally): a dash, the "diverged" column says why
+            "first_std": defined(c["first_std"]), "last_std": defined(c["last_std"]), "factor": c["factor"],
             "sat_last": c["sat_last"],
             "diverged": (num(c["first_diverged"], lang) if c["first_diverged"] is not None
                          else strings.t(lang, "initialization.never")),

@@ -17,6 +17,7 @@ import importlib.metadata
 import platform
 import re
 import tomllib
+from decimal import Decimal
 from pathlib import Path
 
 import pandas as pd
@@ -66,8 +67,22 @@ def _value_text(v) -> str:
     if isinstance(v, str):
         return f'"{v}"'
     if isinstance(v, float):
-        return format(v, "g")
+        return toml_float(v)
     return str(v)
+
+
+def toml_float(v: float) -> str:
+    """The shortest TOML text that reads back as ``v``: 0.1, 50.0, 1e8, 2.5e-5 (``format(v, "g")``
+    would print 1e+08 and cut 0.21544346900318834 to 0.215443)."""
+    if v != v or v in (float("inf"), float("-inf")):
+        return {"nan": "nan", "inf": "inf", "-inf": "-inf"}[repr(v)]
+    text = repr(v)
+    if v != 0 and not 1e-4 <= abs(v) < 1e6:
+        d = Decimal(text).normalize()
+        digits = "".join(map(str, d.as_tuple().digits))
+        mantissa = digits[0] + ("." + digits[1:] if len(digits) > 1 else "")
+        text = f"{'-' if v < 0 else ''}{mantissa}e{d.adjusted()}"
+    return text
 
 
 def config_tables(grid) -> list[dict]:

@@ -22,6 +22,7 @@ from generator.common.languages import LANGUAGES
 from generator.contract.training import CLAIMS, FILES
 from generator.engine.mlp import N_CLASSES
 from generator.render import filters, strings
+from generator.render.wording import cfg
 
 NAMES = tuple(f.name for f in FILES) + (CLAIMS.name,)
 
@@ -124,7 +125,8 @@ def part_row(part: str, v: dict, lang: str) -> dict:
     kind, arg = _kind(part)
     unit = PART_KINDS[kind]
     g = {k: v.get(f"{part}_{k}", math.nan) for k in ("effect", "ci_low", "ci_high", "margin", "verdict", "n")}
-    margin = _fmt(g["margin"], unit, lang)
+    # the margin is a rule's constant: as written (2, not 2.00); a share margin keeps the effect's % form
+    margin = filters.pct(g["margin"], lang) if unit == "pct" else cfg(g["margin"], lang)
     return {"part": strings.t(lang, f"training.part.{kind}", arg=_arg_text(kind, arg, v, lang)),
             "effect": interval_text(g["effect"], g["ci_low"], g["ci_high"], unit, lang),
             "margin": ("±" + margin) if kind in ("like_dropout", "balanced") else margin,
@@ -143,9 +145,23 @@ def evidence_text(cid: str, v: dict, lang: str) -> str:
     return f"{body}. {halves}"
 
 
+def _setting_value(key: str, value: str, lang: str) -> str:
+    """One setting value for a reader: activations and inits by their display names, numbers as written
+    in the config (:func:`cfg`: 0.1, not 0.100), anything else as stored; "a/b" lists item by item."""
+    def one(x: str) -> str:
+        if key in ("act", "init"):
+            return strings.t(lang, f"fig.{'activation' if key == 'act' else 'init'}.{x}")
+        try:
+            f = float(x)
+        except ValueError:
+            return x
+        return cfg(int(f) if f.is_integer() and "." not in x and "e" not in x else f, lang)
+    return "/".join(one(x) for x in value.split("/"))
+
+
 def setting_text(setting: str, lang: str) -> str:
     """claims.csv's language-neutral setting as "label value · label value"."""
-    return " · ".join(strings.t(lang, f"training.setting.{k}", v=x) for k, x in parse_setting(setting))
+    return " · ".join(strings.t(lang, f"training.setting.{k}", v=_setting_value(k, x, lang)) for k, x in parse_setting(setting))
 
 
 # --- the page -------------------------------------------------------------------------------------
@@ -185,6 +201,11 @@ def _ci_cells(rows: list[dict], cols: dict[str, str], keep: tuple) -> dict[str, 
     return out
 
 
+def _as_written(tables: dict[str, pd.DataFrame], cols: tuple) -> dict[str, pd.DataFrame]:
+    """Learning rates are settings (grid points), not measurements: printed by :func:`cfg`."""
+    return {lang: d.assign(**{c: [cfg(v, lang) for v in d[c]] for c in cols}) for lang, d in tables.items()}
+
+
 def _relabel(tables: dict[str, pd.DataFrame], labels: dict[str, str]) -> dict[str, pd.DataFrame]:
     out = {}
     for lang, d in tables.items():
@@ -221,18 +242,18 @@ def training_context(frames: dict, settings: dict) -> dict:
         "tables": {
             "claims": _claims_tables(claims),
             "parts": _parts_tables(claims),
-            "lr": _relabel(_ci_cells(n["lr"], {"steps_to_target": "num", "best_val_acc": "pct", "val_loss": "num"},
-                                     ("norm", "best_lr", "max_stable_lr")), {"norm": norm_lbl}),
+            "lr": _relabel(_as_written(_ci_cells(n["lr"], {"steps_to_target": "num", "best_val_acc": "pct", "val_loss": "num"},
+                                     ("norm", "best_lr", "max_stable_lr")), ("best_lr", "max_stable_lr")), {"norm": norm_lbl}),
             "init": _relabel({lang: pd.DataFrame(n["init"]) for lang in LANGUAGES}, {"activation": "fig.activation", "norm": norm_lbl}),
             "depth": _relabel(_ci_cells(n["depth"], {"best_val_acc": "pct", "train_loss": "num", "val_loss": "num"},
                                         ("init", "norm", "depth", "grad_ratio", "status")),
                               {"init": "fig.init", "norm": norm_lbl, "status": "training.status"}),
-            "batch": _ci_cells(n["batch"], {"val_acc_none": "pct", "val_acc_bn": "pct", "val_acc_train_mode_bn": "pct",
+            "batch": _as_written(_ci_cells(n["batch"], {"val_acc_none": "pct", "val_acc_bn": "pct", "val_acc_train_mode_bn": "pct",
                                             "bn_effect": "pct", "val_loss_none": "num", "val_loss_bn": "num"},
-                               ("batch_size", "lr_none", "lr_bn")),
+                               ("batch_size", "lr_none", "lr_bn")), ("lr_none", "lr_bn")),
             "reg": _relabel(_ci_cells(n["reg"], {"train_acc": "pct", "val_acc": "pct", "val_loss": "num", "gap": "pct"},
                                       ("setting", "n")), {"setting": "fig.training.reg"}),
-            "pre": _relabel(_ci_cells(n["pre"], {"best_val_acc": "pct", "steps_to_target": "num", "val_loss": "num"},
-                                      ("preprocess", "best_lr")), {"preprocess": "fig.training.pre"}),
+            "pre": _relabel(_as_written(_ci_cells(n["pre"], {"best_val_acc": "pct", "steps_to_target": "num", "val_loss": "num"},
+                                      ("preprocess", "best_lr")), ("best_lr",)), {"preprocess": "fig.training.pre"}),
         },
     }

@@ -47,6 +47,7 @@ from typing import Any
 import jinja2
 
 from generator.render import filters as _filters
+from generator.render import wording as _wording
 from generator.render import strings as _strings
 from generator.common.languages import LANGUAGES
 from generator.common.paths import TEMPLATES_DIR
@@ -100,6 +101,7 @@ def environment(templates_dir: Path | None = None, bytecode_dir: Path | None = N
     env.globals["t"] = _t
     env.globals["languages"] = LANGUAGES
     _filters.register(env)
+    _wording.register(env)  # cfg (config values as written), points, agree
     return env
 
 
