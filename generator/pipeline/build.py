@@ -48,8 +48,10 @@ from pathlib import Path
 
 from generator.common.languages import LANGUAGES
 from generator.common.paths import ROOT, SITE_DIR
+from generator.pipeline.links import link_settings, repo_link
 from generator.pipeline.nav import Nav, nav_settings, read_config_value, site_nav, write_child_config
 from generator.pipeline.outputs import MANIFEST, MARKER, Manifest, owned, write_marker
+from generator.pipeline.search_split import split_search_index
 from generator.pipeline.signals import worker_setup
 
 DEFAULT_EPOCH = 1767225600  # 2026-01-01T00:00:00Z, used when there is no git history
@@ -141,7 +143,8 @@ def _normalize_gzip(path: Path, mtime: int) -> None:
 
 
 def _postprocess(out_dir: Path, epoch: int) -> None:
-    """Reproducible gzip headers; a copy of the root sitemap in each language root.
+    """Reproducible gzip headers; a copy of the root sitemap in each language root; one search index
+    per language (generator/pipeline/search_split.py).
 
     Material's language selector fetches ``<language root>/sitemap.xml`` to map the current page
     to its translation; static-i18n writes only the root one (which lists every page with its
@@ -155,6 +158,7 @@ def _postprocess(out_dir: Path, epoch: int) -> None:
             for name in ("sitemap.xml", "sitemap.xml.gz"):
                 if (out_dir / name).is_file() and not (lang_root / name).exists():
                     shutil.copyfile(out_dir / name, lang_root / name)
+    split_search_index(out_dir, LANGUAGES)
 
 
 _libc = None
@@ -267,7 +271,7 @@ def _terminate(proc: subprocess.Popen) -> None:
 
 def build_site(site_dir: Path = SITE_DIR, public_dir: Path | None = None, *, docs_dir: Path | None = None,
                site_url: str | None = None, config_file: Path | None = None, epoch: int | None = None,
-               timeout: float | None = 600, nav: Nav | None = None) -> BuildResult:
+               timeout: float | None = 600, nav: Nav | None = None, repo_url: str | None = None) -> BuildResult:
     """Build ``<site_dir>/mkdocs.yml`` strictly into ``public_dir`` (default ``<site_dir>/public``).
 
     ``docs_dir`` overrides the config's ``docs_dir`` (a transient ``INHERIT`` config next to
@@ -275,6 +279,8 @@ def build_site(site_dir: Path = SITE_DIR, public_dir: Path | None = None, *, doc
     (the ``site_url: !ENV`` of mkdocs.yml); a trailing ``/`` is added. ``nav``: ``[(page, {lang: title})]``
     (``nav.site_nav()`` for the site); None lets MkDocs list the docs. Raises :class:`BuildError` (with
     ``.log``) on failure; ``public_dir`` is then unchanged and no ``.public-*`` debris is left.
+    ``repo_url`` overrides ``$INITLAB_REPO_URL`` / the git remote (generator/pipeline/links.py: repository
+    and edit links, the "code behind this page" list).
     """
     site_dir = Path(site_dir).resolve()
     public_dir = Path(public_dir).resolve() if public_dir is not None else site_dir / "public"
@@ -285,6 +291,10 @@ def build_site(site_dir: Path = SITE_DIR, public_dir: Path | None = None, *, doc
         child_settings = {} if nav is None else nav_settings(config_file, nav)
     except ValueError as exc:
         raise BuildError(f"navigation: {exc}") from exc
+    try:
+        child_settings.update(link_settings(repo_link(repo_url)))
+    except ValueError as exc:
+        raise BuildError(f"repository links: {exc}") from exc
     configured_docs = (config_file.parent / (read_config_value(config_file, "docs_dir") or "docs")).resolve()
     docs_dir = Path(docs_dir).resolve() if docs_dir is not None else configured_docs
     if not docs_dir.is_dir():
@@ -378,13 +388,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--docs-dir", type=Path, default=None, help="default: docs_dir of mkdocs.yml")
     ap.add_argument("--site-url", default=None, help="absolute base URL (default: $INITLAB_SITE_URL or "
                     "http://127.0.0.1:8000/initlab/)")
+    ap.add_argument("--repo-url", default=None, help="repository for the source links (default: "
+                    "$INITLAB_REPO_URL, else a GitHub 'origin' remote, else none)")
     ap.add_argument("--no-nav", action="store_true", help="no generated nav: MkDocs lists the docs "
                     "(a hand-made site)")
     args = ap.parse_args(argv)
     signal.signal(signal.SIGTERM, _sigterm_to_exit)
     try:
         res = build_site(args.site_dir, args.public_dir, docs_dir=args.docs_dir, site_url=args.site_url,
-                         nav=None if args.no_nav else site_nav())
+                         nav=None if args.no_nav else site_nav(), repo_url=args.repo_url)
     except BuildError as exc:
         print(f"build error: {exc}", file=sys.stderr)
         return 1
