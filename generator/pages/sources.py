@@ -6,7 +6,7 @@ turned the data into numbers and verdicts, the figures drawn from it). :func:`pa
 every page has: its page module ``generator/pages/<page>.py`` and its two templates
 ``templates/pages/<page>.{ko,en}.md.j2``. Paths are repository-relative POSIX paths; the HTML build
 renders them at the end of each page as links ``<repo_url>/blob/<ref>/<path>`` (or as plain paths when
-the build knows no repository; generator/pipeline/links.py). tests/test_links.py checks that every
+the build knows no repository; generator/pipeline/links.py). tests/test_repo_links.py checks that every
 page has an entry and every path exists.
 """
 
