@@ -94,10 +94,12 @@ def test_math_uses_the_shipped_font_and_sums_are_not_clipped(tab, site_url):
         family: getComputedStyle(document.querySelector("math")).fontFamily,
         loaded: [...document.fonts].filter(f => f.status === "loaded").map(f => f.family.replace(/"/g, "")),
         sums: sums.map(e => {
-          const op = e.firstElementChild.getBoundingClientRect(), box = e.closest(".initlab-math, math");
-          const outer = box.getBoundingClientRect();
-          return {h: op.height, top: op.top - outer.top, bottom: outer.bottom - op.bottom,
-                  fontSize: parseFloat(getComputedStyle(e).fontSize), scroll: box.scrollHeight - box.clientHeight};
+          // the operator, and the whole operator with its limits, inside the display-math box
+          const op = e.firstElementChild.getBoundingClientRect(), all = e.getBoundingClientRect();
+          const box = e.closest(".initlab-math"), outer = (box || e.closest("math")).getBoundingClientRect();
+          return {h: op.height, top: all.top - outer.top, bottom: outer.bottom - all.bottom,
+                  fontSize: parseFloat(getComputedStyle(e).fontSize),
+                  scroll: box ? box.scrollHeight - box.clientHeight : 0};
         }),
       };
     }""")
