@@ -198,3 +198,21 @@ def test_math_font_is_shipped_with_its_licence_and_used():
     extra_css = re.search(r"^extra_css:\n((?:\s+- .*\n)+)", mkdocs, re.MULTILINE)[1]
     listed = re.findall(r"- (\S+)", extra_css)
     assert listed.index("assets/mathfont.css") > listed.index("assets/initlab.css")  # it must win
+
+
+def test_files_named_on_pages_exist():
+    """A repository path a page names in a code span (`generator/engine/layers.py`) must exist; pages
+    once named generator/layers.py after it had moved."""
+    named = set()
+    for template in sorted((ROOT / "templates").rglob("*")):
+        if template.is_file() and template.suffix in (".j2", ".toml"):
+            named |= set(re.findall(r"`((?:generator|templates|site|configs|tests)/[\w./-]+\.(?:py|j2|toml|yml|css|js))`",
+                                    template.read_text("utf-8")))
+    assert named, "no file named on any page: the pattern is stale"
+    missing = sorted(p for p in named if "<" not in p and not (ROOT / p).is_file())
+    assert not missing, f"pages name files that do not exist: {missing}"
+
+
+def test_pages_workflow_sets_the_repository():
+    workflow = (ROOT / ".github" / "workflows" / "pages.yml").read_text("utf-8")
+    assert "INITLAB_REPO_URL: ${{ github.server_url }}/${{ github.repository }}" in workflow
