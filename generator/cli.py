@@ -40,6 +40,12 @@ def _exec(p: argparse.ArgumentParser) -> None:
                    help="allow --workers above the CPU count (processes then share cores; memory is still checked)")
 
 
+def _repo(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--repo-url", default=None, metavar="URL",
+                   help="repository the pages link to (default: $INITLAB_REPO_URL, else a GitHub 'origin' "
+                        "remote, else no repository links); an empty value builds without them")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m generator", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -54,10 +60,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("build", help="mkdocs build --strict into site/public (atomic)")
     _common(p)
     p.add_argument("--site-url", default=None, help="override site_url (e.g. a GitHub project Pages URL)")
+    _repo(p)
     p = sub.add_parser("site", help="all stages: experiments, figures, render, build")
     _common(p)
     _exec(p)
     p.add_argument("--site-url", default=None, help="override site_url")
+    _repo(p)
     p = sub.add_parser("bench", help="benchmark the build against this machine's limits (bench/results.json)")
     _common(p)
     p.add_argument("--quick", action="store_true", help="skip the cold/warm site builds")

@@ -275,7 +275,12 @@ def test_narrow_viewport(browser, site_url, page):
 # search
 
 def _index(site_build) -> dict:
-    return json.loads((site_build.public_dir / "search" / "search_index.json").read_text("utf-8"))
+    """The whole site's search documents: the Korean index (search/) and the English one (en/search/,
+    locations relative to en/, generator/pipeline/search_split.py) with "en/" put back."""
+    index = json.loads((site_build.public_dir / "search" / "search_index.json").read_text("utf-8"))
+    en = json.loads((site_build.public_dir / "en" / "search" / "search_index.json").read_text("utf-8"))
+    index["docs"] += [{**doc, "location": "en/" + doc["location"]} for doc in en["docs"]]
+    return index
 
 
 def _page_of(location: str) -> str:

@@ -5,12 +5,19 @@ URL): every work cited in the text of any page, then the ones a reader needs nex
 entry the same way in both languages, with a clickable DOI / arXiv / proceedings link (plain ``<a>``
 links: the site still loads nothing from other hosts), and adds one sentence per entry from the strings
 catalog (``[references.role]``) on what it contributes to this site. :data:`NO_LINK` names the entries
-without a link and why (tests/test_references.py checks both lists against the templates).
+that may lack a link and why (tests/test_references.py checks both lists against the templates); such an
+entry then says "URL not recorded" (``references.no_url``) instead of a link.
+
+The source note (key ``source_note``, the blog post this site started from) has no address recorded in
+the repository and none is invented: its URL is ``$INITLAB_SOURCE_NOTE_URL`` when set (an https
+address; it enters the site stamp, generator/pipeline/stamp.py), read by :func:`references` when the
+page context is built.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+import os
+from dataclasses import asdict, dataclass, replace
 
 from generator.common.languages import LANGUAGES
 from generator.render import strings
@@ -29,6 +36,7 @@ class Reference:
     doi: str = ""
     url: str = ""
     note: str = ""  # e.g. publication details beyond the venue
+    kind: str = ""  # "blog": the venue is a blog's name, shown as 'blog 「name」' in each language
 
     @property
     def cite(self) -> str:
@@ -122,11 +130,21 @@ REFERENCES: tuple[Reference, ...] = (
     Reference(
         "seed", ("choidam",),
         "[Deep Learning] Training NeuralNetwork(2) : Weight Initialization, Batch Normalization",
-        "개발아 담하자 (blog)", 2020, note="2020-05-26"),
+        "개발아 담하자", 2020, note="2020-05-26", kind="blog"),
 )
 
-# Entries without a DOI / arXiv / proceedings link, and why (the page says nothing else about them).
-NO_LINK = {"seed": "the blog post's address is not recorded in this repository"}
+# Entries that may have no DOI / arXiv / proceedings link, and why; without one the entry says
+# "URL not recorded".
+NO_LINK = {"seed": "the blog post's address is not recorded in this repository ($INITLAB_SOURCE_NOTE_URL)"}
+SOURCE_NOTE_URL_ENV = "INITLAB_SOURCE_NOTE_URL"
+
+
+def references() -> tuple[Reference, ...]:
+    """:data:`REFERENCES`, the source note with ``$INITLAB_SOURCE_NOTE_URL`` as its URL when set."""
+    url = os.environ.get(SOURCE_NOTE_URL_ENV, "").strip()
+    if url and not url.startswith("https://"):
+        raise ValueError(f"{SOURCE_NOTE_URL_ENV} must be an https address, got {url[:80]!r}")
+    return tuple(replace(r, url=url) if r.key == "seed" and url else r for r in REFERENCES)
 
 
 def entry_markdown(r: Reference, lang: str) -> Md:
@@ -136,7 +154,8 @@ def entry_markdown(r: Reference, lang: str) -> Md:
 
     Markdown (:class:`~generator.render.filters.Md`): the fields are plain text, escaped (a title such as
     "[Deep Learning] ..." stays text)."""
-    out = Md('{}. "{}". *{}*, {}').format(", ".join(r.authors), r.title, r.venue, r.year)
+    venue = strings.t(lang, "references.blog", name=r.venue) if r.kind == "blog" else r.venue
+    out = Md('{}. "{}". *{}*, {}').format(", ".join(r.authors), r.title, venue, r.year)
     if r.pages:
         out += ", " + strings.t(lang, "references.pages", pages=r.pages)
     out += Md(".")
@@ -145,6 +164,8 @@ def entry_markdown(r: Reference, lang: str) -> Md:
     for label, url in links_of(r):
         # only https addresses become links; anything else stays inert text (a code span)
         out += Md(" ") + (link(label, url) if url.startswith("https://") else code(url))
+    if not links_of(r):
+        out += Md(" ") + Md("{}.").format(strings.t(lang, "references.no_url"))
     return out
 
 
@@ -162,11 +183,12 @@ def links_of(r: Reference) -> list[tuple[str, str]]:
 
 def context(data) -> dict:
     entries = []
-    for r in REFERENCES:
+    refs = references()
+    for r in refs:
         d = asdict(r)
         d["authors_text"] = ", ".join(r.authors)
         d["cite"] = r.cite
         d["entry"] = {lang: entry_markdown(r, lang) for lang in LANGUAGES}
         entries.append(d)
     return {"entries": entries, "by_key": {e["key"]: e for e in entries}, "n": len(entries),
-            "no_link": [r.cite for r in REFERENCES if r.key in NO_LINK]}
+            "no_link": [r.cite for r in refs if not links_of(r)]}

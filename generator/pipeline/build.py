@@ -15,8 +15,11 @@ language (``x.ko.md`` <-> ``x.en.md``, ``figures/f.ko.svg`` <-> ``figures/f.en.s
 is built with static-i18n's ``fallback_to_default: true`` (needed so unsuffixed data files are shared).
 
 Determinism: ``SOURCE_DATE_EPOCH`` is taken from the environment, else the last git commit time,
-else :data:`DEFAULT_EPOCH`; ``sitemap.xml.gz`` is re-compressed with that mtime and no file name.
-Two clean builds of the same inputs are byte-identical (tests/test_build_atomic.py).
+else :data:`DEFAULT_EPOCH`; ``sitemap.xml.gz`` is re-compressed with that mtime and no file name
+(generator/pipeline/postprocess.py, which also writes one search index per language). Two clean
+builds of the same inputs are byte-identical (tests/test_build_atomic.py). Repository links
+(``repo_url``, edit links, "code behind this page") go into the child config too
+(generator/pipeline/links.py).
 
 Builds sharing the parent of ``public/`` or the folder of ``mkdocs.yml`` are serialized with an
 ``flock`` on both, which also makes it safe to sweep ``.public-*`` debris left by a killed (SIGKILL)
@@ -31,8 +34,6 @@ import ctypes.util
 import errno
 import fcntl
 import functools
-import gzip
-import io
 import os
 import re
 import shutil
@@ -48,8 +49,10 @@ from pathlib import Path
 
 from generator.common.languages import LANGUAGES
 from generator.common.paths import ROOT, SITE_DIR
+from generator.pipeline.links import link_settings, repo_link
 from generator.pipeline.nav import Nav, nav_settings, read_config_value, site_nav, write_child_config
 from generator.pipeline.outputs import MANIFEST, MARKER, Manifest, owned, write_marker
+from generator.pipeline.postprocess import postprocess
 from generator.pipeline.prune import prune
 from generator.pipeline.signals import worker_setup
 
@@ -132,29 +135,9 @@ def _warnings(log: str) -> list[str]:
     return out
 
 
-def _normalize_gzip(path: Path, mtime: int) -> None:
-    """Re-compress ``path`` with a fixed header (mtime, no file name) so it is reproducible."""
-    data = gzip.decompress(path.read_bytes())
-    buf = io.BytesIO()
-    with gzip.GzipFile(filename="", mode="wb", fileobj=buf, mtime=mtime, compresslevel=9) as gz:
-        gz.write(data)
-    path.write_bytes(buf.getvalue())
-
-
 def _postprocess(out_dir: Path, epoch: int) -> None:
-    """Reproducible gzip headers; a copy of the root sitemap in each language root.
-
-    Material's language selector fetches ``<language root>/sitemap.xml`` to map the current page to its
-    translation; static-i18n writes only the root one (listing every page with its hreflang alternates),
-    so ``en/sitemap.xml`` would 404 on every page view."""
-    for gz in sorted(out_dir.rglob("*.gz")):
-        _normalize_gzip(gz, epoch)
-    for lang in LANGUAGES[1:]:
-        lang_root = out_dir / lang
-        if (lang_root / "index.html").is_file():
-            for name in ("sitemap.xml", "sitemap.xml.gz"):
-                if (out_dir / name).is_file() and not (lang_root / name).exists():
-                    shutil.copyfile(out_dir / name, lang_root / name)
+    """Rewrite the fresh tree before it is swapped in (generator/pipeline/postprocess.py)."""
+    postprocess(out_dir, epoch, LANGUAGES)
 
 
 _libc = None
@@ -251,6 +234,19 @@ def _stage_docs(docs_dir: Path, parent: Path) -> Path | None:
     return stage
 
 
+def _child_settings(config_file: Path, nav: Nav | None, repo_url: str | None) -> dict:
+    """The transient child config's settings: the navigation (nav.py) and the repository links (links.py)."""
+    try:
+        settings = {} if nav is None else nav_settings(config_file, nav)
+    except ValueError as exc:
+        raise BuildError(f"navigation: {exc}") from exc
+    try:
+        settings.update(link_settings(repo_link(repo_url)))
+    except ValueError as exc:
+        raise BuildError(f"repository links: {exc}") from exc
+    return settings
+
+
 def _terminate(proc: subprocess.Popen) -> None:
     if proc.poll() is not None:
         return
@@ -267,7 +263,7 @@ def _terminate(proc: subprocess.Popen) -> None:
 
 def build_site(site_dir: Path = SITE_DIR, public_dir: Path | None = None, *, docs_dir: Path | None = None,
                site_url: str | None = None, config_file: Path | None = None, epoch: int | None = None,
-               timeout: float | None = 600, nav: Nav | None = None) -> BuildResult:
+               timeout: float | None = 600, nav: Nav | None = None, repo_url: str | None = None) -> BuildResult:
     """Build ``<site_dir>/mkdocs.yml`` strictly into ``public_dir`` (default ``<site_dir>/public``).
 
     ``docs_dir`` overrides the config's ``docs_dir`` (a transient ``INHERIT`` config next to
@@ -275,16 +271,15 @@ def build_site(site_dir: Path = SITE_DIR, public_dir: Path | None = None, *, doc
     (the ``site_url: !ENV`` of mkdocs.yml); a trailing ``/`` is added. ``nav``: ``[(page, {lang: title})]``
     (``nav.site_nav()`` for the site); None lets MkDocs list the docs. Raises :class:`BuildError` (with
     ``.log``) on failure; ``public_dir`` is then unchanged and no ``.public-*`` debris is left.
+    ``repo_url`` overrides ``$INITLAB_REPO_URL`` / the git remote (generator/pipeline/links.py: repository
+    and edit links, the "code behind this page" list).
     """
     site_dir = Path(site_dir).resolve()
     public_dir = Path(public_dir).resolve() if public_dir is not None else site_dir / "public"
     config_file = Path(config_file).resolve() if config_file is not None else site_dir / "mkdocs.yml"
     if not config_file.is_file():
         raise BuildError(f"no MkDocs config at {config_file}")
-    try:
-        child_settings = {} if nav is None else nav_settings(config_file, nav)
-    except ValueError as exc:
-        raise BuildError(f"navigation: {exc}") from exc
+    child_settings = _child_settings(config_file, nav, repo_url)
     configured_docs = (config_file.parent / (read_config_value(config_file, "docs_dir") or "docs")).resolve()
     docs_dir = Path(docs_dir).resolve() if docs_dir is not None else configured_docs
     if not docs_dir.is_dir():
@@ -379,13 +374,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--docs-dir", type=Path, default=None, help="default: docs_dir of mkdocs.yml")
     ap.add_argument("--site-url", default=None, help="absolute base URL (default: $INITLAB_SITE_URL or "
                     "http://127.0.0.1:8000/initlab/)")
+    ap.add_argument("--repo-url", default=None, help="repository for the source links (default: "
+                    "$INITLAB_REPO_URL, else a GitHub 'origin' remote, else none)")
     ap.add_argument("--no-nav", action="store_true", help="no generated nav: MkDocs lists the docs "
                     "(a hand-made site)")
     args = ap.parse_args(argv)
     signal.signal(signal.SIGTERM, _sigterm_to_exit)
     try:
         res = build_site(args.site_dir, args.public_dir, docs_dir=args.docs_dir, site_url=args.site_url,
-                         nav=None if args.no_nav else site_nav())
+                         nav=None if args.no_nav else site_nav(), repo_url=args.repo_url)
     except BuildError as exc:
         print(f"build error: {exc}", file=sys.stderr)
         return 1

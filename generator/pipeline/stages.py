@@ -200,7 +200,7 @@ def stage_build(cfg: Config, args):
 
     site_url = getattr(args, "site_url", None)
     return build_site(public_dir=resolve(cfg.output.public_dir), docs_dir=docs_dir(cfg), site_url=site_url,
-                      nav=site_nav())
+                      nav=site_nav(), repo_url=getattr(args, "repo_url", None))
 
 
 def run_command(command: str, cfg: Config, args, only=None):
@@ -237,7 +237,7 @@ def _run_locked(command: str, cfg: Config, args, only=None):
             raise ConfigError("--only", "a site is built from the whole grid; use --only with 'experiments'")
         from generator.pipeline.stamp import SiteStamp
 
-        stamp = SiteStamp.for_build(cfg, getattr(args, "site_url", None))
+        stamp = SiteStamp.for_build(cfg, getattr(args, "site_url", None), repo_url=getattr(args, "repo_url", None))
         if stamp.is_current():
             if not getattr(args, "quiet", False):
                 print(f"site: up to date (no input changed since the last build; stamp {stamp.key[:12]})",

@@ -10,7 +10,9 @@ Contract
   docs/public trees and ``__pycache__``), ``pyproject.toml`` and the seed note if it is present;
 * the installed distributions (``*.dist-info`` names carry name and version), the Python version and
   machine;
-* what the build takes from the environment: the effective ``site_url`` and ``SOURCE_DATE_EPOCH``.
+* what the build takes from the environment: the effective ``site_url``, ``SOURCE_DATE_EPOCH``, the
+  repository the pages link to and its ref (generator/pipeline/links.py: a new commit changes the
+  links, so it rebuilds) and the source note's address (``$INITLAB_SOURCE_NOTE_URL``).
 
 After a successful build, :meth:`SiteStamp.record` writes ``<cache_dir>/site-stamp.json`` with that key
 and a digest of the generated docs tree and of ``public_dir``. :meth:`SiteStamp.is_current` is True only
@@ -81,9 +83,11 @@ class SiteStamp:
     public_dir: Path
 
     @classmethod
-    def for_build(cls, cfg: Config, site_url: str | None = None, root: Path = ROOT) -> "SiteStamp":
+    def for_build(cls, cfg: Config, site_url: str | None = None, root: Path = ROOT,
+                  repo_url: str | None = None) -> "SiteStamp":
         """The stamp of building ``cfg`` from the sources under ``root`` (the repository)."""
         from generator.pipeline.build import source_date_epoch
+        from generator.pipeline.links import repo_link
 
         docs, public, cache = (resolve(d) for d in (cfg.output.docs_dir, cfg.output.public_dir, cfg.output.cache_dir))
         generated = (docs, public, cache)
@@ -104,6 +108,12 @@ class SiteStamp:
         add("python", f"{platform.python_version()} {platform.machine()}")
         url = site_url or os.environ.get("INITLAB_SITE_URL", "")
         add("env", f"site_url={url} epoch={source_date_epoch()}")
+        try:
+            link = repo_link(repo_url, repo=root)
+            links = f"repo={link.url} ref={link.ref}"
+        except ValueError as exc:  # the build itself reports it (BuildError)
+            links = f"invalid {exc}"
+        add("links", f"{links} source_note={os.environ.get('INITLAB_SOURCE_NOTE_URL', '')}")
         return cls(sha256_parts(parts), cache / STAMP_NAME, docs, public)
 
     def _outputs(self) -> dict:

@@ -34,9 +34,22 @@
     });
   }
 
+  /* The header's language selector links to this page's translation without the #section; the
+     section ids are identical in both languages, so carry the reader's current #anchor along
+     (training/#depth -> en/training/#depth), also after the reader follows an in-page link. */
+  function languageLinksKeepAnchor() {
+    document.querySelectorAll("a.md-select__link[hreflang]").forEach(function (a) {
+      if (!a.hasAttribute("data-initlab-href")) {
+        a.setAttribute("data-initlab-href", a.getAttribute("href").split("#")[0]);
+      }
+      a.setAttribute("href", a.getAttribute("data-initlab-href") + location.hash);
+    });
+  }
+
   function init() {
     nameSearchDialog();
     focusableScrollers();
+    languageLinksKeepAnchor();
   }
 
   // Material wraps tables in its scroll wrapper from its own script, on document$ (RxJS); extra
@@ -50,4 +63,5 @@
   }
   window.addEventListener("load", focusableScrollers);  // fonts and images can change widths
   window.addEventListener("resize", focusableScrollers);
+  window.addEventListener("hashchange", languageLinksKeepAnchor);
 })();
