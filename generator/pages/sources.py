@@ -22,6 +22,8 @@ _TRAINING = ("generator/experiments/training_run.py", "generator/engine/mlp.py",
 
 COMPUTED_BY: dict[str, tuple[str, ...]] = {
     "index": _PROPAGATION + _HEALTH + ("generator/figures/heatmaps.py",),
+    "guide": _HEALTH + ("generator/analysis/recommend.py", "generator/engine/theory.py",
+                        "generator/analysis/training.py"),
     "initialization": _PROPAGATION + _HEALTH + ("generator/experiments/symmetry.py",),
     "xavier": _PROPAGATION + _HEALTH + ("generator/analysis/verdicts.py",),
     "he": _PROPAGATION + _HEALTH,
