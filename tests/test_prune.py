@@ -116,13 +116,15 @@ def test_files_published_from_docs_are_never_pruned(tmp_path):
 # ------------------------------------------------------------------------------------------------
 # the built site
 
+_CSS_URL_RE = re.compile(r"""url\(\s*["']?([^"')]+)["']?\s*\)""")
 _CONFIG_RE = re.compile(r'<script id="__config" type="application/json">(.*?)</script>', re.S)
 
 
 @pytest.fixture(scope="module")
 def referenced(site_build) -> set[Path]:
     """Every file of the built tree that some HTML page names: ``<img src>``, ``<source srcset>``,
-    ``<a href>``, ``<link href>``, ``<script src>`` and the search worker of Material's ``__config``."""
+    ``<a href>``, ``<link href>``, ``<script src>``, the search worker of Material's ``__config``, and the
+    ``url(...)`` of every stylesheet so named."""
     public = site_build.public_dir
     out: set[Path] = set()
     for page in sitebuild.html_files(public):
@@ -138,6 +140,12 @@ def referenced(site_build) -> set[Path]:
             target, _ = sitebuild.url_to_file(public, site_build.prefix_path, ref, rel)
             if target is not None and target.is_file():
                 out.add(target.resolve())
+    # A stylesheet's url(...) (the math font of assets/mathfont.css) is used wherever the sheet is.
+    for sheet in [p for p in out if p.suffix == ".css"]:
+        for ref in _CSS_URL_RE.findall(sheet.read_text("utf-8")):
+            target = (sheet.parent / ref.split("#")[0].split("?")[0]).resolve()
+            if not ref.startswith(("data:", "http:", "https:", "/")) and target.is_file():
+                out.add(target)
     assert out, "no page references any file"
     return out
 
