@@ -4,9 +4,11 @@ reduced-grid site served on 127.0.0.1 under its site_url prefix (tests/conftest.
 Every page in both languages is visited ONCE (cached per session in ``_VISITS``); the visit records
 the HTTP status, console errors, page errors, failed requests, every image's natural size (lazy
 images are switched to eager and awaited), raw TeX in the rendered text, the bounding box of every
-``<math>``, an axe-core scan, and where the language selector leads when clicked. The tests below
-assert on those records. Screenshots (full page) of the home page and one results page per
-language go to ``test-artifacts/``, with ``axe-violations.json`` (all impacts, for the report).
+``<math>``, the width of every table against its scroll wrapper and the content column (at 1280 px
+every table must fit without sideways scrolling), an axe-core scan, and where the language selector
+leads when clicked. The tests below assert on those records. Full-page screenshots of the home,
+gradients and training pages per language, at 1280 and 390 px (``ko-gradients-1280.png``), go to
+``test-artifacts/``, with ``axe-violations.json`` (all impacts, for the report).
 
 Skipped, with the reason, only when /usr/bin/chromium is absent.
 """
@@ -41,9 +43,16 @@ CASES = [(p, lang) for p in PAGES for lang in LANGS]
 IDS = [f"{lang}-{p}" for p, lang in CASES]
 
 
+SHOT_WIDTHS = (1280, 390)
+NARROW = {"width": 390, "height": 844}
+
+
 def screenshot_pages() -> tuple[str, ...]:
-    results = next((p for p in ("results", "initialization", "seed") if p in PAGES), None)
-    return ("index",) + ((results,) if results else ())
+    return tuple(p for p in ("index", "gradients", "training") if p in PAGES)
+
+
+def shot_name(lang: str, page: str, width: int) -> str:
+    return f"{lang}-{page}-{width}.png"
 
 
 @pytest.fixture(scope="module")
@@ -72,6 +81,7 @@ class Visit:
     images: list = field(default_factory=list)       # {src, w, h}
     math: list = field(default_factory=list)         # {w, h, html}
     math_blocks: list = field(default_factory=list)  # display-math containers: {sh, ch, html}
+    tables: list = field(default_factory=list)       # every table: widths of its scroll wrapper and edges
     text_tex: list = field(default_factory=list)     # raw TeX found in the rendered text
     axe: list = field(default_factory=list)          # violations (all impacts)
     switch_url: str | None = None                    # where the language selector led
@@ -114,6 +124,23 @@ MATH_BOXES_JS = """
 }
 """
 
+# Every table of the page (in <details> too, opened by MATH_BOXES_JS): its scroll wrapper's scroll and
+# client width, and its right edge against the content column's (.md-content__inner). (Not the
+# figure's scrollWidth: Material's wrapper has negative side margins, so it always pokes out 0.8rem.)
+TABLES_JS = """
+() => {
+  const col = document.querySelector(".md-content__inner").getBoundingClientRect();
+  return Array.from(document.querySelectorAll(".md-typeset table")).map(t => {
+    const wrap = t.closest(".md-typeset__scrollwrap") || t.parentElement;
+    const fig = t.closest("figure") || wrap;
+    const cap = fig.querySelector("figcaption");
+    return {caption: (cap ? cap.textContent : t.rows[0].textContent).trim().slice(0, 60),
+            sw: wrap.scrollWidth, cw: wrap.clientWidth, right: t.getBoundingClientRect().right,
+            col_right: col.right, shown: t.getClientRects().length > 0};
+  });
+}
+"""
+
 # Display-math containers scroll sideways when a formula is too wide; vertically they must not scroll.
 MATH_BLOCKS_JS = """
 () => Array.from(document.querySelectorAll(".initlab-math")).map(b => (
@@ -150,8 +177,9 @@ def _visit(browser, base_url: str, page: str, lang: str, artifacts: Path) -> Vis
         v.text_tex = [m.group(0) for m in sitebuild.RAW_TEX_RE.finditer(text)]
         if page in screenshot_pages():
             tab.wait_for_timeout(300)
-            tab.screenshot(path=str(artifacts / f"{lang}-{page}.png"), full_page=True)
+            tab.screenshot(path=str(artifacts / shot_name(lang, page, VIEWPORT["width"])), full_page=True)
         v.math = tab.evaluate(MATH_BOXES_JS)
+        v.tables = tab.evaluate(TABLES_JS)
         v.math_blocks = tab.evaluate(MATH_BLOCKS_JS)
         results = Axe().run(tab)
         v.axe = [{"id": x["id"], "impact": x.get("impact"), "help": x.get("help"),
@@ -239,12 +267,38 @@ def test_axe_no_serious_or_critical_violations(visit, page, lang):
     assert not bad, f"{v.url}: axe-core violations:\n" + json.dumps(bad, ensure_ascii=False, indent=1)
 
 
-def test_screenshots_written(visit, artifacts_dir):
+@pytest.mark.parametrize(("page", "lang"), CASES, ids=IDS)
+def test_tables_fit_at_1280(visit, page, lang):
+    """At 1280x900 no table scrolls sideways: its scroll wrapper holds it, and its right edge stays
+    inside the content column (issue 15: tables that fit, in both languages)."""
+    v = visit(page, lang)
+    shown = [t for t in v.tables if t["shown"]]
+    wide = [t for t in shown if t["sw"] > t["cw"] + 1 or t["right"] > t["col_right"] + 1]
+    assert not wide, f"{v.url}: {len(wide)} of {len(shown)} tables overflow at {VIEWPORT['width']} px: " + \
+        "; ".join(f"{t['caption']!r} ({t['sw']} > {t['cw']} px)" for t in wide)
+
+
+def test_screenshots_written(browser, site_url, visit, artifacts_dir):
+    """Full-page screenshots at 1280 px (taken by the visit) and 390 px (phone), both languages."""
     for page in screenshot_pages():
         for lang in LANGS:
             visit(page, lang)
-            shot = artifacts_dir / f"{lang}-{page}.png"
-            assert shot.is_file() and shot.stat().st_size > 10_000, shot
+            ctx = browser.new_context(viewport=NARROW, is_mobile=True,
+                                      locale="ko-KR" if lang == "ko" else "en-US")
+            narrow = artifacts_dir / shot_name(lang, page, NARROW["width"])
+            narrow.unlink(missing_ok=True)  # a shot from an earlier run must not pass for this one
+            try:
+                tab = ctx.new_page()
+                tab.goto(site_url + page_path(page, lang), wait_until="load")
+                tab.wait_for_load_state("networkidle")
+                tab.evaluate(LOAD_IMAGES_JS)
+                tab.wait_for_timeout(300)
+                tab.screenshot(path=str(narrow), full_page=True)
+            finally:
+                ctx.close()
+            for width in SHOT_WIDTHS:
+                shot = artifacts_dir / shot_name(lang, page, width)
+                assert shot.is_file() and shot.stat().st_size > 10_000, shot
 
 
 NARROW_PAGES = [p for p in ("index", "initialization", "results", "reproducibility") if p in PAGES]

@@ -183,3 +183,72 @@ def test_nan_check_does_not_warn():
     for v in (np.float64("nan"), np.float64("inf"), np.float32("nan")):
         num(v, "ko"), pct(v, "ko")
     assert pymath.isnan(float("nan"))
+
+
+# --------------------------------------------------------------------------------------------
+# badges (verdict and health labels in table cells)
+
+def _cells(md: str) -> list[list[str]]:
+    return [[c.strip() for c in line.strip("|").split(" | ")] for line in str(md).splitlines()[2:]]
+
+
+def test_badge_is_its_word_outside_tables_and_a_span_inside():
+    b = filters.Badge("holds", "holds")
+    assert b == "holds" and f"verdict: {b}" == "verdict: holds"  # prose and tests see the plain word
+    df = pd.DataFrame({"claim": ["a", "b"], "verdict": [b, "plain"]})
+    rows = _cells(md_table(df, "en"))
+    assert rows[0][1] == '<span class="initlab-badge initlab-badge--holds">holds</span>'
+    assert rows[1][1] == "plain"  # an ordinary string stays plain text
+
+
+def test_badge_join_and_suffix_keep_separators_as_plain_text():
+    pair = filters.Badge.join([filters.Badge("saturates", "saturates"), filters.Badge("grad explodes", "explodes")])
+    cell = pair.suffixed(" ‡")
+    assert cell == "saturates / grad explodes ‡"
+    rows = _cells(md_table(pd.DataFrame({"c": [cell]}), "en"))
+    assert rows[0][0] == ('<span class="initlab-badge initlab-badge--saturates">saturates</span> / '
+                          '<span class="initlab-badge initlab-badge--explodes">grad explodes</span> ‡')
+    assert pair.suffixed("") is pair
+
+
+def test_badge_text_is_escaped_and_kind_checked():
+    rows = _cells(md_table(pd.DataFrame({"c": [filters.Badge("<b>x</b> | y", "neutral")]}), "en"))
+    assert "<b>" not in rows[0][0] and "&lt;b&gt;" in rows[0][0] and "\\|" in rows[0][0]
+    with pytest.raises(FilterError, match="unknown kind"):
+        filters.Badge("x", "green")
+    assert set(filters.BADGE_KINDS) >= {"holds", "partly", "inconclusive", "does_not_hold",
+                                        "ok", "vanishes", "explodes", "saturates"}
+
+
+def test_badge_format_looks_up_the_catalog_word_and_maps_the_kind():
+    from generator.render import strings
+
+    kinds = {"stable": "ok", "vanishing": "vanishes"}
+    for lang in ("ko", "en"):
+        fmt = filters.badge_format(lang, "gradients.verdict", kinds)
+        b = fmt("vanishing")
+        assert b == strings.t(lang, "gradients.verdict.vanishing") and b.segments[0][1] == "vanishes"
+        assert fmt(None) == filters.DASH
+    with pytest.raises(FilterError, match="unknown kind"):
+        filters.badge_format("en", "gradients.verdict", kinds)("zero")  # "zero" is no badge kind unmapped
+
+
+def test_badges_template_global_uses_the_page_language():
+    env = environment()
+    tpl = env.from_string('{{ df | md_table(formats={"v": badges("gradients.verdict", {"stable": "ok"})}) }}')
+    df = pd.DataFrame({"v": ["stable"]})
+    from generator.render import strings
+    for lang in ("ko", "en"):
+        out = tpl.render(df=df, lang=lang)
+        assert f'initlab-badge--ok">{strings.t(lang, "gradients.verdict.stable")}</span>' in out
+
+
+def test_page_labels_are_badges_of_their_kind():
+    """The cells the pages build carry the kind of their label (the home grid, the health pair)."""
+    from generator.pages.index import glance_cell, health_text
+
+    assert [k for _, k in glance_cell("en", "ok", "ok").segments] == ["ok"]
+    assert [k for _, k in glance_cell("en", "ok", "vanishes").segments] == ["vanishes"]
+    assert [k for _, k in glance_cell("ko", "saturates", "explodes").segments] == ["saturates", None, "explodes"]
+    assert [k for _, k in glance_cell("en", "explodes", "unmeasured").segments] == ["explodes", None, "neutral"]
+    assert [k for _, k in health_text("en", "ok", "vanishes").segments] == ["ok", None, "vanishes"]

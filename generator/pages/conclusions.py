@@ -79,7 +79,8 @@ def init_spread_text(sp: dict, lang: str, sig: int = 3) -> str:
 
 
 def verdict_label(v: str | None, lang: str) -> str:
-    return strings.t(lang, f"conclusions.verdict.{v}") if v else filters.DASH
+    """The localized verdict word, a badge of its verdict in a table cell (filters.Badge)."""
+    return filters.Badge(strings.t(lang, f"conclusions.verdict.{v}"), v) if v else filters.DASH
 
 
 def _parts_text(parts: dict, lang: str) -> str:
@@ -159,7 +160,10 @@ def _halves(j: dict, lang: str) -> str:
     """Both seed halves' verdicts ("A / B"), or why there are none."""
     if j.get("verdict_a") is None and j.get("verdict_b") is None:
         return strings.t(lang, "conclusions.halves_exact" if j.get("exact") else "conclusions.halves_none")
-    return f"{verdict_label(j.get('verdict_a'), lang)} / {verdict_label(j.get('verdict_b'), lang)}"
+    a, b = verdict_label(j.get("verdict_a"), lang), verdict_label(j.get("verdict_b"), lang)
+    if isinstance(a, filters.Badge) and isinstance(b, filters.Badge):
+        return filters.Badge.join([a, b])
+    return f"{a} / {b}"
 
 
 def _row(cid: str, source: str, lang: str, judged: dict, training: dict | None, evidence: dict) -> dict:
@@ -167,7 +171,7 @@ def _row(cid: str, source: str, lang: str, judged: dict, training: dict | None, 
     claim = strings.t(lang, f"conclusions.claim.{cid}", **SCALES)
     if source == "training":
         if training is None or cid not in training:
-            return {"claim": claim, "verdict": strings.t(lang, "conclusions.verdict.on_training"), "halves": "—",
+            return {"claim": claim, "verdict": filters.Badge(strings.t(lang, "conclusions.verdict.on_training"), "neutral"), "halves": "—",
                     "evidence": strings.t(lang, "conclusions.evidence.training_pending"), "where": "—",
                     "key": "pending"}
         tr = training[cid]
@@ -177,7 +181,7 @@ def _row(cid: str, source: str, lang: str, judged: dict, training: dict | None, 
                 "key": tr["verdict"]}
     j = judged.get(cid)
     if j is None:
-        return {"claim": claim, "verdict": strings.t(lang, "conclusions.verdict.not_in_grid"), "halves": "—",
+        return {"claim": claim, "verdict": filters.Badge(strings.t(lang, "conclusions.verdict.not_in_grid"), "neutral"), "halves": "—",
                 "evidence": strings.t(lang, "conclusions.evidence.not_in_grid"), "where": "—",
                 "key": "not_in_grid"}
     kind, target = evidence[cid]

@@ -44,6 +44,9 @@ GAIN_LIMIT = 10  # total backward gain over the depth beyond which the gradient 
 FOCUS_ACTS = ("tanh", "relu")  # the seed's activations (figures grad_std_<act>)
 FOCUS_INITS = ("zeros", "small", "large", "xavier", "he")  # the seed's cases (+ zeros)
 VERDICTS = ("zero", "diverged", "vanishing", "stable", "exploding")
+# The badge colour of each verdict in the table (filters.BADGE_KINDS; the word stays the catalog's).
+VERDICT_BADGES = {"zero": "neutral", "diverged": "diverged", "vanishing": "vanishes", "stable": "ok",
+                  "exploding": "explodes"}
 
 
 
@@ -215,6 +218,7 @@ def context(data) -> dict:
         "depth": depth,
         "steps": depth - 1,
         "gain_limit": GAIN_LIMIT,
+        "verdict_kinds": VERDICT_BADGES,
         "match_tol": MATCH_TOL,
         "upstream_std": float(np.sqrt(1.0) / cfg.samples),  # std of G / N with G ~ N(0, 1)
         "samples": cfg.samples,

@@ -18,6 +18,7 @@ from generator.analysis.health import (BACKWARD, EXPLODE_ABOVE, FORWARD, GRAD_HI
 from generator.analysis.seeds import seed_means
 from generator.common.languages import LANGUAGES
 from generator.render import strings
+from generator.render.filters import Badge
 from generator.engine.activations import SATURATION_FRACTION
 
 LANGS = LANGUAGES
@@ -69,9 +70,16 @@ def first_diverged_layer(data, init: str, activation: str, norm: str = "none") -
     return seed_means(data).first_diverged(init, activation, norm)
 
 
-def health_text(lang: str, forward: str, backward: str) -> str:
-    """The two labels of a configuration as shown everywhere on the site: "forward / backward"."""
-    return f"{strings.t(lang, f'index.forward.{forward}')} / {strings.t(lang, f'index.backward.{backward}')}"
+def health_kind(label: str) -> str:
+    """The badge colour of a health label (filters.BADGE_KINDS): the label itself, "unmeasured" grey."""
+    return "neutral" if label == "unmeasured" else label
+
+
+def health_text(lang: str, forward: str, backward: str) -> Badge:
+    """The two labels of a configuration as shown everywhere on the site: "forward / backward" (a
+    :class:`~generator.render.filters.Badge` pair: plain text in prose, two badges in a table)."""
+    return Badge.join([Badge(strings.t(lang, f"index.forward.{forward}"), health_kind(forward)),
+                       Badge(strings.t(lang, f"index.backward.{backward}"), health_kind(backward))])
 
 
 def glance_frame(data, norm: str = "none") -> pd.DataFrame:
@@ -93,18 +101,19 @@ def glance_frame(data, norm: str = "none") -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def glance_cell(lang: str, forward: str, backward: str) -> str:
+def glance_cell(lang: str, forward: str, backward: str) -> Badge:
     """The compact grid cell: "healthy" when both passes are ok; the shared word when both labels are the
     same; "grad <label>" when only the backward pass fails; else "<forward> / grad <backward>". The full
     records with their numbers are in health.csv and the per-page tables."""
     if forward == "ok" and backward == "ok":
-        return strings.t(lang, "index.verdict.healthy")
-    grad = strings.t(lang, "index.cell.grad", label=strings.t(lang, f"index.backward.{backward}"))
+        return Badge(strings.t(lang, "index.verdict.healthy"), "ok")
+    grad = Badge(strings.t(lang, "index.cell.grad", label=strings.t(lang, f"index.backward.{backward}")),
+                 health_kind(backward))
     if forward == "ok":
         return grad
     if forward == backward:
-        return strings.t(lang, f"index.forward.{forward}")
-    return f"{strings.t(lang, f'index.forward.{forward}')} / {grad}"
+        return Badge(strings.t(lang, f"index.forward.{forward}"), health_kind(forward))
+    return Badge.join([Badge(strings.t(lang, f"index.forward.{forward}"), health_kind(forward)), grad])
 
 
 def _glance_table(frame: pd.DataFrame, inits, activations, lang: str) -> pd.DataFrame:
@@ -119,7 +128,7 @@ def _glance_table(frame: pd.DataFrame, inits, activations, lang: str) -> pd.Data
                 row[act] = "—"
                 continue
             mark = strings.t(lang, "index.unstable_mark") if r.stability == "unstable" else ""
-            row[act] = glance_cell(lang, r.forward, r.backward) + mark
+            row[act] = glance_cell(lang, r.forward, r.backward).suffixed(mark)
         out.append(row)
     return pd.DataFrame(out)
 

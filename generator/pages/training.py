@@ -130,7 +130,12 @@ def part_row(part: str, v: dict, lang: str) -> dict:
     return {"part": strings.t(lang, f"training.part.{kind}", arg=_arg_text(kind, arg, v, lang)),
             "effect": interval_text(g["effect"], g["ci_low"], g["ci_high"], unit, lang),
             "margin": ("±" + margin) if kind in ("like_dropout", "balanced") else margin,
-            "n": g["n"], "verdict": strings.t(lang, f"training.verdict.{g['verdict']}")}
+            "n": g["n"], "verdict": verdict_badge(g["verdict"], lang)}
+
+
+def verdict_badge(v: str, lang: str) -> filters.Badge:
+    """The localized verdict word (plain text in prose, a badge in a table cell)."""
+    return filters.Badge(strings.t(lang, f"training.verdict.{v}"), v)
 
 
 def evidence_text(cid: str, v: dict, lang: str) -> str:
@@ -174,13 +179,13 @@ def _claims_tables(claims: dict) -> dict[str, pd.DataFrame]:
     out = {}
     for lang in LANGUAGES:
         def verdict(x):
-            return strings.t(lang, f"training.verdict.{x}")
+            return verdict_badge(x, lang)
 
         out[lang] = pd.DataFrame([{
             "claim": strings.t(lang, f"training.claim.{cid}"), "verdict": verdict(c["verdict"]),
             "effect": interval_text(c["effect"], c["ci_low"], c["ci_high"], PRIMARY_UNIT[cid], lang),
             "primary": strings.t(lang, f"training.primary.{cid}"),
-            "halves": f"{verdict(c['verdict_a'])} / {verdict(c['verdict_b'])}", "n_runs": c["n_runs"],
+            "halves": filters.Badge.join([verdict(c["verdict_a"]), verdict(c["verdict_b"])]), "n_runs": c["n_runs"],
         } for cid, c in ((k, claims[k]) for k in CLAIM_IDS)])
     return out
 

@@ -190,6 +190,65 @@ def mathblock(latex: str) -> Markup:
 
 
 # --------------------------------------------------------------------------------------------
+# Badges: a verdict or health label in a table cell, shown as a coloured chip that keeps its word
+# (colour is never the only cue, WCAG 1.4.1). Colours: site/assets/initlab.css (.initlab-badge--KIND).
+
+BADGE_KINDS = ("holds", "partly", "inconclusive", "does_not_hold",  # generator/analysis/verdicts.py
+               "ok", "vanishes", "explodes", "saturates",          # health labels (analysis/health.py)
+               "diverged", "neutral")                              # a run blew up / nothing to judge
+
+
+class Badge(str):
+    """A localized label that :func:`md_table` shows as ``<span class="initlab-badge
+    initlab-badge--KIND">word</span>``; everywhere else it is the plain word (a ``str``), so pages and
+    tests compare it with catalog text as before. ``Badge(text, kind)`` is one chip;
+    :meth:`join` puts several in one cell ("saturates / grad explodes") and :meth:`suffixed` appends
+    plain text (a footnote mark). ``segments``: ``(text, kind)`` pairs, ``kind`` None for plain text."""
+
+    segments: tuple[tuple[str, str | None], ...]
+
+    def __new__(cls, text: Any, kind: str) -> "Badge":
+        if kind not in BADGE_KINDS:
+            raise FilterError(f"badge: unknown kind {kind!r}; valid: {', '.join(BADGE_KINDS)}")
+        return cls._of(((str(text), kind),))
+
+    @classmethod
+    def _of(cls, segments) -> "Badge":
+        obj = str.__new__(cls, "".join(text for text, _ in segments))
+        obj.segments = tuple(segments)
+        return obj
+
+    @classmethod
+    def join(cls, badges: Sequence["Badge"], sep: str = " / ") -> "Badge":
+        segs: list[tuple[str, str | None]] = []
+        for i, b in enumerate(badges):
+            segs += ([(sep, None)] if i else []) + list(b.segments)
+        return cls._of(segs)
+
+    def suffixed(self, text: str) -> "Badge":
+        return self if not text else self._of(self.segments + ((str(text), None),))
+
+
+def badge_format(lang: str, prefix: str, kinds: Mapping[str, str] | None = None) -> Formatter:
+    """An :func:`md_table` format for a column of keys (``"vanishing"``): each cell is the catalog word
+    ``<prefix>.<key>`` in ``lang`` as a :class:`Badge` of kind ``kinds[key]`` (default: the key itself).
+    Templates call it as ``badges(prefix, kinds)`` (the page's language is filled in)."""
+    from generator.render import strings
+
+    def fmt(key: Any) -> Any:
+        if _is_missing(key):
+            return DASH
+        return Badge(strings.t(lang, f"{prefix}.{key}"), (kinds or {}).get(key, key))
+    return fmt
+
+
+def badge_markup(b: Badge) -> Md:
+    """The cell Markdown of a :class:`Badge` (text escaped like any cell)."""
+    return Md("".join(f'<span class="initlab-badge initlab-badge--{kind}">{_escape_text(text, table=True)}</span>'
+                      if kind else _escape_text(text, table=True) for text, kind in b.segments))
+
+
+# --------------------------------------------------------------------------------------------
 # Tables
 
 Formatter = Callable[[Any], str]
@@ -206,7 +265,10 @@ def _cell_text(s: Any) -> str:
 
 
 def _keep_markdown(v: Any) -> Any:
-    """``v`` if it is Markdown (a Markup: :class:`Md`, math), else ``str(v)`` (plain text, escaped later)."""
+    """``v`` if it is Markdown (a Markup: :class:`Md`, math), a :class:`Badge` as its markup, else
+    ``str(v)`` (plain text, escaped later)."""
+    if isinstance(v, Badge):
+        return badge_markup(v)
     return v if hasattr(v, "__html__") else str(v)
 
 
@@ -306,6 +368,11 @@ def register(env) -> None:
     env.filters["pct"] = with_page_lang(pct)
     env.filters["md_table"] = with_page_lang(md_table)
     env.filters["math"] = math
+
+    @pass_context
+    def badges(ctx, prefix: str, kinds: Mapping[str, str] | None = None) -> Formatter:
+        return badge_format(ctx["lang"], prefix, kinds)
+    env.globals["badges"] = badges  # formats={"verdict": badges("gradients.verdict", kinds)}
     env.filters["mathblock"] = mathblock
     # escaping (see "Escaping" above): {{ x | esc }} plain text, {{ x | alt }} image alt text,
     # {{ x | code }} a code span, {{ x | url }} a checked link target
