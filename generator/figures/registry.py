@@ -56,6 +56,10 @@ COMPARE_INITS = ("small", "large", "xavier", "he")
 COMPARE_ACTIVATIONS = ("tanh", "relu")
 GRAD_INITS = ("small", "large", "xavier", "he")
 THEORY_INITS = ("small", "large", "xavier", "he")
+# activation_curves: x range. Sigmoid's slope falls below 1% of its maximum only past |x| ~ 6, so a
+# narrower range would hide the saturation the figure is there to show.
+CURVE_RANGE = (-8.0, 8.0)
+CURVE_X_MAX = f"{CURVE_RANGE[1]:g}"  # as printed in the alt text and caption
 # basics_lines: key -> (strings table, inits, activations)
 LINE_SETS = {
     "glorot": ("xavier.fig_glorot", ("xavier", "glorot_normal", "glorot_uniform"), ("tanh", "relu")),
@@ -243,7 +247,7 @@ _SPECS = (
     FigureSpec("basics_matched", _FIG + "basics:basics_matched", ("propagation",), _fixed("basics_matched"),
                _alt_key("activations.fig_matched.alt"), _jobs_basics_matched),
     FigureSpec("activation_curves", _FIG + "basics:activation_curves", (), _fixed("activation_curves"),
-               _alt_key("activations.fig_curves.alt"), _once),
+               _alt_key("activations.fig_curves.alt", x_max=CURVE_X_MAX), _once),
     FigureSpec("seed_rerun", _FIG + "seed_rerun:seed_rerun", ("seed_code", "seed_printed"), _fixed("seed_rerun"),
                _alt_seed_rerun, _once),
 )
