@@ -39,7 +39,7 @@ INIT_STYLE: dict[str, tuple[str, object, str]] = {
     "glorot_normal": ("#E69F00", (0, (6, 2, 1.5, 2)), "D"),
     "glorot_uniform": ("#CC79A7", (0, (3, 1.5)), "P"),
     "he": ("#0072B2", "-", "o"),
-    "he_uniform": ("#F0E442", (0, (5, 2)), "X"),
+    "he_uniform": ("#882255", (0, (5, 2)), "X"),  # Tol's wine: Okabe-Ito yellow had too little contrast
     "orthogonal": ("#000000", (0, (4, 1.5, 1, 1.5)), "*"),
 }
 _FALLBACK_STYLE = ("#555555", "-", "o")
