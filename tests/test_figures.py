@@ -17,6 +17,7 @@ import pytest
 from generator.render import fonts, strings
 from generator.figures.draw import build_figure, drawing_function, render_figure
 from generator.figures.io import figure_bytes
+from generator.figures import style
 from generator.figures.registry import FIGURES, TRAINING_FIGURES, figure_alt, figure_jobs, figure_stem
 
 INITS = ("zeros", "small", "large", "xavier", "glorot_normal", "glorot_uniform", "he", "he_uniform", "orthogonal")
@@ -152,6 +153,26 @@ def test_render_no_warnings(job, lang, data):
     assert png.startswith(b"\x89PNG")
     assert fig.get_suptitle(), "every figure has a title"
     assert figure_alt(job.name, lang, **job.kwargs)
+    small = [(t, size) for t, size in _text_sizes(fig) if size < style.MIN_FONT_PT]
+    assert not small, f"text below {style.MIN_FONT_PT} pt is unreadable on a phone: {small[:5]}"
+
+
+def _text_sizes(fig) -> list[tuple[str, float]]:
+    """(text, size in points) of every visible, non-empty text of a drawn figure (ticks and legends too)."""
+    from matplotlib.text import Text
+
+    return [(t.get_text(), float(t.get_fontsize())) for t in fig.findobj(Text)
+            if t.get_visible() and t.get_text().strip()]
+
+
+def test_text_size_check_sees_tick_labels_and_legends(data):
+    """The size check above must see the small texts: tick labels and legend entries of a drawn figure."""
+    job = next(j for j in _jobs() if j.stem == "seed_compare")
+    fig = build_figure(job.name, data, "en", **job.kwargs)
+    figure_bytes(fig, "svg")  # tick labels exist once the figure is drawn
+    texts = dict(_text_sizes(fig))
+    assert any(t == strings.t("en", "fig.init.xavier") for t in texts), "legend entries are seen"
+    assert len(texts) > 10, "tick labels are seen"
 
 
 def test_byte_identical_and_languages_differ(data, tmp_path):

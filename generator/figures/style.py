@@ -29,6 +29,9 @@ DIVERGED_COLOR = "#000000"
 MISSING_COLOR = "#d9d9d9"
 OVERFLOW_COLOR = "#D55E00"  # vermillion
 HIST_COLOR = "#0072B2"  # blue
+# Smallest text in any figure (points). Figures are 720 px wide; on a phone the site shows them at least
+# 620 px wide (site/assets/initlab.css), so 8 pt stays at about 9 CSS px (tests/test_figures.py checks it).
+MIN_FONT_PT = 8.0
 
 # init -> (colour, linestyle, marker); Okabe–Ito colours
 INIT_STYLE: dict[str, tuple[str, object, str]] = {
