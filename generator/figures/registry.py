@@ -169,7 +169,7 @@ def _jobs_grad_factors(axes):
 
 def _jobs_bn_spread(axes):
     norms = _present(("none", "bn", "bn_post"), axes["norms"])
-    return [{"norms": norms}] if "none" in norms and len(norms) > 1 else []
+    return [{"norms": norms}] if "none" in norms and "bn" in norms else []  # the batchnorm page's condition
 
 
 def _once(axes):
