@@ -104,9 +104,8 @@ def seed_case(data, lang: str, *, init: str, activation: str, norm: str = "none"
 
     # histograms: one small panel per layer, shared x on the activation's fixed range
     axes = bottom.subplots(nrows, ncols, sharex=True, sharey=True, squeeze=False)
-    bottom.suptitle(strings.t(lang, "fig.seed_case.hist"), fontsize=10.5)
     case_hist = select(hist, **eq)  # filter the (large) histogram table once, then per layer
-    any_overflow = any_zero = False
+    any_overflow = any_zero = any_narrow = False
     z = layer_stats(prop, "zero_frac", depth, **eq)
     width = None
     ymax = 0.0
@@ -135,7 +134,8 @@ def seed_case(data, lang: str, *, init: str, activation: str, norm: str = "none"
             ax.bar(0.0, zero, width=bin_w * 0.6, color=ZERO_COLOR, linewidth=0, zorder=3)
         ymax = max(ymax, float(frac.max(initial=0.0)), zero, panel.under, panel.over)
         sd = float(s.mean[layer - 1]) if layer - 1 < len(s.mean) else math.nan
-        if np.isfinite(sd) and 0 < sd < bin_w:  # narrower than one bar: say how narrow
+        if np.isfinite(sd) and 0 < sd < bin_w:  # narrower than one bar: say how narrow (clear of the bar at 0)
+            any_narrow = True
             ax.text(0.97, 0.95, strings.t(lang, "fig.seed_case.narrow", std=numbers.fmt_sig(sd, 2)), transform=ax.transAxes,
                     ha="right", va="top", fontsize=8, color="#333333")
         for frac_out, x0 in ((panel.under, edges[0] - width), (panel.over, edges[-1])):
@@ -155,6 +155,8 @@ def seed_case(data, lang: str, *, init: str, activation: str, norm: str = "none"
         if layer_div:
             ax.text(0.5, 0.9, strings.t(lang, "fig.diverged"), transform=ax.transAxes, ha="center", va="top",
                     fontsize=8.5)
+    hist_title = strings.t(lang, "fig.seed_case.hist")
+    bottom.suptitle(hist_title + (strings.t(lang, "fig.seed_case.narrow_note") if any_narrow else ""), fontsize=10.5)
     for ax in axes[:, 0]:
         ax.set_ylabel(strings.t(lang, "fig.fraction"), fontsize=9)
         ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
