@@ -430,3 +430,61 @@ def test_the_registry_loads_no_matplotlib():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          cwd=Path(__file__).resolve().parent.parent)
     assert out.stdout.strip() == "True False", out.stdout
+
+
+# --- issue 15: the five figures that hid what they were meant to show -----------------------------
+
+
+def test_activation_curves_clip_nothing_and_show_sigmoid_saturation(data):
+    from generator.engine.activations import ACTIVATIONS
+    from generator.figures.registry import CURVE_RANGE
+
+    fig = build_figure("activation_curves", data, "en")
+    axes = [ax for ax in fig.get_axes() if ax.get_visible() and ax.get_title()]
+    assert len(axes) == len(ACTIVATIONS)
+    for ax in axes:
+        lo, hi = ax.get_ylim()
+        for line in ax.get_lines():
+            y = np.asarray(line.get_ydata(), dtype=float)
+            if y.size > 2:  # the curves, not the axis lines
+                assert lo <= np.nanmin(y) and np.nanmax(y) <= hi, f"{ax.get_title()}: a curve leaves the panel"
+    sig = ACTIVATIONS["sigmoid"]
+    x = np.linspace(*CURVE_RANGE, 2001)
+    assert sig.saturated(x).any(), "the range must reach sigmoid's saturated tails"
+
+
+def test_seed_case_zero_bar_and_mean_range():
+    from generator.figures.seed_cases import MEAN_FLOOR, _split_zero
+
+    edges = np.linspace(-1, 1, 5)  # 0 is an edge: exact zeros are counted in the bin [0, 0.5)
+    frac, zero = _split_zero(np.array([0.1, 0.2, 0.6, 0.1]), edges, 0.5)
+    assert zero == pytest.approx(0.5) and frac[2] == pytest.approx(0.1) and frac.sum() + zero == pytest.approx(1.0)
+    frac, zero = _split_zero(np.array([0.5, 0.5]), np.array([-1.0, 0.0, 1.0]), 0.0)
+    assert zero == 0.0 and frac.tolist() == [0.5, 0.5]
+    assert MEAN_FLOOR >= 0.1
+
+
+def test_seed_case_mean_panel_does_not_zoom_into_noise(data):
+    job = next(j for j in _jobs() if j.stem == "seed_case_tanh_small")
+    fig = build_figure(job.name, data, "en", **job.kwargs)
+    ax_mean = next(ax for ax in fig.get_axes() if ax.get_title() == strings.t("en", "fig.seed_case.mean"))
+    lo, hi = ax_mean.get_ylim()
+    assert lo <= -0.1 and hi >= 0.1
+
+
+def test_theory_figures_have_a_residual_panel(data):
+    job = next(j for j in _jobs() if j.name == "theory")
+    fig = build_figure(job.name, data, "en", **job.kwargs)
+    res = [ax for ax in fig.get_axes() if ax.get_ylabel() == strings.t("en", "fig.theory.residual")]
+    assert len(res) == 1
+    lo, hi = res[0].get_ylim()
+    assert lo == pytest.approx(-hi) and hi <= 100.0 and res[0].get_yscale() == "linear"
+
+
+def test_grad_factors_one_panel_per_activation(data):
+    job = next(j for j in _jobs() if j.name == "grad_factors")
+    fig = build_figure(job.name, data, "en", **job.kwargs)
+    titles = [ax.get_title() for ax in fig.get_axes() if ax.get_visible() and ax.get_title()]
+    assert titles == [strings.t("en", f"fig.activation.{a}") for a in ACTS]  # every activation of the data
+    colours = {style.init_style(i)[0] for i in INITS}
+    assert "#F0E442" not in colours, "Okabe-Ito yellow is too light on white"
