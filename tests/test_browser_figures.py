@@ -1,7 +1,7 @@
 """Figures in a real browser (issue 15): every figure opens full size, and on a phone its text stays readable.
 
 * Desktop (1280×900): every ``figure.initlab-figure`` on every page, both languages, wraps its image in a
-  link (``a.initlab-figure-open``) with an accessible name, whose target is the same SVG as the image and
+  link (``a.initlab-figure-open``) with an accessible name (the image's alt text), whose target is the same SVG as the image and
   answers HTTP 200 with an SVG (the full-size image).
 * Phone (390×844): a figure is drawn 720 px wide with text of at least ``style.MIN_FONT_PT``; the page must
   show it wide enough that this text is at least ``MIN_TEXT_PX`` CSS px, scrolling sideways inside its
@@ -46,7 +46,7 @@ FIGURES_JS = """
   const box = a ? a.getBoundingClientRect() : null;
   return {id: f.id, img: img ? img.getAttribute("src") : null, width: r ? r.width : 0,
           link: a ? a.getAttribute("href") : null, cls: a ? a.className : "",
-          name: a ? (a.getAttribute("aria-label") || "").trim() : "",
+          name: a ? (a.getAttribute("aria-label") || (a.textContent || "").trim() || img.getAttribute("alt") || "").trim() : "",
           inFigure: a ? f.contains(a) : false, right: box ? box.right : 0};
 })
 """

@@ -68,6 +68,43 @@ def _hist_ticks(lo: float, hi: float) -> list[float]:
     return [lo, 0.0 if central else (lo + hi) / 2, hi]
 
 
+def _hist_layer(ax, panel, zero_frac: float, sd: float, layer_div: bool, lang: str) -> dict:
+    """One layer's histogram panel: regular bins, the exact zeros as their own bar at 0, the open
+    under/overflow bins hatched beside the range, and sigma when the layer is narrower than one bar.
+    Returns what the legend and the shared y range need: ymax and flags overflow / zero / narrow."""
+    edges = panel.edges
+    bin_w = (edges[-1] - edges[0]) / max(len(edges) - 1, 1)
+    width = bin_w * 2
+    frac, zero = _split_zero(panel.frac, edges, zero_frac)
+    ax.stairs(frac, edges, fill=True, color=style.HIST_COLOR, linewidth=0)
+    if zero > 0:  # exact zeros: their own bar centred on 0 (0 is a bin edge of the regular bins)
+        ax.bar(0.0, zero, width=bin_w * 0.6, color=ZERO_COLOR, linewidth=0, zorder=3)
+    narrow = bool(np.isfinite(sd) and 0 < sd < bin_w)
+    if narrow:  # narrower than one bar: say how narrow (two short lines, clear of the bar at 0)
+        ax.text(0.97, 0.95, strings.t(lang, "fig.seed_case.narrow", std=numbers.fmt_sig(sd, 2)), transform=ax.transAxes,
+                ha="right", va="top", fontsize=8, color="#333333")
+    overflow = False
+    for frac_out, x0 in ((panel.under, edges[0] - width), (panel.over, edges[-1])):
+        if frac_out > 0:
+            overflow = True
+            ax.bar(x0, frac_out, width=width, align="edge", color="white", edgecolor=style.OVERFLOW_COLOR,
+                   hatch="////", hatchcolor=style.OVERFLOW_COLOR, linewidth=0.8)
+            if frac_out >= 0.005:
+                ax.annotate(f"{frac_out:.0%}", (x0 + width / 2, frac_out), xytext=(0, 1.5),
+                            textcoords="offset points", ha="center", va="bottom", fontsize=8,
+                            color=style.OVERFLOW_COLOR, fontfamily=style.FALLBACK_FAMILY)
+    ax.set_xlim(edges[0] - 1.6 * width, edges[-1] + 1.6 * width)
+    ax.xaxis.set_major_locator(FixedLocator(_hist_ticks(edges[0], edges[-1])))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _pos: f"{x:.3g}".replace("-", "\u2212")))
+    ax.axvline(edges[0], color="#999999", linewidth=0.5)
+    ax.axvline(edges[-1], color="#999999", linewidth=0.5)
+    if layer_div:
+        ax.text(0.5, 0.9, strings.t(lang, "fig.diverged"), transform=ax.transAxes, ha="center", va="top",
+                fontsize=8.5)
+    return {"ymax": max(float(frac.max(initial=0.0)), zero, panel.under, panel.over), "overflow": overflow,
+            "zero": zero > 0, "narrow": narrow}
+
+
 def seed_case(data, lang: str, *, init: str, activation: str, norm: str = "none"):
     prop, hist = data["propagation"], data["hist"]
     depth = depth_of(data)
@@ -107,7 +144,6 @@ def seed_case(data, lang: str, *, init: str, activation: str, norm: str = "none"
     case_hist = select(hist, **eq)  # filter the (large) histogram table once, then per layer
     any_overflow = any_zero = any_narrow = False
     z = layer_stats(prop, "zero_frac", depth, **eq)
-    width = None
     ymax = 0.0
     for k in range(nrows * ncols):
         ax = axes[k // ncols][k % ncols]
@@ -124,37 +160,13 @@ def seed_case(data, lang: str, *, init: str, activation: str, norm: str = "none"
             ax.text(0.5, 0.5, strings.t(lang, "fig.diverged") if layer_div else strings.t(lang, "fig.nan_short"),
                     transform=ax.transAxes, ha="center", va="center", fontsize=9)
             continue
-        edges = panel.edges
-        bin_w = (edges[-1] - edges[0]) / max(len(edges) - 1, 1)
-        width = bin_w * 2
-        frac, zero = _split_zero(panel.frac, edges, float(z.mean[layer - 1]) if layer - 1 < len(z.mean) else 0.0)
-        ax.stairs(frac, edges, fill=True, color=style.HIST_COLOR, linewidth=0)
-        if zero > 0:  # exact zeros: their own bar centred on 0 (0 is a bin edge of the regular bins)
-            any_zero = True
-            ax.bar(0.0, zero, width=bin_w * 0.6, color=ZERO_COLOR, linewidth=0, zorder=3)
-        ymax = max(ymax, float(frac.max(initial=0.0)), zero, panel.under, panel.over)
+        zf = float(z.mean[layer - 1]) if layer - 1 < len(z.mean) else 0.0
         sd = float(s.mean[layer - 1]) if layer - 1 < len(s.mean) else math.nan
-        if np.isfinite(sd) and 0 < sd < bin_w:  # narrower than one bar: say how narrow (clear of the bar at 0)
-            any_narrow = True
-            ax.text(0.97, 0.95, strings.t(lang, "fig.seed_case.narrow", std=numbers.fmt_sig(sd, 2)), transform=ax.transAxes,
-                    ha="right", va="top", fontsize=8, color="#333333")
-        for frac_out, x0 in ((panel.under, edges[0] - width), (panel.over, edges[-1])):
-            if frac_out > 0:
-                any_overflow = True
-                ax.bar(x0, frac_out, width=width, align="edge", color="white", edgecolor=style.OVERFLOW_COLOR,
-                       hatch="////", hatchcolor=style.OVERFLOW_COLOR, linewidth=0.8)
-                if frac_out >= 0.005:
-                    ax.annotate(f"{frac_out:.0%}", (x0 + width / 2, frac_out), xytext=(0, 1.5),
-                                textcoords="offset points", ha="center", va="bottom", fontsize=8,
-                                color=style.OVERFLOW_COLOR, fontfamily=style.FALLBACK_FAMILY)
-        ax.set_xlim(edges[0] - 1.6 * width, edges[-1] + 1.6 * width)
-        ax.xaxis.set_major_locator(FixedLocator(_hist_ticks(edges[0], edges[-1])))
-        ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _pos: f"{x:.3g}".replace("-", "\u2212")))
-        ax.axvline(edges[0], color="#999999", linewidth=0.5)
-        ax.axvline(edges[-1], color="#999999", linewidth=0.5)
-        if layer_div:
-            ax.text(0.5, 0.9, strings.t(lang, "fig.diverged"), transform=ax.transAxes, ha="center", va="top",
-                    fontsize=8.5)
+        out = _hist_layer(ax, panel, zf, sd, layer_div, lang)
+        ymax = max(ymax, out["ymax"])
+        any_overflow |= out["overflow"]
+        any_zero |= out["zero"]
+        any_narrow |= out["narrow"]
     hist_title = strings.t(lang, "fig.seed_case.hist")
     bottom.suptitle(hist_title + (strings.t(lang, "fig.seed_case.narrow_note") if any_narrow else ""), fontsize=10.5)
     for ax in axes[:, 0]:
