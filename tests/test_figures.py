@@ -17,6 +17,7 @@ import pytest
 from generator.render import fonts, strings
 from generator.figures.draw import build_figure, drawing_function, render_figure
 from generator.figures.io import figure_bytes
+from generator.figures import style
 from generator.figures.registry import FIGURES, TRAINING_FIGURES, figure_alt, figure_jobs, figure_stem
 
 INITS = ("zeros", "small", "large", "xavier", "glorot_normal", "glorot_uniform", "he", "he_uniform", "orthogonal")
@@ -134,7 +135,9 @@ def test_every_figure_has_jobs_and_every_job_name_is_registered():
                if j.name in TRAINING_FIGURES)
     stems = [j.stem for j in _jobs()]
     assert len(stems) == len(set(stems)), "file names must be unique"
-    assert "seed_case_tanh_small" in stems and "seed_case_relu_he_bn" in stems
+    assert "seed_case_tanh_small" in stems and "seed_case_tanh_small_bn" in stems
+    # figures no page shows are not drawn (issue 15: they shipped in both languages unreferenced)
+    assert "seed_case_relu_he_bn" not in stems and "seed_compare_bn" not in stems
 
 
 @pytest.mark.parametrize("lang", strings.LANGUAGES)
@@ -150,6 +153,26 @@ def test_render_no_warnings(job, lang, data):
     assert png.startswith(b"\x89PNG")
     assert fig.get_suptitle(), "every figure has a title"
     assert figure_alt(job.name, lang, **job.kwargs)
+    small = [(t, size) for t, size in _text_sizes(fig) if size < style.MIN_FONT_PT]
+    assert not small, f"text below {style.MIN_FONT_PT} pt is unreadable on a phone: {small[:5]}"
+
+
+def _text_sizes(fig) -> list[tuple[str, float]]:
+    """(text, size in points) of every visible, non-empty text of a drawn figure (ticks and legends too)."""
+    from matplotlib.text import Text
+
+    return [(t.get_text(), float(t.get_fontsize())) for t in fig.findobj(Text)
+            if t.get_visible() and t.get_text().strip()]
+
+
+def test_text_size_check_sees_tick_labels_and_legends(data):
+    """The size check above must see the small texts: tick labels and legend entries of a drawn figure."""
+    job = next(j for j in _jobs() if j.stem == "seed_compare")
+    fig = build_figure(job.name, data, "en", **job.kwargs)
+    figure_bytes(fig, "svg")  # tick labels exist once the figure is drawn
+    texts = dict(_text_sizes(fig))
+    assert any(t == strings.t("en", "fig.init.xavier") for t in texts), "legend entries are seen"
+    assert len(texts) > 10, "tick labels are seen"
 
 
 def test_byte_identical_and_languages_differ(data, tmp_path):
@@ -407,3 +430,61 @@ def test_the_registry_loads_no_matplotlib():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          cwd=Path(__file__).resolve().parent.parent)
     assert out.stdout.strip() == "True False", out.stdout
+
+
+# --- issue 15: the five figures that hid what they were meant to show -----------------------------
+
+
+def test_activation_curves_clip_nothing_and_show_sigmoid_saturation(data):
+    from generator.engine.activations import ACTIVATIONS
+    from generator.figures.registry import CURVE_RANGE
+
+    fig = build_figure("activation_curves", data, "en")
+    axes = [ax for ax in fig.get_axes() if ax.get_visible() and ax.get_title()]
+    assert len(axes) == len(ACTIVATIONS)
+    for ax in axes:
+        lo, hi = ax.get_ylim()
+        for line in ax.get_lines():
+            y = np.asarray(line.get_ydata(), dtype=float)
+            if y.size > 2:  # the curves, not the axis lines
+                assert lo <= np.nanmin(y) and np.nanmax(y) <= hi, f"{ax.get_title()}: a curve leaves the panel"
+    sig = ACTIVATIONS["sigmoid"]
+    x = np.linspace(*CURVE_RANGE, 2001)
+    assert sig.saturated(x).any(), "the range must reach sigmoid's saturated tails"
+
+
+def test_seed_case_zero_bar_and_mean_range():
+    from generator.figures.seed_cases import MEAN_FLOOR, _split_zero
+
+    edges = np.linspace(-1, 1, 5)  # 0 is an edge: exact zeros are counted in the bin [0, 0.5)
+    frac, zero = _split_zero(np.array([0.1, 0.2, 0.6, 0.1]), edges, 0.5)
+    assert zero == pytest.approx(0.5) and frac[2] == pytest.approx(0.1) and frac.sum() + zero == pytest.approx(1.0)
+    frac, zero = _split_zero(np.array([0.5, 0.5]), np.array([-1.0, 0.0, 1.0]), 0.0)
+    assert zero == 0.0 and frac.tolist() == [0.5, 0.5]
+    assert MEAN_FLOOR >= 0.1
+
+
+def test_seed_case_mean_panel_does_not_zoom_into_noise(data):
+    job = next(j for j in _jobs() if j.stem == "seed_case_tanh_small")
+    fig = build_figure(job.name, data, "en", **job.kwargs)
+    ax_mean = next(ax for ax in fig.get_axes() if ax.get_title() == strings.t("en", "fig.seed_case.mean"))
+    lo, hi = ax_mean.get_ylim()
+    assert lo <= -0.1 and hi >= 0.1
+
+
+def test_theory_figures_have_a_residual_panel(data):
+    job = next(j for j in _jobs() if j.name == "theory")
+    fig = build_figure(job.name, data, "en", **job.kwargs)
+    res = [ax for ax in fig.get_axes() if ax.get_ylabel() == strings.t("en", "fig.theory.residual")]
+    assert len(res) == 1
+    lo, hi = res[0].get_ylim()
+    assert lo == pytest.approx(-hi) and hi <= 100.0 and res[0].get_yscale() == "linear"
+
+
+def test_grad_factors_one_panel_per_activation(data):
+    job = next(j for j in _jobs() if j.name == "grad_factors")
+    fig = build_figure(job.name, data, "en", **job.kwargs)
+    titles = [ax.get_title() for ax in fig.get_axes() if ax.get_visible() and ax.get_title()]
+    assert titles == [strings.t("en", f"fig.activation.{a}") for a in ACTS]  # every activation of the data
+    colours = {style.init_style(i)[0] for i in INITS}
+    assert "#F0E442" not in colours, "Okabe-Ito yellow is too light on white"

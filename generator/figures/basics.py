@@ -6,7 +6,8 @@
 * ``basics_matched`` (stem ``basics_matched``): every activation under its usual (conventional) init
   (generator.analysis.rules.MATCHING): per-layer std (log y) and saturated fraction.
 * ``activation_curves`` (stem ``activation_curves``): phi and phi' of every activation in the
-  registry on [-4, 4], the saturated region (|phi'| < 1% of max slope) shaded. Reads no data.
+  registry on registry.CURVE_RANGE (wide enough for sigmoid's tails), own y range per panel, the
+  saturated region (|phi'| < 1% of max slope) shaded. Reads no data.
 
 All text comes from the page string tables ``[xavier]``, ``[he]``, ``[activations]``.
 """
@@ -19,7 +20,7 @@ from generator.render import strings
 from generator.engine.activations import ACTIVATIONS
 from generator.figures import style
 from generator.analysis.seeds import depth_of, layer_stats
-from generator.figures.registry import LINE_SETS
+from generator.figures.registry import CURVE_RANGE, LINE_SETS
 from generator.figures.seed_cases import _line_with_band
 
 # activation -> (colour, linestyle) for figures where lines are activations (Okabe-Ito + greys)
@@ -29,7 +30,6 @@ ACT_STYLE = {
     "elu": ("#D55E00", (0, (3, 1.5))), "selu": ("#CC79A7", (0, (4, 1.5, 1, 1.5))),
     "gelu": ("#000000", (0, (1.5, 1.5))),
 }
-CURVE_RANGE = (-4.0, 4.0)
 
 
 def _present(data, inits, acts):
@@ -113,25 +113,32 @@ def basics_matched(data, lang: str, *, matching: tuple):
 
 
 def activation_curves(data, lang: str, *, activations=tuple(ACTIVATIONS)):
+    """phi and phi' of each activation on CURVE_RANGE, each panel with its own y range (nothing clipped:
+    SELU reaches lambda * x_max), the saturated region shaded. The range is wide enough that every
+    saturating activation shows its saturated tails (sigmoid's start near |x| = 6)."""
     acts = [a for a in activations if a in ACTIVATIONS]
     ncols = 4
     nrows = int(np.ceil(len(acts) / ncols))
-    fig = style.new_figure(2.0 * nrows + 0.9)
+    fig = style.new_figure(2.1 * nrows + 0.9)
     fig.suptitle(strings.t(lang, "activations.fig_curves.title"))
     axes = fig.subplots(nrows, ncols, sharex=True, squeeze=False).ravel()
-    x = np.linspace(*CURVE_RANGE, 1601)
+    x = np.linspace(*CURVE_RANGE, 3201)
     for ax, name in zip(axes, acts):
         act = ACTIVATIONS[name]
-        sat = act.saturated(x)
-        lo_y, hi_y = -1.6, 2.6
-        ax.fill_between(x, lo_y, hi_y, where=sat, color="#D55E00", alpha=0.15, linewidth=0, step="mid")
+        phi, dphi = act.forward(x), act.derivative(x)
+        lo_y = min(float(phi.min()), float(dphi.min()), 0.0)
+        hi_y = max(float(phi.max()), float(dphi.max()), 1.0)
+        pad = 0.08 * (hi_y - lo_y)
+        lo_y, hi_y = lo_y - pad, hi_y + pad
+        ax.fill_between(x, lo_y, hi_y, where=act.saturated(x), color="#D55E00", alpha=0.18, linewidth=0,
+                        step="mid")
         ax.axhline(0, color="#888888", linewidth=0.6)
         ax.axvline(0, color="#888888", linewidth=0.6)
-        ax.plot(x, act.forward(x), color="#0072B2", linewidth=1.8)
-        ax.plot(x, act.derivative(x), color="#009E73", linewidth=1.5, linestyle=(0, (4, 1.5)))
+        ax.plot(x, phi, color="#0072B2", linewidth=1.8)
+        ax.plot(x, dphi, color="#009E73", linewidth=1.5, linestyle=(0, (4, 1.5)))
         ax.set_ylim(lo_y, hi_y)
         ax.set_xlim(*CURVE_RANGE)
-        ax.set_xticks([-4, -2, 0, 2, 4])
+        ax.set_xticks(np.linspace(CURVE_RANGE[0], CURVE_RANGE[1], 5))
         ax.set_title(style.label(lang, "activation", name))
     for ax in axes[len(acts):]:
         ax.set_visible(False)

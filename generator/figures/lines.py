@@ -40,17 +40,17 @@ THEORY_RANGE = (1e-12, 1e12)  # theory values outside are not drawn: a curve lea
 
 def _theory_curve(data, init: str, activation: str, depth: int):
     """theory_std per layer from the ``theory`` table (all its layers: it may run deeper than the grid, to
-    ``[theory] depth``), else from propagation's ``theory_std`` (grid depth); outside THEORY_RANGE: NaN."""
+    ``[theory] depth``), else from propagation's ``theory_std`` (grid depth); not clipped (see _in_range)."""
     th = data.get("theory")
     if th is not None and len(th):
         sub = select(th, init=init, activation=activation)
         if len(sub):
             layers = np.arange(1, max(depth, int(sub["layer"].max())) + 1)
             s = sub.groupby("layer")["theory_std"].mean().reindex(layers).to_numpy(dtype=float)
-            return layers, _in_range(style.positive_or_nan(s))
+            return layers, style.positive_or_nan(s)
     layers = np.arange(1, depth + 1)
     st = layer_stats(data["propagation"], "theory_std", depth, init=init, activation=activation, norm="none")
-    return layers, _in_range(style.positive_or_nan(st.mean))
+    return layers, style.positive_or_nan(st.mean)
 
 
 def _in_range(v: np.ndarray) -> np.ndarray:
@@ -59,21 +59,37 @@ def _in_range(v: np.ndarray) -> np.ndarray:
     return v
 
 
+RESIDUAL_CAP = 100.0  # % : the residual panel's y range never exceeds +-100 % (larger misses are drawn at the edge)
+
+
 def theory_vs_measured(data, lang: str, *, activation: str, inits=THEORY_INITS):
+    """Top: theory (lines) and measurement (markers) of the std per layer, log y. Bottom: the residual
+    measured / theory - 1 in % over the measured layers, on a linear axis -- the log axis above spans
+    many decades, so errors of a few per cent are invisible there."""
     prop = data["propagation"]
     depth = depth_of(data)
-    fig = style.new_figure(style.LINE_HEIGHT + 0.3)
-    ax = fig.add_subplot()
+    fig = style.new_figure(style.LINE_HEIGHT + 2.0)
+    ax, ax_res = fig.subplots(2, 1, height_ratios=[2.3, 1])
+    residuals = []
     fig.suptitle(strings.t(lang, "fig.theory.title", activation=style.label(lang, "activation", activation)))
     any_div = any_zero = False
     init_handles = []
     x_max = depth
     for init in inits:
         color, ls, marker = style.init_style(init)
-        layers, th = _theory_curve(data, init, activation, depth)
+        layers, th_raw = _theory_curve(data, init, activation, depth)
+        th = _in_range(th_raw)
         x_max = max(x_max, int(layers[-1]) if len(layers) else depth)
         ax.plot(layers, th, color=color, linestyle=ls, linewidth=1.6)
         s = layer_stats(prop, "std", depth, init=init, activation=activation, norm="none")
+        pred = np.full(len(s.layers), np.nan)
+        n = min(len(layers), len(s.layers))
+        pred[:n] = th_raw[:n]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            res = 100.0 * (style.positive_or_nan(s.mean) / pred - 1.0)
+        residuals.append(res[np.isfinite(res)])
+        ax_res.plot(s.layers, np.clip(res, -RESIDUAL_CAP, RESIDUAL_CAP), color=color, linestyle=ls, marker=marker,
+                    markersize=5, markerfacecolor="white", markeredgewidth=1.3, linewidth=1.0)
         ax.plot(s.layers, style.positive_or_nan(s.mean), linestyle="none", marker=marker, markersize=6,
                 markerfacecolor="white", markeredgewidth=1.5, color=color)
         style.mark_layers(ax, s.layers[s.diverged], "diverged", color)
@@ -92,4 +108,18 @@ def theory_vs_measured(data, lang: str, *, activation: str, inits=THEORY_INITS):
                    markeredgewidth=1.5, label=strings.t(lang, "fig.theory.measured"))]
     handles = init_handles + kind + style.edge_marker_handles(lang, any_div, any_zero)
     ax.legend(handles=handles, loc="center left", bbox_to_anchor=(1.01, 0.5))
+    _residual_axis(ax_res, residuals, depth, lang)
     return style.finish(fig)
+
+
+def _residual_axis(ax, residuals, depth: int, lang: str) -> None:
+    """Symmetric linear y range around 0 that fits every residual (at least +-5 %, at most the cap)."""
+    from matplotlib.ticker import PercentFormatter
+
+    r = np.concatenate(residuals + [np.array([0.0])])
+    top = min(RESIDUAL_CAP, max(5.0, 1.15 * float(np.abs(r).max())))
+    ax.axhline(0, color="#444444", linewidth=0.8)
+    ax.set_ylim(-top, top)
+    ax.yaxis.set_major_formatter(PercentFormatter(100.0, decimals=0))
+    ax.set_ylabel(strings.t(lang, "fig.theory.residual"))
+    style.layer_axis(ax, depth, lang)

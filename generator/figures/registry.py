@@ -19,7 +19,8 @@ training figures, which exist only when it is given).
 Files (default grid: 9 inits x 8 activations x norms none/bn)::
 
     seed_case_<act>_<init>[_<norm>]   seed's plots: mean/std per layer (band over seeds) + histograms
-    seed_compare[_<norm>]             small vs large vs xavier vs he, std per layer, tanh | relu, log y
+                                      (with a norm: SEED_CASES_NORM only)
+    seed_compare                      small vs large vs xavier vs he, std per layer, tanh | relu, log y (norm none)
     grad_std_<act>[_<norm>]           backpropagated gradient std per layer, log y
     theory_<act>                      theory (lines) vs measured (markers) std per layer, log y
     heatmap_std[_<norm>]              last-layer std over init x activation, log colour scale
@@ -52,10 +53,17 @@ TABLE_FILES = {**GRID_TABLES, **TRAINING_TABLES}
 
 # The instances the grid figures draw (inits/activations not in the grid are skipped).
 SEED_CASES = (("small", "tanh"), ("large", "tanh"), ("xavier", "tanh"), ("xavier", "relu"), ("he", "relu"))
+# With a normalization only the cases a page shows are drawn (the batchnorm page: small and large tanh);
+# the others shipped in both languages and were never referenced (issue 15).
+SEED_CASES_NORM = {"bn": (("small", "tanh"), ("large", "tanh"))}
 COMPARE_INITS = ("small", "large", "xavier", "he")
 COMPARE_ACTIVATIONS = ("tanh", "relu")
 GRAD_INITS = ("small", "large", "xavier", "he")
 THEORY_INITS = ("small", "large", "xavier", "he")
+# activation_curves: x range. Sigmoid's slope falls below 1% of its maximum only past |x| ~ 6, so a
+# narrower range would hide the saturation the figure is there to show.
+CURVE_RANGE = (-8.0, 8.0)
+CURVE_X_MAX = f"{CURVE_RANGE[1]:g}"  # as printed in the alt text and caption
 # basics_lines: key -> (strings table, inits, activations)
 LINE_SETS = {
     "glorot": ("xavier.fig_glorot", ("xavier", "glorot_normal", "glorot_uniform"), ("tanh", "relu")),
@@ -114,13 +122,16 @@ def _per_norm(axes: dict, make) -> list[dict]:
 
 
 def _jobs_seed_case(axes):
-    return _per_norm(axes, lambda norm: [{"init": i, "activation": a, "norm": norm} for i, a in SEED_CASES
+    def cases(norm):
+        return SEED_CASES if norm == "none" else SEED_CASES_NORM.get(norm, ())
+    return _per_norm(axes, lambda norm: [{"init": i, "activation": a, "norm": norm} for i, a in cases(norm)
                                          if i in axes["inits"] and a in axes["activations"]])
 
 
 def _jobs_seed_compare(axes):
+    """Without normalization only: the pages show no normalized comparison."""
     inits, acts = _present(COMPARE_INITS, axes["inits"]), _present(COMPARE_ACTIVATIONS, axes["activations"])
-    return _per_norm(axes, lambda norm: [{"inits": inits, "activations": acts, "norm": norm}] if inits and acts else [])
+    return [{"inits": inits, "activations": acts, "norm": "none"}] if inits and acts and "none" in axes["norms"] else []
 
 
 def _jobs_grad_std(axes):
@@ -158,7 +169,7 @@ def _jobs_grad_factors(axes):
 
 def _jobs_bn_spread(axes):
     norms = _present(("none", "bn", "bn_post"), axes["norms"])
-    return [{"norms": norms}] if "none" in norms and len(norms) > 1 else []
+    return [{"norms": norms}] if "none" in norms and "bn" in norms else []  # the batchnorm page's condition
 
 
 def _once(axes):
@@ -243,7 +254,7 @@ _SPECS = (
     FigureSpec("basics_matched", _FIG + "basics:basics_matched", ("propagation",), _fixed("basics_matched"),
                _alt_key("activations.fig_matched.alt"), _jobs_basics_matched),
     FigureSpec("activation_curves", _FIG + "basics:activation_curves", (), _fixed("activation_curves"),
-               _alt_key("activations.fig_curves.alt"), _once),
+               _alt_key("activations.fig_curves.alt", x_max=CURVE_X_MAX), _once),
     FigureSpec("seed_rerun", _FIG + "seed_rerun:seed_rerun", ("seed_code", "seed_printed"), _fixed("seed_rerun"),
                _alt_seed_rerun, _once),
 )

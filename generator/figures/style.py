@@ -29,6 +29,9 @@ DIVERGED_COLOR = "#000000"
 MISSING_COLOR = "#d9d9d9"
 OVERFLOW_COLOR = "#D55E00"  # vermillion
 HIST_COLOR = "#0072B2"  # blue
+# Smallest text in any figure (points). Figures are 720 px wide; on a phone the site shows them at least
+# 620 px wide (site/assets/initlab.css), so 8 pt stays at about 9 CSS px (tests/test_figures.py checks it).
+MIN_FONT_PT = 8.0
 
 # init -> (colour, linestyle, marker); Okabe–Ito colours
 INIT_STYLE: dict[str, tuple[str, object, str]] = {
@@ -39,7 +42,7 @@ INIT_STYLE: dict[str, tuple[str, object, str]] = {
     "glorot_normal": ("#E69F00", (0, (6, 2, 1.5, 2)), "D"),
     "glorot_uniform": ("#CC79A7", (0, (3, 1.5)), "P"),
     "he": ("#0072B2", "-", "o"),
-    "he_uniform": ("#F0E442", (0, (5, 2)), "X"),
+    "he_uniform": ("#882255", (0, (5, 2)), "X"),  # Tol's wine: Okabe-Ito yellow had too little contrast
     "orthogonal": ("#000000", (0, (4, 1.5, 1, 1.5)), "*"),
 }
 _FALLBACK_STYLE = ("#555555", "-", "o")

@@ -28,6 +28,7 @@ from generator.render.filters import num
 from generator.render.wording import cfg
 from generator.analysis.health import baseline_saturation, record
 from generator.engine import theory
+from generator.figures.registry import CURVE_X_MAX
 from generator.pages.index import has, health_text, label, localized
 
 GRID = (-10.0, 10.0, 200_001)
@@ -152,6 +153,7 @@ def context(data) -> dict:
         "selu_onset": next((hi for lo, hi in saturation_intervals("selu") if math.isinf(lo)), math.nan),
         "gelu_intervals": saturation_intervals("gelu"),
         "sigmoid_max_slope": ACTIVATIONS["sigmoid"].max_slope,
+        "curve_x_max": CURVE_X_MAX,  # x range of the activation_curves figure (its caption and alt)
         "selu_max_slope": ACTIVATIONS["selu"].max_slope,
         "table": localized(lambda lang: _table(rows, lang)),
         "table_columns": localized(lambda lang: {k: strings.t(lang, f"activations.col.{k}") for k in

@@ -159,6 +159,7 @@ def context(data) -> dict:
         "critical_tol": theory.CRITICAL_TOL,
         "quadrature_points": points,
         "per_act": per_act,
+        "per_act_by": {r["activation"]: r for r in per_act.to_dict("records")},  # for the figure captions
         "overall": overall,
         "details": details,
         "chi_tbl": tables.get("chi1"),
