@@ -104,11 +104,12 @@ def test_editing_the_number_format_changes_exactly_the_figures_that_print_number
     changed = _changed(tmp_path, lambda root: _append(root / "generator/render/filters.py", "\n# edited\n"))
     assert not any(k.startswith(("task:", "group:", "training-stage")) for k in changed)
     figures = {k.removeprefix("figure:") for k in changed}
-    # heatmap cells and the training figures' learning rates go through figures/numbers.py; curves,
-    # histograms, theory lines and the page figures print catalog text only
+    # heatmap cells, the training figures' learning rates and the seed-case panels' "σ = …" labels (module
+    # figures/seed_cases.py, which also draws seed_compare) go through figures/numbers.py; curves, theory
+    # lines and the page figures print catalog text only
     from generator.figures.registry import TRAINING_FIGURES
 
-    assert figures == {"heatmap_std", "heatmap_gradratio", *TRAINING_FIGURES}
+    assert figures == {"heatmap_std", "heatmap_gradratio", "seed_case", "seed_compare", *TRAINING_FIGURES}
 
 
 def test_editing_a_template_or_an_unrelated_module_changes_no_task_or_figure_key(tmp_path):

@@ -21,7 +21,6 @@ from generator.engine.activations import ACTIVATIONS
 from generator.figures import style
 from generator.analysis.seeds import depth_of, layer_stats
 from generator.figures.registry import CURVE_RANGE, LINE_SETS
-from generator.figures.seed_cases import _line_with_band
 
 # activation -> (colour, linestyle) for figures where lines are activations (Okabe-Ito + greys)
 ACT_STYLE = {
@@ -52,7 +51,7 @@ def basics_lines(data, lang: str, *, key: str, inits=None, activations=None):
         for init in inits:
             color, ls, marker = style.init_style(init)
             s = layer_stats(prop, "std", depth, init=init, activation=act, norm="none")
-            _line_with_band(ax, s, color, ls, marker, log=True, label=style.label(lang, "init", init))
+            style.line_with_band(ax, s, color, ls, marker, log=True, label=style.label(lang, "init", init))
             vals.extend(style.positive_or_nan(np.concatenate([s.mean, s.lo, s.hi])).tolist())
             any_div |= bool(s.diverged.any())
             any_zero |= bool((s.zero & ~s.diverged).any())

@@ -9,7 +9,6 @@ from generator.render import strings
 from generator.figures import style
 from generator.analysis.seeds import depth_of, layer_stats, select
 from generator.figures.registry import GRAD_INITS, THEORY_INITS
-from generator.figures.seed_cases import _line_with_band
 
 
 def grad_std(data, lang: str, *, activation: str, inits=GRAD_INITS, norm: str = "none"):
@@ -23,7 +22,7 @@ def grad_std(data, lang: str, *, activation: str, inits=GRAD_INITS, norm: str = 
     for init in inits:
         color, ls, marker = style.init_style(init)
         s = layer_stats(prop, "grad_h_std", depth, init=init, activation=activation, norm=norm)
-        _line_with_band(ax, s, color, ls, marker, log=True, label=style.label(lang, "init", init))
+        style.line_with_band(ax, s, color, ls, marker, log=True, label=style.label(lang, "init", init))
         any_div |= bool(s.diverged.any())
         any_zero |= bool((s.zero & ~s.diverged).any())
     style.log_axis(ax)

@@ -18,23 +18,6 @@ from generator.figures.registry import COMPARE_ACTIVATIONS, COMPARE_INITS
 HIST_COLS = 5  # histogram panels per row (10 layers -> 2 rows of 5, readable at 720 px)
 
 
-def _line_with_band(ax, stats, color, linestyle, marker, log: bool, label=None):
-    y, lo, hi = stats.mean, stats.lo, stats.hi
-    if log:
-        y, lo, hi = style.positive_or_nan(y), style.positive_or_nan(lo), style.positive_or_nan(hi)
-    ok = np.isfinite(lo) & np.isfinite(hi)
-    if ok.any():
-        ax.fill_between(stats.layers, np.where(ok, lo, np.nan), np.where(ok, hi, np.nan),
-                        color=color, alpha=style.BAND_ALPHA, linewidth=0)
-    ax.plot(stats.layers, y, color=color, linestyle=linestyle, marker=marker, markersize=4, label=label)
-    style.mark_layers(ax, stats.layers[stats.diverged], "diverged", color)
-    if not log and stats.diverged.any():
-        lo, hi = ax.get_ylim()
-        ax.set_ylim(lo, hi + 0.15 * (hi - lo))  # keep the × markers clear of the line
-    if log:
-        style.mark_layers(ax, stats.layers[stats.zero & ~stats.diverged], "zero", color)
-
-
 ZERO_COLOR = "#333333"  # the exact-zero bar
 MEAN_FLOOR = 0.1  # the mean panel spans at least +-0.1: seed noise of 1e-4 must not fill the panel
 
@@ -44,7 +27,7 @@ def _mean_limits(ax, m) -> None:
     v = np.concatenate([m.mean, m.lo, m.hi])
     v = v[np.isfinite(v)]
     top = max(MEAN_FLOOR, 1.15 * float(np.abs(v).max())) if v.size else MEAN_FLOOR
-    extra = 0.15 * 2 * top if m.diverged.any() else 0.0  # room for the x markers, as _line_with_band
+    extra = 0.15 * 2 * top if m.diverged.any() else 0.0  # room for the x markers, as style.line_with_band
     ax.set_ylim(-top, top + extra)
 
 
@@ -120,7 +103,7 @@ def seed_case(data, lang: str, *, init: str, activation: str, norm: str = "none"
     eq = dict(init=init, activation=activation, norm=norm)
 
     m = layer_stats(prop, "mean", depth, **eq)
-    _line_with_band(ax_mean, m, color, "-", marker, log=False)
+    style.line_with_band(ax_mean, m, color, "-", marker, log=False)
     ax_mean.axhline(0, color="#888888", linewidth=0.8, zorder=1)
     ax_mean.set_title(strings.t(lang, "fig.seed_case.mean"))
     ax_mean.set_ylabel(strings.t(lang, "fig.seed_case.mean_ylabel"))
@@ -128,7 +111,7 @@ def seed_case(data, lang: str, *, init: str, activation: str, norm: str = "none"
     _mean_limits(ax_mean, m)
 
     s = layer_stats(prop, "std", depth, **eq)
-    _line_with_band(ax_std, s, color, "-", marker, log=True)
+    style.line_with_band(ax_std, s, color, "-", marker, log=True)
     style.log_axis(ax_std)
     ax_std.set_title(strings.t(lang, "fig.seed_case.std"))
     ax_std.set_ylabel(strings.t(lang, "fig.std_log"))
@@ -194,7 +177,7 @@ def seed_compare(data, lang: str, *, inits=COMPARE_INITS, activations=COMPARE_AC
         for init in inits:
             color, ls, marker = style.init_style(init)
             s = layer_stats(prop, "std", depth, init=init, activation=act, norm=norm)
-            _line_with_band(ax, s, color, ls, marker, log=True, label=style.label(lang, "init", init))
+            style.line_with_band(ax, s, color, ls, marker, log=True, label=style.label(lang, "init", init))
             any_div |= bool(s.diverged.any())
             any_zero |= bool((s.zero & ~s.diverged).any())
         style.log_axis(ax)

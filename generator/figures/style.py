@@ -230,3 +230,22 @@ def log_axis(ax, which: str = "y", max_ticks: int = 7) -> None:
         axis.set_minor_formatter(matplotlib.ticker.NullFormatter())
     else:
         axis.set_minor_locator(NullLocator())
+
+
+def line_with_band(ax, stats, color, linestyle, marker, log: bool, label=None):
+    """A seed-mean line with its seed band (``stats``: analysis.seeds.layer_stats), × at diverged layers and
+    (log axes) a marker at exact zeros."""
+    y, lo, hi = stats.mean, stats.lo, stats.hi
+    if log:
+        y, lo, hi = positive_or_nan(y), positive_or_nan(lo), positive_or_nan(hi)
+    ok = np.isfinite(lo) & np.isfinite(hi)
+    if ok.any():
+        ax.fill_between(stats.layers, np.where(ok, lo, np.nan), np.where(ok, hi, np.nan),
+                        color=color, alpha=BAND_ALPHA, linewidth=0)
+    ax.plot(stats.layers, y, color=color, linestyle=linestyle, marker=marker, markersize=4, label=label)
+    mark_layers(ax, stats.layers[stats.diverged], "diverged", color)
+    if not log and stats.diverged.any():
+        lo, hi = ax.get_ylim()
+        ax.set_ylim(lo, hi + 0.15 * (hi - lo))  # keep the × markers clear of the line
+    if log:
+        mark_layers(ax, stats.layers[stats.zero & ~stats.diverged], "zero", color)
