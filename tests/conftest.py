@@ -7,6 +7,7 @@ served on 127.0.0.1 under its site_url path prefix (``http://127.0.0.1:<port>/in
 * ``site_server``  the bound HTTP server (its port is fixed before the build)
 * ``site_build``   the :class:`sitebuild.SiteBuild` (public_dir, docs_dir, BuildResult, stage logs)
 * ``site_url``     the served site's URL (server started)
+* ``browser``      one headless Chromium (/usr/bin/chromium via Playwright) for every browser test module
 
 If the build fails, every test using it errors with the build's message (pytest caches it).
 """
@@ -55,3 +56,22 @@ def site_url(site_server, site_build) -> str:
 def artifacts_dir() -> Path:
     sitebuild.ARTIFACTS.mkdir(parents=True, exist_ok=True)
     return sitebuild.ARTIFACTS
+
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One Chromium for the session (Playwright's sync API allows one running instance per thread, so the
+    browser test modules share it). Modules skip themselves when /usr/bin/chromium is absent."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        try:
+            yield b
+        finally:
+            b.close()

@@ -27,8 +27,6 @@ import sitebuild
 from sitebuild import LANGS, page_names, page_path
 
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 VIEWPORT = {"width": 1280, "height": 900}
 SERIOUS = ("serious", "critical")
 
@@ -53,18 +51,6 @@ def screenshot_pages() -> tuple[str, ...]:
 
 def shot_name(lang: str, page: str, width: int) -> str:
     return f"{lang}-{page}-{width}.png"
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        try:
-            yield b
-        finally:
-            b.close()
 
 
 # ------------------------------------------------------------------------------------------------

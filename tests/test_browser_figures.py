@@ -22,8 +22,6 @@ from generator.render.fonts import FIG_WIDTH_IN
 from sitebuild import LANGS, page_names, page_path
 
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
 MIN_TEXT_PX = 8.8  # "about 9 px": 8 pt text of a 720 px figure shown 620 px wide is 8.96 px
@@ -50,18 +48,6 @@ FIGURES_JS = """
           inFigure: a ? f.contains(a) : false, right: box ? box.right : 0};
 })
 """
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        try:
-            yield b
-        finally:
-            b.close()
 
 
 def _figures(browser, url: str, viewport: dict):

@@ -15,8 +15,6 @@ import pytest
 from sitebuild import LANGS, page_path
 
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 VIEWPORT = {"width": 1280, "height": 900}
 
 pytestmark = [
@@ -27,21 +25,18 @@ pytestmark = [
 
 
 @pytest.fixture(scope="module")
-def tab(site_url):
+def tab(site_url, browser):
     """One browser tab for the module; requests to other hosts are recorded on ``tab.foreign``."""
-    from playwright.sync_api import sync_playwright
-
     origin = "/".join(site_url.split("/", 3)[:3])
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        try:
-            page = browser.new_context(viewport=VIEWPORT).new_page()
-            page.foreign = []
-            page.on("request", lambda r: page.foreign.append(r.url)
-                    if not r.url.startswith((origin + "/", "data:", "blob:", "about:")) else None)
-            yield page
-        finally:
-            browser.close()
+    ctx = browser.new_context(viewport=VIEWPORT)
+    try:
+        page = ctx.new_page()
+        page.foreign = []
+        page.on("request", lambda r: page.foreign.append(r.url)
+                if not r.url.startswith((origin + "/", "data:", "blob:", "about:")) else None)
+        yield page
+    finally:
+        ctx.close()
 
 
 def _lang_of(url: str, site_url: str) -> str:

@@ -547,10 +547,11 @@ def _free_port() -> int:
 
 @pytest.mark.browser
 @pytest.mark.slow
-def test_korean_search_in_chromium(built_site, tmp_path):
+def test_korean_search_in_chromium(built_site, tmp_path, request):
     if not Path("/usr/bin/chromium").exists():
         pytest.skip("Debian chromium not installed (make browser-deps)")
-    sync_api = pytest.importorskip("playwright.sync_api")
+    pytest.importorskip("playwright.sync_api")
+    browser = request.getfixturevalue("browser")  # the session's one Chromium (tests/conftest.py)
     root = tmp_path / "srv"
     root.mkdir()
     (root / "initlab").symlink_to(built_site.public_dir)
@@ -559,11 +560,9 @@ def test_korean_search_in_chromium(built_site, tmp_path):
                            cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         base = f"http://127.0.0.1:{port}/initlab/"
-        with sync_api.sync_playwright() as p:
-            browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=[
-                "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                "--disable-component-update", "--disable-sync", "--no-first-run"])
-            page = browser.new_page()
+        ctx = browser.new_context()
+        try:
+            page = ctx.new_page()
             failed = []
             page.on("response", lambda r: r.status >= 400 and failed.append(r.url))
             for _ in range(50):
@@ -584,7 +583,8 @@ def test_korean_search_in_chromium(built_site, tmp_path):
             # (The language selector is clicked on every page in test_browser.py, against a site
             # built for the URL it is served from: Material maps pages through sitemap.xml, whose
             # absolute URLs here name owner.github.io, not this server.)
-            browser.close()
+        finally:
+            ctx.close()
         assert failed == [], f"HTTP errors: {failed}"
     finally:
         srv.terminate()
