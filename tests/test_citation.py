@@ -151,7 +151,7 @@ def test_built_site_footer_and_cite_box_in_both_languages(site_build):
         text = page_file(site_build.public_dir, "reproducibility", lang).read_text("utf-8")
         assert 'id="cite"' in text
         assert html.escape(citation()["plain"], quote=False) in text
-        assert "@software{" in text
+        assert citation()["bibtex"] in html.unescape(re.sub(r"<[^>]+>", "", text))  # highlighted code block
 
 
 @pytest.mark.parametrize("blob", [None, "https://github.com/o/r/blob/0123456789ab/"])
