@@ -89,7 +89,8 @@ def test_reader_formats_persons_entities_year_and_url(tmp_path):
                           "https://example.org/some/tool")
     bib = c["bibtex"]
     assert bib.startswith("@software{sometool,\n") and bib.endswith("\n}")
-    assert "author = {de Byron, Ada and {The Tool Team}}" in bib
+    assert 'author = "de Byron, Ada and {The Tool Team}"' in bib
+    assert "{{" not in citation()["bibtex"]  # no template-like syntax in the generated Markdown
     for field in ("title = {Some Tool: a subtitle}", "version = {2.3.4}", "year = {2031}",
                   "url = {https://example.org/some/tool}", "license = {MIT, CC-BY-4.0}"):
         assert field in bib

@@ -158,7 +158,10 @@ def citation(path: Path = CITATION_FILE) -> dict:
               ("version", cff.get("version")), ("year", year), ("doi", doi), ("url", url),
               ("license", ", ".join(licences) or None)]
     key = re.sub(r"[^a-z0-9]", "", cff["title"].split(":")[0].lower()) or "software"
-    body = ",\n".join(f"  {name} = {{{value}}}" for name, value in fields if value)
+    # author in quotes, not braces: an entity's protecting braces would otherwise open the value with
+    # "{{", which reads as template syntax (and is the same BibTeX)
+    body = ",\n".join(f'  {name} = "{value}"' if name == "author" else f"  {name} = {{{value}}}"
+                       for name, value in fields if value)
     return {"plain": plain, "bibtex": f"@software{{{key},\n{body}\n}}",
             "code_licence": LICENCES[licences[0]], "content_licence": LICENCES[licences[1]]}
 
