@@ -9,6 +9,10 @@ Table cells that are Markdown (code spans for versions, config values and digest
 files) are built with :func:`generator.render.filters.code` / :func:`~generator.render.filters.link`, so a config
 value or file name is shown as text and never becomes markup; everything else is plain text that
 ``md_table`` escapes. The config file name is written with the ``code`` filter in the template.
+
+The "how to cite" box is read from ``CITATION.cff`` at render time (:func:`citation`): the page shows
+what that file says, as plain text and as BibTeX, and nothing the file does not hold (no year without
+``date-released``, no DOI or URL without ``doi`` / ``repository-code``), so the two can never disagree.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pandas as pd
+import yaml
 
 from generator.common.hashing import sha256_bytes
 from generator.contract import schema as contract
@@ -111,6 +116,56 @@ def data_files(data_dir: Path) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["file", "rows", "columns", "sha256"])
 
 
+CITATION_FILE = ROOT / "CITATION.cff"
+# The licences CITATION.cff may name (SPDX id -> short name, file in the repository, canonical page);
+# prose and the site footer (site/mkdocs.yml ``copyright``) say the same: code MIT, the rest CC BY 4.0.
+LICENCES = {"MIT": {"name": "MIT", "file": "LICENSE", "url": "https://opensource.org/license/mit"},
+            "CC-BY-4.0": {"name": "CC BY 4.0", "file": "LICENSE-CONTENT",
+                          "url": "https://creativecommons.org/licenses/by/4.0/"}}
+
+
+def _person(author: dict, bibtex: bool) -> str:
+    """One CFF author: an entity (``name``) kept whole, in BibTeX braced so it is not split into
+    first/last names; a person as "Given Family" (plain) or "Family, Given" (BibTeX)."""
+    if "name" in author:
+        return f"{{{author['name']}}}" if bibtex else author["name"]
+    family = " ".join(str(author[k]) for k in ("name-particle", "family-names") if author.get(k))
+    given = str(author.get("given-names", ""))
+    if bibtex:
+        return f"{family}, {given}" if given else family
+    return f"{given} {family}".strip()
+
+
+def citation(path: Path = CITATION_FILE) -> dict:
+    """``{plain, bibtex}``: the citation of ``CITATION.cff`` as one line of text and as a BibTeX
+    ``@software`` entry (key: the title up to its first colon, lower-case alphanumerics)."""
+    cff = yaml.safe_load(Path(path).read_text("utf-8"))
+    authors = cff["authors"]
+    licences = cff.get("license", [])
+    licences = [licences] if isinstance(licences, str) else list(licences)
+    if len(licences) != 2 or any(lic not in LICENCES for lic in licences):
+        raise ValueError(f"{path}: license must be [code licence, content licence] of {sorted(LICENCES)}")
+    year = str(cff["date-released"])[:4] if cff.get("date-released") else None
+    url = cff.get("repository-code") or cff.get("url")
+    doi = cff.get("doi")
+    plain = ", ".join(_person(a, False) for a in authors)
+    plain += f" ({year})" if year else ""
+    plain += f". {cff['title']}."
+    plain += f" Version {cff['version']}." if cff.get("version") else ""
+    plain += f" https://doi.org/{doi}" if doi else ""
+    plain += f" {url}" if url and not doi else ""
+    fields = [("author", " and ".join(_person(a, True) for a in authors)), ("title", cff["title"]),
+              ("version", cff.get("version")), ("year", year), ("doi", doi), ("url", url),
+              ("license", ", ".join(licences) or None)]
+    key = re.sub(r"[^a-z0-9]", "", cff["title"].split(":")[0].lower()) or "software"
+    # author in quotes, not braces: an entity's protecting braces would otherwise open the value with
+    # "{{", which reads as template syntax (and is the same BibTeX)
+    body = ",\n".join(f'  {name} = "{value}"' if name == "author" else f"  {name} = {{{value}}}"
+                       for name, value in fields if value)
+    return {"plain": plain, "bibtex": f"@software{{{key},\n{body}\n}}",
+            "code_licence": LICENCES[licences[0]], "content_licence": LICENCES[licences[1]]}
+
+
 def context(data) -> dict:
     grid = data.grid
     return {
@@ -125,4 +180,5 @@ def context(data) -> dict:
         "seeds": list(grid.propagation.seeds),
         "has_training": "training" in grid.sections,
         "example_only": "init=he,activation=relu",
+        "citation": citation(),
     }
