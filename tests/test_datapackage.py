@@ -120,3 +120,6 @@ def test_built_package_is_valid_listed_and_published(site_build):
     assert f"data/{dp.PACKAGE_FILE}" in listed
     published = site_build.public_dir / "data" / dp.PACKAGE_FILE
     assert published.read_bytes() == (data / dp.PACKAGE_FILE).read_bytes()
+    for lang in ("ko", "en"):  # the reproducibility page links it in both languages
+        page = (site_build.docs_dir / f"reproducibility.{lang}.md").read_text("utf-8")
+        assert f"(data/{dp.PACKAGE_FILE})" in page, lang
