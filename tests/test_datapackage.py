@@ -13,14 +13,13 @@ import json
 import math
 from pathlib import Path
 
+import frictionless  # the test extra pins it: a missing install fails here, it is not skipped
 import pandas as pd
 import pytest
 
-frictionless = pytest.importorskip("frictionless")
-
-from generator.contract import datapackage as dp  # noqa: E402
-from generator.contract import schema as contract  # noqa: E402
-from generator.pipeline.outputs import MANIFEST  # noqa: E402
+from generator.contract import datapackage as dp
+from generator.contract import schema as contract
+from generator.pipeline.outputs import MANIFEST
 
 # two rows per column type: the second row holds the special values the CSVs can contain
 VALUES = {"str": ["a", "b"], "int": [1, 2], "float": [0.5, math.inf], "bool": [True, False]}
