@@ -29,6 +29,7 @@ import yaml
 
 from generator.common.hashing import sha256_bytes
 from generator.contract import schema as contract
+from generator.contract.datapackage import LICENSE, PACKAGE_FILE
 from generator.common.paths import ROOT
 from generator.render.filters import code, link
 from generator.pages.summary import data_dictionary
@@ -177,6 +178,9 @@ def context(data) -> dict:
         # the data dictionary of the files that exist (a link to a missing file would fail the strict build)
         "datadict": [f for f in data_dictionary() if (Path(data.data_dir) / f["name"]).exists()],
         "digest_chars": DIGEST_CHARS,
+        # data/datapackage.json is linked only when present (a link to a missing file fails the strict build)
+        "datapackage": ({"path": PACKAGE_FILE, "license": LICENSE["name"]}
+                        if (Path(data.data_dir) / PACKAGE_FILE).is_file() else None),
         "seeds": list(grid.propagation.seeds),
         "has_training": "training" in grid.sections,
         "example_only": "init=he,activation=relu",

@@ -8,7 +8,8 @@ columns are added here, not by the workers, so a worker's result depends only on
 come in four groups (grid + theory, symmetry, seed reference, the batch-norm placement runs of
 ``placement.csv``), each with its own manifest, so a group whose inputs did not change is not even read
 back from the cache. The tasks come from generator/experiments/plan.py. ``data/grid.json`` (the grid
-facts every later stage reads instead of the config; generator/contract/grid.py) is written last.
+facts every later stage reads instead of the config; generator/contract/grid.py) is written last, then
+``data/datapackage.json`` (generator/contract/datapackage.py; :func:`record_data_files` refreshes it).
 """
 
 from __future__ import annotations
@@ -179,7 +180,10 @@ def placement_frame(tasks: list[dict], results: list[dict]) -> pd.DataFrame:
 
 
 def record_data_files(data_dir: Path, stage: str, manifests, extra=()) -> None:
-    """List ``stage``'s files in the docs manifest: the group manifests, the files they name and ``extra``."""
+    """List ``stage``'s files in the docs manifest: the group manifests, the files they name and ``extra``;
+    then refresh ``data/datapackage.json`` over every data file now present (each data-writing stage ends
+    here, so the package always describes the files beside it) and list it too."""
+    from generator.contract.datapackage import write_package
     from generator.pipeline.outputs import Manifest
 
     names = list(extra)
@@ -188,7 +192,9 @@ def record_data_files(data_dir: Path, stage: str, manifests, extra=()) -> None:
             names += [man, *json.loads((data_dir / man).read_text())["files"]]
         except (OSError, ValueError, KeyError, TypeError):
             continue
-    Manifest(data_dir.parent).record(stage, [data_dir / n for n in names])
+    manifest = Manifest(data_dir.parent)
+    manifest.record(stage, [data_dir / n for n in names])
+    manifest.record("datapackage", [write_package(data_dir)])
 
 
 # Stage manifests, one per group of files: a warm rebuild with nothing changed skips the group. Its key
