@@ -34,8 +34,6 @@ import io
 import numpy as np
 
 PREPROCESS = ("raw", "scale", "center", "standardize")
-
-
 SHA256 = "09f66e6debdee2cd2b5ae59e0d6abbb73fc2b0e0185d2e1957e9ebb51e23aa22"  # of data/digits.csv.gz
 N_SAMPLES, N_PIXELS = 1797, 64
 LICENCE = "CC BY 4.0"  # of the UCI data set; the training page prints it with the credit
