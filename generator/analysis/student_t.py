@@ -13,8 +13,8 @@ Method: for integer degrees of freedom the central probability ``A(t) = P(|T| <=
 * df odd:  A = (2/π) [θ + sinθ cosθ (1 + (2/3) c + (2·4)/(3·5) c² + … , (df−1)/2 terms)]  (df = 1: 2θ/π)
 * df even: A = sinθ (1 + (1/2) c + (1·3)/(2·4) c² + … , df/2 terms),
 
-every term positive (no cancellation). ``A`` increases with t, so a bracketed root search on t (the Illinois variant of false position) finds
-``A(t) = 2q − 1``.
+every term positive (no cancellation). ``A`` increases with t, so a bracketed root search on t (the
+Illinois variant of false position) finds ``A(t) = 2q − 1``.
 """
 
 from __future__ import annotations
@@ -22,8 +22,8 @@ from __future__ import annotations
 import functools
 from decimal import Decimal, localcontext
 
-DIGITS = 40  # working precision; float needs 17, the margin absorbs rounding of up to 10^20 operations
-_STOP = Decimal(10) ** -(DIGITS - 15)  # bisection stops when the bracket is this narrow relative to t
+DIGITS = 40  # working precision: float needs 17; the rest absorbs the rounding of long sums (df in the 1000s)
+_STOP = Decimal(10) ** -(DIGITS - 15)  # the root search stops when the bracket is this narrow relative to t
 
 
 def _atan(x: Decimal) -> Decimal:
