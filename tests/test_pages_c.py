@@ -310,7 +310,7 @@ def test_references_are_complete():
     keys = {r.key for r in references.REFERENCES}
     assert {"glorot2010", "he2015", "ioffe2015", "saxe2013", "poole2016", "schoenholz2017", "klambauer2017",
             "lecun1998", "yang2019", "santurkar2018", "bjorck2018", "luo2019", "hanin2018", "pennington2017",
-            "hendrycks2016", "cs231n", "seed"} == keys
+            "hendrycks2016", "alpaydin1998", "cs231n", "seed"} == keys
     for r in references.REFERENCES:
         assert r.title and r.venue and r.authors and 1990 < r.year < 2030
         if r.arxiv:

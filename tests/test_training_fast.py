@@ -342,15 +342,3 @@ def test_gemm_flops_count_every_multiply_once(norm):
     before = net.gemm_flops.copy()
     net.logits(x)  # test-mode forward: the forward products only
     assert (net.gemm_flops - before).tolist() == [fwd]
-
-
-def test_digits_read_without_sklearn_import_equals_load_digits():
-    from sklearn.datasets import load_digits
-
-    data._digits.cache_clear()
-    assert data._digits_csv() is not None  # the fast path is taken with this scikit-learn
-    x, y = data._digits()
-    ref = load_digits()
-    np.testing.assert_array_equal(x, ref.data)
-    np.testing.assert_array_equal(y, ref.target)
-    assert x.dtype == np.float64 and y.dtype == np.int64 and x.shape == (1797, 64)

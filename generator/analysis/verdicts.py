@@ -18,7 +18,8 @@ A verdict is one of :data:`VERDICTS`. The rules, stated once here and printed by
   verdict is ``inconclusive`` by definition, else the all-seeds verdict stands.
 
 Intervals (:func:`paired_interval`) are paired (same seeds, same splits in both arms): the mean of the
-per-pair differences ± t_{0.975, n-1} · sd / √n (Student t quantile from scipy).
+per-pair differences ± t_{0.975, n-1} · sd / √n (Student t quantile: :mod:`generator.analysis.student_t`,
+standard library only).
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ from collections.abc import Iterable, Sequence
 from typing import NamedTuple
 
 import numpy as np
+
+from generator.analysis import student_t
 
 VERDICTS = ("holds", "partly", "inconclusive", "does_not_hold")
 LEVEL = 0.95  # two-sided confidence level of every interval on the site
@@ -46,9 +49,7 @@ def t_quantile(n: int, level: float = LEVEL) -> float:
     """Two-sided Student t quantile t_{(1+level)/2, n-1}; NaN for n < 2."""
     if n < 2:
         return math.nan
-    from scipy.stats import t
-
-    return float(t.ppf(0.5 + level / 2.0, n - 1))
+    return student_t.quantile(0.5 + level / 2.0, n - 1)
 
 
 def paired_interval(a, b, level: float = LEVEL) -> Interval:

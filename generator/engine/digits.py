@@ -1,7 +1,13 @@
-"""The training data: scikit-learn's bundled digits (8×8 grey images, 1797 samples, 10 classes).
+"""The training data: the UCI handwritten digits (8×8 grey images, 1797 samples, 10 classes).
 
 Contract
 --------
+* The data ship with the package: ``data/digits.csv.gz`` is the file scikit-learn bundles for
+  ``sklearn.datasets.load_digits`` (the test set of UCI "Optical Recognition of Handwritten Digits",
+  CC BY 4.0; source and licence in ``data/README.md``), read with NumPy only, so neither scikit-learn nor
+  SciPy is a runtime dependency. :data:`SHA256` pins its bytes and :func:`load` refuses any other file:
+  the training cache is keyed by the source of this module, so the data's identity is part of the key.
+  The arrays equal ``load_digits().data`` / ``.target`` exactly (tests/test_digits.py).
 * :func:`split` is a stratified train/validation split fixed by ``split_seed``: within every class the
   samples are shuffled by ``np.random.default_rng(split_seed)`` and the first ``round(n_c * val_fraction)``
   go to validation, so every class keeps its share and the same seed always gives the same indices.
@@ -10,7 +16,7 @@ Contract
 
   ``raw``          the pixels as shipped, integers 0..16;
   ``scale``        x / s, s = the training pixels' overall standard deviation (one scalar), not centred;
-  ``center``       x − μ, μ = per-pixel training mean (the seed note's "subtract mean");
+  ``center``       x − μ, μ = per-pixel training mean (the source note's "subtract mean");
   ``standardize``  (x − μ) / s with s the overall standard deviation of the centred training pixels.
 
   One scalar s rather than a per-pixel std: several border pixels are (almost) always 0 in training,
@@ -21,40 +27,38 @@ Contract
 from __future__ import annotations
 
 import functools
+import gzip
+import hashlib
+import io
 
 import numpy as np
 
 PREPROCESS = ("raw", "scale", "center", "standardize")
+SHA256 = "09f66e6debdee2cd2b5ae59e0d6abbb73fc2b0e0185d2e1957e9ebb51e23aa22"  # of data/digits.csv.gz
+N_SAMPLES, N_PIXELS = 1797, 64
+LICENCE = "CC BY 4.0"  # of the UCI data set; the training page prints it with the credit
 
 
-def _digits_csv():
-    """Path of the digits table inside the installed scikit-learn, found without importing sklearn
-    (importing it costs ~1.2 s, most of a warm render); None if this sklearn keeps it elsewhere."""
-    import importlib.util
-    from pathlib import Path
+def _digits_bytes() -> bytes:
+    """The shipped gzip file's bytes (via importlib.resources: works from a wheel or a source tree)."""
+    from importlib.resources import files
 
-    spec = importlib.util.find_spec("sklearn")
-    for base in (spec.submodule_search_locations or []) if spec else []:
-        path = Path(base) / "datasets" / "data" / "digits.csv.gz"
-        if path.is_file():
-            return path
-    return None
+    raw = files(__package__).joinpath("data", "digits.csv.gz").read_bytes()
+    digest = hashlib.sha256(raw).hexdigest()
+    if digest != SHA256:
+        raise RuntimeError(f"generator/engine/data/digits.csv.gz has sha256 {digest}, expected {SHA256}")
+    return raw
 
 
 @functools.lru_cache(maxsize=1)
 def _digits() -> tuple[np.ndarray, np.ndarray]:
-    path = _digits_csv()
-    if path is not None:
-        # what sklearn.datasets.load_digits reads: 64 pixel columns then the label (tests compare the two)
-        table = np.loadtxt(path, delimiter=",")
-        data, target = table[:, :-1], table[:, -1].astype(np.int64)
-    else:  # pragma: no cover - a scikit-learn that moved the file
-        from sklearn.datasets import load_digits
-
-        d = load_digits()
-        data, target = d.data, d.target
-    x = np.ascontiguousarray(data, dtype=np.float64)
-    y = np.ascontiguousarray(target, dtype=np.int64)
+    # read as sklearn.datasets.load_digits reads it: 64 pixel columns then the label, parsed by np.loadtxt
+    text = gzip.decompress(_digits_bytes()).decode("utf-8")
+    table = np.loadtxt(io.StringIO(text), delimiter=",")
+    if table.shape != (N_SAMPLES, N_PIXELS + 1):
+        raise RuntimeError(f"digits table has shape {table.shape}, expected {(N_SAMPLES, N_PIXELS + 1)}")
+    x = np.ascontiguousarray(table[:, :-1], dtype=np.float64)
+    y = np.ascontiguousarray(table[:, -1].astype(np.int64))
     x.setflags(write=False)
     y.setflags(write=False)
     return x, y

@@ -20,6 +20,7 @@ import os
 from dataclasses import asdict, dataclass, replace
 
 from generator.common.languages import LANGUAGES
+from generator.engine.digits import LICENCE as DATA_LICENCE
 from generator.render import strings
 from generator.render.filters import Md, code, link
 
@@ -121,6 +122,11 @@ REFERENCES: tuple[Reference, ...] = (
         "hendrycks2016", ("Dan Hendrycks", "Kevin Gimpel"),
         "Gaussian Error Linear Units (GELUs)",
         "arXiv preprint", 2016, arxiv="1606.08415"),
+    Reference(
+        "alpaydin1998", ("Ethem Alpaydin", "Cenk Kaynak"),
+        "Optical Recognition of Handwritten Digits",
+        "UCI Machine Learning Repository", 1998, doi="10.24432/C50P49",
+        note=f"data set, {DATA_LICENCE}"),
     Reference(
         "cs231n", ("Fei-Fei Li", "Justin Johnson", "Serena Yeung"),
         "Lecture 6: Training Neural Networks, Part I",

@@ -37,7 +37,7 @@ from generator.pages.summary import data_dictionary
 DIGEST_CHARS = 16  # shown prefix of each file's SHA-256
 # Packages that shape the numbers or the site, in display order; the rest of pyproject's list follows.
 KEY_PACKAGES = ("numpy", "pandas", "matplotlib", "mkdocs", "mkdocs-material", "mkdocs-static-i18n", "jinja2",
-                "latex2mathml", "pymdown-extensions", "scikit-learn")
+                "latex2mathml", "pymdown-extensions")
 _NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(.*)$")
 
 

@@ -20,6 +20,7 @@ from generator.analysis.training import CLAIM_IDS, parse_setting, read_claims
 from generator.analysis.training_tables import page_numbers
 from generator.common.languages import LANGUAGES
 from generator.contract.training import CLAIMS, FILES
+from generator.engine.digits import LICENCE as DATA_LICENCE
 from generator.engine.mlp import N_CLASSES
 from generator.render import filters, strings
 from generator.render.wording import cfg
@@ -71,7 +72,8 @@ def page_settings(s: dict) -> dict:
     out = {k: s[k] for k in _CFG_KEYS if k in s}
     out.update({"n_seeds": len(s["seeds"]), "seeds": list(s["seeds"]), "target": s["target_accuracy"],
                 "depths": list(s["depths"]), "max_depth": max(s["depths"]), "batch_sizes": list(s["batch_sizes"]),
-                "n_classes": N_CLASSES, "chance_loss": chance, "stall_loss": R.STALL * chance, "stall_fraction": R.STALL})
+                "n_classes": N_CLASSES, "chance_loss": chance, "stall_loss": R.STALL * chance, "stall_fraction": R.STALL,
+                "data_licence": DATA_LICENCE})
     return _clean(out)
 
 

@@ -128,10 +128,10 @@ def training_stage_key(cfg: Config) -> str:
     """Hash of everything the training stage's files depend on: the ``[training]`` section, the import
     closure of the code that assembles it (generator.pipeline.training_stage) and of its task function's
     module (generator.experiments.training_run; tests/test_store_keys.py checks it is the registered
-    one), generator/common/imports.py, and the library versions."""
+    one), generator/common/imports.py, and the library versions. The digits data enter through the code:
+    generator/engine/digits.py pins the shipped file's sha256."""
     import dataclasses
     import json
-    from importlib.metadata import version
 
     from generator.common.hashing import sha256_bytes
     from generator.common.imports import code_digest
@@ -139,7 +139,7 @@ def training_stage_key(cfg: Config) -> str:
 
     code = code_digest(("generator.pipeline.training_stage", "generator.experiments.training_run"))
     inputs = {"training": dataclasses.asdict(cfg.training), "code": code,
-              "env": {**environment(), "scikit-learn": version("scikit-learn")}}
+              "env": environment()}
     return sha256_bytes(json.dumps(inputs, sort_keys=True, default=str).encode())
 
 
