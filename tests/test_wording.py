@@ -31,7 +31,7 @@ PAGES_DIR = REPO / "templates" / "pages"
 # agreement / unit slips. Each entry: (language or None for both, regex, why).
 FORBIDDEN = [
     (None, r"시드 ?글|시드 ?노트", "the source note is 원본 노트 (시드 is the random seed)"),
-    (None, r"(?i)\bseed note\b|Reproducing the seed\b", "the source note is 'source note' in English"),
+    (None, r"(?i)\bseed note\b|Reproducing the seed\b|reproducing-the-seed", "the source note is 'source note' in English"),
     ("ko", r"열지도", "heatmap is 히트맵"),
     ("ko", r"되비", "translationese (역전파는 순전파를 되비춘다)"),
     ("ko", r"찍기 수준", "translationese: chance level"),
