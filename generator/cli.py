@@ -78,9 +78,25 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _check_urls(args: argparse.Namespace) -> None:
+    from generator.pages.references import SOURCE_NOTE_URL_ENV, references
+    from generator.pipeline.links import repo_link
+
+    field = "--repo-url" if getattr(args, "repo_url", None) else "INITLAB_REPO_URL"
+    for name, check, valid in ((field, lambda: repo_link(getattr(args, "repo_url", None)), "http(s)://"),
+                               (SOURCE_NOTE_URL_ENV, references, "https://")):
+        try:
+            check()
+        except ValueError as exc:
+            raise ConfigError(name, f"{exc}; valid: an {valid} address, or empty for none") from None
+
+
 def _check_args(args: argparse.Namespace) -> None:
     """Validate arguments argparse cannot (ConfigError): ``--workers`` becomes an int in 1..CPU count
-    (more with ``--allow-oversubscribe``). Runs before anything is read or written."""
+    (more with ``--allow-oversubscribe``); the link addresses the site build reads (``--repo-url`` /
+    $INITLAB_REPO_URL, $INITLAB_SOURCE_NOTE_URL) are checked by the functions that use them. Runs before
+    anything is read or written."""
+    _check_urls(args)
     workers = getattr(args, "workers", None)
     if workers is None:
         return

@@ -216,3 +216,23 @@ def test_files_named_on_pages_exist():
 def test_pages_workflow_sets_the_repository():
     workflow = (ROOT / ".github" / "workflows" / "pages.yml").read_text("utf-8")
     assert "INITLAB_REPO_URL: ${{ github.server_url }}/${{ github.repository }}" in workflow
+
+
+@pytest.mark.parametrize("argv, env, field", [
+    (["build", "--repo-url", "ftp://x"], {}, "--repo-url"),
+    (["build"], {"INITLAB_REPO_URL": "file:///etc"}, "INITLAB_REPO_URL"),
+    (["render"], {"INITLAB_SOURCE_NOTE_URL": "javascript:alert(1)"}, "INITLAB_SOURCE_NOTE_URL"),
+])
+def test_bad_link_address_is_a_config_error(argv, env, field, monkeypatch, capsys, tmp_path):
+    """A bad address exits 2 with one line naming the field and what is valid, before anything is read
+    or written (the config named does not even exist)."""
+    from generator import cli
+
+    for k, v in env.items():
+        monkeypatch.setenv(k, v)
+    missing = tmp_path / "never-read.toml"
+    assert cli.main([*argv, "--config", str(missing)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("config error: ") and "valid: an http" in err[0]
+    assert err[0].startswith(f"config error: {field}: ")
+    assert not missing.exists() and list(tmp_path.iterdir()) == []
