@@ -41,7 +41,7 @@ MAX_STEPS = 100_000  # steps cost time, not memory: the bound catches a typo (1e
 MAX_POINTS = 100  # points of a log grid
 MAX_LR = 100.0  # a step of 100 on standardized digits diverges at once: larger values show nothing new
 MAX_SCALE = 1e6
-DIGITS_ROWS = 1797  # scikit-learn's digits: a larger batch or subset is the whole training split
+DIGITS_ROWS = 1797  # samples in the digits data: a larger batch or subset is the whole training split
 
 
 def _seeds() -> dict:
