@@ -15,7 +15,8 @@ import pytest
 import yaml
 
 from generator.pages import reproducibility
-from generator.pages.reproducibility import LICENCES, citation
+from generator.contract.licences import LICENCES
+from generator.pages.reproducibility import citation
 
 REPO = Path(__file__).resolve().parent.parent
 SCHEMA = json.loads((REPO / "tests" / "data" / "cff-1.2.0.schema.json").read_text("utf-8"))

@@ -24,7 +24,9 @@ from pathlib import Path
 from generator.common import atomic
 from generator.common.hashing import sha256_bytes
 from generator.contract.datafile import Column, DataFile
+from generator.contract.licences import CONTENT, LICENCES
 from generator.contract.schema import DATA_FILES
+
 
 PACKAGE_FILE = "datapackage.json"
 PACKAGE_PROFILE = "https://datapackage.org/profiles/2.0/datapackage.json"
@@ -32,8 +34,7 @@ SCHEMA_PROFILE = "https://datapackage.org/profiles/2.0/tableschema.json"
 # the contract's column types -> Table Schema field types
 TYPES = {"str": "string", "int": "integer", "float": "number", "bool": "boolean"}
 
-LICENSE = {"name": "CC-BY-4.0", "path": "https://creativecommons.org/licenses/by/4.0/",
-           "title": "Creative Commons Attribution 4.0 International"}
+LICENSE = {"name": CONTENT, "path": LICENCES[CONTENT]["url"], "title": LICENCES[CONTENT]["title"]}
 SOURCES = (
     {"title": "choidam, \"[Deep Learning] Training NeuralNetwork(2) : Weight Initialization, Batch "
               "Normalization\", 개발아 담하자 (blog), 2020-05-26 -- the source note; seed_printed.csv quotes "

@@ -30,6 +30,7 @@ import yaml
 from generator.common.hashing import sha256_bytes
 from generator.contract import schema as contract
 from generator.contract.datapackage import LICENSE, PACKAGE_FILE
+from generator.contract.licences import LICENCES
 from generator.common.paths import ROOT
 from generator.render.filters import code, link
 from generator.pages.summary import data_dictionary
@@ -118,11 +119,7 @@ def data_files(data_dir: Path) -> pd.DataFrame:
 
 
 CITATION_FILE = ROOT / "CITATION.cff"
-# The licences CITATION.cff may name (SPDX id -> short name, file in the repository, canonical page);
-# prose and the site footer (site/mkdocs.yml ``copyright``) say the same: code MIT, the rest CC BY 4.0.
-LICENCES = {"MIT": {"name": "MIT", "file": "LICENSE", "url": "https://opensource.org/license/mit"},
-            "CC-BY-4.0": {"name": "CC BY 4.0", "file": "LICENSE-CONTENT",
-                          "url": "https://creativecommons.org/licenses/by/4.0/"}}
+# The licences CITATION.cff may name: generator/contract/licences.py (code MIT, the rest CC BY 4.0).
 
 
 def _person(author: dict, bibtex: bool) -> str:
