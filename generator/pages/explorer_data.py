@@ -11,7 +11,7 @@ exactly these bytes (generator/pipeline/explorer_stage.py) and the explorer page
   B+1 finite edges, read from histograms.csv: the ``hi`` edge of bins 0..B), ``theory`` (theory_fixed.csv
   and theory.csv's per-layer ``q`` and ``theory_std``, layers 1..depth; no normalization only),
   ``health`` (health.csv's records, analysis/health.py ``health_frame``) and ``examples`` (generator/analysis/explorer_examples.py).
-* ``<init>.<activation>.<norm>.json``: the seed aggregate of generator/analysis/seeds.py (mean/lo/hi over
+* ``<init>.<activation>.<norm>.all.json``: the seed aggregate of generator/analysis/seeds.py (mean/lo/hi over
   contributing seeds, its ``n_ok``/``diverged``/``all_diverged`` flags) and the histogram counts summed
   over every seed (as the site's histogram figures pool them, generator/analysis/hist.py).
 * ``<init>.<activation>.<norm>.s<seed>.json``: one run's raw propagation.csv values (``diverged`` is the
@@ -52,8 +52,10 @@ def config_key(init: str, activation: str, norm: str) -> str:
     return f"{init}.{activation}.{norm}"
 
 
-def seed_file(key: str, seed: int) -> str:
-    return f"{key}.s{int(seed)}.json"
+def seed_file(key: str, seed) -> str:
+    """``<key>.all.json`` (every seed) or ``<key>.s<seed>.json``. Never ``<key>.json``: the i18n plugin
+    reads a last suffix of two letters as a language (``he.relu.bn.json`` -> Bengali) and drops the file."""
+    return f"{key}.all.json" if seed == "all" else f"{key}.s{int(seed)}.json"
 
 
 def num(x):
@@ -222,7 +224,7 @@ def build(data) -> dict[str, bytes]:
     docs = {INDEX: encode(index_doc(data, hist))}
     for c, cfg in enumerate(cfgs):
         key = config_key(*cfg)
-        docs[f"{key}.json"] = encode(all_doc(sm, cfg, depth, cols, counts[c].sum(axis=0)))
+        docs[seed_file(key, "all")] = encode(all_doc(sm, cfg, depth, cols, counts[c].sum(axis=0)))
         for s, seed in enumerate(seeds):
             docs[seed_file(key, seed)] = encode(seed_doc(cfg, seed, cols, vals[c, s], div[c, s], counts[c, s]))
     return dict(sorted(docs.items()))
