@@ -307,6 +307,11 @@ def test_examples_follow_the_health_labels():
     picks = {e["label_key"]: (e["init"], e["activation"], e["norm"]) for e in examples(h2)}
     assert picks == {"healthy": ("he", "relu", "none"), "vanishes": ("zeros", "tanh", "none"),
                      "explodes": ("large", "relu", "none")}
+    # the picks prefer activations not shown yet: the second vanishing one, not the first
+    h3 = _health([("xavier", "linear", "none", "ok", "ok", True, 1.0, nan),
+                  ("small", "linear", "none", "vanishes", "vanishes", False, 1e-3, nan),
+                  ("small", "tanh", "none", "vanishes", "vanishes", False, 1e-3, nan)])
+    assert [(e["label_key"], e["activation"]) for e in examples(h3)] == [("healthy", "linear"), ("vanishes", "tanh")]
 
 
 # ------------------------------------------------------------------------------------------------

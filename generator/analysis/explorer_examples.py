@@ -1,8 +1,10 @@
 """Configurations worth trying first in the explorer, picked from health.csv by rule (never typed).
 
 :func:`examples` walks the health records in their order (the grid's order: init, then activation,
-then norm) and takes the FIRST record that satisfies each rule below; a rule that no record satisfies
-gives nothing, and a configuration is picked at most once (the first rule that takes it keeps it).
+then norm) and, for each rule below in turn, takes the FIRST record that satisfies it and whose
+activation no earlier pick has (so the picks show different activations), else the first record that
+satisfies it at all; a rule that no record satisfies gives nothing, and a configuration is picked at
+most once.
 
 =============  =====================================================================================
 ``label_key``  rule
@@ -30,8 +32,10 @@ LABEL_KEYS = ("healthy", "vanishes", "diverged", "explodes", "bn_rescues")
 NO_NORM, BN = "none", "bn"
 
 
-def _first(rows: list[dict], pred) -> dict | None:
-    return next((r for r in rows if pred(r)), None)
+def _first(rows: list[dict], pred, used: set) -> dict | None:
+    """The first row satisfying ``pred`` whose activation is not in ``used``, else the first at all."""
+    hits = [r for r in rows if pred(r)]
+    return next((r for r in hits if r["activation"] not in used), hits[0] if hits else None)
 
 
 def _diverged(r: dict) -> bool:
@@ -44,23 +48,27 @@ def examples(health: pd.DataFrame) -> list[dict]:
     (``explodes`` only when no run diverged); ``health``: health.csv rows (generator/contract/health.py)."""
     rows = health.to_dict("records")
     plain = [r for r in rows if r["norm"] == NO_NORM]
-    vanish = [r for r in plain if r["forward"] == "vanishes"]
-    picks = [
-        ("healthy", _first(plain, lambda r: bool(r["healthy"]))),
-        ("vanishes", _first(vanish, lambda r: float(r["last_std"]) > 0) or (vanish[0] if vanish else None)),
-    ]
-    diverged = _first(plain, _diverged)
-    picks.append(("diverged", diverged) if diverged is not None
-                 else ("explodes", _first(plain, lambda r: r["forward"] == "explodes")))
     healthy_plain = {(r["init"], r["activation"]) for r in plain if bool(r["healthy"])}
-    picks.append(("bn_rescues", _first(rows, lambda r: r["norm"] == BN and bool(r["healthy"])
-                                       and (r["init"], r["activation"]) not in healthy_plain
-                                       and any((p["init"], p["activation"]) == (r["init"], r["activation"]) for p in plain))))
-    out, seen = [], set()
-    for key, r in picks:
-        if r is None or (r["init"], r["activation"], r["norm"]) in seen:
+    plain_pairs = {(r["init"], r["activation"]) for r in plain}
+    rules = [
+        ("healthy", plain, lambda r: bool(r["healthy"])),
+        ("vanishes", plain, lambda r: r["forward"] == "vanishes" and float(r["last_std"]) > 0),
+        ("vanishes", plain, lambda r: r["forward"] == "vanishes"),  # the all-zero case, when nothing else
+        ("diverged", plain, _diverged),
+        ("explodes", plain, lambda r: r["forward"] == "explodes"),  # only when no run diverged
+        ("bn_rescues", rows, lambda r: r["norm"] == BN and bool(r["healthy"])
+         and (r["init"], r["activation"]) in plain_pairs - healthy_plain),
+    ]
+    out, seen, keys, used = [], set(), set(), set()
+    for key, pool, pred in rules:
+        if key in keys or (key == "explodes" and "diverged" in keys):
+            continue
+        r = _first([r for r in pool if (r["init"], r["activation"], r["norm"]) not in seen], pred, used)
+        if r is None:
             continue
         seen.add((r["init"], r["activation"], r["norm"]))
+        keys.add(key)
+        used.add(r["activation"])
         out.append({"init": str(r["init"]), "activation": str(r["activation"]), "norm": str(r["norm"]),
                     "label_key": key})
     return out
