@@ -10,8 +10,10 @@ exactly these bytes (generator/pipeline/explorer_stage.py) and the explorer page
   columns of propagation.csv in contract order, :func:`stat_columns`), ``bins`` (per activation the
   B+1 finite edges, read from histograms.csv: the ``hi`` edge of bins 0..B), ``theory`` (theory_fixed.csv
   and theory.csv's per-layer ``q`` and ``theory_std``, layers 1..depth; no normalization only),
-  ``health`` (health.csv's records, analysis/health.py ``health_frame``) and ``examples`` (generator/analysis/explorer_examples.py).
-* ``<init>.<activation>.<norm>.all.json``: the seed aggregate of generator/analysis/seeds.py (mean/lo/hi over
+  ``health`` (health.csv's records, analysis/health.py ``health_frame``) and ``examples``
+  (generator/analysis/explorer_examples.py).
+* ``<init>.<activation>.<norm>.all.json`` (not ``<key>.json``: mkdocs-static-i18n reads a two-letter last
+  suffix as a language, so ``he.relu.bn.json`` would be dropped from the site as Bengali): the seed aggregate of generator/analysis/seeds.py (mean/lo/hi over
   contributing seeds, its ``n_ok``/``diverged``/``all_diverged`` flags) and the histogram counts summed
   over every seed (as the site's histogram figures pool them, generator/analysis/hist.py).
 * ``<init>.<activation>.<norm>.s<seed>.json``: one run's raw propagation.csv values (``diverged`` is the
