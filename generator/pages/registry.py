@@ -14,13 +14,13 @@ exactly one section (tests/test_structure.py).
 
 from __future__ import annotations
 
-from generator.pages import (activations, batchnorm, conclusions, gradients, guide, he, index, initialization,
-                             references, reproducibility, results, seed, theory, training, xavier)
+from generator.pages import (activations, batchnorm, conclusions, explorer, gradients, guide, he, index,
+                             initialization, references, reproducibility, results, seed, theory, training, xavier)
 from generator.pages.summary import config_summary, data_dictionary
 
 # The navigation's groups: the answers first, then the topics, then the data and how they were made.
 SECTIONS = (
-    (None, ("index", "guide", "conclusions")),
+    (None, ("index", "guide", "explorer", "conclusions")),
     ("basics", ("initialization", "activations", "gradients")),
     ("initialization", ("xavier", "he")),
     ("normalization", ("batchnorm", "training")),
@@ -28,7 +28,7 @@ SECTIONS = (
     ("method", ("results", "seed", "reproducibility", "references")),
 )
 _CONTEXT = {
-    "index": index.context, "guide": guide.context, "conclusions": conclusions.context,
+    "index": index.context, "guide": guide.context, "explorer": explorer.context, "conclusions": conclusions.context,
     "initialization": initialization.context, "activations": activations.context, "gradients": gradients.context,
     "xavier": xavier.context, "he": he.context,
     "batchnorm": batchnorm.context, "training": training.context,

@@ -24,6 +24,8 @@ COMPUTED_BY: dict[str, tuple[str, ...]] = {
     "index": _PROPAGATION + _HEALTH + ("generator/figures/heatmaps.py",),
     "guide": _HEALTH + ("generator/analysis/recommend.py", "generator/engine/theory.py",
                         "generator/analysis/training.py"),
+    "explorer": _PROPAGATION + _HEALTH + ("generator/pages/explorer_data.py", "generator/analysis/explorer_examples.py",
+                                         "generator/pipeline/explorer_stage.py", "generator/engine/theory.py"),
     "initialization": _PROPAGATION + _HEALTH + ("generator/experiments/symmetry.py",),
     "xavier": _PROPAGATION + _HEALTH + ("generator/analysis/verdicts.py",),
     "he": _PROPAGATION + _HEALTH,

@@ -188,10 +188,15 @@ def stage_render(cfg: Config, args):
     from generator.pages.registry import build_context
     from generator.pipeline.render_stage import render_pages
 
+    from generator.pipeline.explorer_stage import write_explorer
+
     data_dir = docs_dir(cfg) / "data"
     check_grid(cfg, data_dir)
-    context = build_context(Dataset(data_dir))
-    return render_pages(context, docs_dir(cfg), bytecode_dir=resolve(cfg.output.cache_dir) / "jinja")
+    data = Dataset(data_dir)
+    pages = render_pages(build_context(data), docs_dir(cfg), bytecode_dir=resolve(cfg.output.cache_dir) / "jinja")
+    # the explorer's JSON documents: built once with its page's context (same Dataset), written after the pages
+    write_explorer(data, docs_dir(cfg), quiet=getattr(args, "quiet", False))
+    return pages
 
 
 def stage_build(cfg: Config, args):
