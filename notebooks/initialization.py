@@ -24,8 +24,9 @@
 # %% tags=["parameters"]
 import os
 
-# The site measures 1000 samples x width 500 over ten seeds (experiments.toml); these sizes run in seconds. The tests set
-# INITLAB_NOTEBOOK_SIZE=test for tiny sizes and INITLAB_NOTEBOOK_OUT to a folder for the figure and numbers.
+# The site measures 1000 samples x width 500 over ten seeds (experiments.toml); these sizes run in
+# seconds. The tests set INITLAB_NOTEBOOK_SIZE=test (tiny sizes) and INITLAB_NOTEBOOK_OUT (a folder
+# for the figure and the numbers).
 TEST = os.environ.get("INITLAB_NOTEBOOK_SIZE") == "test"
 SAMPLES, WIDTH, DEPTH = (64, 32, 4) if TEST else (500, 250, 10)
 SEEDS = [0] if TEST else [0, 1, 2]
