@@ -173,7 +173,8 @@ def test_conversion_is_stable_nbformat_without_outputs(name):
 
 
 def test_percent_parser_on_a_small_example():
-    text = notebooks.HEADER + '\n# %% [markdown]\n# # Title\n#\n# text\n\n# %% tags=["parameters"]\nN = 1\n\n\n# %%\nprint(N)\n'
+    text = (notebooks.HEADER + '\n# %% [markdown]\n# # Title\n#\n# text\n\n'
+            '# %% tags=["parameters"]\nN = 1\n\n\n# %%\nprint(N)\n')
     nb = json.loads(notebooks.percent_to_ipynb(text))
     assert [c["source"] for c in nb["cells"]] == [["# Title\n", "\n", "text"], ["N = 1"], ["print(N)"]]
     assert nb["cells"][1]["metadata"] == {"tags": ["parameters"]}
