@@ -60,6 +60,7 @@ for scale in (0.01, 1.0, 100.0):
     out, _ = layers.batchnorm_forward(a, np.ones(WIDTH), np.zeros(WIDTH), {"mode": "train"})
     print(f"input std {a.std():9.4g} -> after BN: mean {out.mean():+.1e}, std {out.std():.4f}")
 
+
 # %% [markdown]
 # ## The last layer's std over the grid
 #

@@ -45,6 +45,7 @@ import numpy as np
 from generator.engine import theory
 from generator.experiments.propagation import run_propagation
 
+
 # %% [markdown]
 # ## Backward through the network
 #
@@ -76,6 +77,7 @@ axes[0].set_ylabel("std of dL/dH (log scale)")
 axes[-1].legend(fontsize="small")
 fig.suptitle(f"Backpropagated gradient std per layer (width {WIDTH}, {len(SEEDS)} seed(s))")
 plt.show()
+
 
 # %% [markdown]
 # ## The per-layer factor with BN

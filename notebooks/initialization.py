@@ -45,6 +45,7 @@ from generator.engine.activations import get_activation
 from generator.engine.inits import get_init, weight_variance
 from generator.experiments.propagation import run_propagation
 
+
 # %% [markdown]
 # ## The experiment in five lines
 #
@@ -68,6 +69,7 @@ for init in INITS:
     stds = layer_stds(init, "tanh", np.random.default_rng(0))
     print(f"{init:>7}: Var(W) = {weight_variance(init, WIDTH, WIDTH):.3g}, tanh std per layer "
           + " ".join(f"{s:.3g}" for s in stds))
+
 
 # %% [markdown]
 # ## The measured grid

@@ -58,6 +58,7 @@ for init in INITS:
     var = weight_variance(init, WIDTH, WIDTH)
     print(f"{init:>6}: Var(W) formula {var:.4g}, sampled {w.var():.4g}, sigma_w^2 = {WIDTH * var:.3g}")
 
+
 # %% [markdown]
 # ## Measured against the mean-field theory
 #

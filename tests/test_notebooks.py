@@ -72,21 +72,29 @@ def engine_for(name, init, activation, norm="none"):
 
 @pytest.fixture(scope="module")
 def ran(tmp_path_factory):
-    """name -> (output folder, completed process): each notebook run once, as a script."""
-    out = {}
+    """name -> (output folder, returncode, stderr): each notebook run once as a script, all at once."""
+    procs = {}
     for name in NAMES:
         folder = tmp_path_factory.mktemp(name)
         env = {**os.environ, **SMALL_ENV, "INITLAB_NOTEBOOK_OUT": str(folder), "MPLBACKEND": "Agg",
                "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
-        proc = subprocess.run([sys.executable, str(source(name))], cwd=folder, env=env, capture_output=True,
-                              text=True, timeout=120, stdin=subprocess.DEVNULL)
-        out[name] = (folder, proc)
+        procs[name] = (folder, subprocess.Popen([sys.executable, str(source(name))], cwd=folder, env=env, text=True,
+                                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                                stdin=subprocess.DEVNULL))
+    out = {}
+    for name, (folder, proc) in procs.items():
+        try:
+            _, err = proc.communicate(timeout=120)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            _, err = proc.communicate()
+        out[name] = (folder, proc.returncode, err)
     return out
 
 
 def numbers(ran, name) -> dict:
-    folder, proc = ran[name]
-    assert proc.returncode == 0, f"{name} failed:\n{proc.stderr[-3000:]}"
+    folder, code, err = ran[name]
+    assert code == 0, f"{name} failed:\n{err[-3000:]}"
     png = folder / f"{name}.png"
     assert png.is_file() and png.read_bytes().startswith(b"\x89PNG"), f"{name}: no figure written"
     return json.loads((folder / f"{name}.json").read_text("utf-8"))
@@ -184,6 +192,12 @@ def test_percent_parser_on_a_small_example():
         notebooks.percent_to_ipynb(notebooks.HEADER + "# %% [markdown]\nnot a comment\n")
     with pytest.raises(notebooks.NotebookError, match="header"):
         notebooks.percent_to_ipynb("# %%\nx = 1\n")
+    # `jupytext --sync` adds its version under text_representation: same notebook, same bytes
+    synced = text.replace("#       format_name: percent\n", "#       format_name: percent\n"
+                          "#       format_version: '1.3'\n#       jupytext_version: 1.19.6\n")
+    assert synced != text and notebooks.percent_to_ipynb(synced) == notebooks.percent_to_ipynb(text)
+    with pytest.raises(notebooks.NotebookError, match="header"):
+        notebooks.percent_to_ipynb(text.replace("name: python3", "name: julia"))
 
 
 def test_write_notebooks_keeps_to_the_manifest(tmp_path):

@@ -4,7 +4,9 @@ Contract
 --------
 * The ``.py`` files are the source of truth in git: plain Python that runs top to bottom as a script,
   and a jupytext-paired notebook (header ``formats: ipynb,py:percent``) that ``jupytext --sync`` or
-  JupyterLab with jupytext opens as one. Every file starts with :data:`HEADER`, byte for byte.
+  JupyterLab with jupytext opens as one. Every file starts with :data:`HEADER`, byte for byte, except
+  for the two lines ``format_version`` / ``jupytext_version`` that ``jupytext --sync`` adds under
+  ``text_representation`` (ignored: they name the tool's version, not the notebook).
 * :func:`percent_to_ipynb` reads the percent format's subset these files use: a line ``# %%`` starts a
   code cell, ``# %% [markdown]`` a Markdown cell (each line's leading ``# `` or ``#`` removed); text
   after the marker may carry JSON-valued metadata as ``key=value`` (``tags=["parameters"]``); leading and
@@ -18,8 +20,11 @@ Contract
   ``"notebooks"``; a notebook an earlier build made whose source is gone is removed, nothing else is.
 
 Why not jupytext or nbformat at build time: they would add jupyter_core, traitlets, jsonschema,
-PyYAML and markdown-it to the runtime dependencies (issue 18 item 6 is trimming them) for a
-conversion of four files in a fixed subset of the format; tests/test_notebooks.py pins the subset.
+PyYAML and markdown-it to the runtime dependencies (issue 18 item 6 is trimming them) for a conversion
+of four files in a fixed subset of the format, and jupytext's notebooks are nbformat 4.5 with random
+cell ids (different bytes at every build). Checked with jupytext 1.19.6 / nbformat 5.11.1: for these
+files the output equals ``nbformat.writes(jupytext.reads(py))`` byte for byte once that notebook is
+set to 4.4 without ids, and passes ``nbformat.validate``.
 """
 
 from __future__ import annotations
@@ -51,10 +56,10 @@ METADATA = {
     "jupytext": {"formats": "ipynb,py:percent",
                  "text_representation": {"extension": ".py", "format_name": "percent"}},
     "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
-    "language_info": {"name": "python"},
 }
 STAGE = "notebooks"  # the manifest's stage name (generator/pipeline/outputs.py)
 
+_TOOL_LINES = re.compile(r"^#       (?:format_version|jupytext_version): .*\n", re.M)
 _MARKER = re.compile(r"^# %%(?P<rest>.*)$")
 _KIND = re.compile(r"^\s*\[(?P<kind>markdown|md)\]")
 _META = re.compile(r'(\w+)=(\[[^\]]*\]|"[^"]*"|\S+)')
@@ -106,11 +111,12 @@ def _cell(kind: str, meta: dict, lines: list[str], where: str) -> dict:
 
 def percent_to_ipynb(text: str, name: str = "<notebook>") -> str:
     """The nbformat 4.4 JSON text of the percent-format notebook ``text`` (see module doc)."""
-    if not text.startswith(HEADER):
+    end = text.find("\n# ---\n", 1)
+    if not text.startswith("# ---\n") or end < 0 or _TOOL_LINES.sub("", text[:end + 7]) != HEADER:
         raise NotebookError(f"{name}: must start with the jupytext header (generator/pipeline/notebooks.py HEADER)")
-    lines = text[len(HEADER):].splitlines()
+    lines = text[end + 7:].splitlines()
     cells, current = [], None  # current: (kind, metadata, lines, where)
-    for i, line in enumerate(lines, start=HEADER.count("\n") + 1):
+    for i, line in enumerate(lines, start=text[:end + 7].count("\n") + 1):
         where = f"{name}:{i}"
         m = _MARKER.match(line)
         if m:
