@@ -247,3 +247,14 @@ def test_built_pages_link_the_converted_notebook(site_build):
             target, _ = url_to_file(public, site_build.prefix_path, hrefs[0], rel)
             assert target is not None and target.name == f"{name}.ipynb" and target.is_file(), (page, lang, hrefs)
             assert target.read_text("utf-8") == notebooks.percent_to_ipynb(source(name).read_text("utf-8"), name)
+
+
+def test_the_render_stage_writes_the_notebooks(tmp_path):
+    from generator.pipeline.render_stage import render_pages
+
+    docs = tmp_path / "docs"
+    render_pages({}, docs, pages=[], assets_dir=tmp_path / "no-assets")
+    assert Manifest(docs).listed(notebooks.STAGE) == {f"notebooks/{n}.ipynb" for n in NAMES}
+    for name in NAMES:
+        text = (docs / "notebooks" / f"{name}.ipynb").read_text("utf-8")
+        assert text == notebooks.percent_to_ipynb(source(name).read_text("utf-8"), name)

@@ -50,7 +50,8 @@ def _write_if_changed(path: Path, text: str) -> None:
 
 def render_pages(context: dict[str, Any], docs_dir: Path, pages: Iterable[str] | None = None, *,
                  templates_dir: Path | None = None, assets_dir: Path | None = None,
-                 languages: Iterable[str] = LANGUAGES, bytecode_dir: Path | None = None) -> list[Path]:
+                 languages: Iterable[str] = LANGUAGES, bytecode_dir: Path | None = None,
+                 notebooks_dir: Path | None = None) -> list[Path]:
     """Render every page (or only ``pages``) in every language into ``docs_dir``.
 
     Each ``templates/pages/<name>.<lang>.md.j2`` -> ``<docs_dir>/<name>.<lang>.md``, rendered with
@@ -58,8 +59,8 @@ def render_pages(context: dict[str, Any], docs_dir: Path, pages: Iterable[str] |
     ``fallback_to_default: false``). All pages are rendered before any file is written, so a failing
     template leaves ``docs_dir`` unchanged. A full render (``pages=None``) also deletes
     ``<docs_dir>/**/*.<lang>.md`` files whose template no longer exists. Copies ``site/assets/**``
-    to ``<docs_dir>/assets`` and converts the notebooks into ``<docs_dir>/notebooks``. Returns the
-    rendered Markdown paths, sorted. ``bytecode_dir``: see
+    to ``<docs_dir>/assets`` and converts ``notebooks/*.py`` (or ``notebooks_dir``'s) into
+    ``<docs_dir>/notebooks``. Returns the rendered Markdown paths, sorted. ``bytecode_dir``: see
     :func:`environment`.
     """
     env = environment(templates_dir, bytecode_dir)
@@ -90,5 +91,5 @@ def render_pages(context: dict[str, Any], docs_dir: Path, pages: Iterable[str] |
     else:
         manifest.record("render", manifest.listed("render") | {p.relative_to(docs_dir).as_posix() for p in rendered})
     copy_assets(docs_dir, assets_dir)
-    write_notebooks(docs_dir)
+    write_notebooks(docs_dir, notebooks_dir)
     return sorted(rendered)
