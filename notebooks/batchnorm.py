@@ -21,9 +21,18 @@
 #
 # Run it from a clone of the repository with the project installed (`pip install -e .`).
 
-# %% tags=["parameters"]
+# %%
+import json
 import os
+from pathlib import Path
 
+import matplotlib.pyplot as plt
+import numpy as np
+
+from generator.engine import layers
+from generator.experiments.propagation import run_propagation
+
+# %% tags=["parameters"]
 # The site measures 1000 samples x width 500 over ten seeds (experiments.toml); these sizes run in
 # seconds. The tests set INITLAB_NOTEBOOK_SIZE=test (tiny sizes) and INITLAB_NOTEBOOK_OUT (a folder
 # for the figure and the numbers).
@@ -34,16 +43,6 @@ INITS = ["small", "large", "xavier", "he"]
 ACTIVATIONS = ["tanh", "relu"]
 NORMS = ["none", "bn"]
 OUT = os.environ.get("INITLAB_NOTEBOOK_OUT")
-
-# %%
-import json
-from pathlib import Path
-
-import matplotlib.pyplot as plt
-import numpy as np
-
-from generator.engine import layers
-from generator.experiments.propagation import run_propagation
 
 # %% [markdown]
 # ## What BN does to one batch

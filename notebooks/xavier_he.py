@@ -21,9 +21,19 @@
 #
 # Run it from a clone of the repository with the project installed (`pip install -e .`).
 
-# %% tags=["parameters"]
+# %%
+import json
 import os
+from pathlib import Path
 
+import matplotlib.pyplot as plt
+import numpy as np
+
+from generator.engine import theory
+from generator.engine.inits import get_init, weight_variance
+from generator.experiments.propagation import run_propagation
+
+# %% tags=["parameters"]
 # The site measures 1000 samples x width 500 over ten seeds (experiments.toml); these sizes run in
 # seconds. The tests set INITLAB_NOTEBOOK_SIZE=test (tiny sizes) and INITLAB_NOTEBOOK_OUT (a folder
 # for the figure and the numbers).
@@ -33,17 +43,6 @@ SEEDS = [0] if TEST else [0, 1, 2]
 INITS = ["xavier", "he"]
 ACTIVATIONS = ["tanh", "relu"]
 OUT = os.environ.get("INITLAB_NOTEBOOK_OUT")
-
-# %%
-import json
-from pathlib import Path
-
-import matplotlib.pyplot as plt
-import numpy as np
-
-from generator.engine import theory
-from generator.engine.inits import get_init, weight_variance
-from generator.experiments.propagation import run_propagation
 
 # %% [markdown]
 # ## The variance each scheme promises

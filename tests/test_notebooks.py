@@ -46,18 +46,19 @@ def cells(name: str) -> list[dict]:
     return json.loads(notebooks.percent_to_ipynb(source(name).read_text("utf-8"), name))["cells"]
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def parameters(name: str) -> dict:
-    """The globals of the notebook's parameters cell, run with the tests' environment."""
+    """The globals of the notebook's parameters cell, run with the tests' environment (the cell reads
+    ``os.environ``; ``os`` is imported in the cell before it)."""
     cell = [c for c in cells(name) if c["metadata"].get("tags") == ["parameters"]]
     assert len(cell) == 1, f"{name}: exactly one cell tagged 'parameters' expected"
-    scope: dict = {}
+    scope: dict = {"os": os}
     with mock.patch.dict(os.environ, SMALL_ENV):
-        exec("".join(cell[0]["source"]), scope)  # noqa: S102 - the repository's own notebook cell
+        exec("".join(cell[0]["source"]), scope)  # the repository's own notebook cell
     return scope
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def engine(init, activation, norm, samples, width, depth, seeds) -> dict[str, np.ndarray]:
     """Per-layer std and grad_h_std from run_propagation, mean over ``seeds``."""
     runs = [run_propagation(init=init, activation=activation, norm=norm, seed=s, samples=samples, width=width,
@@ -117,8 +118,8 @@ def test_initialization_matches_the_engine(ran):
     p = parameters("initialization")
     want = {f"{a}/{i}": engine_for("initialization", i, a)["std"][-1] for a in p["ACTIVATIONS"] for i in p["INITS"]}
     assert got.keys() == want.keys()
-    for k in want:
-        assert got[k] == pytest.approx(want[k], rel=1e-12), k
+    for k, value in want.items():
+        assert got[k] == pytest.approx(value, rel=1e-12), k
 
 
 def test_xavier_he_matches_the_engine_and_the_theory(ran):
