@@ -145,7 +145,7 @@ def source_fingerprint() -> str:
     """Hash of everything a build reads from the repo (to tell a real nondeterminism from a tree
     edited by someone else while the test ran)."""
     h = hashlib.sha256()
-    for top in ("generator", "templates", "site/overrides", "site/assets", "site/mkdocs.yml", "configs"):
+    for top in ("generator", "templates", "notebooks", "site/overrides", "site/assets", "site/mkdocs.yml", "configs"):
         base = REPO / top
         files = [base] if base.is_file() else sorted(p for p in base.rglob("*") if p.is_file()
                                                       and "__pycache__" not in p.parts)

@@ -98,6 +98,7 @@ HOSTILE = [
     ("docs-overrides", {"docs_dir": "site/overrides"}, "output.docs_dir", "site/overrides"),
     ("docs-victim-subdir", {"docs_dir": lambda t, v: v / "sub"}, "output.docs_dir", "not made by initlab"),
     ("docs-tests", {"docs_dir": "tests/docs"}, "output.docs_dir", "tests"),
+    ("docs-notebooks", {"docs_dir": "notebooks"}, "output.docs_dir", "is the source path notebooks"),
     ("cache-public", {"cache_dir": "site/public", "public_dir": "site/public"}, "output.", "overlaps"),
     ("cache-in-docs", {"cache_dir": lambda t, v: t / "run" / "docs" / "cache"}, "output.", "overlaps"),
     ("docs-equals-public", {"docs_dir": lambda t, v: t / "same", "public_dir": lambda t, v: t / "same"},

@@ -185,13 +185,13 @@ def test_full_render_removes_pages_whose_template_is_gone(tmp_path):
     tdir = make_templates(tmp_path, {"pages/a.ko.md.j2": "가\n", "pages/a.en.md.j2": "a\n",
                                      "pages/old.ko.md.j2": "옛\n", "pages/old.en.md.j2": "old\n"})
     docs = tmp_path / "docs"
-    render_pages({}, docs, templates_dir=tdir, assets_dir=tmp_path / "none")
+    render_pages({}, docs, templates_dir=tdir, assets_dir=tmp_path / "none", notebooks_dir=tmp_path / "none")
     for lg in ("ko", "en"):
         (tdir / "pages" / f"old.{lg}.md.j2").unlink()
     (docs / "data").mkdir(parents=True)
     (docs / "data" / "keep.csv").write_text("x\n")
     (docs / "mine.ko.md").write_text("not rendered by the build: never deleted")
-    render_pages({}, docs, templates_dir=tdir, assets_dir=tmp_path / "none")
+    render_pages({}, docs, templates_dir=tdir, assets_dir=tmp_path / "none", notebooks_dir=tmp_path / "none")
     assert sorted(p.relative_to(docs).as_posix() for p in docs.rglob("*") if p.is_file()
                   and not p.name.startswith(".initlab")) == ["a.en.md", "a.ko.md", "data/keep.csv", "mine.ko.md"]
 

@@ -29,7 +29,7 @@ def _cfg(tmp_path):
 
 def _fake_root(tmp_path):
     root = tmp_path / "repo"
-    for tree in ("generator", "templates", "reference", "site"):
+    for tree in ("generator", "templates", "reference", "site", "notebooks"):
         (root / tree).mkdir(parents=True)
         (root / tree / "a.txt").write_text(tree)
     (root / "pyproject.toml").write_text("[project]\n")
@@ -72,6 +72,9 @@ def test_stamp_is_current_only_for_same_inputs_and_intact_outputs(tmp_path):
     assert SiteStamp.for_build(cfg, root=root).key != stamp.key  # any source tree
     (root / "templates" / "a.txt").write_text("templates")
     assert SiteStamp.for_build(cfg, root=root).key == stamp.key
+    (root / "notebooks" / "a.txt").write_text("a notebook edited")  # the render stage converts notebooks/
+    assert SiteStamp.for_build(cfg, root=root).key != stamp.key
+    (root / "notebooks" / "a.txt").write_text("notebooks")
     assert SiteStamp.for_build(cfg, site_url="https://example.org/x/", root=root).key != stamp.key
     changed = dataclasses.replace(cfg.symmetry, learning_rate=cfg.symmetry.learning_rate * 2)
     cfg.sections["symmetry"] = changed

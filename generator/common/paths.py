@@ -12,5 +12,6 @@ SITE_DIR = ROOT / "site"
 ASSETS_DIR = SITE_DIR / "assets"
 REFERENCE_DIR = ROOT / "reference"
 BENCH_DIR = ROOT / "bench"
+NOTEBOOKS_DIR = ROOT / "notebooks"  # the topic notebooks (jupytext percent .py), converted by the render stage
 PRINTOUTS_CSV = REFERENCE_DIR / "seed_printouts.csv"  # the seed note's printed numbers, as quotation data
 SEED_TEXT = ROOT.parent / "shared" / "seed" / "000_bcb9161ff5f72897.txt"  # the seed note (absent in a bare clone)

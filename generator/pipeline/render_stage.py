@@ -4,8 +4,9 @@
 (:func:`generator.render.env.render_page`), so a failing template leaves ``docs_dir`` unchanged, then
 writes only the files whose bytes changed (atomically, generator/common/atomic.py) and records them in
 the manifest (generator/pipeline/outputs.py): a full render removes pages whose template is gone, and
-:func:`copy_assets` mirrors ``site/assets/**`` into ``<docs_dir>/assets``. Nothing else under
-``docs_dir`` is touched.
+:func:`copy_assets` mirrors ``site/assets/**`` into ``<docs_dir>/assets`` and
+:func:`generator.pipeline.notebooks.write_notebooks` converts ``notebooks/*.py`` into
+``<docs_dir>/notebooks/*.ipynb`` (the pages link them). Nothing else under ``docs_dir`` is touched.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any
 from generator.common import atomic
 from generator.common.languages import LANGUAGES
 from generator.common.paths import ASSETS_DIR
+from generator.pipeline.notebooks import write_notebooks
 from generator.pipeline.outputs import Manifest
 from generator.render.env import PAGES_DIR, RenderError, discover_pages, environment, render_page
 
@@ -48,7 +50,8 @@ def _write_if_changed(path: Path, text: str) -> None:
 
 def render_pages(context: dict[str, Any], docs_dir: Path, pages: Iterable[str] | None = None, *,
                  templates_dir: Path | None = None, assets_dir: Path | None = None,
-                 languages: Iterable[str] = LANGUAGES, bytecode_dir: Path | None = None) -> list[Path]:
+                 languages: Iterable[str] = LANGUAGES, bytecode_dir: Path | None = None,
+                 notebooks_dir: Path | None = None) -> list[Path]:
     """Render every page (or only ``pages``) in every language into ``docs_dir``.
 
     Each ``templates/pages/<name>.<lang>.md.j2`` -> ``<docs_dir>/<name>.<lang>.md``, rendered with
@@ -56,7 +59,8 @@ def render_pages(context: dict[str, Any], docs_dir: Path, pages: Iterable[str] |
     ``fallback_to_default: false``). All pages are rendered before any file is written, so a failing
     template leaves ``docs_dir`` unchanged. A full render (``pages=None``) also deletes
     ``<docs_dir>/**/*.<lang>.md`` files whose template no longer exists. Copies ``site/assets/**``
-    to ``<docs_dir>/assets``. Returns the rendered Markdown paths, sorted. ``bytecode_dir``: see
+    to ``<docs_dir>/assets`` and converts ``notebooks/*.py`` (or ``notebooks_dir``'s) into
+    ``<docs_dir>/notebooks``. Returns the rendered Markdown paths, sorted. ``bytecode_dir``: see
     :func:`environment`.
     """
     env = environment(templates_dir, bytecode_dir)
@@ -87,4 +91,5 @@ def render_pages(context: dict[str, Any], docs_dir: Path, pages: Iterable[str] |
     else:
         manifest.record("render", manifest.listed("render") | {p.relative_to(docs_dir).as_posix() for p in rendered})
     copy_assets(docs_dir, assets_dir)
+    write_notebooks(docs_dir, notebooks_dir)
     return sorted(rendered)

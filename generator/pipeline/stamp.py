@@ -6,8 +6,8 @@ Contract
 
 * the parsed config (every section's values, so a comment edit changes nothing) and the resolved
   output directories;
-* every file under ``generator/``, ``templates/``, ``reference/`` and ``site/`` (minus the generated
-  docs/public trees and ``__pycache__``), ``pyproject.toml`` and the seed note if it is present;
+* every file under ``generator/``, ``templates/``, ``reference/``, ``notebooks/`` and ``site/`` (minus
+  the generated docs/public trees and ``__pycache__``), ``pyproject.toml`` and the seed note if present;
 * the installed distributions (``*.dist-info`` names carry name and version), the Python version and
   machine;
 * what the build takes from the environment: the effective ``site_url``, ``SOURCE_DATE_EPOCH``, the
@@ -40,7 +40,7 @@ from generator.config.load import Config, resolve
 from generator.pipeline.outputs import LOCK
 
 STAMP_NAME = "site-stamp.json"
-_SOURCE_TREES = ("generator", "templates", "reference", "site")
+_SOURCE_TREES = ("generator", "templates", "reference", "site", "notebooks")
 _SKIP_DIRS = {"__pycache__", ".pytest_cache"}
 
 
