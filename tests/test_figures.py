@@ -416,7 +416,7 @@ def test_a_drawing_path_outside_the_figures_package_is_refused(monkeypatch):
 
     monkeypatch.setitem(registry.FIGURES, "heatmap_std",
                         dataclasses.replace(registry.FIGURES["heatmap_std"], draw="os:system"))
-    with pytest.raises(ValueError, match="generator.figures.<module>:<function>"):
+    with pytest.raises(ValueError, match=r"generator\.figures\.<module>:<function>"):
         drawing_function("heatmap_std")
 
 

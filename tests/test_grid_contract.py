@@ -94,7 +94,7 @@ def test_a_missing_grid_json_is_one_line(small, tmp_path):
 def test_grid_json_is_written_last_and_published(small):
     data = small.data
     grid = data / GRID_FILE
-    newest_csv = max((p.stat().st_mtime_ns for p in data.glob("*.csv")))
+    newest_csv = max(p.stat().st_mtime_ns for p in data.glob("*.csv"))
     assert grid.stat().st_mtime_ns >= newest_csv
     manifest = json.loads((small.docs / ".initlab-manifest.json").read_text())
     assert f"data/{GRID_FILE}" in manifest["stages"]["experiments"]

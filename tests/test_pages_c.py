@@ -4,7 +4,6 @@ the seed_rerun figure, and the "no result typed by hand" rule for these pages' t
 
 from __future__ import annotations
 
-import json
 
 import math
 import re
@@ -354,7 +353,7 @@ def test_pages_render_with_language_parity(real, tmp_path):
             if page in MY_PAGES:
                 assert frag in anchors[page, lang], f"{name}.{lang}: broken link {page}.md#{frag}"
     # each figure has alt text and a caption
-    for (name, lang), text in md.items():
+    for (_name, lang), text in md.items():
         for alt, src in re.findall(r"!\[([^\]]*)\]\((figures/[^)]+)\)", text):
             assert alt.strip() and src.endswith(f".{lang}.svg")
 

@@ -7,6 +7,7 @@ Arrays carry the fast path's seed axis (S = 1 here; stacks of seeds: tests/test_
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -171,7 +172,7 @@ def test_sgd_step_matches_per_parameter_update(momentum):
     x, y = _batch()
     velocity_r = {k: np.zeros_like(v) for k, v in ref.params.items()}
     velocity_f = np.zeros_like(fm.flat) if momentum else None
-    for step in range(3):
+    for _ in range(3):
         _, grads = ref.loss(x, y, "train")
         fm.loss_and_grads(x[None], y[None])
         for k, g in grads.items():  # the training loop's original update, one parameter at a time
@@ -336,8 +337,8 @@ def test_gemm_flops_count_every_multiply_once(norm):
     x, y = rng.standard_normal((n, n_in)), rng.integers(0, 10, n)
     net.loss_and_grads(x[None], y[None])
     dims = [n_in] + [width] * depth + [10]
-    fwd = sum(2.0 * n * a * b for a, b in zip(dims[:-1], dims[1:]))
-    dx = sum(2.0 * n * a * b for a, b in zip(dims[1:-1], dims[2:]))
+    fwd = sum(2.0 * n * a * b for a, b in itertools.pairwise(dims))
+    dx = sum(2.0 * n * a * b for a, b in itertools.pairwise(dims[1:]))
     assert net.gemm_flops.tolist() == [fwd + fwd + dx]  # forward, every dW (same shapes as forward), dX
     before = net.gemm_flops.copy()
     net.logits(x)  # test-mode forward: the forward products only

@@ -87,7 +87,7 @@ def test_build_job(wf):
     pages = next(s for s in steps if s.get("uses", "").startswith("actions/configure-pages@"))
     run = next(s for s in steps if "run" in s)
     assert run["run"].strip() == "make site"
-    assert run["env"]["INITLAB_SITE_URL"].startswith("${{ steps.%s.outputs.base_url }}" % pages["id"])
+    assert run["env"]["INITLAB_SITE_URL"].startswith("${{ steps.%s.outputs.base_url }}" % pages["id"])  # noqa: UP031 (no {{ }} doubling)
     assert steps.index(pages) < steps.index(run)
     upload = next(s for s in steps if s.get("uses", "").startswith("actions/upload-pages-artifact@"))
     assert upload["with"]["path"] == "site/public"
@@ -100,7 +100,7 @@ def test_deploy_job(wf):
     assert deploy["environment"]["name"] == "github-pages"
     (step,) = deploy["steps"]
     assert step["uses"].startswith("actions/deploy-pages@")
-    assert deploy["environment"]["url"] == "${{ steps.%s.outputs.page_url }}" % step["id"]
+    assert deploy["environment"]["url"] == "${{ steps.%s.outputs.page_url }}" % step["id"]  # noqa: UP031 (no {{ }} doubling)
 
 
 def test_make_site_target_exists():

@@ -54,7 +54,6 @@ claims.csv's ``effect``/``ci_low``/``ci_high``/``n_runs`` are the claim's *prima
 
 from __future__ import annotations
 
-import json
 import math
 
 import numpy as np

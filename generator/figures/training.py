@@ -149,7 +149,7 @@ def fig_speed(data, lang, *, target_accuracy: float):
     ax, ax_loss = fig.subplots(1, 2)
     fig.suptitle(_t(lang, "speed.title"))
     for norm in ("none", "bn"):
-        color, ls, marker = NORM_STYLE[norm]
+        color, ls, _marker = NORM_STYLE[norm]
         sub = d[d["norm"] == norm]
         if not len(sub):
             continue

@@ -68,7 +68,7 @@ def gain_moments(points: int, h: float = 1e-4) -> dict[str, dict]:
     for name, act in ACTIVATIONS.items():
         g2 = act.gain ** 2
 
-        def F(q, f=act.forward):
+        def F(q, f=act.forward, g2=g2):
             return float(g2 * theory.expect(lambda a: f(a) ** 2, q, points))
 
         f1, slope = F(1.0), (F(1.0 + h) - F(1.0 - h)) / (2.0 * h)

@@ -25,7 +25,8 @@ import sys
 import time
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, Iterator, Protocol
+from typing import Protocol
+from collections.abc import Callable, Iterable, Iterator
 
 import pandas as pd
 
@@ -84,7 +85,7 @@ class SerialExecutor:
         fut: Future = Future()
         try:
             fut.set_result(fn(*args))
-        except BaseException as e:  # noqa: BLE001 -- handed to the caller through the Future
+        except BaseException as e:  # any exception is handed to the caller through the Future
             fut.set_exception(e)
         return fut
 

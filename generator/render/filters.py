@@ -207,25 +207,25 @@ class Badge(str):
 
     segments: tuple[tuple[str, str | None], ...]
 
-    def __new__(cls, text: Any, kind: str) -> "Badge":
+    def __new__(cls, text: Any, kind: str) -> Badge:
         if kind not in BADGE_KINDS:
             raise FilterError(f"badge: unknown kind {kind!r}; valid: {', '.join(BADGE_KINDS)}")
         return cls._of(((str(text), kind),))
 
     @classmethod
-    def _of(cls, segments) -> "Badge":
+    def _of(cls, segments) -> Badge:
         obj = str.__new__(cls, "".join(text for text, _ in segments))
         obj.segments = tuple(segments)
         return obj
 
     @classmethod
-    def join(cls, badges: Sequence["Badge"], sep: str = " / ") -> "Badge":
+    def join(cls, badges: Sequence[Badge], sep: str = " / ") -> Badge:
         segs: list[tuple[str, str | None]] = []
         for i, b in enumerate(badges):
             segs += ([(sep, None)] if i else []) + list(b.segments)
         return cls._of(segs)
 
-    def suffixed(self, text: str) -> "Badge":
+    def suffixed(self, text: str) -> Badge:
         return self if not text else self._of(self.segments + ((str(text), None),))
 
 
