@@ -86,7 +86,7 @@ def setting_of(c: dict, t) -> str:
 
 def parse_setting(s: str) -> list[tuple[str, str]]:
     """``"a=1; b=x"`` -> ``[("a", "1"), ("b", "x")]``."""
-    return [tuple(kv.split("=", 1)) for kv in str(s).split("; ") if "=" in kv]
+    return [(k, v) for k, eq, v in (kv.partition("=") for kv in str(s).split("; ")) if eq]
 
 
 # --- claims.csv -----------------------------------------------------------------------------------
