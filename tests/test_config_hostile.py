@@ -16,11 +16,10 @@ from pathlib import Path
 import pytest
 
 from generator import cli
+from generator.common.paths import ROOT
 from generator.config import load as gconfig
 from generator.config import memory as gmemory
-from generator.common.paths import ROOT
 from generator.config.load import ConfigError, load_config, parse_config
-
 from test_config import SMALL, tree_digest
 
 

@@ -14,11 +14,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from generator.render import fonts, strings
+from generator.figures import style
 from generator.figures.draw import build_figure, drawing_function, render_figure
 from generator.figures.io import figure_bytes
-from generator.figures import style
 from generator.figures.registry import FIGURES, TRAINING_FIGURES, figure_alt, figure_jobs, figure_stem
+from generator.render import fonts, strings
 
 INITS = ("zeros", "small", "large", "xavier", "glorot_normal", "glorot_uniform", "he", "he_uniform", "orthogonal")
 ACTS = ("linear", "sigmoid", "tanh", "relu", "leaky_relu", "elu", "selu", "gelu")

@@ -22,8 +22,7 @@ import pytest
 from generator.config.load import load_config, parse_config
 from generator.config.training import TrainingConfig
 from generator.contract.dataset import Dataset
-from generator.contract.grid import (GRID_FILE, PROVENANCE, GridError, encode, first_difference, read_grid,
-                                     write_grid)
+from generator.contract.grid import GRID_FILE, PROVENANCE, GridError, encode, first_difference, read_grid, write_grid
 from generator.experiments.plan import grid_facts
 
 REPO = Path(__file__).resolve().parent.parent

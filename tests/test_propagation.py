@@ -10,9 +10,17 @@ import pytest
 
 from generator.engine import layers, network
 from generator.engine.activations import ACTIVATIONS
-from generator.experiments.propagation import (HIST_COLUMNS, LAYER_COLUMNS, _hist_counts, _output_stats, draw_inputs,
-                                   draw_weights, hist_edges, run_propagation)
 from generator.engine.theory import mean_field, sigma_w2
+from generator.experiments.propagation import (
+    HIST_COLUMNS,
+    LAYER_COLUMNS,
+    _hist_counts,
+    _output_stats,
+    draw_inputs,
+    draw_weights,
+    hist_edges,
+    run_propagation,
+)
 
 SMALL = dict(seed=0, samples=64, width=32, depth=4)
 

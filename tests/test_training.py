@@ -11,17 +11,17 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from generator.config import load as gconfig
-from generator.contract import schema as contract
-from generator.render import strings
-from generator.pipeline.store import Cache
-from generator.common.paths import ROOT
-from generator.config.load import ConfigError
 from generator.analysis import training as claims
-from generator.pages import training as training_page
-from generator.engine import digits as data
+from generator.common.paths import ROOT
+from generator.config import load as gconfig
+from generator.config.load import ConfigError
 from generator.config.training import TrainingConfig
+from generator.contract import schema as contract
+from generator.engine import digits as data
 from generator.engine.mlp import MLP, softmax_loss
+from generator.pages import training as training_page
+from generator.pipeline.store import Cache
+from generator.render import strings
 
 # --- gradient check ---------------------------------------------------------------------------
 

@@ -13,12 +13,13 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
-from gradcheck import numerical_gradient
 
+from generator.engine import digits as data
+from generator.engine import mlp_fast as fast
 from generator.engine.activations import get_activation
-from generator.engine import digits as data, mlp_fast as fast
-from generator.experiments import training_run as train
 from generator.engine.mlp import MLP, softmax_loss
+from generator.experiments import training_run as train
+from gradcheck import numerical_gradient
 
 CASES = [  # (norm, activation, dropout)
     ("none", "relu", 0.0), ("bn", "relu", 0.0), ("bn", "tanh", 0.3), ("none", "sigmoid", 0.3),

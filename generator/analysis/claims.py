@@ -56,6 +56,7 @@ from typing import cast
 import numpy as np
 import pandas as pd
 
+from generator.analysis import health
 from generator.analysis.claim_rules import (
     LOG_MARGIN,
     MARGIN_SHARE,
@@ -69,7 +70,6 @@ from generator.analysis.claim_rules import (
     spread,
     threshold_verdict,
 )
-from generator.analysis import health
 from generator.analysis.factors import init_spread
 from generator.analysis.rules import COLLAPSE_RATIO
 from generator.analysis.seed_note import per_layer_factor

@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from generator.engine.activations import ACTIVATIONS
 from generator.common.errors import ConfigError
-from generator.engine.inits import INITS
+from generator.engine.activations import ACTIVATIONS
 from generator.engine.digits import PREPROCESS
+from generator.engine.inits import INITS
 
 TRAIN_NORMS = ("none", "bn")
 

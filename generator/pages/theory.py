@@ -24,10 +24,10 @@ import math
 import numpy as np
 import pandas as pd
 
+from generator.analysis.factors import ordered, seed_mean
 from generator.analysis.seeds import seed_means
 from generator.engine import theory
 from generator.engine.activations import get_activation
-from generator.analysis.factors import ordered, seed_mean
 from generator.pages.gradients import grid_order
 
 GOOD_TOL = 0.05  # max relative error for "the theory agrees" with the measurement

@@ -23,15 +23,15 @@ import importlib
 import os
 import sys
 import time
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Protocol
-from collections.abc import Callable, Iterable, Iterator
 
 import pandas as pd
 
-from generator.pipeline.store import Cache, Frames, cache_key, environment, module_code
 from generator.pipeline.signals import kill_pool
+from generator.pipeline.store import Cache, Frames, cache_key, environment, module_code
 
 # kind -> dotted function path; the function's module is the entry of the key's import closure
 TASKS: dict[str, str] = {

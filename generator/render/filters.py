@@ -39,8 +39,20 @@ from markupsafe import Markup
 # formats, so editing a number format does not touch the figures that only print catalog text); its
 # names stay importable from here, as the template filters ``esc``, ``alt``, ``code`` and ``url``.
 from generator.render.markdown import (  # noqa: F401 (re-exported)
-    ALLOWED_HTML_ATTRS, ALLOWED_HTML_TAGS, UNSAFE_URL_SCHEMES, FilterError, Md, UnsafeMarkdownError,
-    _escape_text, alt_text, check_markdown, check_url, code, escape_md, link, safe_url,
+    ALLOWED_HTML_ATTRS,
+    ALLOWED_HTML_TAGS,
+    UNSAFE_URL_SCHEMES,
+    FilterError,
+    Md,
+    UnsafeMarkdownError,
+    _escape_text,
+    alt_text,
+    check_markdown,
+    check_url,
+    code,
+    escape_md,
+    link,
+    safe_url,
 )
 
 MINUS = "\u2212"
