@@ -182,7 +182,8 @@ def init_claim(init: pd.DataFrame, target: float) -> dict:
 
     def per_seed(act, norm, seeds):
         # count's index is a MultiIndex (activation, norm, seed); pandas-stubs types it as a flat Index
-        c = count.xs((act, norm), level=("activation", "norm")) if (act, norm) in count.index.droplevel("seed") else pd.Series(dtype=float)  # type: ignore[arg-type]
+        cases = count.index.droplevel("seed")  # type: ignore[arg-type]
+        c = count.xs((act, norm), level=("activation", "norm")) if (act, norm) in cases else pd.Series(dtype=float)
         return c[c.index.isin(seeds)] / per_decade
 
     def parts(seeds):
