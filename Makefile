@@ -1,4 +1,4 @@
-# initlab — make [site] | serve | test | golden | lock | bench | determinism | clean
+# initlab — make [site] | serve | test | lint | golden | lock | bench | determinism | clean
 #
 #   PY      interpreter used to create the virtualenv (default python3; CI sets it)
 #   CONFIG  experiment grid (default experiments.toml)
@@ -51,7 +51,7 @@ UV_VERSION := 0.13.9
 comma := ,
 LOCK_UPGRADE = $(if $(filter all,$(UPGRADE)),--upgrade,$(foreach p,$(subst $(comma), ,$(UPGRADE)),--upgrade-package $(call shq,$(p))))
 
-.PHONY: venv venv-test lock site build serve test golden browser-deps bench determinism clean
+.PHONY: venv venv-test lock site build serve test lint golden browser-deps bench determinism clean
 
 venv: $(RUNTIME_STAMP)
 
@@ -123,8 +123,16 @@ browser-deps: venv-test
 	  echo "browser-deps: /usr/bin/chromium or fonts-nanum missing and not root: skipping (browser tests will skip)"; \
 	fi
 
-# pytest exit 5 ("no tests collected") is a failure too: CI requires that tests ran.
-test: venv-test browser-deps
+# Lint and type check: each command runs (all problems are shown at once); any failure fails the target.
+# Versions are pinned in pyproject.toml's test extra, settings in its [tool.ruff] and [tool.mypy];
+# `$(VENV_PY) -m ruff format` rewrites what the format check rejects.
+lint: venv-test
+	@rc=0; for cmd in "ruff check ." "ruff format --check ." "mypy"; do \
+	  echo "$(VENV_PY) -m $$cmd"; $(VENV_PY) -m $$cmd || rc=1; \
+	done; exit $$rc
+
+# Lint first, then pytest. pytest exit 5 ("no tests collected") is a failure too: CI requires that tests ran.
+test: venv-test browser-deps lint
 	@echo "$(VENV_PY) -m pytest $(PYTEST_ARGS)"; rc=0; $(VENV_PY) -m pytest $(PYTEST_ARGS) || rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "make test: FAILED: pytest collected no tests (exit 5)" >&2; fi; \
 	exit $$rc

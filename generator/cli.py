@@ -12,10 +12,10 @@ import os
 import sys
 import time
 
-from generator.pipeline.build import BuildError
 from generator.config.load import ConfigError, load_config
-from generator.render.env import RenderError
+from generator.pipeline.build import BuildError
 from generator.pipeline.signals import Terminated, install_handlers
+from generator.render.env import RenderError
 
 StageError = (BuildError, RenderError)
 

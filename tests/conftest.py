@@ -21,7 +21,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # `import sitebuild` from test modules
 
-import sitebuild  # noqa: E402
+import sitebuild
 
 
 @pytest.fixture(scope="session")

@@ -162,7 +162,7 @@ def source_fingerprint() -> str:
 # serving
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format, *args):  # noqa: A002 - signature of the base class
+    def log_message(self, format, *args):  # `format`: the base class names it so
         pass
 
     def end_headers(self):
@@ -200,7 +200,7 @@ class SiteServer:
         self.url = f"http://127.0.0.1:{self.port}/{prefix}/"
         self._thread: threading.Thread | None = None
 
-    def start(self) -> "SiteServer":
+    def start(self) -> SiteServer:
         if self._thread is None:
             self._thread = threading.Thread(target=self.httpd.serve_forever, name="site-server", daemon=True)
             self._thread.start()
@@ -352,7 +352,7 @@ class PageModel(HTMLParser):
         return [e for e in self.elements if e.tag == tag]
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def parse(path: Path) -> PageModel:
     return PageModel(path.read_text("utf-8"))
 

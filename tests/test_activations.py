@@ -7,8 +7,7 @@ import warnings
 import numpy as np
 import pytest
 
-from generator.engine.activations import (ACTIVATIONS, get_activation, matched_pairs, register,
-                                          second_moment_gain)
+from generator.engine.activations import ACTIVATIONS, get_activation, matched_pairs, register, second_moment_gain
 from generator.engine.inits import INITS
 from gradcheck import rel_error
 

@@ -3,6 +3,7 @@ from a cache directory, the timer, the stage runner and the table. No real build
 
 from __future__ import annotations
 
+import subprocess
 import sys
 from pathlib import Path
 
@@ -59,7 +60,7 @@ def test_timer_counts_cpu_of_children_and_grandchildren_but_not_sleep(tmp_path):
     assert cpu >= 0.3
     wall, cpu = bc.timed(["sleep", "0.4"], tmp_path)
     assert wall >= 0.4 and cpu < 0.1
-    with pytest.raises(Exception):
+    with pytest.raises(subprocess.CalledProcessError):
         bc.timed([sys.executable, "-c", "raise SystemExit(3)"], tmp_path)
 
 

@@ -190,7 +190,7 @@ def test_language_parity_preflight(tmp_path):
     (site / "docs" / "figures" / "a.en.svg").write_text("<svg/>")
     assert check_language_parity(site / "docs") == [
         "figures/a.en.svg has no figures/a.ko.svg", "results.ko.md has no results.en.md"]
-    with pytest.raises(BuildError, match="results.ko.md has no results.en.md"):
+    with pytest.raises(BuildError, match=r"results\.ko\.md has no results\.en\.md"):
         build_site(site)
     assert not (site / "public").exists() and debris(site) == []
 
@@ -223,7 +223,7 @@ def test_signal_mid_build_keeps_previous_site(tmp_path, sig):
         mkdocs_pid = int(marker.read_text() or 0)
         assert debris(site), "the new tree should be under construction in a .public-* directory"
         proc.send_signal(sig)
-        out, err = proc.communicate(timeout=30)
+        _out, err = proc.communicate(timeout=30)
     finally:
         if proc.poll() is None:
             proc.kill()
@@ -265,6 +265,6 @@ def test_cli_builds_with_the_site_nav_unless_told_not_to(tmp_path, monkeypatch):
 def test_timeout_is_a_build_error_and_cleans_up(tmp_path, monkeypatch):
     site = make_site(tmp_path, hook=True)
     monkeypatch.setenv("INITLAB_TEST_MARKER", str(tmp_path / "busy"))
-    with pytest.raises(BuildError, match="did not finish within 1.5 s"):
+    with pytest.raises(BuildError, match=r"did not finish within 1\.5 s"):
         build_site(site, epoch=1700000000, timeout=1.5)
     assert not (site / "public").exists() and debris(site) == []

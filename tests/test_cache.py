@@ -9,11 +9,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from generator.pipeline.store import Cache, arrays_to_frames, cache_key, frames_to_arrays
 from generator.common.paths import ROOT
 from generator.config.load import load_config
 from generator.experiments.plan import grid_tasks
 from generator.pipeline.runner import run_tasks
+from generator.pipeline.store import Cache, arrays_to_frames, cache_key, frames_to_arrays
 
 
 def tiny(**over):

@@ -11,12 +11,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from generator.pages import training as training_page
-
 from generator.analysis import claim_rules as cr
 from generator.analysis import claims
 from generator.analysis.verdicts import Interval, t_quantile
 from generator.pages import conclusions
+from generator.pages import training as training_page
 from generator.render import strings
 
 SEEDS = tuple(range(10))

@@ -24,9 +24,9 @@ def too_long() -> set[str]:
         if len(src.splitlines()) > MAX_MODULE:
             out.add(rel)
         for node in ast.walk(ast.parse(src)):
-            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                if node.end_lineno - node.lineno + 1 > MAX_FUNCTION:
-                    out.add(f"{rel}:{node.name}")
+            is_function = isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+            if is_function and node.end_lineno - node.lineno + 1 > MAX_FUNCTION:
+                out.add(f"{rel}:{node.name}")
     return out
 
 

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from generator import cli
-from generator.engine.activations import ACTIVATIONS
 from generator.common.paths import ROOT
 from generator.config.load import ConfigError, load_config
+from generator.engine.activations import ACTIVATIONS
 from generator.engine.inits import INITS
 
 SMALL = (ROOT / "configs" / "small.toml").read_text()

@@ -21,11 +21,21 @@ import pandas as pd
 import pytest
 from markupsafe import Markup
 
-from generator.render import filters, strings
-from generator.render.filters import (FilterError, Md, UnsafeMarkdownError, alt_text, check_markdown, code, escape_md,
-                               link, md_table, safe_url)
 from generator.pipeline.render_stage import render_pages
+from generator.render import filters, strings
 from generator.render.env import RenderError, environment
+from generator.render.filters import (
+    FilterError,
+    Md,
+    UnsafeMarkdownError,
+    alt_text,
+    check_markdown,
+    code,
+    escape_md,
+    link,
+    md_table,
+    safe_url,
+)
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -14,11 +14,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from generator.render import fonts, strings
+from generator.figures import style
 from generator.figures.draw import build_figure, drawing_function, render_figure
 from generator.figures.io import figure_bytes
-from generator.figures import style
 from generator.figures.registry import FIGURES, TRAINING_FIGURES, figure_alt, figure_jobs, figure_stem
+from generator.render import fonts, strings
 
 INITS = ("zeros", "small", "large", "xavier", "glorot_normal", "glorot_uniform", "he", "he_uniform", "orthogonal")
 ACTS = ("linear", "sigmoid", "tanh", "relu", "leaky_relu", "elu", "selu", "gelu")
@@ -416,7 +416,7 @@ def test_a_drawing_path_outside_the_figures_package_is_refused(monkeypatch):
 
     monkeypatch.setitem(registry.FIGURES, "heatmap_std",
                         dataclasses.replace(registry.FIGURES["heatmap_std"], draw="os:system"))
-    with pytest.raises(ValueError, match="generator.figures.<module>:<function>"):
+    with pytest.raises(ValueError, match=r"generator\.figures\.<module>:<function>"):
         drawing_function("heatmap_std")
 
 

@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 
 from generator.render import filters
-from generator.render.filters import FilterError, math, mathblock, md_table, num, pct
 from generator.render.env import environment
+from generator.render.filters import FilterError, math, mathblock, md_table, num, pct
 
 M = "\u2212"  # real minus sign
 

@@ -12,12 +12,12 @@ import difflib
 
 import pytest
 
-from golden.make_data import DATA_DIR
-from golden.regenerate import COMMAND, GOLDEN_DIR, PAGES, golden_context, golden_path, render_golden
 from generator.common.languages import LANGUAGES
 from generator.contract import schema
 from generator.contract.grid import read_grid
 from generator.pipeline.render_stage import render_pages
+from golden.make_data import DATA_DIR
+from golden.regenerate import COMMAND, GOLDEN_DIR, PAGES, golden_context, golden_path, render_golden
 
 CASES = [(page, lang) for page in PAGES for lang in LANGUAGES]
 

@@ -22,8 +22,7 @@ import pytest
 from generator.config.load import load_config, parse_config
 from generator.config.training import TrainingConfig
 from generator.contract.dataset import Dataset
-from generator.contract.grid import (GRID_FILE, PROVENANCE, GridError, encode, first_difference, read_grid,
-                                     write_grid)
+from generator.contract.grid import GRID_FILE, PROVENANCE, GridError, encode, first_difference, read_grid, write_grid
 from generator.experiments.plan import grid_facts
 
 REPO = Path(__file__).resolve().parent.parent
@@ -94,7 +93,7 @@ def test_a_missing_grid_json_is_one_line(small, tmp_path):
 def test_grid_json_is_written_last_and_published(small):
     data = small.data
     grid = data / GRID_FILE
-    newest_csv = max((p.stat().st_mtime_ns for p in data.glob("*.csv")))
+    newest_csv = max(p.stat().st_mtime_ns for p in data.glob("*.csv"))
     assert grid.stat().st_mtime_ns >= newest_csv
     manifest = json.loads((small.docs / ".initlab-manifest.json").read_text())
     assert f"data/{GRID_FILE}" in manifest["stages"]["experiments"]

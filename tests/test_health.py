@@ -169,8 +169,8 @@ def test_contract_columns_vocabularies_and_round_trip(tmp_path):
 def broken_gradient(tmp_path_factory):
     """The golden data set, with Xavier + tanh's gradient made to vanish below layer 3 (its forward pass
     is untouched, so a forward-only rule would still call it healthy); health.csv and theory.csv added."""
-    from golden.make_data import DATA_DIR
     from generator.engine import theory
+    from golden.make_data import DATA_DIR
 
     root = tmp_path_factory.mktemp("health_pages")
     for name in ("propagation.csv", "theory_fixed.csv", "grid.json"):

@@ -124,7 +124,7 @@ def upward_edges() -> set[tuple[str, str]]:
         src = layer_of(mod)
         for target, _ in edges:
             dst = layer_of(target)
-            if src is None or dst != src and dst not in LAYERS[src]:
+            if src is None or (dst != src and dst not in LAYERS[src]):
                 bad.add((mod, target))
     return bad
 

@@ -22,7 +22,7 @@ from generator.common.paths import ROOT
 from generator.pipeline.outputs import claim
 
 sys.path.insert(0, str(Path(__file__).parent))
-from sitebuild import write_config  # noqa: E402
+from sitebuild import write_config
 
 # ~40 propagation tasks of a few hundred ms each: the pool is busy for several seconds
 SLOW = {"propagation": {"samples": 2000, "width": 400, "depth": 30, "seeds": [0, 1, 2],
@@ -103,7 +103,7 @@ def test_interrupt_stops_the_pool_within_5_s_and_cleans_up(slow_cfg, sig, code):
         os.killpg(proc.pid, sig)  # Ctrl-C reaches the whole foreground process group
     else:
         os.kill(proc.pid, sig)  # SIGTERM (kill, systemd, CI cancel) reaches the main process only
-    out, err = proc.communicate(timeout=30)
+    _out, err = proc.communicate(timeout=30)
     elapsed = time.monotonic() - t0
     assert elapsed < 5, f"took {elapsed:.1f} s to stop"
     assert proc.returncode == code, (proc.returncode, err)
@@ -174,7 +174,7 @@ def test_atomic_writes_never_tear_under_concurrent_writers(tmp_path):
         try:
             for _ in range(200):
                 atomic.write_bytes(target, data)
-        except Exception as exc:  # noqa: BLE001 -- any failure is the finding
+        except Exception as exc:  # any failure is the finding
             errors.append(exc)
 
     def reader():

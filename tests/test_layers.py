@@ -86,7 +86,7 @@ def test_batchnorm_running_stats_follow_pytorch_and_test_mode_uses_them():
 
 
 def test_batchnorm_rejects_unknown_mode_and_single_sample():
-    with pytest.raises(ValueError, match="train.*test"):
+    with pytest.raises(ValueError, match=r"train.*test"):
         layers.batchnorm_forward(np.ones((3, 2)), np.ones(2), np.zeros(2), {"mode": "eval"})
     with pytest.raises(ValueError):
         layers.batchnorm_forward(np.ones((3, 2)), np.ones(2), np.zeros(2), {})
@@ -226,7 +226,7 @@ def test_three_layer_network_gradcheck(norm):
     def loss():
         return float(np.sum(network.forward(x, weights, "tanh", norm)[0] * g))
 
-    h, caches = network.forward(x, weights, "tanh", norm)
+    _h, caches = network.forward(x, weights, "tanh", norm)
     dx, dws = network.backward(g, caches)
     assert rel_error(dx, numerical_gradient(lambda v: loss(), x)) < TOL
     for w, dw in zip(weights, dws):

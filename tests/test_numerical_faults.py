@@ -119,8 +119,8 @@ def _texts(fig) -> list[str]:
 @pytest.mark.parametrize("lang", sitebuild.LANGS)
 @pytest.mark.parametrize("name", ["heatmap_std", "heatmap_gradratio"])
 def test_heatmaps_label_every_diverged_cell(faulty, name, lang):
-    from generator.render import strings
     from generator.figures.draw import build_figure
+    from generator.render import strings
 
     grid, _, docs = faulty
     label = strings.t(lang, "fig.diverged")
@@ -135,10 +135,10 @@ def test_heatmaps_label_every_diverged_cell(faulty, name, lang):
 @pytest.mark.parametrize("lang", sitebuild.LANGS)
 def test_line_figures_mark_divergence(faulty, lang):
     """Every line figure of the grid that plots an unnormalized ``large`` run has the × legend entry."""
-    from generator.render import strings
     from generator.config.load import load_config
     from generator.figures.draw import build_figure
     from generator.figures.registry import figure_jobs
+    from generator.render import strings
 
     grid, config, docs = faulty
     legend = strings.t(lang, "fig.diverged_legend")

@@ -21,7 +21,7 @@ from generator.common.paths import ROOT
 from generator.pipeline.outputs import MANIFEST, MARKER, Manifest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from sitebuild import write_config  # noqa: E402
+from sitebuild import write_config
 
 # What must never change: everything of the repository but its generated directories and caches.
 _GENERATED = {".venv", ".cache", "__pycache__", ".pytest_cache", "test-artifacts", "bench"}

@@ -19,11 +19,11 @@ from pathlib import Path
 
 import pytest
 
+from generator.config.load import load_config
 from generator.contract.dataset import Dataset
 from generator.pages import registry as P
-from generator.render import strings
-from generator.config.load import load_config
 from generator.pipeline.render_stage import render_pages
+from generator.render import strings
 from generator.render.env import page_structure
 
 REPO = Path(__file__).resolve().parent.parent
@@ -75,7 +75,8 @@ def tiny(tmp_path_factory):
 # the verdict rules
 
 def test_verdict_rules_on_hand_made_inputs():
-    from generator.analysis.health import EXPLODE_ABOVE, SATURATION_EXCESS, VANISH_BELOW, forward_label as verdict
+    from generator.analysis.health import EXPLODE_ABOVE, SATURATION_EXCESS, VANISH_BELOW
+    from generator.analysis.health import forward_label as verdict
 
     assert verdict(1.0, 0.0, 0.0, False) == "ok"
     assert verdict(VANISH_BELOW / 2, 0.0, 0.0, False) == "vanishes"
@@ -143,8 +144,8 @@ def test_measured_ratios_on_the_tiny_grid(tiny):
 
 def test_activation_saturation_intervals():
     from generator.analysis.rules import MATCHING
-    from generator.pages.activations import saturation_intervals
     from generator.engine.activations import ACTIVATIONS
+    from generator.pages.activations import saturation_intervals
 
     assert set(MATCHING) == set(ACTIVATIONS)
     assert saturation_intervals("linear") == [] and saturation_intervals("leaky_relu") == []
@@ -187,8 +188,8 @@ def test_ko_en_parity_and_links(rendered, name):
 
 
 def test_index_states_its_rules_from_the_constants(rendered, tiny):
-    from generator.render.filters import num
     from generator.analysis.health import EXPLODE_ABOVE, GRAD_HIGH, GRAD_LOW, SATURATION_EXCESS, VANISH_BELOW
+    from generator.render.filters import num
 
     for lang in ("ko", "en"):
         text = rendered["index"][lang]
@@ -250,7 +251,8 @@ def test_strings_parity_and_no_decimals():
 def test_page_basics_figures_build_in_both_languages(tiny):
     from generator.contract import schema as contract
     from generator.figures.draw import build_figure
-    from generator.figures.registry import FIGURES, GRID_TABLES as TABLE_FILES, figure_alt, figure_jobs
+    from generator.figures.registry import FIGURES, figure_alt, figure_jobs
+    from generator.figures.registry import GRID_TABLES as TABLE_FILES
 
     cfg, data, _ = tiny
     frames = {k: contract.read_csv(v, data.data_dir) for k, v in TABLE_FILES.items() if (data.data_dir / v).exists()}

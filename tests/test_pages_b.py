@@ -11,17 +11,17 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from generator.render import strings
-from generator.config.load import load_config
+from generator.analysis import batchnorm as bn_analysis
 from generator.analysis.factors import all_factors, init_spread
+from generator.config.load import load_config
 from generator.contract.dataset import Dataset
 from generator.figures.draw import build_figure
 from generator.figures.io import figure_bytes
 from generator.figures.registry import figure_jobs
-from generator.analysis import batchnorm as bn_analysis
 from generator.pages import batchnorm, gradients, results, theory
 from generator.pages.summary import config_summary, data_dictionary
 from generator.pipeline.render_stage import render_pages
+from generator.render import strings
 from generator.render.env import page_structure
 
 REPO = Path(__file__).resolve().parent.parent

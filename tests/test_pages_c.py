@@ -4,8 +4,6 @@ the seed_rerun figure, and the "no result typed by hand" rule for these pages' t
 
 from __future__ import annotations
 
-import json
-
 import math
 import re
 import warnings
@@ -13,24 +11,21 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-
-from generator.pages import training as training_page
 import pytest
 
-from generator.contract import schema as contract
-
-from generator.experiments import seed_code as seed_reference
-
-from generator.render import strings
+from generator.analysis import claims, seed_note
 from generator.config.load import parse_config
+from generator.contract import schema as contract
 from generator.contract.dataset import Dataset
 from generator.contract.grid import write_grid
+from generator.experiments import seed_code as seed_reference
 from generator.experiments.plan import grid_facts
+from generator.pages import conclusions, references, reproducibility, seed
+from generator.pages import training as training_page
 from generator.pages.registry import PAGES
 from generator.pages.summary import config_summary, data_dictionary
-from generator.analysis import claims, seed_note
-from generator.pages import conclusions, references, reproducibility, seed
 from generator.pipeline.render_stage import render_pages
+from generator.render import strings
 from generator.render.env import page_structure
 
 REPO = Path(__file__).resolve().parent.parent
@@ -354,7 +349,7 @@ def test_pages_render_with_language_parity(real, tmp_path):
             if page in MY_PAGES:
                 assert frag in anchors[page, lang], f"{name}.{lang}: broken link {page}.md#{frag}"
     # each figure has alt text and a caption
-    for (name, lang), text in md.items():
+    for (_name, lang), text in md.items():
         for alt, src in re.findall(r"!\[([^\]]*)\]\((figures/[^)]+)\)", text):
             assert alt.strip() and src.endswith(f".{lang}.svg")
 

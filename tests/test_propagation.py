@@ -10,9 +10,17 @@ import pytest
 
 from generator.engine import layers, network
 from generator.engine.activations import ACTIVATIONS
-from generator.experiments.propagation import (HIST_COLUMNS, LAYER_COLUMNS, _hist_counts, _output_stats, draw_inputs,
-                                   draw_weights, hist_edges, run_propagation)
 from generator.engine.theory import mean_field, sigma_w2
+from generator.experiments.propagation import (
+    HIST_COLUMNS,
+    LAYER_COLUMNS,
+    _hist_counts,
+    _output_stats,
+    draw_inputs,
+    draw_weights,
+    hist_edges,
+    run_propagation,
+)
 
 SMALL = dict(seed=0, samples=64, width=32, depth=4)
 
@@ -45,7 +53,7 @@ def test_table_contract():
 def test_unknown_names_raise():
     for bad in [dict(init="nope"), dict(activation="nope"), dict(norm="nope"), dict(dtype="int32")]:
         kw = {"init": "xavier", "activation": "tanh", "norm": "none", **bad}
-        with pytest.raises(ValueError, match="valid|floating"):
+        with pytest.raises(ValueError, match=r"valid|floating"):
             _run(**kw)
 
 
@@ -238,7 +246,7 @@ def test_work_avoidance_is_exact_and_counted():
         x, g = draw_inputs(3, 40, 12, "float64")
         ws = draw_weights(init, 3, 12, 4, "float64")
         gain = ACTIVATIONS[act].gain if init == "orthogonal" else 1.0
-        h, caches = network.forward(x, [w * gain for w in ws], act, norm)
+        _h, caches = network.forward(x, [w * gain for w in ws], act, norm)
         _, dws = network.backward(g / 40, caches)
         norms = [float(np.linalg.norm(dw)) for dw in dws]
         for out in (first, shared):

@@ -50,7 +50,7 @@ def test_every_entry_has_a_link():
             assert re.fullmatch(r"10\.\d{4,9}/\S+", r.doi), r.key
         for lang in LANGUAGES:
             md = str(references.entry_markdown(r, lang))
-            for label, url in links:
+            for _label, url in links:
                 assert url.startswith("https://") and f"({url})" in md, (r.key, md)
 
 

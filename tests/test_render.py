@@ -19,10 +19,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from generator.render import env as render
 from generator.pipeline.build import BuildError, build_site
 from generator.pipeline.outputs import Manifest
 from generator.pipeline.render_stage import render_pages
+from generator.render import env as render
 from generator.render.env import RenderError, environment, page_structure
 from tinysite import HOME_NAV, site_mkdocs_yml
 

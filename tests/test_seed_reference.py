@@ -6,8 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from generator.experiments.seed_code import (PRINTED_CASES, SEED_TEXT, load_printouts, parse_printouts,
-                                      run_seed_code)
+from generator.experiments.seed_code import PRINTED_CASES, SEED_TEXT, load_printouts, parse_printouts, run_seed_code
 
 
 def test_shipped_printouts_match_the_note_when_available():

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from generator.analysis.seeds import SeedMeans, layer_stats, last_layer_matrix
+from generator.analysis.seeds import SeedMeans, last_layer_matrix, layer_stats
 
 DEPTH = 6
 SEEDS = (0, 1, 2)

@@ -197,8 +197,8 @@ class _Collect(logging.Handler):
 def test_figures_in_process_have_no_missing_glyphs(site_build):
     """One instance of every figure kind per language, drawn in-process with warnings and the
     matplotlib loggers captured (the stage itself renders in worker processes)."""
-    from generator.contract import schema as contract
     from generator.config.load import load_config
+    from generator.contract import schema as contract
     from generator.figures.draw import build_figure
     from generator.figures.io import figure_bytes
     from generator.figures.registry import TABLE_FILES, figure_jobs

@@ -9,9 +9,9 @@ import shutil
 
 import pytest
 
-from generator.pipeline import stages as pipeline
 from generator.common.paths import ROOT
 from generator.config.load import OutputConfig, load_config
+from generator.pipeline import stages as pipeline
 from generator.pipeline.outputs import write_marker
 from generator.pipeline.stamp import SiteStamp, tree_digest
 

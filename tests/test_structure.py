@@ -277,6 +277,6 @@ def test_the_takeaway_macro_renders_a_titled_admonition(tmp_path):
     for lang in LANGUAGES:
         tpl = env.from_string('{% import "macros/report.j2" as m with context %}'
                               "{% call m.takeaway() %}\n- a ([b](#c))\n- d\n{% endcall %}")
-        md = tpl.render(lang=lang, t=lambda key, **kw: strings.t_page(lang, key, **kw))
+        md = tpl.render(lang=lang, t=lambda key, lang=lang, **kw: strings.t_page(lang, key, **kw))
         assert f'!!! success "{strings.t(lang, "takeaway.title")}"' in md
         assert "\n    - a ([b](#c))\n    - d" in md

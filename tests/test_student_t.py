@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 from decimal import Decimal, localcontext
 
@@ -35,10 +36,10 @@ def test_closed_forms_df_1_and_2():
 
 def test_quantile_grows_with_level_and_shrinks_with_df():
     by_df = [student_t.quantile(0.975, df) for df in range(1, 60)]
-    assert all(a > b for a, b in zip(by_df, by_df[1:]))
+    assert all(a > b for a, b in itertools.pairwise(by_df))
     assert by_df[-1] > float(stats.norm.ppf(0.975))  # above the normal limit for every finite df
     by_q = [student_t.quantile(q, 5) for q in np.linspace(0.5, 0.999, 30)]
-    assert by_q[0] == 0.0 and all(a < b for a, b in zip(by_q, by_q[1:]))
+    assert by_q[0] == 0.0 and all(a < b for a, b in itertools.pairwise(by_q))
 
 
 @pytest.mark.parametrize("q, df", [(0.4, 3), (1.0, 3), (0.975, 0), (0.975, 2.5)])

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from generator.render import strings
 from generator.pages.registry import PAGES
+from generator.render import strings
 
 REPO = Path(__file__).resolve().parent.parent
 TEMPLATES = sorted((REPO / "templates" / "pages").glob("*.md.j2"))

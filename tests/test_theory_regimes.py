@@ -105,7 +105,7 @@ def test_slope_matches_centred_difference():
     for act in ALL_ACTS:
         for q in (0.3, 1.0, 4.0):
             h = 1e-5 * q
-            F = lambda x: 1.7 * float(theory.expect(lambda a: get_activation(act).forward(a) ** 2, x))  # noqa: E731
+            F = lambda x, act=act: 1.7 * float(theory.expect(lambda a: get_activation(act).forward(a) ** 2, x))  # noqa: E731
             assert theory.slope(act, 1.7, q) == pytest.approx((F(q + h) - F(q - h)) / (2 * h), rel=1e-6, abs=1e-9)
 
 

@@ -11,17 +11,17 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from generator.config import load as gconfig
-from generator.contract import schema as contract
-from generator.render import strings
-from generator.pipeline.store import Cache
-from generator.common.paths import ROOT
-from generator.config.load import ConfigError
 from generator.analysis import training as claims
-from generator.pages import training as training_page
-from generator.engine import digits as data
+from generator.common.paths import ROOT
+from generator.config import load as gconfig
+from generator.config.load import ConfigError
 from generator.config.training import TrainingConfig
+from generator.contract import schema as contract
+from generator.engine import digits as data
 from generator.engine.mlp import MLP, softmax_loss
+from generator.pages import training as training_page
+from generator.pipeline.store import Cache
+from generator.render import strings
 
 # --- gradient check ---------------------------------------------------------------------------
 
@@ -70,7 +70,7 @@ def test_softmax_loss_matches_definition():
     rng = np.random.default_rng(1)
     logits = rng.standard_normal((4, 10)) * 3
     y = np.array([0, 3, 9, 3])
-    loss, d, probs = softmax_loss(logits, y)
+    loss, _d, probs = softmax_loss(logits, y)
     p = np.exp(logits) / np.exp(logits).sum(1, keepdims=True)
     assert loss == pytest.approx(-np.mean(np.log(p[np.arange(4), y])), rel=1e-12)
     np.testing.assert_allclose(probs, p, rtol=1e-12)
@@ -80,7 +80,7 @@ def test_softmax_loss_matches_definition():
 
 
 def test_split_is_stratified_disjoint_and_deterministic():
-    x, y = data._digits()
+    _x, y = data._digits()
     tr, va = data.split(y, 0.2, 0)
     tr2, va2 = data.split(y, 0.2, 0)
     np.testing.assert_array_equal(tr, tr2)

@@ -7,17 +7,19 @@ Arrays carry the fast path's seed axis (S = 1 here; stacks of seeds: tests/test_
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
 import pandas as pd
 import pytest
-from gradcheck import numerical_gradient
 
+from generator.engine import digits as data
+from generator.engine import mlp_fast as fast
 from generator.engine.activations import get_activation
-from generator.engine import digits as data, mlp_fast as fast
-from generator.experiments import training_run as train
 from generator.engine.mlp import MLP, softmax_loss
+from generator.experiments import training_run as train
+from gradcheck import numerical_gradient
 
 CASES = [  # (norm, activation, dropout)
     ("none", "relu", 0.0), ("bn", "relu", 0.0), ("bn", "tanh", 0.3), ("none", "sigmoid", 0.3),
@@ -171,7 +173,7 @@ def test_sgd_step_matches_per_parameter_update(momentum):
     x, y = _batch()
     velocity_r = {k: np.zeros_like(v) for k, v in ref.params.items()}
     velocity_f = np.zeros_like(fm.flat) if momentum else None
-    for step in range(3):
+    for _ in range(3):
         _, grads = ref.loss(x, y, "train")
         fm.loss_and_grads(x[None], y[None])
         for k, g in grads.items():  # the training loop's original update, one parameter at a time
@@ -336,8 +338,8 @@ def test_gemm_flops_count_every_multiply_once(norm):
     x, y = rng.standard_normal((n, n_in)), rng.integers(0, 10, n)
     net.loss_and_grads(x[None], y[None])
     dims = [n_in] + [width] * depth + [10]
-    fwd = sum(2.0 * n * a * b for a, b in zip(dims[:-1], dims[1:]))
-    dx = sum(2.0 * n * a * b for a, b in zip(dims[1:-1], dims[2:]))
+    fwd = sum(2.0 * n * a * b for a, b in itertools.pairwise(dims))
+    dx = sum(2.0 * n * a * b for a, b in itertools.pairwise(dims[1:]))
     assert net.gemm_flops.tolist() == [fwd + fwd + dx]  # forward, every dW (same shapes as forward), dX
     before = net.gemm_flops.copy()
     net.logits(x)  # test-mode forward: the forward products only

@@ -12,11 +12,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from gradcheck import numerical_gradient
 
 from generator.engine import mlp_fast as fast
 from generator.engine.mlp import MLP
 from generator.experiments import training_run as train
+from gradcheck import numerical_gradient
 
 SEEDS = [3, 0, 5, 1]
 

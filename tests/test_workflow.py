@@ -154,7 +154,7 @@ def test_build_job(wf):
     assert "gh api \"repos/$REPO/pages\"" in pages["run"] and "base_url=" in pages["run"]
     assert pages["env"]["REPO"] == "${{ github.repository }}"  # no expression inside the script
     run = _step(wf, "build", run="make site")
-    assert run["env"]["INITLAB_SITE_URL"].startswith("${{ steps.%s.outputs.base_url }}" % pages["id"])
+    assert run["env"]["INITLAB_SITE_URL"].startswith("${{ steps.%s.outputs.base_url }}" % pages["id"])  # noqa: UP031 (no {{ }} doubling)
     assert steps.index(pages) < steps.index(run)
     upload = _step(wf, "build", uses="actions/upload-pages-artifact")
     assert upload["with"]["path"] == "site/public"
@@ -223,7 +223,7 @@ def test_deploy_job(wf):
     (step,) = deploy["steps"]
     assert step["uses"].startswith("actions/deploy-pages@")
     assert "run" not in step  # the deploy job installs nothing
-    assert deploy["environment"]["url"] == "${{ steps.%s.outputs.page_url }}" % step["id"]
+    assert deploy["environment"]["url"] == "${{ steps.%s.outputs.page_url }}" % step["id"]  # noqa: UP031 (no {{ }} doubling)
 
 
 def test_make_site_target_exists():

@@ -56,16 +56,15 @@ def bn_conventions() -> dict:
 def scale_families(inits) -> list[list[str]]:
     """Groups of ``inits`` whose weights, drawn from the same generator state, are constant multiples
     of each other (e.g. small, large, xavier, he all scale one standard-normal draw)."""
-    draws = {}
+    draws: dict[str, np.ndarray] = {}
     for name in inits:
         if name == "zeros":
             continue
         w = get_init(name)(FAMILY_PROBE, FAMILY_PROBE, np.random.default_rng(0))
-        draws[name] = w / np.linalg.norm(w) if np.linalg.norm(w) > 0 else None
+        if np.linalg.norm(w) > 0:  # an all-zero draw has no direction: in no family
+            draws[name] = w / np.linalg.norm(w)
     groups: list[list[str]] = []
     for name, w in draws.items():
-        if w is None:
-            continue
         for g in groups:
             if np.allclose(draws[g[0]], w, rtol=FAMILY_RTOL, atol=1e-12):
                 g.append(name)
@@ -112,7 +111,7 @@ def placement_frame(data) -> tuple[pd.DataFrame, dict]:
     pl = data.grid.placement
     depth = data.grid.propagation.depth
     p = data.prop
-    source = {"from_config": bool(pl.from_grid), "seeds": list(pl.seeds), "acts": list(pl.activations),
+    source: dict = {"from_config": bool(pl.from_grid), "seeds": list(pl.seeds), "acts": list(pl.activations),
               "inits": list(pl.inits)}
     post = p[p["norm"] == "bn_post"] if pl.from_grid else data.frame("placement.csv")
     seeds = source["seeds"]
@@ -125,7 +124,7 @@ def placement_frame(data) -> tuple[pd.DataFrame, dict]:
             r = {"activation": a, "init": i}
             for tag, m in last.items():
                 for key, col in (("sat", "saturated_frac"), ("std", "std"), ("pre", "preact_std")):
-                    r[f"{key}_{tag}"] = float(m.at[(i, a), col]) if (i, a) in m.index else math.nan
+                    r[f"{key}_{tag}"] = float(m[col].loc[(i, a)]) if (i, a) in m.index else math.nan
             rows.append(r)
     return pd.DataFrame(rows), source
 
@@ -151,7 +150,7 @@ def spread_summary(data, acts) -> tuple[pd.DataFrame, dict]:
         "bound_bn": bn["bound"].reindex(order).fillna(False).to_numpy(dtype=bool),
     })
     i_max, i_min = table["ratio_none"].idxmax(), table["ratio_none"].idxmin()
-    summary = {
+    summary: dict = {
         # the random inits compared: every init of the data but zeros (counted, not the sum of two maxima
         # over different activations, which once printed 9 for the grid's 8)
         "n_inits": int(data.prop.loc[data.prop["init"] != "zeros", "init"].nunique()) if len(none) else 0,
@@ -161,10 +160,10 @@ def spread_summary(data, acts) -> tuple[pd.DataFrame, dict]:
         "bn_sd_median": float(table["sd_bn"].median()),
         "bn_excess_min": float(table["ratio_bn"].min() - 1), "bn_excess_max": float(table["ratio_bn"].max() - 1),
         "n_div_none": int(table["div_none"].sum()),
-        "act_none_max": table.loc[i_max, "activation"],
-        "act_bn_max": table.loc[table["ratio_bn"].idxmax(), "activation"],
+        "act_none_max": table.at[i_max, "activation"],
+        "act_bn_max": table.at[table["ratio_bn"].idxmax(), "activation"],
         # a lower bound anywhere makes the extreme / the median a lower bound too (both are monotone)
-        "none_max_bound": bool(table.loc[i_max, "bound_none"]), "none_min_bound": bool(table.loc[i_min, "bound_none"]),
+        "none_max_bound": bool(table.at[i_max, "bound_none"]), "none_min_bound": bool(table.at[i_min, "bound_none"]),
         "none_sd_bound": bool(table["bound_none"].any()), "bn_bound": bool(table["bound_bn"].any()),
     }
     # the claim "less dependence on the init" holds for the forward pass when BN's widest spread is
@@ -179,7 +178,7 @@ def invariance_summary(inv: pd.DataFrame, eps: float) -> dict:
     """The worst row of :func:`invariance` and the order of the eps effect of its smallest-scale member."""
     if not len(inv):
         return {}
-    worst = inv.loc[inv["max_rel"].idxmax()]
+    worst = inv.loc[inv["max_rel"].idxmax()]  # type: ignore[call-overload]  # a label: stubs say Hashable
     return {"max_rel": float(inv["max_rel"].max()), "act": worst["activation"],
             "low": worst["low"], "family": list(inv.iloc[0]["members"]),
             "eps_order": eps / float(worst["sigma_w2_low"]),

@@ -51,10 +51,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import cast
 
 import numpy as np
 import pandas as pd
 
+from generator.analysis import health
 from generator.analysis.claim_rules import (
     LOG_MARGIN,
     MARGIN_SHARE,
@@ -68,7 +70,6 @@ from generator.analysis.claim_rules import (
     spread,
     threshold_verdict,
 )
-from generator.analysis import health
 from generator.analysis.factors import init_spread
 from generator.analysis.rules import COLLAPSE_RATIO
 from generator.analysis.seed_note import per_layer_factor
@@ -263,7 +264,7 @@ def judge_xavier_tanh(runs: Runs, acts) -> dict | None:
     def fn(sub):
         per_act, values = {}, {}
         for a in present:
-            st = [runs.stats(s, "xavier", a) for s in sub]
+            st = cast(list[dict], [runs.stats(s, "xavier", a) for s in sub])  # full grid: seed 0 ran, all did
             # "Use Xavier" means trainable: the forward signal stays healthy AND the gradient reaches layer 1.
             per_act[a] = label_verdict(healthy(s, a) and gradient_flows(s) for s in st)
             values[a] = {"ratio": spread([s["ratio"] for s in st]), "gradflow": spread([s["gradflow"] for s in st]),
@@ -376,7 +377,7 @@ def prop_rows(prop: pd.DataFrame, inits, acts) -> list[dict]:
             continue
         row = {"init": init, "activation": act, "std1": s["std1"], "stdL": s["stdL"], "ratio": s["ratio"],
                "sat": s["satL"], "grad1": s["grad1"]}
-        per = [runs.stats(seed, init, act) for seed in runs.seeds]
+        per = cast(list[dict], [runs.stats(seed, init, act) for seed in runs.seeds])  # full grid: the case ran, every seed did
         for key, col in (("std1", "std1"), ("stdL", "stdL"), ("ratio", "ratio"), ("satL", "sat"), ("grad1", "grad1")):
             vals = np.array([p[key] for p in per], dtype=float)
             vals = vals[np.isfinite(vals)]

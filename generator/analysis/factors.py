@@ -51,8 +51,8 @@ def layer_factors(rows: pd.DataFrame, depth: int) -> dict:
     if depth < 2 or 1 not in rows.index or depth not in rows.index:
         return {"fwd": nan, "bwd": nan, "gain": nan, "diverged": True, "zero_grad": False}
     diverged = bool(rows["diverged"].any())
-    fs = _pos_ratio(float(rows.loc[depth, "std"]), float(rows.loc[1, "std"]))
-    gs = _pos_ratio(float(rows.loc[1, "grad_h_std"]), float(rows.loc[depth, "grad_h_std"]))
+    fs = _pos_ratio(float(rows["std"].loc[depth]), float(rows["std"].loc[1]))
+    gs = _pos_ratio(float(rows["grad_h_std"].loc[1]), float(rows["grad_h_std"].loc[depth]))
     if diverged:
         fs = gs = nan
     n = depth - 1

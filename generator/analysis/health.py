@@ -46,7 +46,7 @@ from __future__ import annotations
 
 import math
 import weakref
-from functools import lru_cache
+from functools import cache
 
 import numpy as np
 import pandas as pd
@@ -67,7 +67,7 @@ STABILITY = ("stable", "unstable", "untested")
 NO_HALF = "empty"  # the label of an empty seed half (a single-seed grid)
 
 
-@lru_cache(maxsize=None)
+@cache
 def baseline_saturation(activation: str, half_width: float = 12.0, n: int = 240_001) -> float:
     """P(activation saturated at z), z ~ N(0, 1): the same rule as propagation's saturated_frac
     (Activation.saturated), integrated against the normal density on a dense grid (trapezoid)."""
@@ -215,11 +215,12 @@ def health_frame(data) -> pd.DataFrame:
     """The health records of a Dataset's propagation.csv at the grid depth (computed once per frame;
     the same function writes health.csv, so the pages and the file agree by construction)."""
     prop = data.prop
-    hit = _MEMO.get(id(prop))
+    key = id(prop)
+    hit = _MEMO.get(key)
     if hit is not None and hit[0]() is prop:
         return hit[1]
     made = health_of(prop, data.grid.propagation.depth)
-    _MEMO[id(prop)] = (weakref.ref(prop, lambda _, k=id(prop): _MEMO.pop(k, None)), made)
+    _MEMO[key] = (weakref.ref(prop, lambda _: _MEMO.pop(key, None)), made)
     return made
 
 

@@ -64,7 +64,7 @@ def _status(healthy_stable: list, healthy_unstable: list, forward_only: list) ->
 def _regimes(regimes: pd.DataFrame | None) -> dict[tuple[str, str], str]:
     if regimes is None or regimes.empty:
         return {}
-    return {(r.init, r.activation): r.regime for r in regimes.itertuples()}
+    return {(str(r.init), str(r.activation)): str(r.regime) for r in regimes.itertuples()}
 
 
 def init_choices(health: pd.DataFrame, norm: str = "none", regimes: pd.DataFrame | None = None) -> list[dict]:

@@ -81,10 +81,10 @@ def printout_matches(rerun: pd.DataFrame, printed: pd.DataFrame) -> list[dict]:
             continue
         p = printed[case][printed.index >= 1]
         diffs = {c: float(rel_diff(p, rerun[c].reindex(p.index)).max()) for c in TANH_CASES if c in rerun.columns}
-        best = min(diffs, key=diffs.get) if diffs else None
+        best = min(diffs, key=diffs.__getitem__) if diffs else None
         own = diffs.get(case, math.nan)
         out.append({"case": case, "own_max_rel": own, "matches_own": bool(own <= MATCH_RTOL),
-                    "best": best, "best_max_rel": diffs.get(best, math.nan),
+                    "best": best, "best_max_rel": diffs[best] if best is not None else math.nan,
                     "best_is_own": best == case, "diffs": diffs})
     return out
 
@@ -103,8 +103,8 @@ def case_rows(rerun: pd.DataFrame, printed: pd.DataFrame, factors: dict, L: int)
     cases = []
     for c in CASES:
         act, code_line = seed_reference.SEED_CASES[c]
-        cases.append({"case": c, "code": code_line, "activation": act, "std1": float(rerun.loc[1, c]),
-                      "stdL": float(rerun.loc[L, c]), "factor": factors[c], "printed": c in printed.columns})
+        cases.append({"case": c, "code": code_line, "activation": act, "std1": float(rerun[c].loc[1]),
+                      "stdL": float(rerun[c].loc[L]), "factor": factors[c], "printed": c in printed.columns})
     return cases
 
 
@@ -140,7 +140,7 @@ def printout_runs(printed_mean: pd.DataFrame, printed: pd.DataFrame, matches: di
     """Were the ×0.01 and ×1.0 printouts "swapped"? Both match the ×1.0 re-run if ``both_large``; their
     inputs (layer 0: the data the run drew) differ if ``distinct_inputs`` -- two separate ×1.0 runs, not one
     output pasted twice; ``small_never_shown``: no printout is within MATCH_RTOL of the ×0.01 re-run."""
-    inp = {f"{c}_{k}0": float(t.loc[0, c]) for c in ("small_tanh", "large_tanh")
+    inp = {f"{c}_{k}0": float(t[c].loc[0]) for c in ("small_tanh", "large_tanh")
            for k, t in (("mean", printed_mean), ("std", printed))}
     inp = {k.replace("_tanh", ""): v for k, v in inp.items()}
     small_rel = [m["diffs"].get("small_tanh", math.nan) for m in matches.values()]
@@ -245,7 +245,7 @@ def xavier_relu_block(prop, cfg, rerun, rerun_mean, factors, L: int) -> dict:
     if xr["factor_seed"] and 0 < xr["factor_seed"] < 1:
         # how many layers until the std is 1% of layer 1's at the measured factor (an extrapolation)
         xr["layers_to_1pct"] = int(math.ceil(math.log(0.01) / math.log(xr["factor_seed"]))) + 1
-    if xr["have_prop"]:
+    if xr_prop is not None and xr["have_prop"]:
         xr["factor_prop"] = per_layer_factor(xr_prop["std"])
         xr["stdL_prop"] = float(xr_prop.loc[depth, "std"])
         xr["meanL_prop"] = float(xr_prop.loc[depth, "mean"])

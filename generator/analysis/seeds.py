@@ -125,11 +125,12 @@ class SeedMeans:
     def of(cls, frame: pd.DataFrame) -> SeedMeans:
         """The aggregate of ``frame``, computed once per frame object (pages and figures ask per case;
         the contract frames are read once and never modified, which this memo relies on)."""
-        hit = _MEMO.get(id(frame))
+        key = id(frame)
+        hit = _MEMO.get(key)
         if hit is not None and hit[0]() is frame:
             return hit[1]
         made = cls(frame)
-        _MEMO[id(frame)] = (weakref.ref(frame, lambda _, k=id(frame): _MEMO.pop(k, None)), made)
+        _MEMO[key] = (weakref.ref(frame, lambda _: _MEMO.pop(key, None)), made)
         return made
 
     # --- tables ---------------------------------------------------------------------------------

@@ -28,8 +28,23 @@ import numpy as np
 import pandas as pd
 
 from generator.analysis.training_rules import (  # noqa: F401  (re-exported)
-    ACC_MARGIN, CHANCE, CLAIM_IDS, DECADE, GRAD_BAND, LOSS_MARGIN, PAIRS, RESCUE_MARGIN, STALL, VERDICTS, best_lr,
-    divisor_ratio, init_claim, mean_claim, overfitting_claim, speed_claim, vanishing_claim,
+    ACC_MARGIN,
+    CHANCE,
+    CLAIM_IDS,
+    DECADE,
+    GRAD_BAND,
+    LOSS_MARGIN,
+    PAIRS,
+    RESCUE_MARGIN,
+    STALL,
+    VERDICTS,
+    best_lr,
+    divisor_ratio,
+    init_claim,
+    mean_claim,
+    overfitting_claim,
+    speed_claim,
+    vanishing_claim,
 )
 
 COLUMNS = ["claim_id", "verdict", "effect", "ci_low", "ci_high", "n_runs", "setting", "verdict_a", "verdict_b",
@@ -86,7 +101,7 @@ def setting_of(c: dict, t) -> str:
 
 def parse_setting(s: str) -> list[tuple[str, str]]:
     """``"a=1; b=x"`` -> ``[("a", "1"), ("b", "x")]``."""
-    return [tuple(kv.split("=", 1)) for kv in str(s).split("; ") if "=" in kv]
+    return [(k, v) for k, eq, v in (kv.partition("=") for kv in str(s).split("; ")) if eq]
 
 
 # --- claims.csv -----------------------------------------------------------------------------------

@@ -54,7 +54,6 @@ claims.csv's ``effect``/``ci_low``/``ci_high``/``n_runs`` are the claim's *prima
 
 from __future__ import annotations
 
-import json
 import math
 
 import numpy as np
@@ -84,7 +83,7 @@ def best_lr(lr: pd.DataFrame, by: str) -> pd.DataFrame:
                                              acc=("best_val_acc", "mean"))
         ok = agg[agg["reached"]]
         pick = ok["steps"].idxmin() if len(ok) else agg["acc"].fillna(-1).idxmax()
-        out.append({by: g, "learning_rate": float(pick)})
+        out.append({by: g, "learning_rate": float(pick)})  # type: ignore[arg-type]  # a label: stubs say Hashable
     return pd.DataFrame(out, columns=[by, "learning_rate"])
 
 
@@ -182,7 +181,9 @@ def init_claim(init: pd.DataFrame, target: float) -> dict:
     count = g.sum().where(g.count() == g.size())  # a missing accuracy makes the seed's count missing
 
     def per_seed(act, norm, seeds):
-        c = count.xs((act, norm), level=("activation", "norm")) if (act, norm) in count.index.droplevel("seed") else pd.Series(dtype=float)
+        # count's index is a MultiIndex (activation, norm, seed); pandas-stubs types it as a flat Index
+        cases = count.index.droplevel("seed")  # type: ignore[arg-type]
+        c = count.xs((act, norm), level=("activation", "norm")) if (act, norm) in cases else pd.Series(dtype=float)
         return c[c.index.isin(seeds)] / per_decade
 
     def parts(seeds):
@@ -253,8 +254,8 @@ def vanishing_claim(depth: pd.DataFrame, fig1: pd.DataFrame) -> dict:
                                          RESCUE_MARGIN)
         if not failing:
             out["failure"] = compare([], [], RESCUE_MARGIN)  # nothing to rescue: inconclusive by construction
-        for (i, k), d in bn_depth[bn_depth["seed"].isin(seeds)].groupby(["init", "depth"], sort=False):
-            out[f"balanced_{i}_{k}"] = within(np.log10(d["grad_ratio"].astype(float)), band)
+        for (i, dep), d in bn_depth[bn_depth["seed"].isin(seeds)].groupby(["init", "depth"], sort=False):
+            out[f"balanced_{i}_{dep}"] = within(np.log10(d["grad_ratio"].astype(float)), band)
         return out
 
     ratio = bn_depth.groupby(["init", "depth"])["grad_ratio"].median()

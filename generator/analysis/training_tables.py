@@ -102,14 +102,14 @@ def fig1_numbers(fig1: pd.DataFrame) -> dict:
     for norm in ("none", "bn"):
         out.update({f"steps_{k}_{norm}": v for k, v in seed_interval(f1.get(norm, pd.Series(dtype=float))).items()})
         out.update({f"final_{k}_{norm}": v for k, v in seed_interval(last[last["norm"] == norm]["val_acc"]).items()})
-    for norm, d in fig1.groupby("norm"):
+    for by_norm, d in fig1.groupby("norm"):
         per_seed = []
         for _, ds in d[d["step"] > 0].sort_values("step").groupby("seed"):  # from the first evaluation after step 0
             width = (ds["p85"] - ds["p15"]).to_numpy()
             per_seed.append({"drift": float(ds["p50"].max() - ds["p50"].min()), "width_start": float(width[0]),
                              "width_end": float(width[-1]), "p50_start": float(ds["p50"].iloc[0]), "p50_end": float(ds["p50"].iloc[-1])})
         for k in per_seed[0] if per_seed else ():
-            out[f"{k}_{norm}"] = seed_interval([r[k] for r in per_seed])["mean"]
+            out[f"{k}_{by_norm}"] = seed_interval([r[k] for r in per_seed])["mean"]
     return out
 
 
@@ -125,7 +125,7 @@ def batch_rows(batch: pd.DataFrame) -> list[dict]:
     pick = batch.merge(batch_choice(batch), on=["norm", "batch_size", "learning_rate"])
     rows = []
     for b in sorted(batch["batch_size"].unique()):
-        row = {"batch_size": int(b)}
+        row: dict = {"batch_size": int(b)}
         arms = {}
         for norm in ("none", "bn"):
             d = pick[(pick["norm"] == norm) & (pick["batch_size"] == b)]

@@ -91,7 +91,7 @@ def _statements(snippet: str) -> list:
 def _candidate(text: str, head: re.Match) -> list:
     start = head.start() + len(head.group(0)) - len(head.group(0).lstrip())
     if not head.group(1):  # one line (+ backslash continuations)
-        return _statements(text[start:_LINE.match(text, head.end()).end()])
+        return _statements(text[start:_LINE.match(text, head.end()).end()])  # type: ignore[union-attr]  # _LINE matches ''
     close = head.end()
     for _ in range(64):
         close = text.find(")", close)
@@ -108,7 +108,7 @@ def _candidate(text: str, head: re.Match) -> list:
 def _import_statements(path: str, mtime_ns: int, size: int) -> tuple:
     """Every import in the file as ``(level, module or "", (names...))``; ``import a.b`` is ``(0, "a.b", ())``."""
     text = _read(path, mtime_ns, size).decode("utf-8")
-    out = []
+    out: list[tuple[int, str, tuple[str, ...]]] = []
     for head in _HEAD.finditer(text):
         for node in _candidate(text, head):
             if isinstance(node, ast.Import):
@@ -120,7 +120,7 @@ def _import_statements(path: str, mtime_ns: int, size: int) -> tuple:
 
 def ast_import_statements(path: Path) -> tuple:
     """The same list from a full parse of the file (slow; the tests compare it with the fast scan)."""
-    out = []
+    out: list[tuple[int, str, tuple[str, ...]]] = []
     for node in ast.walk(ast.parse(Path(path).read_bytes())):
         if isinstance(node, ast.Import):
             out += [(0, alias.name, ()) for alias in node.names]

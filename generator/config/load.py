@@ -31,13 +31,13 @@ import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from generator.engine.activations import ACTIVATIONS
 from generator.common.errors import MAX_LINE, ConfigError, _short, _short_path  # noqa: F401 (re-exported)
 from generator.common.paths import DEFAULT_CONFIG, ROOT
-from generator.engine.inits import INITS
-from generator.engine.network import NORMS
 from generator.config.memory import check_memory_fits
 from generator.config.training import MAX_SEED, MAX_SEEDS, TrainingConfig
+from generator.engine.activations import ACTIVATIONS
+from generator.engine.inits import INITS
+from generator.engine.network import NORMS
 
 DTYPES = ("float64", "float32")
 REQUIRED_SECTIONS = ("propagation",)

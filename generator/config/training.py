@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from generator.engine.activations import ACTIVATIONS
 from generator.common.errors import ConfigError
-from generator.engine.inits import INITS
+from generator.engine.activations import ACTIVATIONS
 from generator.engine.digits import PREPROCESS
+from generator.engine.inits import INITS
 
 TRAIN_NORMS = ("none", "bn")
 
@@ -48,19 +48,21 @@ def _seeds() -> dict:
     return {"min": 0, "max": MAX_SEED, "unique": True, "nonempty": True, "max_items": MAX_SEEDS}
 
 
-def _steps(default: int) -> object:
+# The field helpers below return a dataclasses.Field, typed as its value (as dataclasses.field is) so
+# that `steps: int = _steps(200)` type-checks.
+def _steps(default: int) -> int:
     return field(default=default, metadata={"min": 1, "max": MAX_STEPS})
 
 
-def _lr(default: float) -> object:
+def _lr(default: float) -> float:
     return field(default=default, metadata={"gt": 0.0, "max": MAX_LR})
 
 
-def _depth(default: int) -> object:
+def _depth(default: int) -> int:
     return field(default=default, metadata={"min": 1, "max": MAX_DEPTH})
 
 
-def _points(default: int) -> object:
+def _points(default: int) -> int:
     return field(default=default, metadata={"min": 2, "max": MAX_POINTS})
 
 

@@ -58,7 +58,7 @@ DESCRIPTION = {
 
 def field(col: Column) -> dict:
     """The Table Schema field of one contract column."""
-    out = {"name": col.name, "type": TYPES[col.dtype], "description": col.en, "x-description-ko": col.ko}
+    out: dict = {"name": col.name, "type": TYPES[col.dtype], "description": col.en, "x-description-ko": col.ko}
     if col.dtype == "bool":
         out |= {"trueValues": ["True"], "falseValues": ["False"]}
     return out

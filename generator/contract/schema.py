@@ -16,7 +16,6 @@ from generator.contract.datafile import Column, DataFile, _c  # noqa: F401  (re-
 from generator.contract.health import HEALTH
 from generator.contract.training import CLAIMS, TRAINING_FILES
 
-
 KEYS = (
     _c("init", "str", "가중치 초기화(initialization) 방식 식별자", "weight initialization scheme identifier"),
     _c("activation", "str", "활성화 함수(activation) 식별자", "activation function identifier"),

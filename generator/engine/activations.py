@@ -40,8 +40,8 @@ from __future__ import annotations
 
 import functools
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 
@@ -358,7 +358,7 @@ register(Activation("gelu", _gelu, _gelu_d, second_moment_gain(_gelu), (-1, 3), 
 def matched_pairs() -> dict[str, str]:
     """activation -> matched init, grouped by init (groups in order of first appearance in the registry,
     registry order inside a group): the order in which the site lists the pairs."""
-    first = {}
+    first: dict[str, int] = {}
     for a in ACTIVATIONS.values():
         first.setdefault(a.matched_init, len(first))
     return {a.name: a.matched_init for a in sorted(ACTIVATIONS.values(), key=lambda a: first[a.matched_init])}

@@ -145,7 +145,7 @@ class _Buffers:
         self.pre = [new() for _ in range(depth)]
         self.h = [new() for _ in range(depth)]
         self.dphi = [new() for _ in range(depth)]
-        self.mask = [new() for _ in range(depth)] if dropout > 0 else None
+        self.mask = [new() for _ in range(depth)] if dropout > 0 else []
         self.z, self.tmp = new(), new()
         self.dh = (new(), new())
         self.logits = np.empty((s, n, n_out))
@@ -243,7 +243,7 @@ class FastMLP:
         """logits = h W_out + b_out, written into ``out`` (S, N, n_out)."""
         w, b, _, _ = self._layers[-1]
         self._mm(h, w, out)
-        out += b[:, None]
+        out += b[:, None]  # type: ignore[index]  # the output layer always has a bias
         return out
 
     def _forward_train(self, x, bufs: _Buffers, rngs):
@@ -256,7 +256,7 @@ class FastMLP:
                 self._inv_std[l] = _bn_train(a, gamma, beta, self.running[l], bufs.z, bufs.tmp, update=True)
                 pre = bufs.z
             else:
-                a += b[:, None]
+                a += b[:, None]  # type: ignore[index]  # no BN: the layer has a bias
                 pre = a
             h = self._activate(pre, bufs.h[l], bufs.dphi[l], bufs.zeros)
             if self.dropout > 0.0:
@@ -343,7 +343,7 @@ class FastMLP:
             w, b, gamma, beta = self._layers[l]
             a = self._mm(h, w, bufs.h[l % 2])
             if gamma is None:
-                a += b[:, None]
+                a += b[:, None]  # type: ignore[index]  # no BN: the layer has a bias
             elif mode == "test":
                 _bn_test(a, gamma, beta, self.running[l])
             else:

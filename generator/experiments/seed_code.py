@@ -27,7 +27,6 @@ import pandas as pd
 from generator.common.paths import PRINTOUTS_CSV, SEED_TEXT
 from generator.contract.seed_cases import PRINTED_CASES, SEED_CASES, SEED_SIZES
 
-
 # Each snippet's weight scale as a function of fan-in, as in the note's code; the names, activations
 # and code lines are data in generator/contract/seed_cases.py.
 SCALES = {

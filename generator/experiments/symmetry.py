@@ -32,7 +32,8 @@ import pandas as pd
 
 from generator.engine import layers
 from generator.engine.activations import get_activation
-from generator.engine.inits import INITS, constant as constant_init, get_init
+from generator.engine.inits import INITS, get_init
+from generator.engine.inits import constant as constant_init
 
 __all__ = ["run_symmetry", "SYMMETRY_INITS"]
 

@@ -54,8 +54,8 @@ import numpy as np
 import pandas as pd
 
 from generator.engine import digits as data
-from generator.engine.mlp_fast import FastMLP, softmax_loss_only
 from generator.engine.mlp import MLP
+from generator.engine.mlp_fast import FastMLP, softmax_loss_only
 
 
 def _evaluate(net: FastMLP, x, y):

@@ -16,11 +16,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from generator.render import strings
+from generator.analysis.seeds import depth_of, layer_stats
 from generator.engine.activations import ACTIVATIONS
 from generator.figures import style
-from generator.analysis.seeds import depth_of, layer_stats
 from generator.figures.registry import CURVE_RANGE, LINE_SETS
+from generator.render import strings
 
 # activation -> (colour, linestyle) for figures where lines are activations (Okabe-Ito + greys)
 ACT_STYLE = {

@@ -9,9 +9,9 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.lines import Line2D
 
-from generator.render import strings
 from generator.analysis.factors import ACT_ORDER, INIT_ORDER, last_layer_std, ordered
 from generator.figures import style
+from generator.render import strings
 
 
 def bn_spread(data, lang: str, *, norms=("none", "bn")):

@@ -13,8 +13,8 @@ Figures are ``matplotlib.figure.Figure`` objects (no pyplot), built and saved in
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Callable, Mapping
 
 from generator.common.languages import LANGUAGES
 from generator.figures.io import save_figure

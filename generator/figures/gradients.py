@@ -11,9 +11,9 @@ import math
 import numpy as np
 from matplotlib.lines import Line2D
 
-from generator.render import strings
 from generator.analysis.factors import INIT_ORDER, all_factors, ordered
 from generator.figures import style
+from generator.render import strings
 
 
 def grad_factors(data, lang: str, *, tol: float = 0.1, norm: str = "none"):

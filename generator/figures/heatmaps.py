@@ -13,11 +13,10 @@ from matplotlib.colors import LogNorm
 from matplotlib.patches import Rectangle
 from matplotlib.ticker import NullLocator
 
-from generator.render import strings
-from generator.figures import numbers, style
 from generator.analysis.factors import ACT_ORDER, INIT_ORDER
 from generator.analysis.seeds import depth_of, last_layer_matrix
-
+from generator.figures import numbers, style
+from generator.render import strings
 
 
 def _present(df, col, order):

@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.lines import Line2D
 
-from generator.render import strings
-from generator.figures import style
 from generator.analysis.seeds import depth_of, layer_stats, select
+from generator.figures import style
 from generator.figures.registry import GRAD_INITS, THEORY_INITS
+from generator.render import strings
 
 
 def grad_std(data, lang: str, *, activation: str, inits=GRAD_INITS, norm: str = "none"):

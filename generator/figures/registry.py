@@ -35,8 +35,8 @@ Files (default grid: 9 inits x 8 activations x norms none/bn)::
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Callable, Mapping
 
 from generator.analysis.rules import MATCH_TOL, MATCHING
 from generator.contract.seed_cases import scale_text

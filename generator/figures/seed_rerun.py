@@ -14,9 +14,9 @@ import numpy as np
 import pandas as pd
 from matplotlib.lines import Line2D
 
-from generator.render import strings
 from generator.contract.seed_cases import scale_text
 from generator.figures import style
+from generator.render import strings
 
 PANELS = ("small_tanh", "large_tanh", "xavier_tanh", "xavier_relu", "he_relu_as_printed", "he_relu_corrected")
 REFERENCE = {"small_tanh": "large_tanh"}  # panel -> re-run drawn as a grey reference line

@@ -18,7 +18,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from generator.render import strings
-from generator.render.fonts import FALLBACK_FAMILY, FIG_WIDTH_IN, FONT_FAMILY  # noqa: F401 (re-exported)
+from generator.render.fonts import FALLBACK_FAMILY, FIG_WIDTH_IN, FONT_FAMILY  # re-exported
 
 TEXT_FAMILY = [FONT_FAMILY, FALLBACK_FAMILY]
 WIDTH = FIG_WIDTH_IN  # every figure is 7.5 in = 720 CSS px wide

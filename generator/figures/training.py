@@ -20,8 +20,8 @@ import pandas as pd
 
 from generator.analysis.training_stats import seed_interval
 from generator.analysis.training_tables import batch_choice
-from generator.render import strings
 from generator.figures import numbers, style
+from generator.render import strings
 
 NORM_STYLE = {"none": ("#D55E00", (0, (5, 2)), "s"), "bn": ("#0072B2", "-", "o")}
 PRE_STYLE = {"raw": ("#D55E00", (0, (1.5, 1.5)), "s"), "scale": ("#E69F00", (0, (5, 2)), "D"),
@@ -149,7 +149,7 @@ def fig_speed(data, lang, *, target_accuracy: float):
     ax, ax_loss = fig.subplots(1, 2)
     fig.suptitle(_t(lang, "speed.title"))
     for norm in ("none", "bn"):
-        color, ls, marker = NORM_STYLE[norm]
+        color, ls, _marker = NORM_STYLE[norm]
         sub = d[d["norm"] == norm]
         if not len(sub):
             continue

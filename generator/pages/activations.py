@@ -20,16 +20,16 @@ import math
 import numpy as np
 import pandas as pd
 
-from generator.analysis.seeds import seed_means
-from generator.render import strings
-from generator.engine.activations import ACTIVATIONS, SATURATION_FRACTION
-from generator.analysis.rules import MATCHING
-from generator.render.filters import num
-from generator.render.wording import cfg
 from generator.analysis.health import baseline_saturation, record
+from generator.analysis.rules import MATCHING
+from generator.analysis.seeds import seed_means
 from generator.engine import theory
+from generator.engine.activations import ACTIVATIONS, SATURATION_FRACTION
 from generator.figures.registry import CURVE_X_MAX
 from generator.pages.index import has, health_text, label, localized
+from generator.render import strings
+from generator.render.filters import num
+from generator.render.wording import cfg
 
 GRID = (-10.0, 10.0, 200_001)
 GELU_DEPTH = 50  # depth at which the page quotes He + GELU's mean-field second moment

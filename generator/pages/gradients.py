@@ -35,8 +35,8 @@ import math
 import numpy as np
 import pandas as pd
 
-from generator.analysis.rules import MATCH_TOL  # factors within 10 % of each other "mirror" each other
 from generator.analysis.factors import layer_factors, ordered, seed_mean
+from generator.analysis.rules import MATCH_TOL  # factors within 10 % of each other "mirror" each other
 from generator.engine import theory
 from generator.figures.registry import GRAD_INITS
 

@@ -24,15 +24,22 @@ import math
 import numpy as np
 import pandas as pd
 
+from generator.analysis.health import record
 from generator.analysis.seeds import seed_means
-from generator.render import strings
+from generator.engine import theory
 from generator.engine.activations import ACTIVATIONS, LEAKY_SLOPE
 from generator.engine.inits import weight_variance
+from generator.pages.index import (
+    geometric_mean,
+    has,
+    init_health_context,
+    label,
+    localized,
+    second_moment,
+    successive_ratios,
+)
 from generator.pages.xavier import compare_inits
-from generator.analysis.health import record
-from generator.engine import theory
-from generator.pages.index import (geometric_mean, has, init_health_context, label, localized, second_moment,
-                                   successive_ratios)
+from generator.render import strings
 
 KEPT_TOL = 0.01  # |F(1) - 1| and F'(1) - 1 below this: the gain keeps the second moment (gain_moments)
 
@@ -68,7 +75,7 @@ def gain_moments(points: int, h: float = 1e-4) -> dict[str, dict]:
     for name, act in ACTIVATIONS.items():
         g2 = act.gain ** 2
 
-        def F(q, f=act.forward):
+        def F(q, f=act.forward, g2=g2):
             return float(g2 * theory.expect(lambda a: f(a) ** 2, q, points))
 
         f1, slope = F(1.0), (F(1.0 + h) - F(1.0 - h)) / (2.0 * h)

@@ -10,16 +10,27 @@ cell of the grid ("forward / backward"), with a legend. The helpers below are sh
 from __future__ import annotations
 
 import math
+
 import numpy as np
 import pandas as pd
 
-from generator.analysis.health import (BACKWARD, EXPLODE_ABOVE, FORWARD, GRAD_HIGH, GRAD_LOW, INPUT_STD,
-                                       SATURATION_EXCESS, VANISH_BELOW, baseline_saturation, health_frame)
+from generator.analysis.health import (
+    BACKWARD,
+    EXPLODE_ABOVE,
+    FORWARD,
+    GRAD_HIGH,
+    GRAD_LOW,
+    INPUT_STD,
+    SATURATION_EXCESS,
+    VANISH_BELOW,
+    baseline_saturation,
+    health_frame,
+)
 from generator.analysis.seeds import seed_means
 from generator.common.languages import LANGUAGES
+from generator.engine.activations import SATURATION_FRACTION
 from generator.render import strings
 from generator.render.filters import Badge
-from generator.engine.activations import SATURATION_FRACTION
 
 LANGS = LANGUAGES
 

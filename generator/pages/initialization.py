@@ -24,12 +24,10 @@ import math
 import numpy as np
 import pandas as pd
 
-from generator.analysis.seeds import seed_means
-from generator.render import strings
-from generator.render.wording import defined
-from generator.engine.inits import weight_variance
 from generator.analysis.health import record
 from generator.analysis.rules import MATCHING
+from generator.analysis.seeds import seed_means
+from generator.engine.inits import weight_variance
 from generator.pages.index import (
     first_diverged_layer,
     geometric_mean,
@@ -39,6 +37,8 @@ from generator.pages.index import (
     localized,
     successive_ratios,
 )
+from generator.render import strings
+from generator.render.wording import defined
 
 COMPARE_INITS = ("small", "large", "xavier", "he")
 COMPARE_ACTIVATIONS = ("tanh", "relu")

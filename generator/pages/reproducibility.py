@@ -28,12 +28,12 @@ import pandas as pd
 import yaml
 
 from generator.common.hashing import sha256_bytes
+from generator.common.paths import ROOT
 from generator.contract import schema as contract
 from generator.contract.datapackage import LICENSE, PACKAGE_FILE
 from generator.contract.licences import LICENCES
-from generator.common.paths import ROOT
-from generator.render.filters import code, link
 from generator.pages.summary import data_dictionary
+from generator.render.filters import code, link
 
 DIGEST_CHARS = 16  # shown prefix of each file's SHA-256
 # Packages that shape the numbers or the site, in display order; the rest of pyproject's list follows.

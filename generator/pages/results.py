@@ -13,8 +13,8 @@ import pandas as pd
 from generator.analysis.seeds import seed_means
 from generator.contract import schema as contract
 from generator.engine.activations import SATURATION_FRACTION
-from generator.pages.summary import data_dictionary
 from generator.pages.gradients import grid_order
+from generator.pages.summary import data_dictionary
 
 DIVERGED = "diverged"  # cell marker for a diverged configuration (translated by the template)
 METRICS = ("std", "saturated_frac", "grad_w_ratio")  # the grid tables, in page order

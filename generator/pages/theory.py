@@ -24,10 +24,10 @@ import math
 import numpy as np
 import pandas as pd
 
+from generator.analysis.factors import ordered, seed_mean
 from generator.analysis.seeds import seed_means
 from generator.engine import theory
 from generator.engine.activations import get_activation
-from generator.analysis.factors import ordered, seed_mean
 from generator.pages.gradients import grid_order
 
 GOOD_TOL = 0.05  # max relative error for "the theory agrees" with the measurement
@@ -54,7 +54,7 @@ def bn_errors(data, points: int) -> pd.DataFrame:
     for act, s in sub.groupby("activation", sort=False):
         f = get_activation(act).forward
         m1 = float(theory.expect(f, 1.0, points))
-        m2 = float(theory.expect(lambda a: f(a) ** 2, 1.0, points))
+        m2 = float(theory.expect(lambda a, f=f: f(a) ** 2, 1.0, points))
         pred = math.sqrt(max(m2 - m1 * m1, 0.0))
         rel = (s["std"] - pred).abs() / pred
         rows.append({"activation": act, "pred": pred, "max_rel": float(rel.max()), "median_rel": float(rel.median())})
@@ -75,7 +75,7 @@ def regime_tables(fixed, inits, acts, points: int) -> tuple[dict, dict]:
         regimes[f"{r}_pairs"] = fixed[fixed["regime"] == r][["init", "activation"]].to_dict("records")
     repelled = []
     for r in fixed[fixed["regime"] == "explodes"].itertuples():
-        f1 = float(r.sigma_w2) * float(theory.expect(lambda a: get_activation(r.activation).forward(a) ** 2, 1.0, points))
+        f1 = float(r.sigma_w2) * float(theory.expect(lambda a, act=r.activation: get_activation(act).forward(a) ** 2, 1.0, points))
         if abs(f1 - 1.0) <= 1e-6:
             d = theory.slope(r.activation, r.sigma_w2, 1.0, points)
             if d > 1.0:

@@ -180,7 +180,7 @@ PRIMARY_UNIT = {"speed": "num", "init": "num", "overfitting": "pct", "vanishing"
 def _claims_tables(claims: dict) -> dict[str, pd.DataFrame]:
     out = {}
     for lang in LANGUAGES:
-        def verdict(x):
+        def verdict(x, lang=lang):
             return verdict_badge(x, lang)
 
         out[lang] = pd.DataFrame([{

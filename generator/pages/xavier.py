@@ -21,20 +21,20 @@ import math
 import numpy as np
 import pandas as pd
 
+from generator.analysis.health import record
 from generator.analysis.seeds import seed_means
 from generator.analysis.verdicts import paired_interval
-from generator.render import strings
 from generator.engine.inits import weight_variance
-from generator.analysis.health import record
 from generator.pages.index import (
-    init_health_context,
     geometric_mean,
     has,
+    init_health_context,
     label,
     localized,
     second_moment,
     successive_ratios,
 )
+from generator.render import strings
 
 GLOROT_FAMILY = ("xavier", "glorot_normal", "glorot_uniform")
 

@@ -50,7 +50,6 @@ from pathlib import Path
 import numpy as np
 
 from generator.common import atomic
-from generator.pipeline.store import Cache
 from generator.common.paths import BENCH_DIR, ROOT
 from generator.config.load import Config, resolve
 from generator.experiments.plan import grid_tasks
@@ -58,7 +57,7 @@ from generator.pipeline import bench_weight
 from generator.pipeline.bench_compare import edit_config, site_config
 from generator.pipeline.bench_peak import gemm_peak
 from generator.pipeline.runner import run_tasks
-
+from generator.pipeline.store import Cache
 
 
 def blas_info() -> dict:

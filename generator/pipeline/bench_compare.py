@@ -51,7 +51,8 @@ import numpy as np
 
 from generator.common import atomic
 from generator.common.paths import BENCH_DIR, ROOT
-from generator.pipeline.bench_weight import numbers as weight_numbers, weigh
+from generator.pipeline.bench_weight import numbers as weight_numbers
+from generator.pipeline.bench_weight import weigh
 
 TOLERANCE = 1.05
 STAGES = ("experiments", "figures", "render", "build")

@@ -17,26 +17,26 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import pandas as pd
 
 from generator.analysis.health import health_of
-from generator.contract import schema as contract
-from generator.contract.grid import GRID_FILE, write_grid
-from generator.experiments.plan import (GRID_AXES, compute_order, grid_facts, grid_tasks, placement_tasks,
-                                        symmetry_tasks)
-from generator.experiments import seed_code as seed_reference
-from generator.engine import theory
 from generator.common.hashing import sha256_bytes, sha256_file
 from generator.common.imports import code_digest
-from generator.pipeline import store
-from generator.pipeline.store import Cache, environment
 from generator.config.load import Config, resolve
+from generator.contract import schema as contract
+from generator.contract.grid import GRID_FILE, write_grid
+from generator.engine import theory
+from generator.experiments import seed_code as seed_reference
+from generator.experiments.plan import GRID_AXES, compute_order, grid_facts, grid_tasks, placement_tasks, symmetry_tasks
+from generator.pipeline import store
 from generator.pipeline.runner import Executor, RunStats, run_tasks, submit_tasks, task_module
+from generator.pipeline.store import Cache, environment
+
 
 def _with_keys(df: pd.DataFrame, params: dict, keys: tuple[str, ...]) -> pd.DataFrame:
     df = df.copy()

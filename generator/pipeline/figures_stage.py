@@ -23,11 +23,12 @@ from pathlib import Path
 from generator.common import atomic
 from generator.common.hashing import sha256_file, sha256_parts
 from generator.common.imports import closure_of_all, digest_modules
-from generator.pipeline.store import Store, cache_key, environment
 from generator.config.load import Config, resolve
 from generator.contract.grid import read_grid
 from generator.pipeline.outputs import Manifest, scratch_dir
 from generator.pipeline.runner import Progress
+from generator.pipeline.store import Store, cache_key, environment
+
 
 @dataclass
 class FigureStats:

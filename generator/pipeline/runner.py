@@ -23,14 +23,15 @@ import importlib
 import os
 import sys
 import time
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, Iterator, Protocol
+from typing import Protocol
 
 import pandas as pd
 
-from generator.pipeline.store import Cache, Frames, cache_key, environment, module_code
 from generator.pipeline.signals import kill_pool
+from generator.pipeline.store import Cache, Frames, cache_key, environment, module_code
 
 # kind -> dotted function path; the function's module is the entry of the key's import closure
 TASKS: dict[str, str] = {
@@ -84,7 +85,7 @@ class SerialExecutor:
         fut: Future = Future()
         try:
             fut.set_result(fn(*args))
-        except BaseException as e:  # noqa: BLE001 -- handed to the caller through the Future
+        except BaseException as e:  # any exception is handed to the caller through the Future
             fut.set_exception(e)
         return fut
 

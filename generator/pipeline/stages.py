@@ -66,8 +66,8 @@ def _start_training(cfg: Config, args, quiet: bool, executor):
     """Queue the training stage on ``executor``; return a function that waits for it, writes its files
     and returns its RunStats -- or None when the stage is current. Every config has ``[training]``
     (config/load.py SECTIONS: a config without it runs the training experiments with the defaults)."""
-    from generator.pipeline.store import Cache
     from generator.pipeline.experiments_stage import manifest_is_current, record_data_files, write_manifest
+    from generator.pipeline.store import Cache
 
     data_dir = docs_dir(cfg) / "data"
     key = training_stage_key(cfg)

@@ -84,7 +84,7 @@ class SiteStamp:
 
     @classmethod
     def for_build(cls, cfg: Config, site_url: str | None = None, root: Path = ROOT,
-                  repo_url: str | None = None) -> "SiteStamp":
+                  repo_url: str | None = None) -> SiteStamp:
         """The stamp of building ``cfg`` from the sources under ``root`` (the repository)."""
         from generator.pipeline.build import source_date_epoch
         from generator.pipeline.links import repo_link

@@ -79,7 +79,7 @@ def frames_to_arrays(frames: Frames) -> dict[str, np.ndarray]:
 
 def arrays_to_frames(arrays) -> Frames:
     frames: Frames = {}
-    names = sorted({k.split("/", 1)[0] for k in arrays.keys()})
+    names = sorted({k.split("/", 1)[0] for k in arrays})
     for fname in names:
         columns = [str(c) for c in arrays[f"{fname}/__columns__"]]
         frames[fname] = pd.DataFrame({c: arrays[f"{fname}/{c}"] for c in columns}, columns=columns)

@@ -34,10 +34,10 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from generator.contract import schema as contract
-from generator.contract.training import CLAIMS, FILES  # noqa: F401  (FILES: figures import it from here for now)
 from generator.analysis.training import claims_frame
 from generator.config.load import resolve
+from generator.contract import schema as contract
+from generator.contract.training import CLAIMS, FILES  # noqa: F401  (FILES: figures import it from here for now)
 from generator.experiments.training_plan import _key, assemble, plan
 from generator.pipeline.runner import PendingTasks, register_task, submit_tasks
 

@@ -46,11 +46,11 @@ from typing import Any
 
 import jinja2
 
-from generator.render import filters as _filters
-from generator.render import wording as _wording
-from generator.render import strings as _strings
 from generator.common.languages import LANGUAGES
 from generator.common.paths import TEMPLATES_DIR
+from generator.render import filters as _filters
+from generator.render import strings as _strings
+from generator.render import wording as _wording
 from generator.render.jinja_cache import CheckedBytecodeCache
 
 PAGES_DIR = "pages"

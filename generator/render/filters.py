@@ -39,8 +39,20 @@ from markupsafe import Markup
 # formats, so editing a number format does not touch the figures that only print catalog text); its
 # names stay importable from here, as the template filters ``esc``, ``alt``, ``code`` and ``url``.
 from generator.render.markdown import (  # noqa: F401 (re-exported)
-    ALLOWED_HTML_ATTRS, ALLOWED_HTML_TAGS, UNSAFE_URL_SCHEMES, FilterError, Md, UnsafeMarkdownError,
-    _escape_text, alt_text, check_markdown, check_url, code, escape_md, link, safe_url,
+    ALLOWED_HTML_ATTRS,
+    ALLOWED_HTML_TAGS,
+    UNSAFE_URL_SCHEMES,
+    FilterError,
+    Md,
+    UnsafeMarkdownError,
+    _escape_text,
+    alt_text,
+    check_markdown,
+    check_url,
+    code,
+    escape_md,
+    link,
+    safe_url,
 )
 
 MINUS = "\u2212"
@@ -207,25 +219,25 @@ class Badge(str):
 
     segments: tuple[tuple[str, str | None], ...]
 
-    def __new__(cls, text: Any, kind: str) -> "Badge":
+    def __new__(cls, text: Any, kind: str) -> Badge:
         if kind not in BADGE_KINDS:
             raise FilterError(f"badge: unknown kind {kind!r}; valid: {', '.join(BADGE_KINDS)}")
         return cls._of(((str(text), kind),))
 
     @classmethod
-    def _of(cls, segments) -> "Badge":
+    def _of(cls, segments) -> Badge:
         obj = str.__new__(cls, "".join(text for text, _ in segments))
         obj.segments = tuple(segments)
         return obj
 
     @classmethod
-    def join(cls, badges: Sequence["Badge"], sep: str = " / ") -> "Badge":
+    def join(cls, badges: Sequence[Badge], sep: str = " / ") -> Badge:
         segs: list[tuple[str, str | None]] = []
         for i, b in enumerate(badges):
             segs += ([(sep, None)] if i else []) + list(b.segments)
         return cls._of(segs)
 
-    def suffixed(self, text: str) -> "Badge":
+    def suffixed(self, text: str) -> Badge:
         return self if not text else self._of(self.segments + ((str(text), None),))
 
 

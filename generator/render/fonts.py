@@ -117,7 +117,7 @@ def font_path() -> Path:
     return font_dir() / FONT_FILES[0]
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def register_fonts() -> tuple[Path, ...]:
     """Add the packaged NanumGothic files to matplotlib's font manager (once per process).
 
@@ -137,7 +137,7 @@ def register_fonts() -> tuple[Path, ...]:
     return paths
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _use_agg() -> None:
     # Figures are built with matplotlib.figure.Figure (never pyplot), so the backend only matters
     # to callers that do use pyplot; Agg keeps them headless.

@@ -140,7 +140,7 @@ def safe_url(url: Any, where: str = "link") -> Md:
     """A link/image target: :func:`check_url`, then characters that would end the Markdown target or
     an HTML attribute (space, ``( ) < > "``) percent-encoded. Template filter ``url``."""
     s = check_url(url, where)
-    return Md(re.sub(r'[\s()<>"]', lambda m: "%{:02X}".format(ord(m.group(0))), s))
+    return Md(re.sub(r'[\s()<>"]', lambda m: f"%{ord(m.group(0)):02X}", s))
 
 
 def link(label: Any, url: Any) -> Md:

@@ -39,7 +39,7 @@ def catalog_files(lang: str) -> list[Path]:
     return [STRINGS_DIR / f"{lang}.toml", *sorted((STRINGS_DIR / lang).glob("*.toml"))]
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def load(lang: str) -> dict:
     """Return the nested catalog for ``lang`` (one of LANGUAGES), merged from its files.
 

@@ -20,7 +20,8 @@ from pathlib import Path
 
 from generator.common.languages import LANGUAGES
 from generator.contract.dataset import Dataset
-from generator.pages.registry import CONTEXTS, PAGES as SITE_PAGES
+from generator.pages.registry import CONTEXTS
+from generator.pages.registry import PAGES as SITE_PAGES
 from generator.pages.summary import config_summary, data_dictionary
 from generator.render.env import environment, render_page
 
