@@ -14,8 +14,8 @@ import jsonschema
 import pytest
 import yaml
 
-from generator.pages import reproducibility
 from generator.contract.licences import LICENCES
+from generator.pages import reproducibility
 from generator.pages.reproducibility import citation
 
 REPO = Path(__file__).resolve().parent.parent

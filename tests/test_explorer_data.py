@@ -50,7 +50,7 @@ def r6(x):
         return None
     if math.isinf(x):
         return "inf" if x > 0 else "-inf"
-    return float("%.6g" % x)
+    return float(f"{x:.6g}")
 
 
 def load(folder: Path, name: str) -> dict:

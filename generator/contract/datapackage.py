@@ -27,7 +27,6 @@ from generator.contract.datafile import Column, DataFile
 from generator.contract.licences import CONTENT, LICENCES
 from generator.contract.schema import DATA_FILES
 
-
 PACKAGE_FILE = "datapackage.json"
 PACKAGE_PROFILE = "https://datapackage.org/profiles/2.0/datapackage.json"
 SCHEMA_PROFILE = "https://datapackage.org/profiles/2.0/tableschema.json"

@@ -232,7 +232,7 @@ def build(data) -> dict[str, bytes]:
     return dict(sorted(docs.items()))
 
 
-_MEMO: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+_MEMO: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def documents(data) -> dict[str, bytes]:

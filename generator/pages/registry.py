@@ -14,8 +14,24 @@ exactly one section (tests/test_structure.py).
 
 from __future__ import annotations
 
-from generator.pages import (activations, batchnorm, conclusions, explorer, gradients, guide, he, index,
-                             initialization, references, reproducibility, results, seed, theory, training, xavier)
+from generator.pages import (
+    activations,
+    batchnorm,
+    conclusions,
+    explorer,
+    gradients,
+    guide,
+    he,
+    index,
+    initialization,
+    references,
+    reproducibility,
+    results,
+    seed,
+    theory,
+    training,
+    xavier,
+)
 from generator.pages.summary import config_summary, data_dictionary
 
 # The navigation's groups: the answers first, then the topics, then the data and how they were made.

@@ -186,9 +186,8 @@ def stage_figures(cfg: Config, args):
 def stage_render(cfg: Config, args):
     from generator.contract.dataset import Dataset
     from generator.pages.registry import build_context
-    from generator.pipeline.render_stage import render_pages
-
     from generator.pipeline.explorer_stage import write_explorer
+    from generator.pipeline.render_stage import render_pages
 
     data_dir = docs_dir(cfg) / "data"
     check_grid(cfg, data_dir)
