@@ -59,7 +59,10 @@ def examples(health: pd.DataFrame) -> list[dict]:
         ("bn_rescues", rows, lambda r: r["norm"] == BN and bool(r["healthy"])
          and (r["init"], r["activation"]) in plain_pairs - healthy_plain),
     ]
-    out, seen, keys, used = [], set(), set(), set()
+    out: list[dict] = []
+    seen: set[tuple[str, str, str]] = set()
+    keys: set[str] = set()
+    used: set[str] = set()
     for key, pool, pred in rules:
         if key in keys or (key == "explodes" and "diverged" in keys):
             continue
