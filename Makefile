@@ -1,4 +1,4 @@
-# initlab — make [site] | serve | test | golden | bench | determinism | clean
+# initlab — make [site] | serve | test | golden | bench | determinism | vendor | clean
 #
 #   PY      interpreter used to create the virtualenv (default python3; CI sets it)
 #   CONFIG  experiment grid (default experiments.toml)
@@ -28,7 +28,7 @@ VENV_PY := $(VENV)/bin/python
 PYPROJECT_HASH := $(shell $(call shq,$(PY)) -c "import hashlib,sys; print(hashlib.sha256(open('pyproject.toml','rb').read()).hexdigest()[:16])" 2>/dev/null || cksum < pyproject.toml | cut -d' ' -f1)
 STAMP := $(VENV)/.initlab-installed-$(PYPROJECT_HASH)
 
-.PHONY: venv site build serve test golden browser-deps bench determinism clean
+.PHONY: venv site build serve test golden browser-deps bench determinism vendor clean
 
 venv: $(STAMP)
 
@@ -87,6 +87,12 @@ determinism: venv
 	$(MAKE) clean; $(MAKE) site; \
 	if diff -r "$$tmp/first" site/public; then echo "determinism: OK, two clean builds are byte-identical"; \
 	else echo "determinism: FAILED, the builds differ (see above)"; exit 1; fi
+
+# Re-bundle the explorer's d3 (site/assets/vendor/d3/: d3.min.js + LICENSE) from the npm registry at the
+# exact versions of site/vendor-src/d3/package-lock.json; same lockfile -> byte-identical bundle. Needs node/npm
+# (the bundle is committed: the site itself builds offline without them).
+vendor:
+	cd site/vendor-src/d3 && npm ci --no-audit --no-fund && npm run build
 
 clean:
 	rm -rf site/docs site/public site/.public-* .cache
