@@ -17,7 +17,7 @@
   var d3 = window.d3;
   var DATA = new URL("../../data/explorer/", SCRIPT ? SCRIPT.src : location.href).href;
   var AXES = ["init", "activation", "norm", "seed"];
-  var W = 360, H = 220, M = { t: 12, r: 14, b: 38, l: 58 };
+  var W = 360, H = 220, M = { t: 12, r: 14, b: 38, l: 64 };
   var CHARTS = [{ col: "mean", log: false }, { col: "std", log: true, theory: true },
                 { col: "grad_h_std", log: true }, { col: "grad_w_ratio", log: true }];
 
@@ -46,6 +46,7 @@
     if (x === null || x === undefined || (typeof x === "number" && isNaN(x))) { return DASH; }
     if (x === Infinity) { return INF; }
     if (x === -Infinity) { return MINUS + INF; }
+    if (typeof x !== "number") { x = Number(x); if (isNaN(x)) { return DASH; } }
     if (x === 0) { return "0"; }
     var parts = pyRound(x, 2, false).split("e");
     var exp = parseInt(parts[1], 10);
@@ -70,8 +71,10 @@
   function el(id) { return document.getElementById(id); }
 
   var cache = {};
-  function fixInf(o) {
-    if (Array.isArray(o)) { return o.map(function (v) { return v === "inf" ? Infinity : v === "-inf" ? -Infinity : fixInf(v); }); }
+  function fixInf(o) {  // the data write +inf / -inf as the strings "inf" / "-inf" (no name is either)
+    if (o === "inf") { return Infinity; }
+    if (o === "-inf") { return -Infinity; }
+    if (Array.isArray(o)) { return o.map(fixInf); }
     if (o && typeof o === "object") { Object.keys(o).forEach(function (k) { o[k] = fixInf(o[k]); }); }
     return o;
   }
