@@ -88,8 +88,10 @@
     }
     return cache[name];
   }
+  /* <key>.all.json or <key>.s<seed>.json (generator/pages/explorer_data.py seed_file): never <key>.json,
+     which the i18n plugin would read as a language suffix for norm "bn" (Bengali) and drop */
   function docName(sel) {
-    return [sel.init, sel.activation, sel.norm].join(".") + (sel.seed === "all" ? "" : ".s" + sel.seed) + ".json";
+    return [sel.init, sel.activation, sel.norm].join(".") + (sel.seed === "all" ? ".all" : ".s" + sel.seed) + ".json";
   }
 
   /* one configuration as the charts draw it: per stat {mean, lo, hi} (lo/hi null for one seed); gone[i]:
