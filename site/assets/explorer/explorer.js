@@ -389,7 +389,6 @@
   }
 
   function start() {
-    el("ex-controls").addEventListener("submit", function (e) { e.preventDefault(); });
     el("ex-controls").addEventListener("change", function (e) {
       if (e.target.id === "ex-vs-on") { toggleB(); }
       update();
