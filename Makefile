@@ -1,4 +1,4 @@
-# initlab — make [site] | serve | test | lint | golden | lock | bench | determinism | clean
+# initlab — make [site] | serve | test | lint | golden | lock | bench | determinism | vendor | clean
 #
 #   PY      interpreter used to create the virtualenv (default python3; CI sets it)
 #   CONFIG  experiment grid (default experiments.toml)
@@ -51,7 +51,7 @@ UV_VERSION := 0.13.9
 comma := ,
 LOCK_UPGRADE = $(if $(filter all,$(UPGRADE)),--upgrade,$(foreach p,$(subst $(comma), ,$(UPGRADE)),--upgrade-package $(call shq,$(p))))
 
-.PHONY: venv venv-test lock site build serve test lint golden browser-deps bench determinism clean
+.PHONY: venv venv-test lock site build serve test lint golden browser-deps bench determinism vendor clean
 
 venv: $(RUNTIME_STAMP)
 
@@ -153,6 +153,12 @@ determinism: venv
 	$(MAKE) clean; $(MAKE) site; \
 	if diff -r "$$tmp/first" site/public; then echo "determinism: OK, two clean builds are byte-identical"; \
 	else echo "determinism: FAILED, the builds differ (see above)"; exit 1; fi
+
+# Re-bundle the explorer's d3 (site/assets/vendor/d3/: d3.min.js + LICENSE) from the npm registry at the
+# exact versions of site/vendor-src/d3/package-lock.json; same lockfile -> byte-identical bundle. Needs node/npm
+# (the bundle is committed: the site itself builds offline without them).
+vendor:
+	cd site/vendor-src/d3 && npm ci --no-audit --no-fund && npm run build
 
 clean:
 	rm -rf site/docs site/public site/.public-* .cache

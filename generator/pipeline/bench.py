@@ -26,6 +26,8 @@ torch_ratio           our time / PyTorch CPU float64 (2 threads) time on the sam
 blas                  the BLAS library, kernel architecture and the OPENBLAS_* variables of this run
 figures               the figures stage on the cold build's data: serial_s (one process) and process_s
                       (the pool), each from an empty figure cache
+explorer              the explorer page's redraw time in Chromium (generator/pipeline/bench_explorer.py: median and
+                      max data-redraw-ms over control changes, target < 50 ms; gzipped size of its JS + CSS + d3)
 weight                page weight of the cold build's public tree (generator/pipeline/bench_weight.py: bytes
                       of ko / en / shared files, total, largest page per language); with --quick, of the
                       configured public_dir when it exists; printed as a Markdown table after the others
@@ -53,7 +55,7 @@ from generator.common import atomic
 from generator.common.paths import BENCH_DIR, ROOT
 from generator.config.load import Config, resolve
 from generator.experiments.plan import grid_tasks
-from generator.pipeline import bench_weight
+from generator.pipeline import bench_explorer, bench_weight
 from generator.pipeline.bench_compare import edit_config, site_config
 from generator.pipeline.bench_peak import gemm_peak
 from generator.pipeline.runner import run_tasks
@@ -222,6 +224,11 @@ def _timed(cmd: list[str]) -> tuple[float, float]:
     return dt, max(before, after) / 1024
 
 
+def public_numbers(public: Path):
+    """(page weight, explorer redraw numbers or None without chromium / playwright) of a built tree."""
+    return bench_weight.weigh(public), bench_explorer.measure(public)
+
+
 def run_bench(cfg: Config, args) -> dict:
     p = cfg.propagation
     tasks = grid_tasks(cfg)
@@ -272,7 +279,7 @@ def run_bench(cfg: Config, args) -> dict:
             py = sys.executable
             log("bench: cold site ...")
             res["cold_site_s"], res["peak_rss_mb"] = _timed([py, "-m", "generator", "site", "--config", str(conf), "--quiet"])
-            weight = bench_weight.weigh(tmp / "public")  # the tree this code builds for the config
+            weight, explorer = public_numbers(tmp / "public")  # the tree this code builds for the config
             # The floor counts every matrix multiply of the default build: the training runs', the BN
             # page's placement runs' and the seed re-runs' too (each task reports its own; read back from
             # the cold build's cache, nothing recomputed).
@@ -311,8 +318,8 @@ def run_bench(cfg: Config, args) -> dict:
     else:
         res.update(cold_site_s=None, warm_site_s=None, edit_site_s=None, bare_mkdocs_s=None, peak_rss_mb=None)
         public = resolve(cfg.output.public_dir)
-        weight = bench_weight.weigh(public) if public.is_dir() else None
-    res["weight"] = None if weight is None else bench_weight.numbers(weight)
+        weight, explorer = public_numbers(public) if public.is_dir() else (None, None)
+    res["weight"], res["explorer"] = (None if weight is None else bench_weight.numbers(weight)), explorer
 
     res["targets"] = targets(res)
     BENCH_DIR.mkdir(exist_ok=True)
@@ -359,6 +366,10 @@ def table(r: dict) -> str:
     if r.get("figures"):
         fg = r["figures"]
         rows.append((f"figures serial / process s ({fg['files']} files)", f"{fg['serial_s']:.3g} / {fg['process_s']:.3g}"))
+    ex = r.get("explorer")
+    if ex:
+        rows.append(("explorer redraw ms median / max (first draw)",
+                     f"{ex['redraw_ms_median']:.3g} / {ex['redraw_ms_max']:.3g} ({ex['first_ms']:.3g}); JS+CSS {ex['assets_gz_bytes']} B gz"))
     s = r["scaling"]
     rows.append(("scaling (1/4, 1/2, 1) s", f"{s['quarter_s']:.3g}, {s['half_s']:.3g}, {s['all_s']:.3g}"))
     rows += [(f"target {k}", f(v)) for k, v in r["targets"].items()]

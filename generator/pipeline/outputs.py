@@ -45,8 +45,8 @@ ROLES = ("docs_dir", "public_dir", "cache_dir")
 
 # Source paths of the repository (relative to ROOT): no output may be, contain or sit inside one.
 SOURCES = (".git", ".github", ".ci", ".venv", "generator", "templates", "tests", "configs", "reference",
-           "media", "notebooks", "site/assets", "site/overrides", "site/mkdocs.yml", "README.md", "README.ko.md",
-           "CONTRIBUTING.md", "Makefile", "pyproject.toml", "experiments.toml")
+           "media", "notebooks", "site/assets", "site/overrides", "site/vendor-src", "site/mkdocs.yml",
+           "README.md", "README.ko.md", "CONTRIBUTING.md", "Makefile", "pyproject.toml", "experiments.toml")
 # The generated directories of the default config (git-ignored): adopted even without a marker.
 DEFAULT_GENERATED = {"docs_dir": "site/docs", "public_dir": "site/public", "cache_dir": ".cache"}
 

@@ -36,7 +36,9 @@
 
   /* The header's language selector links to this page's translation without the #section; the
      section ids are identical in both languages, so carry the reader's current #anchor along
-     (training/#depth -> en/training/#depth), also after the reader follows an in-page link. */
+     (training/#depth -> en/training/#depth), also after the reader follows an in-page link. The
+     explorer keeps its state in the hash with replaceState (no hashchange event) and then fires
+     "initlab:hash" (site/assets/explorer/explorer.js), so its view survives the language switch too. */
   function languageLinksKeepAnchor() {
     document.querySelectorAll("a.md-select__link[hreflang]").forEach(function (a) {
       if (!a.hasAttribute("data-initlab-href")) {
@@ -64,4 +66,5 @@
   window.addEventListener("load", focusableScrollers);  // fonts and images can change widths
   window.addEventListener("resize", focusableScrollers);
   window.addEventListener("hashchange", languageLinksKeepAnchor);
+  window.addEventListener("initlab:hash", languageLinksKeepAnchor);
 })();
