@@ -36,7 +36,7 @@ def assets_gz_bytes(assets_dir: Path = ASSETS_DIR) -> int:
 
 
 class _Quiet(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format, *args):  # noqa: A002 - the base class's signature
+    def log_message(self, format, *args):
         pass
 
 
