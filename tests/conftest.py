@@ -8,6 +8,8 @@ served on 127.0.0.1 under its site_url path prefix (``http://127.0.0.1:<port>/in
 * ``site_build``   the :class:`sitebuild.SiteBuild` (public_dir, docs_dir, BuildResult, stage logs)
 * ``site_url``     the served site's URL (server started)
 * ``browser``      one headless Chromium (/usr/bin/chromium via Playwright) for every browser test module
+* ``page_visits``  ONE browser visit per (page, language, viewport) of that site, its facts kept for the
+                   session (tests/pagevisits.py); a test picks a viewport with ``@pytest.mark.viewport``
 
 If the build fails, every test using it errors with the build's message (pytest caches it).
 """
@@ -75,3 +77,17 @@ def browser():
             yield b
         finally:
             b.close()
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "viewport(name): the page_visits viewport a test asserts on "
+                            "(tests/pagevisits.py VIEWPORTS; default desktop)")
+
+
+@pytest.fixture(scope="session")
+def page_visits(request, browser, site_url, artifacts_dir):
+    """The session's :class:`pagevisits.PageVisits`: the first ``get`` makes every visit the collected tests
+    ask for (their ``page``/``lang`` parameters and ``viewport`` mark), each once."""
+    import pagevisits
+
+    return pagevisits.PageVisits(browser, site_url, artifacts_dir, pagevisits.wanted_visits(request.session.items))
