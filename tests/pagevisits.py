@@ -284,7 +284,8 @@ class PageVisits:
             self._batch([key])
         got = self.done[key]
         if isinstance(got, BaseException):
-            raise got
+            raise RuntimeError(f"the {viewport} visit of {lang}/{page} failed: "
+                               f"{type(got).__name__}: {got}") from got
         return got
 
     def _record(self, key, fn, *args):
