@@ -8,6 +8,10 @@ served on 127.0.0.1 under its site_url path prefix (``http://127.0.0.1:<port>/in
 * ``site_build``   the :class:`sitebuild.SiteBuild` (public_dir, docs_dir, BuildResult, stage logs)
 * ``site_url``     the served site's URL (server started)
 * ``browser``      one headless Chromium (/usr/bin/chromium via Playwright) for every browser test module
+* ``cli_site``     ONE clean ``python -m generator site`` run of the same grid (the CLI, one process pool),
+                   for test_site_command; test_ownership works on copies of it
+* ``page_visits``  ONE browser visit per (page, language, viewport) of that site, its facts kept for the
+                   session (tests/pagevisits.py); a test picks a viewport with ``@pytest.mark.viewport``
 
 If the build fails, every test using it errors with the build's message (pytest caches it).
 """
@@ -47,6 +51,18 @@ def site_build(site_server, tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
+def cli_site(site_server, tmp_path_factory) -> sitebuild.CliSite:
+    """A clean ``python -m generator site --site-url <the shared site's url>`` of configs/small.toml into a
+    session tmp dir, through the process pool whatever the core count (``INITLAB_EXECUTOR=process``). Not
+    started from the shared build's cache: the run computes everything, and its stderr says so."""
+    root = tmp_path_factory.mktemp("cli-site")
+    config = sitebuild.write_config(root)
+    proc = sitebuild.run_stage("site", config, extra_args=("--site-url", site_server.url),
+                               env={"INITLAB_EXECUTOR": "process"})
+    return sitebuild.CliSite(root=root, config=config, proc=proc)
+
+
+@pytest.fixture(scope="session")
 def site_url(site_server, site_build) -> str:
     site_server.start()
     return site_server.url
@@ -75,3 +91,17 @@ def browser():
             yield b
         finally:
             b.close()
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "viewport(name): the page_visits viewport a test asserts on "
+                            "(tests/pagevisits.py VIEWPORTS; default desktop)")
+
+
+@pytest.fixture(scope="session")
+def page_visits(request, browser, site_url, artifacts_dir):
+    """The session's :class:`pagevisits.PageVisits`: the first ``get`` makes every visit the collected tests
+    ask for (their ``page``/``lang`` parameters and ``viewport`` mark), each once."""
+    import pagevisits
+
+    return pagevisits.PageVisits(browser, site_url, artifacts_dir, pagevisits.wanted_visits(request.session.items))

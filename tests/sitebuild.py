@@ -141,6 +141,14 @@ def build_reduced_site(root: Path, site_url: str, base: Path = SMALL_CONFIG, epo
     return sb
 
 
+@dataclass
+class CliSite:
+    """One ``python -m generator site`` run: its output root (docs/, public/, cache/, config.toml) and process."""
+    root: Path
+    config: Path
+    proc: subprocess.CompletedProcess
+
+
 def source_fingerprint() -> str:
     """Hash of everything a build reads from the repo (to tell a real nondeterminism from a tree
     edited by someone else while the test ran)."""

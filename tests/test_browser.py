@@ -1,14 +1,15 @@
 """Real-browser tests: Playwright drives Debian's Chromium (/usr/bin/chromium) against the shared
 reduced-grid site served on 127.0.0.1 under its site_url prefix (tests/conftest.py).
 
-Every page in both languages is visited ONCE (cached per session in ``_VISITS``); the visit records
-the HTTP status, console errors, page errors, failed requests, every image's natural size (lazy
-images are switched to eager and awaited), raw TeX in the rendered text, the bounding box of every
-``<math>``, the width of every table against its scroll wrapper and the content column (at 1280 px
-every table must fit without sideways scrolling), an axe-core scan, and where the language selector
-leads when clicked. The tests below assert on those records. Full-page screenshots of the home,
-gradients and training pages per language, at 1280 and 390 px (``ko-gradients-1280.png``), go to
-``test-artifacts/``, with ``axe-violations.json`` (all impacts, for the report).
+Every page in both languages is visited ONCE at 1280x900 (the session's ``page_visits``,
+tests/pagevisits.py, shared with tests/test_browser_figures.py); the visit records the HTTP status,
+console errors, page errors, failed requests, every image's natural size (lazy images are switched
+to eager and awaited), raw TeX in the rendered text, the bounding box of every ``<math>``, the width
+of every table against its scroll wrapper and the content column (at 1280 px every table must fit
+without sideways scrolling), an axe-core scan, and where the language selector leads when clicked.
+The tests below assert on those records. Full-page screenshots of the home, gradients and training
+pages per language, at 1280 and 390 px (``ko-gradients-1280.png``), go to ``test-artifacts/``, with
+``axe-violations.json`` (all impacts, for the report).
 
 Skipped, with the reason, only when /usr/bin/chromium is absent.
 """
@@ -17,17 +18,16 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 
-import sitebuild
+from pagevisits import LOAD_IMAGES_JS, VIEWPORTS, screenshot_pages, shot_name
 from sitebuild import LANGS, page_names, page_path
 
 CHROMIUM = "/usr/bin/chromium"
-VIEWPORT = {"width": 1280, "height": 900}
+VIEWPORT = VIEWPORTS["desktop"]
 SERIOUS = ("serious", "critical")
 
 pytestmark = [
@@ -45,160 +45,10 @@ SHOT_WIDTHS = (1280, 390)
 NARROW = {"width": 390, "height": 844}
 
 
-def screenshot_pages() -> tuple[str, ...]:
-    return tuple(p for p in ("index", "gradients", "training") if p in PAGES)
-
-
-def shot_name(lang: str, page: str, width: int) -> str:
-    return f"{lang}-{page}-{width}.png"
-
-
-# ------------------------------------------------------------------------------------------------
-# one visit per page and language
-
-@dataclass
-class Visit:
-    url: str
-    status: int | None = None
-    console_errors: list = field(default_factory=list)
-    page_errors: list = field(default_factory=list)
-    bad_requests: list = field(default_factory=list)
-    foreign_requests: list = field(default_factory=list)  # anything not from the local server
-    images: list = field(default_factory=list)       # {src, w, h}
-    math: list = field(default_factory=list)         # {w, h, html}
-    math_blocks: list = field(default_factory=list)  # display-math containers: {sh, ch, html}
-    tables: list = field(default_factory=list)       # every table: widths of its scroll wrapper and edges
-    text_tex: list = field(default_factory=list)     # raw TeX found in the rendered text
-    axe: list = field(default_factory=list)          # violations (all impacts)
-    switch_url: str | None = None                    # where the language selector led
-    switch_status: int | None = None
-    switch_error: str | None = None
-
-
-_VISITS: dict[tuple[str, str], Visit] = {}
-_AXE_LOG: dict[str, list] = {}
-
-LOAD_IMAGES_JS = """
-async () => {
-  const imgs = Array.from(document.images);
-  for (const img of imgs) { img.loading = "eager"; }
-  for (const img of imgs) { img.scrollIntoView({block: "center"}); }
-  const timeout = (ms) => new Promise((_, reject) => setTimeout(() => reject(new Error("timeout")), ms));
-  await Promise.allSettled(imgs.map(img => Promise.race([img.decode(), timeout(15000)])));
-  window.scrollTo(0, 0);
-  return imgs.map(img => ({src: img.currentSrc || img.getAttribute("src"), w: img.naturalWidth,
-                           h: img.naturalHeight, complete: img.complete}));
-}
-"""
-
-# Rendered prose: the body's text without math, code, scripts, styles and SVG.
-PROSE_TEXT_JS = """
-() => {
-  const clone = document.body.cloneNode(true);
-  clone.querySelectorAll("math, code, pre, script, style, svg, kbd, samp, textarea").forEach(e => e.remove());
-  return clone.textContent;
-}
-"""
-
-MATH_BOXES_JS = """
-() => {
-  document.querySelectorAll("details").forEach(d => { d.open = true; });
-  return Array.from(document.querySelectorAll("math")).map(m => {
-    const r = m.getBoundingClientRect();
-    return {w: r.width, h: r.height, display: getComputedStyle(m).display, html: m.outerHTML.slice(0, 120)};
-  });
-}
-"""
-
-# Every table of the page (in <details> too, opened by MATH_BOXES_JS): its scroll wrapper's scroll and
-# client width, and its right edge against the content column's (.md-content__inner). (Not the
-# figure's scrollWidth: Material's wrapper has negative side margins, so it always pokes out 0.8rem.)
-TABLES_JS = """
-() => {
-  const col = document.querySelector(".md-content__inner").getBoundingClientRect();
-  return Array.from(document.querySelectorAll(".md-typeset table")).map(t => {
-    const wrap = t.closest(".md-typeset__scrollwrap") || t.parentElement;
-    const fig = t.closest("figure") || wrap;
-    const cap = fig.querySelector("figcaption");
-    return {caption: (cap ? cap.textContent : t.rows[0].textContent).trim().slice(0, 60),
-            sw: wrap.scrollWidth, cw: wrap.clientWidth, right: t.getBoundingClientRect().right,
-            col_right: col.right, shown: t.getClientRects().length > 0};
-  });
-}
-"""
-
-# Display-math containers scroll sideways when a formula is too wide; vertically they must not scroll.
-MATH_BLOCKS_JS = """
-() => Array.from(document.querySelectorAll(".initlab-math")).map(b => (
-  {sh: b.scrollHeight, ch: b.clientHeight, oy: getComputedStyle(b).overflowY, html: b.innerHTML.slice(0, 80)}))
-"""
-
-
-def _visit(browser, base_url: str, page: str, lang: str, artifacts: Path) -> Visit:
-    from axe_playwright_python.sync_playwright import Axe
-
-    url = base_url + page_path(page, lang)
-    v = Visit(url=url)
-    ctx = browser.new_context(viewport=VIEWPORT, locale="ko-KR" if lang == "ko" else "en-US")
-    try:
-        tab = ctx.new_page()
-        tab.on("console", lambda m: v.console_errors.append(f"{m.type}: {m.text} @ {m.location}")
-               if m.type == "error" else None)
-        tab.on("pageerror", lambda e: v.page_errors.append(str(e)))
-        failed, ok = [], set()
-        origin = "/".join(base_url.split("/", 3)[:3])  # http://127.0.0.1:PORT
-        tab.on("request", lambda r: v.foreign_requests.append(r.url)
-               if not r.url.startswith((origin + "/", "data:", "blob:", "about:")) else None)
-        tab.on("requestfailed", lambda r: failed.append((r.url, r.failure)))
-        tab.on("response", lambda r: ok.add(r.url) if r.status < 400 else
-               v.bad_requests.append(f"HTTP {r.status} {r.url}"))
-        resp = tab.goto(url, wait_until="load")
-        v.status = resp.status if resp else None
-        tab.wait_for_load_state("networkidle")
-        v.images = tab.evaluate(LOAD_IMAGES_JS)
-        tab.wait_for_load_state("networkidle")
-        # A lazy image's first request is aborted when we switch it to eager; it is then refetched.
-        v.bad_requests += [f"failed {u}: {why}" for u, why in failed if u not in ok]
-        text = tab.evaluate(PROSE_TEXT_JS)
-        v.text_tex = [m.group(0) for m in sitebuild.RAW_TEX_RE.finditer(text)]
-        if page in screenshot_pages():
-            tab.wait_for_timeout(300)
-            tab.screenshot(path=str(artifacts / shot_name(lang, page, VIEWPORT["width"])), full_page=True)
-        v.math = tab.evaluate(MATH_BOXES_JS)
-        v.tables = tab.evaluate(TABLES_JS)
-        v.math_blocks = tab.evaluate(MATH_BLOCKS_JS)
-        results = Axe().run(tab)
-        v.axe = [{"id": x["id"], "impact": x.get("impact"), "help": x.get("help"),
-                  "nodes": [n.get("target") for n in x.get("nodes", [])][:10]}
-                 for x in results.response.get("violations", [])]
-        _AXE_LOG[f"{lang}/{page}"] = v.axe
-        (artifacts / "axe-violations.json").write_text(json.dumps(_AXE_LOG, ensure_ascii=False, indent=1), "utf-8")
-        # The header's language selector: hover opens it, then click the other language.
-        other = "en" if lang == "ko" else "ko"
-        try:
-            tab.reload(wait_until="load")  # a clean page (axe injected its script)
-            tab.hover(".md-header .md-select")
-            link = tab.locator(f'.md-header .md-select a.md-select__link[hreflang="{other}"]')
-            with tab.expect_navigation(wait_until="load") as nav:
-                link.click()
-            r = nav.value
-            v.switch_status = r.status if r else None
-            v.switch_url = tab.url
-        except Exception as exc:  # reported by the test, not here
-            v.switch_error = f"{type(exc).__name__}: {exc}"
-    finally:
-        ctx.close()
-    return v
-
-
 @pytest.fixture(scope="module")
-def visit(browser, site_url, artifacts_dir):
-    def get(page: str, lang: str) -> Visit:
-        key = (page, lang)
-        if key not in _VISITS:
-            _VISITS[key] = _visit(browser, site_url, page, lang, artifacts_dir)
-        return _VISITS[key]
-    return get
+def visit(page_visits):
+    """``visit(page, lang)``: the session's desktop visit of the page (tests/pagevisits.py)."""
+    return page_visits.get
 
 
 # ------------------------------------------------------------------------------------------------

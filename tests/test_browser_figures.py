@@ -7,23 +7,24 @@
   show it wide enough that this text is at least ``MIN_TEXT_PX`` CSS px, scrolling sideways inside its
   link, which itself stays inside the screen.
 
-Uses the shared reduced-grid site (tests/conftest.py). Skipped only when /usr/bin/chromium is absent.
+Uses the shared reduced-grid site (tests/conftest.py) and asserts on the session's one visit per page,
+language and viewport (``page_visits``, tests/pagevisits.py: the desktop visit is the one
+tests/test_browser.py asserts on). Skipped only when /usr/bin/chromium is absent.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from urllib.parse import urljoin
 
 import pytest
 
 from generator.figures import style
 from generator.render.fonts import FIG_WIDTH_IN
-from sitebuild import LANGS, page_names, page_path
+from pagevisits import VIEWPORTS
+from sitebuild import LANGS, page_names
 
 CHROMIUM = "/usr/bin/chromium"
-DESKTOP = {"width": 1280, "height": 900}
-PHONE = {"width": 390, "height": 844}
+PHONE = VIEWPORTS["phone"]
 MIN_TEXT_PX = 8.8  # "about 9 px": 8 pt text of a 720 px figure shown 620 px wide is 8.96 px
 FIG_PX = FIG_WIDTH_IN * 96  # the SVG's intrinsic width in CSS px
 
@@ -36,41 +37,12 @@ pytestmark = [
 CASES = [(p, lang) for p in page_names() for lang in LANGS]
 IDS = [f"{lang}-{p}" for p, lang in CASES]
 
-FIGURES_JS = """
-() => Array.from(document.querySelectorAll("figure.initlab-figure")).map(f => {
-  const img = f.querySelector("img");
-  const a = img ? img.closest("a") : null;
-  const r = img ? img.getBoundingClientRect() : null;
-  const box = a ? a.getBoundingClientRect() : null;
-  return {id: f.id, img: img ? img.getAttribute("src") : null, width: r ? r.width : 0,
-          link: a ? a.getAttribute("href") : null, cls: a ? a.className : "",
-          name: a ? (a.getAttribute("aria-label") || (a.textContent || "").trim() || img.getAttribute("alt") || "").trim() : "",
-          inFigure: a ? f.contains(a) : false, right: box ? box.right : 0};
-})
-"""
-
-
-def _figures(browser, url: str, viewport: dict):
-    ctx = browser.new_context(viewport=viewport)
-    try:
-        tab = ctx.new_page()
-        resp = tab.goto(url, wait_until="load")
-        assert resp is not None and resp.status == 200, url
-        figs = tab.evaluate(FIGURES_JS)
-        targets = {}
-        for f in figs:
-            if f["link"]:
-                full = urljoin(url, f["link"])
-                r = ctx.request.get(full)
-                targets[f["id"]] = (r.status, r.headers.get("content-type", ""), full, urljoin(url, f["img"] or ""))
-        return figs, targets
-    finally:
-        ctx.close()
-
 
 @pytest.mark.parametrize("page,lang", CASES, ids=IDS)
-def test_every_figure_opens_full_size(browser, site_url, page, lang):
-    figs, targets = _figures(browser, site_url + page_path(page, lang), DESKTOP)
+def test_every_figure_opens_full_size(page_visits, page, lang):
+    v = page_visits.get(page, lang, "desktop")
+    assert v.status == 200, v.url
+    figs, targets = v.figures, v.figure_targets
     for f in figs:
         assert f["link"] and f["inFigure"], f"{page} {lang} {f['id']}: the image is not wrapped in a link"
         assert "initlab-figure-open" in f["cls"], f
@@ -86,10 +58,12 @@ def test_figure_pages_exist():
     assert {"initialization", "gradients", "training"} <= set(page_names())
 
 
+@pytest.mark.viewport("phone")
 @pytest.mark.parametrize("page,lang", CASES, ids=IDS)
-def test_phone_figures_keep_text_readable(browser, site_url, page, lang):
-    figs, _ = _figures(browser, site_url + page_path(page, lang), PHONE)
-    for f in figs:
+def test_phone_figures_keep_text_readable(page_visits, page, lang):
+    v = page_visits.get(page, lang, "phone")
+    assert v.status == 200, v.url
+    for f in v.figures:
         text_px = style.MIN_FONT_PT * 96 / 72 * f["width"] / FIG_PX
         assert text_px >= MIN_TEXT_PX, (f"{page} {lang} {f['id']}: shown {f['width']:.0f} px wide, its smallest "
                                         f"text is {text_px:.1f} px on a {PHONE['width']} px phone")

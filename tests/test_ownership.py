@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -178,13 +179,14 @@ def test_corrupt_manifest_deletes_nothing(tmp_path):
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory):
-    """A reduced site built through the CLI (subprocess), reused by the tests below."""
-    root = tmp_path_factory.mktemp("owned")
+def built(cli_site, tmp_path_factory):
+    """A reduced site built through the CLI (subprocess), reused by the tests below: a copy of the session's
+    clean ``site`` run (tests/conftest.py ``cli_site``; copied, so the tests below may change it), its
+    config rewritten to the copy's paths."""
+    assert cli_site.proc.returncode == 0, cli_site.proc.stderr
+    root = tmp_path_factory.mktemp("owned") / "site"
+    shutil.copytree(cli_site.root, root, symlinks=True)
     cfg = write_config(root)
-    out = subprocess.run([sys.executable, "-m", "generator", "site", "--config", str(cfg), "--quiet"],
-                         cwd=ROOT, capture_output=True, text=True, timeout=600)
-    assert out.returncode == 0, out.stderr
     return root, cfg
 
 
