@@ -17,7 +17,7 @@
   var d3 = window.d3;
   var DATA = new URL("../../data/explorer/", SCRIPT ? SCRIPT.src : location.href).href;
   var AXES = ["init", "activation", "norm", "seed"];
-  var W = 360, H = 220, M = { t: 12, r: 14, b: 38, l: 64 };
+  var W = 360, H = 220, M = { t: 12, r: 14, b: 38, l: 70 };
   var CHARTS = [{ col: "mean", log: false }, { col: "std", log: true, theory: true },
                 { col: "grad_h_std", log: true }, { col: "grad_w_ratio", log: true }];
 
@@ -153,6 +153,16 @@
     var step = Math.ceil(out.length / 5);
     return out.filter(function (_, i) { return i % step === 0; });
   }
+  // Axis ticks are round numbers: num() without its trailing zeros ("0.005", "5×10⁻⁴"), and powers of ten
+  // in scientific range as "10⁶"; short labels stay clear of the rotated axis title on a phone.
+  function tick(v) {
+    if (v === 0) { return "0"; }
+    var k = Math.round(Math.log10(Math.abs(v)));
+    if (Math.abs(Math.abs(v) / Math.pow(10, k) - 1) < 1e-9 && (k <= -3 || k >= 5)) {
+      return (v < 0 ? MINUS : "") + "10" + String(k).split("").map(function (c) { return SUP[c]; }).join("");
+    }
+    return num(v).replace(/^([^×]*\.[0-9]*?)0+(?=×|$)/, "$1").replace(/\.(?=×|$)/, "");
+  }
   function yScale(spec, vals) {
     if (spec.log) {
       var pos = vals.filter(function (v) { return v > 0; });
@@ -198,11 +208,11 @@
     svg.append("g").attr("class", "ex-axis").attr("transform", "translate(0," + bottom + ")")
       .call(d3.axisBottom(x).tickValues(layers.filter(function (l, i) { return i % step === 0; })).tickFormat(String).tickSizeOuter(0));
     svg.append("g").attr("class", "ex-axis").attr("transform", "translate(" + M.l + ",0)")
-      .call(d3.axisLeft(y).tickValues(sc.ticks).tickFormat(num).tickSizeOuter(0));
+      .call(d3.axisLeft(y).tickValues(sc.ticks).tickFormat(tick).tickSizeOuter(0));
     svg.append("text").attr("class", "ex-axlabel").attr("x", (M.l + W - M.r) / 2).attr("y", H - 4)
       .attr("text-anchor", "middle").text(lab("layer"));
     var ylab = lab(spec.col + "_y") + (sc.kind === "symlog" ? " (" + lab("symlog") + ")" : "");
-    svg.append("text").attr("class", "ex-axlabel").attr("transform", "translate(12," + ((top + bottom) / 2) + ") rotate(-90)")
+    svg.append("text").attr("class", "ex-axlabel").attr("transform", "translate(11," + ((top + bottom) / 2) + ") rotate(-90)")
       .attr("text-anchor", "middle").text(ylab);
     var drawable = function (v) { return finite(v) && (!spec.log || v > 0); };
     var clampY = function (v) { return Math.max(top, Math.min(bottom, y(v))); };
