@@ -158,7 +158,7 @@
   function tick(v) {
     if (v === 0) { return "0"; }
     var k = Math.round(Math.log10(Math.abs(v)));
-    if (Math.abs(Math.abs(v) / Math.pow(10, k) - 1) < 1e-9 && (k <= -3 || k >= 5)) {
+    if (Math.abs(Math.abs(v) / Math.pow(10, k) - 1) < 1e-9 && (k < -3 || k >= 5)) {  // num's scientific range
       return (v < 0 ? MINUS : "") + "10" + String(k).split("").map(function (c) { return SUP[c]; }).join("");
     }
     return num(v).replace(/^([^×]*\.[0-9]*?)0+(?=×|$)/, "$1").replace(/\.(?=×|$)/, "");
