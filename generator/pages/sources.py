@@ -41,7 +41,7 @@ COMPUTED_BY: dict[str, tuple[str, ...]] = {
     "seed": ("generator/experiments/seed_code.py", "generator/analysis/seed_note.py",
              "generator/figures/seed_cases.py", "generator/figures/seed_rerun.py"),
     "conclusions": ("generator/analysis/verdicts.py", "generator/analysis/claims.py",
-                    "generator/analysis/claim_rules.py", "generator/analysis/training.py",
+                    "generator/analysis/claim_stats.py", "generator/analysis/claim_rules.py", "generator/analysis/training.py",
                     "generator/analysis/training_rules.py"),
     "reproducibility": ("generator/pages/summary.py", "generator/contract/schema.py",
                         "generator/pipeline/stages.py", "generator/pipeline/stamp.py"),
