@@ -15,7 +15,8 @@ from __future__ import annotations
 from generator.common.languages import LANGUAGES
 
 _PROPAGATION = ("generator/experiments/propagation.py", "generator/engine/network.py",
-                "generator/engine/inits.py", "generator/engine/activations.py", "generator/analysis/seeds.py")
+                "generator/engine/inits.py", "generator/engine/activations.py",
+                "generator/engine/activation_kernels.py", "generator/analysis/seeds.py")
 _HEALTH = ("generator/analysis/health.py", "generator/analysis/rules.py")
 _TRAINING = ("generator/experiments/training_run.py", "generator/engine/mlp.py", "generator/engine/layers.py",
              "generator/engine/digits.py")
