@@ -119,21 +119,21 @@ _SPECS = (
     FigureSpec("seed_rerun", _FIG + "seed_rerun:seed_rerun", ("seed_code", "seed_printed"), _fixed("seed_rerun"),
                inst.alt_seed_rerun, inst.once),
 )
-# training figure -> (drawing function in generator/figures/training.py, strings key, tables)
+# training figure -> (drawing function in generator/figures/training.py or training_reg.py, strings key, tables)
 _TRAINING = {
-    "training_init": ("fig_init", "init", ("training_init",)),
-    "training_lr": ("fig_lr", "lr", ("training_lr",)),
-    "training_speed": ("fig_speed", "speed", ("training_speed",)),
-    "training_fig1": ("fig_fig1", "fig1", ("training_fig1",)),
-    "training_depth": ("fig_depth", "depth", ("training_depth", "training_depth_grads")),
-    "training_batch": ("fig_batch", "batch", ("training_batch",)),
-    "training_reg": ("fig_reg", "reg", ("training_reg",)),
-    "training_preprocess": ("fig_preprocess", "pre", ("training_preprocess",)),
+    "training_init": ("training:fig_init", "init", ("training_init",)),
+    "training_lr": ("training:fig_lr", "lr", ("training_lr",)),
+    "training_speed": ("training:fig_speed", "speed", ("training_speed",)),
+    "training_fig1": ("training:fig_fig1", "fig1", ("training_fig1",)),
+    "training_depth": ("training:fig_depth", "depth", ("training_depth", "training_depth_grads")),
+    "training_batch": ("training:fig_batch", "batch", ("training_batch",)),
+    "training_reg": ("training_reg:fig_reg", "reg", ("training_reg",)),
+    "training_preprocess": ("training:fig_preprocess", "pre", ("training_preprocess",)),
 }
 TRAINING_FIGURES = tuple(_TRAINING)
 
 FIGURES: dict[str, FigureSpec] = {spec.name: spec for spec in _SPECS}
-FIGURES.update({name: FigureSpec(name, f"{_FIG}training:{func}", tables, _fixed(name),
+FIGURES.update({name: FigureSpec(name, _FIG + func, tables, _fixed(name),
                                  inst.alt_key(f"fig.training.{key}.alt"), inst.jobs_training)
                 for name, (func, key, tables) in _TRAINING.items()})
 
