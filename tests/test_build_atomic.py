@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from generator.pipeline import build
+from generator.pipeline import build, build_fs
 from generator.pipeline.build import BuildError, build_site, check_language_parity
 from tinysite import HOME_NAV, site_mkdocs_yml
 
@@ -154,7 +154,7 @@ def test_keyboard_interrupt_in_process_keeps_previous_site(tmp_path, monkeypatch
     def interrupt(new, public):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(build, "_swap_in", interrupt)
+    monkeypatch.setattr(build, "swap_in", interrupt)
     with pytest.raises(KeyboardInterrupt):
         build_site(site, epoch=1700000000, nav=HOME_NAV)
     assert tree_digest(site / "public") == before
@@ -164,7 +164,7 @@ def test_keyboard_interrupt_in_process_keeps_previous_site(tmp_path, monkeypatch
 def test_swap_fallback_without_renameat2(tmp_path, monkeypatch):
     site = make_site(tmp_path)
     build_site(site, epoch=1700000000)
-    monkeypatch.setattr(build, "_exchange", lambda a, b: False)
+    monkeypatch.setattr(build_fs, "exchange", lambda a, b: False)
     (site / "public" / "stale.txt").write_text("old")
     build_site(site, epoch=1700000000)
     assert not (site / "public" / "stale.txt").exists() and debris(site) == []

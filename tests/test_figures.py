@@ -437,7 +437,7 @@ def test_the_registry_loads_no_matplotlib():
 
 def test_activation_curves_clip_nothing_and_show_sigmoid_saturation(data):
     from generator.engine.activations import ACTIVATIONS
-    from generator.figures.registry import CURVE_RANGE
+    from generator.figures.instances import CURVE_RANGE
 
     fig = build_figure("activation_curves", data, "en")
     axes = [ax for ax in fig.get_axes() if ax.get_visible() and ax.get_title()]

@@ -56,14 +56,14 @@ _ALIGN = 8  # float64 elements per 64 bytes: every parameter view starts on a ca
 
 
 def _dtanh_from_output(y, out):
-    """tanh'(x) = 1 − tanh(x)², from y = tanh(x): the same operations as activations._tanh_d."""
+    """tanh'(x) = 1 − tanh(x)², from y = tanh(x): the same operations as activation_kernels.tanh_d."""
     np.square(y, out=out)
     return np.subtract(1.0, out, out=out)
 
 
 def _dsigmoid_from_output(y, out):
     """σ'(x) = σ(x)(1 − σ(x)), from y = σ(x): one rounded product of the same two factors as
-    activations._sigmoid_d, hence the same bits (tests compare them)."""
+    activation_kernels.sigmoid_d, hence the same bits (tests compare them)."""
     np.subtract(1.0, y, out=out)
     return np.multiply(y, out, out=out)
 
@@ -73,7 +73,7 @@ _DPHI_FROM_OUTPUT = {"tanh": _dtanh_from_output, "sigmoid": _dsigmoid_from_outpu
 
 
 def _relu_into(x, zeros, out):
-    """max(x, 0) as activations._relu computes it (``np.maximum``: NaN kept, −0.0 kept, −inf -> 0), with
+    """max(x, 0) as activation_kernels.relu computes it (``np.maximum``: NaN kept, −0.0 kept, −inf -> 0), with
     the 0 given as an array of x's shape: numpy's vectorised loop for two arrays is ~3.5x faster than
     its loop for an array and a scalar (same elementwise results)."""
     return np.maximum(x, zeros, out=out)

@@ -313,6 +313,14 @@ def run_propagation(*, init, activation, norm, seed, samples, width, depth, dtyp
                 row[_STAT["grad_w_ratio"]] = gnorm / wnorm if wnorm > 0 else math.nan
         del caches
 
+    return {**_frames(stats, diverged, counts, edges), "work": pd.DataFrame({"gemm_flops": [flops]})}
+
+
+def _frames(stats: np.ndarray, diverged: np.ndarray, counts: np.ndarray,
+            edges: np.ndarray) -> dict[str, pd.DataFrame]:
+    """The task's ``layers`` (one row per layer, non-finite statistics as NaN) and ``hist`` (one row per
+    (layer, bin), the two overflow bins included) frames from the per-layer arrays."""
+    depth, bins = stats.shape[0], counts.shape[1] - 2
     stats[~np.isfinite(stats)] = np.nan
     layers = pd.DataFrame({"layer": np.arange(1, depth + 1, dtype=np.int64)})
     for name, i in _STAT.items():
@@ -329,4 +337,4 @@ def run_propagation(*, init, activation, norm, seed, samples, width, depth, dtyp
         "hi": np.tile(bin_hi, depth),
         "count": counts.reshape(-1),
     })
-    return {"layers": layers, "hist": hist, "work": pd.DataFrame({"gemm_flops": [flops]})}
+    return {"layers": layers, "hist": hist}

@@ -6,7 +6,7 @@
 * ``basics_matched`` (stem ``basics_matched``): every activation under its usual (conventional) init
   (generator.analysis.rules.MATCHING): per-layer std (log y) and saturated fraction.
 * ``activation_curves`` (stem ``activation_curves``): phi and phi' of every activation in the
-  registry on registry.CURVE_RANGE (wide enough for sigmoid's tails), own y range per panel, the
+  registry on instances.CURVE_RANGE (wide enough for sigmoid's tails), own y range per panel, the
   saturated region (|phi'| < 1% of max slope) shaded. Reads no data.
 
 All text comes from the page string tables ``[xavier]``, ``[he]``, ``[activations]``.
@@ -19,7 +19,7 @@ import numpy as np
 from generator.analysis.seeds import depth_of, layer_stats
 from generator.engine.activations import ACTIVATIONS
 from generator.figures import style
-from generator.figures.registry import CURVE_RANGE, LINE_SETS
+from generator.figures.instances import CURVE_RANGE, LINE_SETS
 from generator.render import strings
 
 # activation -> (colour, linestyle) for figures where lines are activations (Okabe-Ito + greys)

@@ -7,7 +7,7 @@ from matplotlib.lines import Line2D
 
 from generator.analysis.seeds import depth_of, layer_stats, select
 from generator.figures import style
-from generator.figures.registry import GRAD_INITS, THEORY_INITS
+from generator.figures.instances import GRAD_INITS, THEORY_INITS
 from generator.render import strings
 
 

@@ -12,7 +12,7 @@ from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator, PercentF
 from generator.analysis.hist import hist_panel
 from generator.analysis.seeds import depth_of, layer_stats, select
 from generator.figures import numbers, style
-from generator.figures.registry import COMPARE_ACTIVATIONS, COMPARE_INITS
+from generator.figures.instances import COMPARE_ACTIVATIONS, COMPARE_INITS
 from generator.render import strings
 
 HIST_COLS = 5  # histogram panels per row (10 layers -> 2 rows of 5, readable at 720 px)

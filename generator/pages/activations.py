@@ -25,7 +25,7 @@ from generator.analysis.rules import MATCHING
 from generator.analysis.seeds import seed_means
 from generator.engine import theory
 from generator.engine.activations import ACTIVATIONS, SATURATION_FRACTION
-from generator.figures.registry import CURVE_X_MAX
+from generator.figures.instances import CURVE_X_MAX
 from generator.pages.index import has, health_text, label, localized
 from generator.render import strings
 from generator.render.filters import num

@@ -38,7 +38,7 @@ import pandas as pd
 from generator.analysis.factors import layer_factors, ordered, seed_mean
 from generator.analysis.rules import MATCH_TOL  # factors within 10 % of each other "mirror" each other
 from generator.engine import theory
-from generator.figures.registry import GRAD_INITS
+from generator.figures.instances import GRAD_INITS
 
 GAIN_LIMIT = 10  # total backward gain over the depth beyond which the gradient vanishes / explodes
 FOCUS_ACTS = ("tanh", "relu")  # the seed's activations (figures grad_std_<act>)

@@ -15,7 +15,8 @@ from __future__ import annotations
 from generator.common.languages import LANGUAGES
 
 _PROPAGATION = ("generator/experiments/propagation.py", "generator/engine/network.py",
-                "generator/engine/inits.py", "generator/engine/activations.py", "generator/analysis/seeds.py")
+                "generator/engine/inits.py", "generator/engine/activations.py",
+                "generator/engine/activation_kernels.py", "generator/analysis/seeds.py")
 _HEALTH = ("generator/analysis/health.py", "generator/analysis/rules.py")
 _TRAINING = ("generator/experiments/training_run.py", "generator/engine/mlp.py", "generator/engine/layers.py",
              "generator/engine/digits.py")
@@ -36,14 +37,15 @@ COMPUTED_BY: dict[str, tuple[str, ...]] = {
     "batchnorm": _PROPAGATION + ("generator/engine/layers.py", "generator/analysis/batchnorm.py",
                                  "generator/figures/batchnorm.py"),
     "training": _TRAINING + ("generator/experiments/training_plan.py", "generator/analysis/training_tables.py",
-                             "generator/analysis/training_stats.py", "generator/figures/training.py"),
+                             "generator/analysis/training_stats.py", "generator/figures/training.py",
+                             "generator/figures/training_reg.py"),
     "theory": ("generator/engine/theory.py", "generator/analysis/factors.py", "generator/analysis/seeds.py"),
     "results": _PROPAGATION + ("generator/analysis/factors.py", "generator/figures/lines.py"),
     "seed": ("generator/experiments/seed_code.py", "generator/analysis/seed_note.py",
              "generator/figures/seed_cases.py", "generator/figures/seed_rerun.py"),
     "conclusions": ("generator/analysis/verdicts.py", "generator/analysis/claims.py",
-                    "generator/analysis/claim_rules.py", "generator/analysis/training.py",
-                    "generator/analysis/training_rules.py"),
+                    "generator/analysis/claim_stats.py", "generator/analysis/claim_rules.py",
+                    "generator/analysis/training.py", "generator/analysis/training_rules.py"),
     "reproducibility": ("generator/pages/summary.py", "generator/contract/schema.py",
                         "generator/pipeline/stages.py", "generator/pipeline/stamp.py"),
     "references": (),

@@ -35,6 +35,7 @@ DETAIL_CASES = (("xavier", "tanh"), ("he", "relu"))  # per-layer tables shown on
 REGIME_ORDER = theory.REGIMES
 CHI_DIGITS = 4  # chi_1 is printed to 4 significant digits (the issue's rule; 3 made four pairs read "1.00")
 GROWTH_DIGITS = 5  # the growth factor to 5, so that He + leaky ReLU's 1 + alpha^2 does not print as 1
+DIVERGENCE_COLUMNS = ("init", "activation", "first_layer", "n_seeds", "theory_std", "regime", "q_star")
 
 
 def errors(data) -> pd.DataFrame:
@@ -85,13 +86,9 @@ def regime_tables(fixed, inits, acts, points: int) -> tuple[dict, dict]:
     return tables, regimes
 
 
-def context(data) -> dict:
-    cfg = data.grid.propagation
-    inits, acts, norms = grid_order(data)
-    points = data.grid.theory.quadrature_points
-    has_none = "none" in norms
-    err = errors(data) if has_none else pd.DataFrame(columns=["init", "activation", "layer", "rel_err"])
-
+def per_activation(err: pd.DataFrame, acts) -> tuple[pd.DataFrame, dict]:
+    """Per activation: the largest relative error (and where), the median, and how many of its
+    (init, activation) pairs agree within ``GOOD_TOL``; plus the overall worst / best over activations."""
     per_pair = (err.groupby(["init", "activation"], sort=False)
                 .agg(max_rel=("rel_err", "max"), n_ok=("rel_err", "count")).reset_index())
     per_act = []
@@ -114,7 +111,11 @@ def context(data) -> dict:
                    "layer_worst": int(w["layer"]), "min_of_max": float(b["max_rel"]), "act_best": b["activation"],
                    "median_rel": float(err["rel_err"].median()),
                    "n_good": int(per_act["n_good"].sum()), "n_pairs": int(per_act["n_pairs"].sum())}
+    return per_act, overall
 
+
+def detail_tables(err: pd.DataFrame) -> list[dict]:
+    """The per-layer tables of :data:`DETAIL_CASES` present in the data, with first / last relative error."""
     details = []
     for init, act in DETAIL_CASES:
         e = err[(err["init"] == init) & (err["activation"] == act)].sort_values("layer")
@@ -124,26 +125,39 @@ def context(data) -> dict:
                             "first": float(ok["rel_err"].iloc[0]), "last": float(ok["rel_err"].iloc[-1]),
                             "grows": bool(ok["rel_err"].iloc[-1] > ok["rel_err"].iloc[0]),
                             "table": e[["layer", "theory_std", "std", "rel_err"]].reset_index(drop=True)})
+    return details
 
+
+def divergence_table(data, err: pd.DataFrame, fixed) -> pd.DataFrame:
+    """Measured forward passes (norm none) that blew up, and what the theory said about them: first
+    diverged layer, diverged seeds, the prediction at that layer, the regime and q* of ``fixed``."""
+    div_rows = []
+    last = seed_means(data).last("none")
+    for s in last[last["diverged_case"]].itertuples():
+        init, act, first = s.init, s.activation, seed_means(data).first_diverged(s.init, s.activation, "none")
+        reg = q = math.nan
+        if fixed is not None:
+            fr = fixed[(fixed["init"] == init) & (fixed["activation"] == act)]
+            if len(fr):
+                reg, q = fr.iloc[0]["regime"], float(fr.iloc[0]["q_star"])
+        th = err[(err["init"] == init) & (err["activation"] == act) & (err["layer"] == first)]["theory_std"]
+        div_rows.append({"init": init, "activation": act, "first_layer": first, "n_seeds": int(s.n_seeds - s.n_ok),
+                         "theory_std": float(th.iloc[0]) if len(th) else math.nan, "regime": reg, "q_star": q})
+    return pd.DataFrame(div_rows, columns=DIVERGENCE_COLUMNS)
+
+
+def context(data) -> dict:
+    cfg = data.grid.propagation
+    inits, acts, norms = grid_order(data)
+    points = data.grid.theory.quadrature_points
+    has_none = "none" in norms
+    err = errors(data) if has_none else pd.DataFrame(columns=["init", "activation", "layer", "rel_err"])
+    per_act, overall = per_activation(err, acts)
+    details = detail_tables(err)
     fixed = data.frame("theory_fixed.csv") if data.has("theory_fixed.csv") else None
     tables, regimes = regime_tables(fixed, inits, acts, points)
-
     # divergence: measured forward passes that blew up, and what the theory said about them
-    div_rows = []
-    if has_none:
-        last = seed_means(data).last("none")
-        for s in last[last["diverged_case"]].itertuples():
-            init, act, first = s.init, s.activation, seed_means(data).first_diverged(s.init, s.activation, "none")
-            reg = q = math.nan
-            if fixed is not None:
-                fr = fixed[(fixed["init"] == init) & (fixed["activation"] == act)]
-                if len(fr):
-                    reg, q = fr.iloc[0]["regime"], float(fr.iloc[0]["q_star"])
-            th = err[(err["init"] == init) & (err["activation"] == act) & (err["layer"] == first)]["theory_std"]
-            div_rows.append({"init": init, "activation": act, "first_layer": first, "n_seeds": int(s.n_seeds - s.n_ok),
-                             "theory_std": float(th.iloc[0]) if len(th) else math.nan, "regime": reg, "q_star": q})
-    divergence = pd.DataFrame(div_rows, columns=["init", "activation", "first_layer", "n_seeds", "theory_std",
-                                                 "regime", "q_star"])
+    divergence = divergence_table(data, err, fixed) if has_none else pd.DataFrame(columns=DIVERGENCE_COLUMNS)
 
     bn = bn_errors(data, points) if "bn" in norms else pd.DataFrame()
     bn_summary = {"max_rel": float(bn["max_rel"].max()), "act": bn.loc[bn["max_rel"].idxmax(), "activation"]} \

@@ -15,7 +15,8 @@ gemm_floor_s          all GEMM FLOPs the default build performs / peak: the prop
 gemm_flops_nominal    every GEMM of every propagation config ((3 depth - 1) per config), as the seed-style
                       loop does them; gemm_floor_nominal_s is that (+ training) / peak
 speedup_vs_seed_loop  seed-style loop time / ours, same grid (RandomState.randn, np.dot, every activation
-                      stored, np.mean/np.std and np.histogram per layer), run in a fresh interpreter
+                      stored, np.mean/np.std and np.histogram per layer), run in a fresh interpreter (the
+                      loop and the torch reference: generator/pipeline/bench_reference.py)
 cold_site_s           `python -m generator site` with empty caches (venv already installed)
 warm_site_s           the same again, nothing changed
 edit_site_s           the same after one config line changed ([symmetry] learning_rate; reported, no target)
@@ -49,8 +50,6 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
-
 from generator.common import atomic
 from generator.common.paths import BENCH_DIR, ROOT
 from generator.config.load import Config, resolve
@@ -58,6 +57,7 @@ from generator.experiments.plan import grid_tasks
 from generator.pipeline import bench_explorer, bench_weight
 from generator.pipeline.bench_compare import edit_config, site_config
 from generator.pipeline.bench_peak import gemm_peak
+from generator.pipeline.bench_reference import seed_loop_time, torch_time
 from generator.pipeline.runner import run_tasks
 from generator.pipeline.store import Cache
 
@@ -94,80 +94,6 @@ def ordered(tasks: list[dict], inits: tuple[str, ...]) -> list[dict]:
     from generator.experiments.plan import compute_order
 
     return [tasks[i] for i in compute_order(tasks, inits)]
-
-
-def seed_loop_time(tasks: list[dict]) -> float:
-    """Wall time of :func:`seed_style_loop` over ``tasks`` in a fresh interpreter: the reference is plain
-    NumPy code, so it must not inherit this process's allocator settings (generator/pipeline/alloc.py) or warm
-    caches. BLAS keeps its default threads (all cores), as the seed's code would."""
-    code = ("import json, sys, time\n"
-            "from generator.pipeline.bench import seed_style_loop\n"
-            "tasks = json.load(sys.stdin)\n"
-            "t = time.perf_counter()\n"
-            "for task in tasks:\n"
-            "    seed_style_loop(task)\n"
-            "print(time.perf_counter() - t)\n")
-    out = subprocess.run([sys.executable, "-c", code], input=json.dumps(tasks), capture_output=True, text=True,
-                         check=True, cwd=ROOT)
-    return float(out.stdout.strip().splitlines()[-1])
-
-
-def seed_style_loop(task: dict) -> None:
-    """One config the way the seed's code would do it, plus a plain backward pass."""
-    from generator.engine.activations import get_activation
-
-    act = get_activation(task["activation"])
-    rs = np.random.RandomState(task["seed"])
-    n, w_, depth = task["samples"], task["width"], task["depth"]
-    x = rs.randn(n, w_)
-    hs, ws, pre = [x], [], []
-    scale = {"small": 0.01, "large": 1.0, "zeros": 0.0}.get(task["init"], 1 / np.sqrt(w_))
-    with np.errstate(all="ignore"):
-        for _ in range(depth):
-            w = rs.randn(w_, w_) * scale
-            a = np.dot(hs[-1], w)
-            if task["norm"] == "bn":
-                a = (a - a.mean(0)) / np.sqrt(a.var(0) + 1e-5)
-            pre.append(a)
-            h = act.forward(a)
-            hs.append(h)
-            ws.append(w)
-            np.mean(h), np.std(h), np.histogram(h, bins=task["hist_bins"], range=(-1, 1))
-        dh = rs.randn(n, w_) / n
-        for i in reversed(range(depth)):
-            da = dh * act.derivative(pre[i])
-            dw = np.dot(hs[i].T, da)
-            np.linalg.norm(dw), np.std(dh)
-            if i:
-                dh = np.dot(da, ws[i].T)
-
-
-def torch_time(tasks: list[dict]) -> float | None:
-    try:
-        import torch
-    except ImportError:
-        return None
-    torch.set_num_threads(2)
-    acts = {"linear": lambda a: a, "sigmoid": torch.sigmoid, "tanh": torch.tanh, "relu": torch.relu,
-            "leaky_relu": lambda a: torch.nn.functional.leaky_relu(a, 0.01), "elu": torch.nn.functional.elu,
-            "selu": torch.selu, "gelu": torch.nn.functional.gelu}
-    t = time.perf_counter()
-    for task in tasks:
-        g = torch.Generator().manual_seed(task["seed"])
-        n, w_, depth = task["samples"], task["width"], task["depth"]
-        h = torch.randn(n, w_, generator=g, dtype=torch.float64)
-        ws = [(torch.randn(w_, w_, generator=g, dtype=torch.float64) / w_ ** 0.5).requires_grad_() for _ in range(depth)]
-        for w in ws:
-            a = h @ w
-            if task["norm"] == "bn":
-                a = torch.nn.functional.batch_norm(a, None, None, training=True)
-            h = acts[task["activation"]](a)
-            h.mean().item(), h.std().item(), torch.histc(h.detach(), bins=task["hist_bins"], min=-1, max=1)
-        gout = torch.randn(n, w_, generator=g, dtype=torch.float64) / n
-        (h * gout).sum().backward()
-        for w in ws:
-            w.grad.norm().item()
-    return time.perf_counter() - t
 
 
 def build_gemm_flops(conf: Path) -> dict[str, float]:
@@ -258,13 +184,7 @@ def run_bench(cfg: Config, args) -> dict:
                fraction_of_peak=flops / t_all / 1e9 / peak, gemm_floor_s=flops / peak / 1e9,
                gemm_flops=flops, gemm_flops_nominal=nominal, gemm_floor_nominal_s=nominal / peak / 1e9)
     log("bench: scaling ...")
-    # Every 4th / 2nd (seed, init) group of 16 tasks: subsets with the grid's mix of cheap (all-zero
-    # weights) and full groups, so time per task is comparable across the three sizes.
-    n_act_norm = len(p.activations) * len(p.norms)
-    groups = [tasks[i:i + n_act_norm] for i in range(0, len(tasks), n_act_norm)]
-    quarter, half = [t for g in groups[::4] for t in g], [t for g in groups[::2] for t in g]
-    res["scaling"] = {"quarter_s": time_propagation(quarter, best)[0], "half_s": time_propagation(half, best)[0],
-                      "all_s": t_all, "quarter_tasks": len(quarter), "half_tasks": len(half), "all_tasks": len(tasks)}
+    res["scaling"] = scaling(tasks, len(p.activations) * len(p.norms), best, t_all)
     res["seed_loop_s"] = seed_s
     res["speedup_vs_seed_loop"] = res["seed_loop_s"] / t_all
     log("bench: torch ...")
@@ -283,14 +203,7 @@ def run_bench(cfg: Config, args) -> dict:
             # The floor counts every matrix multiply of the default build: the training runs', the BN
             # page's placement runs' and the seed re-runs' too (each task reports its own; read back from
             # the cold build's cache, nothing recomputed).
-            extra = build_gemm_flops(conf)
-            res["gemm_flops_training"] = extra["training"]
-            res["gemm_flops_other"] = extra["placement"] + extra["seed_code"]
-            res["gemm_floor_propagation_s"] = res["gemm_floor_s"]
-            res["gemm_floor_training_s"] = extra["training"] / peak / 1e9
-            res["gemm_floor_other_s"] = res["gemm_flops_other"] / peak / 1e9
-            res["gemm_floor_s"] += res["gemm_floor_training_s"] + res["gemm_floor_other_s"]
-            res["gemm_floor_nominal_s"] += res["gemm_floor_training_s"] + res["gemm_floor_other_s"]
+            add_build_floor(res, build_gemm_flops(conf), peak)
             log("bench: figures, one process vs the pool (empty figure caches) ...")
             res["figures"] = time_figures(conf, tmp)
             log("bench: warm site ...")
@@ -299,22 +212,7 @@ def run_bench(cfg: Config, args) -> dict:
             if edit_config(conf):  # [symmetry] learning_rate: 3 tasks, 2 figures, every page, mkdocs
                 res["edit_site_s"], _ = _timed([py, "-m", "generator", "site", "--config", str(conf), "--quiet"])
             log("bench: bare mkdocs ...")
-            out = tmp / "bare"
-            env = dict(os.environ, NO_MKDOCS_2_WARNING="1")
-            # the site's own config: mkdocs.yml plus the generated nav, on the cold build's docs
-            from generator.pipeline.nav import nav_settings, site_nav, write_child_config
-
-            parent = ROOT / "site" / "mkdocs.yml"
-            child = write_child_config(parent, {**nav_settings(parent, site_nav()), "docs_dir": str(tmp / "docs")},
-                                       ".bench-")
-            try:
-                t = time.perf_counter()
-                subprocess.run([py, "-m", "mkdocs", "build", "-q", "-f", str(child), "-d", str(out)],
-                               check=True, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-                res["bare_mkdocs_s"] = time.perf_counter() - t
-            finally:
-                child.unlink(missing_ok=True)
-            shutil.rmtree(out, ignore_errors=True)
+            res["bare_mkdocs_s"] = bare_mkdocs_time(tmp)
     else:
         res.update(cold_site_s=None, warm_site_s=None, edit_site_s=None, bare_mkdocs_s=None, peak_rss_mb=None)
         public = resolve(cfg.output.public_dir)
@@ -328,6 +226,50 @@ def run_bench(cfg: Config, args) -> dict:
     if weight is not None:
         print("\n" + bench_weight.table(weight, "cold build" if not quick else str(public)))
     return res
+
+
+def scaling(tasks: list[dict], group_size: int, executor, t_all: float) -> dict:
+    """Propagation time of a quarter and a half of ``tasks`` (uncached, on ``executor``) next to the
+    whole grid's ``t_all``. The subsets take every 4th / 2nd (seed, init) group of ``group_size`` tasks
+    (activations x norms): the grid's mix of cheap (all-zero weights) and full groups, so time per task
+    is comparable across the three sizes."""
+    groups = [tasks[i:i + group_size] for i in range(0, len(tasks), group_size)]
+    quarter, half = [t for g in groups[::4] for t in g], [t for g in groups[::2] for t in g]
+    return {"quarter_s": time_propagation(quarter, executor)[0], "half_s": time_propagation(half, executor)[0],
+            "all_s": t_all, "quarter_tasks": len(quarter), "half_tasks": len(half), "all_tasks": len(tasks)}
+
+
+def add_build_floor(res: dict, extra: dict[str, float], peak: float) -> None:
+    """Add the GEMM floor of the build beyond the propagation grid (``extra``: :func:`build_gemm_flops`)
+    to ``res``: the training runs' part, the placement and seed re-runs' part, and both in the totals."""
+    res["gemm_flops_training"] = extra["training"]
+    res["gemm_flops_other"] = extra["placement"] + extra["seed_code"]
+    res["gemm_floor_propagation_s"] = res["gemm_floor_s"]
+    res["gemm_floor_training_s"] = extra["training"] / peak / 1e9
+    res["gemm_floor_other_s"] = res["gemm_flops_other"] / peak / 1e9
+    res["gemm_floor_s"] += res["gemm_floor_training_s"] + res["gemm_floor_other_s"]
+    res["gemm_floor_nominal_s"] += res["gemm_floor_training_s"] + res["gemm_floor_other_s"]
+
+
+def bare_mkdocs_time(tmp: Path) -> float:
+    """Wall time of ``mkdocs build`` alone on the cold build's docs (``tmp/docs``), with the site's own
+    config: mkdocs.yml plus the generated nav."""
+    from generator.pipeline.nav import nav_settings, site_nav, write_child_config
+
+    out = tmp / "bare"
+    env = dict(os.environ, NO_MKDOCS_2_WARNING="1")
+    parent = ROOT / "site" / "mkdocs.yml"
+    child = write_child_config(parent, {**nav_settings(parent, site_nav()), "docs_dir": str(tmp / "docs")},
+                               ".bench-")
+    try:
+        t = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "mkdocs", "build", "-q", "-f", str(child), "-d", str(out)],
+                       check=True, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        seconds = time.perf_counter() - t
+    finally:
+        child.unlink(missing_ok=True)
+    shutil.rmtree(out, ignore_errors=True)
+    return seconds
 
 
 def targets(r: dict) -> dict:

@@ -3,7 +3,8 @@
 :func:`build_site` runs ``python -m mkdocs build --strict -f <site>/mkdocs.yml -d <site>/.public-XXXX``
 as a subprocess with ``SOURCE_DATE_EPOCH`` and ``NO_MKDOCS_2_WARNING=1`` set, captures its log and fails
 on a non-zero exit *or any WARNING line*. Only then is the new tree swapped into ``<site>/public``
-(one atomic ``renameat2(RENAME_EXCHANGE)`` on Linux; elsewhere rename-aside / rename-in / delete-old).
+(one atomic ``renameat2(RENAME_EXCHANGE)`` on Linux; elsewhere rename-aside / rename-in / delete-old;
+generator/pipeline/build_fs.py, with the locks, the debris sweep and the staged docs).
 On any failure -- a mkdocs error, a warning, an exception, KeyboardInterrupt/SIGINT, SIGTERM via the
 CLI -- the temporary directory is removed and the previous ``public/`` is left byte-identical.
 
@@ -29,10 +30,6 @@ build; only folders carrying the build's marker (or empty) are swept.
 from __future__ import annotations
 
 import argparse
-import ctypes
-import ctypes.util
-import errno
-import fcntl
 import functools
 import os
 import re
@@ -40,24 +37,21 @@ import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from generator.common.languages import LANGUAGES
 from generator.common.paths import ROOT, SITE_DIR
+from generator.pipeline.build_fs import TMP_PREFIX, locked, marked_tmpdir, stage_docs, swap_in, sweep_debris
 from generator.pipeline.links import link_settings, repo_link
 from generator.pipeline.nav import Nav, nav_settings, read_config_value, site_nav, write_child_config
-from generator.pipeline.outputs import MANIFEST, MARKER, Manifest, owned, write_marker
+from generator.pipeline.outputs import MANIFEST, MARKER, owned
 from generator.pipeline.postprocess import postprocess
 from generator.pipeline.prune import prune
 from generator.pipeline.signals import worker_setup
 
 DEFAULT_EPOCH = 1767225600  # 2026-01-01T00:00:00Z, used when there is no git history
-TMP_PREFIX = ".public-"
 _WARNING_RE = re.compile(r"^\s*(WARNING|ERROR)\b|Aborted with \d+ warnings", re.MULTILINE)
 _LOCALIZED_RE = re.compile(r"^(?P<stem>.+)\.(?P<lang>[a-z]{2})(?P<ext>\.[^./]+)$")
 
@@ -140,100 +134,6 @@ def _postprocess(out_dir: Path, epoch: int) -> None:
     postprocess(out_dir, epoch, LANGUAGES)
 
 
-_libc = None
-
-
-def _exchange(a: Path, b: Path) -> bool:
-    """Atomically swap two paths (Linux renameat2 RENAME_EXCHANGE). False if unsupported."""
-    global _libc
-    if not sys.platform.startswith("linux"):
-        return False
-    try:
-        if _libc is None:
-            _libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
-        fn = _libc.renameat2
-    except (OSError, AttributeError):
-        return False
-    AT_FDCWD, RENAME_EXCHANGE = -100, 2
-    fn.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
-    if fn(AT_FDCWD, os.fsencode(a), AT_FDCWD, os.fsencode(b), RENAME_EXCHANGE) == 0:
-        return True
-    err = ctypes.get_errno()
-    if err in (errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP, errno.EPERM):
-        return False
-    raise OSError(err, f"renameat2({a}, {b}): {os.strerror(err)}")
-
-
-def _swap_in(new: Path, public: Path) -> None:
-    """Make ``new`` the content of ``public``; the previous ``public`` is deleted afterwards."""
-    if not public.exists():
-        new.rename(public)
-        return
-    if _exchange(new, public):  # `new` now holds the old site
-        shutil.rmtree(new, ignore_errors=True)
-        return
-    old = Path(tempfile.mkdtemp(prefix=TMP_PREFIX + "old-", dir=public.parent))
-    old.rmdir()
-    public.rename(old)
-    try:
-        new.rename(public)
-    except BaseException:
-        old.rename(public)
-        raise
-    shutil.rmtree(old, ignore_errors=True)
-
-
-@contextmanager
-def _locked(*directories: Path) -> Iterator[None]:
-    """flock every directory (in path order: no deadlock between two builds)."""
-    fds = []
-    try:
-        for directory in sorted(set(directories)):
-            fds.append(os.open(directory, os.O_RDONLY))
-            fcntl.flock(fds[-1], fcntl.LOCK_EX)
-        yield
-    finally:
-        for fd in fds:
-            os.close(fd)  # releases its flock
-
-
-def _sweep_debris(*dirs: Path) -> None:
-    """Remove what a killed build left: only ``.public-*`` folders carrying the build's marker (or
-    empty ones, killed before the marker was written) and its own transient configs."""
-    for parent in dict.fromkeys(dirs):
-        for p in parent.glob(TMP_PREFIX + "*"):
-            if p.is_symlink():
-                continue
-            if p.is_dir() and ((p / MARKER).is_file() or not any(p.iterdir())):
-                shutil.rmtree(p, ignore_errors=True)
-            elif p.is_file() and p.name.endswith(".mkdocs.yml") and p.read_text("utf-8", "replace").startswith("INHERIT: "):
-                p.unlink(missing_ok=True)
-
-
-def _mkdtemp(parent: Path, prefix: str, role: str) -> Path:
-    """A fresh folder, marked at once as the build's own (so only the build's debris is swept)."""
-    tmp = Path(tempfile.mkdtemp(prefix=prefix, dir=parent))
-    write_marker(tmp, role)
-    return tmp
-
-
-def _stage_docs(docs_dir: Path, parent: Path) -> Path | None:
-    """A folder of hard links (copies across file systems) to the files the docs manifest lists, so
-    the HTML build publishes only what the build made; None when ``docs_dir`` has no manifest (a
-    hand-made docs folder given to ``build_site`` directly is published as it is)."""
-    if not (docs_dir / MANIFEST).is_file():
-        return None
-    stage = _mkdtemp(parent, TMP_PREFIX + "docs-", "docs_dir")
-    for name in Manifest(docs_dir).files():
-        src, dst = docs_dir / name, stage / name
-        dst.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            os.link(src, dst)
-        except OSError:
-            shutil.copy2(src, dst)
-    return stage
-
-
 def _child_settings(config_file: Path, nav: Nav | None, repo_url: str | None) -> dict:
     """The transient child config's settings: the navigation (nav.py) and the repository links (links.py)."""
     try:
@@ -256,6 +156,48 @@ def _terminate(proc: subprocess.Popen) -> None:
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait()
+
+
+def _require_parity(docs_dir: Path) -> None:
+    """:class:`BuildError` listing every localized file of ``docs_dir`` that misses a language."""
+    problems = check_language_parity(docs_dir)
+    if problems:
+        raise BuildError("every page and localized figure must exist in both languages:\n  "
+                         + "\n  ".join(problems))
+
+
+def _build_env(epoch: int, site_url: str | None) -> tuple[dict[str, str], str]:
+    """The mkdocs subprocess's environment and the site URL it builds for (``site_url`` over the environment's)."""
+    env = dict(os.environ)
+    env.update(SOURCE_DATE_EPOCH=str(epoch), NO_MKDOCS_2_WARNING="1", PYTHONHASHSEED="0",
+               PYTHONIOENCODING="utf-8")
+    if site_url:
+        env["INITLAB_SITE_URL"] = site_url if site_url.endswith("/") else site_url + "/"
+    return env, env.get("INITLAB_SITE_URL", "http://127.0.0.1:8000/initlab/")
+
+
+def _run_mkdocs(cmd: list[str], cwd: Path, env: dict[str, str], timeout: float | None) -> tuple[str, float]:
+    """Run ``cmd`` (mkdocs build); return its log and wall seconds. :class:`BuildError` on a non-zero exit,
+    any WARNING/ERROR line or the timeout; on any exception (KeyboardInterrupt, SystemExit) mkdocs is stopped."""
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdin=subprocess.DEVNULL,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            preexec_fn=functools.partial(worker_setup, os.getpid()))
+    try:
+        out, _ = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired as exc:
+        _terminate(proc)
+        raise BuildError(f"mkdocs build did not finish within {timeout} s") from exc
+    except BaseException:  # KeyboardInterrupt, SystemExit (SIGTERM): stop mkdocs, then clean up
+        _terminate(proc)
+        raise
+    seconds = time.perf_counter() - t0
+    log = out.decode("utf-8", "replace")
+    warnings = _warnings(log)
+    if proc.returncode != 0 or _WARNING_RE.search(log):
+        detail = "\n".join(warnings) or log.strip()[-2000:]
+        raise BuildError(f"mkdocs build --strict failed (exit {proc.returncode}):\n{detail}", log)
+    return log, seconds
 
 
 # ------------------------------------------------------------------------------------------------
@@ -284,40 +226,29 @@ def build_site(site_dir: Path = SITE_DIR, public_dir: Path | None = None, *, doc
     docs_dir = Path(docs_dir).resolve() if docs_dir is not None else configured_docs
     if not docs_dir.is_dir():
         raise BuildError(f"docs dir {docs_dir} does not exist; render the pages first (python -m generator site)")
-    # with a manifest, the check runs on the staged (published) files instead, below
-    problems = [] if (docs_dir / MANIFEST).is_file() else check_language_parity(docs_dir)
-    if problems:
-        raise BuildError("every page and localized figure must exist in both languages:\n  "
-                         + "\n  ".join(problems))
+    if not (docs_dir / MANIFEST).is_file():  # with a manifest, the staged (published) files are checked, below
+        _require_parity(docs_dir)
 
     epoch = source_date_epoch() if epoch is None else int(epoch)
-    env = dict(os.environ)
-    env.update(SOURCE_DATE_EPOCH=str(epoch), NO_MKDOCS_2_WARNING="1", PYTHONHASHSEED="0",
-               PYTHONIOENCODING="utf-8")
-    if site_url:
-        env["INITLAB_SITE_URL"] = site_url if site_url.endswith("/") else site_url + "/"
-    effective_url = env.get("INITLAB_SITE_URL", "http://127.0.0.1:8000/initlab/")
+    env, effective_url = _build_env(epoch, site_url)
 
     public_dir.parent.mkdir(parents=True, exist_ok=True)
     # both folders get temporary files (the new tree and staged docs / a transient mkdocs config) and
     # both are swept of a killed build's debris: a build sharing either waits, so no live build's
     # temporary files are swept
-    with _locked(public_dir.parent, config_file.parent):
+    with locked(public_dir.parent, config_file.parent):
         if public_dir.exists() and not (public_dir.is_dir() and owned(public_dir, "public_dir")):
             raise BuildError(f"{public_dir} exists and was not made by initlab (no {MARKER} file): "
                              "not replacing it; choose a new or empty directory")
-        _sweep_debris(public_dir.parent, config_file.parent)
-        tmp = _mkdtemp(public_dir.parent, TMP_PREFIX, "public_dir")
+        sweep_debris(public_dir.parent, config_file.parent)
+        tmp = marked_tmpdir(public_dir.parent, TMP_PREFIX, "public_dir")
         child_file: Path | None = None
         staged: Path | None = None
         try:
-            staged = _stage_docs(docs_dir, public_dir.parent)
+            staged = stage_docs(docs_dir, public_dir.parent)
             if staged is not None:
                 docs_dir = staged
-                problems = check_language_parity(docs_dir)
-                if problems:
-                    raise BuildError("every page and localized figure must exist in both languages:\n  "
-                                     + "\n  ".join(problems))
+                _require_parity(docs_dir)
             if docs_dir != configured_docs:
                 child_settings["docs_dir"] = str(docs_dir)
             child_file = write_child_config(config_file, child_settings, TMP_PREFIX)
@@ -326,28 +257,11 @@ def build_site(site_dir: Path = SITE_DIR, public_dir: Path | None = None, *, doc
             os.chmod(tmp, 0o777 & ~umask)  # mkdtemp makes 0700; the published tree must be readable
             cmd = [sys.executable, "-m", "mkdocs", "build", "--strict", "--clean",
                    "-f", str(child_file or config_file), "-d", str(tmp)]
-            t0 = time.perf_counter()
-            proc = subprocess.Popen(cmd, cwd=config_file.parent, env=env, stdin=subprocess.DEVNULL,
-                                    stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                    preexec_fn=functools.partial(worker_setup, os.getpid()))
-            try:
-                out, _ = proc.communicate(timeout=timeout)
-            except subprocess.TimeoutExpired as exc:
-                _terminate(proc)
-                raise BuildError(f"mkdocs build did not finish within {timeout} s") from exc
-            except BaseException:  # KeyboardInterrupt, SystemExit (SIGTERM): stop mkdocs, then clean up
-                _terminate(proc)
-                raise
-            seconds = time.perf_counter() - t0
-            log = out.decode("utf-8", "replace")
-            warnings = _warnings(log)
-            if proc.returncode != 0 or _WARNING_RE.search(log):
-                detail = "\n".join(warnings) or log.strip()[-2000:]
-                raise BuildError(f"mkdocs build --strict failed (exit {proc.returncode}):\n{detail}", log)
+            log, seconds = _run_mkdocs(cmd, config_file.parent, env, timeout)
             _postprocess(tmp, epoch)
             prune(tmp, docs_dir)  # theme files no browser loads (generator/pipeline/prune.py)
             files = sum(1 for p in tmp.rglob("*") if p.is_file())
-            _swap_in(tmp, public_dir)
+            swap_in(tmp, public_dir)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise

@@ -132,27 +132,14 @@ def run_experiments(
         results = [None] * len(tasks)
         for pos, i in enumerate(order):
             results[i] = computed[pos]
-        layers = pd.concat([_with_keys(r["layers"], t, GRID_AXES) for r, t in zip(results, tasks)], ignore_index=True)
-        hist = pd.concat([_with_keys(r["hist"], t, GRID_AXES) for r, t in zip(results, tasks)], ignore_index=True)
-        th, th_fixed = theory_frames(cfg)
-        # theory_std applies to norm = none only: BN re-normalizes every layer, outside the recursion.
-        pred = th[["init", "activation", "layer", "theory_std"]]
-        layers = layers.merge(pred, on=["init", "activation", "layer"], how="left")
-        layers.loc[layers["norm"] != "none", "theory_std"] = np.nan
-        save("grid", grid_key, {"propagation.csv": layers, "histograms.csv": hist, "theory.csv": th,
-                                "theory_fixed.csv": th_fixed, "health.csv": health_of(layers, p.depth)})
+        save("grid", grid_key, grid_frames(cfg, tasks, results))
 
     if sym_skip:
         stats.append(RunStats("symmetry", total=len(sym_tasks), hits=len(sym_tasks)))
     else:
         sym_results, sym_stats = run_tasks("symmetry", sym_tasks, cache, None, quiet)  # tiny: in this process
         stats.append(sym_stats)
-        sym = pd.concat(
-            [_with_keys(r["result"], t, ("init", "activation", "seed")) for r, t in zip(sym_results, sym_tasks)],
-            ignore_index=True,
-        )
-        sym["width"] = cfg.symmetry.width
-        save("symmetry", sym_key, {"symmetry.csv": sym})
+        save("symmetry", sym_key, {"symmetry.csv": symmetry_frame(cfg, sym_tasks, sym_results)})
 
     if seed_pending is not None:
         seed_results, seed_stats = seed_pending.collect(quiet=True)
@@ -170,6 +157,30 @@ def run_experiments(
         write_grid(data_dir, grid_facts(cfg))
         record_data_files(data_dir, "experiments", MANIFESTS.values(), extra=[GRID_FILE])
     return ExperimentResult(frames, stats)
+
+
+def grid_frames(cfg: Config, tasks: list[dict], results: list) -> dict[str, pd.DataFrame]:
+    """The grid group's files from the grid's task results (in ``tasks`` order): propagation.csv with the
+    mean-field prediction merged in, histograms.csv, theory.csv, theory_fixed.csv and health.csv."""
+    layers = pd.concat([_with_keys(r["layers"], t, GRID_AXES) for r, t in zip(results, tasks)], ignore_index=True)
+    hist = pd.concat([_with_keys(r["hist"], t, GRID_AXES) for r, t in zip(results, tasks)], ignore_index=True)
+    th, th_fixed = theory_frames(cfg)
+    # theory_std applies to norm = none only: BN re-normalizes every layer, outside the recursion.
+    pred = th[["init", "activation", "layer", "theory_std"]]
+    layers = layers.merge(pred, on=["init", "activation", "layer"], how="left")
+    layers.loc[layers["norm"] != "none", "theory_std"] = np.nan
+    return {"propagation.csv": layers, "histograms.csv": hist, "theory.csv": th,
+            "theory_fixed.csv": th_fixed, "health.csv": health_of(layers, cfg.propagation.depth)}
+
+
+def symmetry_frame(cfg: Config, tasks: list[dict], results: list[dict]) -> pd.DataFrame:
+    """symmetry.csv: the symmetry runs' rows keyed by (init, activation, seed), with the configured width."""
+    sym = pd.concat(
+        [_with_keys(r["result"], t, ("init", "activation", "seed")) for r, t in zip(results, tasks)],
+        ignore_index=True,
+    )
+    sym["width"] = cfg.symmetry.width
+    return sym
 
 
 def placement_frame(tasks: list[dict], results: list[dict]) -> pd.DataFrame:

@@ -29,11 +29,14 @@ from __future__ import annotations
 
 import math as _math
 import numbers
-import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from markupsafe import Markup
+
+# Badges live in generator/render/badges.py and math in generator/render/mathml.py; their names stay
+# importable from here (``math`` and ``mathblock`` are template filters).
+from generator.render.badges import BADGE_KINDS, Badge, badge_markup  # noqa: F401 (re-exported)
 
 # Escaping lives in generator/render/markdown.py (the strings catalog uses it without the number
 # formats, so editing a number format does not touch the figures that only print catalog text); its
@@ -54,6 +57,7 @@ from generator.render.markdown import (  # noqa: F401 (re-exported)
     link,
     safe_url,
 )
+from generator.render.mathml import math, mathblock
 
 MINUS = "\u2212"
 DASH = "\u2014"
@@ -152,95 +156,6 @@ def pct(x: Any, lang: str = "ko", digits: int = 1) -> str:
     return loc["percent"].format(v=v)
 
 
-# --------------------------------------------------------------------------------------------
-# Math: LaTeX -> MathML at build time (no JavaScript, no CDN); Chromium renders MathML natively.
-
-_MD_SPECIAL = {"*": "&#42;", "_": "&#95;", "`": "&#96;", "\\": "&#92;", "[": "&#91;", "]": "&#93;",
-               "~": "&#126;", "^": "&#94;", "|": "&#124;", "$": "&#36;"}
-_TEXT_NODE = re.compile(r">([^<]+)<")
-
-
-def _md_safe(mathml: str) -> str:
-    """Entity-escape characters in MathML text nodes that Markdown would otherwise interpret
-    (emphasis, links, code, table pipes), and drop newlines so the HTML stays on one line."""
-    def fix(m: re.Match) -> str:
-        return ">" + "".join(_MD_SPECIAL.get(c, c) for c in m.group(1)) + "<"
-    return _TEXT_NODE.sub(fix, mathml.replace("\n", ""))
-
-
-def _convert(latex: str, display: str) -> str:
-    from latex2mathml.converter import convert
-
-    if isinstance(latex, Markup):  # escaped text (e.g. a t() value): TeX wants the characters back
-        latex = latex.unescape()
-    if not isinstance(latex, str) or not latex.strip():
-        raise FilterError(f"math: expected a non-empty LaTeX string, got {latex!r}")
-    try:
-        out = convert(latex, display=display)
-    except Exception as exc:  # latex2mathml raises assorted exception types
-        raise FilterError(f"math: cannot convert LaTeX {latex!r}: {type(exc).__name__}: {exc}") from exc
-    # latex2mathml passes unknown commands through as text (<mi>\foo</mi>): a typo must not ship.
-    unknown = sorted({m.group(0) for t in _TEXT_NODE.findall(out) for m in re.finditer(r"\\[A-Za-z]+", t)})
-    if unknown:
-        raise FilterError(f"math: unknown LaTeX command(s) {', '.join(unknown)} in {latex!r}")
-    return _md_safe(out)
-
-
-def math(latex: str) -> Markup:
-    """Inline MathML for ``latex`` (``{{ "q^l" | math }}``).
-
-    ``latex`` is TeX source authored in a template (``"|x| < 1"``: the ``<`` is TeX, and MathML
-    escapes it). Escaped text (a :class:`~markupsafe.Markup`, e.g. a ``t()`` value) is unescaped
-    first, so ``&lt;`` reaches latex2mathml as ``<``, never as the letters ``&lt;``."""
-    return Markup(_convert(latex, "inline"))
-
-
-def mathblock(latex: str) -> Markup:
-    """Display MathML for ``latex`` as a standalone HTML block (surrounded by blank lines)."""
-    # tabindex: the block scrolls horizontally on narrow screens, so keyboard users must reach it.
-    return Markup('\n<div class="initlab-math" tabindex="0" markdown="0">' + _convert(latex, "block") + "</div>\n")
-
-
-# --------------------------------------------------------------------------------------------
-# Badges: a verdict or health label in a table cell, shown as a coloured chip that keeps its word
-# (colour is never the only cue, WCAG 1.4.1). Colours: site/assets/initlab.css (.initlab-badge--KIND).
-
-BADGE_KINDS = ("holds", "partly", "inconclusive", "does_not_hold",  # generator/analysis/verdicts.py
-               "ok", "vanishes", "explodes", "saturates",          # health labels (analysis/health.py)
-               "diverged", "neutral")                              # a run blew up / nothing to judge
-
-
-class Badge(str):
-    """A localized label that :func:`md_table` shows as ``<span class="initlab-badge
-    initlab-badge--KIND">word</span>``; everywhere else it is the plain word (a ``str``), so pages and
-    tests compare it with catalog text as before. ``Badge(text, kind)`` is one chip;
-    :meth:`join` puts several in one cell ("saturates / grad explodes") and :meth:`suffixed` appends
-    plain text (a footnote mark). ``segments``: ``(text, kind)`` pairs, ``kind`` None for plain text."""
-
-    segments: tuple[tuple[str, str | None], ...]
-
-    def __new__(cls, text: Any, kind: str) -> Badge:
-        if kind not in BADGE_KINDS:
-            raise FilterError(f"badge: unknown kind {kind!r}; valid: {', '.join(BADGE_KINDS)}")
-        return cls._of(((str(text), kind),))
-
-    @classmethod
-    def _of(cls, segments) -> Badge:
-        obj = str.__new__(cls, "".join(text for text, _ in segments))
-        obj.segments = tuple(segments)
-        return obj
-
-    @classmethod
-    def join(cls, badges: Sequence[Badge], sep: str = " / ") -> Badge:
-        segs: list[tuple[str, str | None]] = []
-        for i, b in enumerate(badges):
-            segs += ([(sep, None)] if i else []) + list(b.segments)
-        return cls._of(segs)
-
-    def suffixed(self, text: str) -> Badge:
-        return self if not text else self._of(self.segments + ((str(text), None),))
-
-
 def badge_format(lang: str, prefix: str, kinds: Mapping[str, str] | None = None) -> Formatter:
     """An :func:`md_table` format for a column of keys (``"vanishing"``): each cell is the catalog word
     ``<prefix>.<key>`` in ``lang`` as a :class:`Badge` of kind ``kinds[key]`` (default: the key itself).
@@ -252,12 +167,6 @@ def badge_format(lang: str, prefix: str, kinds: Mapping[str, str] | None = None)
             return DASH
         return Badge(strings.t(lang, f"{prefix}.{key}"), (kinds or {}).get(key, key))
     return fmt
-
-
-def badge_markup(b: Badge) -> Md:
-    """The cell Markdown of a :class:`Badge` (text escaped like any cell)."""
-    return Md("".join(f'<span class="initlab-badge initlab-badge--{kind}">{_escape_text(text, table=True)}</span>'
-                      if kind else _escape_text(text, table=True) for text, kind in b.segments))
 
 
 # --------------------------------------------------------------------------------------------
