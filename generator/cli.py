@@ -23,27 +23,50 @@ StageError = (BuildError, RenderError)
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--config", default=None, metavar="PATH", help="experiment config (default: experiments.toml)")
     p.add_argument("--quiet", action="store_true", help="no progress output")
-    p.add_argument("--no-wait", action="store_true",
-                   help="if another build holds the lock, exit 2 saying who, instead of waiting for it")
+    p.add_argument(
+        "--no-wait",
+        action="store_true",
+        help="if another build holds the lock, exit 2 saying who, instead of waiting for it",
+    )
 
 
 def _exec(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--only", action="append", default=None, metavar="AXIS=V[,V]...",
-                   help="run (and cache) only a subset of the grid, e.g. 'init=he,activation=relu'; prints a "
-                        "summary and leaves the site's data files untouched")
-    p.add_argument("--executor", default="auto", choices=("auto", "serial", "process"),
-                   help="where tasks run (default: auto = measured best for this machine)")
+    p.add_argument(
+        "--only",
+        action="append",
+        default=None,
+        metavar="AXIS=V[,V]...",
+        help="run (and cache) only a subset of the grid, e.g. 'init=he,activation=relu'; prints a "
+        "summary and leaves the site's data files untouched",
+    )
+    p.add_argument(
+        "--executor",
+        default="auto",
+        choices=("auto", "serial", "process"),
+        help="where tasks run (default: auto = measured best for this machine)",
+    )
     # Parsed by _check_args, not argparse, so a bad value is one "config error" line like the config's.
-    p.add_argument("--workers", default=None, metavar="N",
-                   help="process count for --executor process: 1 to this machine's CPU count (default: all CPUs)")
-    p.add_argument("--allow-oversubscribe", action="store_true",
-                   help="allow --workers above the CPU count (processes then share cores; memory is still checked)")
+    p.add_argument(
+        "--workers",
+        default=None,
+        metavar="N",
+        help="process count for --executor process: 1 to this machine's CPU count (default: all CPUs)",
+    )
+    p.add_argument(
+        "--allow-oversubscribe",
+        action="store_true",
+        help="allow --workers above the CPU count (processes then share cores; memory is still checked)",
+    )
 
 
 def _repo(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--repo-url", default=None, metavar="URL",
-                   help="repository the pages link to (default: $INITLAB_REPO_URL, else a GitHub 'origin' "
-                        "remote, else no repository links); an empty value builds without them")
+    p.add_argument(
+        "--repo-url",
+        default=None,
+        metavar="URL",
+        help="repository the pages link to (default: $INITLAB_REPO_URL, else a GitHub 'origin' "
+        "remote, else no repository links); an empty value builds without them",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -69,12 +92,25 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("bench", help="benchmark the build against this machine's limits (bench/results.json)")
     _common(p)
     p.add_argument("--quick", action="store_true", help="skip the cold/warm site builds")
-    p.add_argument("--compare", default=None, metavar="REV",
-                   help="instead: cold/warm/one-edit site times of commit REV and of this tree, side by side")
-    p.add_argument("--rounds", type=int, default=1, choices=range(1, 6), metavar="N",
-                   help="with --compare: interleaved rounds per side (1-5; the median is reported)")
-    p.add_argument("--stages", action="store_true",
-                   help="with --compare: also a cold build stage by stage, wall and CPU seconds per stage")
+    p.add_argument(
+        "--compare",
+        default=None,
+        metavar="REV",
+        help="instead: cold/warm/one-edit site times of commit REV and of this tree, side by side",
+    )
+    p.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        choices=range(1, 6),
+        metavar="N",
+        help="with --compare: interleaved rounds per side (1-5; the median is reported)",
+    )
+    p.add_argument(
+        "--stages",
+        action="store_true",
+        help="with --compare: also a cold build stage by stage, wall and CPU seconds per stage",
+    )
     return parser
 
 
@@ -83,8 +119,10 @@ def _check_urls(args: argparse.Namespace) -> None:
     from generator.pipeline.links import repo_link
 
     field = "--repo-url" if getattr(args, "repo_url", None) else "INITLAB_REPO_URL"
-    for name, check, valid in ((field, lambda: repo_link(getattr(args, "repo_url", None)), "http(s)://"),
-                               (SOURCE_NOTE_URL_ENV, references, "https://")):
+    for name, check, valid in (
+        (field, lambda: repo_link(getattr(args, "repo_url", None)), "http(s)://"),
+        (SOURCE_NOTE_URL_ENV, references, "https://"),
+    ):
         try:
             check()
         except ValueError as exc:
@@ -108,8 +146,11 @@ def _check_args(args: argparse.Namespace) -> None:
     if n < 1:
         raise ConfigError("--workers", f"must be >= 1, got {n}")
     if n > cpus and not args.allow_oversubscribe:
-        raise ConfigError("--workers", f"must be <= {cpus} (this machine's CPU count), got {n}; "
-                                       "pass --allow-oversubscribe to run more processes than CPUs")
+        raise ConfigError(
+            "--workers",
+            f"must be <= {cpus} (this machine's CPU count), got {n}; "
+            "pass --allow-oversubscribe to run more processes than CPUs",
+        )
     args.workers = n
 
 
@@ -144,8 +185,11 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except FileNotFoundError as exc:
         # a stage run alone before the stage it reads from (e.g. render before experiments)
-        print(f"{args.command} failed: {exc.filename or exc} is missing; run the earlier stages first "
-              "(python -m generator site)"[:300], file=sys.stderr)
+        print(
+            f"{args.command} failed: {exc.filename or exc} is missing; run the earlier stages first "
+            "(python -m generator site)"[:300],
+            file=sys.stderr,
+        )
         return 1
     except KeyboardInterrupt as exc:
         # Ctrl-C or SIGTERM: the pool's workers are killed and temporary folders removed on the way out

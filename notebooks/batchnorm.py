@@ -66,10 +66,19 @@ for scale in (0.01, 1.0, 100.0):
 # `run_propagation` is the site's experiment (`norm="bn"`: Linear -> BN -> activation at every layer).
 # We take the std of the last layer's output, mean over the seeds.
 
+
 # %%
 def last_std(init, activation, norm):
-    return float(np.mean([run_propagation(init=init, activation=activation, norm=norm, seed=s, samples=SAMPLES,
-                                          width=WIDTH, depth=DEPTH)["layers"]["std"].iloc[-1] for s in SEEDS]))
+    return float(
+        np.mean(
+            [
+                run_propagation(
+                    init=init, activation=activation, norm=norm, seed=s, samples=SAMPLES, width=WIDTH, depth=DEPTH
+                )["layers"]["std"].iloc[-1]
+                for s in SEEDS
+            ]
+        )
+    )
 
 
 last = {(norm, act, init): last_std(init, act, norm) for norm in NORMS for act in ACTIVATIONS for init in INITS}
@@ -79,8 +88,9 @@ fig, axes = plt.subplots(1, len(NORMS), figsize=(10, 4), sharey=True)
 x = np.arange(len(ACTIVATIONS))
 for ax, norm in zip(axes, NORMS):
     for k, init in enumerate(INITS):
-        ax.plot(x + 0.12 * (k - 1.5), [last[norm, a, init] for a in ACTIVATIONS], "o", markerfacecolor="none",
-                label=init)
+        ax.plot(
+            x + 0.12 * (k - 1.5), [last[norm, a, init] for a in ACTIVATIONS], "o", markerfacecolor="none", label=init
+        )
     ax.set_xticks(x, ACTIVATIONS)
     ax.set_yscale("log")
     ax.set_title(f"norm = {norm}")
@@ -94,8 +104,11 @@ plt.show()
 # Without BN it spans orders of magnitude; with BN it is close to 1: the init no longer sets the scale.
 
 # %%
-spread = {f"{norm}/{act}": max(last[norm, act, i] for i in INITS) / min(last[norm, act, i] for i in INITS)
-          for norm in NORMS for act in ACTIVATIONS}
+spread = {
+    f"{norm}/{act}": max(last[norm, act, i] for i in INITS) / min(last[norm, act, i] for i in INITS)
+    for norm in NORMS
+    for act in ACTIVATIONS
+}
 results = {"last_std": {"/".join(k): v for k, v in last.items()}, "spread": spread}
 print(json.dumps(spread, indent=1))
 if OUT:  # the figure and the numbers, for tests/test_notebooks.py

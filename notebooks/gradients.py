@@ -52,11 +52,16 @@ OUT = os.environ.get("INITLAB_NOTEBOOK_OUT")
 # the same for every init), and records per layer the std of dL/dH_l (`grad_h_std`). Layer 1 is the
 # farthest from the loss: that is where a vanishing gradient shows first.
 
+
 # %%
 def grad_std(init, activation, norm):
     """Per-layer std of dL/dH_l, mean over SEEDS."""
-    runs = [run_propagation(init=init, activation=activation, norm=norm, seed=s, samples=SAMPLES, width=WIDTH,
-                            depth=DEPTH)["layers"]["grad_h_std"].to_numpy() for s in SEEDS]
+    runs = [
+        run_propagation(init=init, activation=activation, norm=norm, seed=s, samples=SAMPLES, width=WIDTH, depth=DEPTH)[
+            "layers"
+        ]["grad_h_std"].to_numpy()
+        for s in SEEDS
+    ]
     return np.mean(runs, axis=0)
 
 
@@ -85,6 +90,7 @@ plt.show()
 # for every init (`theory.bn_gradient_factor`). The measured factor is the geometric mean of the
 # layer-to-layer ratios, from the last layer back to the first.
 
+
 # %%
 def measured_factor(g):
     return float((g[0] / g[-1]) ** (1 / (len(g) - 1)))
@@ -92,8 +98,10 @@ def measured_factor(g):
 
 factors = {"/".join(k): measured_factor(g) for k, g in grads.items()}
 for act in ACTIVATIONS:
-    print(f"{act}: BN theory factor {theory.bn_gradient_factor(act):.3f}, measured with BN "
-          + ", ".join(f"{init} {factors[f'bn/{act}/{init}']:.3f}" for init in INITS))
+    print(
+        f"{act}: BN theory factor {theory.bn_gradient_factor(act):.3f}, measured with BN "
+        + ", ".join(f"{init} {factors[f'bn/{act}/{init}']:.3f}" for init in INITS)
+    )
 
 # %% [markdown]
 # Small weights make the gradient vanish at once; with tanh, Xavier keeps it at a usable scale and with

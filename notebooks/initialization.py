@@ -52,6 +52,7 @@ OUT = os.environ.get("INITLAB_NOTEBOOK_OUT")
 # with no bias. Every random number comes from one generator created from a seed and passed explicitly,
 # so the same seed gives the same numbers on every machine.
 
+
 # %%
 def layer_stds(init, activation, rng):
     """Std of each layer's output for one draw of X and the weights (all from ``rng``)."""
@@ -66,8 +67,10 @@ def layer_stds(init, activation, rng):
 
 for init in INITS:
     stds = layer_stds(init, "tanh", np.random.default_rng(0))
-    print(f"{init:>7}: Var(W) = {weight_variance(init, WIDTH, WIDTH):.3g}, tanh std per layer "
-          + " ".join(f"{s:.3g}" for s in stds))
+    print(
+        f"{init:>7}: Var(W) = {weight_variance(init, WIDTH, WIDTH):.3g}, tanh std per layer "
+        + " ".join(f"{s:.3g}" for s in stds)
+    )
 
 
 # %% [markdown]
@@ -77,11 +80,16 @@ for init in INITS:
 # histograms. Its input and weight streams come from `SeedSequence(seed)`, so every init and activation
 # sees the same input for one seed (paired comparisons). We average the per-layer std over the seeds.
 
+
 # %%
 def mean_std(init, activation, norm="none"):
     """Per-layer output std, mean over SEEDS, as the site's experiment measures it."""
-    runs = [run_propagation(init=init, activation=activation, norm=norm, seed=s, samples=SAMPLES, width=WIDTH,
-                            depth=DEPTH)["layers"]["std"].to_numpy() for s in SEEDS]
+    runs = [
+        run_propagation(init=init, activation=activation, norm=norm, seed=s, samples=SAMPLES, width=WIDTH, depth=DEPTH)[
+            "layers"
+        ]["std"].to_numpy()
+        for s in SEEDS
+    ]
     return np.mean(runs, axis=0)
 
 

@@ -64,10 +64,15 @@ for init in INITS:
 # `theory.mean_field` iterates `q_l = sigma_w^2 E[phi(sqrt(q_{l-1}) z)^2]` (the wide-network limit) and
 # predicts the std of every layer's output; `run_propagation` measures it (mean over the seeds).
 
+
 # %%
 def measured_std(init, activation):
-    runs = [run_propagation(init=init, activation=activation, norm="none", seed=s, samples=SAMPLES, width=WIDTH,
-                            depth=DEPTH)["layers"]["std"].to_numpy() for s in SEEDS]
+    runs = [
+        run_propagation(
+            init=init, activation=activation, norm="none", seed=s, samples=SAMPLES, width=WIDTH, depth=DEPTH
+        )["layers"]["std"].to_numpy()
+        for s in SEEDS
+    ]
     return np.mean(runs, axis=0)
 
 
@@ -100,9 +105,11 @@ plt.show()
 # He holds it constant. The pages show the same comparison for every registered init and activation.
 
 # %%
-results = {f"{act}/{init}": {"measured": float(measured[init, act][-1]),
-                             "theory": float(predicted[init, act][-1])}
-           for act in ACTIVATIONS for init in INITS}
+results = {
+    f"{act}/{init}": {"measured": float(measured[init, act][-1]), "theory": float(predicted[init, act][-1])}
+    for act in ACTIVATIONS
+    for init in INITS
+}
 print(json.dumps(results, indent=1))
 if OUT:  # the figure and the last-layer numbers, for tests/test_notebooks.py
     Path(OUT).mkdir(parents=True, exist_ok=True)

@@ -57,8 +57,9 @@ def cli_site(site_server, tmp_path_factory) -> sitebuild.CliSite:
     started from the shared build's cache: the run computes everything, and its stderr says so."""
     root = tmp_path_factory.mktemp("cli-site")
     config = sitebuild.write_config(root)
-    proc = sitebuild.run_stage("site", config, extra_args=("--site-url", site_server.url),
-                               env={"INITLAB_EXECUTOR": "process"})
+    proc = sitebuild.run_stage(
+        "site", config, extra_args=("--site-url", site_server.url), env={"INITLAB_EXECUTOR": "process"}
+    )
     return sitebuild.CliSite(root=root, config=config, proc=proc)
 
 
@@ -75,8 +76,15 @@ def artifacts_dir() -> Path:
 
 
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 
 @pytest.fixture(scope="session")
@@ -94,8 +102,10 @@ def browser():
 
 
 def pytest_configure(config):
-    config.addinivalue_line("markers", "viewport(name): the page_visits viewport a test asserts on "
-                            "(tests/pagevisits.py VIEWPORTS; default desktop)")
+    config.addinivalue_line(
+        "markers",
+        "viewport(name): the page_visits viewport a test asserts on (tests/pagevisits.py VIEWPORTS; default desktop)",
+    )
 
 
 @pytest.fixture(scope="session")

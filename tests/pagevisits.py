@@ -56,15 +56,15 @@ class Visit:
     page_errors: list = field(default_factory=list)
     bad_requests: list = field(default_factory=list)
     foreign_requests: list = field(default_factory=list)  # anything not from the local server
-    images: list = field(default_factory=list)       # {src, w, h}
-    math: list = field(default_factory=list)         # {w, h, html}
+    images: list = field(default_factory=list)  # {src, w, h}
+    math: list = field(default_factory=list)  # {w, h, html}
     math_blocks: list = field(default_factory=list)  # display-math containers: {sh, ch, html}
-    tables: list = field(default_factory=list)       # every table: widths of its scroll wrapper and edges
-    text_tex: list = field(default_factory=list)     # raw TeX found in the rendered text
-    figures: list = field(default_factory=list)      # FIGURES_JS records
+    tables: list = field(default_factory=list)  # every table: widths of its scroll wrapper and edges
+    text_tex: list = field(default_factory=list)  # raw TeX found in the rendered text
+    figures: list = field(default_factory=list)  # FIGURES_JS records
     figure_targets: dict = field(default_factory=dict)  # figure id -> (status, content type, link URL, img URL)
-    axe: list = field(default_factory=list)          # violations (all impacts)
-    switch_url: str | None = None                    # where the language selector led
+    axe: list = field(default_factory=list)  # violations (all impacts)
+    switch_url: str | None = None  # where the language selector led
     switch_status: int | None = None
     switch_error: str | None = None
 
@@ -145,6 +145,7 @@ AXE_RESULT_JS = "() => window.__initlabAxe"
 @dataclass
 class _Open:
     """A desktop visit between :func:`_start_desktop` and :func:`_finish_desktop`."""
+
     page: str
     lang: str
     visit: Visit
@@ -153,15 +154,22 @@ class _Open:
 
 
 def _listen(tab, v: Visit, base_url: str, failed: list, ok: set) -> None:
-    tab.on("console", lambda m: v.console_errors.append(f"{m.type}: {m.text} @ {m.location}")
-           if m.type == "error" else None)
+    tab.on(
+        "console",
+        lambda m: v.console_errors.append(f"{m.type}: {m.text} @ {m.location}") if m.type == "error" else None,
+    )
     tab.on("pageerror", lambda e: v.page_errors.append(str(e)))
     origin = "/".join(base_url.split("/", 3)[:3])  # http://127.0.0.1:PORT
-    tab.on("request", lambda r: v.foreign_requests.append(r.url)
-           if not r.url.startswith((origin + "/", "data:", "blob:", "about:")) else None)
+    tab.on(
+        "request",
+        lambda r: (
+            v.foreign_requests.append(r.url)
+            if not r.url.startswith((origin + "/", "data:", "blob:", "about:"))
+            else None
+        ),
+    )
     tab.on("requestfailed", lambda r: failed.append((r.url, r.failure)))
-    tab.on("response", lambda r: ok.add(r.url) if r.status < 400 else
-           v.bad_requests.append(f"HTTP {r.status} {r.url}"))
+    tab.on("response", lambda r: ok.add(r.url) if r.status < 400 else v.bad_requests.append(f"HTTP {r.status} {r.url}"))
 
 
 def _figure_targets(ctx, url: str, figures: list) -> dict:
@@ -215,9 +223,15 @@ def _finish_desktop(o: _Open, axe_log: dict, artifacts: Path) -> Visit:
     v, tab = o.visit, o.tab
     try:
         results = tab.evaluate(AXE_RESULT_JS)
-        v.axe = [{"id": x["id"], "impact": x.get("impact"), "help": x.get("help"),
-                  "nodes": [n.get("target") for n in x.get("nodes", [])][:10]}
-                 for x in results.get("violations", [])]
+        v.axe = [
+            {
+                "id": x["id"],
+                "impact": x.get("impact"),
+                "help": x.get("help"),
+                "nodes": [n.get("target") for n in x.get("nodes", [])][:10],
+            }
+            for x in results.get("violations", [])
+        ]
         axe_log[f"{o.lang}/{o.page}"] = v.axe
         (artifacts / "axe-violations.json").write_text(json.dumps(axe_log, ensure_ascii=False, indent=1), "utf-8")
         other = "en" if o.lang == "ko" else "ko"
@@ -284,8 +298,7 @@ class PageVisits:
             self._batch([key])
         got = self.done[key]
         if isinstance(got, BaseException):
-            raise RuntimeError(f"the {viewport} visit of {lang}/{page} failed: "
-                               f"{type(got).__name__}: {got}") from got
+            raise RuntimeError(f"the {viewport} visit of {lang}/{page} failed: {type(got).__name__}: {got}") from got
         return got
 
     def _record(self, key, fn, *args):
@@ -306,8 +319,9 @@ class PageVisits:
         for page, lang in pairs:
             started = None
             if (page, lang, "desktop") in wanted:
-                started = self._record((page, lang, "desktop"), _start_desktop, self.browser, self.base_url,
-                                       page, lang, self.artifacts)
+                started = self._record(
+                    (page, lang, "desktop"), _start_desktop, self.browser, self.base_url, page, lang, self.artifacts
+                )
             if pending is not None:
                 self._finish(pending)
             pending = started

@@ -41,15 +41,20 @@ ARTIFACTS = REPO / "test-artifacts"
 LANGS = ("ko", "en")
 
 # matplotlib's complaints when a glyph or font is missing (UserWarning text / font_manager log).
-GLYPH_WARNING_RE = re.compile(r"Glyph \d+ .*missing from|missing from (current )?font|findfont: Font family|"
-                              r"Font family .* not found|Failed to find font", re.IGNORECASE)
+GLYPH_WARNING_RE = re.compile(
+    r"Glyph \d+ .*missing from|missing from (current )?font|findfont: Font family|"
+    r"Font family .* not found|Failed to find font",
+    re.IGNORECASE,
+)
 
 
 # ------------------------------------------------------------------------------------------------
 # config and build
 
+
 def toml_dump(data: dict) -> str:
     """Minimal TOML writer for a config (tables of scalars and lists of scalars)."""
+
     def value(v):
         if isinstance(v, bool):
             return "true" if v else "false"
@@ -69,13 +74,17 @@ def toml_dump(data: dict) -> str:
     return "\n".join(out)
 
 
-def write_config(root: Path, base: Path = SMALL_CONFIG, overrides: dict | None = None,
-                 name: str = "config.toml") -> Path:
+def write_config(
+    root: Path, base: Path = SMALL_CONFIG, overrides: dict | None = None, name: str = "config.toml"
+) -> Path:
     """``base`` with ``[output]`` pointing at absolute dirs under ``root`` (plus ``overrides``)."""
     root = Path(root)
     raw = tomllib.loads(Path(base).read_text("utf-8"))
-    raw["output"] = {"docs_dir": str(root / "docs"), "public_dir": str(root / "public"),
-                     "cache_dir": str(root / "cache")}
+    raw["output"] = {
+        "docs_dir": str(root / "docs"),
+        "public_dir": str(root / "public"),
+        "cache_dir": str(root / "cache"),
+    }
     for table, body in (overrides or {}).items():
         raw.setdefault(table, {}).update(body)
     root.mkdir(parents=True, exist_ok=True)
@@ -84,13 +93,15 @@ def write_config(root: Path, base: Path = SMALL_CONFIG, overrides: dict | None =
     return path
 
 
-def run_stage(stage: str, config: Path, *, extra_args=(), python_flags=(), env=None,
-              timeout: float = 900) -> subprocess.CompletedProcess:
+def run_stage(
+    stage: str, config: Path, *, extra_args=(), python_flags=(), env=None, timeout: float = 900
+) -> subprocess.CompletedProcess:
     """``python [flags] -m generator <stage> --config <config>`` in the repo (stdout/stderr captured)."""
     cmd = [sys.executable, *python_flags, "-m", "generator", stage, "--config", str(config), *extra_args]
     full_env = dict(os.environ, PYTHONIOENCODING="utf-8", **(env or {}))
-    return subprocess.run(cmd, cwd=REPO, env=full_env, capture_output=True, text=True, timeout=timeout,
-                          stdin=subprocess.DEVNULL)
+    return subprocess.run(
+        cmd, cwd=REPO, env=full_env, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL
+    )
 
 
 class StageError(AssertionError):
@@ -105,10 +116,10 @@ class SiteBuild:
     public_dir: Path
     cache_dir: Path
     site_url: str
-    result: object = None                       # generator.pipeline.build.BuildResult
-    stage_logs: dict = field(default_factory=dict)   # stage -> combined stdout+stderr
-    seconds: dict = field(default_factory=dict)      # stage -> wall seconds
-    fingerprint: str = ""                            # source_fingerprint() when the build started
+    result: object = None  # generator.pipeline.build.BuildResult
+    stage_logs: dict = field(default_factory=dict)  # stage -> combined stdout+stderr
+    seconds: dict = field(default_factory=dict)  # stage -> wall seconds
+    fingerprint: str = ""  # source_fingerprint() when the build started
 
     @property
     def prefix_path(self) -> str:
@@ -124,19 +135,28 @@ def build_reduced_site(root: Path, site_url: str, base: Path = SMALL_CONFIG, epo
 
     root = Path(root)
     config = write_config(root, base)
-    sb = SiteBuild(root=root, config=config, docs_dir=root / "docs", public_dir=root / "public",
-                   cache_dir=root / "cache", site_url=site_url, fingerprint=source_fingerprint())
+    sb = SiteBuild(
+        root=root,
+        config=config,
+        docs_dir=root / "docs",
+        public_dir=root / "public",
+        cache_dir=root / "cache",
+        site_url=site_url,
+        fingerprint=source_fingerprint(),
+    )
     for stage in ("experiments", "figures", "render"):
         t0 = time.perf_counter()
         proc = run_stage(stage, config)
         sb.seconds[stage] = time.perf_counter() - t0
         sb.stage_logs[stage] = proc.stdout + proc.stderr
         if proc.returncode != 0:
-            raise StageError(f"`python -m generator {stage}` failed (exit {proc.returncode}):\n"
-                             f"{(proc.stdout + proc.stderr)[-4000:]}")
+            raise StageError(
+                f"`python -m generator {stage}` failed (exit {proc.returncode}):\n{(proc.stdout + proc.stderr)[-4000:]}"
+            )
     t0 = time.perf_counter()
-    sb.result = build_site(public_dir=sb.public_dir, docs_dir=sb.docs_dir, site_url=site_url, epoch=epoch,
-                           nav=site_nav())
+    sb.result = build_site(
+        public_dir=sb.public_dir, docs_dir=sb.docs_dir, site_url=site_url, epoch=epoch, nav=site_nav()
+    )
     sb.seconds["build"] = time.perf_counter() - t0
     return sb
 
@@ -144,6 +164,7 @@ def build_reduced_site(root: Path, site_url: str, base: Path = SMALL_CONFIG, epo
 @dataclass
 class CliSite:
     """One ``python -m generator site`` run: its output root (docs/, public/, cache/, config.toml) and process."""
+
     root: Path
     config: Path
     proc: subprocess.CompletedProcess
@@ -155,8 +176,11 @@ def source_fingerprint() -> str:
     h = hashlib.sha256()
     for top in ("generator", "templates", "notebooks", "site/overrides", "site/assets", "site/mkdocs.yml", "configs"):
         base = REPO / top
-        files = [base] if base.is_file() else sorted(p for p in base.rglob("*") if p.is_file()
-                                                      and "__pycache__" not in p.parts)
+        files = (
+            [base]
+            if base.is_file()
+            else sorted(p for p in base.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
+        )
         for p in files:
             h.update(p.relative_to(REPO).as_posix().encode() + b"\0")
             try:
@@ -168,6 +192,7 @@ def source_fingerprint() -> str:
 
 # ------------------------------------------------------------------------------------------------
 # serving
+
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
     def log_message(self, format, *args):  # `format`: the base class names it so
@@ -224,6 +249,7 @@ class SiteServer:
 # ------------------------------------------------------------------------------------------------
 # the built tree
 
+
 def page_names() -> list[str]:
     """PAGES (site order) that have a template in every language."""
     from generator.pages.registry import PAGES
@@ -263,7 +289,7 @@ def url_to_file(public: Path, site_path: str, ref: str, page_rel: str) -> tuple[
     elif path.startswith("/"):
         if not path.startswith(site_path):
             return None, frag
-        target = path[len(site_path):]
+        target = path[len(site_path) :]
     else:
         base = page_rel.rsplit("/", 1)[0] if "/" in page_rel else ""
         target = f"{base}/{path}" if base else path
@@ -287,8 +313,7 @@ def url_to_file(public: Path, site_path: str, ref: str, page_rel: str) -> tuple[
 # ------------------------------------------------------------------------------------------------
 # a small HTML model (stdlib html.parser: bs4/lxml are not dependencies)
 
-VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source",
-        "track", "wbr"}
+VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source", "track", "wbr"}
 # Text inside these is not prose (code, math, scripts, styles, SVG).
 NON_PROSE = {"math", "code", "pre", "script", "style", "svg", "kbd", "samp", "textarea"}
 
@@ -302,7 +327,7 @@ class Element:
     tag: str
     attrs: dict
     line: int
-    parent: str = ""   # tag of the enclosing element ("" at the top)
+    parent: str = ""  # tag of the enclosing element ("" at the top)
 
 
 class PageModel(HTMLParser):
@@ -312,7 +337,7 @@ class PageModel(HTMLParser):
         super().__init__(convert_charrefs=True)
         self.elements: list[Element] = []
         self.ids: set[str] = set()
-        self.prose: list[tuple[int, str]] = []   # (line, text) chunks
+        self.prose: list[tuple[int, str]] = []  # (line, text) chunks
         self.all_text: list[tuple[int, str]] = []
         self._stack: list[str] = []
         self._non_prose = 0
@@ -380,6 +405,6 @@ def template_leaks(raw_html: str) -> list[str]:
     stripped = re.sub(r"<(script|style|pre|code)\b[^>]*>.*?</\1>", "", raw_html, flags=re.DOTALL | re.IGNORECASE)
     out = []
     for m in TEMPLATE_LEAK_RE.finditer(stripped):
-        ctx = stripped[max(0, m.start() - 40):m.end() + 40].replace("\n", " ")
+        ctx = stripped[max(0, m.start() - 40) : m.end() + 40].replace("\n", " ")
         out.append(html.unescape(ctx))
     return out

@@ -26,7 +26,7 @@ def _points(name):
 
 def test_registry():
     # the published site's order comes first; an activation added by the recipe is appended after it
-    assert NAMES[:len(PUBLISHED)] == PUBLISHED
+    assert NAMES[: len(PUBLISHED)] == PUBLISHED
     assert all(a.name == n and a.matched_init in INITS for n, a in ACTIVATIONS.items())
     with pytest.raises(ValueError, match="already registered"):
         register(ACTIVATIONS["relu"])
@@ -82,8 +82,9 @@ def test_known_values():
     np.testing.assert_allclose(a["sigmoid"].forward(x), 1 / (1 + np.exp(-x)), rtol=1e-15)
     np.testing.assert_allclose(a["leaky_relu"].forward(x), np.where(x > 0, x, 0.01 * x))
     np.testing.assert_allclose(a["elu"].forward(x), np.where(x > 0, x, np.exp(x) - 1), rtol=1e-15)
-    np.testing.assert_allclose(a["selu"].forward(x),
-                               1.0507009873554805 * np.where(x > 0, x, 1.6732632423543772 * np.expm1(x)))
+    np.testing.assert_allclose(
+        a["selu"].forward(x), 1.0507009873554805 * np.where(x > 0, x, 1.6732632423543772 * np.expm1(x))
+    )
 
 
 def test_gelu_tanh_form_is_close_to_exact_erf_form():
@@ -144,8 +145,10 @@ def test_forward_and_derivative_is_bit_identical_to_separate_calls(name, dtype):
     """The fused path (one transcendental for both) must not change a single bit, in place or not."""
     act = ACTIVATIONS[name]
     rng = np.random.default_rng(5)
-    x = np.concatenate([rng.standard_normal(4000) * s for s in (0.1, 1.0, 10.0, 100.0)]
-                       + [np.array([0.0, -0.0, 5e-324, -5e-324, 40.0, -40.0, 745.0, -745.0, np.inf, -np.inf])])
+    x = np.concatenate(
+        [rng.standard_normal(4000) * s for s in (0.1, 1.0, 10.0, 100.0)]
+        + [np.array([0.0, -0.0, 5e-324, -5e-324, 40.0, -40.0, 745.0, -745.0, np.inf, -np.inf])]
+    )
     x = x.astype(dtype)
     with np.errstate(all="ignore"):
         f, d = act.forward(x.copy()), act.derivative(x.copy())
@@ -166,5 +169,12 @@ def test_matched_pairs_group_by_init_in_registry_order():
     assert list(pairs) == [n for i in inits for n, a in ACTIVATIONS.items() if a.matched_init == i]
     # the published pairing, as the activations page states it
     assert {n: pairs[n] for n in PUBLISHED} == {
-        "linear": "xavier", "sigmoid": "xavier", "tanh": "xavier", "selu": "xavier",
-        "relu": "he", "leaky_relu": "he", "elu": "he", "gelu": "he"}
+        "linear": "xavier",
+        "sigmoid": "xavier",
+        "tanh": "xavier",
+        "selu": "xavier",
+        "relu": "he",
+        "leaky_relu": "he",
+        "elu": "he",
+        "gelu": "he",
+    }

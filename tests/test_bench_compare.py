@@ -19,8 +19,9 @@ from generator.pipeline.store import Cache, cache_key
 def _entry(cache: Cache, kind: str, flops: list[float], tag: str) -> None:
     """One task result written through the store, as a build writes it."""
     key, inputs = cache_key(kind, {"tag": tag}, "code", env={})
-    cache.put(kind, key, inputs, {"work": pd.DataFrame({"gemm_flops": np.array(flops)}),
-                                  "stats": pd.DataFrame({"x": [1.0]})})
+    cache.put(
+        kind, key, inputs, {"work": pd.DataFrame({"gemm_flops": np.array(flops)}), "stats": pd.DataFrame({"x": [1.0]})}
+    )
 
 
 def test_cache_gemm_flops_sums_every_entry_per_kind(tmp_path):
@@ -32,8 +33,10 @@ def test_cache_gemm_flops_sums_every_entry_per_kind(tmp_path):
     cache.put("symmetry", key, inputs, {"stats": pd.DataFrame({"x": [1.0]})})  # reports no work
     # an older layout (no key shard), and files that are not task results
     (tmp_path / "seed_code").mkdir()
-    np.savez(tmp_path / "seed_code" / "old.npz",
-             **{"work/__columns__": np.array(["gemm_flops"]), "work/gemm_flops": np.array([3e9])})
+    np.savez(
+        tmp_path / "seed_code" / "old.npz",
+        **{"work/__columns__": np.array(["gemm_flops"]), "work/gemm_flops": np.array([3e9])},
+    )
     (tmp_path / "figures" / "ab").mkdir(parents=True)
     (tmp_path / "figures" / "ab" / "f.svg").write_text("<svg/>")
     (tmp_path / "site-stamp.json").write_text("{}")
@@ -73,8 +76,13 @@ def test_time_stages_runs_each_stage_of_the_sides_cli_in_order(tmp_path):
 
     out = bc.time_stages(tmp_path, tmp_path / "c.toml", timer=fake)
     assert [c[0][3] for c in calls] == ["experiments", "figures", "render", "build"]
-    assert all(c[0][:3] == [sys.executable, "-m", "generator"] and c[0][4:6] == ["--config", str(tmp_path / "c.toml")]
-               and c[1] == tmp_path and c[2] == str(tmp_path) for c in calls)
+    assert all(
+        c[0][:3] == [sys.executable, "-m", "generator"]
+        and c[0][4:6] == ["--config", str(tmp_path / "c.toml")]
+        and c[1] == tmp_path
+        and c[2] == str(tmp_path)
+        for c in calls
+    )
     assert out["stage_experiments_wall_s"] == 2.0 and out["stage_build_cpu_s"] == 12.0 and len(out) == 8
 
 
@@ -135,9 +143,14 @@ def test_side_config_each_side_reads_its_own_file_inside_the_repo(tmp_path):
 
 
 def test_summarise_medians_and_ratios():
-    runs = {"base": [{"cold_s": 10.0, "floor_ratio": 2.0}, {"cold_s": 14.0, "floor_ratio": 3.0},
-                     {"cold_s": 11.0, "floor_ratio": 2.5}],
-            "this": [{"cold_s": 12.0, "floor_ratio": None, "gemm_flops_x": 1.0}] * 3}
+    runs = {
+        "base": [
+            {"cold_s": 10.0, "floor_ratio": 2.0},
+            {"cold_s": 14.0, "floor_ratio": 3.0},
+            {"cold_s": 11.0, "floor_ratio": 2.5},
+        ],
+        "this": [{"cold_s": 12.0, "floor_ratio": None, "gemm_flops_x": 1.0}] * 3,
+    }
     median, ratio = bc.summarise(runs)
     assert median["base"]["cold_s"] == 11.0 and median["this"]["cold_s"] == 12.0
     assert ratio["cold_s"] == pytest.approx(12 / 11)
@@ -146,13 +159,25 @@ def test_summarise_medians_and_ratios():
 
 
 def test_table_flags_costs_not_work():
-    keys = {"cold_s": (100.0, 110.0), "gemm_flops": (1e12, 3e12), "gemm_floor_s": (10.0, 30.0),
-            "bare_mkdocs_s": (2.0, 2.2), "floor_ratio": (8.33, 3.44), "stage_experiments_cpu_s": (50.0, 40.0),
-            "gemm_flops_training": (5e11, None)}
+    keys = {
+        "cold_s": (100.0, 110.0),
+        "gemm_flops": (1e12, 3e12),
+        "gemm_floor_s": (10.0, 30.0),
+        "bare_mkdocs_s": (2.0, 2.2),
+        "floor_ratio": (8.33, 3.44),
+        "stage_experiments_cpu_s": (50.0, 40.0),
+        "gemm_flops_training": (5e11, None),
+    }
     median = {side: {k: v[i] for k, v in keys.items()} for i, side in enumerate(("base", "this"))}
     ratio = {k: (t / b if t is not None else None) for k, (b, t) in keys.items()}
-    res = {"base": "f" * 40, "rounds": 1, "median": median, "ratio": ratio, "gemm_peak_gflops": 100.0,
-           "gemm_shape": {"samples": 200, "width": 100}}
+    res = {
+        "base": "f" * 40,
+        "rounds": 1,
+        "median": median,
+        "ratio": ratio,
+        "gemm_peak_gflops": 100.0,
+        "gemm_shape": {"samples": 200, "width": 100},
+    }
     rows = {line.split(" | ")[0].lstrip("| "): line for line in bc.table(res).splitlines()}
     assert rows["cold site (s)"].endswith("| 1.100 (over +5 %) |")
     assert rows["GEMM work (GFLOP)"] == "| GEMM work (GFLOP) | 1000 | 3000 | 3.000 |"  # work: never flagged

@@ -32,8 +32,11 @@ SERIOUS = ("serious", "critical")
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"{CHROMIUM} not installed (apt-get install chromium; "
-                       "`make browser-deps`): Playwright cannot download its own browser here"),
+    pytest.mark.skipif(
+        not Path(CHROMIUM).exists(),
+        reason=f"{CHROMIUM} not installed (apt-get install chromium; "
+        "`make browser-deps`): Playwright cannot download its own browser here",
+    ),
 ]
 
 PAGES = page_names()
@@ -54,6 +57,7 @@ def visit(page_visits):
 # ------------------------------------------------------------------------------------------------
 # per page and language
 
+
 @pytest.mark.parametrize(("page", "lang"), CASES, ids=IDS)
 def test_page_loads_without_errors(visit, page, lang):
     v = visit(page, lang)
@@ -61,8 +65,9 @@ def test_page_loads_without_errors(visit, page, lang):
     assert not v.page_errors, f"{v.url}: uncaught exceptions: {v.page_errors}"
     assert not v.console_errors, f"{v.url}: console errors: {v.console_errors}"
     assert not v.bad_requests, f"{v.url}: failed requests: {v.bad_requests}"
-    assert not v.foreign_requests, f"{v.url}: requests to other hosts (the site must work offline): " \
-                                   f"{v.foreign_requests}"
+    assert not v.foreign_requests, (
+        f"{v.url}: requests to other hosts (the site must work offline): {v.foreign_requests}"
+    )
 
 
 @pytest.mark.parametrize(("page", "lang"), CASES, ids=IDS)
@@ -78,8 +83,9 @@ def test_no_raw_tex_and_formulas_typeset(visit, page, lang):
     assert not v.text_tex, f"{v.url}: raw TeX in the rendered text: {v.text_tex[:10]}"
     empty = [m for m in v.math if not (m["w"] > 0 and m["h"] > 0)]
     assert not empty, f"{v.url}: {len(empty)} of {len(v.math)} <math> elements have no box: {empty[:3]}"
-    assert all("math" in m["display"] for m in v.math), \
+    assert all("math" in m["display"] for m in v.math), (
         f"{v.url}: <math> not laid out as MathML: {sorted({m['display'] for m in v.math})}"
+    )
     # a display formula fits its box vertically: no vertical scrollbar beside it, nothing clipped
     tall = [b for b in v.math_blocks if b["sh"] > b["ch"] + 1]
     assert not tall, f"{v.url}: display math taller than its box (scrollbar or clipped): {tall[:3]}"
@@ -110,8 +116,9 @@ def test_tables_fit_at_1280(visit, page, lang):
     v = visit(page, lang)
     shown = [t for t in v.tables if t["shown"]]
     wide = [t for t in shown if t["sw"] > t["cw"] + 1 or t["right"] > t["col_right"] + 1]
-    assert not wide, f"{v.url}: {len(wide)} of {len(shown)} tables overflow at {VIEWPORT['width']} px: " + \
-        "; ".join(f"{t['caption']!r} ({t['sw']} > {t['cw']} px)" for t in wide)
+    assert not wide, f"{v.url}: {len(wide)} of {len(shown)} tables overflow at {VIEWPORT['width']} px: " + "; ".join(
+        f"{t['caption']!r} ({t['sw']} > {t['cw']} px)" for t in wide
+    )
 
 
 def test_screenshots_written(browser, site_url, visit, artifacts_dir):
@@ -119,8 +126,7 @@ def test_screenshots_written(browser, site_url, visit, artifacts_dir):
     for page in screenshot_pages():
         for lang in LANGS:
             visit(page, lang)
-            ctx = browser.new_context(viewport=NARROW, is_mobile=True,
-                                      locale="ko-KR" if lang == "ko" else "en-US")
+            ctx = browser.new_context(viewport=NARROW, is_mobile=True, locale="ko-KR" if lang == "ko" else "en-US")
             narrow = artifacts_dir / shot_name(lang, page, NARROW["width"])
             narrow.unlink(missing_ok=True)  # a shot from an earlier run must not pass for this one
             try:
@@ -153,8 +159,11 @@ def test_narrow_viewport(browser, site_url, page):
         tab.wait_for_load_state("networkidle")
         overflow = tab.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
         res = Axe().run(tab)
-        bad = [(x["id"], [n.get("target") for n in x.get("nodes", [])][:5])
-               for x in res.response.get("violations", []) if x.get("impact") in SERIOUS]
+        bad = [
+            (x["id"], [n.get("target") for n in x.get("nodes", [])][:5])
+            for x in res.response.get("violations", [])
+            if x.get("impact") in SERIOUS
+        ]
     finally:
         ctx.close()
     assert overflow <= 1, f"{page}: the page scrolls sideways by {overflow}px at 375px width"
@@ -163,6 +172,7 @@ def test_narrow_viewport(browser, site_url, page):
 
 # ------------------------------------------------------------------------------------------------
 # search
+
 
 def _index(site_build) -> dict:
     """The whole site's search documents: the Korean index (search/) and the English one (en/search/,
@@ -221,8 +231,9 @@ def test_search_finds_the_page_with_the_term(browser, site_url, site_build, arti
         tab.fill(".md-search__input", term)
         tab.press(".md-search__input", "End")  # fill() fires no keyup for Hangul; Material listens to it
         tab.wait_for_selector(".md-search-result__item", timeout=20000)
-        hrefs = tab.eval_on_selector_all(".md-search-result__item > a.md-search-result__link",
-                                         "els => els.map(e => e.href)")
+        hrefs = tab.eval_on_selector_all(
+            ".md-search-result__item > a.md-search-result__link", "els => els.map(e => e.href)"
+        )
         tab.screenshot(path=str(artifacts_dir / f"{lang}-search.png"))
     finally:
         ctx.close()

@@ -43,6 +43,7 @@ pytestmark = [
 # ------------------------------------------------------------------------------------------------
 # expected values, from propagation.csv only
 
+
 @pytest.fixture(scope="module")
 def prop(site_build) -> pd.DataFrame:
     return pd.read_csv(site_build.docs_dir / "data" / "propagation.csv")
@@ -59,7 +60,9 @@ def stat_columns(prop: pd.DataFrame) -> list[str]:
 
 def expected(prop: pd.DataFrame, cfg: dict) -> pd.DataFrame:
     """Per layer (index) and column: the value the table must show; NaN = no value, GONE = every seed diverged."""
-    rows = prop[(prop["init"] == cfg["init"]) & (prop["activation"] == cfg["activation"]) & (prop["norm"] == cfg["norm"])]
+    rows = prop[
+        (prop["init"] == cfg["init"]) & (prop["activation"] == cfg["activation"]) & (prop["norm"] == cfg["norm"])
+    ]
     cols = stat_columns(prop)
     if cfg["seed"] != "all":
         one = rows[rows["seed"] == int(cfg["seed"])].set_index("layer").sort_index()
@@ -74,7 +77,11 @@ def expected(prop: pd.DataFrame, cfg: dict) -> pd.DataFrame:
             contrib.append((blown, run[run["layer"] == layer].iloc[0]))
         vals = {}
         for c in cols:
-            ok = [float(r[c]) for blown, r in contrib if (not blown or c.startswith("theory")) and math.isfinite(float(r[c]))]
+            ok = [
+                float(r[c])
+                for blown, r in contrib
+                if (not blown or c.startswith("theory")) and math.isfinite(float(r[c]))
+            ]
             every_blown = all(blown for blown, _ in contrib)
             vals[c] = float(np.mean(ok)) if ok else (GONE if every_blown and not c.startswith("theory") else math.nan)
         out[layer] = vals
@@ -122,6 +129,7 @@ def check_table(tab, prop: pd.DataFrame, cfg: dict, lang: str) -> int:
 # ------------------------------------------------------------------------------------------------
 # the page
 
+
 def hash_of(cfg: dict, vs: dict | None = None) -> str:
     h = "#" + "&".join(f"{a}={cfg[a]}" for a in AXES)
     return h + ("&vs=" + ",".join(str(vs[a]) for a in AXES) if vs else "")
@@ -132,7 +140,9 @@ def wait_ready(tab, h: str) -> None:
 
 
 def charts_markup(tab) -> str:
-    return tab.evaluate("() => document.querySelector('.ex-charts').innerHTML + document.getElementById('ex-hists').innerHTML")
+    return tab.evaluate(
+        "() => document.querySelector('.ex-charts').innerHTML + document.getElementById('ex-hists').innerHTML"
+    )
 
 
 class Tab:
@@ -146,8 +156,12 @@ class Tab:
         origin = "/".join(base.split("/", 3)[:3])
         self.page.on("console", lambda m: self.errors.append(f"{m.type}: {m.text}") if m.type == "error" else None)
         self.page.on("pageerror", lambda e: self.errors.append(str(e)))
-        self.page.on("request", lambda r: self.foreign.append(r.url)
-                     if not r.url.startswith((origin + "/", "data:", "blob:", "about:")) else None)
+        self.page.on(
+            "request",
+            lambda r: (
+                self.foreign.append(r.url) if not r.url.startswith((origin + "/", "data:", "blob:", "about:")) else None
+            ),
+        )
 
     def close(self):
         self.ctx.close()
@@ -254,8 +268,11 @@ def test_clean_accessible_and_fits_a_phone(browser, site_url, artifacts_dir, con
                     assert page.evaluate("s => document.querySelector(s).labels.length", sel) >= 1, sel
                 assert page.locator("svg.ex-svg[role=img][aria-label]").count() == page.locator("svg.ex-svg").count()
                 violations = Axe().run(page).response.get("violations", [])
-                serious = [(v["id"], v.get("impact"), [n.get("target") for n in v.get("nodes", [])][:3])
-                           for v in violations if v.get("impact") in ("serious", "critical")]
+                serious = [
+                    (v["id"], v.get("impact"), [n.get("target") for n in v.get("nodes", [])][:3])
+                    for v in violations
+                    if v.get("impact") in ("serious", "critical")
+                ]
                 assert not serious, serious
             assert tab.errors == [], tab.errors
             assert tab.foreign == [], tab.foreign
@@ -263,16 +280,52 @@ def test_clean_accessible_and_fits_a_phone(browser, site_url, artifacts_dir, con
             tab.close()
 
 
-NUMBERS = [0.0, -0.0, 1e-3, -1e-3, 0.000999, 0.0009995, 0.00099949, 0.0009996, 0.001004, 99999.7, 99999.4,
-           -99999.7, 1e5, 12345.6, -12345.6, 1234.5, 2.0, 0.5, 1.125, 0.125, 2.675, 1.005, 1 / 3, -2 / 3,
-           123456789.0, 1e300, -1e-300, 5e-324, 0.0123456, 9.995, 9.9949, 0.1, 100.0, 999.5, 1000.5,
-           math.nan, math.inf, -math.inf]
+NUMBERS = [
+    0.0,
+    -0.0,
+    1e-3,
+    -1e-3,
+    0.000999,
+    0.0009995,
+    0.00099949,
+    0.0009996,
+    0.001004,
+    99999.7,
+    99999.4,
+    -99999.7,
+    1e5,
+    12345.6,
+    -12345.6,
+    1234.5,
+    2.0,
+    0.5,
+    1.125,
+    0.125,
+    2.675,
+    1.005,
+    1 / 3,
+    -2 / 3,
+    123456789.0,
+    1e300,
+    -1e-300,
+    5e-324,
+    0.0123456,
+    9.995,
+    9.9949,
+    0.1,
+    100.0,
+    999.5,
+    1000.5,
+    math.nan,
+    math.inf,
+    -math.inf,
+]
 
 
 def test_script_number_format_equals_the_python_filter(browser, site_url):
     rng = np.random.default_rng(16)
     values = NUMBERS + [float(v) for v in rng.standard_normal(300) * 10.0 ** rng.integers(-8, 9, 300)]
-    values += [float(f"{v:.6g}") for v in values[len(NUMBERS):]]  # the data's 6 significant digits
+    values += [float(f"{v:.6g}") for v in values[len(NUMBERS) :]]  # the data's 6 significant digits
     tab = Tab(browser, site_url)
     try:
         tab.page.goto(url(site_url, "ko"))

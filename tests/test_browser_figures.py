@@ -30,8 +30,11 @@ FIG_PX = FIG_WIDTH_IN * 96  # the SVG's intrinsic width in CSS px
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"{CHROMIUM} not installed (apt-get install chromium; "
-                       "`make browser-deps`): Playwright cannot download its own browser here"),
+    pytest.mark.skipif(
+        not Path(CHROMIUM).exists(),
+        reason=f"{CHROMIUM} not installed (apt-get install chromium; "
+        "`make browser-deps`): Playwright cannot download its own browser here",
+    ),
 ]
 
 CASES = [(p, lang) for p in page_names() for lang in LANGS]
@@ -65,6 +68,8 @@ def test_phone_figures_keep_text_readable(page_visits, page, lang):
     assert v.status == 200, v.url
     for f in v.figures:
         text_px = style.MIN_FONT_PT * 96 / 72 * f["width"] / FIG_PX
-        assert text_px >= MIN_TEXT_PX, (f"{page} {lang} {f['id']}: shown {f['width']:.0f} px wide, its smallest "
-                                        f"text is {text_px:.1f} px on a {PHONE['width']} px phone")
+        assert text_px >= MIN_TEXT_PX, (
+            f"{page} {lang} {f['id']}: shown {f['width']:.0f} px wide, its smallest "
+            f"text is {text_px:.1f} px on a {PHONE['width']} px phone"
+        )
         assert f["right"] <= PHONE["width"] + 0.5, f"{page} {lang} {f['id']}: the figure sticks out of the screen"

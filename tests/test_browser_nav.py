@@ -19,8 +19,11 @@ VIEWPORT = {"width": 1280, "height": 900}
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"{CHROMIUM} not installed (apt-get install chromium; "
-                       "`make browser-deps`): Playwright cannot download its own browser here"),
+    pytest.mark.skipif(
+        not Path(CHROMIUM).exists(),
+        reason=f"{CHROMIUM} not installed (apt-get install chromium; "
+        "`make browser-deps`): Playwright cannot download its own browser here",
+    ),
 ]
 
 
@@ -32,15 +35,19 @@ def tab(site_url, browser):
     try:
         page = ctx.new_page()
         page.foreign = []
-        page.on("request", lambda r: page.foreign.append(r.url)
-                if not r.url.startswith((origin + "/", "data:", "blob:", "about:")) else None)
+        page.on(
+            "request",
+            lambda r: (
+                page.foreign.append(r.url) if not r.url.startswith((origin + "/", "data:", "blob:", "about:")) else None
+            ),
+        )
         yield page
     finally:
         ctx.close()
 
 
 def _lang_of(url: str, site_url: str) -> str:
-    rest = urlsplit(url).path[len(urlsplit(site_url).path):]
+    rest = urlsplit(url).path[len(urlsplit(site_url).path) :]
     return "en" if rest == "en/" or rest.startswith("en/") else "ko"
 
 
@@ -53,8 +60,10 @@ def _search(tab, site_url: str, lang: str, term: str) -> list[str]:
     return tab.eval_on_selector_all(".md-search-result__item > a.md-search-result__link", "els => els.map(e => e.href)")
 
 
-@pytest.mark.parametrize(("lang", "term"), [("en", "Glorot"), ("en", "Kaiming"), ("en", "fan_in"), ("en", "ReLU"),
-                                            ("ko", "배치 정규화"), ("ko", "BN")])
+@pytest.mark.parametrize(
+    ("lang", "term"),
+    [("en", "Glorot"), ("en", "Kaiming"), ("en", "fan_in"), ("en", "ReLU"), ("ko", "배치 정규화"), ("ko", "BN")],
+)
 def test_search_returns_pages_of_the_readers_language_only(tab, site_url, lang, term):
     hrefs = _search(tab, site_url, lang, term)
     assert hrefs, f"{lang} search for {term!r}: no results"

@@ -58,8 +58,11 @@ def make_site(root: Path, *, hook: bool = False) -> Path:
 
 
 def tree_digest(path: Path) -> dict[str, str]:
-    return {p.relative_to(path).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(path.rglob("*")) if p.is_file()}
+    return {
+        p.relative_to(path).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(path.rglob("*"))
+        if p.is_file()
+    }
 
 
 def debris(site: Path) -> list[str]:
@@ -72,7 +75,7 @@ def test_build_swaps_in_and_leaves_no_debris(tmp_path):
     pub = site / "public"
     assert res.public_dir == pub and (pub / "index.html").is_file() and (pub / "en" / "index.html").is_file()
     assert res.files == len(tree_digest(pub)) and res.seconds > 0 and res.warnings == []
-    assert oct(pub.stat().st_mode & 0o777) != oct(0o700)      # mkdtemp's 0700 is not published
+    assert oct(pub.stat().st_mode & 0o777) != oct(0o700)  # mkdtemp's 0700 is not published
     assert debris(site) == []
     # a second build replaces the tree (stale files disappear) and again leaves nothing behind
     (pub / "stale.txt").write_text("old")
@@ -108,7 +111,7 @@ def test_two_clean_builds_are_byte_identical(tmp_path):
     build_site(site, epoch=1700000000)
     assert tree_digest(site / "public") == first
     gz = (site / "public" / "sitemap.xml.gz").read_bytes()
-    assert int.from_bytes(gz[4:8], "little") == 1700000000      # gzip header mtime = SOURCE_DATE_EPOCH
+    assert int.from_bytes(gz[4:8], "little") == 1700000000  # gzip header mtime = SOURCE_DATE_EPOCH
     assert gzip.decompress(gz) == (site / "public" / "sitemap.xml").read_bytes()
     assert "search/search_index.json" in first
 
@@ -178,7 +181,7 @@ def test_leftover_debris_from_a_killed_build_is_swept(tmp_path):
     (site / ".public-notours").mkdir()  # same prefix, no marker, not empty: someone else's
     (site / ".public-notours" / "keep.txt").write_text("keep")
     (site / ".public-killed.mkdocs.yml").write_text("INHERIT: mkdocs.yml\nnav: []\n")  # a child config
-    (site / ".public-theirs.mkdocs.yml").write_text("site_name: x\n")                 # not one
+    (site / ".public-theirs.mkdocs.yml").write_text("site_name: x\n")  # not one
     build_site(site, epoch=1700000000)
     assert debris(site) == [".public-notours", ".public-theirs.mkdocs.yml"]
 
@@ -189,7 +192,9 @@ def test_language_parity_preflight(tmp_path):
     (site / "docs" / "figures").mkdir()
     (site / "docs" / "figures" / "a.en.svg").write_text("<svg/>")
     assert check_language_parity(site / "docs") == [
-        "figures/a.en.svg has no figures/a.ko.svg", "results.ko.md has no results.en.md"]
+        "figures/a.en.svg has no figures/a.ko.svg",
+        "results.ko.md has no results.en.md",
+    ]
     with pytest.raises(BuildError, match=r"results\.ko\.md has no results\.en\.md"):
         build_site(site)
     assert not (site / "public").exists() and debris(site) == []
@@ -211,9 +216,14 @@ def test_signal_mid_build_keeps_previous_site(tmp_path, sig):
     marker = tmp_path / "mkdocs-is-busy"
     env = dict(os.environ, INITLAB_TEST_MARKER=str(marker), SOURCE_DATE_EPOCH="1700000000")
     env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
-    proc = subprocess.Popen([sys.executable, "-m", "generator.pipeline.build", "--site-dir", str(site),
-                             "--no-nav"], env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "generator.pipeline.build", "--site-dir", str(site), "--no-nav"],
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         deadline = time.monotonic() + 30
         while not marker.exists():
@@ -240,8 +250,13 @@ def test_signal_mid_build_keeps_previous_site(tmp_path, sig):
 def test_cli_reports_build_errors(tmp_path):
     site = make_site(tmp_path)
     (site / "docs" / "index.ko.md").write_text("[x](nope.md)\n", "utf-8")
-    proc = subprocess.run([sys.executable, "-m", "generator.pipeline.build", "--site-dir", str(site), "--no-nav"],
-                          cwd=REPO, capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-m", "generator.pipeline.build", "--site-dir", str(site), "--no-nav"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert proc.returncode == 1
     assert textwrap.dedent("build error: mkdocs build --strict failed") in proc.stderr
     assert "nope.md" in proc.stderr

@@ -17,15 +17,31 @@ from generator.pipeline.store import Cache, arrays_to_frames, cache_key, frames_
 
 
 def tiny(**over):
-    p = dict(init="xavier", activation="tanh", norm="none", seed=0, samples=16, width=8, depth=2,
-             dtype="float64", hist_bins=4, diverge_rms=1e8)
+    p = dict(
+        init="xavier",
+        activation="tanh",
+        norm="none",
+        seed=0,
+        samples=16,
+        width=8,
+        depth=2,
+        dtype="float64",
+        hist_bins=4,
+        diverge_rms=1e8,
+    )
     p.update(over)
     return p
 
 
 def test_frames_round_trip_exactly():
-    df = pd.DataFrame({"a": [1.0, np.nan, np.inf, -0.0, 1 / 3], "b": [True, False, True, True, False],
-                       "c": ["x", "y", "z", "w", "v"], "n": np.arange(5)})
+    df = pd.DataFrame(
+        {
+            "a": [1.0, np.nan, np.inf, -0.0, 1 / 3],
+            "b": [True, False, True, True, False],
+            "c": ["x", "y", "z", "w", "v"],
+            "n": np.arange(5),
+        }
+    )
     back = arrays_to_frames(frames_to_arrays({"f": df}))["f"]
     pd.testing.assert_frame_equal(back, df)
 
@@ -107,10 +123,12 @@ def _tiny_cfg(tmp_path):
     from generator.config.load import OutputConfig
 
     cfg = load_config(ROOT / "configs" / "small.toml")
-    cfg.sections["propagation"] = dataclasses.replace(cfg.propagation, samples=16, width=8, depth=2,
-                                                      inits=("xavier", "he"), activations=("tanh",))
-    cfg.sections["output"] = OutputConfig(docs_dir=str(tmp_path / "docs"), public_dir=str(tmp_path / "public"),
-                                          cache_dir=str(tmp_path / "cache"))
+    cfg.sections["propagation"] = dataclasses.replace(
+        cfg.propagation, samples=16, width=8, depth=2, inits=("xavier", "he"), activations=("tanh",)
+    )
+    cfg.sections["output"] = OutputConfig(
+        docs_dir=str(tmp_path / "docs"), public_dir=str(tmp_path / "public"), cache_dir=str(tmp_path / "cache")
+    )
     return cfg
 
 

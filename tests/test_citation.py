@@ -40,13 +40,17 @@ def test_citation_cff_is_valid():
     assert cff_errors(data) == []
 
 
-@pytest.mark.parametrize("breakage", [
-    lambda d: d.pop("authors"),                       # required key missing
-    lambda d: d.update({"cff-version": "1.2"}),       # not a version the schema knows
-    lambda d: d.update({"license": "MIT-or-so"}),     # not an SPDX identifier
-    lambda d: d.update({"authors": [{"nickname": "x"}]}),  # neither a person nor an entity
-    lambda d: d.update({"titel": d["title"]}),        # unknown key (additionalProperties: false)
-], ids=["no-authors", "bad-version", "bad-licence", "bad-author", "typo-key"])
+@pytest.mark.parametrize(
+    "breakage",
+    [
+        lambda d: d.pop("authors"),  # required key missing
+        lambda d: d.update({"cff-version": "1.2"}),  # not a version the schema knows
+        lambda d: d.update({"license": "MIT-or-so"}),  # not an SPDX identifier
+        lambda d: d.update({"authors": [{"nickname": "x"}]}),  # neither a person nor an entity
+        lambda d: d.update({"titel": d["title"]}),  # unknown key (additionalProperties: false)
+    ],
+    ids=["no-authors", "bad-version", "bad-licence", "bad-author", "typo-key"],
+)
 def test_schema_check_rejects_a_broken_copy(breakage, tmp_path):
     broken = tmp_path / "CITATION.cff"
     broken.write_text(CFF_TEXT, "utf-8")
@@ -65,8 +69,11 @@ def test_citation_agrees_with_pyproject_and_licence_files():
     assert "Permission is hereby granted, free of charge" in (REPO / "LICENSE").read_text("utf-8")
     legal = (REPO / "LICENSE-CONTENT").read_text("utf-8")
     assert legal.startswith("Attribution 4.0 International")
-    for part in ("Section 1 -- Definitions.", "Section 8 -- Interpretation.",
-                 "Creative Commons may be contacted at creativecommons.org."):
+    for part in (
+        "Section 1 -- Definitions.",
+        "Section 8 -- Interpretation.",
+        "Creative Commons may be contacted at creativecommons.org.",
+    ):
         assert part in legal  # the full legal code, not a summary
 
 
@@ -78,22 +85,40 @@ def test_setuptools_that_reads_pep_639():
 
 def test_reader_formats_persons_entities_year_and_url(tmp_path):
     cff = tmp_path / "CITATION.cff"
-    cff.write_text(yaml.safe_dump({
-        "cff-version": "1.2.0", "message": "cite", "title": "Some Tool: a subtitle", "version": "2.3.4",
-        "date-released": "2031-05-06", "repository-code": "https://example.org/some/tool",
-        "license": ["MIT", "CC-BY-4.0"],
-        "authors": [{"given-names": "Ada", "family-names": "Byron", "name-particle": "de"},
-                    {"name": "The Tool Team"}]}), "utf-8")
+    cff.write_text(
+        yaml.safe_dump(
+            {
+                "cff-version": "1.2.0",
+                "message": "cite",
+                "title": "Some Tool: a subtitle",
+                "version": "2.3.4",
+                "date-released": "2031-05-06",
+                "repository-code": "https://example.org/some/tool",
+                "license": ["MIT", "CC-BY-4.0"],
+                "authors": [
+                    {"given-names": "Ada", "family-names": "Byron", "name-particle": "de"},
+                    {"name": "The Tool Team"},
+                ],
+            }
+        ),
+        "utf-8",
+    )
     assert cff_errors(yaml.safe_load(cff.read_text("utf-8"))) == []
     c = citation(cff)
-    assert c["plain"] == ("Ada de Byron, The Tool Team (2031). Some Tool: a subtitle. Version 2.3.4. "
-                          "https://example.org/some/tool")
+    assert c["plain"] == (
+        "Ada de Byron, The Tool Team (2031). Some Tool: a subtitle. Version 2.3.4. https://example.org/some/tool"
+    )
     bib = c["bibtex"]
     assert bib.startswith("@software{sometool,\n") and bib.endswith("\n}")
     assert 'author = "de Byron, Ada and {The Tool Team}"' in bib
     assert "{{" not in citation()["bibtex"]  # no template-like syntax in the generated Markdown
-    for field in ("title = {Some Tool: a subtitle}", "version = {2.3.4}", "year = {2031}",
-                  "url = {https://example.org/some/tool}", "license = {MIT, CC-BY-4.0}"):
+    for field in (
+        "title = {Some Tool: a subtitle}",
+        "version = {2.3.4}",
+        "year = {2031}",
+        "url = {https://example.org/some/tool}",
+        "license = {MIT, CC-BY-4.0}",
+    ):
         assert field in bib
     assert c["code_licence"]["name"] == "MIT" and c["content_licence"]["name"] == "CC BY 4.0"
     data = yaml.safe_load(cff.read_text("utf-8")) | {"doi": "10.5281/zenodo.1234567"}

@@ -21,12 +21,37 @@ from generator.render import strings
 SEEDS = tuple(range(10))
 
 
-def rows(init, act, seeds, std_of, *, grad=0.1, gradh=lambda s, l: 1.0, sat=0.0, depth=6, norm="none",
-         diverged=lambda s: False):
+def rows(
+    init,
+    act,
+    seeds,
+    std_of,
+    *,
+    grad=0.1,
+    gradh=lambda s, l: 1.0,
+    sat=0.0,
+    depth=6,
+    norm="none",
+    diverged=lambda s: False,
+):
     """Per-seed layer rows of one configuration: ``std_of(seed, layer)``."""
-    return [dict(init=init, activation=act, norm=norm, seed=s, layer=l, mean=0.0, std=std_of(s, l),
-                 saturated_frac=sat, grad_w_ratio=grad, grad_h_std=gradh(s, l), diverged=diverged(s) and l == depth)
-            for s in seeds for l in range(1, depth + 1)]
+    return [
+        dict(
+            init=init,
+            activation=act,
+            norm=norm,
+            seed=s,
+            layer=l,
+            mean=0.0,
+            std=std_of(s, l),
+            saturated_frac=sat,
+            grad_w_ratio=grad,
+            grad_h_std=gradh(s, l),
+            diverged=diverged(s) and l == depth,
+        )
+        for s in seeds
+        for l in range(1, depth + 1)
+    ]
 
 
 def frame(*parts) -> pd.DataFrame:
@@ -113,8 +138,7 @@ def test_he_relu_one_diverged_seed_is_evidence():
 
 def test_xavier_tanh_label_rule_mixed_seeds_inconclusive():
     # sigmoid's gradient reaches layer 1 in half the seeds only (0.25^5 ~ 1e-3 of the output otherwise)
-    sig = rows("xavier", "sigmoid", SEEDS, lambda s, l: 0.5,
-               gradh=lambda s, l: (1.0 if s < 5 else 0.25) ** (6 - l))
+    sig = rows("xavier", "sigmoid", SEEDS, lambda s, l: 0.5, gradh=lambda s, l: (1.0 if s < 5 else 0.25) ** (6 - l))
     tanh = rows("xavier", "tanh", SEEDS, lambda s, l: 0.5)
     j = claims.judge_xavier_tanh(claims.Runs(frame(sig, tanh)), ["sigmoid", "tanh"])
     assert j["parts"]["sigmoid"] == "inconclusive" and j["parts"]["tanh"] == "holds"
@@ -126,9 +150,14 @@ def test_bn_init_equal_spreads_do_not_hold():
     stds = {"small": 0.01, "xavier": 0.3, "he": 0.6}
     rng = np.random.default_rng(1)
     noise = {s: float(rng.uniform(0.95, 1.05)) for s in SEEDS}
-    none = [r for i in inits for r in rows(i, "tanh", SEEDS, lambda s, l, i=i: stds[i] * (noise[s] if i == "he" else 1))]
-    same = [r for i in inits for r in rows(i, "tanh", SEEDS, lambda s, l, i=i: stds[i] * (noise[s] if i == "he" else 1),
-                                              norm="bn")]
+    none = [
+        r for i in inits for r in rows(i, "tanh", SEEDS, lambda s, l, i=i: stds[i] * (noise[s] if i == "he" else 1))
+    ]
+    same = [
+        r
+        for i in inits
+        for r in rows(i, "tanh", SEEDS, lambda s, l, i=i: stds[i] * (noise[s] if i == "he" else 1), norm="bn")
+    ]
     j = claims.judge_bn_init(claims.Runs(frame(none, same)), inits, ["tanh"], ["none", "bn"])
     # BN changes nothing: the paired interval of the reduction lies below log10(MARGIN_FACTOR)
     assert j["spreads"]["tanh"]["reduces"] == "does_not_hold" and j["verdict"] == "does_not_hold"
@@ -140,9 +169,18 @@ def test_bn_init_equal_spreads_do_not_hold():
 
 
 def test_training_row_shows_effect_interval_runs_setting_and_halves():
-    tr = {"overfitting": {"verdict": "inconclusive", "effect": 0.0123, "ci_low": -0.004, "ci_high": 0.0286,
-                          "n_runs": 30.0, "setting": "data=digits; width=100; depth=6", "verdict_a": "holds",
-                          "verdict_b": "inconclusive"}}
+    tr = {
+        "overfitting": {
+            "verdict": "inconclusive",
+            "effect": 0.0123,
+            "ci_low": -0.004,
+            "ci_high": 0.0286,
+            "n_runs": 30.0,
+            "setting": "data=digits; width=100; depth=6",
+            "verdict_a": "holds",
+            "verdict_b": "inconclusive",
+        }
+    }
     for lang in strings.LANGUAGES:
         r = conclusions._row("overfitting", "training", lang, {}, tr, {})
         assert r["key"] == "inconclusive"
@@ -153,17 +191,26 @@ def test_training_row_shows_effect_interval_runs_setting_and_halves():
         assert re.search(r"(?<![\d.])30(?![\d.])", r["evidence"])
         assert training_page.setting_text("data=digits; width=100; depth=6", lang) in r["evidence"]
         assert "1.2" in r["evidence"] and "2.9" in r["evidence"]  # effect 1.23 % [−0.4 %, 2.86 %] in percent
-        assert r["halves"] == (strings.t(lang, "conclusions.verdict.holds") + " / "
-                               + strings.t(lang, "conclusions.verdict.inconclusive"))
+        assert r["halves"] == (
+            strings.t(lang, "conclusions.verdict.holds") + " / " + strings.t(lang, "conclusions.verdict.inconclusive")
+        )
 
 
 def test_per_run_stats_equal_case_stats_on_each_seed():
     """The one-pass per-run table gives what case_stats gives on that seed's rows alone (divergence rule too)."""
     rng = np.random.default_rng(2)
     noise = {(s, l): float(rng.uniform(0.5, 1.5)) for s in range(4) for l in range(1, 7)}
-    prop = frame(rows("he", "relu", range(4), lambda s, l: noise[s, l], gradh=lambda s, l: noise[s, l] ** 2,
-                      diverged=lambda s: s == 2),
-                 rows("xavier", "tanh", range(4), lambda s, l: 0.5 * noise[s, l], sat=0.25))
+    prop = frame(
+        rows(
+            "he",
+            "relu",
+            range(4),
+            lambda s, l: noise[s, l],
+            gradh=lambda s, l: noise[s, l] ** 2,
+            diverged=lambda s: s == 2,
+        ),
+        rows("xavier", "tanh", range(4), lambda s, l: 0.5 * noise[s, l], sat=0.25),
+    )
     runs = claims.Runs(prop)
     for s in range(4):
         for init, act in (("he", "relu"), ("xavier", "tanh")):

@@ -37,10 +37,18 @@ def with_change(old: str, new: str) -> str:
 CASES = [
     # (id, config text, field, fragments that must appear in the message)
     ("unknown-init", with_change('"zeros", "small"', '"zeros", "tiny"'), "propagation.inits[1]", ["tiny", *INITS]),
-    ("unknown-activation", with_change('activations = ["tanh"', 'activations = ["swish"'),
-     "propagation.activations[0]", ["swish", *ACTIVATIONS]),
-    ("unknown-norm", with_change('norms = ["none", "bn"]', 'norms = ["none", "layernorm"]'),
-     "propagation.norms[1]", ["layernorm", "none", "bn", "bn_post"]),
+    (
+        "unknown-activation",
+        with_change('activations = ["tanh"', 'activations = ["swish"'),
+        "propagation.activations[0]",
+        ["swish", *ACTIVATIONS],
+    ),
+    (
+        "unknown-norm",
+        with_change('norms = ["none", "bn"]', 'norms = ["none", "layernorm"]'),
+        "propagation.norms[1]",
+        ["layernorm", "none", "bn", "bn_post"],
+    ),
     ("depth-zero", with_change("depth = 5", "depth = 0"), "propagation.depth", [">= 1"]),
     ("depth-negative", with_change("depth = 5", "depth = -3"), "propagation.depth", [">= 1"]),
     ("width-zero", with_change("width = 100", "width = 0"), "propagation.width", [">= 1"]),
@@ -50,16 +58,37 @@ CASES = [
     ("unknown-key", with_change("depth = 5", "depth = 5\ndepht = 5"), "propagation.depht", ["unknown key", "depth"]),
     ("unknown-section", SMALL + "\n[propagaton]\ndepth = 3\n", "propagaton", ["unknown section", "propagation"]),
     ("malformed-toml", with_change("depth = 5", "depth = = 5"), "toml", ["malformed"]),
-    ("empty-grid", with_change('activations = ["tanh", "relu"]', "activations = []"),
-     "propagation.activations", ["empty", "relu"]),
+    (
+        "empty-grid",
+        with_change('activations = ["tanh", "relu"]', "activations = []"),
+        "propagation.activations",
+        ["empty", "relu"],
+    ),
     ("negative-seed", with_change("seeds = [0, 1]", "seeds = [0, -1]"), "propagation.seeds[1]", [">= 0"]),
-    ("duplicate-axis", with_change('"xavier", "he"]', '"xavier", "he", "he"]'), "propagation.inits", ["duplicate", "he"]),
-    ("unwritable-output", with_change('docs_dir = "site/docs"', 'docs_dir = "/proc/initlab/docs"'),
-     "output.docs_dir", ["not writable"]),
-    ("output-under-a-file", with_change('public_dir = "site/public"', 'public_dir = "pyproject.toml/public"'),
-     "output.public_dir", ["not writable"]),
-    ("bad-symmetry-init", with_change('inits = ["zeros", "constant", "xavier"]', 'inits = ["zeros", "ones"]'),
-     "symmetry.inits[1]", ["ones", "constant", "he"]),
+    (
+        "duplicate-axis",
+        with_change('"xavier", "he"]', '"xavier", "he", "he"]'),
+        "propagation.inits",
+        ["duplicate", "he"],
+    ),
+    (
+        "unwritable-output",
+        with_change('docs_dir = "site/docs"', 'docs_dir = "/proc/initlab/docs"'),
+        "output.docs_dir",
+        ["not writable"],
+    ),
+    (
+        "output-under-a-file",
+        with_change('public_dir = "site/public"', 'public_dir = "pyproject.toml/public"'),
+        "output.public_dir",
+        ["not writable"],
+    ),
+    (
+        "bad-symmetry-init",
+        with_change('inits = ["zeros", "constant", "xavier"]', 'inits = ["zeros", "ones"]'),
+        "symmetry.inits[1]",
+        ["ones", "constant", "he"],
+    ),
     ("bad-dtype", with_change('dtype = "float64"', 'dtype = "float16"'), "propagation.dtype", ["float64", "float32"]),
 ]
 
@@ -89,7 +118,9 @@ def test_missing_config_file(tmp_path, capsys):
 def test_only_with_unknown_axis_or_value(capsys):
     cfg = str(ROOT / "configs" / "small.toml")
     assert cli.main(["experiments", "--config", cfg, "--only", "optimizer=adam"]) == 2
-    assert "config error: --only: unknown axis 'optimizer'; valid: init, activation, norm, seed" in capsys.readouterr().err
+    assert (
+        "config error: --only: unknown axis 'optimizer'; valid: init, activation, norm, seed" in capsys.readouterr().err
+    )
     assert cli.main(["experiments", "--config", cfg, "--only", "init=glorot_normal"]) == 2
     assert "glorot_normal is not in the config's grid" in capsys.readouterr().err
 
@@ -97,8 +128,9 @@ def test_only_with_unknown_axis_or_value(capsys):
 def test_subprocess_prints_no_traceback(tmp_path):
     path = tmp_path / "bad.toml"
     path.write_text(with_change("depth = 5", "depth = 0"))
-    proc = subprocess.run([sys.executable, "-m", "generator", "site", "--config", str(path)],
-                          capture_output=True, text=True, cwd=ROOT)
+    proc = subprocess.run(
+        [sys.executable, "-m", "generator", "site", "--config", str(path)], capture_output=True, text=True, cwd=ROOT
+    )
     assert proc.returncode == 2
     assert proc.stderr.strip() == "config error: propagation.depth: must be >= 1, got 0"
     assert "Traceback" not in proc.stderr

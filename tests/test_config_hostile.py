@@ -58,8 +58,9 @@ def run_main(capsys, tmp_path: Path, argv: list[str], field: str, fragments=()) 
 def run_subprocess(tmp_path: Path, argv: list[str], field: str, fragments=()) -> str:
     """The same through ``python -m generator`` with a timeout: a read that blocks fails the test."""
     before = tree_digest(ROOT / "site"), tree_digest(tmp_path / "out")
-    proc = subprocess.run([sys.executable, "-m", "generator", *argv], capture_output=True, text=True,
-                          cwd=ROOT, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-m", "generator", *argv], capture_output=True, text=True, cwd=ROOT, timeout=60
+    )
     line = check_one_line(proc.returncode, proc.stdout, proc.stderr, field, fragments)
     assert "Traceback" not in proc.stderr
     assert (tree_digest(ROOT / "site"), tree_digest(tmp_path / "out")) == before
@@ -84,43 +85,82 @@ CONFIG_CASES = [
     ("hist-bins-over-max", ("hist_bins = 20", "hist_bins = 10001"), "propagation.hist_bins", ["<= 10000"]),
     ("seed-over-32-bits", ("seeds = [0, 1]", "seeds = [0, 4294967296]"), "propagation.seeds[1]", ["<= 4294967295"]),
     ("too-many-seeds", ("seeds = [0, 1]", seeds(1001)), "propagation.seeds", ["1001 items", "at most 1000"]),
-    ("repeated-inits", ('inits = ["zeros", "small", "large", "xavier", "he"]', "inits = [" + '"he", ' * 10 + "]"),
-     "propagation.inits", ["10 items", "at most 9"]),
+    (
+        "repeated-inits",
+        ('inits = ["zeros", "small", "large", "xavier", "he"]', "inits = [" + '"he", ' * 10 + "]"),
+        "propagation.inits",
+        ["10 items", "at most 9"],
+    ),
     ("symmetry-width", ("width = 8", "width = 129"), "symmetry.width", ["<= 128"]),
     ("training-width", ("width = 16", "width = 5000"), "training.width", ["<= 4096"]),
     ("training-depths", ("depths = [2, 4]", "depths = [2, 1001]"), "training.depths[1]", ["<= 1000"]),
     ("training-steps-1e9", ("\nsteps = 30", "\nsteps = 1000000000"), "training.steps", ["<= 100000"]),
-    ("training-batch-sizes-long", ("batch_sizes = [4, 32]", f"batch_sizes = {list(range(2, 200))}"),
-     "training.batch_sizes", ["198 items", "at most 100"]),
+    (
+        "training-batch-sizes-long",
+        ("batch_sizes = [4, 32]", f"batch_sizes = {list(range(2, 200))}"),
+        "training.batch_sizes",
+        ["198 items", "at most 100"],
+    ),
     # finite floats (TOML has nan / inf literals; 1e999 overflows to inf)
-    ("diverge-nan", ("diverge_rms = 1e4", "diverge_rms = nan"), "propagation.diverge_rms",
-     ["must be a finite number, got nan"]),
-    ("diverge-inf", ("diverge_rms = 1e4", "diverge_rms = inf"), "propagation.diverge_rms",
-     ["finite", "got inf"]),
-    ("diverge-minus-inf", ("diverge_rms = 1e4", "diverge_rms = -inf"), "propagation.diverge_rms",
-     ["finite", "got -inf"]),
+    (
+        "diverge-nan",
+        ("diverge_rms = 1e4", "diverge_rms = nan"),
+        "propagation.diverge_rms",
+        ["must be a finite number, got nan"],
+    ),
+    ("diverge-inf", ("diverge_rms = 1e4", "diverge_rms = inf"), "propagation.diverge_rms", ["finite", "got inf"]),
+    (
+        "diverge-minus-inf",
+        ("diverge_rms = 1e4", "diverge_rms = -inf"),
+        "propagation.diverge_rms",
+        ["finite", "got -inf"],
+    ),
     ("diverge-below-1", ("diverge_rms = 1e4", "diverge_rms = 0.5"), "propagation.diverge_rms", [">= 1.0"]),
-    ("diverge-400-digit-int", ("diverge_rms = 1e4", "diverge_rms = " + "9" * 400),
-     "propagation.diverge_rms", ["must be a finite number, got an integer of 400 digits"]),
+    (
+        "diverge-400-digit-int",
+        ("diverge_rms = 1e4", "diverge_rms = " + "9" * 400),
+        "propagation.diverge_rms",
+        ["must be a finite number, got an integer of 400 digits"],
+    ),
     ("symmetry-constant-nan", ("constant = 0.1", "constant = nan"), "symmetry.constant", ["finite", "nan"]),
     ("symmetry-lr-zero", ("learning_rate = 0.1", "learning_rate = 0.0"), "symmetry.learning_rate", ["> 0.0"]),
-    ("symmetry-lr-1e999", ("learning_rate = 0.1", "learning_rate = 1e999"), "symmetry.learning_rate",
-     ["finite", "inf"]),
+    (
+        "symmetry-lr-1e999",
+        ("learning_rate = 0.1", "learning_rate = 1e999"),
+        "symmetry.learning_rate",
+        ["finite", "inf"],
+    ),
     ("momentum-one", training("momentum = 1.0"), "training.momentum", ["<= 0.999"]),
     ("val-fraction-nan", training("val_fraction = nan"), "training.val_fraction", ["finite", "nan"]),
-    ("target-accuracy-zero", ("target_accuracy = 0.5", "target_accuracy = 0.0"), "training.target_accuracy",
-     [">= 0.1"]),
+    (
+        "target-accuracy-zero",
+        ("target_accuracy = 0.5", "target_accuracy = 0.0"),
+        "training.target_accuracy",
+        [">= 0.1"],
+    ),
     ("lr-min-minus-inf", training("lr_min = -inf"), "training.lr_min", ["finite", "-inf"]),
     ("lr-max-below-min", training("lr_min = 1.0\nlr_max = 0.5"), "training.lr_max", ["> lr_min (1)", "0.5"]),
     ("init-scale-inf", training("init_scale_max = inf"), "training.init_scale_max", ["finite"]),
     ("training-lr-nan", training("learning_rate = nan"), "training.learning_rate", ["finite"]),
     # huge values: the line stays short
-    ("huge-string", ('dtype = "float64"', 'dtype = "' + "x" * 900_000 + '"'), "propagation.dtype",
-     ["unknown value 'xxxx", "...", "float64"]),
-    ("huge-int", ("depth = 5", "depth = " + "9" * 4000), "propagation.depth",
-     ["<= 10000, got an integer of 4000 digits"]),
-    ("huge-key", ("depth = 5", "depth = 5\n" + "k" * 900_000 + " = 1"), "propagation." + "k" * 65 + "...",
-     ["unknown key; valid: samples"]),
+    (
+        "huge-string",
+        ('dtype = "float64"', 'dtype = "' + "x" * 900_000 + '"'),
+        "propagation.dtype",
+        ["unknown value 'xxxx", "...", "float64"],
+    ),
+    (
+        "huge-int",
+        ("depth = 5", "depth = " + "9" * 4000),
+        "propagation.depth",
+        ["<= 10000, got an integer of 4000 digits"],
+    ),
+    (
+        "huge-key",
+        ("depth = 5", "depth = 5\n" + "k" * 900_000 + " = 1"),
+        "propagation." + "k" * 65 + "...",
+        ["unknown key; valid: samples"],
+    ),
     ("key-with-newline", ("depth = 5", 'depth = 5\n"a\\nb" = 1'), "propagation.a\\nb", ["unknown key"]),
     ("int-over-python-limit", ("depth = 5", "depth = " + "9" * 5000), "toml", ["malformed", "4300"]),
     ("nested-arrays", ("depth = 5", "depth = " + "[" * 100_000), "toml", ["nested too deeply"]),
@@ -195,8 +235,12 @@ def test_unreadable_config(tmp_path, capsys):
 def test_dev_zero_and_fifo_never_block(tmp_path):
     """Through a subprocess with a timeout: reading /dev/zero to the end or opening a FIFO with no
     writer would hang; both are refused from a stat, before anything is opened."""
-    run_subprocess(tmp_path, ["experiments", "--config", "/dev/zero"], "--config",
-                   ["/dev/zero is not a regular file (a character device)"])
+    run_subprocess(
+        tmp_path,
+        ["experiments", "--config", "/dev/zero"],
+        "--config",
+        ["/dev/zero is not a regular file (a character device)"],
+    )
     fifo = tmp_path / "fifo.toml"
     os.mkfifo(fifo)
     run_subprocess(tmp_path, ["site", "--config", str(fifo)], "--config", ["not a regular file (a FIFO)"])
@@ -205,14 +249,17 @@ def test_dev_zero_and_fifo_never_block(tmp_path):
 # --- CLI: --workers --------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("value,fragments", [
-    ("0", [">= 1, got 0"]),
-    ("-1", [">= 1, got -1"]),
-    ("200", ["<= ", "got 200", "--allow-oversubscribe"]),
-    ("abc", ["must be an integer, got 'abc'"]),
-    ("2.5", ["must be an integer"]),
-    ("9" * 10_000, ["must be an integer"]),
-])
+@pytest.mark.parametrize(
+    "value,fragments",
+    [
+        ("0", [">= 1, got 0"]),
+        ("-1", [">= 1, got -1"]),
+        ("200", ["<= ", "got 200", "--allow-oversubscribe"]),
+        ("abc", ["must be an integer, got 'abc'"]),
+        ("2.5", ["must be an integer"]),
+        ("9" * 10_000, ["must be an integer"]),
+    ],
+)
 def test_bad_workers(tmp_path, capsys, value, fragments):
     path = tmp_path / "ok.toml"
     path.write_text(small_in(tmp_path))
@@ -246,8 +293,13 @@ def test_oversubscribed_workers_still_checked_for_memory(tmp_path, capsys, monke
     monkeypatch.setattr(gmemory, "available_memory_bytes", lambda: 4 * 10**9)
     path = tmp_path / "ok.toml"
     path.write_text(small_in(tmp_path).replace("width = 100", "width = 2000", 1))
-    line = run_main(capsys, tmp_path, ["experiments", "--config", str(path), "--workers", "500",
-                                       "--allow-oversubscribe"], "propagation", ["× 500 workers", "4.0 GB available"])
+    line = run_main(
+        capsys,
+        tmp_path,
+        ["experiments", "--config", str(path), "--workers", "500", "--allow-oversubscribe"],
+        "propagation",
+        ["× 500 workers", "4.0 GB available"],
+    )
     assert "reduce samples, width or depth" in line
 
 
@@ -289,28 +341,49 @@ def test_grid_too_big_for_memory(tmp_path, capsys):
     path = tmp_path / "huge.toml"
     path.write_text(text)
     start = time.perf_counter()
-    run_main(capsys, tmp_path, ["experiments", "--config", str(path)], "propagation",
-             ["the grid needs about", "GB per worker ×", "GB available; reduce samples, width or depth"])
+    run_main(
+        capsys,
+        tmp_path,
+        ["experiments", "--config", str(path)],
+        "propagation",
+        ["the grid needs about", "GB per worker ×", "GB available; reduce samples, width or depth"],
+    )
     assert time.perf_counter() - start < 5
 
 
 def test_collected_results_too_big(tmp_path, capsys):
     """Small tasks, but 20 000 tasks x 1000 layers x 1002 bins of histogram rows for the main process."""
-    text = (small_in(tmp_path).replace("width = 100", "width = 2", 1).replace("samples = 200", "samples = 2", 1)
-            .replace("depth = 5", "depth = 1000", 1).replace("hist_bins = 20", "hist_bins = 1000", 1)
-            .replace("seeds = [0, 1]", seeds(1000), 1))
+    text = (
+        small_in(tmp_path)
+        .replace("width = 100", "width = 2", 1)
+        .replace("samples = 200", "samples = 2", 1)
+        .replace("depth = 5", "depth = 1000", 1)
+        .replace("hist_bins = 20", "hist_bins = 1000", 1)
+        .replace("seeds = [0, 1]", seeds(1000), 1)
+    )
     path = tmp_path / "rows.toml"
     path.write_text(text)
-    run_main(capsys, tmp_path, ["experiments", "--config", str(path)], "propagation",
-             ["20000 tasks return about", "reduce depth, hist_bins or the grid"])
+    run_main(
+        capsys,
+        tmp_path,
+        ["experiments", "--config", str(path)],
+        "propagation",
+        ["20000 tasks return about", "reduce depth, hist_bins or the grid"],
+    )
 
 
 def test_training_run_too_big(tmp_path, capsys):
     path = tmp_path / "train.toml"
-    path.write_text(small_in(tmp_path).replace("width = 16", "width = 4096", 1)
-                    .replace("depths = [2, 4]", "depths = [2, 1000]", 1))
-    run_main(capsys, tmp_path, ["experiments", "--config", str(path)], "training",
-             ["one run needs about", "reduce width, the depths or the batch sizes"])
+    path.write_text(
+        small_in(tmp_path).replace("width = 16", "width = 4096", 1).replace("depths = [2, 4]", "depths = [2, 1000]", 1)
+    )
+    run_main(
+        capsys,
+        tmp_path,
+        ["experiments", "--config", str(path)],
+        "training",
+        ["one run needs about", "reduce width, the depths or the batch sizes"],
+    )
 
 
 def test_default_configs_fit_and_small_memory_refuses(monkeypatch):
@@ -319,8 +392,9 @@ def test_default_configs_fit_and_small_memory_refuses(monkeypatch):
     monkeypatch.setattr(gmemory, "available_memory_bytes", lambda: 100 * 10**6)
     with pytest.raises(ConfigError) as exc:
         load_config(ROOT / "experiments.toml", check_writable=False, workers=2)
-    assert str(exc.value).startswith("config error: propagation: the grid needs about 0.3 GB per worker × 2 workers, "
-                                     "only 0.1 GB available")
+    assert str(exc.value).startswith(
+        "config error: propagation: the grid needs about 0.3 GB per worker × 2 workers, only 0.1 GB available"
+    )
     monkeypatch.setattr(gmemory, "available_memory_bytes", lambda: None)  # unknown: not checked
     load_config(ROOT / "experiments.toml", check_writable=False)
 
@@ -385,8 +459,9 @@ def test_huge_int_in_a_list_is_described_not_printed(tmp_path):
     raw["propagation"]["seeds"] = [0, 10**10_000]
     with pytest.raises(ConfigError) as exc:
         parse_config(raw)
-    assert str(exc.value) == ("config error: propagation.seeds[1]: must be <= 4294967295, "
-                              "got an integer of 10001 digits")
+    assert str(exc.value) == (
+        "config error: propagation.seeds[1]: must be <= 4294967295, got an integer of 10001 digits"
+    )
 
 
 # --- the schema itself ---------------------------------------------------------------------------
@@ -410,9 +485,19 @@ def test_every_size_and_list_field_is_bounded():
 
 def test_readme_documents_the_maxima():
     text = (ROOT / "README.md").read_text("utf-8")
-    table = text[text.index("## Configuration"):text.index("An invalid config")]
-    for fragment in ("100 000", "20 000", "10 000", "1–1000 distinct", "2³²−1", "4096", "1797", "1 MiB",
-                     "--allow-oversubscribe", "Only `[propagation]` is required"):
+    table = text[text.index("## Configuration") : text.index("An invalid config")]
+    for fragment in (
+        "100 000",
+        "20 000",
+        "10 000",
+        "1–1000 distinct",
+        "2³²−1",
+        "4096",
+        "1797",
+        "1 MiB",
+        "--allow-oversubscribe",
+        "Only `[propagation]` is required",
+    ):
         assert fragment in table, fragment
 
 

@@ -106,6 +106,7 @@ def test_only_present_files_and_deterministic_bytes(tmp_path):
 # ------------------------------------------------------------------------------------------------
 # the reduced-grid build
 
+
 @pytest.mark.slow
 def test_built_package_is_valid_listed_and_published(site_build):
     data = site_build.docs_dir / "data"

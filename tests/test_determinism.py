@@ -64,12 +64,19 @@ def test_two_clean_builds_are_byte_identical(site_build, tmp_path):
     public = compare_trees(a.public_dir, b.public_dir, roots)
     if public:
         docs = compare_trees(a.docs_dir, b.docs_dir, roots)
-        pytest.fail(f"the two clean builds differ in {len(public)} public file(s); first: {public[0]}\n\n"
-                    + "\n".join(public[:15])
-                    + ("\n\ngenerated docs differ too; first: " + docs[0] if docs else
-                       "\n\n(the generated docs trees are identical: the difference comes from mkdocs/the build)"),
-                    pytrace=False)
+        pytest.fail(
+            f"the two clean builds differ in {len(public)} public file(s); first: {public[0]}\n\n"
+            + "\n".join(public[:15])
+            + (
+                "\n\ngenerated docs differ too; first: " + docs[0]
+                if docs
+                else "\n\n(the generated docs trees are identical: the difference comes from mkdocs/the build)"
+            ),
+            pytrace=False,
+        )
     n = len(_files(a.public_dir))
-    print(f"\n[determinism] {n} files byte-identical across two clean builds "
-          f"({a.root} vs {b.root}; second build {sum(b.seconds.values()):.0f}s)")
+    print(
+        f"\n[determinism] {n} files byte-identical across two clean builds "
+        f"({a.root} vs {b.root}; second build {sum(b.seconds.values()):.0f}s)"
+    )
     assert n > 0

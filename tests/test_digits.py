@@ -39,8 +39,10 @@ def test_shipped_digits_equal_load_digits():
 
 
 def test_load_reads_no_sklearn():
-    code = ("import sys; from generator.engine import digits; digits.load(); "
-            "print(sorted(m for m in ('sklearn', 'scipy') if m in sys.modules))")
+    code = (
+        "import sys; from generator.engine import digits; digits.load(); "
+        "print(sorted(m for m in ('sklearn', 'scipy') if m in sys.modules))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
     assert out.stdout.strip() == "[]"
 

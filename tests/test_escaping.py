@@ -43,12 +43,22 @@ SCRIPT = "<script>alert(1)</script>"
 IMG = "<img src=x onerror=alert(1)>"
 JS_LINK = "[click](javascript:alert(1))"
 ATTR = "Title { onclick=alert(1) }"
-HOSTILE = [SCRIPT, IMG, JS_LINK, ATTR, "<a href='javascript:alert(1)'>x</a>", "<javascript:alert(1)>",
-           "![i](javascript:alert(1))", "[r][1]\n\n[1]: javascript:alert(1)", "`x` & <!-- c -->"]
+HOSTILE = [
+    SCRIPT,
+    IMG,
+    JS_LINK,
+    ATTR,
+    "<a href='javascript:alert(1)'>x</a>",
+    "<javascript:alert(1)>",
+    "![i](javascript:alert(1))",
+    "[r][1]\n\n[1]: javascript:alert(1)",
+    "`x` & <!-- c -->",
+]
 
 
 # ------------------------------------------------------------------------------------------------
 # helpers: Markdown -> HTML as the site does it, and an HTML scan
+
 
 def _site_extensions() -> list[str]:
     """The extension names under ``markdown_extensions:`` in site/mkdocs.yml."""
@@ -62,8 +72,9 @@ def to_html(text: str) -> str:
 
     exts = _site_extensions()
     assert {"attr_list", "md_in_html", "tables", "toc"} <= set(exts)
-    return markdown.markdown(str(text), extensions=exts,
-                             extension_configs={"toc": {"permalink": True, "slugify": slugify(case="lower")}})
+    return markdown.markdown(
+        str(text), extensions=exts, extension_configs={"toc": {"permalink": True, "slugify": slugify(case="lower")}}
+    )
 
 
 class _Scan(HTMLParser):
@@ -119,20 +130,23 @@ def assert_inert(html: str, allowed_tags: set[str] | None = None) -> None:
 @pytest.fixture
 def catalog(monkeypatch):
     """Replace the strings catalog with ``{lang: dict}`` for the test (the real one is restored)."""
+
     def install(ko: dict, en: dict | None = None):
         data = {"ko": ko, "en": en if en is not None else ko}
         monkeypatch.setattr(strings, "load", lambda lang: data[lang])
+
     return install
 
 
 # ------------------------------------------------------------------------------------------------
 # escape_md and friends
 
+
 @pytest.mark.parametrize("value", HOSTILE)
 def test_escape_md_leaves_no_markup(value):
     out = escape_md(value)
     assert isinstance(out, Md)
-    assert not set(out) & set("<>[]{}`|\\\"")
+    assert not set(out) & set('<>[]{}`|\\"')
     html = to_html(out)
     assert_inert(html, allowed_tags={"p"})
     assert not any(tag == "a" for tag, _ in scan(html).tags)
@@ -170,9 +184,19 @@ def test_code_span_and_alt_text():
     assert alt_text('say "hi"\nnow') == "say &quot;hi&quot; now"
 
 
-@pytest.mark.parametrize("url", ["javascript:alert(1)", "JavaScript:alert(1)", " javascript:alert(1)",
-                                 "java\tscript:alert(1)", "java&#115;cript:alert(1)", "data:text/html,<b>",
-                                 "vbscript:msgbox(1)", "&#x6A;avascript:alert(1)"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "javascript:alert(1)",
+        "JavaScript:alert(1)",
+        " javascript:alert(1)",
+        "java\tscript:alert(1)",
+        "java&#115;cript:alert(1)",
+        "data:text/html,<b>",
+        "vbscript:msgbox(1)",
+        "&#x6A;avascript:alert(1)",
+    ],
+)
 def test_unsafe_urls_are_refused(url):
     with pytest.raises(UnsafeMarkdownError, match="refused"):
         safe_url(url)
@@ -189,26 +213,46 @@ def test_safe_urls_pass():
     assert link("<b>", "seed.md#x") == "[&lt;b&gt;](seed.md#x)"
 
 
-@pytest.mark.parametrize("text", [
-    "[x](javascript:alert(1))", "![x](data:image/svg+xml,<svg onload=alert(1)>)", "<javascript:alert(1)>",
-    "[x][r]\n\n[r]: javascript:alert(1)", SCRIPT, IMG, "<span onclick=alert(1)>x</span>",
-    "<span style='x'>x</span>", "<!-- hidden -->", "*x*{ onclick=alert(1) }", "<iframe src=x></iframe>",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "[x](javascript:alert(1))",
+        "![x](data:image/svg+xml,<svg onload=alert(1)>)",
+        "<javascript:alert(1)>",
+        "[x][r]\n\n[r]: javascript:alert(1)",
+        SCRIPT,
+        IMG,
+        "<span onclick=alert(1)>x</span>",
+        "<span style='x'>x</span>",
+        "<!-- hidden -->",
+        "*x*{ onclick=alert(1) }",
+        "<iframe src=x></iframe>",
+    ],
+)
 def test_check_markdown_refuses(text):
     with pytest.raises(UnsafeMarkdownError, match="key 'k'"):
         check_markdown(text, "key 'k'")
 
 
 def test_check_markdown_allows_repository_markdown():
-    ok = ("Run `python -m generator experiments` and see [the page](training.md), <https://example.org/x>, "
-          "<me@example.org>, H<sub>2</sub>O<br>, <span class=\"x\" title=\"t\">s</span>, **bold**, x < 1, "
-          "{ .cls #id }, [ref][r]\n\n[r]: seed.md#top")
+    ok = (
+        "Run `python -m generator experiments` and see [the page](training.md), <https://example.org/x>, "
+        '<me@example.org>, H<sub>2</sub>O<br>, <span class="x" title="t">s</span>, **bold**, x < 1, '
+        "{ .cls #id }, [ref][r]\n\n[r]: seed.md#top"
+    )
     assert check_markdown(ok, "k") == ok
     assert_inert(to_html(ok), allowed_tags={"p", "a", "code", "sub", "br", "span", "strong"})
 
 
-@pytest.mark.parametrize("text", ["`<script>alert(1)</script>`", "\\`<script>alert(1)</script>\\`",
-                                  "<script src=//evil.example/x.js", "x <img src=x"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "`<script>alert(1)</script>`",
+        "\\`<script>alert(1)</script>\\`",
+        "<script src=//evil.example/x.js",
+        "x <img src=x",
+    ],
+)
 def test_check_markdown_inspects_code_spans_and_unterminated_tags(text):
     # a code span is literal only where Markdown runs; an unterminated tag swallows the template's next tag
     with pytest.raises(UnsafeMarkdownError, match="not allowed"):
@@ -223,9 +267,9 @@ def test_math_takes_escaped_tex_back_to_characters():
 # ------------------------------------------------------------------------------------------------
 # md_table
 
+
 def test_md_table_escapes_data_cells_and_headers():
-    df = pd.DataFrame({"name": [SCRIPT, JS_LINK, "a|b", "line1\nline2", "x & y"],
-                       "v": [0.5, 0.0004, 2.0, 3.0, 1e-9]})
+    df = pd.DataFrame({"name": [SCRIPT, JS_LINK, "a|b", "line1\nline2", "x & y"], "v": [0.5, 0.0004, 2.0, 3.0, 1e-9]})
     out = md_table(df, "en", columns={"name": IMG, "v": "v"}, formats={"v": "pct"})
     lines = out.splitlines()
     assert lines[0] == "| &lt;img src=x onerror=alert(1)&gt; | v |"
@@ -237,7 +281,12 @@ def test_md_table_escapes_data_cells_and_headers():
     html = to_html(out)
     assert_inert(html, allowed_tags={"table", "thead", "tbody", "tr", "th", "td"})
     assert [visible_text(f"<p>{c}</p>") for c in re.findall(r"<td[^>]*>(.*?)</td>", html)][::2] == [
-        SCRIPT, JS_LINK, "a|b", "line1 line2", "x & y"]
+        SCRIPT,
+        JS_LINK,
+        "a|b",
+        "line1 line2",
+        "x & y",
+    ]
 
 
 def test_md_table_keeps_markdown_cells_and_number_formats():
@@ -259,6 +308,7 @@ def test_md_table_callable_and_str_formats_are_escaped_unless_markup():
 # ------------------------------------------------------------------------------------------------
 # the strings catalog: plain text by default, Markdown when marked
 
+
 def test_plain_catalog_values_are_escaped(catalog):
     catalog({"x": {"s": SCRIPT, "l": JS_LINK, "fmt": "{a} of {b} <i>", "c": "{c:.2f}"}})
     assert strings.t_page("en", "x.s") == "&lt;script&gt;alert(1)&lt;/script&gt;"
@@ -270,8 +320,16 @@ def test_plain_catalog_values_are_escaped(catalog):
 
 
 def test_markdown_catalog_values_are_checked_and_name_the_key(catalog):
-    catalog({"x": {"ok_md": "Run `a < b` now", "bad_md": JS_LINK, "arg_md": "see {v}",
-                   "tbl": {"_markdown": True, "one": "*yes* `code`", "two": "[x](vbscript:y)"}}})
+    catalog(
+        {
+            "x": {
+                "ok_md": "Run `a < b` now",
+                "bad_md": JS_LINK,
+                "arg_md": "see {v}",
+                "tbl": {"_markdown": True, "one": "*yes* `code`", "two": "[x](vbscript:y)"},
+            }
+        }
+    )
     assert strings.is_markdown_key("en", "x.ok_md") and strings.is_markdown_key("en", "x.tbl.one")
     assert not strings.is_markdown_key("en", "x.fmt")
     assert strings.t_page("en", "x.ok_md") == "Run `a < b` now"
@@ -307,11 +365,26 @@ Body {{ t("x.link") }}.
 
 
 def _hostile_catalog() -> dict:
-    return {"x": {"title": "Title " + SCRIPT, "script": SCRIPT, "link": JS_LINK, "attr": ATTR, "img": IMG,
-                  "cfg": "Section of the config file {path}"},
-            "ui": {"download_csv": "<b>CSV</b> " + JS_LINK},
-            "reproducibility": {"dd": {"caption": "Columns of {file}", "column": SCRIPT, "type": IMG,
-                                       "meaning": JS_LINK, "dtype": {"str": "<u>string</u>"}}}}
+    return {
+        "x": {
+            "title": "Title " + SCRIPT,
+            "script": SCRIPT,
+            "link": JS_LINK,
+            "attr": ATTR,
+            "img": IMG,
+            "cfg": "Section of the config file {path}",
+        },
+        "ui": {"download_csv": "<b>CSV</b> " + JS_LINK},
+        "reproducibility": {
+            "dd": {
+                "caption": "Columns of {file}",
+                "column": SCRIPT,
+                "type": IMG,
+                "meaning": JS_LINK,
+                "dtype": {"str": "<u>string</u>"},
+            }
+        },
+    }
 
 
 def _render(tmp_path: Path, src: str, context: dict) -> dict[str, str]:
@@ -328,8 +401,14 @@ def _render(tmp_path: Path, src: str, context: dict) -> dict[str, str]:
 def test_hostile_catalog_data_and_config_render_inert(tmp_path, catalog):
     catalog(_hostile_catalog())
     df = pd.DataFrame({"name": [SCRIPT, JS_LINK], "v": [0.5, 1e-9]})
-    files = [{"name": "demo.csv", "ko": SCRIPT, "en": IMG,
-              "columns": [{"name": "<b>c</b>", "dtype": "str", "ko": JS_LINK, "en": ATTR}]}]
+    files = [
+        {
+            "name": "demo.csv",
+            "ko": SCRIPT,
+            "en": IMG,
+            "columns": [{"name": "<b>c</b>", "dtype": "str", "ko": JS_LINK, "en": ATTR}],
+        }
+    ]
     pages = _render(tmp_path, PAGE, {"df": df, "files": files, "cfg": "<b>x</b>.toml", "raw": IMG})
     for lang, md in pages.items():
         # the Markdown itself: nothing raw
@@ -338,8 +417,26 @@ def test_hostile_catalog_data_and_config_render_inert(tmp_path, catalog):
         for bad in ("<script", "<img", "<b>", "<u>", "[click]", "{ onclick", "](javascript:"):
             assert bad not in outside_code, (lang, bad)
         html = to_html(md)
-        assert_inert(html, allowed_tags={"h1", "h3", "p", "a", "code", "figure", "figcaption", "img", "table",
-                                         "thead", "tbody", "tr", "th", "td", "div"})
+        assert_inert(
+            html,
+            allowed_tags={
+                "h1",
+                "h3",
+                "p",
+                "a",
+                "code",
+                "figure",
+                "figcaption",
+                "img",
+                "table",
+                "thead",
+                "tbody",
+                "tr",
+                "th",
+                "td",
+                "div",
+            },
+        )
         imgs = [a for tag, a in scan(html).tags if tag == "img"]
         assert [a["src"] for a in imgs] == [f"figures/demo.{lang}.svg", f"figures/demo2.{lang}.svg"]
         assert all(a["alt"] == IMG for a in imgs)  # the alt text is the hostile text, as text
@@ -367,8 +464,7 @@ def test_markdown_key_with_a_javascript_link_fails_the_render_naming_the_key(tmp
 
 def test_figure_macro_with_plain_python_text():
     env = environment()
-    tpl = env.from_string('{% import "macros/report.j2" as m with context %}'
-                          '{{ m.figure("f", cap, alt, src=src) }}')
+    tpl = env.from_string('{% import "macros/report.j2" as m with context %}{{ m.figure("f", cap, alt, src=src) }}')
     out = tpl.render(lang="en", cap=SCRIPT, alt=IMG, src="figures/a b.svg")
     assert "![&lt;img src=x onerror=alert(1)&gt;](figures/a%20b.svg){ loading=lazy }" in out
     assert '<figcaption markdown="span">&lt;script&gt;alert(1)&lt;/script&gt;</figcaption>' in out
@@ -389,6 +485,7 @@ def test_reference_entries_escape_their_fields():
 
 # ------------------------------------------------------------------------------------------------
 # the real catalog and the real pages
+
 
 def _fields(template: str) -> dict:
     return {name.split(".")[0].split("[")[0]: "X" for _, name, _, _ in string.Formatter().parse(template) if name}
@@ -416,7 +513,8 @@ def test_every_real_catalog_value_reads_the_same_after_escaping(lang):
     # the Markdown values of the catalog: the pending-training note and the references' role sentences
     assert "training.pending_md" in marked
     assert {k for k in marked if k.startswith("references.role.")} == {
-        f"references.role.{k}" for k in strings.load(lang)["references"]["role"] if k != "_markdown"}
+        f"references.role.{k}" for k in strings.load(lang)["references"]["role"] if k != "_markdown"
+    }
 
 
 def test_real_pages_render_without_raw_html_from_text_or_double_escaping(site_build, tmp_path):

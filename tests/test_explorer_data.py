@@ -60,6 +60,7 @@ def load(folder: Path, name: str) -> dict:
 # ------------------------------------------------------------------------------------------------
 # a synthetic data set (contract frames; values with realistic magnitudes)
 
+
 def synthetic(inits, activations, norms, seeds, depth, bins, *, samples=1000, width=500, diverge=True, rng=0):
     """``{file name: frame}`` and the grid facts. With ``diverge``: seed index 1 of (inits[-1],
     activations[0], none) diverges at layer 3 (std inf there, then NaN), and every seed of (inits[-1],
@@ -79,43 +80,92 @@ def synthetic(inits, activations, norms, seeds, depth, bins, *, samples=1000, wi
                             first_div = 2
                     edges = hist_edges(act, bins)
                     for layer in range(1, depth + 1):
-                        std = growth ** layer * float(np.exp(g.normal(0, 0.05)))
+                        std = growth**layer * float(np.exp(g.normal(0, 0.05)))
                         div = first_div is not None and layer >= first_div
                         vals = {c: std * float(np.exp(g.normal(0, 1))) for c in STATS}
-                        vals.update(mean=std * g.normal(0, 0.3), std=std, min=-3 * std, saturated_frac=g.uniform(),
-                                    zero_frac=0.0 if act != "relu" else g.uniform(0.4, 0.6),
-                                    theory_std=growth ** layer if norm == "none" else math.nan)
+                        vals.update(
+                            mean=std * g.normal(0, 0.3),
+                            std=std,
+                            min=-3 * std,
+                            saturated_frac=g.uniform(),
+                            zero_frac=0.0 if act != "relu" else g.uniform(0.4, 0.6),
+                            theory_std=growth**layer if norm == "none" else math.nan,
+                        )
                         if act == "relu":
                             vals["min"] = 0.0
                         if div:
-                            vals.update({c: (math.inf if layer == first_div else math.nan) for c in STATS
-                                         if c != "theory_std"})
-                        prop.append({"init": init, "activation": act, "norm": norm, "seed": seed, "layer": layer,
-                                     **vals, "diverged": div})
+                            vals.update(
+                                {c: (math.inf if layer == first_div else math.nan) for c in STATS if c != "theory_std"}
+                            )
+                        prop.append(
+                            {
+                                "init": init,
+                                "activation": act,
+                                "norm": norm,
+                                "seed": seed,
+                                "layer": layer,
+                                **vals,
+                                "diverged": div,
+                            }
+                        )
                         if div:
                             counts = np.zeros(bins + 2, dtype=np.int64)
                         else:
-                            p = np.clip(np.diff(np.concatenate([[0.0], _ncdf(edges / max(std, 1e-12)), [1.0]])), 0, None)
+                            p = np.clip(
+                                np.diff(np.concatenate([[0.0], _ncdf(edges / max(std, 1e-12)), [1.0]])), 0, None
+                            )
                             counts = g.multinomial(samples * width, p / p.sum())
                         hist.append((np.concatenate([[-np.inf], edges]), np.concatenate([edges, [np.inf]]), counts))
     prop = pd.DataFrame(prop)
     k = bins + 2  # one histogram per propagation row, bins 0..B+1
     keys = prop[["init", "activation", "norm", "seed", "layer"]].loc[prop.index.repeat(k)].reset_index(drop=True)
-    hist = keys.assign(bin=np.tile(np.arange(k), len(prop)), lo=np.concatenate([h[0] for h in hist]),
-                       hi=np.concatenate([h[1] for h in hist]), count=np.concatenate([h[2] for h in hist]))
+    hist = keys.assign(
+        bin=np.tile(np.arange(k), len(prop)),
+        lo=np.concatenate([h[0] for h in hist]),
+        hi=np.concatenate([h[1] for h in hist]),
+        count=np.concatenate([h[2] for h in hist]),
+    )
     theory, fixed = _theory(inits, activations, width, depth)
-    frames = {"propagation.csv": prop, "histograms.csv": hist, "theory.csv": pd.DataFrame(theory),
-              "theory_fixed.csv": pd.DataFrame(fixed), "health.csv": health_of(prop, depth)}
-    facts = {"format": 1, "config_file": "synthetic", "config_path": "synthetic", "default_config": False,
-             "sections": ["propagation"],
-             "propagation": {"samples": samples, "width": width, "depth": depth, "dtype": "float64",
-                             "inits": list(inits), "activations": list(activations), "norms": list(norms),
-                             "seeds": list(seeds), "hist_bins": bins, "diverge_rms": 1e8},
-             "symmetry": {"inits": ["zeros"], "constant": 0.1, "activation": "tanh", "samples": 2, "width": 2,
-                          "depth": 1, "learning_rate": 0.1, "seed": 0},
-             "theory": {"quadrature_points": 64}, "training": {},
-             "seed_code": {"samples": 10, "width": 10, "depth": 2},
-             "placement": {"activations": [], "inits": [], "seeds": [0], "from_grid": False}}
+    frames = {
+        "propagation.csv": prop,
+        "histograms.csv": hist,
+        "theory.csv": pd.DataFrame(theory),
+        "theory_fixed.csv": pd.DataFrame(fixed),
+        "health.csv": health_of(prop, depth),
+    }
+    facts = {
+        "format": 1,
+        "config_file": "synthetic",
+        "config_path": "synthetic",
+        "default_config": False,
+        "sections": ["propagation"],
+        "propagation": {
+            "samples": samples,
+            "width": width,
+            "depth": depth,
+            "dtype": "float64",
+            "inits": list(inits),
+            "activations": list(activations),
+            "norms": list(norms),
+            "seeds": list(seeds),
+            "hist_bins": bins,
+            "diverge_rms": 1e8,
+        },
+        "symmetry": {
+            "inits": ["zeros"],
+            "constant": 0.1,
+            "activation": "tanh",
+            "samples": 2,
+            "width": 2,
+            "depth": 1,
+            "learning_rate": 0.1,
+            "seed": 0,
+        },
+        "theory": {"quadrature_points": 64},
+        "training": {},
+        "seed_code": {"samples": 10, "width": 10, "depth": 2},
+        "placement": {"activations": [], "inits": [], "seeds": [0], "from_grid": False},
+    }
     return frames, facts
 
 
@@ -130,8 +180,12 @@ def _theory(inits, activations, width: int, depth: int):
             s2 = mf.sigma_w2(init, act, width, width)
             if s2 is None:
                 continue
-            curves.append(pd.DataFrame(mf.mean_field(act, s2, depth + 5, q0=1.0, points=64)).assign(init=init, activation=act))
-            fixed.append({"init": init, "activation": act, "sigma_w2": s2, **mf.fixed_point(act, s2, q0=1.0, points=64)})
+            curves.append(
+                pd.DataFrame(mf.mean_field(act, s2, depth + 5, q0=1.0, points=64)).assign(init=init, activation=act)
+            )
+            fixed.append(
+                {"init": init, "activation": act, "sigma_w2": s2, **mf.fixed_point(act, s2, q0=1.0, points=64)}
+            )
     return pd.concat(curves, ignore_index=True), pd.DataFrame(fixed)
 
 
@@ -172,6 +226,7 @@ def synth(tmp_path_factory) -> Dataset:
 # ------------------------------------------------------------------------------------------------
 # encoding
 
+
 def test_numbers_are_encoded_as_the_spec_says():
     assert explorer_data.num(1 / 3) == 0.333333 and explorer_data.num(123456789.0) == 123457000.0
     assert explorer_data.num(math.nan) is None and explorer_data.num(-math.inf) == "-inf"
@@ -185,6 +240,7 @@ def test_numbers_are_encoded_as_the_spec_says():
 # ------------------------------------------------------------------------------------------------
 # the synthetic data set: aggregate, divergence, bins, theory, health
 
+
 def test_all_seeds_file_is_the_seed_aggregate_with_null_where_no_seed_contributes(synth):
     docs = documents(synth)
     prop = synth.prop
@@ -197,8 +253,11 @@ def test_all_seeds_file_is_the_seed_aggregate_with_null_where_no_seed_contribute
                 assert doc["seed"] == "all" and doc["n_seeds"] == len(seeds)
                 for c in STATS:
                     s = sm.stats(c, init=init, activation=act, norm=norm, depth=depth)
-                    assert doc["stats"][c] == {"mean": [r6(v) for v in s.mean], "lo": [r6(v) for v in s.lo],
-                                               "hi": [r6(v) for v in s.hi]}, (init, act, norm, c)
+                    assert doc["stats"][c] == {
+                        "mean": [r6(v) for v in s.mean],
+                        "lo": [r6(v) for v in s.lo],
+                        "hi": [r6(v) for v in s.hi],
+                    }, (init, act, norm, c)
     # the rule, recomputed here: seed 1 of (large, tanh, none) is out from layer 3 on
     part = json.loads(docs["large.tanh.none.all.json"])
     assert part["n_ok"] == [3, 3, 2, 2, 2] and part["diverged"] == [False, False, True, True, True]
@@ -244,15 +303,25 @@ def test_index_bins_theory_health_and_examples_equal_their_sources(synth):
 def check_index(data: Dataset, index: dict) -> None:
     p = data.grid.propagation
     assert index["format"] == 1 and index["stats"] == STATS
-    assert index["axes"] == {"init": list(p.inits), "activation": list(p.activations), "norm": list(p.norms),
-                             "seed": list(p.seeds), "layer": list(range(1, p.depth + 1))}
+    assert index["axes"] == {
+        "init": list(p.inits),
+        "activation": list(p.activations),
+        "norm": list(p.norms),
+        "seed": list(p.seeds),
+        "layer": list(range(1, p.depth + 1)),
+    }
     assert index["bins"] == {a: [r6(e) for e in hist_edges(a, p.hist_bins)] for a in p.activations}
     fixed = data.frame("theory_fixed.csv")
     curves = data.frame("theory.csv")
     assert sum(len(v) for v in index["theory"].values()) == len(fixed)
     for r in fixed.itertuples():
         t = index["theory"][r.init][r.activation]
-        assert (t["sigma_w2"], t["q_star"], t["chi1"], t["regime"]) == (r6(r.sigma_w2), r6(r.q_star), r6(r.chi1), r.regime)
+        assert (t["sigma_w2"], t["q_star"], t["chi1"], t["regime"]) == (
+            r6(r.sigma_w2),
+            r6(r.q_star),
+            r6(r.chi1),
+            r.regime,
+        )
         c = curves[(curves["init"] == r.init) & (curves["activation"] == r.activation)].sort_values("layer")
         c = c[c["layer"] <= p.depth]
         assert t["q"] == [r6(v) for v in c["q"]] and t["theory_std"] == [r6(v) for v in c["theory_std"]]
@@ -262,8 +331,14 @@ def check_index(data: Dataset, index: dict) -> None:
     for r in health.itertuples():
         h = index["health"][config_key(r.init, r.activation, r.norm)]
         fd = None if math.isnan(r.first_diverged) else int(r.first_diverged)
-        assert h == {"forward": r.forward, "backward": r.backward, "healthy": bool(r.healthy),
-                     "n_seeds": int(r.n_seeds), "n_ok": int(r.n_ok), "first_diverged": fd}
+        assert h == {
+            "forward": r.forward,
+            "backward": r.backward,
+            "healthy": bool(r.healthy),
+            "n_seeds": int(r.n_seeds),
+            "n_ok": int(r.n_ok),
+            "first_diverged": fd,
+        }
     assert index["examples"] == examples(health)
 
 
@@ -284,6 +359,7 @@ def test_page_context_reports_the_documents_it_ships(synth):
 # ------------------------------------------------------------------------------------------------
 # examples, by rule
 
+
 def _health(rows):
     cols = ["init", "activation", "norm", "forward", "backward", "healthy", "last_std", "first_diverged"]
     return pd.DataFrame([dict(zip(cols, r)) for r in rows])
@@ -291,31 +367,44 @@ def _health(rows):
 
 def test_examples_follow_the_health_labels():
     nan = math.nan
-    h = _health([("zeros", "tanh", "none", "vanishes", "vanishes", False, 0.0, nan),
-                 ("small", "tanh", "none", "vanishes", "vanishes", False, 1e-4, nan),
-                 ("small", "tanh", "bn", "ok", "ok", True, 1.0, nan),
-                 ("large", "relu", "none", "explodes", "explodes", False, math.inf, 4.0),
-                 ("he", "relu", "none", "ok", "ok", True, 1.0, nan),
-                 ("he", "relu", "bn", "ok", "ok", True, 1.0, nan)])
+    h = _health(
+        [
+            ("zeros", "tanh", "none", "vanishes", "vanishes", False, 0.0, nan),
+            ("small", "tanh", "none", "vanishes", "vanishes", False, 1e-4, nan),
+            ("small", "tanh", "bn", "ok", "ok", True, 1.0, nan),
+            ("large", "relu", "none", "explodes", "explodes", False, math.inf, 4.0),
+            ("he", "relu", "none", "ok", "ok", True, 1.0, nan),
+            ("he", "relu", "bn", "ok", "ok", True, 1.0, nan),
+        ]
+    )
     assert examples(h) == [
         {"init": "he", "activation": "relu", "norm": "none", "label_key": "healthy"},
         {"init": "small", "activation": "tanh", "norm": "none", "label_key": "vanishes"},  # not the all-zero init
         {"init": "large", "activation": "relu", "norm": "none", "label_key": "diverged"},
-        {"init": "small", "activation": "tanh", "norm": "bn", "label_key": "bn_rescues"}]
+        {"init": "small", "activation": "tanh", "norm": "bn", "label_key": "bn_rescues"},
+    ]
     # nothing diverged: the first forward "explodes" instead; the zero init is the only vanishing one
     h2 = h[h["init"] != "small"].assign(first_diverged=nan)
     picks = {e["label_key"]: (e["init"], e["activation"], e["norm"]) for e in examples(h2)}
-    assert picks == {"healthy": ("he", "relu", "none"), "vanishes": ("zeros", "tanh", "none"),
-                     "explodes": ("large", "relu", "none")}
+    assert picks == {
+        "healthy": ("he", "relu", "none"),
+        "vanishes": ("zeros", "tanh", "none"),
+        "explodes": ("large", "relu", "none"),
+    }
     # the picks prefer activations not shown yet: the second vanishing one, not the first
-    h3 = _health([("xavier", "linear", "none", "ok", "ok", True, 1.0, nan),
-                  ("small", "linear", "none", "vanishes", "vanishes", False, 1e-3, nan),
-                  ("small", "tanh", "none", "vanishes", "vanishes", False, 1e-3, nan)])
+    h3 = _health(
+        [
+            ("xavier", "linear", "none", "ok", "ok", True, 1.0, nan),
+            ("small", "linear", "none", "vanishes", "vanishes", False, 1e-3, nan),
+            ("small", "tanh", "none", "vanishes", "vanishes", False, 1e-3, nan),
+        ]
+    )
     assert [(e["label_key"], e["activation"]) for e in examples(h3)] == [("healthy", "linear"), ("vanishes", "tanh")]
 
 
 # ------------------------------------------------------------------------------------------------
 # budgets on the default grid's shape
+
 
 def test_every_file_fits_5kb_gzipped_on_the_default_grid_shape():
     inits = ("zeros", "small", "large", "xavier", "glorot_normal", "glorot_uniform", "he", "he_uniform", "orthogonal")
@@ -331,6 +420,7 @@ def test_every_file_fits_5kb_gzipped_on_the_default_grid_shape():
 # ------------------------------------------------------------------------------------------------
 # the writer
 
+
 def test_writer_rewrites_nothing_and_deletes_only_what_it_listed(tmp_path):
     frames, facts = synthetic(*SMALL, samples=20, width=10)
     docs_dir = tmp_path / "docs"
@@ -342,8 +432,9 @@ def test_writer_rewrites_nothing_and_deletes_only_what_it_listed(tmp_path):
     stray.write_text("{}")
     again = write_explorer(Dataset(docs_dir / "data"), docs_dir, quiet=True)  # a new Dataset: built again
     assert (again.written, again.unchanged, again.removed) == (0, 49, 0)
-    assert {p.name: (p.read_bytes(), p.stat().st_mtime_ns, p.stat().st_ino) for p in out.iterdir()
-            if p != stray} == before
+    assert {
+        p.name: (p.read_bytes(), p.stat().st_mtime_ns, p.stat().st_ino) for p in out.iterdir() if p != stray
+    } == before
     assert sorted(Manifest(docs_dir).listed("explorer")) == sorted(f"data/explorer/{n}" for n in before)
     # one seed fewer: that seed's files go (the manifest listed them), the stray file stays
     frames2, facts2 = synthetic(*SMALL[:3], (0, 1), *SMALL[4:], samples=20, width=10)
@@ -353,6 +444,7 @@ def test_writer_rewrites_nothing_and_deletes_only_what_it_listed(tmp_path):
 
 # ------------------------------------------------------------------------------------------------
 # the reduced site (configs/small.toml), end to end
+
 
 @pytest.fixture(scope="module")
 def small(site_build):
@@ -402,8 +494,14 @@ def test_a_second_render_rewrites_no_explorer_file(small):
     sb, _, folder = small
     before = {p.name: p.stat().st_mtime_ns for p in folder.iterdir()}
     env = dict(os.environ, PYTHONIOENCODING="utf-8")
-    out = subprocess.run([sys.executable, "-m", "generator", "render", "--config", str(sb.config)], cwd=REPO,
-                         env=env, capture_output=True, text=True, timeout=600)
+    out = subprocess.run(
+        [sys.executable, "-m", "generator", "render", "--config", str(sb.config)],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert out.returncode == 0, out.stderr
     total = len(before)
     assert f"explorer: {total} files, {total} unchanged, 0 written, 0 removed" in out.stderr

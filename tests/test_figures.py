@@ -23,11 +23,28 @@ from generator.render import fonts, strings
 INITS = ("zeros", "small", "large", "xavier", "glorot_normal", "glorot_uniform", "he", "he_uniform", "orthogonal")
 ACTS = ("linear", "sigmoid", "tanh", "relu", "leaky_relu", "elu", "selu", "gelu")
 NORMS = ("none", "bn", "bn_post")
-HIST_RANGE = {"linear": (-3, 3), "sigmoid": (0, 1), "tanh": (-1, 1), "relu": (0, 3), "leaky_relu": (-1, 3),
-              "elu": (-1, 3), "selu": (-2, 3), "gelu": (-0.5, 3)}
+HIST_RANGE = {
+    "linear": (-3, 3),
+    "sigmoid": (0, 1),
+    "tanh": (-1, 1),
+    "relu": (0, 3),
+    "leaky_relu": (-1, 3),
+    "elu": (-1, 3),
+    "selu": (-2, 3),
+    "gelu": (-0.5, 3),
+}
 # per-layer multiplicative change of the activation std (norm "none"), to span 1e-30 .. 1e60
-GAIN = {"zeros": 0.0, "small": 1e-3, "large": 1e6, "xavier": 0.9, "glorot_normal": 0.9, "glorot_uniform": 0.9,
-        "he": 1.0, "he_uniform": 1.0, "orthogonal": 0.95}
+GAIN = {
+    "zeros": 0.0,
+    "small": 1e-3,
+    "large": 1e6,
+    "xavier": 0.9,
+    "glorot_normal": 0.9,
+    "glorot_uniform": 0.9,
+    "he": 1.0,
+    "he_uniform": 1.0,
+    "orthogonal": 0.95,
+}
 
 
 def synthetic_data(inits=INITS, acts=ACTS, norms=NORMS, seeds=(0, 1, 2), depth=10, bins=40) -> dict:
@@ -40,14 +57,22 @@ def synthetic_data(inits=INITS, acts=ACTS, norms=NORMS, seeds=(0, 1, 2), depth=1
             edges = np.linspace(lo_r, hi_r, bins + 1)
             for layer in range(1, depth + 1):
                 g = GAIN[init]
-                th = g ** layer if init != "zeros" else np.nan
-                th_rows.append(dict(init=init, activation=act, layer=layer, q=th**2 if np.isfinite(th) else np.nan,
-                                    theory_mean=0.0, theory_std=th))
+                th = g**layer if init != "zeros" else np.nan
+                th_rows.append(
+                    dict(
+                        init=init,
+                        activation=act,
+                        layer=layer,
+                        q=th**2 if np.isfinite(th) else np.nan,
+                        theory_mean=0.0,
+                        theory_std=th,
+                    )
+                )
             for norm in norms:
                 for seed in seeds:
                     for layer in range(1, depth + 1):
                         g = GAIN[init] if norm == "none" else (0.0 if init == "zeros" else 1.0)
-                        std = (g ** layer) * (1 + 0.05 * seed) if g else 0.0
+                        std = (g**layer) * (1 + 0.05 * seed) if g else 0.0
                         std = min(std, 1e60)
                         diverged = False
                         if init == "large" and act == "elu" and norm == "none" and layer >= 6:
@@ -58,14 +83,21 @@ def synthetic_data(inits=INITS, acts=ACTS, norms=NORMS, seeds=(0, 1, 2), depth=1
                             diverged, std = True, np.nan
                         mean = (0.1 * std * (-1) ** layer) if np.isfinite(std) else np.nan
                         row = dict(
-                            init=init, activation=act, norm=norm, seed=seed, layer=layer,
-                            mean=mean, std=std, min=-3 * std if np.isfinite(std) else np.nan,
+                            init=init,
+                            activation=act,
+                            norm=norm,
+                            seed=seed,
+                            layer=layer,
+                            mean=mean,
+                            std=std,
+                            min=-3 * std if np.isfinite(std) else np.nan,
                             max=3 * std if np.isfinite(std) else np.nan,
                             saturated_frac=0.5 if init == "large" else 0.0,
                             zero_frac=1.0 if init == "zeros" else 0.1,
-                            preact_std=std, grad_h_std=(std * 1e-2 if np.isfinite(std) else np.nan),
-                            grad_w_norm=std, grad_w_ratio=(np.nan if init == "zeros" else
-                                                           (std * 1e-3 if np.isfinite(std) else np.nan)),
+                            preact_std=std,
+                            grad_h_std=(std * 1e-2 if np.isfinite(std) else np.nan),
+                            grad_w_norm=std,
+                            grad_w_ratio=(np.nan if init == "zeros" else (std * 1e-3 if np.isfinite(std) else np.nan)),
                             theory_std=(GAIN[init] ** layer if norm == "none" and init != "zeros" else np.nan),
                             diverged=diverged,
                         )
@@ -83,8 +115,19 @@ def synthetic_data(inits=INITS, acts=ACTS, norms=NORMS, seeds=(0, 1, 2), depth=1
                         for b in range(bins + 2):
                             lo = -np.inf if b == 0 else edges[b - 1]
                             hi = np.inf if b == bins + 1 else edges[b]
-                            hist_rows.append(dict(init=init, activation=act, norm=norm, seed=seed, layer=layer,
-                                                  bin=b, lo=lo, hi=hi, count=int(counts[b])))
+                            hist_rows.append(
+                                dict(
+                                    init=init,
+                                    activation=act,
+                                    norm=norm,
+                                    seed=seed,
+                                    layer=layer,
+                                    bin=b,
+                                    lo=lo,
+                                    hi=hi,
+                                    count=int(counts[b]),
+                                )
+                            )
     return {"propagation": pd.DataFrame(prop_rows), "hist": pd.DataFrame(hist_rows), "theory": pd.DataFrame(th_rows)}
 
 
@@ -131,8 +174,11 @@ def test_every_figure_has_jobs_and_every_job_name_is_registered():
     names = {j.name for j in _jobs()}
     assert names == set(FIGURES) - set(TRAINING_FIGURES)  # the training figures need a target accuracy
     assert {j.name for j in figure_jobs(JOB_AXES, target_accuracy=0.9)} == set(FIGURES)
-    assert all(j.kwargs == {"target_accuracy": 0.9} for j in figure_jobs(JOB_AXES, target_accuracy=0.9)
-               if j.name in TRAINING_FIGURES)
+    assert all(
+        j.kwargs == {"target_accuracy": 0.9}
+        for j in figure_jobs(JOB_AXES, target_accuracy=0.9)
+        if j.name in TRAINING_FIGURES
+    )
     stems = [j.stem for j in _jobs()]
     assert len(stems) == len(set(stems)), "file names must be unique"
     assert "seed_case_tanh_small" in stems and "seed_case_tanh_small_bn" in stems
@@ -161,8 +207,9 @@ def _text_sizes(fig) -> list[tuple[str, float]]:
     """(text, size in points) of every visible, non-empty text of a drawn figure (ticks and legends too)."""
     from matplotlib.text import Text
 
-    return [(t.get_text(), float(t.get_fontsize())) for t in fig.findobj(Text)
-            if t.get_visible() and t.get_text().strip()]
+    return [
+        (t.get_text(), float(t.get_fontsize())) for t in fig.findobj(Text) if t.get_visible() and t.get_text().strip()
+    ]
 
 
 def test_text_size_check_sees_tick_labels_and_legends(data):
@@ -206,11 +253,18 @@ def test_hangul_resolves_to_packaged_nanumgothic():
 def test_fonts_module_does_not_import_koreanize(tmp_path):
     import subprocess
 
-    code = ("import sys; from generator.render import fonts; fonts.setup_matplotlib(); "
-            "from generator.figures.draw import drawing_function; from generator.figures.registry import FIGURES; "
-            "[drawing_function(n) for n in FIGURES]; print('koreanize_matplotlib' in sys.modules)")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                         cwd=Path(__file__).resolve().parent.parent)
+    code = (
+        "import sys; from generator.render import fonts; fonts.setup_matplotlib(); "
+        "from generator.figures.draw import drawing_function; from generator.figures.registry import FIGURES; "
+        "[drawing_function(n) for n in FIGURES]; print('koreanize_matplotlib' in sys.modules)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).resolve().parent.parent,
+    )
     assert out.stdout.strip() == "False"
 
 
@@ -238,8 +292,7 @@ def test_fonts_cover_every_ko_string_and_minus():
     from matplotlib import font_manager
 
     nanum = _cmap(fonts.font_path())
-    dejavu = _cmap(font_manager.findfont(font_manager.FontProperties(family="DejaVu Sans"),
-                                         fallback_to_default=False))
+    dejavu = _cmap(font_manager.findfont(font_manager.FontProperties(family="DejaVu Sans"), fallback_to_default=False))
     chars = {c for s in _ko_fig_strings() for c in s if not c.isspace()}
     chars.update("0123456789.e%" + "\u2212")
     hangul = {c for c in chars if unicodedata.name(c, "").startswith("HANGUL")}
@@ -269,10 +322,14 @@ def test_catalog_keys_match_and_every_figure_has_strings():
     en_fig = {k for k in en if k.startswith("fig.")}
     assert ko_fig == en_fig
     from generator.config.load import PropagationConfig
+
     # Core figures keep their text under [fig.<name>]; page and training figures keep it in their
     # page's strings. Either way every instance the site renders has alt text in both languages.
-    core = {n for n, spec in FIGURES.items()
-            if spec.draw.split(":")[0].rsplit(".", 1)[1] in ("seed_cases", "lines", "heatmaps")}
+    core = {
+        n
+        for n, spec in FIGURES.items()
+        if spec.draw.split(":")[0].rsplit(".", 1)[1] in ("seed_cases", "lines", "heatmaps")
+    }
     assert {"seed_case", "heatmap_std", "theory"} <= core
     for name in core:
         assert {f"fig.{name}.title", f"fig.{name}.alt"} <= ko_fig, name
@@ -299,8 +356,17 @@ def test_default_grid_jobs():
 
     jobs = figure_jobs(PropagationConfig())
     stems = {j.stem for j in jobs}
-    assert {"seed_case_tanh_small", "seed_case_tanh_large", "seed_case_tanh_xavier", "seed_case_relu_xavier",
-            "seed_case_relu_he", "seed_compare", "heatmap_std", "heatmap_gradratio_bn", "theory_gelu"} <= stems
+    assert {
+        "seed_case_tanh_small",
+        "seed_case_tanh_large",
+        "seed_case_tanh_xavier",
+        "seed_case_relu_xavier",
+        "seed_case_relu_he",
+        "seed_compare",
+        "heatmap_std",
+        "heatmap_gradratio_bn",
+        "theory_gelu",
+    } <= stems
     assert not any(s.startswith("theory") and s.endswith("_bn") for s in stems)
 
 
@@ -312,9 +378,12 @@ def test_empty_and_all_nan_data_still_render():
     d = dict(empty, propagation=nan)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        for name, params in (("seed_case", dict(init="zeros", activation="tanh")),
-                             ("heatmap_std", {}), ("grad_std", dict(activation="tanh", inits=("zeros",))),
-                             ("theory", dict(activation="tanh", inits=("zeros",)))):
+        for name, params in (
+            ("seed_case", dict(init="zeros", activation="tanh")),
+            ("heatmap_std", {}),
+            ("grad_std", dict(activation="tanh", inits=("zeros",))),
+            ("theory", dict(activation="tanh", inits=("zeros",))),
+        ):
             figure_bytes(build_figure(name, d, "en", **params))
             figure_bytes(build_figure(name, empty, "ko", **params))
 
@@ -338,8 +407,11 @@ def test_identical_bytes_across_processes(tmp_path):
     outs = []
     for seed in ("1", "4242"):
         env = dict(os.environ, PYTHONHASHSEED=seed)
-        outs.append(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                                   cwd=root, env=env).stdout)
+        outs.append(
+            subprocess.run(
+                [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=root, env=env
+            ).stdout
+        )
     assert outs[0] == outs[1] and len(outs[0].split()) == 4
 
 
@@ -355,11 +427,19 @@ def test_fmt_sig_three_significant_digits_real_minus():
     assert fmt_sig(float("nan")) == "—" and fmt_sig(0.0) == "0"
 
 
-@pytest.mark.parametrize("label, expected", [
-    ("$\\mathdefault{10^{-4}}$", "10⁻⁴"), ("$\\mathdefault{10^{0}}$", "10⁰"), ("$\\mathdefault{10^{12}}$", "10¹²"),
-    ("$\\mathdefault{2\\times10^{-1}}$", "2×10⁻¹"), ("$\\mathdefault{2^{10}}$", "2¹⁰"),
-    ("", ""), ("0.5", "0.5"), ("$\\alpha$", "$\\alpha$"),
-])
+@pytest.mark.parametrize(
+    "label, expected",
+    [
+        ("$\\mathdefault{10^{-4}}$", "10⁻⁴"),
+        ("$\\mathdefault{10^{0}}$", "10⁰"),
+        ("$\\mathdefault{10^{12}}$", "10¹²"),
+        ("$\\mathdefault{2\\times10^{-1}}$", "2×10⁻¹"),
+        ("$\\mathdefault{2^{10}}$", "2¹⁰"),
+        ("", ""),
+        ("0.5", "0.5"),
+        ("$\\alpha$", "$\\alpha$"),
+    ],
+)
 def test_unicode_power(label, expected):
     from generator.figures.style import unicode_power
 
@@ -387,8 +467,12 @@ def test_log_ticks_are_plain_text_not_mathtext():
     finish(fig)
     FigureCanvasSVG(fig).draw()
     assert isinstance(ax.yaxis.get_major_formatter(), UnicodeLogFormatter)
-    labels = [t.get_text() for a in (ax, ax2) for axis in (a.xaxis, a.yaxis)
-              for t in axis.get_ticklabels() + axis.get_ticklabels(minor=True)]
+    labels = [
+        t.get_text()
+        for a in (ax, ax2)
+        for axis in (a.xaxis, a.yaxis)
+        for t in axis.get_ticklabels() + axis.get_ticklabels(minor=True)
+    ]
     assert labels and not any("$" in s or "\\" in s for s in labels)
     assert "10⁻⁵" in labels and "10³" in labels and "2⁸" in labels
     after = [t.get_text() for t in ax2.get_yticklabels(minor=True)]
@@ -414,8 +498,9 @@ def test_a_drawing_path_outside_the_figures_package_is_refused(monkeypatch):
 
     from generator.figures import registry
 
-    monkeypatch.setitem(registry.FIGURES, "heatmap_std",
-                        dataclasses.replace(registry.FIGURES["heatmap_std"], draw="os:system"))
+    monkeypatch.setitem(
+        registry.FIGURES, "heatmap_std", dataclasses.replace(registry.FIGURES["heatmap_std"], draw="os:system")
+    )
     with pytest.raises(ValueError, match=r"generator\.figures\.<module>:<function>"):
         drawing_function("heatmap_std")
 
@@ -423,12 +508,19 @@ def test_a_drawing_path_outside_the_figures_package_is_refused(monkeypatch):
 def test_the_registry_loads_no_matplotlib():
     import subprocess
 
-    code = ("import sys; from generator.figures import registry; from generator.config.load import PropagationConfig; "
-            "jobs = registry.figure_jobs(PropagationConfig(), target_accuracy=0.9); "
-            "[registry.figure_alt(j.name, 'en', **j.kwargs) for j in jobs]; "
-            "print(len(jobs) > 0, 'matplotlib' in sys.modules)")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                         cwd=Path(__file__).resolve().parent.parent)
+    code = (
+        "import sys; from generator.figures import registry; from generator.config.load import PropagationConfig; "
+        "jobs = registry.figure_jobs(PropagationConfig(), target_accuracy=0.9); "
+        "[registry.figure_alt(j.name, 'en', **j.kwargs) for j in jobs]; "
+        "print(len(jobs) > 0, 'matplotlib' in sys.modules)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).resolve().parent.parent,
+    )
     assert out.stdout.strip() == "True False", out.stdout
 
 

@@ -20,25 +20,25 @@ M = "\u2212"  # real minus sign
     ("x", "expected"),
     [
         (0.0, "0"),
-        (-0.0, "0"),                      # negative zero never prints as "−0"
+        (-0.0, "0"),  # negative zero never prints as "−0"
         (0, "0"),
         (1.0, "1.00"),
         (0.5, "0.500"),
         (3.14159, "3.14"),
         (-3.14159, f"{M}3.14"),
         (0.0123456, "0.0123"),
-        (0.001, "0.00100"),               # the threshold itself is fixed notation
-        (0.000999, "9.99×10⁻⁴"),          # just below 1e-3 -> scientific
-        (0.0009996, "0.00100"),           # rounds up to 1.00e-3 -> fixed, decided on the rounded value
+        (0.001, "0.00100"),  # the threshold itself is fixed notation
+        (0.000999, "9.99×10⁻⁴"),  # just below 1e-3 -> scientific
+        (0.0009996, "0.00100"),  # rounds up to 1.00e-3 -> fixed, decided on the rounded value
         (-1.5e-7, f"{M}1.50×10⁻⁷"),
-        (999.95, "1,000"),                # 3 sig digits, integer part kept
-        (12345.6, "12,346"),              # integer part is never rounded away below 1e5
+        (999.95, "1,000"),  # 3 sig digits, integer part kept
+        (12345.6, "12,346"),  # integer part is never rounded away below 1e5
         (99949.0, "99,949"),
-        (99999.4, "1.00×10⁵"),            # notation is decided on the 3-significant-digit value
-        (99999.7, "1.00×10⁵"),            # rounds to 1.00e5 -> scientific
+        (99999.4, "1.00×10⁵"),  # notation is decided on the 3-significant-digit value
+        (99999.7, "1.00×10⁵"),  # rounds to 1.00e5 -> scientific
         (123456.0, "1.23×10⁵"),
         (-2.5e12, f"{M}2.50×10¹²"),
-        (1000, "1,000"),                  # integers are exact, grouped
+        (1000, "1,000"),  # integers are exact, grouped
         (-1234567, f"{M}1,234,567"),
         (np.int64(42), "42"),
         (np.float32(0.25), "0.250"),
@@ -68,8 +68,9 @@ def test_num_sig_parameter():
 
 
 def test_num_locale_lives_in_one_table(monkeypatch):
-    monkeypatch.setitem(filters.NUMBER_LOCALES, "xx",
-                        {"decimal": ",", "group": "\u202f", "sci": "{m}·10^{e}", "percent": "{v} %"})
+    monkeypatch.setitem(
+        filters.NUMBER_LOCALES, "xx", {"decimal": ",", "group": "\u202f", "sci": "{m}·10^{e}", "percent": "{v} %"}
+    )
     assert num(12345.6, "xx") == "12\u202f346"
     assert num(0.5, "xx") == "0,500"
     assert num(1e-7, "xx") == "1,00·10^⁻⁷"
@@ -93,10 +94,10 @@ def test_num_rejects_unknown_language_and_non_numbers():
         (1, "100%"),
         (0.123, "12.3%"),
         (0.5, "50.0%"),
-        (0.0004, "< 0.1%"),       # non-zero but would print 0.0%
+        (0.0004, "< 0.1%"),  # non-zero but would print 0.0%
         (1e-12, "< 0.1%"),
         (0.0005, "0.1%"),
-        (0.9996, "> 99.9%"),      # below one but would print 100.0%
+        (0.9996, "> 99.9%"),  # below one but would print 100.0%
         (0.999, "99.9%"),
         (1.5, "150.0%"),
         (-0.25, f"{M}25.0%"),
@@ -139,10 +140,8 @@ def test_math_unknown_command_is_an_error_not_text():
 
 
 def test_md_table_formats_and_aligns():
-    df = pd.DataFrame({"init": ["he", "x|y"], "std": [0.123456, np.nan], "n": [1000, 2],
-                       "dead": [0.0004, 0.5]})
-    out = md_table(df, "en", columns={"init": "Init", "std": "Std", "n": "N", "dead": "Dead"},
-                   formats={"dead": "pct"})
+    df = pd.DataFrame({"init": ["he", "x|y"], "std": [0.123456, np.nan], "n": [1000, 2], "dead": [0.0004, 0.5]})
+    out = md_table(df, "en", columns={"init": "Init", "std": "Std", "n": "N", "dead": "Dead"}, formats={"dead": "pct"})
     assert out.splitlines() == [
         "| Init | Std | N | Dead |",
         "| :--- | ---: | ---: | ---: |",
@@ -188,6 +187,7 @@ def test_nan_check_does_not_warn():
 # --------------------------------------------------------------------------------------------
 # badges (verdict and health labels in table cells)
 
+
 def _cells(md: str) -> list[list[str]]:
     return [[c.strip() for c in line.strip("|").split(" | ")] for line in str(md).splitlines()[2:]]
 
@@ -206,8 +206,10 @@ def test_badge_join_and_suffix_keep_separators_as_plain_text():
     cell = pair.suffixed(" ‡")
     assert cell == "saturates / grad explodes ‡"
     rows = _cells(md_table(pd.DataFrame({"c": [cell]}), "en"))
-    assert rows[0][0] == ('<span class="initlab-badge initlab-badge--saturates">saturates</span> / '
-                          '<span class="initlab-badge initlab-badge--explodes">grad explodes</span> ‡')
+    assert rows[0][0] == (
+        '<span class="initlab-badge initlab-badge--saturates">saturates</span> / '
+        '<span class="initlab-badge initlab-badge--explodes">grad explodes</span> ‡'
+    )
     assert pair.suffixed("") is pair
 
 
@@ -216,8 +218,16 @@ def test_badge_text_is_escaped_and_kind_checked():
     assert "<b>" not in rows[0][0] and "&lt;b&gt;" in rows[0][0] and "\\|" in rows[0][0]
     with pytest.raises(FilterError, match="unknown kind"):
         filters.Badge("x", "green")
-    assert set(filters.BADGE_KINDS) >= {"holds", "partly", "inconclusive", "does_not_hold",
-                                        "ok", "vanishes", "explodes", "saturates"}
+    assert set(filters.BADGE_KINDS) >= {
+        "holds",
+        "partly",
+        "inconclusive",
+        "does_not_hold",
+        "ok",
+        "vanishes",
+        "explodes",
+        "saturates",
+    }
 
 
 def test_badge_format_looks_up_the_catalog_word_and_maps_the_kind():
@@ -238,6 +248,7 @@ def test_badges_template_global_uses_the_page_language():
     tpl = env.from_string('{{ df | md_table(formats={"v": badges("gradients.verdict", {"stable": "ok"})}) }}')
     df = pd.DataFrame({"v": ["stable"]})
     from generator.render import strings
+
     for lang in ("ko", "en"):
         out = tpl.render(df=df, lang=lang)
         assert f'initlab-badge--ok">{strings.t(lang, "gradients.verdict.stable")}</span>' in out

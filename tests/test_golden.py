@@ -34,12 +34,19 @@ def test_page_matches_golden(rendered, page, lang):
     expected = path.read_bytes()
     actual = rendered[path].encode("utf-8")
     if actual != expected:
-        diff = difflib.unified_diff(expected.decode("utf-8").splitlines(keepends=True),
-                                    actual.decode("utf-8").splitlines(keepends=True),
-                                    fromfile=f"tests/golden/{path.name}", tofile="rendered now", n=2)
+        diff = difflib.unified_diff(
+            expected.decode("utf-8").splitlines(keepends=True),
+            actual.decode("utf-8").splitlines(keepends=True),
+            fromfile=f"tests/golden/{path.name}",
+            tofile="rendered now",
+            n=2,
+        )
         text = "".join(list(diff)[:200])
-        pytest.fail(f"{path.name} differs from the rendered page (first 200 diff lines below). If the change "
-                    f"is intended, run `{COMMAND}` and review `git diff tests/golden`.\n{text}", pytrace=False)
+        pytest.fail(
+            f"{path.name} differs from the rendered page (first 200 diff lines below). If the change "
+            f"is intended, run `{COMMAND}` and review `git diff tests/golden`.\n{text}",
+            pytrace=False,
+        )
 
 
 def test_every_golden_file_is_rendered():

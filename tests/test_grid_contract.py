@@ -52,20 +52,30 @@ def small(tmp_path_factory):
     cfg = load_config(small_toml)
     with build_lock(cfg, wait=True, quiet=True):  # claims the output directories, as the CLI does
         run_experiments(cfg, quiet=True)
-    return SimpleNamespace(root=root, cfg=cfg, small=small_toml, default=default_toml,
-                           docs=root / "docs_dir", data=root / "docs_dir" / "data")
+    return SimpleNamespace(
+        root=root,
+        cfg=cfg,
+        small=small_toml,
+        default=default_toml,
+        docs=root / "docs_dir",
+        data=root / "docs_dir" / "data",
+    )
 
 
 def _tree(path: Path) -> dict:
     """Every file under ``path`` (lock files aside) -> its bytes."""
-    return {p.relative_to(path).as_posix(): p.read_bytes() for p in sorted(path.rglob("*"))
-            if p.is_file() and not p.name.endswith(".lock")}
+    return {
+        p.relative_to(path).as_posix(): p.read_bytes()
+        for p in sorted(path.rglob("*"))
+        if p.is_file() and not p.name.endswith(".lock")
+    }
 
 
 def _cli(*args) -> subprocess.CompletedProcess:
     env = {**os.environ, "PYTHONPATH": str(REPO)}
-    return subprocess.run([PY, "-m", "generator", *args, "--quiet"], capture_output=True, text=True, cwd=REPO,
-                          env=env, timeout=600)
+    return subprocess.run(
+        [PY, "-m", "generator", *args, "--quiet"], capture_output=True, text=True, cwd=REPO, env=env, timeout=600
+    )
 
 
 @pytest.mark.parametrize("command", ["render", "figures"])
@@ -75,8 +85,10 @@ def test_a_config_that_disagrees_with_the_data_exits_2_before_writing(small, com
     assert out.returncode == 2, out.stderr
     lines = out.stderr.strip().splitlines()
     assert len(lines) == 1, out.stderr
-    assert lines[0] == ("config error: propagation.depth: data/grid.json has propagation.depth = 5 (from small.toml) "
-                        "but --config gives 10; run experiments with this config first")
+    assert lines[0] == (
+        "config error: propagation.depth: data/grid.json has propagation.depth = 5 (from small.toml) "
+        "but --config gives 10; run experiments with this config first"
+    )
     assert _tree(small.docs) == before
     assert not list(small.docs.glob("*.md")) and not (small.docs / "figures").exists()
 
@@ -184,11 +196,19 @@ def test_pages_read_the_grid_not_the_config(small):
 
 
 def test_rendering_imports_no_matplotlib(small):
-    code = ("import sys, types; from generator.config.load import load_config; "
-            "from generator.pipeline.stages import stage_render; "
-            f"stage_render(load_config({str(small.small)!r}), types.SimpleNamespace(quiet=True)); "
-            "print('matplotlib' in sys.modules)")
-    out = subprocess.run([PY, "-c", code], capture_output=True, text=True, cwd=REPO,
-                         env={**os.environ, "PYTHONPATH": str(REPO)}, timeout=600)
+    code = (
+        "import sys, types; from generator.config.load import load_config; "
+        "from generator.pipeline.stages import stage_render; "
+        f"stage_render(load_config({str(small.small)!r}), types.SimpleNamespace(quiet=True)); "
+        "print('matplotlib' in sys.modules)"
+    )
+    out = subprocess.run(
+        [PY, "-c", code],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        timeout=600,
+    )
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "False"

@@ -31,14 +31,15 @@ MINE = ("index", "initialization", "xavier", "he", "activations")
 # ------------------------------------------------------------------------------------------------
 # rules
 
+
 def test_forward_rules_at_their_thresholds():
     f = H.forward_label
     assert f(1.0, 0.0, 0.0, False) == "ok"
     assert f(H.EXPLODE_ABOVE * 1.01, 0.0, 0.0, False) == "explodes"
-    assert f(H.EXPLODE_ABOVE, 0.0, 0.0, False) == "ok"                  # "more than": the bound itself is ok
+    assert f(H.EXPLODE_ABOVE, 0.0, 0.0, False) == "ok"  # "more than": the bound itself is ok
     assert f(H.VANISH_BELOW * 0.99, 0.0, 0.0, False) == "vanishes"
     assert f(H.VANISH_BELOW, 0.0, 0.0, False) == "ok"
-    assert f(1.0, 0.0, 0.0, True) == "explodes"                          # divergence first
+    assert f(1.0, 0.0, 0.0, True) == "explodes"  # divergence first
     assert f(1.0, 0.5 + H.SATURATION_EXCESS + 0.01, 0.5, False) == "saturates"
     assert f(1.0, 0.5 + H.SATURATION_EXCESS - 0.01, 0.5, False) == "ok"
 
@@ -46,10 +47,10 @@ def test_forward_rules_at_their_thresholds():
 def test_backward_rules_at_their_thresholds():
     b = H.backward_label
     assert b(1.0) == "ok"
-    assert b(H.GRAD_LOW) == "ok" and b(H.GRAD_HIGH) == "ok"              # the band is closed
+    assert b(H.GRAD_LOW) == "ok" and b(H.GRAD_HIGH) == "ok"  # the band is closed
     assert b(H.GRAD_LOW * 0.99) == "vanishes" and b(0.0) == "vanishes"
     assert b(H.GRAD_HIGH * 1.01) == "explodes" and b(math.inf) == "explodes"
-    assert b(1.0, zero_first=True) == "vanishes"                         # nothing reaches layer 1
+    assert b(1.0, zero_first=True) == "vanishes"  # nothing reaches layer 1
     assert b(1.0, measured=False) == "unmeasured" and b(math.nan) == "unmeasured"
     assert H.grad_ratio(2.0, 4.0) == 0.5
     assert H.grad_ratio(1.0, 0.0) == math.inf and math.isnan(H.grad_ratio(0.0, 0.0))
@@ -67,6 +68,7 @@ def test_is_healthy_needs_both_passes():
 # ------------------------------------------------------------------------------------------------
 # health_of on synthetic frames
 
+
 def _frame(configs: dict, depth: int, seeds) -> pd.DataFrame:
     """Propagation-like rows: configs[(init, act)] = fn(seed) -> (std per layer, grad per layer, diverged)."""
     rows = []
@@ -74,11 +76,27 @@ def _frame(configs: dict, depth: int, seeds) -> pd.DataFrame:
         for seed in seeds:
             std, grad, div = fn(seed)
             for layer in range(1, depth + 1):
-                rows.append({"init": init, "activation": act, "norm": "none", "seed": seed, "layer": layer,
-                             "mean": 0.0, "std": std[layer - 1], "min": -1.0, "max": 1.0, "saturated_frac": 0.0,
-                             "zero_frac": 0.0, "preact_std": std[layer - 1], "grad_h_std": grad[layer - 1],
-                             "grad_w_norm": 1.0, "grad_w_ratio": 1.0, "theory_std": np.nan,
-                             "diverged": bool(div and layer >= div)})
+                rows.append(
+                    {
+                        "init": init,
+                        "activation": act,
+                        "norm": "none",
+                        "seed": seed,
+                        "layer": layer,
+                        "mean": 0.0,
+                        "std": std[layer - 1],
+                        "min": -1.0,
+                        "max": 1.0,
+                        "saturated_frac": 0.0,
+                        "zero_frac": 0.0,
+                        "preact_std": std[layer - 1],
+                        "grad_h_std": grad[layer - 1],
+                        "grad_w_norm": 1.0,
+                        "grad_w_ratio": 1.0,
+                        "theory_std": np.nan,
+                        "diverged": bool(div and layer >= div),
+                    }
+                )
     return pd.DataFrame(rows)
 
 
@@ -107,8 +125,10 @@ def test_labels_and_numbers_from_closed_forms():
     assert ok["last_std"] == pytest.approx(np.mean(list(scale.values())))
     assert (ok["last_std_lo"], ok["last_std_hi"]) == (0.9, 1.2)
     v = np.array(list(scale.values()))
-    half = student_t.ppf(0.975, 3) * v.std(ddof=1) / 2.0                 # t_{0.975,3} s / sqrt(4)
-    assert ok["last_std_ci_low"] == pytest.approx(v.mean() - half) and ok["last_std_ci_high"] == pytest.approx(v.mean() + half)
+    half = student_t.ppf(0.975, 3) * v.std(ddof=1) / 2.0  # t_{0.975,3} s / sqrt(4)
+    assert ok["last_std_ci_low"] == pytest.approx(v.mean() - half) and ok["last_std_ci_high"] == pytest.approx(
+        v.mean() + half
+    )
     assert ok["n_seeds"] == 4 and ok["n_ok"] == 4 and ok["stability"] == "stable"
     van = h.loc[("xavier", "tanh")]
     assert (van["forward"], van["backward"], van["healthy"]) == ("ok", "vanishes", False)
@@ -119,11 +139,12 @@ def test_labels_and_numbers_from_closed_forms():
     big = h.loc[("large", "linear")]
     assert (big["forward"], big["backward"]) == ("explodes", "unmeasured")
     assert big["first_diverged"] == 2 and big["n_ok"] == 0 and big["last_std"] == math.inf
-    assert math.isnan(big["grad_ratio_lo"])                              # a diverged run's values never count
+    assert math.isnan(big["grad_ratio_lo"])  # a diverged run's values never count
 
 
 def test_halves_that_disagree_are_reported_unstable():
     L = 3
+
     # even-position seeds (0, 2) keep the gradient (ratio 1), odd ones (1, 3) lose it (ratio 1e-4): the
     # all-seed mean ratio is ~1/2 (ok), half a says ok, half b says vanishes
     def fn(s):
@@ -139,11 +160,12 @@ def test_a_single_seed_is_untested():
     L = 2
     h = H.health_of(_frame({("xavier", "linear"): lambda s: ([1, 1], [1, 1], None)}, L, [7]), L).iloc[0]
     assert h["stability"] == "untested" and h["forward_b"] == H.NO_HALF and h["forward_a"] == "ok"
-    assert math.isnan(h["last_std_ci_low"])                             # no interval from one seed
+    assert math.isnan(h["last_std_ci_low"])  # no interval from one seed
 
 
 # ------------------------------------------------------------------------------------------------
 # the contract
+
 
 def test_contract_columns_vocabularies_and_round_trip(tmp_path):
     spec = schema.DATA_FILES["health.csv"]
@@ -154,8 +176,14 @@ def test_contract_columns_vocabularies_and_round_trip(tmp_path):
     assert all(v in desc["stability"] for v in H.STABILITY)
     assert all(c.ko and c.en for c in spec.columns)
     L = 3
-    frame = _frame({("xavier", "linear"): lambda s: ([1, 1, 1], [1, 1, 1], None),
-                    ("large", "linear"): lambda s: ([1, 1e3, 1e6], [1, 1, 1], 2)}, L, [0])
+    frame = _frame(
+        {
+            ("xavier", "linear"): lambda s: ([1, 1, 1], [1, 1, 1], None),
+            ("large", "linear"): lambda s: ([1, 1e3, 1e6], [1, 1, 1], 2),
+        },
+        L,
+        [0],
+    )
     h = H.health_of(frame, L)
     schema.write_csv("health.csv", h, tmp_path)
     back = schema.read_csv("health.csv", tmp_path)
@@ -164,6 +192,7 @@ def test_contract_columns_vocabularies_and_round_trip(tmp_path):
 
 # ------------------------------------------------------------------------------------------------
 # no page calls a configuration healthy whose backward label is not ok
+
 
 @pytest.fixture(scope="module")
 def broken_gradient(tmp_path_factory):
@@ -231,7 +260,7 @@ def test_no_page_calls_a_configuration_healthy_whose_backward_label_is_not_ok(br
                 if side in row:
                     assert row[side] == truth[side], f"{path}: {side} label differs from health.csv"
             seen += 1
-    assert seen >= 10                                                   # the walk really found the rows
+    assert seen >= 10  # the walk really found the rows
     # lists of healthy pairs / activations
     for p in ctx["initialization"]["healthy_pairs"]:
         assert csv.loc[(p["init"], p["activation"]), "healthy"]
@@ -250,14 +279,18 @@ def test_rendered_grid_shows_both_labels(broken_gradient, tmp_path):
     from generator.render import strings
 
     data, pages = broken_gradient
-    ctx = {"config": P.config_summary(data.grid), "data_dictionary": P.data_dictionary(),
-           "page_order": list(P.PAGES), "pages": pages}
+    ctx = {
+        "config": P.config_summary(data.grid),
+        "data_dictionary": P.data_dictionary(),
+        "page_order": list(P.PAGES),
+        "pages": pages,
+    }
     render_pages(ctx, tmp_path, ["index", "xavier"])  # the others need data the golden set lacks (symmetry, zeros)
     for lang in ("ko", "en"):
         text = (tmp_path / f"index.{lang}.md").read_text("utf-8")
         row = next(line for line in text.splitlines() if line.startswith(f"| {strings.t(lang, 'fig.init.xavier')} |"))
         ok, van = strings.t(lang, "index.forward.ok"), strings.t(lang, "index.backward.vanishes")
         grad_van = strings.t(lang, "index.cell.grad", label=van)
-        assert grad_van in row                                         # xavier + tanh: forward ok, gradient vanishes
+        assert grad_van in row  # xavier + tanh: forward ok, gradient vanishes
         xav = (tmp_path / f"xavier.{lang}.md").read_text("utf-8")
         assert f"{ok} / {van}" in xav

@@ -19,14 +19,25 @@ PKG = Path(__file__).resolve().parent.parent / "generator"
 
 # The layers, bottom first, and what each may import besides itself. ``cli`` is generator/cli.py and
 # generator/__main__.py; generator/__init__.py imports nothing.
-ORDER = ("common", "engine", "config", "contract", "analysis", "experiments", "render", "figures", "pages",
-         "pipeline", "cli")
+ORDER = (
+    "common",
+    "engine",
+    "config",
+    "contract",
+    "analysis",
+    "experiments",
+    "render",
+    "figures",
+    "pages",
+    "pipeline",
+    "cli",
+)
 LAYERS = {
     "common": set(),
-    "engine": set(),                                        # NumPy only
-    "config": {"common", "engine"},                         # the registries give the valid choices
+    "engine": set(),  # NumPy only
+    "config": {"common", "engine"},  # the registries give the valid choices
     "contract": {"common"},
-    "analysis": {"common", "engine", "contract"},           # no matplotlib, no strings catalog
+    "analysis": {"common", "engine", "contract"},  # no matplotlib, no strings catalog
     "experiments": {"common", "engine", "contract", "analysis", "config"},
     "render": {"common"},
     "figures": {"common", "engine", "contract", "analysis", "render"},
@@ -180,10 +191,11 @@ def test_package_init_imports_nothing():
 
 def loaded_after_import(mods, libraries) -> list[str]:
     """Which of ``libraries`` are in sys.modules after importing ``mods`` in a fresh interpreter."""
-    code = (f"import sys, importlib; [importlib.import_module(m) for m in {sorted(mods)!r}]; "
-            f"print(','.join(m for m in {list(libraries)!r} if m in sys.modules))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                         cwd=PKG.parent)
+    code = (
+        f"import sys, importlib; [importlib.import_module(m) for m in {sorted(mods)!r}]; "
+        f"print(','.join(m for m in {list(libraries)!r} if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=PKG.parent)
     return [m for m in out.stdout.strip().split(",") if m]
 
 
@@ -193,8 +205,9 @@ def test_engine_loads_no_pandas_matplotlib_or_jinja():
 
 
 def test_analysis_loads_no_matplotlib():
-    mods = [m for m in import_graph() if layer_of(m) in ("analysis", "contract", "render")
-            and m != "generator.render.fonts"]
+    mods = [
+        m for m in import_graph() if layer_of(m) in ("analysis", "contract", "render") and m != "generator.render.fonts"
+    ]
     assert loaded_after_import(mods, ("matplotlib",)) == []
 
 

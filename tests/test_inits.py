@@ -12,13 +12,12 @@ from generator.engine.inits import INITS, Init, get_init, register, weight_varia
 FAN_IN, FAN_OUT = 800, 1250  # unequal, so fan_in-, fan_out- and average-based formulas all differ
 
 
-PUBLISHED = ["zeros", "small", "large", "xavier", "glorot_normal", "glorot_uniform", "he", "he_uniform",
-             "orthogonal"]
+PUBLISHED = ["zeros", "small", "large", "xavier", "glorot_normal", "glorot_uniform", "he", "he_uniform", "orthogonal"]
 
 
 def test_registry_order_and_names():
     # the published site's order comes first; an init added by the README recipe is appended after it
-    assert list(INITS)[:len(PUBLISHED)] == PUBLISHED
+    assert list(INITS)[: len(PUBLISHED)] == PUBLISHED
     assert all(isinstance(r, Init) and r.name == name for name, r in INITS.items())
     assert "constant" not in INITS
     with pytest.raises(ValueError, match="already registered"):
@@ -34,11 +33,20 @@ def test_unknown_init_lists_valid_names():
         weight_variance("kaiming", 3, 3)
 
 
-@pytest.mark.parametrize("name,expected", [  # closed forms from the papers, written out independently
-    ("zeros", 0.0), ("small", 0.01**2), ("large", 1.0), ("xavier", 1 / FAN_IN),
-    ("glorot_normal", 2 / (FAN_IN + FAN_OUT)), ("glorot_uniform", 2 / (FAN_IN + FAN_OUT)),
-    ("he", 2 / FAN_IN), ("he_uniform", 2 / FAN_IN), ("orthogonal", 1 / max(FAN_IN, FAN_OUT)),
-])
+@pytest.mark.parametrize(
+    "name,expected",
+    [  # closed forms from the papers, written out independently
+        ("zeros", 0.0),
+        ("small", 0.01**2),
+        ("large", 1.0),
+        ("xavier", 1 / FAN_IN),
+        ("glorot_normal", 2 / (FAN_IN + FAN_OUT)),
+        ("glorot_uniform", 2 / (FAN_IN + FAN_OUT)),
+        ("he", 2 / FAN_IN),
+        ("he_uniform", 2 / FAN_IN),
+        ("orthogonal", 1 / max(FAN_IN, FAN_OUT)),
+    ],
+)
 def test_published_formulas_are_the_closed_forms(name, expected):
     assert weight_variance(name, FAN_IN, FAN_OUT) == pytest.approx(expected, rel=1e-12)
 
@@ -72,8 +80,9 @@ def test_gain_users_are_linear_in_the_gain(name):
     assert weight_variance(name, 60, 40, 5 / 3) == pytest.approx((5 / 3) ** 2 * weight_variance(name, 60, 40))
 
 
-@pytest.mark.parametrize("name,bound", [("glorot_uniform", math.sqrt(6 / (FAN_IN + FAN_OUT))),
-                                        ("he_uniform", math.sqrt(6 / FAN_IN))])
+@pytest.mark.parametrize(
+    "name,bound", [("glorot_uniform", math.sqrt(6 / (FAN_IN + FAN_OUT))), ("he_uniform", math.sqrt(6 / FAN_IN))]
+)
 def test_uniform_bounds(name, bound):
     w = get_init(name)(FAN_IN, FAN_OUT, np.random.default_rng(1))
     assert np.abs(w).max() <= bound

@@ -25,8 +25,15 @@ sys.path.insert(0, str(Path(__file__).parent))
 from sitebuild import write_config
 
 # ~40 propagation tasks of a few hundred ms each: the pool is busy for several seconds
-SLOW = {"propagation": {"samples": 2000, "width": 400, "depth": 30, "seeds": [0, 1, 2],
-                        "inits": ["small", "xavier", "he", "large"]}}
+SLOW = {
+    "propagation": {
+        "samples": 2000,
+        "width": 400,
+        "depth": 30,
+        "seeds": [0, 1, 2],
+        "inits": ["small", "xavier", "he", "large"],
+    }
+}
 
 
 def children(pid: int) -> list[int]:
@@ -39,7 +46,7 @@ def children(pid: int) -> list[int]:
             stat = Path(f"/proc/{entry}/stat").read_text()
         except OSError:
             continue
-        fields = stat[stat.rindex(")") + 2:].split()
+        fields = stat[stat.rindex(")") + 2 :].split()
         if int(fields[1]) == pid and fields[0] != "Z":
             out.append(int(entry))
     return out
@@ -58,10 +65,27 @@ def alive(pids: list[int]) -> list[int]:
 
 
 def start(stage: str, cfg: Path, *extra) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "generator", stage, "--config", str(cfg),
-                             "--executor", "process", "--workers", "2", *extra],
-                            cwd=ROOT, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, start_new_session=True)
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "generator",
+            stage,
+            "--config",
+            str(cfg),
+            "--executor",
+            "process",
+            "--workers",
+            "2",
+            *extra,
+        ],
+        cwd=ROOT,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
 
 
 def wait_for_workers(proc: subprocess.Popen, n: int = 2, timeout: float = 60) -> list[int]:
@@ -129,15 +153,37 @@ def test_second_build_waits_or_exits_2_naming_the_holder(tmp_path):
     claim(docs, "docs_dir")  # as the build holding the lock did
     fd = _hold_lock(docs / ".initlab.lock")
     try:
-        out = subprocess.run([sys.executable, "-m", "generator", "render", "--config", str(cfg), "--no-wait"],
-                             cwd=ROOT, capture_output=True, text=True, timeout=60)
+        out = subprocess.run(
+            [sys.executable, "-m", "generator", "render", "--config", str(cfg), "--no-wait"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         lines = out.stderr.strip().splitlines()
         assert out.returncode == 2 and len(lines) == 1, out.stderr
         assert "another build holds" in lines[0] and "pid 4242" in lines[0], lines[0]
         # without --no-wait it says so and waits until the holder lets go
-        proc = subprocess.Popen([sys.executable, "-m", "generator", "experiments", "--config", str(cfg),
-                                 "--only", "init=he", "--only", "activation=relu", "--executor", "serial"],
-                                cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "generator",
+                "experiments",
+                "--config",
+                str(cfg),
+                "--only",
+                "init=he",
+                "--only",
+                "activation=relu",
+                "--executor",
+                "serial",
+            ],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         time.sleep(3)
         assert proc.poll() is None, proc.communicate()
     finally:
@@ -149,9 +195,17 @@ def test_second_build_waits_or_exits_2_naming_the_holder(tmp_path):
 
 def test_two_concurrent_site_builds_both_succeed(tmp_path):
     cfg = write_config(tmp_path / "run")
-    procs = [subprocess.Popen([sys.executable, "-m", "generator", "site", "--config", str(cfg)],
-                              cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                              stdin=subprocess.DEVNULL) for _ in range(2)]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "generator", "site", "--config", str(cfg)],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            stdin=subprocess.DEVNULL,
+        )
+        for _ in range(2)
+    ]
     results = [p.communicate(timeout=900) for p in procs]
     assert [p.returncode for p in procs] == [0, 0], results
     errs = [e for _, e in results]

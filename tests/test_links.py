@@ -17,15 +17,27 @@ import sitebuild
 from sitebuild import parse, url_to_file
 
 # attributes that hold a URL, per tag
-URL_ATTRS = {"a": ("href",), "link": ("href",), "script": ("src",), "img": ("src",), "source": ("src",),
-             "iframe": ("src",), "video": ("src", "poster"), "audio": ("src",), "embed": ("src",),
-             "object": ("data",), "form": ("action",), "use": ("href", "xlink:href"), "image": ("href",)}
+URL_ATTRS = {
+    "a": ("href",),
+    "link": ("href",),
+    "script": ("src",),
+    "img": ("src",),
+    "source": ("src",),
+    "iframe": ("src",),
+    "video": ("src", "poster"),
+    "audio": ("src",),
+    "embed": ("src",),
+    "object": ("data",),
+    "form": ("action",),
+    "use": ("href", "xlink:href"),
+    "image": ("href",),
+}
 SKIP_SCHEMES = ("mailto:", "tel:", "javascript:", "data:", "blob:")
 
 
 @dataclass
 class Link:
-    page: str      # tree-relative file of the page holding the link
+    page: str  # tree-relative file of the page holding the link
     line: int
     tag: str
     attr: str
@@ -92,8 +104,10 @@ def test_internal_links_resolve(site_build, crawl):
             anchors += 1
             if frag not in parse(target).ids:
                 problems.append(f"{where}: no id {frag!r} in {target.relative_to(public)}")
-    print(f"\n[links] {checked} internal href/src checked ({anchors} with #anchors, {csv} CSV downloads) "
-          f"in {len({lk.page for lk in links})} HTML files")
+    print(
+        f"\n[links] {checked} internal href/src checked ({anchors} with #anchors, {csv} CSV downloads) "
+        f"in {len({lk.page for lk in links})} HTML files"
+    )
     assert not problems, f"{len(problems)} broken internal links:\n" + "\n".join(problems[:50])
     assert checked > 0
     assert anchors > 0, "no #anchor links found: the anchor check checked nothing"
@@ -117,8 +131,11 @@ def test_no_resources_from_other_hosts(site_build, crawl):
     """No <script src>, <link href> (stylesheets, icons, preloads), <img>/<source> or iframes from
     another host: CDNs and web fonts would break the offline site."""
     _, links = crawl
-    bad = [f"{lk.page}:{lk.line} <{lk.tag} {lk.attr}={lk.url!r}>" for lk in links
-           if lk.tag != "a" and classify(lk, site_build.site_url) == "external"]
+    bad = [
+        f"{lk.page}:{lk.line} <{lk.tag} {lk.attr}={lk.url!r}>"
+        for lk in links
+        if lk.tag != "a" and classify(lk, site_build.site_url) == "external"
+    ]
     assert not bad, "resources from other hosts:\n" + "\n".join(bad)
 
 
@@ -132,14 +149,16 @@ def test_no_external_urls_in_css_and_js(site_build):
 
     public = site_build.public_dir
     bad = []
-    pattern = re.compile(r"(@import\s+(url\()?['\"]?https?://|url\(\s*['\"]?https?://|fonts\.googleapis|"
-                         r"fonts\.gstatic|cdn\.jsdelivr|unpkg\.com|cdnjs\.cloudflare)")
+    pattern = re.compile(
+        r"(@import\s+(url\()?['\"]?https?://|url\(\s*['\"]?https?://|fonts\.googleapis|"
+        r"fonts\.gstatic|cdn\.jsdelivr|unpkg\.com|cdnjs\.cloudflare)"
+    )
     own_js = [p for p in (public / "assets").rglob("*.js") if "javascripts" not in p.relative_to(public).parts]
     assert own_js, "the site's own script (assets/initlab.js) is missing"
     for f in list(public.rglob("*.css")) + own_js:
         text = f.read_text("utf-8", "replace")
         for m in pattern.finditer(text):
-            bad.append(f"{f.relative_to(public)}: {text[max(0, m.start() - 40):m.end() + 60]!r}")
+            bad.append(f"{f.relative_to(public)}: {text[max(0, m.start() - 40) : m.end() + 60]!r}")
     assert not bad, "\n".join(bad[:20])
 
 
@@ -152,8 +171,11 @@ def test_language_switcher_links_to_the_same_page(site_build):
             other = "en" if lang == "ko" else "ko"
             f = sitebuild.page_file(public, page, lang)
             rel = f.relative_to(public).as_posix()
-            links = [e for e in parse(f).find("a") if "md-select__link" in e.attrs.get("class", "")
-                     and e.attrs.get("hreflang") == other]
+            links = [
+                e
+                for e in parse(f).find("a")
+                if "md-select__link" in e.attrs.get("class", "") and e.attrs.get("hreflang") == other
+            ]
             if len(links) != 1:
                 problems.append(f"{rel}: {len(links)} selector links to {other}")
                 continue

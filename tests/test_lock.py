@@ -31,8 +31,10 @@ TEST = REPO / "requirements" / "test.txt"
 PYPROJECT = tomllib.loads((REPO / "pyproject.toml").read_text("utf-8"))
 # What `python -m venv` puts in every venv: installers, which a lock of dependencies leaves out.
 VENV_SEED = {"pip", "setuptools"}
-ENTRY = re.compile(r"(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)==(?P<version>[^\s;\\]+)"
-                   r"(?P<hashes>(?:\s+--hash=sha256:[0-9a-f]{64})+)")
+ENTRY = re.compile(
+    r"(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)==(?P<version>[^\s;\\]+)"
+    r"(?P<hashes>(?:\s+--hash=sha256:[0-9a-f]{64})+)"
+)
 
 
 def parse_lock(path: Path) -> dict[str, str]:
@@ -66,8 +68,12 @@ def test_lock() -> dict[str, str]:
 
 
 def test_parser_rejects_an_unhashed_or_unpinned_line(tmp_path):
-    for bad in ("numpy==2.4.6\n", "numpy>=2 \\\n    --hash=sha256:" + "0" * 64 + "\n",
-                "numpy==2.4.6 \\\n    --hash=md5:" + "0" * 32 + "\n", "-e .\n"):
+    for bad in (
+        "numpy==2.4.6\n",
+        "numpy>=2 \\\n    --hash=sha256:" + "0" * 64 + "\n",
+        "numpy==2.4.6 \\\n    --hash=md5:" + "0" * 32 + "\n",
+        "-e .\n",
+    ):
         (tmp_path / "lock.txt").write_text(bad)
         with pytest.raises(AssertionError):
             parse_lock(tmp_path / "lock.txt")
@@ -153,8 +159,9 @@ def make_copy(tmp_path) -> Path:
 
 def _dry_run(where: Path, target: str) -> str:
     """The commands `make TARGET` would run there (`make -n`: nothing is run)."""
-    proc = subprocess.run(["make", "-n", f"PY={sys.executable}", target], cwd=where, capture_output=True,
-                          text=True, timeout=60)
+    proc = subprocess.run(
+        ["make", "-n", f"PY={sys.executable}", target], cwd=where, capture_output=True, text=True, timeout=60
+    )
     assert proc.returncode == 0, proc.stderr
     return proc.stdout
 

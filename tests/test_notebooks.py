@@ -33,8 +33,13 @@ from generator.pipeline.outputs import Manifest
 
 NAMES = ("initialization", "xavier_he", "batchnorm", "gradients")
 # page -> notebook it links (the Xavier and He pages share one)
-PAGES = {"initialization": "initialization", "xavier": "xavier_he", "he": "xavier_he",
-         "batchnorm": "batchnorm", "gradients": "gradients"}
+PAGES = {
+    "initialization": "initialization",
+    "xavier": "xavier_he",
+    "he": "xavier_he",
+    "batchnorm": "batchnorm",
+    "gradients": "gradients",
+}
 SMALL_ENV = {"INITLAB_NOTEBOOK_SIZE": "test"}
 
 
@@ -61,8 +66,12 @@ def parameters(name: str) -> dict:
 @functools.cache
 def engine(init, activation, norm, samples, width, depth, seeds) -> dict[str, np.ndarray]:
     """Per-layer std and grad_h_std from run_propagation, mean over ``seeds``."""
-    runs = [run_propagation(init=init, activation=activation, norm=norm, seed=s, samples=samples, width=width,
-                            depth=depth)["layers"] for s in seeds]
+    runs = [
+        run_propagation(init=init, activation=activation, norm=norm, seed=s, samples=samples, width=width, depth=depth)[
+            "layers"
+        ]
+        for s in seeds
+    ]
     return {col: np.mean([r[col].to_numpy() for r in runs], axis=0) for col in ("std", "grad_h_std")}
 
 
@@ -77,11 +86,25 @@ def ran(tmp_path_factory):
     procs = {}
     for name in NAMES:
         folder = tmp_path_factory.mktemp(name)
-        env = {**os.environ, **SMALL_ENV, "INITLAB_NOTEBOOK_OUT": str(folder), "MPLBACKEND": "Agg",
-               "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
-        procs[name] = (folder, subprocess.Popen([sys.executable, str(source(name))], cwd=folder, env=env, text=True,
-                                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                                                stdin=subprocess.DEVNULL))
+        env = {
+            **os.environ,
+            **SMALL_ENV,
+            "INITLAB_NOTEBOOK_OUT": str(folder),
+            "MPLBACKEND": "Agg",
+            "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
+        }
+        procs[name] = (
+            folder,
+            subprocess.Popen(
+                [sys.executable, str(source(name))],
+                cwd=folder,
+                env=env,
+                text=True,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+                stdin=subprocess.DEVNULL,
+            ),
+        )
     out = {}
     for name, (folder, proc) in procs.items():
         try:
@@ -175,15 +198,17 @@ def test_conversion_is_stable_nbformat_without_outputs(name):
         assert c["source"][0].strip() and c["source"][-1].strip(), "cells carry no leading/trailing blank lines"
     # nothing of the source is lost: every code line is in a code cell, every comment of a Markdown cell
     code = "".join("".join(c["source"]) + "\n" for c in nb["cells"] if c["cell_type"] == "code")
-    body = text[len(notebooks.HEADER):]
+    body = text[len(notebooks.HEADER) :]
     for line in body.splitlines():
         if line.strip() and not line.startswith("# %%") and not line.startswith("#"):
             assert line in code, line
 
 
 def test_percent_parser_on_a_small_example():
-    text = (notebooks.HEADER + '\n# %% [markdown]\n# # Title\n#\n# text\n\n'
-            '# %% tags=["parameters"]\nN = 1\n\n\n# %%\nprint(N)\n')
+    text = (
+        notebooks.HEADER + "\n# %% [markdown]\n# # Title\n#\n# text\n\n"
+        '# %% tags=["parameters"]\nN = 1\n\n\n# %%\nprint(N)\n'
+    )
     nb = json.loads(notebooks.percent_to_ipynb(text))
     assert [c["source"] for c in nb["cells"]] == [["# Title\n", "\n", "text"], ["N = 1"], ["print(N)"]]
     assert nb["cells"][1]["metadata"] == {"tags": ["parameters"]}
@@ -194,8 +219,10 @@ def test_percent_parser_on_a_small_example():
     with pytest.raises(notebooks.NotebookError, match="header"):
         notebooks.percent_to_ipynb("# %%\nx = 1\n")
     # `jupytext --sync` adds its version under text_representation: same notebook, same bytes
-    synced = text.replace("#       format_name: percent\n", "#       format_name: percent\n"
-                          "#       format_version: '1.3'\n#       jupytext_version: 1.19.6\n")
+    synced = text.replace(
+        "#       format_name: percent\n",
+        "#       format_name: percent\n#       format_version: '1.3'\n#       jupytext_version: 1.19.6\n",
+    )
     assert synced != text and notebooks.percent_to_ipynb(synced) == notebooks.percent_to_ipynb(text)
     with pytest.raises(notebooks.NotebookError, match="header"):
         notebooks.percent_to_ipynb(text.replace("name: python3", "name: julia"))

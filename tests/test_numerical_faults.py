@@ -29,17 +29,33 @@ DEPTH = 30
 
 def _config(root, grid: str):
     p = GRIDS[grid]
-    return sitebuild.write_config(root, overrides={
-        "propagation": {"inits": ["large"], "activations": ACTIVATIONS, "norms": ["none", "bn"], "seeds": [0, 1],
-                        "depth": DEPTH, "hist_bins": 10, **p},
-        "symmetry": {"samples": 8, "width": 4, "depth": 2},
-        "theory": {"quadrature_points": 16},
-    })
+    return sitebuild.write_config(
+        root,
+        overrides={
+            "propagation": {
+                "inits": ["large"],
+                "activations": ACTIVATIONS,
+                "norms": ["none", "bn"],
+                "seeds": [0, 1],
+                "depth": DEPTH,
+                "hist_bins": 10,
+                **p,
+            },
+            "symmetry": {"samples": 8, "width": 4, "depth": 2},
+            "theory": {"quadrature_points": 16},
+        },
+    )
 
 
 def _run(stage, config):
-    proc = sitebuild.run_stage(stage, config, extra_args=["--quiet"], python_flags=["-W", "error::RuntimeWarning"],
-                               env={"PYTHONWARNINGS": "error::RuntimeWarning"}, timeout=600)
+    proc = sitebuild.run_stage(
+        stage,
+        config,
+        extra_args=["--quiet"],
+        python_flags=["-W", "error::RuntimeWarning"],
+        env={"PYTHONWARNINGS": "error::RuntimeWarning"},
+        timeout=600,
+    )
     out = proc.stdout + proc.stderr
     tail = "\n".join(out.strip().splitlines()[-25:])
     if proc.returncode != 0 or "Traceback" in out:
@@ -105,8 +121,12 @@ def test_every_figure_file_was_written(faulty):
     from generator.figures.registry import figure_jobs
 
     grid, config, docs = faulty
-    missing = [f"{job.stem}.{lang}.svg" for job in figure_jobs(load_config(config, check_writable=False))
-               for lang in sitebuild.LANGS if not (docs / "figures" / f"{job.stem}.{lang}.svg").is_file()]
+    missing = [
+        f"{job.stem}.{lang}.svg"
+        for job in figure_jobs(load_config(config, check_writable=False))
+        for lang in sitebuild.LANGS
+        if not (docs / "figures" / f"{job.stem}.{lang}.svg").is_file()
+    ]
     assert not missing, f"{grid}: figures not written: {missing}"
 
 

@@ -33,8 +33,9 @@ def repo_digest() -> str:
     for dirpath, dirnames, filenames in os.walk(ROOT):
         here = Path(dirpath)
         rel = here.relative_to(ROOT).as_posix()
-        dirnames[:] = sorted(d for d in dirnames if d not in _GENERATED
-                             and f"{rel}/{d}".lstrip("./") not in ("site/docs", "site/public"))
+        dirnames[:] = sorted(
+            d for d in dirnames if d not in _GENERATED and f"{rel}/{d}".lstrip("./") not in ("site/docs", "site/public")
+        )
         dirnames[:] = [d for d in dirnames if not d.startswith(".public-")]
         for name in sorted(filenames):
             p = here / name
@@ -102,14 +103,26 @@ HOSTILE = [
     ("docs-notebooks", {"docs_dir": "notebooks"}, "output.docs_dir", "is the source path notebooks"),
     ("cache-public", {"cache_dir": "site/public", "public_dir": "site/public"}, "output.", "overlaps"),
     ("cache-in-docs", {"cache_dir": lambda t, v: t / "run" / "docs" / "cache"}, "output.", "overlaps"),
-    ("docs-equals-public", {"docs_dir": lambda t, v: t / "same", "public_dir": lambda t, v: t / "same"},
-     "output.", "overlaps"),
+    (
+        "docs-equals-public",
+        {"docs_dir": lambda t, v: t / "same", "public_dir": lambda t, v: t / "same"},
+        "output.",
+        "overlaps",
+    ),
     ("cache-git", {"cache_dir": ".git/initlab"}, "output.cache_dir", ".git"),
     ("cache-victim", {"cache_dir": lambda t, v: v}, "output.cache_dir", "not made by initlab"),
-    ("public-symlink-to-templates", {"public_dir": lambda t, v: _link(t / "link", ROOT / "templates")},
-     "output.public_dir", "templates"),
-    ("docs-symlink-to-victim", {"docs_dir": lambda t, v: _link(t / "dlink", v)}, "output.docs_dir",
-     "not made by initlab"),
+    (
+        "public-symlink-to-templates",
+        {"public_dir": lambda t, v: _link(t / "link", ROOT / "templates")},
+        "output.public_dir",
+        "templates",
+    ),
+    (
+        "docs-symlink-to-victim",
+        {"docs_dir": lambda t, v: _link(t / "dlink", v)},
+        "output.docs_dir",
+        "not made by initlab",
+    ),
 ]
 
 
@@ -120,8 +133,9 @@ def _link(link: Path, target: Path) -> Path:
 
 @pytest.mark.parametrize("case_id,fields,field,fragment", HOSTILE, ids=[c[0] for c in HOSTILE])
 @pytest.mark.parametrize("stage", ["site", "render"])
-def test_hostile_output_dir_exits_2_and_touches_nothing(tmp_path, victim, capsys, case_id, fields, field,
-                                                       fragment, stage):
+def test_hostile_output_dir_exits_2_and_touches_nothing(
+    tmp_path, victim, capsys, case_id, fields, field, fragment, stage
+):
     values = {k: (v(tmp_path, victim) if callable(v) else v) for k, v in fields.items()}
     cfg = config_with(tmp_path, **values)
     before_repo, before_victim = repo_digest(), dir_digest(victim)
@@ -191,15 +205,24 @@ def built(cli_site, tmp_path_factory):
 
 
 def _site(cfg: Path, *extra) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "generator", "site", "--config", str(cfg), "--quiet", *extra],
-                          cwd=ROOT, capture_output=True, text=True, timeout=600)
+    return subprocess.run(
+        [sys.executable, "-m", "generator", "site", "--config", str(cfg), "--quiet", *extra],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
 
 
 def test_stray_files_are_kept_but_never_published(built):
     root, cfg = built
     docs, public = root / "docs", root / "public"
-    strays = [docs / "data" / "stray.csv", docs / "figures" / "evil.ko.svg", docs / "notes.ko.md",
-              docs / "assets" / "x.js"]
+    strays = [
+        docs / "data" / "stray.csv",
+        docs / "figures" / "evil.ko.svg",
+        docs / "notes.ko.md",
+        docs / "assets" / "x.js",
+    ]
     for p in strays:
         p.write_text("<script>alert(1)</script>\n")
     try:

@@ -66,13 +66,18 @@ def tiny(tmp_path_factory):
     cfg = load_config(root / "tiny.toml")
     run_experiments(cfg, quiet=True)
     data = Dataset(root / "docs" / "data")
-    ctx = {"config": P.config_summary(data.grid), "data_dictionary": P.data_dictionary(), "page_order": list(P.PAGES),
-           "pages": {n: importlib.import_module(f"generator.pages.{n}").context(data) for n in MINE}}
+    ctx = {
+        "config": P.config_summary(data.grid),
+        "data_dictionary": P.data_dictionary(),
+        "page_order": list(P.PAGES),
+        "pages": {n: importlib.import_module(f"generator.pages.{n}").context(data) for n in MINE},
+    }
     return cfg, data, ctx
 
 
 # ------------------------------------------------------------------------------------------------
 # the verdict rules
+
 
 def test_verdict_rules_on_hand_made_inputs():
     from generator.analysis.health import EXPLODE_ABOVE, SATURATION_EXCESS, VANISH_BELOW
@@ -82,9 +87,9 @@ def test_verdict_rules_on_hand_made_inputs():
     assert verdict(VANISH_BELOW / 2, 0.0, 0.0, False) == "vanishes"
     assert verdict(EXPLODE_ABOVE * 2, 0.0, 0.0, False) == "explodes"
     assert verdict(math.inf, math.nan, 0.0, False) == "explodes"
-    assert verdict(1.0, 0.0, 0.0, True) == "explodes"                 # divergence wins over everything
+    assert verdict(1.0, 0.0, 0.0, True) == "explodes"  # divergence wins over everything
     assert verdict(VANISH_BELOW / 2, 1.0, 0.0, True) == "explodes"
-    assert verdict(VANISH_BELOW / 2, 1.0, 0.0, False) == "vanishes"    # vanishing is tried before saturation
+    assert verdict(VANISH_BELOW / 2, 1.0, 0.0, False) == "vanishes"  # vanishing is tried before saturation
     assert verdict(1.0, SATURATION_EXCESS + 0.1, 0.0, False) == "saturates"
     # ReLU: half its inputs have slope 0 -- that is its baseline, not saturation
     assert verdict(1.0, 0.5, 0.5, False) == "ok"
@@ -107,18 +112,18 @@ def test_verdicts_on_a_real_tiny_grid_agree_with_theory(tiny):
     frame = ctx["pages"]["index"]["frame"]
     v = {(r.init, r.activation): r.forward for r in frame.itertuples()}
     assert v[("zeros", "tanh")] == v[("zeros", "relu")] == "vanishes"
-    assert v[("small", "tanh")] == v[("small", "relu")] == "vanishes"     # (0.01 sqrt(128))^6 ~ 2e-6
-    assert v[("large", "relu")] == "explodes"                            # sqrt(64)^6 ~ 2.6e5
+    assert v[("small", "tanh")] == v[("small", "relu")] == "vanishes"  # (0.01 sqrt(128))^6 ~ 2e-6
+    assert v[("large", "relu")] == "explodes"  # sqrt(64)^6 ~ 2.6e5
     assert v[("large", "linear")] == "explodes"
-    assert v[("large", "tanh")] == "saturates"                           # pre-activation std ~ 11
+    assert v[("large", "tanh")] == "saturates"  # pre-activation std ~ 11
     assert v[("xavier", "tanh")] == "ok"
     assert v[("he", "relu")] == v[("he_uniform", "relu")] == "ok"
     assert v[("xavier", "selu")] == "ok"
     b = {(r.init, r.activation): r.backward for r in frame.itertuples()}
-    assert b[("he", "relu")] == b[("xavier", "tanh")] == "ok"              # the gradient reaches layer 1
+    assert b[("he", "relu")] == b[("xavier", "tanh")] == "ok"  # the gradient reaches layer 1
     assert b[("small", "tanh")] == b[("zeros", "relu")] == "vanishes"
-    assert b[("large", "relu")] == "explodes"       # ReLU is positively homogeneous: the gradient grows as the signal
-    assert b[("large", "tanh")] == "explodes"                            # grows ~ sqrt(n) E|tanh'| per layer
+    assert b[("large", "relu")] == "explodes"  # ReLU is positively homogeneous: the gradient grows as the signal
+    assert b[("large", "tanh")] == "explodes"  # grows ~ sqrt(n) E|tanh'| per layer
     counts = ctx["pages"]["index"]["counts"]
     assert sum(counts.values()) == len(frame) == 8 * 5
 
@@ -127,11 +132,11 @@ def test_measured_ratios_on_the_tiny_grid(tiny):
     _, _, ctx = tiny
     x, h, i = ctx["pages"]["xavier"], ctx["pages"]["he"], ctx["pages"]["initialization"]
     assert x["relu"]["predicted"] == pytest.approx(0.5, abs=1e-9)
-    assert x["relu"]["ratio"] == pytest.approx(0.5, abs=0.1)            # finite width: a little above 1/2
+    assert x["relu"]["ratio"] == pytest.approx(0.5, abs=0.1)  # finite width: a little above 1/2
     assert h["relu"]["ratio"] == pytest.approx(1.0, abs=0.15)
     assert x["variance_equal"] and x["variance"]["xavier"] == pytest.approx(1 / 128)
-    assert x["variants"]["identical_normal"]                         # same draws, same scale
-    assert x["variants"]["within_noise"] and h["uniform"]["within_noise"]   # same variance: seed noise only
+    assert x["variants"]["identical_normal"]  # same draws, same scale
+    assert x["variants"]["within_noise"] and h["uniform"]["within_noise"]  # same variance: seed noise only
     assert h["var_he"] == h["var_he_uniform"] == pytest.approx(2 / 128)
     assert abs(h["selu_xavier"]["last_std"] - 1.0) < 0.2
     # small: per-layer factor sigma sqrt(n) for tanh (linear regime), measured and predicted
@@ -149,17 +154,18 @@ def test_activation_saturation_intervals():
 
     assert set(MATCHING) == set(ACTIVATIONS)
     assert saturation_intervals("linear") == [] and saturation_intervals("leaky_relu") == []
-    (lo, hi), = [iv for iv in saturation_intervals("relu")]
+    ((lo, hi),) = [iv for iv in saturation_intervals("relu")]
     assert math.isinf(lo) and hi == pytest.approx(0.0, abs=1e-3)
     c = math.atanh(math.sqrt(0.99))
     tails = saturation_intervals("tanh")
     assert len(tails) == 2 and tails[0][1] == pytest.approx(-c, abs=1e-3) and tails[1][0] == pytest.approx(c, abs=1e-3)
     assert saturation_intervals("selu")[0][1] == pytest.approx(math.log(0.01), abs=1e-3)
-    assert len(saturation_intervals("gelu")) == 2                      # tail + band around the minimum
+    assert len(saturation_intervals("gelu")) == 2  # tail + band around the minimum
 
 
 # ------------------------------------------------------------------------------------------------
 # rendered pages
+
 
 @pytest.fixture(scope="module")
 def rendered(tiny, tmp_path_factory):
@@ -197,6 +203,7 @@ def test_index_states_its_rules_from_the_constants(rendered, tiny):
         assert num(EXPLODE_ABOVE, lang, sig=2) in text
         # a difference of shares: percentage points (generator/render/wording.py), not "25%"
         from generator.render.wording import points
+
         assert points(SATURATION_EXCESS, lang, digits=0) in text
         assert num(GRAD_LOW, lang, sig=1) in text and num(GRAD_HIGH, lang, sig=2) in text
         for v in ("explodes", "vanishes", "saturates", "ok"):
@@ -247,6 +254,7 @@ def test_strings_parity_and_no_decimals():
 
 # ------------------------------------------------------------------------------------------------
 # figures
+
 
 def test_page_basics_figures_build_in_both_languages(tiny):
     from generator.contract import schema as contract

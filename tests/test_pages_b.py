@@ -40,9 +40,9 @@ def tiny(tmp_path_factory):
     toml = root / "tiny.toml"
     toml.write_text(f"""
 [output]
-docs_dir = "{root / 'docs'}"
-public_dir = "{root / 'public'}"
-cache_dir = "{root / 'cache'}"
+docs_dir = "{root / "docs"}"
+public_dir = "{root / "public"}"
+cache_dir = "{root / "cache"}"
 
 [propagation]
 samples = 128
@@ -68,8 +68,10 @@ quadrature_points = 48
 
 @pytest.fixture(scope="module")
 def contexts(tiny):
-    return {name: mod.context(tiny) for name, mod in
-            (("gradients", gradients), ("batchnorm", batchnorm), ("theory", theory), ("results", results))}
+    return {
+        name: mod.context(tiny)
+        for name, mod in (("gradients", gradients), ("batchnorm", batchnorm), ("theory", theory), ("results", results))
+    }
 
 
 def test_gradients_context_on_real_data(contexts):
@@ -131,8 +133,10 @@ def test_batchnorm_context_on_real_data(contexts):
 def test_theory_context_on_real_data(contexts):
     th = contexts["theory"]
     assert th["regimes"]["n"] == 5 * 2  # random inits x activations
-    assert sum(th["regimes"][r] for r in th["regimes"] if r in ("ordered", "critical", "marginal", "chaotic",
-                                                                  "explodes")) == 10
+    assert (
+        sum(th["regimes"][r] for r in th["regimes"] if r in ("ordered", "critical", "marginal", "chaotic", "explodes"))
+        == 10
+    )
     # He-ReLU: chi_1 = 1 exactly, F(q) = q: marginal; orthogonal-ReLU the same; xavier-tanh critical
     chi = th["chi_tbl"].set_index("init")
     assert chi.loc["he", "relu"] == pytest.approx(1.0)
@@ -157,12 +161,18 @@ def test_results_context_on_real_data(contexts, tiny):
     assert list(std.columns) == ["init", "tanh", "relu"] and len(std) == 6
     assert {f["name"] for f in r["files"]} >= {"propagation.csv", "theory.csv", "theory_fixed.csv"}
     for f in r["files"]:
-        assert list(f["df"]["name"]) == [c.name for c in __import__("generator.contract.schema", fromlist=["x"]).DATA_FILES[f["name"]].columns]
+        assert list(f["df"]["name"]) == [
+            c.name for c in __import__("generator.contract.schema", fromlist=["x"]).DATA_FILES[f["name"]].columns
+        ]
 
 
 def test_pages_render_with_language_parity(tiny, contexts, tmp_path):
-    ctx = {"config": config_summary(tiny.grid), "data_dictionary": data_dictionary(), "pages": contexts,
-           "page_order": list(MY_PAGES)}
+    ctx = {
+        "config": config_summary(tiny.grid),
+        "data_dictionary": data_dictionary(),
+        "pages": contexts,
+        "page_order": list(MY_PAGES),
+    }
     out = render_pages(ctx, tmp_path / "docs", list(MY_PAGES))
     assert len(out) == 2 * len(MY_PAGES)
     for name in MY_PAGES:
@@ -190,21 +200,31 @@ def test_pages_render_with_language_parity(tiny, contexts, tmp_path):
 
 
 def _rows(std, grad, depth):
-    return pd.DataFrame({"layer": np.arange(1, depth + 1), "std": std, "grad_h_std": grad,
-                         "grad_w_ratio": np.ones(depth), "diverged": False,
-                         "all_zero_grad": False}).set_index("layer")
+    return pd.DataFrame(
+        {
+            "layer": np.arange(1, depth + 1),
+            "std": std,
+            "grad_h_std": grad,
+            "grad_w_ratio": np.ones(depth),
+            "diverged": False,
+            "all_zero_grad": False,
+        }
+    ).set_index("layer")
 
 
-@pytest.mark.parametrize("f,b,verdict,mirror", [
-    (0.5, 0.5, "vanishing", True),  # linear regime: 0.5^9 < 1/10
-    (1.0, 1.0, "stable", True),  # critical init
-    (1.0, 2.0, "exploding", False),  # saturated tanh: forward flat, gradient grows
-    (0.9, 0.95, "stable", True),  # within 10%: 0.95^9 = 0.63
-])
+@pytest.mark.parametrize(
+    "f,b,verdict,mirror",
+    [
+        (0.5, 0.5, "vanishing", True),  # linear regime: 0.5^9 < 1/10
+        (1.0, 1.0, "stable", True),  # critical init
+        (1.0, 2.0, "exploding", False),  # saturated tanh: forward flat, gradient grows
+        (0.9, 0.95, "stable", True),  # within 10%: 0.95^9 = 0.63
+    ],
+)
 def test_factor_rule_matches_geometric_series(f, b, verdict, mirror):
     depth = 10
     layers = np.arange(1, depth + 1)
-    rows = _rows(f ** layers, b ** (depth - layers), depth)
+    rows = _rows(f**layers, b ** (depth - layers), depth)
     out = gradients.factors(rows, depth)
     assert out["fwd"] == pytest.approx(f) and out["bwd"] == pytest.approx(b)
     assert out["verdict"] == verdict and out["mirror"] == mirror
@@ -232,10 +252,22 @@ def test_spread_summary_counts_the_random_inits_once():
         for init, std in (("zeros", 0.0), ("small", 0.01), ("xavier", 0.3), ("he", 0.6)):
             for norm in ("none", "bn"):
                 div = act == "tanh" and init == "he" and norm == "none"
-                rows += [dict(init=init, activation=act, norm=norm, seed=0, layer=l, mean=0.0,
-                              std=math.inf if div and l == 3 else std, diverged=div and l == 3) for l in (1, 2, 3)]
-    data = SimpleNamespace(prop=pd.DataFrame(rows),
-                           grid=SimpleNamespace(propagation=SimpleNamespace(depth=3, diverge_rms=1e4)))
+                rows += [
+                    dict(
+                        init=init,
+                        activation=act,
+                        norm=norm,
+                        seed=0,
+                        layer=l,
+                        mean=0.0,
+                        std=math.inf if div and l == 3 else std,
+                        diverged=div and l == 3,
+                    )
+                    for l in (1, 2, 3)
+                ]
+    data = SimpleNamespace(
+        prop=pd.DataFrame(rows), grid=SimpleNamespace(propagation=SimpleNamespace(depth=3, diverge_rms=1e4))
+    )
     table, summary = bn_analysis.spread_summary(data, ["tanh", "relu"])
     assert summary["n_inits"] == 3 and summary["n_div_none"] == 1
     # tanh's diverged he enters at the threshold: spread 1e4 / 0.01, a lower bound; relu's is exact
@@ -247,9 +279,19 @@ def test_spread_summary_counts_the_random_inits_once():
 
 def _last_rows(values: dict, *, seeds=(0,), norm="none", diverged=()) -> list[dict]:
     """Layer-3 rows (the last layer) of one activation: ``values`` init -> std (or seed -> std)."""
-    return [dict(init=i, activation="tanh", norm=norm, seed=s, layer=3,
-                 std=v[s] if isinstance(v, dict) else v, diverged=(i, s) in diverged)
-            for i, v in values.items() for s in seeds]
+    return [
+        dict(
+            init=i,
+            activation="tanh",
+            norm=norm,
+            seed=s,
+            layer=3,
+            std=v[s] if isinstance(v, dict) else v,
+            diverged=(i, s) in diverged,
+        )
+        for i, v in values.items()
+        for s in seeds
+    ]
 
 
 def test_init_spread_known_ratio():
@@ -280,15 +322,17 @@ def test_init_spread_a_diverged_init_enters_at_the_threshold():
     assert per.loc[0, "ratio"] == pytest.approx(cap / 1e-3) and per.loc[1, "ratio"] == pytest.approx(cap / 3e-3)
     assert per["bound"].all()
     # only one of two seeds diverged: that seed enters at the threshold inside the init's mean
-    part = pd.DataFrame(_last_rows({"small": 1e-3, "large": {0: 5.0, 1: math.inf}}, seeds=seeds,
-                                   diverged={("large", 1)}))
+    part = pd.DataFrame(
+        _last_rows({"small": 1e-3, "large": {0: 5.0, 1: math.inf}}, seeds=seeds, diverged={("large", 1)})
+    )
     sp = init_spread(part, 3, cap=cap).iloc[0]
     assert sp["bound"] and sp["hi"] == pytest.approx((5.0 + cap) / 2)
 
 
 def test_scale_families_follow_the_init_formulas():
-    fams = bn_analysis.scale_families(["zeros", "small", "large", "xavier", "glorot_normal", "glorot_uniform", "he",
-                                     "he_uniform", "orthogonal"])
+    fams = bn_analysis.scale_families(
+        ["zeros", "small", "large", "xavier", "glorot_normal", "glorot_uniform", "he", "he_uniform", "orthogonal"]
+    )
     as_sets = [set(f) for f in fams]
     assert {"small", "large", "xavier", "glorot_normal", "he"} in as_sets
     assert {"glorot_uniform", "he_uniform"} in as_sets
@@ -301,8 +345,18 @@ def test_all_factors_on_synthetic_propagation():
     for init, f in (("small", 0.2), ("he", 1.0)):
         for seed in (0, 1):
             for layer in range(1, depth + 1):
-                rows.append(dict(init=init, activation="relu", norm="none", seed=seed, layer=layer, std=f ** layer,
-                                 grad_h_std=f ** (depth - layer), diverged=False))
+                rows.append(
+                    dict(
+                        init=init,
+                        activation="relu",
+                        norm="none",
+                        seed=seed,
+                        layer=layer,
+                        std=f**layer,
+                        grad_h_std=f ** (depth - layer),
+                        diverged=False,
+                    )
+                )
     ft = all_factors(pd.DataFrame(rows), depth).set_index("init")
     assert ft.loc["small", "fwd"] == pytest.approx(0.2) and ft.loc["small", "bwd"] == pytest.approx(0.2)
     assert ft.loc["he", "gain"] == pytest.approx(1.0)
@@ -349,7 +403,8 @@ def test_placement_runs_are_a_data_file(tiny):
     place = tiny.frame("placement.csv")
     assert not g.placement.from_grid and set(place["norm"]) == {"bn_post"}
     assert set(zip(place["activation"], place["init"])) == {
-        (a, i) for a in plan.PLACEMENT_ACTS for i in plan.PLACEMENT_INITS if i in g.propagation.inits}
+        (a, i) for a in plan.PLACEMENT_ACTS for i in plan.PLACEMENT_INITS if i in g.propagation.inits
+    }
     assert set(place["seed"]) == {g.propagation.seeds[0]} and place["layer"].max() == g.propagation.depth
     table, source = bn_analysis.placement_frame(tiny)
     assert source["seeds"] == [g.propagation.seeds[0]] and len(table) == len(place) // g.propagation.depth

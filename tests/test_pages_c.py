@@ -32,8 +32,15 @@ REPO = Path(__file__).resolve().parent.parent
 MY_PAGES = ("seed", "conclusions", "reproducibility", "references")
 MODULES = {"seed": seed, "conclusions": conclusions, "reproducibility": reproducibility, "references": references}
 
-GRID = dict(samples=120, width=64, depth=6, inits=["zeros", "small", "large", "xavier", "glorot_normal", "he"],
-            activations=["sigmoid", "tanh", "relu"], norms=["none", "bn"], seeds=[0, 1])
+GRID = dict(
+    samples=120,
+    width=64,
+    depth=6,
+    inits=["zeros", "small", "large", "xavier", "glorot_normal", "he"],
+    activations=["sigmoid", "tanh", "relu"],
+    norms=["none", "bn"],
+    seeds=[0, 1],
+)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -41,8 +48,11 @@ GRID = dict(samples=120, width=64, depth=6, inits=["zeros", "small", "large", "x
 
 
 def _config(tmp_path: Path, **prop):
-    raw = {"output": {"docs_dir": str(tmp_path / "docs")}, "propagation": {**GRID, **prop},
-           "symmetry": {"samples": 16, "width": 6, "depth": 2}}
+    raw = {
+        "output": {"docs_dir": str(tmp_path / "docs")},
+        "propagation": {**GRID, **prop},
+        "symmetry": {"samples": 16, "width": 6, "depth": 2},
+    }
     return parse_config(raw, tmp_path / "experiments.toml")
 
 
@@ -57,8 +67,16 @@ def _real_data(data_dir: Path, grid: dict) -> None:
             for act in grid["activations"]:
                 for norm in grid["norms"]:
                     for s in grid["seeds"]:
-                        lay = run_propagation(init=init, activation=act, norm=norm, seed=s, samples=grid["samples"],
-                                              width=grid["width"], depth=grid["depth"], hist_bins=4)["layers"]
+                        lay = run_propagation(
+                            init=init,
+                            activation=act,
+                            norm=norm,
+                            seed=s,
+                            samples=grid["samples"],
+                            width=grid["width"],
+                            depth=grid["depth"],
+                            hist_bins=4,
+                        )["layers"]
                         lay.insert(0, "seed", s)
                         lay.insert(0, "norm", norm)
                         lay.insert(0, "activation", act)
@@ -101,11 +119,27 @@ def synthetic_prop(cases: dict, depth: int, seeds=(0, 1), norm="none") -> pd.Dat
         for s in seeds:
             for layer in range(1, depth + 1):
                 std = spec["std"](layer)
-                rows.append(dict(init=init, activation=act, norm=spec.get("norm", norm), seed=s, layer=layer,
-                                 mean=0.0, std=std, min=-3 * std, max=3 * std, saturated_frac=spec.get("sat", 0.0),
-                                 zero_frac=0.0, preact_std=std, grad_h_std=1.0, grad_w_norm=1.0,
-                                 grad_w_ratio=spec.get("grad", 0.1), theory_std=np.nan,
-                                 diverged=spec.get("diverged", False)))
+                rows.append(
+                    dict(
+                        init=init,
+                        activation=act,
+                        norm=spec.get("norm", norm),
+                        seed=s,
+                        layer=layer,
+                        mean=0.0,
+                        std=std,
+                        min=-3 * std,
+                        max=3 * std,
+                        saturated_frac=spec.get("sat", 0.0),
+                        zero_frac=0.0,
+                        preact_std=std,
+                        grad_h_std=1.0,
+                        grad_w_norm=1.0,
+                        grad_w_ratio=spec.get("grad", 0.1),
+                        theory_std=np.nan,
+                        diverged=spec.get("diverged", False),
+                    )
+                )
     return contract.check_frame("propagation.csv", pd.DataFrame(rows))
 
 
@@ -139,9 +173,11 @@ def test_xavier_relu_rule_partly_at_depth_10_holds_when_deep():
 
 def test_small_and_large_init_rules():
     g = math.sqrt(500) * 0.01  # tanh ~ identity near 0: std × 0.01·√fan_in per layer
-    cases = {("small", "tanh"): {"std": lambda l: g ** l, "grad": 1e-4},
-             ("large", "tanh"): {"std": lambda l: 0.98, "sat": 0.76, "grad": 0.09},
-             ("xavier", "tanh"): {"std": lambda l: 0.63 / math.sqrt(l), "grad": 0.12}}
+    cases = {
+        ("small", "tanh"): {"std": lambda l: g**l, "grad": 1e-4},
+        ("large", "tanh"): {"std": lambda l: 0.98, "sat": 0.76, "grad": 0.09},
+        ("xavier", "tanh"): {"std": lambda l: 0.63 / math.sqrt(l), "grad": 0.12},
+    }
     prop = synthetic_prop(cases, 10)
     assert claims.judge_small(claims.Runs(prop), ["tanh"])["verdict"] == "holds"
     large = claims.judge_large(claims.Runs(prop), ["tanh"])
@@ -155,14 +191,15 @@ def test_small_and_large_init_rules():
 def test_he_rule_stable_vs_the_printed_line():
     ok = synthetic_prop({("he", "relu"): {"std": lambda l: 0.83, "sat": 0.5}}, 10)
     assert claims.judge_he_relu(claims.Runs(ok), ["relu"])["verdict"] == "holds"  # ReLU's ~50% zeros are not saturation
-    bad = synthetic_prop({("he", "relu"): {"std": lambda l: 250.0 ** l}}, 10)  # the /sqrt(2/fan_in) line
+    bad = synthetic_prop({("he", "relu"): {"std": lambda l: 250.0**l}}, 10)  # the /sqrt(2/fan_in) line
     assert claims.judge_he_relu(claims.Runs(bad), ["relu"])["verdict"] == "does_not_hold"
 
 
 def test_bn_init_rule():
     inits = ["zeros", "small", "xavier", "he"]
-    none = {(i, "tanh"): {"std": (lambda l, i=i: {"zeros": 0.0, "small": 1e-5, "xavier": 0.3, "he": 0.6}[i])}
-            for i in inits}
+    none = {
+        (i, "tanh"): {"std": (lambda l, i=i: {"zeros": 0.0, "small": 1e-5, "xavier": 0.3, "he": 0.6}[i])} for i in inits
+    }
     bn = {(i, "tanh"): {"std": (lambda l, i=i: 0.0 if i == "zeros" else 0.63), "norm": "bn"} for i in inits}
     prop = pd.concat([synthetic_prop(none, 5), synthetic_prop(bn, 5)], ignore_index=True)
     j = claims.judge_bn_init(claims.Runs(prop), inits, ["tanh"], ["none", "bn"])
@@ -177,8 +214,18 @@ def test_symmetry_rule():
         for init, n in (("zeros", 1), ("constant", 1), ("xavier", 6)):
             for phase in ("before", "after"):
                 k = zeros_after if (init == "zeros" and phase == "after") else n
-                rows.append(dict(init=init, activation="tanh", seed=0, layer=1, phase=phase, distinct_units=k,
-                                 distinct_weights=k, width=6))
+                rows.append(
+                    dict(
+                        init=init,
+                        activation="tanh",
+                        seed=0,
+                        layer=1,
+                        phase=phase,
+                        distinct_units=k,
+                        distinct_weights=k,
+                        width=6,
+                    )
+                )
         return pd.DataFrame(rows)
 
     assert claims.judge_symmetry(sym(1))["verdict"] == "holds"
@@ -188,8 +235,9 @@ def test_symmetry_rule():
 def test_printout_runs_tells_a_copy_from_two_runs():
     """Two printouts with the same layer-0 statistics are one output pasted twice (not two runs)."""
     L = 3
-    rerun = pd.DataFrame({"small_tanh": [0.2 ** l for l in range(L + 1)], "large_tanh": [0.98] * (L + 1),
-                          "xavier_tanh": [0.6] * (L + 1)})
+    rerun = pd.DataFrame(
+        {"small_tanh": [0.2**l for l in range(L + 1)], "large_tanh": [0.98] * (L + 1), "xavier_tanh": [0.6] * (L + 1)}
+    )
     printed = pd.DataFrame({c: list(rerun["large_tanh"]) if c != "xavier_tanh" else list(rerun[c]) for c in rerun})
     m = {r["case"]: r for r in seed_note.printout_matches(rerun, printed)}
     same = pd.DataFrame({c: [0.001] * (L + 1) for c in rerun})
@@ -202,10 +250,20 @@ def test_printout_runs_tells_a_copy_from_two_runs():
 
 def test_printout_matching_finds_the_swapped_printout():
     L = 10
-    rerun = pd.DataFrame({"small_tanh": [0.2 ** l for l in range(L + 1)], "large_tanh": [0.98] * (L + 1),
-                          "xavier_tanh": [0.63 / math.sqrt(max(l, 1)) for l in range(L + 1)]})
-    printed = pd.DataFrame({"small_tanh": [0.98 * 1.001] * (L + 1), "large_tanh": [0.98] * (L + 1),
-                            "xavier_tanh": list(rerun["xavier_tanh"] * 1.01)})
+    rerun = pd.DataFrame(
+        {
+            "small_tanh": [0.2**l for l in range(L + 1)],
+            "large_tanh": [0.98] * (L + 1),
+            "xavier_tanh": [0.63 / math.sqrt(max(l, 1)) for l in range(L + 1)],
+        }
+    )
+    printed = pd.DataFrame(
+        {
+            "small_tanh": [0.98 * 1.001] * (L + 1),
+            "large_tanh": [0.98] * (L + 1),
+            "xavier_tanh": list(rerun["xavier_tanh"] * 1.01),
+        }
+    )
     m = {r["case"]: r for r in seed_note.printout_matches(rerun, printed)}
     assert m["small_tanh"]["best"] == "large_tanh" and not m["small_tanh"]["matches_own"]
     assert m["large_tanh"]["matches_own"] and m["xavier_tanh"]["matches_own"]
@@ -268,11 +326,21 @@ def test_conclusions_context_real_and_training_claims(real, tmp_path):
     verdicts = dict(zip(conclusions.TRAINING_CLAIMS, ("holds", "partly", "does_not_hold", "partly", "holds")))
     # claims.csv as generator/analysis/training.py writes it (columns of the contract); values minimal
     n = len(verdicts)
-    pd.DataFrame({"claim_id": list(verdicts), "verdict": list(verdicts.values()),
-                  "effect": [0.25 + i for i in range(n)], "ci_low": [0.125] * n, "ci_high": [3.5 + i for i in range(n)],
-                  "n_runs": [10] * n, "setting": ["data=digits; width=100; batch=64; seeds=10"] * n,
-                  "verdict_a": list(verdicts.values()), "verdict_b": ["inconclusive"] * n, "evidence": ["x=1"] * n,
-                  "values": ["{}"] * n}).to_csv(d2 / "claims.csv", index=False)
+    pd.DataFrame(
+        {
+            "claim_id": list(verdicts),
+            "verdict": list(verdicts.values()),
+            "effect": [0.25 + i for i in range(n)],
+            "ci_low": [0.125] * n,
+            "ci_high": [3.5 + i for i in range(n)],
+            "n_runs": [10] * n,
+            "setting": ["data=digits; width=100; batch=64; seeds=10"] * n,
+            "verdict_a": list(verdicts.values()),
+            "verdict_b": ["inconclusive"] * n,
+            "evidence": ["x=1"] * n,
+            "values": ["{}"] * n,
+        }
+    ).to_csv(d2 / "claims.csv", index=False)
     c2 = conclusions.context(_site(cfg, d2))
     assert c2["has_training"] and c2["counts"]["pending"] == 0
     for k, v in verdicts.items():
@@ -303,9 +371,26 @@ def test_reproducibility_context_is_deterministic(real):
 
 def test_references_are_complete():
     keys = {r.key for r in references.REFERENCES}
-    assert {"glorot2010", "he2015", "ioffe2015", "saxe2013", "poole2016", "schoenholz2017", "klambauer2017",
-            "lecun1998", "yang2019", "santurkar2018", "bjorck2018", "luo2019", "hanin2018", "pennington2017",
-            "hendrycks2016", "alpaydin1998", "cs231n", "seed"} == keys
+    assert {
+        "glorot2010",
+        "he2015",
+        "ioffe2015",
+        "saxe2013",
+        "poole2016",
+        "schoenholz2017",
+        "klambauer2017",
+        "lecun1998",
+        "yang2019",
+        "santurkar2018",
+        "bjorck2018",
+        "luo2019",
+        "hanin2018",
+        "pennington2017",
+        "hendrycks2016",
+        "alpaydin1998",
+        "cs231n",
+        "seed",
+    } == keys
     for r in references.REFERENCES:
         assert r.title and r.venue and r.authors and 1990 < r.year < 2030
         if r.arxiv:
@@ -322,8 +407,12 @@ def test_references_are_complete():
 
 def _render(cfg, data_dir, out: Path) -> dict:
     data = _site(cfg, data_dir)
-    ctx = {"config": config_summary(data.grid), "data_dictionary": data_dictionary(),
-           "pages": {n: MODULES[n].context(data) for n in MY_PAGES}, "page_order": list(PAGES)}
+    ctx = {
+        "config": config_summary(data.grid),
+        "data_dictionary": data_dictionary(),
+        "pages": {n: MODULES[n].context(data) for n in MY_PAGES},
+        "page_order": list(PAGES),
+    }
     render_pages(ctx, out, list(MY_PAGES))
     return {(n, lang): (out / f"{n}.{lang}.md").read_text("utf-8") for n in MY_PAGES for lang in strings.LANGUAGES}
 
@@ -338,8 +427,9 @@ def test_pages_render_with_language_parity(real, tmp_path):
     anchors = {}
     for (name, lang), text in md.items():
         assert "$" not in re.sub(r"`[^`]*`", "", text), f"{name}.{lang}: raw $ math"
-        assert not re.search(r"\\(frac|sqrt|text|partial)\b", re.sub(r"<math.*?</math>", "", text, flags=re.S)), \
+        assert not re.search(r"\\(frac|sqrt|text|partial)\b", re.sub(r"<math.*?</math>", "", text, flags=re.S)), (
             f"{name}.{lang}: raw TeX"
+        )
         ids = set(re.findall(r'id="([^"]+)"', text)) | set(re.findall(r"\{ #([\w-]+) \}", text))
         anchors[name, lang] = ids
     for (name, lang), text in md.items():
@@ -387,8 +477,16 @@ def test_strings_catalog_has_no_decimal_literals_and_matching_keys():
     for lang in strings.LANGUAGES:
         text = (REPO / "templates" / "strings" / lang / "pages_c.toml").read_text("utf-8")
         assert not re.findall(r"(?<![\w.])\d+\.\d+(?![\w.])", text), lang
-    ko = {k for k in strings.flat_keys("ko") if k.split(".")[0] in ("seed_page", "conclusions", "reproducibility", "references")}
-    en = {k for k in strings.flat_keys("en") if k.split(".")[0] in ("seed_page", "conclusions", "reproducibility", "references")}
+    ko = {
+        k
+        for k in strings.flat_keys("ko")
+        if k.split(".")[0] in ("seed_page", "conclusions", "reproducibility", "references")
+    }
+    en = {
+        k
+        for k in strings.flat_keys("en")
+        if k.split(".")[0] in ("seed_page", "conclusions", "reproducibility", "references")
+    }
     assert ko == en and ko
 
 
@@ -404,8 +502,10 @@ def test_seed_rerun_figure_renders_without_warnings(real):
     from generator.figures.registry import figure_alt, figure_jobs
 
     _, data_dir = real
-    tables = {"seed_code": contract.read_csv("seed_code.csv", data_dir),
-              "seed_printed": contract.read_csv("seed_printed.csv", data_dir)}
+    tables = {
+        "seed_code": contract.read_csv("seed_code.csv", data_dir),
+        "seed_printed": contract.read_csv("seed_printed.csv", data_dir),
+    }
     assert "seed_rerun" in {j.stem for j in figure_jobs({"inits": ["he"], "activations": ["relu"], "norms": ["none"]})}
     records = []
 

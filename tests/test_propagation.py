@@ -35,9 +35,24 @@ def _run(**kw):
 def test_table_contract():
     out = _run(init="xavier", activation="tanh", norm="none", hist_bins=10)
     lay, hist = out["layers"], out["hist"]
-    assert tuple(lay.columns) == LAYER_COLUMNS == (
-        "layer", "mean", "std", "min", "max", "saturated_frac", "zero_frac", "preact_std", "grad_h_std",
-        "grad_w_norm", "grad_w_ratio", "diverged")
+    assert (
+        tuple(lay.columns)
+        == LAYER_COLUMNS
+        == (
+            "layer",
+            "mean",
+            "std",
+            "min",
+            "max",
+            "saturated_frac",
+            "zero_frac",
+            "preact_std",
+            "grad_h_std",
+            "grad_w_norm",
+            "grad_w_ratio",
+            "diverged",
+        )
+    )
     assert tuple(hist.columns) == HIST_COLUMNS == ("layer", "bin", "lo", "hi", "count")
     assert lay["layer"].tolist() == [1, 2, 3, 4] and lay["layer"].dtype == np.int64
     assert lay["diverged"].dtype == bool and not lay["diverged"].any()
@@ -69,8 +84,9 @@ def test_deterministic_and_paired_streams():
     np.testing.assert_array_equal(g, np.random.default_rng(ss[2]).standard_normal((10, 5)))
     w = draw_weights("xavier", 7, 5, 2, "float64")
     rng = np.random.default_rng(ss[1])
-    np.testing.assert_array_equal(w[1], (lambda: (rng.standard_normal((5, 5)), rng.standard_normal((5, 5))))()[1]
-                                  / math.sqrt(5))
+    np.testing.assert_array_equal(
+        w[1], (lambda: (rng.standard_normal((5, 5)), rng.standard_normal((5, 5))))()[1] / math.sqrt(5)
+    )
     # top-layer gradient is G / N whatever the network: std(G)/N for every config of this seed
     for init, act in [("he", "relu"), ("small", "sigmoid")]:
         top = _run(init=init, activation=act, norm="none")["layers"].iloc[-1]
@@ -138,8 +154,9 @@ def test_hist_counts_edges_overflow_and_nan():
     assert counts.sum() == values.size - 1  # NaN is not counted
     # the chunked one-pass path agrees, including the exact outer edges (finite values only there)
     finite = np.repeat(values[1:-3], 20_000)  # > one chunk
-    np.testing.assert_array_equal(_output_stats(finite, finite, 0.0, lo, hi, bins)[7],
-                                  _hist_counts(finite, lo, hi, bins))
+    np.testing.assert_array_equal(
+        _output_stats(finite, finite, 0.0, lo, hi, bins)[7], _hist_counts(finite, lo, hi, bins)
+    )
     just_below = np.full(5, np.nextafter(-1.0, -2.0))
     assert _output_stats(just_below, just_below, 0.0, lo, hi, bins)[7][0] == 5
 
@@ -217,8 +234,9 @@ def test_large_relu_depth_50_diverges_without_warnings():
 
 @pytest.mark.parametrize("dtype,depth", [("float64", 420), ("float32", 60)])
 def test_overflow_to_inf_without_warnings(dtype, depth):
-    out = _run(init="large", activation="relu", norm="none", samples=40, width=100, depth=depth, dtype=dtype,
-               hist_bins=6)
+    out = _run(
+        init="large", activation="relu", norm="none", samples=40, width=100, depth=depth, dtype=dtype, hist_bins=6
+    )
     lay, hist = out["layers"], out["hist"]
     assert lay["diverged"].iloc[-1]
     stopped = lay["std"].isna() & lay["min"].isna()
@@ -237,8 +255,13 @@ def test_work_avoidance_is_exact_and_counted():
 
     kw = dict(seed=3, samples=40, width=12, depth=4)
     gemm = 2.0 * 40 * 12 * 12
-    for init, act, norm in [("he", "tanh", "none"), ("he", "relu", "bn"), ("orthogonal", "tanh", "bn"),
-                            ("zeros", "sigmoid", "none"), ("zeros", "tanh", "bn")]:
+    for init, act, norm in [
+        ("he", "tanh", "none"),
+        ("he", "relu", "bn"),
+        ("orthogonal", "tanh", "bn"),
+        ("zeros", "sigmoid", "none"),
+        ("zeros", "tanh", "bn"),
+    ]:
         prop._FIRST_PREACT.clear()
         first = _run(init=init, activation=act, norm=norm, **kw)
         shared = _run(init=init, activation=act, norm=norm, **kw)

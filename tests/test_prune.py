@@ -18,9 +18,16 @@ import pytest
 import sitebuild
 from generator.pipeline.prune import lunr_needed, prune, search_languages
 
-WORKER_JS = b'x=`${e}/min/lunr.stemmer.support.min.js`;y=`${e}/min/lunr.multi.min.js`;\n'
-LUNR_FILES = ("min/lunr.stemmer.support.min.js", "min/lunr.multi.min.js", "min/lunr.ko.min.js",
-              "min/lunr.ja.min.js", "min/lunr.de.min.js", "tinyseg.js", "wordcut.js")
+WORKER_JS = b"x=`${e}/min/lunr.stemmer.support.min.js`;y=`${e}/min/lunr.multi.min.js`;\n"
+LUNR_FILES = (
+    "min/lunr.stemmer.support.min.js",
+    "min/lunr.multi.min.js",
+    "min/lunr.ko.min.js",
+    "min/lunr.ja.min.js",
+    "min/lunr.de.min.js",
+    "tinyseg.js",
+    "wordcut.js",
+)
 
 
 def _write(path: Path, data: bytes) -> Path:
@@ -42,7 +49,9 @@ def _theme_tree(root: Path, langs=("ko", "en"), worker: bytes = WORKER_JS) -> Pa
     for name in LUNR_FILES:
         _write(js / "lunr" / name, name.encode() * 10)
     if langs is not None:
-        _write(root / "search" / "search_index.json", json.dumps({"config": {"lang": list(langs)}, "docs": []}).encode())
+        _write(
+            root / "search" / "search_index.json", json.dumps({"config": {"lang": list(langs)}, "docs": []}).encode()
+        )
     _write(root / "index.html", b"<html></html>")
     return root
 
@@ -51,12 +60,18 @@ def _files(root: Path) -> dict[str, bytes]:
     return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
 
 
-@pytest.mark.parametrize(("langs", "want"), [
-    (["en"], {"min/lunr.stemmer.support.min.js"}),
-    (["ko", "en"], {"min/lunr.stemmer.support.min.js", "min/lunr.ko.min.js", "min/lunr.multi.min.js"}),
-    (["ja", "en"], {"min/lunr.stemmer.support.min.js", "min/lunr.ja.min.js", "min/lunr.multi.min.js", "tinyseg.js"}),
-    (["th"], {"min/lunr.stemmer.support.min.js", "min/lunr.th.min.js", "wordcut.js"}),
-])
+@pytest.mark.parametrize(
+    ("langs", "want"),
+    [
+        (["en"], {"min/lunr.stemmer.support.min.js"}),
+        (["ko", "en"], {"min/lunr.stemmer.support.min.js", "min/lunr.ko.min.js", "min/lunr.multi.min.js"}),
+        (
+            ["ja", "en"],
+            {"min/lunr.stemmer.support.min.js", "min/lunr.ja.min.js", "min/lunr.multi.min.js", "tinyseg.js"},
+        ),
+        (["th"], {"min/lunr.stemmer.support.min.js", "min/lunr.th.min.js", "wordcut.js"}),
+    ],
+)
 def test_lunr_needed_follows_the_search_worker(langs, want):
     assert lunr_needed(langs) == want
 
@@ -83,8 +98,11 @@ def test_prune_removes_maps_comments_and_unused_lunr(tmp_path):
 
 @pytest.mark.parametrize("case", ["no index", "index without languages", "worker loads differently"])
 def test_lunr_is_kept_when_its_use_cannot_be_judged(tmp_path, case):
-    root = _theme_tree(tmp_path / "public", langs=None if case == "no index" else ("ko", "en"),
-                       worker=b"importScripts(`${e}/other.js`);\n" if case == "worker loads differently" else WORKER_JS)
+    root = _theme_tree(
+        tmp_path / "public",
+        langs=None if case == "no index" else ("ko", "en"),
+        worker=b"importScripts(`${e}/other.js`);\n" if case == "worker loads differently" else WORKER_JS,
+    )
     if case == "index without languages":
         _write(root / "search" / "search_index.json", b'{"config": {}, "docs": []}')
     prune(root)
@@ -132,7 +150,9 @@ def referenced(site_build) -> set[Path]:
         model = sitebuild.parse(page)
         refs = [e.attrs.get("src") for e in model.find("img") + model.find("script")]
         refs += [e.attrs.get("href") for e in model.find("a") + model.find("link")]
-        refs += [c.strip().split(" ")[0] for e in model.find("source") for c in (e.attrs.get("srcset") or "").split(",")]
+        refs += [
+            c.strip().split(" ")[0] for e in model.find("source") for c in (e.attrs.get("srcset") or "").split(",")
+        ]
         config = _CONFIG_RE.search(page.read_text("utf-8"))
         if config:
             refs.append(json.loads(config.group(1)).get("search"))
@@ -154,8 +174,11 @@ def test_no_source_maps_are_shipped(site_build):
     public = site_build.public_dir
     maps = [p.relative_to(public).as_posix() for p in public.rglob("*.map")]
     assert not maps, f"source maps in the built site: {maps}"
-    comments = [p.relative_to(public).as_posix() for p in sorted(public.rglob("*"))
-                if p.suffix in (".js", ".css") and b"sourceMappingURL" in p.read_bytes()]
+    comments = [
+        p.relative_to(public).as_posix()
+        for p in sorted(public.rglob("*"))
+        if p.suffix in (".js", ".css") and b"sourceMappingURL" in p.read_bytes()
+    ]
     assert not comments, f"files still pointing at a source map: {comments}"
 
 
@@ -176,6 +199,9 @@ def test_every_asset_is_used(site_build, referenced):
     assert langs, "the search index names no languages"
     lunr = {(lunr_dir / name).resolve() for name in lunr_needed(langs)}
     assert all(p.is_file() for p in lunr), "a lunr file the search worker loads is missing"
-    unused = [p.relative_to(public).as_posix() for p in sorted((public / "assets").rglob("*"))
-              if p.is_file() and p.resolve() not in referenced | lunr]
+    unused = [
+        p.relative_to(public).as_posix()
+        for p in sorted((public / "assets").rglob("*"))
+        if p.is_file() and p.resolve() not in referenced | lunr
+    ]
     assert not unused, f"assets no page uses: {unused}"

@@ -35,7 +35,7 @@ def section(heading: str) -> str:
     text = (REPO / "README.md").read_text(encoding="utf-8")
     start = text.index(f"\n## {heading}\n")
     end = text.find("\n## ", start + 1)
-    return text[start:end if end != -1 else len(text)]
+    return text[start : end if end != -1 else len(text)]
 
 
 def blocks(text: str, lang: str) -> list[str]:
@@ -46,8 +46,15 @@ def copy_repo(dst: Path) -> Path:
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
     for name in ("generator", "templates", "reference"):
         shutil.copytree(REPO / name, dst / name, ignore=ignore)
-    for name in ("configs/small.toml", "pyproject.toml", "tests/conftest.py", "tests/sitebuild.py",
-                 "tests/gradcheck.py", "tests/test_inits.py", "tests/test_activations.py"):
+    for name in (
+        "configs/small.toml",
+        "pyproject.toml",
+        "tests/conftest.py",
+        "tests/sitebuild.py",
+        "tests/gradcheck.py",
+        "tests/test_inits.py",
+        "tests/test_activations.py",
+    ):
         (dst / name).parent.mkdir(exist_ok=True)
         shutil.copy2(REPO / name, dst / name)
     return dst
@@ -69,8 +76,7 @@ def apply_recipe(repo: Path, text: str, module: str) -> None:
         old = path.read_text(encoding="utf-8").splitlines(keepends=True)
         at = [i for i, line in enumerate(old) if line.strip() == table]
         assert len(at) == 1, f"{table} not found once in {path}"
-        path.write_text("".join(old[:at[0] + 1] + [ln + "\n" for ln in lines] + old[at[0] + 1:]),
-                        encoding="utf-8")
+        path.write_text("".join(old[: at[0] + 1] + [ln + "\n" for ln in lines] + old[at[0] + 1 :]), encoding="utf-8")
 
 
 def small_config(repo: Path, *, inits: list[str], activations: list[str]) -> Path:
@@ -89,8 +95,7 @@ def small_config(repo: Path, *, inits: list[str], activations: list[str]) -> Pat
 
 def run(repo: Path, *args: str, timeout: float = 600) -> subprocess.CompletedProcess:
     env = {**os.environ, "PYTHONPATH": str(repo)}
-    return subprocess.run([sys.executable, *args], cwd=repo, env=env, capture_output=True, text=True,
-                          timeout=timeout)
+    return subprocess.run([sys.executable, *args], cwd=repo, env=env, capture_output=True, text=True, timeout=timeout)
 
 
 def build(repo: Path, config: Path) -> dict[str, pd.DataFrame]:
@@ -110,8 +115,7 @@ def unit_tests(repo: Path, test_file: str, name: str) -> int:
 
 
 def display_names(repo: Path, key: str) -> list[str]:
-    code = ("from generator.render import strings; "
-            f"print(strings.t('en', {key!r})); print(strings.t('ko', {key!r}))")
+    code = f"from generator.render import strings; print(strings.t('en', {key!r})); print(strings.t('ko', {key!r}))"
     out = run(repo, "-c", code, timeout=60)
     assert out.returncode == 0, out.stderr[-2000:]
     return out.stdout.splitlines()

@@ -11,7 +11,9 @@ from generator.pages import references
 
 REPO = Path(__file__).resolve().parent.parent
 # "He et al. (2015)", "Ioffe & Szegedy, 2015", "Glorot and Bengio (2010)", "Ioffe와 Szegedy(2015)", "LeCun et al., 1998"
-CITATION = re.compile(r"\b([A-Z][A-Za-z\-]+)(?:\s+et al\.|\s*(?:&|and|와|과)\s*[A-Z][A-Za-z\-]+)?,?\s*\(?((?:19|20)\d{2})\b")
+CITATION = re.compile(
+    r"\b([A-Z][A-Za-z\-]+)(?:\s+et al\.|\s*(?:&|and|와|과)\s*[A-Z][A-Za-z\-]+)?,?\s*\(?((?:19|20)\d{2})\b"
+)
 
 
 def cited(text: str) -> set[tuple[str, int]]:
@@ -23,10 +25,11 @@ def listed() -> set[tuple[str, int]]:
 
 
 def test_citation_pattern_on_known_forms():
-    text = ("(He et al., 2015) Ioffe & Szegedy (2015); Glorot and Bengio (2010); Ioffe와 Szegedy(2015), "
-            "LeCun et al., 1998 and Sohl-Dickstein 2017 but not ICLR or 1998 alone")
-    assert cited(text) == {("He", 2015), ("Ioffe", 2015), ("Glorot", 2010), ("LeCun", 1998),
-                           ("Sohl-Dickstein", 2017)}
+    text = (
+        "(He et al., 2015) Ioffe & Szegedy (2015); Glorot and Bengio (2010); Ioffe와 Szegedy(2015), "
+        "LeCun et al., 1998 and Sohl-Dickstein 2017 but not ICLR or 1998 alone"
+    )
+    assert cited(text) == {("He", 2015), ("Ioffe", 2015), ("Glorot", 2010), ("LeCun", 1998), ("Sohl-Dickstein", 2017)}
 
 
 def test_every_cited_work_is_listed():
@@ -58,8 +61,13 @@ def test_the_works_the_text_and_the_reader_need():
     by_key = {r.key: r for r in references.REFERENCES}
     assert by_key["yang2019"].arxiv == "1902.08129"
     assert by_key["lecun1998"].doi == "10.1007/3-540-49430-8_2"
-    for key, arxiv in (("santurkar2018", "1805.11604"), ("bjorck2018", "1806.02375"), ("luo2019", "1809.00846"),
-                       ("hanin2018", "1803.01719"), ("pennington2017", "1711.04735"),
-                       ("hendrycks2016", "1606.08415")):
+    for key, arxiv in (
+        ("santurkar2018", "1805.11604"),
+        ("bjorck2018", "1806.02375"),
+        ("luo2019", "1809.00846"),
+        ("hanin2018", "1803.01719"),
+        ("pennington2017", "1711.04735"),
+        ("hendrycks2016", "1606.08415"),
+    ):
         assert by_key[key].arxiv == arxiv
     assert by_key["hanin2018"].cite == "Hanin & Rolnick (2018)"

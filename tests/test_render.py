@@ -33,6 +33,7 @@ SVG = '<svg xmlns="http://www.w3.org/2000/svg" width="8" height="8"><rect width=
 # ------------------------------------------------------------------------------------------------
 # helpers
 
+
 def make_templates(tmp_path: Path, pages: dict[str, str]) -> Path:
     """A templates dir with the repo's macros + strings and the given ``{"pages/x.ko.md.j2": src}``."""
     tdir = tmp_path / "templates"
@@ -94,8 +95,9 @@ def render_tiny_site(tmp_path: Path, *, figure_langs=("ko", "en")) -> Path:
     """Render a tiny index + results (above) into a copy of site/; returns the site dir."""
     pages = {f"pages/results.{lg}.md.j2": src for lg, src in RESULTS.items()}
     # A tiny home page: the repository's real pages need the experiment data (test_site_tree.py).
-    pages.update({f"pages/index.{lg}.md.j2": "# {{ t('nav.index') }}\n\n{{ 'x^2' | mathblock }}\n"
-                  for lg in ("ko", "en")})
+    pages.update(
+        {f"pages/index.{lg}.md.j2": "# {{ t('nav.index') }}\n\n{{ 'x^2' | mathblock }}\n" for lg in ("ko", "en")}
+    )
     tdir = make_templates(tmp_path, pages)
     site = make_site(tmp_path)
     docs = site / "docs"
@@ -115,6 +117,7 @@ def render_tiny_site(tmp_path: Path, *, figure_langs=("ko", "en")) -> Path:
 # ------------------------------------------------------------------------------------------------
 # the strict Environment
 
+
 def test_environment_is_strict_and_markdown_friendly():
     env = environment()
     assert env.undefined.__name__ == "StrictUndefined"
@@ -125,8 +128,7 @@ def test_environment_is_strict_and_markdown_friendly():
 
 
 def test_undefined_variable_names_template_line_and_variable(tmp_path):
-    tdir = make_templates(tmp_path, {"pages/x.ko.md.j2": "# 제목\n\n값: {{ foo }}\n",
-                                     "pages/x.en.md.j2": "# Title\n"})
+    tdir = make_templates(tmp_path, {"pages/x.ko.md.j2": "# 제목\n\n값: {{ foo }}\n", "pages/x.en.md.j2": "# Title\n"})
     with pytest.raises(RenderError) as info:
         render_pages({}, tmp_path / "docs", templates_dir=tdir)
     msg = str(info.value)
@@ -142,8 +144,10 @@ def test_undefined_attribute_is_named(tmp_path):
 
 
 def test_missing_translation_key_names_key_and_language(tmp_path):
-    tdir = make_templates(tmp_path, {"pages/x.ko.md.j2": "{{ t('nav.index') }}\n",
-                                     "pages/x.en.md.j2": "ok\n\n{{ t('nav.no_such_key') }}\n"})
+    tdir = make_templates(
+        tmp_path,
+        {"pages/x.ko.md.j2": "{{ t('nav.index') }}\n", "pages/x.en.md.j2": "ok\n\n{{ t('nav.no_such_key') }}\n"},
+    )
     with pytest.raises(RenderError) as info:
         render_pages({}, tmp_path / "docs", templates_dir=tdir)
     msg = str(info.value)
@@ -152,10 +156,14 @@ def test_missing_translation_key_names_key_and_language(tmp_path):
 
 
 def test_missing_translation_key_inside_a_macro_is_named(tmp_path):
-    tdir = make_templates(tmp_path, {
-        "macros/extra.j2": "{% macro label() %}{{ t('ui.nope') }}{% endmacro %}",
-        "pages/x.ko.md.j2": '{% import "macros/extra.j2" as e with context %}\n{{ e.label() }}\n',
-        "pages/x.en.md.j2": "x\n"})
+    tdir = make_templates(
+        tmp_path,
+        {
+            "macros/extra.j2": "{% macro label() %}{{ t('ui.nope') }}{% endmacro %}",
+            "pages/x.ko.md.j2": '{% import "macros/extra.j2" as e with context %}\n{{ e.label() }}\n',
+            "pages/x.en.md.j2": "x\n",
+        },
+    )
     with pytest.raises(RenderError, match=r"pages/x.ko.md.j2.*missing translation key 'ui.nope' for language 'ko'"):
         render_pages({}, tmp_path / "docs", templates_dir=tdir)
 
@@ -173,8 +181,15 @@ def test_every_page_needs_every_language(tmp_path):
 
 
 def test_failed_render_writes_nothing(tmp_path):
-    tdir = make_templates(tmp_path, {"pages/a.ko.md.j2": "# a\n", "pages/a.en.md.j2": "# a\n",
-                                     "pages/b.ko.md.j2": "{{ missing }}\n", "pages/b.en.md.j2": "# b\n"})
+    tdir = make_templates(
+        tmp_path,
+        {
+            "pages/a.ko.md.j2": "# a\n",
+            "pages/a.en.md.j2": "# a\n",
+            "pages/b.ko.md.j2": "{{ missing }}\n",
+            "pages/b.en.md.j2": "# b\n",
+        },
+    )
     docs = tmp_path / "docs"
     with pytest.raises(RenderError):
         render_pages({}, docs, templates_dir=tdir)
@@ -182,8 +197,15 @@ def test_failed_render_writes_nothing(tmp_path):
 
 
 def test_full_render_removes_pages_whose_template_is_gone(tmp_path):
-    tdir = make_templates(tmp_path, {"pages/a.ko.md.j2": "가\n", "pages/a.en.md.j2": "a\n",
-                                     "pages/old.ko.md.j2": "옛\n", "pages/old.en.md.j2": "old\n"})
+    tdir = make_templates(
+        tmp_path,
+        {
+            "pages/a.ko.md.j2": "가\n",
+            "pages/a.en.md.j2": "a\n",
+            "pages/old.ko.md.j2": "옛\n",
+            "pages/old.en.md.j2": "old\n",
+        },
+    )
     docs = tmp_path / "docs"
     render_pages({}, docs, templates_dir=tdir, assets_dir=tmp_path / "none", notebooks_dir=tmp_path / "none")
     for lg in ("ko", "en"):
@@ -192,8 +214,9 @@ def test_full_render_removes_pages_whose_template_is_gone(tmp_path):
     (docs / "data" / "keep.csv").write_text("x\n")
     (docs / "mine.ko.md").write_text("not rendered by the build: never deleted")
     render_pages({}, docs, templates_dir=tdir, assets_dir=tmp_path / "none", notebooks_dir=tmp_path / "none")
-    assert sorted(p.relative_to(docs).as_posix() for p in docs.rglob("*") if p.is_file()
-                  and not p.name.startswith(".initlab")) == ["a.en.md", "a.ko.md", "data/keep.csv", "mine.ko.md"]
+    assert sorted(
+        p.relative_to(docs).as_posix() for p in docs.rglob("*") if p.is_file() and not p.name.startswith(".initlab")
+    ) == ["a.en.md", "a.ko.md", "data/keep.csv", "mine.ko.md"]
 
 
 def test_context_cannot_override_lang(tmp_path):
@@ -203,8 +226,15 @@ def test_context_cannot_override_lang(tmp_path):
 
 
 def test_render_pages_selected_pages_and_unknown_page(tmp_path):
-    tdir = make_templates(tmp_path, {"pages/a.ko.md.j2": "가 {{ lang }}\n", "pages/a.en.md.j2": "a {{ lang }}\n",
-                                     "pages/sub/b.ko.md.j2": "나\n", "pages/sub/b.en.md.j2": "b\n"})
+    tdir = make_templates(
+        tmp_path,
+        {
+            "pages/a.ko.md.j2": "가 {{ lang }}\n",
+            "pages/a.en.md.j2": "a {{ lang }}\n",
+            "pages/sub/b.ko.md.j2": "나\n",
+            "pages/sub/b.en.md.j2": "b\n",
+        },
+    )
     docs = tmp_path / "docs"
     out = render_pages({}, docs, ["a"], templates_dir=tdir, assets_dir=tmp_path / "none")
     assert out == [docs / "a.en.md", docs / "a.ko.md"]
@@ -224,10 +254,12 @@ def test_render_copies_assets_even_with_no_pages(tmp_path):
 # ------------------------------------------------------------------------------------------------
 # macros
 
+
 def test_figure_macro():
     env = environment()
-    tpl = env.from_string('{% import "macros/report.j2" as m with context %}'
-                          '{{ m.figure("layer_std", "캡션 *강조*", "대체 [텍스트]") }}')
+    tpl = env.from_string(
+        '{% import "macros/report.j2" as m with context %}{{ m.figure("layer_std", "캡션 *강조*", "대체 [텍스트]") }}'
+    )
     out = tpl.render(lang="ko")
     assert '<figure class="initlab-figure" id="fig-layer_std" markdown="span">' in out
     assert "![대체 \\[텍스트\\]](figures/layer_std.ko.svg){ loading=lazy }" in out
@@ -241,7 +273,8 @@ def test_table_csv_and_callout_macros():
     tpl = env.from_string(
         '{% import "macros/report.j2" as m with context %}'
         '{{ m.table(df, "Caption", "t1", columns={"a": "A", "b": "B"}, csv="data/t1.csv") }}'
-        '{% call m.callout("warning", "Careful") %}line one\nline two{% endcall %}')
+        '{% call m.callout("warning", "Careful") %}line one\nline two{% endcall %}'
+    )
     out = tpl.render(lang="en", df=df)
     assert '<figure class="initlab-table" id="tbl-t1" markdown="block">' in out
     assert "| A | B |\n| :--- | ---: |\n| x | 0.500 |" in out
@@ -252,9 +285,10 @@ def test_table_csv_and_callout_macros():
 # ------------------------------------------------------------------------------------------------
 # ko/en parity of structure
 
+
 def test_page_structure_detects_mismatch():
     ko = '# 가\n\n## 나 { #sec-b }\n\n<figure class="initlab-figure" id="fig-a" markdown="span">\n'
-    en = '# A\n\n## B { #sec-b }\n\n### C\n\n```\n# not a heading\n```\n'
+    en = "# A\n\n## B { #sec-b }\n\n### C\n\n```\n# not a heading\n```\n"
     a, b = page_structure(ko), page_structure(en)
     assert a["headings"] == [(1, None), (2, "sec-b")]
     assert b["headings"] == [(1, None), (2, "sec-b"), (3, None)]
@@ -276,6 +310,7 @@ def test_language_parity(site_build):
 
 # ------------------------------------------------------------------------------------------------
 # site/mkdocs.yml
+
 
 def _mkdocs_yml() -> dict:
     import yaml
@@ -317,7 +352,11 @@ def test_site_nav_lists_every_registry_page_in_order_with_catalog_titles():
     assert all(sorted(templates[page]) == ["en", "ko"] for page in pages)
 
     settings = nav_settings(REPO / "site" / "mkdocs.yml", nav)
-    entries = [child for e in settings["nav"] for child in (next(iter(e.values())) if isinstance(next(iter(e.values())), list) else [e])]
+    entries = [
+        child
+        for e in settings["nav"]
+        for child in (next(iter(e.values())) if isinstance(next(iter(e.values())), list) else [e])
+    ]
     assert entries == [{ko[page]: f"{page}.md"} for page in pages]
     languages = {lg["locale"]: lg for lg in settings["plugins"][1]["i18n"]["languages"]}
     sections = {item[1]["ko"]: item[1]["en"] for item in nav if len(item) == 3}
@@ -346,11 +385,13 @@ def test_child_config_keeps_the_parents_plugins_through_mkdocs_inherit(tmp_path)
     assert [next(iter(p)) for p in merged["plugins"]] == ["search", "i18n"]
 
 
-@pytest.mark.parametrize("nav, message", [
-    ([("index", {"ko": "홈"})], "page 'index' has no nav title in en"),
-    ([("a", {"ko": "같음", "en": "A"}), ("b", {"ko": "같음", "en": "B"})],
-     "two pages share the nav title '같음'"),
-])
+@pytest.mark.parametrize(
+    "nav, message",
+    [
+        ([("index", {"ko": "홈"})], "page 'index' has no nav title in en"),
+        ([("a", {"ko": "같음", "en": "A"}), ("b", {"ko": "같음", "en": "B"})], "two pages share the nav title '같음'"),
+    ],
+)
 def test_bad_navigation_is_a_build_error_before_mkdocs(tmp_path, nav, message):
     site = make_site(tmp_path)
     (site / "docs").mkdir()
@@ -363,19 +404,22 @@ def test_plugins_behind_a_yaml_tag_cannot_be_copied(tmp_path):
     from generator.pipeline.nav import nav_settings
 
     cfg = tmp_path / "mkdocs.yml"
-    cfg.write_text("site_url: !ENV [X, 'http://a/']\nplugins:\n  - i18n:\n      languages:\n"
-                   "        - locale: ko\n          default: true\n          name: !ENV [NAME, 'x']\n", "utf-8")
+    cfg.write_text(
+        "site_url: !ENV [X, 'http://a/']\nplugins:\n  - i18n:\n      languages:\n"
+        "        - locale: ko\n          default: true\n          name: !ENV [NAME, 'x']\n",
+        "utf-8",
+    )
     with pytest.raises(ValueError, match="use a YAML tag"):
         nav_settings(cfg, HOME_NAV)
 
 
 def test_mkdocs_yml_facts():
     cfg = _mkdocs_yml()
-    assert cfg["site_url"] == "http://127.0.0.1:8000/initlab/"      # !ENV default
+    assert cfg["site_url"] == "http://127.0.0.1:8000/initlab/"  # !ENV default
     assert cfg["theme"]["font"] is False and cfg["theme"]["language"] == "ko"
     assert "navigation.instant" not in cfg["theme"]["features"]
     names = [p if isinstance(p, str) else next(iter(p)) for p in cfg["plugins"]]
-    assert names == ["search", "i18n"]                                  # no privacy/social (offline)
+    assert names == ["search", "i18n"]  # no privacy/social (offline)
     i18n = cfg["plugins"][1]["i18n"]
     assert i18n["docs_structure"] == "suffix" and i18n["reconfigure_material"] and i18n["reconfigure_search"]
     assert [(lg["locale"], lg.get("default", False)) for lg in i18n["languages"]] == [("ko", True), ("en", False)]
@@ -387,6 +431,7 @@ def test_mkdocs_yml_facts():
 
 # ------------------------------------------------------------------------------------------------
 # MkDocs builds of a tiny two-language site
+
 
 @pytest.fixture(scope="module")
 def built_site(tmp_path_factory):
@@ -400,15 +445,26 @@ def built_site(tmp_path_factory):
 def test_tiny_site_builds_strict_in_both_languages(built_site):
     pub = built_site.public_dir
     assert built_site.warnings == []
-    for rel in ("index.html", "results/index.html", "en/index.html", "en/results/index.html",
-                "figures/demo.svg", "en/figures/demo.svg", "data/demo.csv", "search/search_index.json",
-                "sitemap.xml", "sitemap.xml.gz", "en/sitemap.xml", "assets/initlab.css"):
+    for rel in (
+        "index.html",
+        "results/index.html",
+        "en/index.html",
+        "en/results/index.html",
+        "figures/demo.svg",
+        "en/figures/demo.svg",
+        "data/demo.csv",
+        "search/search_index.json",
+        "sitemap.xml",
+        "sitemap.xml.gz",
+        "en/sitemap.xml",
+        "assets/initlab.css",
+    ):
         assert (pub / rel).is_file(), rel
     ko = (pub / "results" / "index.html").read_text("utf-8")
     en = (pub / "en" / "results" / "index.html").read_text("utf-8")
     assert '<html lang="ko"' in ko and '<html lang="en"' in en
     assert 'id="fig-demo"' in en and 'src="../figures/demo.svg"' in en
-    assert 'href="../../data/demo.csv"' in en and "download" in en       # one shared copy of the data
+    assert 'href="../../data/demo.csv"' in en and "download" in en  # one shared copy of the data
     assert '<math xmlns="http://www.w3.org/1998/Math/MathML" display="block">' in en
     assert "<table>" in en and "1.00×10⁻⁵" in en
     assert 'class="admonition note"' in en
@@ -441,8 +497,9 @@ def test_no_external_resources(built_site):
         # (references, the footer's licence deeds), not a resource
         loads = re.findall(r'<(?!a\s)[a-z]+\s[^>]*?(?:src|href)="(https?://[^"]+)"', text)
         for url in loads:
-            assert url.startswith("https://owner.github.io/initlab/") or "squidfunk" in url \
-                or "mkdocs" in url, f"{html.relative_to(pub)} loads {url}"
+            assert url.startswith("https://owner.github.io/initlab/") or "squidfunk" in url or "mkdocs" in url, (
+                f"{html.relative_to(pub)} loads {url}"
+            )
         assert "fonts.googleapis" not in text and "cdn." not in text
 
 
@@ -496,16 +553,20 @@ def test_page_missing_from_nav_fails(tmp_path):
     site = render_tiny_site(tmp_path)
     for lg in ("ko", "en"):
         (site / "docs" / f"orphan.{lg}.md").write_text("# orphan\n", "utf-8")
-    Manifest(site / "docs").record("fixture", [*Manifest(site / "docs").listed("fixture"), "orphan.ko.md",
-                                               "orphan.en.md"])
+    Manifest(site / "docs").record(
+        "fixture", [*Manifest(site / "docs").listed("fixture"), "orphan.ko.md", "orphan.en.md"]
+    )
     with pytest.raises(BuildError, match=r"not included in the \"nav\"[^\n]*\n  - orphan\.ko\.md"):
         build_site(site, nav=TINY_NAV)
 
 
 def _nav_links(html: str) -> list[tuple[str, str]]:
     """(href, title) of the page links of Material's navigation, in order."""
-    return re.findall(r'<a href="([^"#]*)" class="md-nav__link[^"]*">\s*'
-                      r'<span class="md-ellipsis">\s*([^<]*?)\s*</span>', html)
+    return re.findall(
+        r'<a href="([^"#]*)" class="md-nav__link[^"]*">\s*'
+        r'<span class="md-ellipsis">\s*([^<]*?)\s*</span>',
+        html,
+    )
 
 
 @pytest.mark.slow
@@ -513,8 +574,10 @@ def test_nav_shows_each_languages_titles(built_site):
     pub = built_site.public_dir
     assert _nav_links((pub / "index.html").read_text("utf-8")) == [(".", "홈"), ("results/", "결과")]
     assert _nav_links((pub / "en" / "index.html").read_text("utf-8")) == [("./", "Home"), ("results/", "Results")]
-    assert _nav_links((pub / "en" / "results" / "index.html").read_text("utf-8")) == [("../", "Home"),
-                                                                                       ("./", "Results")]
+    assert _nav_links((pub / "en" / "results" / "index.html").read_text("utf-8")) == [
+        ("../", "Home"),
+        ("./", "Results"),
+    ]
 
 
 @pytest.mark.slow
@@ -535,12 +598,15 @@ def test_a_page_added_to_the_registry_appears_in_the_nav(tmp_path, monkeypatch):
     pub = site / "public"
     assert _nav_links((pub / "index.html").read_text("utf-8")) == [(".", ko["index"]), ("results/", ko["results"])]
     assert _nav_links((pub / "en" / "results" / "index.html").read_text("utf-8")) == [
-        ("../", en["index"]), ("./", en["results"])]
+        ("../", en["index"]),
+        ("./", en["results"]),
+    ]
     assert (site / "mkdocs.yml").read_bytes() == mkdocs_yml
 
 
 # ------------------------------------------------------------------------------------------------
 # a real browser: Korean search finds a word inside a longer eojeol (prefix match)
+
 
 def _free_port() -> int:
     with socket.socket() as s:
@@ -559,8 +625,12 @@ def test_korean_search_in_chromium(built_site, tmp_path, request):
     root.mkdir()
     (root / "initlab").symlink_to(built_site.public_dir)
     port = _free_port()
-    srv = subprocess.Popen([sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1"],
-                           cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    srv = subprocess.Popen(
+        [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1"],
+        cwd=root,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         base = f"http://127.0.0.1:{port}/initlab/"
         ctx = browser.new_context()
@@ -610,9 +680,11 @@ def test_render_stage_loads_no_matplotlib():
     import subprocess
     import sys
 
-    code = ("import sys, importlib, pkgutil, generator.pages as P; import generator.render.env; "
-            "[importlib.import_module(f'generator.pages.{m.name}') for m in pkgutil.iter_modules(P.__path__)]; "
-            "print(sorted(m for m in sys.modules if m.startswith('generator.pages.')) != [], "
-            "'matplotlib' in sys.modules, sorted(m for m in sys.modules if m.startswith('generator.figures.')))")
+    code = (
+        "import sys, importlib, pkgutil, generator.pages as P; import generator.render.env; "
+        "[importlib.import_module(f'generator.pages.{m.name}') for m in pkgutil.iter_modules(P.__path__)]; "
+        "print(sorted(m for m in sys.modules if m.startswith('generator.pages.')) != [], "
+        "'matplotlib' in sys.modules, sorted(m for m in sys.modules if m.startswith('generator.figures.')))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO)
     assert out.stdout.strip() == "True False ['generator.figures.instances']", out.stdout

@@ -27,8 +27,10 @@ def no_env(monkeypatch):
 
 def _git_repo(path: Path, remote: str | None) -> str:
     """A one-commit repository at ``path`` with ``origin`` set to ``remote``; returns its HEAD."""
+
     def git(*args):
         return subprocess.run(["git", "-C", str(path), *args], check=True, capture_output=True, text=True).stdout
+
     path.mkdir()
     git("init", "-q")
     (path / "f.txt").write_text("x")
@@ -41,6 +43,7 @@ def _git_repo(path: Path, remote: str | None) -> str:
 
 # ------------------------------------------------------------------------------------------------
 # the code behind each page
+
 
 def test_every_page_has_sources_and_every_path_exists():
     assert set(COMPUTED_BY) == set(PAGES), "generator/pages/sources.py must name the sources of every page"
@@ -56,16 +59,20 @@ def test_every_page_has_sources_and_every_path_exists():
 # ------------------------------------------------------------------------------------------------
 # which repository, which ref
 
-@pytest.mark.parametrize(("remote", "want"), [
-    ("git@github.com:owner/repo.git", "https://github.com/owner/repo"),
-    ("https://github.com/owner/repo.git", "https://github.com/owner/repo"),
-    ("https://github.com/owner/re.po/", "https://github.com/owner/re.po"),
-    ("ssh://git@github.com/owner/repo", "https://github.com/owner/repo"),
-    ("https://gitlab.com/owner/repo.git", None),
-    ("/srv/git/repo.git", None),
-    ("", None),
-    (None, None),
-])
+
+@pytest.mark.parametrize(
+    ("remote", "want"),
+    [
+        ("git@github.com:owner/repo.git", "https://github.com/owner/repo"),
+        ("https://github.com/owner/repo.git", "https://github.com/owner/repo"),
+        ("https://github.com/owner/re.po/", "https://github.com/owner/re.po"),
+        ("ssh://git@github.com/owner/repo", "https://github.com/owner/repo"),
+        ("https://gitlab.com/owner/repo.git", None),
+        ("/srv/git/repo.git", None),
+        ("", None),
+        (None, None),
+    ],
+)
 def test_github_url(remote, want):
     assert links.github_url(remote) == want
 
@@ -113,12 +120,16 @@ def test_repository_and_ref_enter_the_site_stamp(tmp_path, monkeypatch, no_env):
     from generator.pipeline.stamp import SiteStamp
 
     cfg = load_config(ROOT / "configs" / "small.toml")
-    cfg.sections["output"] = OutputConfig(docs_dir=str(tmp_path / "d"), public_dir=str(tmp_path / "p"),
-                                          cache_dir=str(tmp_path / "c"))
+    cfg.sections["output"] = OutputConfig(
+        docs_dir=str(tmp_path / "d"), public_dir=str(tmp_path / "p"), cache_dir=str(tmp_path / "c")
+    )
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767225600")
     keys = [SiteStamp.for_build(cfg).key]
-    for name, value in (("INITLAB_REPO_URL", "https://github.com/a/b"), ("INITLAB_REPO_REF", "main"),
-                        ("INITLAB_SOURCE_NOTE_URL", "https://example.org/post")):
+    for name, value in (
+        ("INITLAB_REPO_URL", "https://github.com/a/b"),
+        ("INITLAB_REPO_REF", "main"),
+        ("INITLAB_SOURCE_NOTE_URL", "https://example.org/post"),
+    ):
         monkeypatch.setenv(name, value)
         keys.append(SiteStamp.for_build(cfg).key)
     keys.append(SiteStamp.for_build(cfg, repo_url="https://github.com/c/d").key)
@@ -129,13 +140,16 @@ def test_repository_and_ref_enter_the_site_stamp(tmp_path, monkeypatch, no_env):
 # ------------------------------------------------------------------------------------------------
 # search index per language
 
+
 def test_search_index_split_by_language(tmp_path):
     config = {"lang": ["ko", "en"], "separator": r"[\s]+|(?<=[A-Za-z])(?=[가-힣])", "pipeline": ["stopWordFilter"]}
-    docs = [{"location": "", "title": "홈", "text": "초기화"},
-            {"location": "he/#fan", "title": "He", "text": "fan_in 분산"},
-            {"location": "en/", "title": "Home", "text": "init"},
-            {"location": "en/he/#fan", "title": "He", "text": "fan_in variance"},
-            {"location": "english/", "title": "a Korean page whose name starts with en", "text": ""}]
+    docs = [
+        {"location": "", "title": "홈", "text": "초기화"},
+        {"location": "he/#fan", "title": "He", "text": "fan_in 분산"},
+        {"location": "en/", "title": "Home", "text": "init"},
+        {"location": "en/he/#fan", "title": "He", "text": "fan_in variance"},
+        {"location": "english/", "title": "a Korean page whose name starts with en", "text": ""},
+    ]
     (tmp_path / "search").mkdir()
     (tmp_path / "search" / "search_index.json").write_text(json.dumps({"config": config, "docs": docs}))
     (tmp_path / "en").mkdir()
@@ -152,6 +166,7 @@ def test_search_index_split_by_language(tmp_path):
 
 # ------------------------------------------------------------------------------------------------
 # the math font
+
 
 def _woff2_tables(data: bytes) -> list[str]:
     """Table tags of a WOFF2 file from its table directory (WOFF2 spec 5.2; no brotli needed)."""
@@ -170,7 +185,7 @@ def _woff2_tables(data: bytes) -> list[str]:
     for _ in range(count):
         flags, pos = data[pos], pos + 1
         if flags & 0x3F == 0x3F:
-            tag, pos = data[pos:pos + 4].decode("latin-1"), pos + 4
+            tag, pos = data[pos : pos + 4].decode("latin-1"), pos + 4
         else:
             tag = woff2KnownTags[flags & 0x3F]
         _, pos = base128(pos)  # origLength
@@ -206,8 +221,12 @@ def test_files_named_on_pages_exist():
     named = set()
     for template in sorted((ROOT / "templates").rglob("*")):
         if template.is_file() and template.suffix in (".j2", ".toml"):
-            named |= set(re.findall(r"`((?:generator|templates|site|configs|tests)/[\w./-]+\.(?:py|j2|toml|yml|css|js))`",
-                                    template.read_text("utf-8")))
+            named |= set(
+                re.findall(
+                    r"`((?:generator|templates|site|configs|tests)/[\w./-]+\.(?:py|j2|toml|yml|css|js))`",
+                    template.read_text("utf-8"),
+                )
+            )
     assert named, "no file named on any page: the pattern is stale"
     missing = sorted(p for p in named if "<" not in p and not (ROOT / p).is_file())
     assert not missing, f"pages name files that do not exist: {missing}"
@@ -218,11 +237,14 @@ def test_pages_workflow_sets_the_repository():
     assert "INITLAB_REPO_URL: ${{ github.server_url }}/${{ github.repository }}" in workflow
 
 
-@pytest.mark.parametrize("argv, env, field", [
-    (["build", "--repo-url", "ftp://x"], {}, "--repo-url"),
-    (["build"], {"INITLAB_REPO_URL": "file:///etc"}, "INITLAB_REPO_URL"),
-    (["render"], {"INITLAB_SOURCE_NOTE_URL": "javascript:alert(1)"}, "INITLAB_SOURCE_NOTE_URL"),
-])
+@pytest.mark.parametrize(
+    "argv, env, field",
+    [
+        (["build", "--repo-url", "ftp://x"], {}, "--repo-url"),
+        (["build"], {"INITLAB_REPO_URL": "file:///etc"}, "INITLAB_REPO_URL"),
+        (["render"], {"INITLAB_SOURCE_NOTE_URL": "javascript:alert(1)"}, "INITLAB_SOURCE_NOTE_URL"),
+    ],
+)
 def test_bad_link_address_is_a_config_error(argv, env, field, monkeypatch, capsys, tmp_path):
     """A bad address exits 2 with one line naming the field and what is valid, before anything is read
     or written (the config named does not even exist)."""

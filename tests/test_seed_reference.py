@@ -24,7 +24,8 @@ def test_printouts_have_three_cases_of_eleven_rows():
 
 def test_parser_reads_a_synthetic_printout():
     text = "input layer had mean 0.5 and std 1.5\n" + "".join(
-        f"hidden layer {i} had mean {i}e-3 and std {1/i}\n" for i in range(1, 11))
+        f"hidden layer {i} had mean {i}e-3 and std {1 / i}\n" for i in range(1, 11)
+    )
     df = parse_printouts(text * 2)
     assert list(df["case"].unique()) == list(PRINTED_CASES[:2])
     assert df.loc[3, "std"] == pytest.approx(1 / 3)

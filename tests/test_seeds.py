@@ -24,14 +24,24 @@ def _frame(diverge_from: dict, seed: int = 7, inf_at=(), nan_at=()) -> pd.DataFr
         for s in SEEDS:
             first = diverge_from.get((init, s))
             for layer in range(1, DEPTH + 1):
-                std = float(rng.uniform(0.5, 2.0) * 10.0 ** layer)
+                std = float(rng.uniform(0.5, 2.0) * 10.0**layer)
                 if (init, s, layer) in inf_at:
                     std = math.inf if layer % 2 else -math.inf
                 if (init, s, layer) in nan_at:
                     std = math.nan
-                rows.append(dict(init=init, activation="tanh", norm="none", seed=s, layer=layer, std=std,
-                                 grad_h_std=float(rng.uniform(0.0, 1.0)) if layer > 1 else 0.0,
-                                 theory_std=float(layer), diverged=first is not None and layer >= first))
+                rows.append(
+                    dict(
+                        init=init,
+                        activation="tanh",
+                        norm="none",
+                        seed=s,
+                        layer=layer,
+                        std=std,
+                        grad_h_std=float(rng.uniform(0.0, 1.0)) if layer > 1 else 0.0,
+                        theory_std=float(layer),
+                        diverged=first is not None and layer >= first,
+                    )
+                )
     return pd.DataFrame(rows)
 
 

@@ -35,8 +35,11 @@ def test_pages_with_templates_are_listed():
 
 @pytest.mark.parametrize("lang", LANGS)
 def test_every_page_exists_in_both_languages(public, lang):
-    missing = [str(page_file(public, p, lang).relative_to(public)) for p in page_names()
-               if not page_file(public, p, lang).is_file()]
+    missing = [
+        str(page_file(public, p, lang).relative_to(public))
+        for p in page_names()
+        if not page_file(public, p, lang).is_file()
+    ]
     assert not missing, f"pages missing in {lang}: {missing}"
 
 
@@ -126,8 +129,34 @@ def test_math_is_mathml(public, pages_html):
 
 
 # Elements that hold running text: inline math belongs inside one of them.
-TEXT_CONTAINERS = {"p", "li", "td", "th", "dd", "dt", "figcaption", "h1", "h2", "h3", "h4", "h5", "h6", "a",
-                   "span", "em", "strong", "b", "i", "sup", "sub", "summary", "label", "blockquote", "mark", "del"}
+TEXT_CONTAINERS = {
+    "p",
+    "li",
+    "td",
+    "th",
+    "dd",
+    "dt",
+    "figcaption",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "a",
+    "span",
+    "em",
+    "strong",
+    "b",
+    "i",
+    "sup",
+    "sub",
+    "summary",
+    "label",
+    "blockquote",
+    "mark",
+    "del",
+}
 
 
 def test_inline_math_stays_in_its_paragraph(public, pages_html):
@@ -139,8 +168,10 @@ def test_inline_math_stays_in_its_paragraph(public, pages_html):
         for el in parse(f).find("math"):
             if el.attrs.get("display", "inline") == "inline" and el.parent not in TEXT_CONTAINERS:
                 problems.append(f"{f.relative_to(public)}:{el.line}: inline <math> directly in <{el.parent or 'root'}>")
-    assert not problems, (f"{len(problems)} inline formulas broke out of their paragraph (in the template, "
-                          "do not start a line with an inline math filter/macro):\n" + "\n".join(problems))
+    assert not problems, (
+        f"{len(problems)} inline formulas broke out of their paragraph (in the template, "
+        "do not start a line with an inline math filter/macro):\n" + "\n".join(problems)
+    )
 
 
 def test_no_leaked_jinja(public):
@@ -156,7 +187,7 @@ def test_no_leaked_jinja_in_markdown(site_build):
     for md in sorted(site_build.docs_dir.glob("*.md")):
         text = md.read_text("utf-8")
         for m in re.finditer(r"\{\{|\{%|\{#-?\s", text):
-            problems.append(f"{md.name}: {text[max(0, m.start() - 30):m.end() + 30]!r}")
+            problems.append(f"{md.name}: {text[max(0, m.start() - 30) : m.end() + 30]!r}")
     assert not problems, problems
 
 
@@ -169,8 +200,11 @@ def test_strict_build_had_no_warnings(site_build):
 def test_no_absolute_build_paths_in_output(site_build, public):
     """The tmp build dirs must not leak into the published files (they differ between builds)."""
     needles = [str(site_build.root).encode(), str(site_build.docs_dir).encode()]
-    leaks = [p.relative_to(public).as_posix() for p in public.rglob("*")
-             if p.is_file() and p.suffix != ".gz" and any(n in p.read_bytes() for n in needles)]
+    leaks = [
+        p.relative_to(public).as_posix()
+        for p in public.rglob("*")
+        if p.is_file() and p.suffix != ".gz" and any(n in p.read_bytes() for n in needles)
+    ]
     assert not leaks, f"build paths leaked into {leaks}"
 
 
@@ -211,8 +245,16 @@ def test_figures_in_process_have_no_missing_glyphs(site_build):
     for job in figure_jobs(cfg, target_accuracy=cfg.training.target_accuracy):  # training figures too
         jobs.setdefault(job.name, job)
     handler = _Collect()
-    loggers = [logging.getLogger(n) for n in ("matplotlib", "matplotlib.font_manager", "matplotlib.mathtext",
-                                              "matplotlib.texmanager", "matplotlib.backends")]
+    loggers = [
+        logging.getLogger(n)
+        for n in (
+            "matplotlib",
+            "matplotlib.font_manager",
+            "matplotlib.mathtext",
+            "matplotlib.texmanager",
+            "matplotlib.backends",
+        )
+    ]
     old_levels = [lg.level for lg in loggers]
     for lg in loggers:
         lg.addHandler(handler)
@@ -229,7 +271,8 @@ def test_figures_in_process_have_no_missing_glyphs(site_build):
             lg.removeHandler(handler)
             lg.setLevel(lvl)
     messages = [f"{w.category.__name__}: {w.message}" for w in caught]
-    messages += [f"log {r.name} {r.levelname}: {r.getMessage()}" for r in handler.records
-                 if r.levelno >= logging.WARNING]
+    messages += [
+        f"log {r.name} {r.levelname}: {r.getMessage()}" for r in handler.records if r.levelno >= logging.WARNING
+    ]
     assert len(jobs) >= 3, f"expected several figure kinds, got {sorted(jobs)}"
     assert not messages, "\n".join(messages[:20])

@@ -18,8 +18,9 @@ from generator.pipeline.stamp import SiteStamp, tree_digest
 
 def _cfg(tmp_path):
     cfg = load_config(ROOT / "configs" / "small.toml")
-    cfg.sections["output"] = OutputConfig(docs_dir=str(tmp_path / "docs"), public_dir=str(tmp_path / "public"),
-                                          cache_dir=str(tmp_path / "cache"))
+    cfg.sections["output"] = OutputConfig(
+        docs_dir=str(tmp_path / "docs"), public_dir=str(tmp_path / "public"), cache_dir=str(tmp_path / "cache")
+    )
     for d in ("docs", "public"):  # as an earlier build left them (marked as the build's own)
         (tmp_path / d).mkdir()
         (tmp_path / d / "index.html").write_text(f"<p>{d}</p>")
@@ -101,6 +102,7 @@ def test_site_with_current_stamp_runs_no_stage(tmp_path, monkeypatch):
 def test_failed_build_writes_no_stamp(tmp_path, monkeypatch):
     cfg = _cfg(tmp_path)
     args = argparse.Namespace(quiet=True, site_url=None, executor="serial")
+
     def boom(*a, **k):
         raise RuntimeError("mkdocs failed")
 

@@ -55,8 +55,9 @@ def test_closure_follows_function_level_and_relative_imports(tmp_path):
 def test_propagation_closure_is_engine_only():
     c = imports.closure("generator.experiments.propagation")
     assert "generator.engine.network" in c and "generator.engine.activations" in c
-    assert not any(m.startswith(("generator.render", "generator.figures", "generator.pages", "generator.pipeline"))
-                   for m in c)
+    assert not any(
+        m.startswith(("generator.render", "generator.figures", "generator.pages", "generator.pipeline")) for m in c
+    )
 
 
 def _copy_tree(tmp_path: Path) -> Path:
@@ -74,11 +75,15 @@ def _all_keys(root: Path) -> dict[str, str]:
     from generator.pipeline.figures_stage import job_runtime_modules
 
     keys = {f"task:{k}": imports.code_digest((runner.task_module(k),), root) for k in runner.TASKS}
-    keys |= {f"group:{g}": imports.code_digest(("generator.pipeline.experiments_stage",
-                                                *(runner.task_module(k) for k in kinds)), root)
-             for g, kinds in GROUP_TASKS.items()}
-    keys["training-stage"] = imports.code_digest(("generator.pipeline.training_stage",
-                                                  runner.task_module("training")), root)
+    keys |= {
+        f"group:{g}": imports.code_digest(
+            ("generator.pipeline.experiments_stage", *(runner.task_module(k) for k in kinds)), root
+        )
+        for g, kinds in GROUP_TASKS.items()
+    }
+    keys["training-stage"] = imports.code_digest(
+        ("generator.pipeline.training_stage", runner.task_module("training")), root
+    )
     runtime = job_runtime_modules()  # the reader, font setup and writer every figure job runs
     for name, spec in FIGURES.items():
         keys[f"figure:{name}"] = imports.code_digest((spec.draw.split(":")[0], *runtime), root)
@@ -110,8 +115,13 @@ def test_editing_the_number_format_changes_exactly_the_figures_that_print_number
     # writes its gap labels and percent axis in its own fixed-point form, not through figures/numbers.py
     from generator.figures.registry import TRAINING_FIGURES
 
-    assert figures == {"heatmap_std", "heatmap_gradratio", "seed_case", "seed_compare",
-                       *(set(TRAINING_FIGURES) - {"training_reg"})}
+    assert figures == {
+        "heatmap_std",
+        "heatmap_gradratio",
+        "seed_case",
+        "seed_compare",
+        *(set(TRAINING_FIGURES) - {"training_reg"}),
+    }
 
 
 def test_editing_a_template_or_an_unrelated_module_changes_no_task_or_figure_key(tmp_path):
@@ -138,6 +148,7 @@ def test_editing_the_engine_changes_tasks_not_figures(tmp_path):
 
 
 # --- the store ---------------------------------------------------------------------------------
+
 
 def _frames():
     return {"result": pd.DataFrame({"a": [1.0, 2.0], "b": ["x", "y"]})}

@@ -29,6 +29,7 @@ PAGES_DIR = REPO / "templates" / "pages"
 # ------------------------------------------------------------------------------------------------
 # navigation
 
+
 def _flat(nav) -> list[str]:
     out = []
     for item in nav:
@@ -68,7 +69,8 @@ def test_nav_settings_nest_sections_and_translate_their_titles():
     assert entries[0] == {strings.t("ko", "nav.index"): "index.md"}
     section = next(e for e in entries if strings.t("ko", "nav_section.basics") in e)
     assert section[strings.t("ko", "nav_section.basics")] == [
-        {strings.t("ko", f"nav.{p}"): f"{p}.md"} for p in dict(registry.SECTIONS)["basics"]]
+        {strings.t("ko", f"nav.{p}"): f"{p}.md"} for p in dict(registry.SECTIONS)["basics"]
+    ]
     en = next(lg for lg in settings["plugins"][1]["i18n"]["languages"] if lg["locale"] == "en")["nav_translations"]
     for name, _ in registry.SECTIONS[1:]:
         assert en[strings.t("ko", f"nav_section.{name}")] == strings.t("en", f"nav_section.{name}")
@@ -95,7 +97,10 @@ def test_a_section_whose_pages_are_absent_is_dropped(monkeypatch):
 def test_a_section_title_equal_to_a_page_title_is_refused():
     from generator.pipeline.nav import nav_settings
 
-    nav = [("index", {"ko": "홈", "en": "Home"}), ("s", {"ko": "홈", "en": "Start"}, [("results", {"ko": "결과", "en": "R"})])]
+    nav = [
+        ("index", {"ko": "홈", "en": "Home"}),
+        ("s", {"ko": "홈", "en": "Start"}, [("results", {"ko": "결과", "en": "R"})]),
+    ]
     with pytest.raises(ValueError, match="share the nav title '홈'"):
         nav_settings(REPO / "site" / "mkdocs.yml", nav)
 
@@ -103,10 +108,23 @@ def test_a_section_title_equal_to_a_page_title_is_refused():
 # ------------------------------------------------------------------------------------------------
 # recommend: the rules on synthetic inputs
 
+
 def _health(rows) -> pd.DataFrame:
     """health.csv-like rows: (init, activation, norm, forward, backward, stability)."""
-    return pd.DataFrame([{"init": i, "activation": a, "norm": n, "forward": f, "backward": b,
-                          "healthy": f == "ok" and b == "ok", "stability": s} for i, a, n, f, b, s in rows])
+    return pd.DataFrame(
+        [
+            {
+                "init": i,
+                "activation": a,
+                "norm": n,
+                "forward": f,
+                "backward": b,
+                "healthy": f == "ok" and b == "ok",
+                "stability": s,
+            }
+            for i, a, n, f, b, s in rows
+        ]
+    )
 
 
 BASE = [
@@ -141,15 +159,19 @@ def test_a_changed_label_changes_the_recommendation():
     before = init_choices(_health(BASE), "none")[0]
     after = init_choices(_health(changed), "none")[0]
     assert before["inits"] == ["xavier"] and after["inits"] == ["xavier", "he"]
-    worse = [r if r[:2] != ("xavier", "tanh") or r[2] != "none" else ("xavier", "tanh", "none", "saturates", "ok", "stable")
-             for r in BASE]
+    worse = [
+        r if r[:2] != ("xavier", "tanh") or r[2] != "none" else ("xavier", "tanh", "none", "saturates", "ok", "stable")
+        for r in BASE
+    ]
     row = init_choices(_health(worse), "none")[0]
     assert row["status"] == "forward_only" and row["forward_only"] == ["he"]
 
 
 def _claims(**verdicts) -> dict:
-    return {cid: {"verdict": v, "verdict_a": v, "verdict_b": "inconclusive" if cid == "vanishing" else v}
-            for cid, v in verdicts.items()}
+    return {
+        cid: {"verdict": v, "verdict_a": v, "verdict_b": "inconclusive" if cid == "vanishing" else v}
+        for cid, v in verdicts.items()
+    }
 
 
 def test_training_answers_follow_the_verdicts():
@@ -159,7 +181,12 @@ def test_training_answers_follow_the_verdicts():
     rows = training_answers(claims)
     assert [r["question"] for r in rows] == list(QUESTIONS)
     assert {r["claim"]: r["advice"] for r in rows} == {
-        "speed": "use", "init": "consider", "vanishing": "consider", "overfitting": "unproven", "mean": "no_gain"}
+        "speed": "use",
+        "init": "consider",
+        "vanishing": "consider",
+        "overfitting": "unproven",
+        "mean": "no_gain",
+    }
     assert {r["claim"]: r["stable"] for r in rows}["vanishing"] is False
     assert set(ADVICE) == {"holds", "partly", "inconclusive", "does_not_hold"}
     assert [r["claim"] for r in training_answers({"mean": claims["mean"]})] == ["mean"]
@@ -168,13 +195,18 @@ def test_training_answers_follow_the_verdicts():
 def test_learning_rates_keep_missing_values_missing():
     from generator.analysis.recommend import learning_rates
 
-    lr = learning_rates([{"norm": "none", "best_lr": 0.1, "max_stable_lr": math.nan},
-                         {"norm": "bn", "best_lr": 1.0, "max_stable_lr": 3.0}])
+    lr = learning_rates(
+        [
+            {"norm": "none", "best_lr": 0.1, "max_stable_lr": math.nan},
+            {"norm": "bn", "best_lr": 1.0, "max_stable_lr": 3.0},
+        ]
+    )
     assert lr["bn"] == {"best_lr": 1.0, "max_stable_lr": 3.0} and math.isnan(lr["none"]["max_stable_lr"])
 
 
 # ------------------------------------------------------------------------------------------------
 # the guide page: links to existing anchors, a link on every row
+
 
 def _anchors(page: str, lang: str) -> set[str]:
     """The ids a page template writes: ``{ #x }`` headings, and ``tbl-x`` / ``fig-x`` of its macros."""
@@ -210,8 +242,11 @@ def _guide_context(health: pd.DataFrame, claims: dict) -> dict:
 def _render_guide(tmp_path, ctx: dict) -> dict[str, str]:
     from generator.pipeline.render_stage import render_pages
 
-    render_pages({"pages": {"guide": ctx}, "page_order": list(registry.PAGES), "config": {}, "data_dictionary": {}},
-                 tmp_path, ["guide"])
+    render_pages(
+        {"pages": {"guide": ctx}, "page_order": list(registry.PAGES), "config": {}, "data_dictionary": {}},
+        tmp_path,
+        ["guide"],
+    )
     return {lang: (tmp_path / f"guide.{lang}.md").read_text("utf-8") for lang in LANGUAGES}
 
 
@@ -234,10 +269,14 @@ def test_every_guide_answer_row_has_a_link_and_follows_the_labels(tmp_path):
             assert links and all(link in targets for link in links), (lang, line)
         assert "!!! success" in md.split("{ #init }", 1)[0]  # the takeaway box before the first section
     assert strings.t("ko", "guide.status.forward_only") in out["ko"]
-    changed = [r if r[:2] != ("xavier", "sigmoid") else ("xavier", "sigmoid", "none", "ok", "ok", "stable") for r in BASE]
+    changed = [
+        r if r[:2] != ("xavier", "sigmoid") else ("xavier", "sigmoid", "none", "ok", "ok", "stable") for r in BASE
+    ]
     again = _render_guide(tmp_path / "b", _guide_context(_health(changed), claims))
-    sigmoid = {lang: next(line for line in _answer_lines(md) if strings.t(lang, "fig.activation.sigmoid") in line)
-               for lang, md in again.items()}
+    sigmoid = {
+        lang: next(line for line in _answer_lines(md) if strings.t(lang, "fig.activation.sigmoid") in line)
+        for lang, md in again.items()
+    }
     for lang, line in sigmoid.items():
         assert strings.t(lang, "guide.status.recommended") in line and strings.t(lang, "fig.init.xavier") in line
     assert again["en"] != out["en"] and again["ko"] != out["ko"]
@@ -256,13 +295,14 @@ def test_guide_without_training_data_says_so(tmp_path):
 # ------------------------------------------------------------------------------------------------
 # takeaway boxes
 
+
 @pytest.mark.parametrize("page", registry.PAGES)
 @pytest.mark.parametrize("lang", LANGUAGES)
 def test_every_page_has_a_takeaway_right_after_its_h1(page, lang):
     text = (PAGES_DIR / f"{page}.{lang}.md.j2").read_text("utf-8")
     lines = [line for line in text.splitlines() if line.strip()]
     h1 = next(i for i, line in enumerate(lines) if line.startswith("# "))
-    following = lines[h1 + 1:h1 + 3]
+    following = lines[h1 + 1 : h1 + 3]
     assert any("m.takeaway()" in line for line in following), f"{page}.{lang}: no takeaway after the H1"
     box = text.split("m.takeaway()", 1)[1].split("{% endcall %}", 1)[0]
     bullets = [line for line in box.splitlines() if line.startswith("- ")]
@@ -275,8 +315,10 @@ def test_the_takeaway_macro_renders_a_titled_admonition(tmp_path):
 
     env = environment()
     for lang in LANGUAGES:
-        tpl = env.from_string('{% import "macros/report.j2" as m with context %}'
-                              "{% call m.takeaway() %}\n- a ([b](#c))\n- d\n{% endcall %}")
+        tpl = env.from_string(
+            '{% import "macros/report.j2" as m with context %}'
+            "{% call m.takeaway() %}\n- a ([b](#c))\n- d\n{% endcall %}"
+        )
         md = tpl.render(lang=lang, t=lambda key, lang=lang, **kw: strings.t_page(lang, key, **kw))
         assert f'!!! success "{strings.t(lang, "takeaway.title")}"' in md
         assert "\n    - a ([b](#c))\n    - d" in md

@@ -13,7 +13,7 @@ from generator.pages.gradients import trajectory_factor
 ALL_ACTS = ("linear", "sigmoid", "tanh", "relu", "leaky_relu", "elu", "selu", "gelu")
 
 
-@pytest.mark.parametrize("act, alpha2", [("relu", 0.0), ("leaky_relu", LEAKY_SLOPE ** 2), ("linear", 1.0)])
+@pytest.mark.parametrize("act, alpha2", [("relu", 0.0), ("leaky_relu", LEAKY_SLOPE**2), ("linear", 1.0)])
 @pytest.mark.parametrize("s2", [0.5, 1.0, 1.9, 2.0, 2.5, 7.0])
 def test_relu_family_growth_is_closed_form(act, alpha2, s2):
     """F(q) = sigma_w^2 (1 + alpha^2) / 2 * q exactly (linear: sigma_w^2 q), so growth is that factor
@@ -35,7 +35,7 @@ def test_he_relu_marginal_and_he_leaky_relu_marginal():
     s2 = theory.sigma_w2("he", "relu", 500, 500)
     assert theory.fixed_point("relu", s2)["regime"] == "marginal"
     fp = theory.fixed_point("leaky_relu", theory.sigma_w2("he", "leaky_relu", 500, 500))
-    assert fp["growth"] == pytest.approx(1 + LEAKY_SLOPE ** 2, rel=1e-12)  # 1.0001: inside the band
+    assert fp["growth"] == pytest.approx(1 + LEAKY_SLOPE**2, rel=1e-12)  # 1.0001: inside the band
     assert fp["regime"] in ("marginal", "critical") and fp["q_star"] == math.inf
 
 

@@ -45,7 +45,9 @@ def _rel(a, b):
     return float(np.linalg.norm(a - b) / max(1e-12, np.linalg.norm(a) + np.linalg.norm(b)))
 
 
-@pytest.mark.parametrize("norm,activation,dropout", [("bn", "tanh", 0.0), ("bn", "tanh", 0.3), ("none", "sigmoid", 0.3)])
+@pytest.mark.parametrize(
+    "norm,activation,dropout", [("bn", "tanh", 0.0), ("bn", "tanh", 0.3), ("none", "sigmoid", 0.3)]
+)
 def test_full_loss_gradient_check(norm, activation, dropout):
     rng = np.random.default_rng(0)
     x = rng.standard_normal((7, 5))
@@ -192,15 +194,27 @@ def _lr_frame(bn_fast: bool, halves_disagree: bool = False):
                 steps = (20.0 if good else 150.0) + 3 * _noise(seed, 1.0) + seed
                 if halves_disagree and norm == "bn" and seed % 2:
                     steps = 150.0 + 3 * _noise(seed, 1.0) + seed + _noise(seed + 50, 0.5)  # no faster than without BN
-                rows.append(dict(norm=norm, learning_rate=lr, seed=seed, train_loss=0.1 if stable else math.nan,
-                                 val_acc=0.95 if stable else math.nan, best_val_acc=0.95 if stable else 0.1,
-                                 steps_to_target=steps if stable else math.nan, diverged=not stable, stable=stable))
+                rows.append(
+                    dict(
+                        norm=norm,
+                        learning_rate=lr,
+                        seed=seed,
+                        train_loss=0.1 if stable else math.nan,
+                        val_acc=0.95 if stable else math.nan,
+                        best_val_acc=0.95 if stable else 0.1,
+                        steps_to_target=steps if stable else math.nan,
+                        diverged=not stable,
+                        stable=stable,
+                    )
+                )
     return pd.DataFrame(rows)
 
 
 def test_speed_rule():
     fast, slow = claims.speed_claim(_lr_frame(True), 10, 200), claims.speed_claim(_lr_frame(False), 10, 200)
-    assert fast["verdict"] == "holds" and fast["effect"] == pytest.approx(130.0, abs=1e-9)  # paired: the seed terms cancel
+    assert fast["verdict"] == "holds" and fast["effect"] == pytest.approx(
+        130.0, abs=1e-9
+    )  # paired: the seed terms cancel
     assert fast["values"]["higher_lr_effect"] == pytest.approx(1.0)  # one decade more
     assert slow["verdict"] == "does_not_hold" and slow["ci_high"] < 0
 
@@ -215,7 +229,7 @@ def test_verdict_that_differs_between_seed_halves_is_inconclusive():
 
 def _init_frame(bn_wide: bool):
     rows = []
-    scales = [10.0 ** k for k in np.arange(-4, 1.01, 1 / 3)]
+    scales = [10.0**k for k in np.arange(-4, 1.01, 1 / 3)]
     for seed in SEEDS:
         for act in ("tanh", "relu"):
             for norm in ("none", "bn"):
@@ -223,8 +237,18 @@ def _init_frame(bn_wide: bool):
                     wide = (norm == "bn") == bn_wide
                     lo = 3 + seed % 2  # the working range's edge moves by one grid point between seeds
                     ok = lo <= i <= 14 if wide else 9 <= i <= 10
-                    rows.append(dict(activation=act, norm=norm, init_scale=s, seed=seed, train_loss=0.1,
-                                     train_acc=1.0, val_acc=0.96 if ok else 0.2, diverged=False))
+                    rows.append(
+                        dict(
+                            activation=act,
+                            norm=norm,
+                            init_scale=s,
+                            seed=seed,
+                            train_loss=0.1,
+                            train_acc=1.0,
+                            val_acc=0.96 if ok else 0.2,
+                            diverged=False,
+                        )
+                    )
     return pd.DataFrame(rows)
 
 
@@ -244,13 +268,29 @@ def _reg_frame(arms: dict, sd: float = 0.004):
             shared = _noise(100 * split + seed, sd)  # what a split/seed does to every arm alike
             for (norm, p), (g, acc, loss) in arms.items():
                 own = _noise(500 + 40 * split + 4 * seed + 2 * (norm == "bn") + (p > 0), sd / 4)  # each run its own
-                rows.append(dict(norm=norm, dropout=p, split=split, seed=seed, train_loss=0.01, val_loss=loss * (1 + shared + own),
-                                 train_acc=1.0, val_acc=acc + shared + own, gap=g - shared - own, diverged=False))
+                rows.append(
+                    dict(
+                        norm=norm,
+                        dropout=p,
+                        split=split,
+                        seed=seed,
+                        train_loss=0.01,
+                        val_loss=loss * (1 + shared + own),
+                        train_acc=1.0,
+                        val_acc=acc + shared + own,
+                        gap=g - shared - own,
+                        diverged=False,
+                    )
+                )
     return pd.DataFrame(rows)
 
 
-LIKE_DROPOUT = {("none", 0.0): (0.10, 0.90, 0.40), ("bn", 0.0): (0.05, 0.95, 0.20),
-                ("none", 0.3): (0.05, 0.952, 0.22), ("bn", 0.3): (0.03, 0.97, 0.15)}
+LIKE_DROPOUT = {
+    ("none", 0.0): (0.10, 0.90, 0.40),
+    ("bn", 0.0): (0.05, 0.95, 0.20),
+    ("none", 0.3): (0.05, 0.952, 0.22),
+    ("bn", 0.3): (0.03, 0.97, 0.15),
+}
 
 
 def test_overfitting_rule():
@@ -285,10 +325,22 @@ def _depth_frame(bn_converges: bool, ratio: float):
                     if norm == "bn":
                         fails = not bn_converges and init == "xavier" and depth == 30
                     acc = (0.1 if fails else 0.95) + _noise(seed + depth, 0.01)
-                    rows.append(dict(init=init, norm=norm, depth=depth, seed=seed, train_loss=2.3 if fails else 0.05,
-                                     val_acc=acc, best_val_acc=acc, steps_to_target=math.nan if fails else 50.0, diverged=False,
-                                     grad_ratio=ratio * 10 ** _noise(seed, 0.1) if norm == "bn" else 1.0, rel_grad_first=0.1,
-                                     status="stalled" if fails else "converged"))
+                    rows.append(
+                        dict(
+                            init=init,
+                            norm=norm,
+                            depth=depth,
+                            seed=seed,
+                            train_loss=2.3 if fails else 0.05,
+                            val_acc=acc,
+                            best_val_acc=acc,
+                            steps_to_target=math.nan if fails else 50.0,
+                            diverged=False,
+                            grad_ratio=ratio * 10 ** _noise(seed, 0.1) if norm == "bn" else 1.0,
+                            rel_grad_first=0.1,
+                            status="stalled" if fails else "converged",
+                        )
+                    )
     return pd.DataFrame(rows)
 
 
@@ -298,7 +350,9 @@ EMPTY_FIG1 = pd.DataFrame(columns=["norm", "seed", "step", "val_acc", "train_los
 def test_vanishing_rule():
     ok = claims.vanishing_claim(_depth_frame(True, 2.0), EMPTY_FIG1)
     assert ok["verdict"] == "holds" and ok["values"]["failing_settings"] == ["xavier_30"]
-    assert claims.vanishing_claim(_depth_frame(True, 500.0), EMPTY_FIG1)["verdict"] == "partly"  # rescued, gradients explode
+    assert (
+        claims.vanishing_claim(_depth_frame(True, 500.0), EMPTY_FIG1)["verdict"] == "partly"
+    )  # rescued, gradients explode
     assert claims.vanishing_claim(_depth_frame(False, 500.0), EMPTY_FIG1)["verdict"] == "does_not_hold"
 
 
@@ -308,9 +362,18 @@ def _pre_frame(center_helps: bool):
         for how in ("raw", "scale", "center", "standardize"):
             good = (how in ("center", "standardize")) == center_helps
             for lr in (0.01, 0.1):
-                rows.append(dict(preprocess=how, learning_rate=lr, seed=seed, train_loss=0.1, val_acc=0.9,
-                                 best_val_acc=(0.97 if good else 0.90) + _noise(seed, 0.002),
-                                 steps_to_target=(30.0 if good else 120.0) + seed, diverged=False))
+                rows.append(
+                    dict(
+                        preprocess=how,
+                        learning_rate=lr,
+                        seed=seed,
+                        train_loss=0.1,
+                        val_acc=0.9,
+                        best_val_acc=(0.97 if good else 0.90) + _noise(seed, 0.002),
+                        steps_to_target=(30.0 if good else 120.0) + seed,
+                        diverged=False,
+                    )
+                )
     return pd.DataFrame(rows)
 
 
@@ -351,20 +414,31 @@ def test_rule_is_inconclusive_without_evidence(cid):
 @pytest.mark.parametrize("cid", claims.CLAIM_IDS)
 def test_rule_with_the_claimed_arm_missing_is_inconclusive(cid):
     bn = lambda df: df[df["norm"] != "bn"]  # noqa: E731
-    call = {"speed": lambda: claims.speed_claim(bn(_lr_frame(True)), 10, 200),
-            "init": lambda: claims.init_claim(bn(_init_frame(True)), 0.9),
-            "overfitting": lambda: claims.overfitting_claim(bn(_reg_frame(LIKE_DROPOUT))),
-            "vanishing": lambda: claims.vanishing_claim(bn(_depth_frame(True, 2.0)), EMPTY_FIG1),
-            "mean": lambda: claims.mean_claim(_pre_frame(True).query("preprocess in ['raw', 'scale']"), 10, 200)}[cid]
+    call = {
+        "speed": lambda: claims.speed_claim(bn(_lr_frame(True)), 10, 200),
+        "init": lambda: claims.init_claim(bn(_init_frame(True)), 0.9),
+        "overfitting": lambda: claims.overfitting_claim(bn(_reg_frame(LIKE_DROPOUT))),
+        "vanishing": lambda: claims.vanishing_claim(bn(_depth_frame(True, 2.0)), EMPTY_FIG1),
+        "mean": lambda: claims.mean_claim(_pre_frame(True).query("preprocess in ['raw', 'scale']"), 10, 200),
+    }[cid]
     assert call()["verdict"] == "inconclusive"
 
 
 def test_claims_values_round_trip_through_json():
     c = claims.vanishing_claim(_depth_frame(True, 2.0), EMPTY_FIG1)
     text = claims._json_values({**c["values"], "nan": math.nan, "third": 1 / 3, "np": np.float64(0.1)})
-    row = {"claim_id": "vanishing", "verdict": c["verdict"], "effect": c["effect"], "ci_low": c["ci_low"],
-           "ci_high": c["ci_high"], "n_runs": c["n_runs"], "setting": "data=digits; seeds=10",
-           "verdict_a": c["verdict_a"], "verdict_b": c["verdict_b"], "values": text}
+    row = {
+        "claim_id": "vanishing",
+        "verdict": c["verdict"],
+        "effect": c["effect"],
+        "ci_low": c["ci_low"],
+        "ci_high": c["ci_high"],
+        "n_runs": c["n_runs"],
+        "setting": "data=digits; seeds=10",
+        "verdict_a": c["verdict_a"],
+        "verdict_b": c["verdict_b"],
+        "values": text,
+    }
     v = claims.read_claims(pd.DataFrame([row]))["vanishing"]
     assert v["verdict"] == "holds" and v["failing_settings"] == ["xavier_30"] and v["rescued_settings"] == ["xavier_30"]
     assert v["third"] == 1 / 3 and v["np"] == 0.1 and math.isnan(v["nan"]) and v["balanced"] is True
@@ -393,14 +467,17 @@ def registered(monkeypatch):
     monkeypatch.setitem(gconfig.SECTIONS, "training", TrainingConfig)
 
 
-@pytest.mark.parametrize("table,field", [
-    ({"init_activations": ["tanh", "swish"]}, "training.init_activations[1]"),
-    ({"depths": []}, "training.depths"),
-    ({"batch_sizes": [1, 4]}, "training.batch_sizes[0]"),
-    ({"preprocess": "whiten"}, "training.preprocess"),
-    ({"lr_min": 1.0, "lr_max": 0.1}, "training.lr_max"),
-    ({"stepz": 3}, "training.stepz"),
-])
+@pytest.mark.parametrize(
+    "table,field",
+    [
+        ({"init_activations": ["tanh", "swish"]}, "training.init_activations[1]"),
+        ({"depths": []}, "training.depths"),
+        ({"batch_sizes": [1, 4]}, "training.batch_sizes[0]"),
+        ({"preprocess": "whiten"}, "training.preprocess"),
+        ({"lr_min": 1.0, "lr_max": 0.1}, "training.lr_max"),
+        ({"stepz": 3}, "training.stepz"),
+    ],
+)
 def test_bad_training_config_names_the_field(registered, table, field):
     with pytest.raises(ConfigError) as exc:
         gconfig.build_section("training", table)
@@ -415,15 +492,32 @@ def small_training_cfg(tmp_path):
     The caller must have the section registered (see ``registered``)."""
     raw = tomllib.loads((ROOT / "configs" / "small.toml").read_text())
     raw.setdefault("training", SMALL_TRAINING)
-    raw["output"] = {"docs_dir": str(tmp_path / "docs"), "public_dir": str(tmp_path / "public"),
-                     "cache_dir": str(tmp_path / "cache")}
+    raw["output"] = {
+        "docs_dir": str(tmp_path / "docs"),
+        "public_dir": str(tmp_path / "public"),
+        "cache_dir": str(tmp_path / "cache"),
+    }
     return gconfig.parse_config(raw)
 
 
 SMALL_TRAINING = dict(
-    seeds=[0, 1], width=16, steps=30, init_steps=20, eval_every=5, base_depth=2, init_depth=3,
-    init_scale_points=4, lr_points=3, pre_lr_points=2, fig1_steps=30, depths=[2, 4], batch_sizes=[4, 32],
-    batch_epochs=0.2, reg_train_size=100, reg_steps=30, target_accuracy=0.5,
+    seeds=[0, 1],
+    width=16,
+    steps=30,
+    init_steps=20,
+    eval_every=5,
+    base_depth=2,
+    init_depth=3,
+    init_scale_points=4,
+    lr_points=3,
+    pre_lr_points=2,
+    fig1_steps=30,
+    depths=[2, 4],
+    batch_sizes=[4, 32],
+    batch_epochs=0.2,
+    reg_train_size=100,
+    reg_steps=30,
+    target_accuracy=0.5,
 )
 
 
@@ -467,8 +561,23 @@ def _assert_no_prose(path):
     import re
 
     df = pd.read_csv(path, dtype=str, keep_default_na=False)
-    assert list(df.columns) == claims.COLUMNS == ["claim_id", "verdict", "effect", "ci_low", "ci_high", "n_runs", "setting",
-                                                  "verdict_a", "verdict_b", "evidence", "values"]
+    assert (
+        list(df.columns)
+        == claims.COLUMNS
+        == [
+            "claim_id",
+            "verdict",
+            "effect",
+            "ci_low",
+            "ci_high",
+            "n_runs",
+            "setting",
+            "verdict_a",
+            "verdict_b",
+            "evidence",
+            "values",
+        ]
+    )
     assert not any(c.endswith(("_ko", "_en")) for c in df.columns)
     text = path.read_text("utf-8")
     assert not re.search(r"[\uac00-\ud7a3]", text), "Hangul in claims.csv"
@@ -481,9 +590,14 @@ def _assert_no_prose(path):
         assert all(re.fullmatch(r"[a-z0-9_]+=[^ ;]+", kv) for kv in ev.split("; ")), ev
         assert all(re.fullmatch(r"[a-z0-9_]+=[a-z0-9_./e+-]+", kv) for kv in setting.split("; ")), setting
         for k, x in json.loads(values).items():
-            assert re.fullmatch(r"[a-z0-9_]+", k) and (x is None or isinstance(x, (bool, int, float, list, str))), (k, x)
+            assert re.fullmatch(r"[a-z0-9_]+", k) and (x is None or isinstance(x, (bool, int, float, list, str))), (
+                k,
+                x,
+            )
             assert not isinstance(x, str) or re.fullmatch(r"[a-z0-9_]+", x), (k, x)  # ids only (verdicts, part names)
-            assert not isinstance(x, list) or re.fullmatch(r'[\[\]",a-z0-9_/]*', json.dumps(x, separators=(",", ":"))), (k, x)
+            assert not isinstance(x, list) or re.fullmatch(
+                r'[\[\]",a-z0-9_/]*', json.dumps(x, separators=(",", ":"))
+            ), (k, x)
 
 
 def test_page_context_and_figures(small_stage, tmp_path):
@@ -523,13 +637,25 @@ def test_training_page_renders_in_both_languages_with_the_same_structure(small_s
 
     cfg, out, _ = small_stage
     env = environment()
-    pages = [{"training": training_page.training_context(out, training_page.settings_of(dataclasses.asdict(cfg.training)))}, {"training": {"available": False}}, {}]
+    pages = [
+        {"training": training_page.training_context(out, training_page.settings_of(dataclasses.asdict(cfg.training)))},
+        {"training": {"available": False}},
+        {},
+    ]
     for ctx in pages:
         ko, en = (render_page(env, "training", lang, {"pages": ctx}) for lang in ("ko", "en"))
         assert page_structure(ko) == page_structure(en)
     full = render_page(env, "training", "en", {"pages": pages[0]})
-    for name in ("training_init", "training_lr", "training_speed", "training_fig1", "training_depth", "training_batch",
-                 "training_reg", "training_preprocess"):
+    for name in (
+        "training_init",
+        "training_lr",
+        "training_speed",
+        "training_fig1",
+        "training_depth",
+        "training_batch",
+        "training_reg",
+        "training_preprocess",
+    ):
         assert f"figures/{name}.en.svg" in full
     verdicts = out["claims.csv"].set_index("claim_id")["verdict"]
     for cid in claims.CLAIM_IDS:  # every verdict on the page comes from claims.csv
@@ -552,9 +678,28 @@ def test_contract_is_static_and_keeps_the_published_order():
     import sys
 
     code = "from generator.contract.schema import DATA_FILES; print(' '.join(DATA_FILES))"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT).stdout.split()
-    assert out == ["propagation.csv", "histograms.csv", "symmetry.csv", "theory.csv", "theory_fixed.csv",
-                   "seed_printed.csv", "seed_code.csv", "placement.csv", "health.csv", "training_init.csv", "training_lr.csv",
-                   "training_speed.csv", "training_fig1.csv", "training_depth.csv", "training_depth_grads.csv",
-                   "training_batch.csv", "training_reg.csv", "training_preprocess.csv", "claims.csv"]
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
+    ).stdout.split()
+    assert out == [
+        "propagation.csv",
+        "histograms.csv",
+        "symmetry.csv",
+        "theory.csv",
+        "theory_fixed.csv",
+        "seed_printed.csv",
+        "seed_code.csv",
+        "placement.csv",
+        "health.csv",
+        "training_init.csv",
+        "training_lr.csv",
+        "training_speed.csv",
+        "training_fig1.csv",
+        "training_depth.csv",
+        "training_depth_grads.csv",
+        "training_batch.csv",
+        "training_reg.csv",
+        "training_preprocess.csv",
+        "claims.csv",
+    ]
     assert not hasattr(contract, "register_file")

@@ -22,8 +22,14 @@ from generator.experiments import training_run as train
 from gradcheck import numerical_gradient
 
 CASES = [  # (norm, activation, dropout)
-    ("none", "relu", 0.0), ("bn", "relu", 0.0), ("bn", "tanh", 0.3), ("none", "sigmoid", 0.3),
-    ("bn", "sigmoid", 0.0), ("none", "tanh", 0.0), ("bn", "leaky_relu", 0.2), ("none", "gelu", 0.0),
+    ("none", "relu", 0.0),
+    ("bn", "relu", 0.0),
+    ("bn", "tanh", 0.3),
+    ("none", "sigmoid", 0.3),
+    ("bn", "sigmoid", 0.0),
+    ("none", "tanh", 0.0),
+    ("bn", "leaky_relu", 0.2),
+    ("none", "gelu", 0.0),
 ]
 
 
@@ -123,7 +129,9 @@ def _rel(a, b):
     return float(np.linalg.norm(a - b) / max(1e-12, np.linalg.norm(a) + np.linalg.norm(b)))
 
 
-@pytest.mark.parametrize("norm,activation,dropout", [("bn", "tanh", 0.3), ("none", "sigmoid", 0.3), ("bn", "relu", 0.0)])
+@pytest.mark.parametrize(
+    "norm,activation,dropout", [("bn", "tanh", 0.3), ("none", "sigmoid", 0.3), ("bn", "relu", 0.0)]
+)
 def test_fast_gradients_by_centred_differences(norm, activation, dropout):
     _, fm = _pair(norm, activation, dropout, depth=2, width=6)
     x, y = _batch(n=7)
@@ -153,7 +161,7 @@ def test_flat_buffers_are_shared_aligned_and_padded_with_zeros():
     used = np.zeros(fm.flat.size, dtype=bool)
     for v in fm.params.values():
         start = (v.ctypes.data - fm.flat.ctypes.data) // 8
-        used[start:start + v.size] = True
+        used[start : start + v.size] = True
     x, y = _batch()
     for g in fm.grads.values():
         g[...] = np.nan  # stale values: every gradient element must be overwritten by the next step
@@ -217,16 +225,38 @@ def test_activation_shortcuts_equal_the_activations_module():
         np.testing.assert_array_equal(np.signbit(out), np.signbit(ref))  # -0.0 stays -0.0, as np.maximum does
         for name, from_output in fast._DPHI_FROM_OUTPUT.items():
             act = get_activation(name)
-            np.testing.assert_array_equal(from_output(act.forward(x), np.empty_like(x)), act.derivative(x), err_msg=name)
+            np.testing.assert_array_equal(
+                from_output(act.forward(x), np.empty_like(x)), act.derivative(x), err_msg=name
+            )
 
 
 # --- whole runs: the training loop against the original, reference-composed loop ------------------
 
 
-def _reference_train(*, depth, width, activation, init, init_scale=1.0, norm="none", dropout=0.0, learning_rate=0.1,
-                     momentum=0.0, batch_size=64, steps=300, eval_every=10, seed=0, split_seed=0, val_fraction=0.2,
-                     preprocess="standardize", train_size=None, target_accuracy=0.9, track_layer=None,
-                     eval_train_mode=False, record_grads=False):
+def _reference_train(
+    *,
+    depth,
+    width,
+    activation,
+    init,
+    init_scale=1.0,
+    norm="none",
+    dropout=0.0,
+    learning_rate=0.1,
+    momentum=0.0,
+    batch_size=64,
+    steps=300,
+    eval_every=10,
+    seed=0,
+    split_seed=0,
+    val_fraction=0.2,
+    preprocess="standardize",
+    train_size=None,
+    target_accuracy=0.9,
+    track_layer=None,
+    eval_train_mode=False,
+    record_grads=False,
+):
     """The training loop as it was before the fast path, on model.MLP: curve, summary and grads frames.
     (Since the seed axis: the Fig. 1 percentiles are read in train mode over shuffled validation
     batches, the shuffle drawn first from the evaluation generator.)"""
@@ -253,8 +283,9 @@ def _reference_train(*, depth, width, activation, init, init_scale=1.0, norm="no
             row = {"step": step, "train_loss": loss_sum / since if since else math.nan, "val_loss": vl, "val_acc": va}
             if track_layer is not None:
                 copies = [dict(p) for p in model.bn_params]  # batch statistics; running ones untouched
-                z = np.concatenate([model.forward(xv[i], "train", None, copies, keep_preact=track_layer)[2][:, 0]
-                                    for i in chunks])
+                z = np.concatenate(
+                    [model.forward(xv[i], "train", None, copies, keep_preact=track_layer)[2][:, 0] for i in chunks]
+                )
                 row.update(zip(("p15", "p50", "p85"), np.percentile(z, (15, 50, 85)).tolist()))
             rows.append(row)
 
@@ -262,13 +293,18 @@ def _reference_train(*, depth, width, activation, init, init_scale=1.0, norm="no
         for step in range(1, steps + 1):
             if pos + batch_size > per_epoch * batch_size:
                 order, pos = batch_rng.permutation(n), 0
-            idx = order[pos:pos + batch_size]
+            idx = order[pos : pos + batch_size]
             pos += batch_size
             loss, grads = model.loss(xt[idx], yt[idx], "train", drop_rng)
             if record_grads and step == 1:
                 for l in range(1, depth + 2):
-                    grad_rows.append({"layer": l, "grad_w_norm": float(np.linalg.norm(grads[f"W{l}"])),
-                                      "w_norm": float(np.linalg.norm(params[f"W{l}"]))})
+                    grad_rows.append(
+                        {
+                            "layer": l,
+                            "grad_w_norm": float(np.linalg.norm(grads[f"W{l}"])),
+                            "w_norm": float(np.linalg.norm(params[f"W{l}"])),
+                        }
+                    )
             if not math.isfinite(loss):
                 diverged = True
                 break
@@ -294,21 +330,85 @@ def _reference_train(*, depth, width, activation, init, init_scale=1.0, norm="no
             if eval_train_mode and norm == "bn":
                 o = eval_rng.permutation(len(yv))
                 copies = [dict(p) for p in model.bn_params]
-                correct = sum(int(np.sum(np.argmax(model.forward(xv[i], "train", None, copies)[0], axis=1) == yv[i]))
-                              for i in np.array_split(o, max(1, len(yv) // batch_size)))
+                correct = sum(
+                    int(np.sum(np.argmax(model.forward(xv[i], "train", None, copies)[0], axis=1) == yv[i]))
+                    for i in np.array_split(o, max(1, len(yv) // batch_size))
+                )
                 final["val_acc_train_mode"] = correct / len(yv)
-    return pd.DataFrame(rows), final, done, diverged, pd.DataFrame(grad_rows, columns=["layer", "grad_w_norm", "w_norm"])
+    return (
+        pd.DataFrame(rows),
+        final,
+        done,
+        diverged,
+        pd.DataFrame(grad_rows, columns=["layer", "grad_w_norm", "w_norm"]),
+    )
 
 
 RUNS = [  # (params, diverges)
-    (dict(depth=3, width=16, activation="relu", init="he", norm="bn", dropout=0.3, momentum=0.9, steps=25,
-          eval_every=5, batch_size=32, record_grads=True, seed=1), False),
-    (dict(depth=2, width=12, activation="sigmoid", init="large", init_scale=0.05, norm="bn", learning_rate=1.0,
-          steps=30, eval_every=10, track_layer=2, seed=2), False),
-    (dict(depth=2, width=16, activation="relu", init="he", norm="bn", batch_size=16, steps=40, eval_every=40,
-          eval_train_mode=True, train_size=100, seed=0), False),
-    (dict(depth=6, width=100, activation="relu", init="he", norm="none", learning_rate=0.1, preprocess="raw",
-          steps=40, eval_every=5, seed=0), True),  # raw pixels: non-finite loss at step 5
+    (
+        dict(
+            depth=3,
+            width=16,
+            activation="relu",
+            init="he",
+            norm="bn",
+            dropout=0.3,
+            momentum=0.9,
+            steps=25,
+            eval_every=5,
+            batch_size=32,
+            record_grads=True,
+            seed=1,
+        ),
+        False,
+    ),
+    (
+        dict(
+            depth=2,
+            width=12,
+            activation="sigmoid",
+            init="large",
+            init_scale=0.05,
+            norm="bn",
+            learning_rate=1.0,
+            steps=30,
+            eval_every=10,
+            track_layer=2,
+            seed=2,
+        ),
+        False,
+    ),
+    (
+        dict(
+            depth=2,
+            width=16,
+            activation="relu",
+            init="he",
+            norm="bn",
+            batch_size=16,
+            steps=40,
+            eval_every=40,
+            eval_train_mode=True,
+            train_size=100,
+            seed=0,
+        ),
+        False,
+    ),
+    (
+        dict(
+            depth=6,
+            width=100,
+            activation="relu",
+            init="he",
+            norm="none",
+            learning_rate=0.1,
+            preprocess="raw",
+            steps=40,
+            eval_every=5,
+            seed=0,
+        ),
+        True,
+    ),  # raw pixels: non-finite loss at step 5
 ]
 
 

@@ -21,18 +21,59 @@ from gradcheck import numerical_gradient
 SEEDS = [3, 0, 5, 1]
 
 CONFIGS = {  # name: task params without seeds
-    "bn_dropout_momentum": dict(depth=3, width=16, activation="relu", init="he", norm="bn", dropout=0.3,
-                                momentum=0.9, steps=25, eval_every=5, batch_size=32, record_grads=True),
-    "none_tanh_dropout": dict(depth=2, width=12, activation="tanh", init="xavier", dropout=0.2, steps=20,
-                              eval_every=10, batch_size=16),
-    "fig1_train_mode_percentiles": dict(depth=2, width=12, activation="sigmoid", init="large", init_scale=0.05,
-                                        norm="bn", learning_rate=1.0, steps=30, eval_every=10, track_layer=2),
-    "bn_train_mode_accuracy_small_split": dict(depth=2, width=16, activation="relu", init="he", norm="bn",
-                                               batch_size=8, steps=40, eval_every=40, eval_train_mode=True,
-                                               train_size=100, split_seed=2),
+    "bn_dropout_momentum": dict(
+        depth=3,
+        width=16,
+        activation="relu",
+        init="he",
+        norm="bn",
+        dropout=0.3,
+        momentum=0.9,
+        steps=25,
+        eval_every=5,
+        batch_size=32,
+        record_grads=True,
+    ),
+    "none_tanh_dropout": dict(
+        depth=2, width=12, activation="tanh", init="xavier", dropout=0.2, steps=20, eval_every=10, batch_size=16
+    ),
+    "fig1_train_mode_percentiles": dict(
+        depth=2,
+        width=12,
+        activation="sigmoid",
+        init="large",
+        init_scale=0.05,
+        norm="bn",
+        learning_rate=1.0,
+        steps=30,
+        eval_every=10,
+        track_layer=2,
+    ),
+    "bn_train_mode_accuracy_small_split": dict(
+        depth=2,
+        width=16,
+        activation="relu",
+        init="he",
+        norm="bn",
+        batch_size=8,
+        steps=40,
+        eval_every=40,
+        eval_train_mode=True,
+        train_size=100,
+        split_seed=2,
+    ),
     # raw pixels at η = 0.1: seeds 1 and 3 diverge (steps 6 and 8) while 0 and 5 train on
-    "diverging_seeds": dict(depth=6, width=32, activation="relu", init="he", preprocess="raw", learning_rate=0.1,
-                            steps=30, eval_every=5, record_grads=True),
+    "diverging_seeds": dict(
+        depth=6,
+        width=32,
+        activation="relu",
+        init="he",
+        preprocess="raw",
+        learning_rate=0.1,
+        steps=30,
+        eval_every=5,
+        record_grads=True,
+    ),
 }
 
 
@@ -48,7 +89,9 @@ def test_stacked_seeds_equal_their_single_runs_bit_for_bit(name):
     for seed in SEEDS:
         single = train.train_run(**params, seeds=[seed])
         for key, frame in single.items():
-            pd.testing.assert_frame_equal(_one_seed(stacked[key], seed), frame, check_exact=True, obj=f"{key} seed {seed}")
+            pd.testing.assert_frame_equal(
+                _one_seed(stacked[key], seed), frame, check_exact=True, obj=f"{key} seed {seed}"
+            )
     diverged = stacked["summary"].set_index("seed")["diverged"]
     if name == "diverging_seeds":  # the mask is exercised: some seeds stop, the others run to the end
         assert diverged[1] and diverged[3] and not diverged[0] and not diverged[5]
@@ -68,8 +111,19 @@ def test_a_diverged_seed_stops_counting_work():
 def test_track_layer_without_bn_reads_what_test_mode_reads():
     """Without BN, batch statistics play no part: the train-mode percentiles equal those of one test-mode
     pass over the whole validation set."""
-    params = dict(depth=2, width=12, activation="sigmoid", init="large", init_scale=0.5, norm="none",
-                  learning_rate=1.0, steps=10, eval_every=5, track_layer=2, seeds=[0, 2])
+    params = dict(
+        depth=2,
+        width=12,
+        activation="sigmoid",
+        init="large",
+        init_scale=0.5,
+        norm="none",
+        learning_rate=1.0,
+        steps=10,
+        eval_every=5,
+        track_layer=2,
+        seeds=[0, 2],
+    )
     curve = train.train_run(**params)["curve"]
     from generator.engine import digits as data
 
@@ -79,8 +133,12 @@ def test_track_layer_without_bn_reads_what_test_mode_reads():
     z = net.logits(xv, "test", keep_preact=2)[1][:, :, 0]
     at0 = curve[curve["step"] == 0].set_index("seed")
     for i, s in enumerate((0, 2)):
-        np.testing.assert_allclose(at0.loc[s, ["p15", "p50", "p85"]].to_numpy(dtype=float),
-                                   np.percentile(z[i], (15, 50, 85)), rtol=0, atol=1e-12)
+        np.testing.assert_allclose(
+            at0.loc[s, ["p15", "p50", "p85"]].to_numpy(dtype=float),
+            np.percentile(z[i], (15, 50, 85)),
+            rtol=0,
+            atol=1e-12,
+        )
 
 
 def test_track_layer_with_dropout_is_refused():
@@ -105,7 +163,9 @@ def _batches(s, n=7, n_in=5, seed=1):
     return rng.standard_normal((s, n, n_in)) * 2 + 0.5, rng.integers(0, 10, size=(s, n))
 
 
-@pytest.mark.parametrize("norm,activation,dropout", [("bn", "tanh", 0.3), ("none", "sigmoid", 0.3), ("bn", "relu", 0.0)])
+@pytest.mark.parametrize(
+    "norm,activation,dropout", [("bn", "tanh", 0.3), ("none", "sigmoid", 0.3), ("bn", "relu", 0.0)]
+)
 def test_stacked_gradients_by_centred_differences(norm, activation, dropout):
     """Every seed's gradient is the derivative of that seed's loss and of nothing else: perturbing seed
     j's parameters leaves seed i's loss unchanged (i ≠ j)."""
@@ -122,7 +182,9 @@ def test_stacked_gradients_by_centred_differences(norm, activation, dropout):
             upstream = np.zeros(3)
             upstream[i] = 1.0
             num = numerical_gradient(losses, p, df=upstream, h=1e-6)
-            rel = np.linalg.norm(grads[k][i] - num[i]) / max(1e-12, np.linalg.norm(grads[k][i]) + np.linalg.norm(num[i]))
+            rel = np.linalg.norm(grads[k][i] - num[i]) / max(
+                1e-12, np.linalg.norm(grads[k][i]) + np.linalg.norm(num[i])
+            )
             assert rel < 1e-6, (k, i)
             others = np.delete(num, i, axis=0)
             assert not others.any(), (k, i)  # seed i's loss does not see another seed's parameters
@@ -141,7 +203,7 @@ def test_flat_buffer_rows_are_aligned_per_seed():
         for i in range(net.n_seeds):
             assert v[i].flags.c_contiguous and v[i].ctypes.data % 64 == 0
     for i, m in enumerate(net.models):
-        assert all(np.shares_memory(m.params[k], net.params[k][i:i + 1]) for k in m.params)
+        assert all(np.shares_memory(m.params[k], net.params[k][i : i + 1]) for k in m.params)
 
 
 # --- the plan: seed groups, paired arms, submission order ---------------------------------------------
@@ -150,10 +212,27 @@ def test_flat_buffer_rows_are_aligned_per_seed():
 def _small(**kw):
     from generator.config.training import TrainingConfig
 
-    base = dict(seeds=(4, 0, 7, 2, 9), seed_stack=2, width=8, steps=5, init_steps=5, eval_every=5, base_depth=2,
-                init_depth=2, init_scale_points=2, lr_points=2, pre_lr_points=2, fig1_steps=5, depths=(2,),
-                batch_sizes=(4, 32), batch_epochs=0.05, batch_lr_points=3, reg_train_size=50, reg_steps=5,
-                reg_splits=(0, 5, 1))
+    base = dict(
+        seeds=(4, 0, 7, 2, 9),
+        seed_stack=2,
+        width=8,
+        steps=5,
+        init_steps=5,
+        eval_every=5,
+        base_depth=2,
+        init_depth=2,
+        init_scale_points=2,
+        lr_points=2,
+        pre_lr_points=2,
+        fig1_steps=5,
+        depths=(2,),
+        batch_sizes=(4, 32),
+        batch_epochs=0.05,
+        batch_lr_points=3,
+        reg_train_size=50,
+        reg_steps=5,
+        reg_splits=(0, 5, 1),
+    )
     return TrainingConfig(**{**base, **kw})
 
 
@@ -174,7 +253,8 @@ def test_plan_groups_seeds_and_pairs_every_arm():
         assert units == expected, exp
     batch = [(k, p) for e, k, p in runs if e == "batch"]
     assert {(k["norm"], k["batch_size"], k["learning_rate"]) for k, _ in batch} == {
-        (n, b, lr) for n in ("none", "bn") for b in t.batch_sizes for lr in t.batch_learning_rates}
+        (n, b, lr) for n in ("none", "bn") for b in t.batch_sizes for lr in t.batch_learning_rates
+    }
     assert all(p["learning_rate"] == k["learning_rate"] and p["norm"] == k["norm"] for k, p in batch)
     reg = [(k, p) for e, k, p in runs if e == "reg"]
     assert all(p["split_seed"] == k["split"] and p["train_size"] == t.reg_train_size for k, p in reg)

@@ -53,5 +53,10 @@ def test_seed_sets_that_disagree_give_inconclusive():
     a, b = V.split_seeds([3, 0, 1, 2, 2])
     assert a == [0, 2] and b == [1, 3] and not set(a) & set(b)
     res = V.by_halves(lambda s: "holds" if 0 in s else "does_not_hold", [0, 1, 2, 3])
-    assert res == {"verdict": "inconclusive", "verdict_all": "holds", "verdict_a": "holds", "verdict_b": "does_not_hold"}
+    assert res == {
+        "verdict": "inconclusive",
+        "verdict_all": "holds",
+        "verdict_a": "holds",
+        "verdict_b": "does_not_hold",
+    }
     assert V.by_halves(lambda s: "holds", [0, 1, 2, 3])["verdict"] == "holds"

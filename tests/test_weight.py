@@ -38,13 +38,29 @@ def _site(root: Path) -> dict[str, int]:
     s["en/sitemap.xml"] = _write(root, "en/sitemap.xml", 5)
     s[".initlab-output"] = _write(root, ".initlab-output", 7)
     # the same image twice counts once; external, absolute and missing references are not counted
-    s["index.html"] = _write(root, "index.html", _page(
-        ["figures/a.svg", "figures/a.svg", "https://example.org/x.png", "/initlab/figures/big.svg", "figures/none.svg"],
-        ["assets/x.css"], ["assets/y.js"], '<a href="figures/big.svg">big</a>'))
-    s["seed/index.html"] = _write(root, "seed/index.html", _page(["../figures/big.svg", "../figures/a.svg"],
-                                                                ["../assets/x.css"]))
+    s["index.html"] = _write(
+        root,
+        "index.html",
+        _page(
+            [
+                "figures/a.svg",
+                "figures/a.svg",
+                "https://example.org/x.png",
+                "/initlab/figures/big.svg",
+                "figures/none.svg",
+            ],
+            ["assets/x.css"],
+            ["assets/y.js"],
+            '<a href="figures/big.svg">big</a>',
+        ),
+    )
+    s["seed/index.html"] = _write(
+        root, "seed/index.html", _page(["../figures/big.svg", "../figures/a.svg"], ["../assets/x.css"])
+    )
     s["404.html"] = _write(root, "404.html", _page())
-    s["en/index.html"] = _write(root, "en/index.html", _page(["figures/a.svg"], ["../assets/x.css"], ["../assets/y.js"]))
+    s["en/index.html"] = _write(
+        root, "en/index.html", _page(["figures/a.svg"], ["../assets/x.css"], ["../assets/y.js"])
+    )
     s["en/seed/index.html"] = _write(root, "en/seed/index.html", _page(["../../figures/big.svg"]))
     return s
 
@@ -56,8 +72,11 @@ def test_parts_and_total_add_up_to_the_files_written(tmp_path):
     en = {k: v for k, v in served.items() if k.startswith("en/")}
     shared = {k: v for k, v in served.items() if k.split("/")[0] in ("assets", "data", "search", "sitemap.xml")}
     ko = {k: v for k, v in served.items() if k not in en and k not in shared}
-    assert w.parts == {"ko": (len(ko), sum(ko.values())), "en": (len(en), sum(en.values())),
-                       "shared": (len(shared), sum(shared.values()))}
+    assert w.parts == {
+        "ko": (len(ko), sum(ko.values())),
+        "en": (len(en), sum(en.values())),
+        "shared": (len(shared), sum(shared.values())),
+    }
     assert w.total == (len(served), sum(served.values()))
     assert sorted(p.path for p in w.pages) == sorted(k for k in served if k.endswith(".html"))
 
@@ -128,8 +147,9 @@ def test_side_by_side_bench_weighs_each_sides_cold_build(tmp_path, monkeypatch):
     monkeypatch.setattr(bc, "bare_mkdocs", lambda root, docs, out: 1.0)
     out = bc.time_side(bc.ROOT, bc.ROOT / "configs" / "small.toml", peak_gflops=1.0)
     assert out["weight_total_bytes"] == sum(v for k, v in sizes.items() if not k.startswith("."))
-    assert out["weight_largest_page_ko_bytes"] == (sizes["seed/index.html"] + sizes["figures/big.svg"]
-                                                   + sizes["figures/a.svg"])
+    assert out["weight_largest_page_ko_bytes"] == (
+        sizes["seed/index.html"] + sizes["figures/big.svg"] + sizes["figures/a.svg"]
+    )
     median = {"base": {"weight_total_bytes": 2_000_000}, "this": {"weight_total_bytes": 2_500_000}}
     res = {"base": "f" * 40, "rounds": 1, "median": median, "ratio": {"weight_total_bytes": 1.25}}
     assert "| page weight, total (bytes) | 2,000,000 | 2,500,000 | 1.250 (over +5 %) |" in bc.table(res)

@@ -31,14 +31,22 @@ PAGES_DIR = REPO / "templates" / "pages"
 # agreement / unit slips. Each entry: (language or None for both, regex, why).
 FORBIDDEN = [
     (None, r"시드 ?글|시드 ?노트", "the source note is 원본 노트 (시드 is the random seed)"),
-    (None, r"(?i)\bseed note\b|Reproducing the seed\b|reproducing-the-seed", "the source note is 'source note' in English"),
+    (
+        None,
+        r"(?i)\bseed note\b|Reproducing the seed\b|reproducing-the-seed",
+        "the source note is 'source note' in English",
+    ),
     ("ko", r"열지도", "heatmap is 히트맵"),
     ("ko", r"되비", "translationese (역전파는 순전파를 되비춘다)"),
     ("ko", r"찍기 수준", "translationese: chance level"),
     ("ko", r"한 벌마다", "translationese"),
     ("ko", r"활성화 이전 값|사전활성", "pre-activation is 사전 활성값"),
     ("ko", r"sigmoid[와과는가를의에]", "Korean prose uses the display name 시그모이드"),
-    ("en", r"\b1 (do not hold|hold\b|are (judged|inconclusive)|(measurable )?claims\b)", "a count of 1 takes a singular verb"),
+    (
+        "en",
+        r"\b1 (do not hold|hold\b|are (judged|inconclusive)|(measurable )?claims\b)",
+        "a count of 1 takes a singular verb",
+    ),
     ("en", r"%\s*percentage points?", "percentage points are not a percentage"),
     ("en", r"\d\(\[?(table|figure)", "a reference glued to a number"),
 ]
@@ -49,18 +57,34 @@ def forbidden_hits(text: str, lang: str) -> list[str]:
     for only, pattern, why in FORBIDDEN:
         if only in (None, lang):
             for m in re.finditer(pattern, text):
-                line = text[text.rfind("\n", 0, m.start()) + 1:text.find("\n", m.end())]
+                line = text[text.rfind("\n", 0, m.start()) + 1 : text.find("\n", m.end())]
                 hits.append(f"{why}: {m.group(0)!r} in {line.strip()[:160]!r}")
     return hits
 
 
 # --- the formatters on synthetic values ---------------------------------------------------------
 
-@pytest.mark.parametrize("value, text", [
-    (0.1, "0.1"), (0.01, "0.01"), (0.9, "0.9"), (50.0, "50"), (1.0, "1"), (3, "3"), (1000, "1,000"),
-    (1e-4, "0.0001"), (0.001, "0.001"), (2.5e-5, "2.5×10⁻⁵"), (1e8, "10⁸"), (1.5e8, "1.5×10⁸"),
-    (-0.3, "−0.3"), (0.0, "0"), (0.3162, "0.3162"),
-])
+
+@pytest.mark.parametrize(
+    "value, text",
+    [
+        (0.1, "0.1"),
+        (0.01, "0.01"),
+        (0.9, "0.9"),
+        (50.0, "50"),
+        (1.0, "1"),
+        (3, "3"),
+        (1000, "1,000"),
+        (1e-4, "0.0001"),
+        (0.001, "0.001"),
+        (2.5e-5, "2.5×10⁻⁵"),
+        (1e8, "10⁸"),
+        (1.5e8, "1.5×10⁸"),
+        (-0.3, "−0.3"),
+        (0.0, "0"),
+        (0.3162, "0.3162"),
+    ],
+)
 def test_cfg_prints_a_config_value_as_written(value, text):
     assert cfg(value, "en") == text
     assert cfg(value, "ko") == text  # both locales share the marks today
@@ -81,10 +105,14 @@ def test_a_measured_value_keeps_its_significant_digits():
     assert filters.num(0.1, "en") == "0.100" and cfg(0.1, "en") == "0.1"
 
 
-@pytest.mark.parametrize("value, en, ko", [
-    (0.25, "25 percentage points", "25%p"), (0.01, "1 percentage point", "1%p"),
-    (-0.05, "−5 percentage points", "−5%p"),
-])
+@pytest.mark.parametrize(
+    "value, en, ko",
+    [
+        (0.25, "25 percentage points", "25%p"),
+        (0.01, "1 percentage point", "1%p"),
+        (-0.05, "−5 percentage points", "−5%p"),
+    ],
+)
 def test_points(value, en, ko):
     assert points(value, "en", digits=0) == en and points(value, "ko", digits=0) == ko
     assert "%" not in en
@@ -111,6 +139,7 @@ def test_undefined_is_a_dash_and_a_bound_says_so():
 
 # --- settings as the pages print them -----------------------------------------------------------
 
+
 def test_setting_text_prints_config_values_as_written_and_display_names():
     s = "data=digits; width=100; depth=10/20/30; act=relu; init=he/xavier; lr=0.01; momentum=0.9; lr_bn=0.464159; steps=50"
     en = training_page.setting_text(s, "en")
@@ -123,13 +152,20 @@ def test_setting_text_prints_config_values_as_written_and_display_names():
 
 
 def test_a_rule_margin_is_printed_as_written():
-    v = {"higher_lr_effect": 0.0, "higher_lr_ci_low": 0.0, "higher_lr_ci_high": 0.0, "higher_lr_margin": 2.0,
-         "higher_lr_verdict": "does_not_hold", "higher_lr_n": 2}
+    v = {
+        "higher_lr_effect": 0.0,
+        "higher_lr_ci_low": 0.0,
+        "higher_lr_ci_high": 0.0,
+        "higher_lr_margin": 2.0,
+        "higher_lr_verdict": "does_not_hold",
+        "higher_lr_n": 2,
+    }
     row = training_page.part_row("higher_lr", v, "en")
     assert row["margin"] == "2", row
 
 
 # --- page text ----------------------------------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def golden_pages() -> dict:
@@ -140,8 +176,11 @@ def golden_pages() -> dict:
 
 def test_rendered_golden_pages_use_the_fixed_words(golden_pages):
     assert golden_pages
-    hits = [f"{name}: {h}" for name, text in golden_pages.items()
-            for h in forbidden_hits(text, "ko" if ".ko." in name else "en")]
+    hits = [
+        f"{name}: {h}"
+        for name, text in golden_pages.items()
+        for h in forbidden_hits(text, "ko" if ".ko." in name else "en")
+    ]
     assert not hits, "\n".join(hits)
     # the random seed keeps its word in both languages
     assert any("시드" in t for n, t in golden_pages.items() if ".ko." in n)
@@ -181,17 +220,32 @@ def test_the_source_note_has_one_name_in_each_language():
 
 def test_templates_print_config_values_with_cfg():
     """A learning rate, momentum or divergence threshold reaches a page through ``cfg``, never ``num``."""
-    config_like = re.compile(r"\{\{\s*[\w.]*(learning_rate|lr_min|lr_max|momentum|diverge_rms|leaky_slope)\s*\|\s*num\b")
-    hits = [f"{p.name}: {m.group(0)}" for p in PAGES_DIR.glob("*.j2") for m in config_like.finditer(p.read_text("utf-8"))]
+    config_like = re.compile(
+        r"\{\{\s*[\w.]*(learning_rate|lr_min|lr_max|momentum|diverge_rms|leaky_slope)\s*\|\s*num\b"
+    )
+    hits = [
+        f"{p.name}: {m.group(0)}" for p in PAGES_DIR.glob("*.j2") for m in config_like.finditer(p.read_text("utf-8"))
+    ]
     assert not hits, hits
 
 
-@pytest.mark.parametrize("lang, text", [
-    ("ko", "시드 노트의 첫 실험"), ("ko", "시드 글 재현"), ("en", "Reproducing the seed"), ("en", "the seed note says"),
-    ("ko", "열지도"), ("ko", "역전파는 순전파를 되비춘다"), ("ko", "찍기 수준"), ("ko", "사전활성 분산"),
-    ("ko", "sigmoid와 tanh는"), ("en", "3 hold and 1 do not hold."), ("en", "25% percentage points"),
-    ("en", "batch norm 0([table](#tbl-x))"),
-])
+@pytest.mark.parametrize(
+    "lang, text",
+    [
+        ("ko", "시드 노트의 첫 실험"),
+        ("ko", "시드 글 재현"),
+        ("en", "Reproducing the seed"),
+        ("en", "the seed note says"),
+        ("ko", "열지도"),
+        ("ko", "역전파는 순전파를 되비춘다"),
+        ("ko", "찍기 수준"),
+        ("ko", "사전활성 분산"),
+        ("ko", "sigmoid와 tanh는"),
+        ("en", "3 hold and 1 do not hold."),
+        ("en", "25% percentage points"),
+        ("en", "batch norm 0([table](#tbl-x))"),
+    ],
+)
 def test_each_forbidden_pattern_catches_its_example(lang, text):
     """The scan above is only as good as its patterns: each one fires on the phrase the issue quoted."""
     assert forbidden_hits(text, lang)
@@ -212,8 +266,12 @@ def _bn_dataset(root: Path):
 
     grid = json.loads((REPO / "tests" / "golden" / "data" / "grid.json").read_text())
     p = grid["propagation"]
-    p.update(inits=["zeros", "small", "xavier", "he", "large"], activations=["tanh"], norms=["none", "bn"],
-             seeds=[0, 1, 2, 3])
+    p.update(
+        inits=["zeros", "small", "xavier", "he", "large"],
+        activations=["tanh"],
+        norms=["none", "bn"],
+        seeds=[0, 1, 2, 3],
+    )
     root.mkdir(parents=True, exist_ok=True)
     (root / "grid.json").write_text(json.dumps(grid))
     last = {"zeros": 0.0, "small": 2e-3, "xavier": 0.3, "he": 0.6, "large": 1e5}
@@ -222,13 +280,33 @@ def _bn_dataset(root: Path):
         for norm in p["norms"]:
             for s in p["seeds"]:
                 for layer in (1, 2, 3):
-                    std = (0.0 if init == "zeros" else 0.63 * (1 + 1e-4 * s)) if norm == "bn" else \
-                        std_l * (1 + 0.01 * s) ** layer
+                    std = (
+                        (0.0 if init == "zeros" else 0.63 * (1 + 1e-4 * s))
+                        if norm == "bn"
+                        else std_l * (1 + 0.01 * s) ** layer
+                    )
                     div = init == "large" and norm == "none" and layer == 3
-                    rows.append(dict(init=init, activation="tanh", norm=norm, seed=s, layer=layer, mean=0.0,
-                                     std=std, min=-3 * std, max=3 * std, saturated_frac=0.0, zero_frac=0.0,
-                                     preact_std=std, grad_h_std=1.0, grad_w_norm=1.0, grad_w_ratio=0.1,
-                                     theory_std=np.nan, diverged=div))
+                    rows.append(
+                        dict(
+                            init=init,
+                            activation="tanh",
+                            norm=norm,
+                            seed=s,
+                            layer=layer,
+                            mean=0.0,
+                            std=std,
+                            min=-3 * std,
+                            max=3 * std,
+                            saturated_frac=0.0,
+                            zero_frac=0.0,
+                            preact_std=std,
+                            grad_h_std=1.0,
+                            grad_w_norm=1.0,
+                            grad_w_ratio=0.1,
+                            theory_std=np.nan,
+                            diverged=div,
+                        )
+                    )
     contract.write_csv("propagation.csv", contract.check_frame("propagation.csv", pd.DataFrame(rows)), root)
     return Dataset(root)
 

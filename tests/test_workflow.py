@@ -23,8 +23,14 @@ RUNTIME_LOCK = "requirements/runtime.txt"
 
 # First major release of each action that runs on Node 24 (read from each action's action.yml at its
 # tags; upload-pages-artifact is composite: v5 is the first to use an upload-artifact on Node 24).
-FIRST_NODE24_MAJOR = {"actions/checkout": 5, "actions/setup-python": 6, "actions/cache/restore": 5,
-                      "actions/cache/save": 5, "actions/upload-pages-artifact": 5, "actions/deploy-pages": 5}
+FIRST_NODE24_MAJOR = {
+    "actions/checkout": 5,
+    "actions/setup-python": 6,
+    "actions/cache/restore": 5,
+    "actions/cache/save": 5,
+    "actions/upload-pages-artifact": 5,
+    "actions/deploy-pages": 5,
+}
 USES = re.compile(r"^\s*(?:-\s+)?uses:\s*(?P<action>[^@\s]+)@(?P<ref>\S+)(?P<rest>.*)$")
 
 
@@ -45,24 +51,35 @@ def _uses(wf: dict, job: str) -> list[str]:
 
 def _step(wf: dict, job: str, **match: str) -> dict:
     """The one step of ``job`` whose fields equal ``match`` (``uses`` compares the action, not its ref)."""
-    found = [s for s in _steps(wf, job)
-             if all((s.get(k, "").partition("@")[0] if k == "uses" else s.get(k)) == v for k, v in match.items())]
+    found = [
+        s
+        for s in _steps(wf, job)
+        if all((s.get(k, "").partition("@")[0] if k == "uses" else s.get(k)) == v for k, v in match.items())
+    ]
     assert len(found) == 1, (match, found)
     return found[0]
 
 
 @pytest.mark.parametrize("schema, path", [("vendor.github-workflows", WORKFLOW), ("vendor.dependabot", DEPENDABOT)])
 def test_valid_against_vendored_schema(schema, path):
-    proc = subprocess.run([sys.executable, "-m", "check_jsonschema", "--builtin-schema", schema, str(path)],
-                          capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-m", "check_jsonschema", "--builtin-schema", schema, str(path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
 def test_schema_check_really_rejects_a_broken_workflow(tmp_path):
     bad = tmp_path / "bad.yml"
     bad.write_text("on: push\njobs:\n  build:\n    steps: []\n")  # no runs-on
-    proc = subprocess.run([sys.executable, "-m", "check_jsonschema", "--builtin-schema",
-                           "vendor.github-workflows", str(bad)], capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-m", "check_jsonschema", "--builtin-schema", "vendor.github-workflows", str(bad)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert proc.returncode != 0
 
 
@@ -76,7 +93,7 @@ def test_triggers(wf):
 
 
 def test_least_privilege_permissions(wf):
-    assert wf["permissions"] == {"contents": "read"}                 # workflow default: read-only
+    assert wf["permissions"] == {"contents": "read"}  # workflow default: read-only
     build, deploy = wf["jobs"]["build"], wf["jobs"]["deploy"]
     assert build["permissions"] == {"contents": "read", "pages": "read"}
     assert deploy["permissions"] == {"pages": "write", "id-token": "write"}
@@ -121,15 +138,23 @@ def _zizmor() -> str:
 
 
 def _zizmor_findings(target: Path) -> list[dict]:
-    proc = subprocess.run([_zizmor(), "--offline", "--format", "json", str(target)], capture_output=True,
-                          text=True, timeout=120, cwd=target.parent)
+    proc = subprocess.run(
+        [_zizmor(), "--offline", "--format", "json", str(target)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=target.parent,
+    )
     assert proc.returncode in (0, *range(10, 15)), proc.stderr  # 10-14: findings (highest severity); else error
     return [f for f in json.loads(proc.stdout) if not f.get("ignored")]
 
 
 def _medium_or_above(findings: list[dict]) -> list[str]:
-    return [f"{f['ident']} ({f['determinations']['severity']}): {f['desc']}" for f in findings
-            if f["determinations"]["severity"] in ("Medium", "High")]
+    return [
+        f"{f['ident']} ({f['determinations']['severity']}): {f['desc']}"
+        for f in findings
+        if f["determinations"]["severity"] in ("Medium", "High")
+    ]
 
 
 def test_zizmor_offline_audit_finds_nothing_at_medium_or_above():
@@ -139,9 +164,11 @@ def test_zizmor_offline_audit_finds_nothing_at_medium_or_above():
 def test_zizmor_really_flags_a_broken_workflow(tmp_path):
     bad = tmp_path / ".github" / "workflows"
     bad.mkdir(parents=True)
-    (bad / "bad.yml").write_text("on: push\njobs:\n  b:\n    runs-on: ubuntu-latest\n    steps:\n"
-                                 "      - uses: actions/checkout@v4\n"
-                                 "      - run: echo \"${{ github.event.head_commit.message }}\"\n")
+    (bad / "bad.yml").write_text(
+        "on: push\njobs:\n  b:\n    runs-on: ubuntu-latest\n    steps:\n"
+        "      - uses: actions/checkout@v4\n"
+        '      - run: echo "${{ github.event.head_commit.message }}"\n'
+    )
     idents = {f.split(" ")[0] for f in _medium_or_above(_zizmor_findings(tmp_path / ".github"))}
     assert {"unpinned-uses", "template-injection", "artipacked"} <= idents
 
@@ -151,7 +178,7 @@ def test_build_job(wf):
     setup = _step(wf, "build", uses="actions/setup-python")
     assert setup["with"] == {"python-version": "3.11", "cache": "pip", "cache-dependency-path": RUNTIME_LOCK}
     pages = _step(wf, "build", id="pages")
-    assert "gh api \"repos/$REPO/pages\"" in pages["run"] and "base_url=" in pages["run"]
+    assert 'gh api "repos/$REPO/pages"' in pages["run"] and "base_url=" in pages["run"]
     assert pages["env"]["REPO"] == "${{ github.repository }}"  # no expression inside the script
     run = _step(wf, "build", run="make site")
     assert run["env"]["INITLAB_SITE_URL"].startswith("${{ steps.%s.outputs.base_url }}" % pages["id"])  # noqa: UP031 (no {{ }} doubling)
@@ -187,7 +214,7 @@ def test_store_cache_key_names_the_store_inputs(wf):
     assert {RUNTIME_LOCK, "generator/**", "templates/**", "experiments.toml"} <= set(patterns)
     for pattern in patterns:  # each names something in the repository (a renamed lock would hash nothing)
         assert next(REPO.glob(pattern), None) is not None, pattern
-    assert 'key=$PREFIX$INPUTS' in key["run"] and 'prefix=$PREFIX' in key["run"]
+    assert "key=$PREFIX$INPUTS" in key["run"] and "prefix=$PREFIX" in key["run"]
 
 
 def test_store_restored_before_the_build_and_saved_after(wf):

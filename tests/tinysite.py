@@ -16,6 +16,7 @@ HOME_NAV = [("index", {"ko": "홈", "en": "Home"})]
 
 def site_mkdocs_yml() -> str:
     cfg = (REPO / "site" / "mkdocs.yml").read_text(encoding="utf-8")
-    assert "\nnav:" not in cfg and "nav_translations:" not in cfg, \
+    assert "\nnav:" not in cfg and "nav_translations:" not in cfg, (
         "site/mkdocs.yml holds a nav again: the build generates it (generator/pipeline/nav.py)"
+    )
     return cfg

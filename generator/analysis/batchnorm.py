@@ -48,9 +48,16 @@ def bn_conventions() -> dict:
     mu, var_b, var_u = float(x.mean()), float(x.var()), float(x.var(ddof=1))
     momentum = float(param["running_mean"][0]) / mu
     stored = (float(param["running_var"][0]) - (1 - momentum)) / momentum
-    return {"momentum": momentum, "unbiased": bool(abs(stored - var_u) < 1e-12 * var_u),
-            "biased_in_batch": True, "eps": network.BN_EPS, "gamma": 1, "beta": 0,
-            "n_example": int(x.shape[0]), "var_ratio": var_u / var_b}
+    return {
+        "momentum": momentum,
+        "unbiased": bool(abs(stored - var_u) < 1e-12 * var_u),
+        "biased_in_batch": True,
+        "eps": network.BN_EPS,
+        "gamma": 1,
+        "beta": 0,
+        "n_example": int(x.shape[0]),
+        "var_ratio": var_u / var_b,
+    }
 
 
 def scale_families(inits) -> list[list[str]]:
@@ -100,8 +107,17 @@ def invariance(data, families) -> pd.DataFrame:
                     rel = ((a - b).abs() / scale).max()
                     if np.isfinite(rel):
                         worst = max(worst, float(rel))
-            rows.append({"family": ", ".join(fam), "members": fam, "activation": act, "ref": ref, "low": low,
-                         "max_rel": worst, "sigma_w2_low": s2[low]})
+            rows.append(
+                {
+                    "family": ", ".join(fam),
+                    "members": fam,
+                    "activation": act,
+                    "ref": ref,
+                    "low": low,
+                    "max_rel": worst,
+                    "sigma_w2_low": s2[low],
+                }
+            )
     return pd.DataFrame(rows, columns=["family", "members", "activation", "ref", "low", "max_rel", "sigma_w2_low"])
 
 
@@ -111,13 +127,19 @@ def placement_frame(data) -> tuple[pd.DataFrame, dict]:
     pl = data.grid.placement
     depth = data.grid.propagation.depth
     p = data.prop
-    source: dict = {"from_config": bool(pl.from_grid), "seeds": list(pl.seeds), "acts": list(pl.activations),
-              "inits": list(pl.inits)}
+    source: dict = {
+        "from_config": bool(pl.from_grid),
+        "seeds": list(pl.seeds),
+        "acts": list(pl.activations),
+        "inits": list(pl.inits),
+    }
     post = p[p["norm"] == "bn_post"] if pl.from_grid else data.frame("placement.csv")
     seeds = source["seeds"]
     pre = p[(p["norm"] == "bn") & (p["seed"].isin(seeds))]
-    last = {tag: SeedMeans(df).last(norm, depth).set_index(["init", "activation"])
-            for tag, df, norm in (("bn", pre, "bn"), ("post", post, "bn_post"))}
+    last = {
+        tag: SeedMeans(df).last(norm, depth).set_index(["init", "activation"])
+        for tag, df, norm in (("bn", pre, "bn"), ("post", post, "bn_post"))
+    }
     rows = []
     for a in source["acts"]:
         for i in source["inits"]:
@@ -139,38 +161,46 @@ def spread_summary(data, acts) -> tuple[pd.DataFrame, dict]:
     none = spread[spread["norm"] == "none"].set_index("activation")
     bn = spread[spread["norm"] == "bn"].set_index("activation")
     order = ordered(spread["activation"], acts)
-    table = pd.DataFrame({
-        "activation": order,
-        "ratio_none": none["ratio"].reindex(order).to_numpy(),
-        "sd_none": none["sd_log10"].reindex(order).to_numpy(),
-        "div_none": none["n_div"].reindex(order).to_numpy(),
-        "ratio_bn": bn["ratio"].reindex(order).to_numpy(),
-        "sd_bn": bn["sd_log10"].reindex(order).to_numpy(),
-        "bound_none": none["bound"].reindex(order).fillna(False).to_numpy(dtype=bool),
-        "bound_bn": bn["bound"].reindex(order).fillna(False).to_numpy(dtype=bool),
-    })
+    table = pd.DataFrame(
+        {
+            "activation": order,
+            "ratio_none": none["ratio"].reindex(order).to_numpy(),
+            "sd_none": none["sd_log10"].reindex(order).to_numpy(),
+            "div_none": none["n_div"].reindex(order).to_numpy(),
+            "ratio_bn": bn["ratio"].reindex(order).to_numpy(),
+            "sd_bn": bn["sd_log10"].reindex(order).to_numpy(),
+            "bound_none": none["bound"].reindex(order).fillna(False).to_numpy(dtype=bool),
+            "bound_bn": bn["bound"].reindex(order).fillna(False).to_numpy(dtype=bool),
+        }
+    )
     i_max, i_min = table["ratio_none"].idxmax(), table["ratio_none"].idxmin()
     summary: dict = {
         # the random inits compared: every init of the data but zeros (counted, not the sum of two maxima
         # over different activations, which once printed 9 for the grid's 8)
         "n_inits": int(data.prop.loc[data.prop["init"] != "zeros", "init"].nunique()) if len(none) else 0,
-        "none_ratio_min": float(table["ratio_none"].min()), "none_ratio_max": float(table["ratio_none"].max()),
+        "none_ratio_min": float(table["ratio_none"].min()),
+        "none_ratio_max": float(table["ratio_none"].max()),
         "none_sd_median": float(table["sd_none"].median()),
-        "bn_ratio_min": float(table["ratio_bn"].min()), "bn_ratio_max": float(table["ratio_bn"].max()),
+        "bn_ratio_min": float(table["ratio_bn"].min()),
+        "bn_ratio_max": float(table["ratio_bn"].max()),
         "bn_sd_median": float(table["sd_bn"].median()),
-        "bn_excess_min": float(table["ratio_bn"].min() - 1), "bn_excess_max": float(table["ratio_bn"].max() - 1),
+        "bn_excess_min": float(table["ratio_bn"].min() - 1),
+        "bn_excess_max": float(table["ratio_bn"].max() - 1),
         "n_div_none": int(table["div_none"].sum()),
         "act_none_max": table.at[i_max, "activation"],
         "act_bn_max": table.at[table["ratio_bn"].idxmax(), "activation"],
         # a lower bound anywhere makes the extreme / the median a lower bound too (both are monotone)
-        "none_max_bound": bool(table.at[i_max, "bound_none"]), "none_min_bound": bool(table.at[i_min, "bound_none"]),
-        "none_sd_bound": bool(table["bound_none"].any()), "bn_bound": bool(table["bound_bn"].any()),
+        "none_max_bound": bool(table.at[i_max, "bound_none"]),
+        "none_min_bound": bool(table.at[i_min, "bound_none"]),
+        "none_sd_bound": bool(table["bound_none"].any()),
+        "bn_bound": bool(table["bound_bn"].any()),
     }
     # the claim "less dependence on the init" holds for the forward pass when BN's widest spread is
     # narrower than the narrowest spread without BN (lower bounds without BN only make that harder)
     summary["confirmed"] = bool(summary["bn_ratio_max"] < summary["none_ratio_min"])
-    summary["sd_reduction"] = summary["none_sd_median"] / summary["bn_sd_median"] \
-        if summary["bn_sd_median"] > 0 else math.inf
+    summary["sd_reduction"] = (
+        summary["none_sd_median"] / summary["bn_sd_median"] if summary["bn_sd_median"] > 0 else math.inf
+    )
     return table, summary
 
 
@@ -179,10 +209,14 @@ def invariance_summary(inv: pd.DataFrame, eps: float) -> dict:
     if not len(inv):
         return {}
     worst = inv.loc[inv["max_rel"].idxmax()]  # type: ignore[call-overload]  # a label: stubs say Hashable
-    return {"max_rel": float(inv["max_rel"].max()), "act": worst["activation"],
-            "low": worst["low"], "family": list(inv.iloc[0]["members"]),
-            "eps_order": eps / float(worst["sigma_w2_low"]),
-            "sigma_w2_low": float(worst["sigma_w2_low"])}
+    return {
+        "max_rel": float(inv["max_rel"].max()),
+        "act": worst["activation"],
+        "low": worst["low"],
+        "family": list(inv.iloc[0]["members"]),
+        "eps_order": eps / float(worst["sigma_w2_low"]),
+        "sigma_w2_low": float(worst["sigma_w2_low"]),
+    }
 
 
 def zeros_with_bn(data) -> dict:
@@ -207,8 +241,14 @@ def grad_scale(data, acts) -> dict | None:
     gs["ratio"] = gs["small"] / gs["large"]
     s2s = theory.sigma_w2("small", "linear", cfg.width, cfg.width)
     s2l = theory.sigma_w2("large", "linear", cfg.width, cfg.width)
-    out = {"table": gs, "predicted": s2l / s2s, "std_ratio": math.sqrt(s2l / s2s), "min": float(gs["ratio"].min()),
-           "max": float(gs["ratio"].max()), "tol": SCALE_TOL}
+    out = {
+        "table": gs,
+        "predicted": s2l / s2s,
+        "std_ratio": math.sqrt(s2l / s2s),
+        "min": float(gs["ratio"].min()),
+        "max": float(gs["ratio"].max()),
+        "tol": SCALE_TOL,
+    }
     out["matches"] = bool((abs(gs["ratio"] / out["predicted"] - 1) <= SCALE_TOL).all())
     return out
 
@@ -218,8 +258,11 @@ def placement_summary(placement: pd.DataFrame | None) -> dict:
     if placement is None or not len(placement):
         return {}
     worse = placement[placement["sat_post"] - placement["sat_bn"] > SAT_GAP]
-    out = {"n_worse": int(len(worse)), "n": int(len(placement)),
-           "cases_worse": worse[["activation", "init"]].to_dict("records")}
+    out = {
+        "n_worse": int(len(worse)),
+        "n": int(len(placement)),
+        "cases_worse": worse[["activation", "init"]].to_dict("records"),
+    }
     lt = placement[(placement["activation"] == "tanh") & (placement["init"] == "large")]
     if len(lt):
         out["tanh_large"] = lt.iloc[0].to_dict()

@@ -27,9 +27,6 @@ MARGIN_SHARE = 0.1  # share rules: ... 10 percentage points beyond the threshold
 LOG_MARGIN = math.log10(MARGIN_FACTOR)
 
 
-
-
-
 def threshold_verdict(iv: Interval, margin: float) -> str:
     """``iv``: interval of the distance past the threshold in the claimed direction (0 = at the threshold).
     holds if lo > 0; does_not_hold if hi < -margin; else inconclusive (:func:`interval_verdict`)."""
@@ -72,8 +69,14 @@ def spread(x) -> dict:
     a = np.asarray(x, dtype=float)
     iv = mean_interval(log10s(a))
     fin = a[np.isfinite(a)]
-    return {"gm": 10 ** iv.effect if iv.n else math.nan, "lo": 10 ** iv.lo, "hi": 10 ** iv.hi, "n": iv.n,
-            "min": float(fin.min()) if fin.size else math.nan, "max": float(fin.max()) if fin.size else math.nan}
+    return {
+        "gm": 10**iv.effect if iv.n else math.nan,
+        "lo": 10**iv.lo,
+        "hi": 10**iv.hi,
+        "n": iv.n,
+        "min": float(fin.min()) if fin.size else math.nan,
+        "max": float(fin.max()) if fin.size else math.nan,
+    }
 
 
 def share_spread(x) -> dict:
@@ -81,8 +84,14 @@ def share_spread(x) -> dict:
     a = np.asarray(x, dtype=float)
     iv = mean_interval(a)
     fin = a[np.isfinite(a)]
-    return {"gm": iv.effect, "lo": iv.lo, "hi": iv.hi, "n": iv.n,
-            "min": float(fin.min()) if fin.size else math.nan, "max": float(fin.max()) if fin.size else math.nan}
+    return {
+        "gm": iv.effect,
+        "lo": iv.lo,
+        "hi": iv.hi,
+        "n": iv.n,
+        "min": float(fin.min()) if fin.size else math.nan,
+        "max": float(fin.max()) if fin.size else math.nan,
+    }
 
 
 def ratio_below(x, threshold: float) -> str:

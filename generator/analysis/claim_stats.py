@@ -35,7 +35,8 @@ def case_stats(prop: pd.DataFrame, init: str, act: str, norm: str = "none") -> d
     depth = int(std.index.max())
     return {
         "std": std,
-        "std1": float(std.loc[1]), "stdL": float(std.loc[depth]),
+        "std1": float(std.loc[1]),
+        "stdL": float(std.loc[depth]),
         "ratio": float(std.loc[depth] / std.loc[1]) if std.loc[1] > 0 else math.nan,
         "factor": per_layer_factor(std),
         "meanL": float(c["mean"].loc[depth]),
@@ -74,9 +75,17 @@ def per_run_stats(prop: pd.DataFrame) -> dict[tuple, dict]:
         ok = (std1 > 0) & (stdL > 0) & np.isfinite(std1) & np.isfinite(stdL) & (depth >= 2)
         factor = np.where(ok, np.abs(ratio) ** (1.0 / max(depth - 1, 1)), np.nan)
         gradflow = np.where(gL > 0, g1 / gL, np.nan)
-    cols = {"std1": std1, "stdL": stdL, "ratio": ratio, "factor": factor, "meanL": last["mean"].to_numpy(float),
-            "satL": last["saturated_frac"].to_numpy(float), "grad1": first["grad_w_ratio"].to_numpy(float),
-            "gradflow": gradflow, "diverged": first["diverged_case"].to_numpy(bool)}
+    cols = {
+        "std1": std1,
+        "stdL": stdL,
+        "ratio": ratio,
+        "factor": factor,
+        "meanL": last["mean"].to_numpy(float),
+        "satL": last["saturated_frac"].to_numpy(float),
+        "grad1": first["grad_w_ratio"].to_numpy(float),
+        "gradflow": gradflow,
+        "diverged": first["diverged_case"].to_numpy(bool),
+    }
     out = {}
     for i, k in enumerate(first.index):
         rec = {c: (bool(v[i]) if c == "diverged" else float(v[i])) for c, v in cols.items()}
@@ -109,7 +118,6 @@ class Runs:
             st = self.stats(s, init, act, norm)
             out.append(math.nan if st is None or (st["diverged"] and key != "diverged") else st[key])
         return np.asarray(out, dtype=float)
-
 
 
 def healthy(s: dict, act: str) -> bool:

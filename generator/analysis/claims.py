@@ -118,10 +118,19 @@ def judge_symmetry(sym: pd.DataFrame | None) -> dict | None:
     n_ok = int((per == 1).sum())
     verdict = "holds" if n_ok == len(per) else "partly" if n_ok else "does_not_hold"
     other = sym[~sym["init"].isin(EQUAL_INITS)]
-    return {"verdict": verdict, "verdict_all": verdict, "verdict_a": None, "verdict_b": None, "exact": True,
-            "values": {"max_distinct": int(eq["distinct_units"].max()), "width": int(sym["width"].max()),
-                       "inits": ", ".join(sorted(per.index)),
-                       "other_min": int(other["distinct_units"].min()) if len(other) else 0}}
+    return {
+        "verdict": verdict,
+        "verdict_all": verdict,
+        "verdict_a": None,
+        "verdict_b": None,
+        "exact": True,
+        "values": {
+            "max_distinct": int(eq["distinct_units"].max()),
+            "width": int(sym["width"].max()),
+            "inits": ", ".join(sorted(per.index)),
+            "other_min": int(other["distinct_units"].min()) if len(other) else 0,
+        },
+    }
 
 
 def _grad_vs_reference(runs: Runs, sub, init: str) -> np.ndarray:
@@ -136,8 +145,11 @@ def judge_small(runs: Runs, acts) -> dict | None:
     def fn(sub):
         ratio, grad = runs.per_seed(sub, "ratio", "small", "tanh"), _grad_vs_reference(runs, sub, "small")
         parts = {"collapsed": ratio_below(ratio, COLLAPSE_RATIO), "grad_vanishes": ratio_below(grad, 1 / GRAD_FACTOR)}
-        return {"verdict": combine(parts.values()), "parts": parts,
-                "values": {"ratio": spread(ratio), "grad_rel": spread(grad), "L": runs.depth}}
+        return {
+            "verdict": combine(parts.values()),
+            "parts": parts,
+            "values": {"ratio": spread(ratio), "grad_rel": spread(grad), "L": runs.depth},
+        }
 
     return judge_halves(fn, runs.seeds)
 
@@ -148,10 +160,15 @@ def judge_large(runs: Runs, acts) -> dict | None:
 
     def fn(sub):
         sat, grad = runs.per_seed(sub, "satL", "large", "tanh"), _grad_vs_reference(runs, sub, "large")
-        parts = {"saturated": threshold_verdict(mean_interval(sat - SATURATED_SHARE), MARGIN_SHARE),
-                 "grad_vanishes": ratio_below(grad, 1 / GRAD_FACTOR)}
-        return {"verdict": combine(parts.values()), "parts": parts,
-                "values": {"sat": share_spread(sat), "grad_rel": spread(grad), "L": runs.depth}}
+        parts = {
+            "saturated": threshold_verdict(mean_interval(sat - SATURATED_SHARE), MARGIN_SHARE),
+            "grad_vanishes": ratio_below(grad, 1 / GRAD_FACTOR),
+        }
+        return {
+            "verdict": combine(parts.values()),
+            "parts": parts,
+            "values": {"sat": share_spread(sat), "grad_rel": spread(grad), "L": runs.depth},
+        }
 
     return judge_halves(fn, runs.seeds)
 
@@ -167,9 +184,13 @@ def judge_xavier_tanh(runs: Runs, acts) -> dict | None:
             st = cast(list[dict], [runs.stats(s, "xavier", a) for s in sub])  # full grid: seed 0 ran, all did
             # "Use Xavier" means trainable: the forward signal stays healthy AND the gradient reaches layer 1.
             per_act[a] = label_verdict(healthy(s, a) and gradient_flows(s) for s in st)
-            values[a] = {"ratio": spread([s["ratio"] for s in st]), "gradflow": spread([s["gradflow"] for s in st]),
-                         "sat": share_spread([s["satL"] for s in st]),
-                         "n_ok": sum(healthy(s, a) and gradient_flows(s) for s in st), "n": len(st)}
+            values[a] = {
+                "ratio": spread([s["ratio"] for s in st]),
+                "gradflow": spread([s["gradflow"] for s in st]),
+                "sat": share_spread([s["satL"] for s in st]),
+                "n_ok": sum(healthy(s, a) and gradient_flows(s) for s in st),
+                "n": len(st),
+            }
         return {"verdict": combine(per_act.values()), "parts": per_act, "values": values}
 
     out = judge_halves(fn, runs.seeds)
@@ -184,11 +205,24 @@ def judge_xavier_relu(runs: Runs, acts) -> dict | None:
     def fn(sub):
         ratio = runs.per_seed(sub, "ratio", "xavier", "relu")
         parts = {"collapsed": ratio_below(ratio, COLLAPSE_RATIO), "shrinks": ratio_below(ratio, 1.0)}
-        v = ("holds" if parts["collapsed"] == "holds" else "partly" if parts["shrinks"] == "holds" else
-             "does_not_hold" if set(parts.values()) == {"does_not_hold"} else "inconclusive")
-        return {"verdict": v, "parts": parts,
-                "values": {"ratio": spread(ratio), "factor": spread(runs.per_seed(sub, "factor", "xavier", "relu")),
-                           "L": runs.depth}}
+        v = (
+            "holds"
+            if parts["collapsed"] == "holds"
+            else "partly"
+            if parts["shrinks"] == "holds"
+            else "does_not_hold"
+            if set(parts.values()) == {"does_not_hold"}
+            else "inconclusive"
+        )
+        return {
+            "verdict": v,
+            "parts": parts,
+            "values": {
+                "ratio": spread(ratio),
+                "factor": spread(runs.per_seed(sub, "factor", "xavier", "relu")),
+                "L": runs.depth,
+            },
+        }
 
     return judge_halves(fn, runs.seeds)
 
@@ -200,11 +234,20 @@ def judge_he_relu(runs: Runs, acts) -> dict | None:
     def fn(sub):
         ratio = runs.per_seed(sub, "ratio", "he", "relu")
         n_div = int(np.nansum(runs.per_seed(sub, "diverged", "he", "relu")))
-        parts = {"not_diverged": "does_not_hold" if n_div else "holds",
-                 "band": band_verdict(mean_interval(log10s(ratio)), math.log10(STABLE_BAND), LOG_MARGIN)}
-        return {"verdict": all_of(parts.values()) if sub else "inconclusive", "parts": parts,
-                "values": {"ratio": spread(ratio), "factor": spread(runs.per_seed(sub, "factor", "he", "relu")),
-                           "n_diverged": n_div, "L": runs.depth}}
+        parts = {
+            "not_diverged": "does_not_hold" if n_div else "holds",
+            "band": band_verdict(mean_interval(log10s(ratio)), math.log10(STABLE_BAND), LOG_MARGIN),
+        }
+        return {
+            "verdict": all_of(parts.values()) if sub else "inconclusive",
+            "parts": parts,
+            "values": {
+                "ratio": spread(ratio),
+                "factor": spread(runs.per_seed(sub, "factor", "he", "relu")),
+                "n_diverged": n_div,
+                "L": runs.depth,
+            },
+        }
 
     return judge_halves(fn, runs.seeds)
 
@@ -230,20 +273,27 @@ def judge_bn_init(runs: Runs, inits, acts, norms, cap: float = 1e8) -> dict | No
             reduces = interval_verdict(paired_interval(log10s(none), log10s(bn)), LOG_MARGIN)
             parts[a] = all_of([reduces, ratio_below(bn, STABLE_BAND)])
             spreads[a] = {"none": spread(none), "bn": spread(bn), "reduces": reduces}
-        return {"verdict": combine(parts.values()), "parts": parts, "spreads": spreads,
-                "values": {"n_inits": len(rand), "n_acts": len(spreads)}}
+        return {
+            "verdict": combine(parts.values()),
+            "parts": parts,
+            "spreads": spreads,
+            "values": {"n_inits": len(rand), "n_acts": len(spreads)},
+        }
 
     out = judge_halves(fn, runs.seeds)
     for a, sp in out["spreads"].items():
         for n in ("none", "bn"):
             row = overall.loc[(a, n)] if (a, n) in overall.index else None
-            sp[n] |= {"value": float(row["ratio"]) if row is not None else math.nan,
-                      "bound": bool(row["bound"]) if row is not None else False}
+            sp[n] |= {
+                "value": float(row["ratio"]) if row is not None else math.nan,
+                "bound": bool(row["bound"]) if row is not None else False,
+            }
     return out
 
 
-def judge_all(prop: pd.DataFrame, sym: pd.DataFrame | None, inits, acts, norms,
-              cap: float = 1e8) -> dict[str, dict | None]:
+def judge_all(
+    prop: pd.DataFrame, sym: pd.DataFrame | None, inits, acts, norms, cap: float = 1e8
+) -> dict[str, dict | None]:
     """Every propagation claim's judgement (None: not in the grid), by claim id. ``cap``: the grid's
     divergence threshold (``diverge_rms``)."""
     runs = Runs(prop)
@@ -259,8 +309,14 @@ def judge_all(prop: pd.DataFrame, sym: pd.DataFrame | None, inits, acts, norms,
 
 
 # the propagation configurations the claims use (the page's supporting numbers table)
-PROP_CASES = (("small", "tanh"), ("large", "tanh"), ("xavier", "sigmoid"), ("xavier", "tanh"),
-              ("xavier", "relu"), ("he", "relu"))
+PROP_CASES = (
+    ("small", "tanh"),
+    ("large", "tanh"),
+    ("xavier", "sigmoid"),
+    ("xavier", "tanh"),
+    ("xavier", "relu"),
+    ("he", "relu"),
+)
 
 
 def prop_rows(prop: pd.DataFrame, inits, acts) -> list[dict]:
@@ -275,9 +331,18 @@ def prop_rows(prop: pd.DataFrame, inits, acts) -> list[dict]:
         s = case_stats(prop, init, act)
         if s is None:
             continue
-        row = {"init": init, "activation": act, "std1": s["std1"], "stdL": s["stdL"], "ratio": s["ratio"],
-               "sat": s["satL"], "grad1": s["grad1"]}
-        per = cast(list[dict], [runs.stats(seed, init, act) for seed in runs.seeds])  # full grid: the case ran, every seed did
+        row = {
+            "init": init,
+            "activation": act,
+            "std1": s["std1"],
+            "stdL": s["stdL"],
+            "ratio": s["ratio"],
+            "sat": s["satL"],
+            "grad1": s["grad1"],
+        }
+        per = cast(
+            list[dict], [runs.stats(seed, init, act) for seed in runs.seeds]
+        )  # full grid: the case ran, every seed did
         for key, col in (("std1", "std1"), ("stdL", "stdL"), ("ratio", "ratio"), ("satL", "sat"), ("grad1", "grad1")):
             vals = np.array([p[key] for p in per], dtype=float)
             vals = vals[np.isfinite(vals)]
@@ -293,6 +358,13 @@ def symmetry_rows(sym: pd.DataFrame) -> list[dict]:
     """Per (init, phase) of symmetry.csv: min / max number of distinct hidden units, and the width."""
     rows = []
     for (init, phase), d in sym.groupby(["init", "phase"], sort=False):
-        rows.append({"init": init, "phase": phase, "min": int(d["distinct_units"].min()),
-                     "max": int(d["distinct_units"].max()), "width": int(d["width"].max())})
+        rows.append(
+            {
+                "init": init,
+                "phase": phase,
+                "min": int(d["distinct_units"].min()),
+                "max": int(d["distinct_units"].max()),
+                "width": int(d["width"].max()),
+            }
+        )
     return rows

@@ -56,8 +56,13 @@ def examples(health: pd.DataFrame) -> list[dict]:
         ("vanishes", plain, lambda r: r["forward"] == "vanishes"),  # the all-zero case, when nothing else
         ("diverged", plain, _diverged),
         ("explodes", plain, lambda r: r["forward"] == "explodes"),  # only when no run diverged
-        ("bn_rescues", rows, lambda r: r["norm"] == BN and bool(r["healthy"])
-         and (r["init"], r["activation"]) in plain_pairs - healthy_plain),
+        (
+            "bn_rescues",
+            rows,
+            lambda r: (
+                r["norm"] == BN and bool(r["healthy"]) and (r["init"], r["activation"]) in plain_pairs - healthy_plain
+            ),
+        ),
     ]
     out: list[dict] = []
     seen: set[tuple[str, str, str]] = set()
@@ -72,6 +77,7 @@ def examples(health: pd.DataFrame) -> list[dict]:
         seen.add((r["init"], r["activation"], r["norm"]))
         keys.add(key)
         used.add(r["activation"])
-        out.append({"init": str(r["init"]), "activation": str(r["activation"]), "norm": str(r["norm"]),
-                    "label_key": key})
+        out.append(
+            {"init": str(r["init"]), "activation": str(r["activation"]), "norm": str(r["norm"]), "label_key": key}
+        )
     return out

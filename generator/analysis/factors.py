@@ -56,8 +56,13 @@ def layer_factors(rows: pd.DataFrame, depth: int) -> dict:
     if diverged:
         fs = gs = nan
     n = depth - 1
-    return {"fwd": fs ** (1 / n) if np.isfinite(fs) else nan, "bwd": gs ** (1 / n) if np.isfinite(gs) else nan,
-            "gain": gs, "diverged": diverged, "zero_grad": bool(rows.loc[1, "all_zero_grad"])}
+    return {
+        "fwd": fs ** (1 / n) if np.isfinite(fs) else nan,
+        "bwd": gs ** (1 / n) if np.isfinite(gs) else nan,
+        "gain": gs,
+        "diverged": diverged,
+        "zero_grad": bool(rows.loc[1, "all_zero_grad"]),
+    }
 
 
 def all_factors(prop: pd.DataFrame, depth: int, norm: str = "none") -> pd.DataFrame:
@@ -79,8 +84,9 @@ def last_layer_std(prop: pd.DataFrame, depth: int) -> pd.DataFrame:
     return out
 
 
-def init_spread(prop: pd.DataFrame, depth: int, cap: float, *, exclude=("zeros",),
-                by_seed: bool = False) -> pd.DataFrame:
+def init_spread(
+    prop: pd.DataFrame, depth: int, cap: float, *, exclude=("zeros",), by_seed: bool = False
+) -> pd.DataFrame:
     """THE spread of the last-layer std across initializations (the one definition: the batchnorm page,
     the conclusions page and the bn_init_prop verdict all read it from here).
 
@@ -112,13 +118,18 @@ def init_spread(prop: pd.DataFrame, depth: int, cap: float, *, exclude=("zeros",
         v = sub["value"].to_numpy(dtype=float)
         ok = v[np.isfinite(v) & (v > 0)]
         two = ok.size >= 2
-        rows.append({
-            **dict(zip(keys, key)), "n": int(ok.size), "n_div": int(sub["has_div"].sum()),
-            "lo": float(ok.min()) if ok.size else math.nan, "hi": float(ok.max()) if ok.size else math.nan,
-            "ratio": float(ok.max() / ok.min()) if two else math.nan,
-            "sd_log10": float(np.log10(ok).std()) if two else math.nan,
-            "bound": bool(sub["has_div"].any()),
-        })
+        rows.append(
+            {
+                **dict(zip(keys, key)),
+                "n": int(ok.size),
+                "n_div": int(sub["has_div"].sum()),
+                "lo": float(ok.min()) if ok.size else math.nan,
+                "hi": float(ok.max()) if ok.size else math.nan,
+                "ratio": float(ok.max() / ok.min()) if two else math.nan,
+                "sd_log10": float(np.log10(ok).std()) if two else math.nan,
+                "bound": bool(sub["has_div"].any()),
+            }
+        )
     return pd.DataFrame(rows, columns=[*keys, "n", "n_div", "lo", "hi", "ratio", "sd_log10", "bound"])
 
 

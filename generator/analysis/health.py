@@ -136,11 +136,22 @@ def _labels(sm: SeedMeans, depth: int) -> pd.DataFrame:
         r = grad_ratio(g1, gl)
         zero1 = bool(f is not None and f["zero_grad_h_std"] and int(f["n_ok"]) > 0)
         measured = n_ok > 0 and f is not None and int(f["n_ok"]) > 0
-        rows.append({**dict(zip(CONFIG, key)), "forward": forward_label(std, sat, base, bool(s["diverged_case"])),
-                     "backward": backward_label(r, zero1, measured), "n_seeds": int(s["n_seeds"]), "n_ok": n_ok,
-                     "last_std": std, "saturated_frac": sat, "saturation_baseline": base,
-                     "first_diverged": _first_diverged(sm, key), "grad_first": g1, "grad_last": gl,
-                     "grad_ratio": r})
+        rows.append(
+            {
+                **dict(zip(CONFIG, key)),
+                "forward": forward_label(std, sat, base, bool(s["diverged_case"])),
+                "backward": backward_label(r, zero1, measured),
+                "n_seeds": int(s["n_seeds"]),
+                "n_ok": n_ok,
+                "last_std": std,
+                "saturated_frac": sat,
+                "saturation_baseline": base,
+                "first_diverged": _first_diverged(sm, key),
+                "grad_first": g1,
+                "grad_last": gl,
+                "grad_ratio": r,
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -166,19 +177,50 @@ def _per_seed(prop: pd.DataFrame, depth: int) -> pd.DataFrame:
 def _spread(per_seed: pd.DataFrame) -> pd.DataFrame:
     def agg(g):
         iv = mean_interval(g["last_std"].to_numpy(float))
-        return pd.Series({"last_std_lo": g["last_std"].min(), "last_std_hi": g["last_std"].max(),
-                          "last_std_ci_low": iv.lo, "last_std_ci_high": iv.hi,
-                          "grad_ratio_lo": g["grad_ratio"].min(), "grad_ratio_hi": g["grad_ratio"].max()})
+        return pd.Series(
+            {
+                "last_std_lo": g["last_std"].min(),
+                "last_std_hi": g["last_std"].max(),
+                "last_std_ci_low": iv.lo,
+                "last_std_ci_high": iv.hi,
+                "grad_ratio_lo": g["grad_ratio"].min(),
+                "grad_ratio_hi": g["grad_ratio"].max(),
+            }
+        )
 
     if not len(per_seed):
         return pd.DataFrame(columns=[*CONFIG])
     return per_seed.groupby(CONFIG, sort=False)[["last_std", "grad_ratio"]].apply(agg).reset_index()
 
 
-COLUMNS = ["init", "activation", "norm", "forward", "backward", "healthy", "n_seeds", "n_ok", "last_std",
-           "last_std_lo", "last_std_hi", "last_std_ci_low", "last_std_ci_high", "saturated_frac",
-           "saturation_baseline", "first_diverged", "grad_first", "grad_last", "grad_ratio", "grad_ratio_lo",
-           "grad_ratio_hi", "forward_a", "forward_b", "backward_a", "backward_b", "stability"]
+COLUMNS = [
+    "init",
+    "activation",
+    "norm",
+    "forward",
+    "backward",
+    "healthy",
+    "n_seeds",
+    "n_ok",
+    "last_std",
+    "last_std_lo",
+    "last_std_hi",
+    "last_std_ci_low",
+    "last_std_ci_high",
+    "saturated_frac",
+    "saturation_baseline",
+    "first_diverged",
+    "grad_first",
+    "grad_last",
+    "grad_ratio",
+    "grad_ratio_lo",
+    "grad_ratio_hi",
+    "forward_a",
+    "forward_b",
+    "backward_a",
+    "backward_b",
+    "stability",
+]
 
 
 def health_of(prop: pd.DataFrame, depth: int | None = None) -> pd.DataFrame:
@@ -190,7 +232,11 @@ def health_of(prop: pd.DataFrame, depth: int | None = None) -> pd.DataFrame:
     half = {}
     for name, seeds in zip("ab", split_seeds(prop["seed"].unique().tolist())):
         sub = prop[prop["seed"].isin(seeds)]
-        lab = _labels(SeedMeans(sub, depth=depth), depth) if len(sub) else pd.DataFrame(columns=[*CONFIG, "forward", "backward"])
+        lab = (
+            _labels(SeedMeans(sub, depth=depth), depth)
+            if len(sub)
+            else pd.DataFrame(columns=[*CONFIG, "forward", "backward"])
+        )
         half[name] = lab.set_index(CONFIG)[["forward", "backward"]].add_suffix(f"_{name}")
     out = full.set_index(CONFIG).join(half["a"]).join(half["b"]).reset_index()
     out = out.merge(_spread(_per_seed(prop, depth)), on=CONFIG, how="left")

@@ -44,5 +44,6 @@ def hist_panel(hist: pd.DataFrame, **eq) -> HistPanel | None:
     f_lo, f_hi = lo_b[finite], hi_b[finite]
     edges = np.concatenate([f_lo, f_hi[-1:]]) if finite.any() else np.array([-1.0, 1.0])
     frac = c[finite] * scale if finite.any() else np.zeros(1)
-    return HistPanel(edges=edges, frac=frac, under=float(c[under_m].sum() * scale),
-                     over=float(c[over_m].sum() * scale), total=total)
+    return HistPanel(
+        edges=edges, frac=frac, under=float(c[under_m].sum() * scale), over=float(c[over_m].sum() * scale), total=total
+    )

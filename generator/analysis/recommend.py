@@ -46,8 +46,13 @@ import pandas as pd
 
 STATUS = ("recommended", "inconclusive", "forward_only", "none")
 # question -> the training claim that answers it (generator/analysis/training_rules.py CLAIM_IDS)
-QUESTIONS = {"learning_rate": "speed", "init_sensitivity": "init", "depth": "vanishing",
-             "regularization": "overfitting", "preprocessing": "mean"}
+QUESTIONS = {
+    "learning_rate": "speed",
+    "init_sensitivity": "init",
+    "depth": "vanishing",
+    "regularization": "overfitting",
+    "preprocessing": "mean",
+}
 ADVICE = {"holds": "use", "partly": "consider", "inconclusive": "unproven", "does_not_hold": "no_gain"}
 
 
@@ -77,11 +82,23 @@ def init_choices(health: pd.DataFrame, norm: str = "none", regimes: pd.DataFrame
         healthy = cells[cells["healthy"].astype(bool)]
         stable = [str(i) for i, s in zip(healthy["init"], healthy["stability"]) if s != "unstable"]
         unstable = [str(i) for i, s in zip(healthy["init"], healthy["stability"]) if s == "unstable"]
-        fwd = [str(i) for i, f, ok in zip(cells["init"], cells["forward"], cells["healthy"].astype(bool))
-               if f == "ok" and not ok]
-        rows.append({"activation": str(act), "norm": norm, "status": _status(stable, unstable, fwd),
-                     "inits": stable, "unstable": unstable, "forward_only": fwd, "n_inits": int(len(cells)),
-                     "regimes": {i: theory[(i, act)] for i in stable if (i, act) in theory}})
+        fwd = [
+            str(i)
+            for i, f, ok in zip(cells["init"], cells["forward"], cells["healthy"].astype(bool))
+            if f == "ok" and not ok
+        ]
+        rows.append(
+            {
+                "activation": str(act),
+                "norm": norm,
+                "status": _status(stable, unstable, fwd),
+                "inits": stable,
+                "unstable": unstable,
+                "forward_only": fwd,
+                "n_inits": int(len(cells)),
+                "regimes": {i: theory[(i, act)] for i in stable if (i, act) in theory},
+            }
+        )
     return rows
 
 
@@ -93,12 +110,24 @@ def training_answers(claims: dict) -> list[dict]:
         if c is None:
             continue
         verdict = c["verdict"]
-        rows.append({"question": question, "claim": cid, "verdict": verdict, "advice": ADVICE[verdict],
-                     "stable": c.get("verdict_a") == verdict and c.get("verdict_b") == verdict})
+        rows.append(
+            {
+                "question": question,
+                "claim": cid,
+                "verdict": verdict,
+                "advice": ADVICE[verdict],
+                "stable": c.get("verdict_a") == verdict and c.get("verdict_b") == verdict,
+            }
+        )
     return rows
 
 
 def learning_rates(lr_rows: list[dict]) -> dict[str, dict]:
     """``{norm: {"best_lr", "max_stable_lr"}}``; a NaN (no run reached the target / none stable) stays NaN."""
-    return {str(r["norm"]): {"best_lr": float(r.get("best_lr", math.nan)),
-                             "max_stable_lr": float(r.get("max_stable_lr", math.nan))} for r in lr_rows}
+    return {
+        str(r["norm"]): {
+            "best_lr": float(r.get("best_lr", math.nan)),
+            "max_stable_lr": float(r.get("max_stable_lr", math.nan)),
+        }
+        for r in lr_rows
+    }

@@ -83,16 +83,26 @@ def printout_matches(rerun: pd.DataFrame, printed: pd.DataFrame) -> list[dict]:
         diffs = {c: float(rel_diff(p, rerun[c].reindex(p.index)).max()) for c in TANH_CASES if c in rerun.columns}
         best = min(diffs, key=diffs.__getitem__) if diffs else None
         own = diffs.get(case, math.nan)
-        out.append({"case": case, "own_max_rel": own, "matches_own": bool(own <= MATCH_RTOL),
-                    "best": best, "best_max_rel": diffs[best] if best is not None else math.nan,
-                    "best_is_own": best == case, "diffs": diffs})
+        out.append(
+            {
+                "case": case,
+                "own_max_rel": own,
+                "matches_own": bool(own <= MATCH_RTOL),
+                "best": best,
+                "best_max_rel": diffs[best] if best is not None else math.nan,
+                "best_is_own": best == case,
+                "diffs": diffs,
+            }
+        )
     return out
 
 
 def prop_case(prop: pd.DataFrame, init: str, act: str, norm: str = "none") -> pd.DataFrame:
     """Per-layer means over seeds of one configuration (:meth:`SeedMeans.case`), indexed by layer."""
     c = SeedMeans.of(prop).case(init, act, norm).set_index("layer")
-    return c[[k for k in ("mean", "std", "saturated_frac", "grad_w_ratio", "grad_h_std", "zero_frac") if k in c.columns]]
+    return c[
+        [k for k in ("mean", "std", "saturated_frac", "grad_w_ratio", "grad_h_std", "zero_frac") if k in c.columns]
+    ]
 
 
 # --- the blocks of the page ---------------------------------------------------------------------
@@ -103,20 +113,31 @@ def case_rows(rerun: pd.DataFrame, printed: pd.DataFrame, factors: dict, L: int)
     cases = []
     for c in CASES:
         act, code_line = seed_reference.SEED_CASES[c]
-        cases.append({"case": c, "code": code_line, "activation": act, "std1": float(rerun[c].loc[1]),
-                      "stdL": float(rerun[c].loc[L]), "factor": factors[c], "printed": c in printed.columns})
+        cases.append(
+            {
+                "case": c,
+                "code": code_line,
+                "activation": act,
+                "std1": float(rerun[c].loc[1]),
+                "stdL": float(rerun[c].loc[L]),
+                "factor": factors[c],
+                "printed": c in printed.columns,
+            }
+        )
     return cases
 
 
 def small_block(rerun, printed, factors, matches, L: int, width: int) -> tuple[pd.DataFrame, dict]:
     """(a) the 0.01 printout against the 0.01 and the 1.0 re-runs (relative differences in percent)."""
     lay = [i for i in printed.index if i >= 1]
-    small_tbl = pd.DataFrame({
-        "layer": lay,
-        "printed": [float(printed.loc[i, "small_tanh"]) for i in lay],
-        "rerun_small": [float(rerun.loc[i, "small_tanh"]) for i in lay],
-        "rerun_large": [float(rerun.loc[i, "large_tanh"]) for i in lay],
-    })
+    small_tbl = pd.DataFrame(
+        {
+            "layer": lay,
+            "printed": [float(printed.loc[i, "small_tanh"]) for i in lay],
+            "rerun_small": [float(rerun.loc[i, "small_tanh"]) for i in lay],
+            "rerun_large": [float(rerun.loc[i, "large_tanh"]) for i in lay],
+        }
+    )
     small_tbl["ratio_small"] = small_tbl["printed"] / small_tbl["rerun_small"]
     small_tbl["rel_large"] = 100 * rel_diff(small_tbl["printed"], small_tbl["rerun_large"])  # percent
     small = {
@@ -140,16 +161,21 @@ def printout_runs(printed_mean: pd.DataFrame, printed: pd.DataFrame, matches: di
     """Were the ×0.01 and ×1.0 printouts "swapped"? Both match the ×1.0 re-run if ``both_large``; their
     inputs (layer 0: the data the run drew) differ if ``distinct_inputs`` -- two separate ×1.0 runs, not one
     output pasted twice; ``small_never_shown``: no printout is within MATCH_RTOL of the ×0.01 re-run."""
-    inp = {f"{c}_{k}0": float(t[c].loc[0]) for c in ("small_tanh", "large_tanh")
-           for k, t in (("mean", printed_mean), ("std", printed))}
+    inp = {
+        f"{c}_{k}0": float(t[c].loc[0])
+        for c in ("small_tanh", "large_tanh")
+        for k, t in (("mean", printed_mean), ("std", printed))
+    }
     inp = {k.replace("_tanh", ""): v for k, v in inp.items()}
     small_rel = [m["diffs"].get("small_tanh", math.nan) for m in matches.values()]
-    return {**inp,
-            "distinct_inputs": bool(inp["small_mean0"] != inp["large_mean0"] or inp["small_std0"] != inp["large_std0"]),
-            "both_large": bool(matches["small_tanh"]["best"] == "large_tanh" and matches["large_tanh"]["matches_own"]),
-            "large_own_max_rel_pct": 100 * float(matches["large_tanh"]["own_max_rel"]),
-            "small_never_shown": bool(all(np.isfinite(r) and r > MATCH_RTOL for r in small_rel)),
-            "min_rel_small_pct": 100 * float(min(small_rel))}
+    return {
+        **inp,
+        "distinct_inputs": bool(inp["small_mean0"] != inp["large_mean0"] or inp["small_std0"] != inp["large_std0"]),
+        "both_large": bool(matches["small_tanh"]["best"] == "large_tanh" and matches["large_tanh"]["matches_own"]),
+        "large_own_max_rel_pct": 100 * float(matches["large_tanh"]["own_max_rel"]),
+        "small_never_shown": bool(all(np.isfinite(r) and r > MATCH_RTOL for r in small_rel)),
+        "min_rel_small_pct": 100 * float(min(small_rel)),
+    }
 
 
 def holds_block(code, rerun, printed, matches, L: int) -> tuple[pd.DataFrame, dict]:
@@ -166,10 +192,15 @@ def holds_block(code, rerun, printed, matches, L: int) -> tuple[pd.DataFrame, di
         holds_tbl[f"{c}_rerun"] = r
         holds_tbl[f"{c}_rel"] = 100 * np.abs(p - r) / r  # percent
         spread = [100 * (float(rerun_hi.loc[i, c]) - float(rerun_lo.loc[i, c])) / float(rerun.loc[i, c]) for i in lay]
-        holds[c] = {"max_rel_pct": float(holds_tbl[f"{c}_rel"].max()),
-                    "mean_rel_pct": float(holds_tbl[f"{c}_rel"].mean()),
-                    "matches": matches[c]["matches_own"], "spread_pct": float(max(spread)), "n_layers": len(lay),
-                    "printed_L": float(printed.loc[L, c]), "rerun_L": float(rerun.loc[L, c])}
+        holds[c] = {
+            "max_rel_pct": float(holds_tbl[f"{c}_rel"].max()),
+            "mean_rel_pct": float(holds_tbl[f"{c}_rel"].mean()),
+            "matches": matches[c]["matches_own"],
+            "spread_pct": float(max(spread)),
+            "n_layers": len(lay),
+            "printed_L": float(printed.loc[L, c]),
+            "rerun_L": float(rerun.loc[L, c]),
+        }
     return holds_tbl, holds
 
 
@@ -215,14 +246,28 @@ def fan_block(prop, cfg, width: int) -> tuple[list[dict], dict]:
             if not len(x) or not len(g):
                 continue
             d = ((x["std"] - g["std"]).abs() / x["std"]).replace([np.inf], np.nan)
-            glorot_rows.append({"activation": act, "xavier": float(x.loc[cfg.depth, "std"]),
-                                "glorot": float(g.loc[cfg.depth, "std"]), "max_rel": float(d.max(skipna=True))
-                                if d.notna().any() else math.nan})
+            glorot_rows.append(
+                {
+                    "activation": act,
+                    "xavier": float(x.loc[cfg.depth, "std"]),
+                    "glorot": float(g.loc[cfg.depth, "std"]),
+                    "max_rel": float(d.max(skipna=True)) if d.notna().any() else math.nan,
+                }
+            )
     glorot_max = max((r["max_rel"] for r in glorot_rows if np.isfinite(r["max_rel"])), default=math.nan)
-    fan = {"var_xavier": var_x, "var_glorot": var_g, "equal": bool(math.isclose(var_x, var_g, rel_tol=1e-12)),
-           "width": width, "grid_width": cfg.width, "have_glorot": have_glorot and bool(glorot_rows),
-           "max_rel": glorot_max, "rect_out": 2 * width, "var_glorot_rect": var_g_rect,
-           "var_xavier_rect": var_x_rect, "rect_ratio": var_g_rect / var_x_rect}
+    fan = {
+        "var_xavier": var_x,
+        "var_glorot": var_g,
+        "equal": bool(math.isclose(var_x, var_g, rel_tol=1e-12)),
+        "width": width,
+        "grid_width": cfg.width,
+        "have_glorot": have_glorot and bool(glorot_rows),
+        "max_rel": glorot_max,
+        "rect_out": 2 * width,
+        "var_glorot_rect": var_g_rect,
+        "var_xavier_rect": var_x_rect,
+        "rect_ratio": var_g_rect / var_x_rect,
+    }
     return glorot_rows, fan
 
 
@@ -233,15 +278,18 @@ def xavier_relu_block(prop, cfg, rerun, rerun_mean, factors, L: int) -> dict:
     xr = {
         "factor_seed": factors["xavier_relu"],
         "theory": 1 / math.sqrt(2),
-        "std1": float(rerun.loc[1, "xavier_relu"]), "stdL": float(rerun.loc[L, "xavier_relu"]),
-        "mean1": float(rerun_mean.loc[1, "xavier_relu"]), "meanL": float(rerun_mean.loc[L, "xavier_relu"]),
+        "std1": float(rerun.loc[1, "xavier_relu"]),
+        "stdL": float(rerun.loc[L, "xavier_relu"]),
+        "mean1": float(rerun_mean.loc[1, "xavier_relu"]),
+        "meanL": float(rerun_mean.loc[L, "xavier_relu"]),
         "layers_to_1pct": None,
         "have_prop": xr_prop is not None and len(xr_prop) > 0,
     }
     ratio = xr["stdL"] / xr["std1"] if xr["std1"] > 0 else math.nan
     shrinks = bool((rerun["xavier_relu"][rerun.index >= 1].diff().dropna() < 0).all())
-    xr["verdict"] = ("holds" if ratio < COLLAPSE_RATIO else
-                     "partly" if shrinks and xr["factor_seed"] < 1 else "does_not_hold")
+    xr["verdict"] = (
+        "holds" if ratio < COLLAPSE_RATIO else "partly" if shrinks and xr["factor_seed"] < 1 else "does_not_hold"
+    )
     if xr["factor_seed"] and 0 < xr["factor_seed"] < 1:
         # how many layers until the std is 1% of layer 1's at the measured factor (an extrapolation)
         xr["layers_to_1pct"] = int(math.ceil(math.log(0.01) / math.log(xr["factor_seed"]))) + 1
@@ -255,11 +303,15 @@ def xavier_relu_block(prop, cfg, rerun, rerun_mean, factors, L: int) -> dict:
 def input_block(rerun, sizes: dict) -> dict:
     """(e) the "10-D input" comment against the 500-D input the code draws."""
     width = sizes["width"]
-    return {"comment_dim": SEED_COMMENT_DIM, "dim": width, "samples": sizes["samples"],
-            "std0": float(rerun.loc[0, "large_tanh"]),
-            "small_first_factor": float(rerun.loc[1, "small_tanh"] / rerun.loc[0, "small_tanh"]),
-            "small_pred_500": float(SCALES["small"]) * math.sqrt(width),
-            "small_pred_10": float(SCALES["small"]) * math.sqrt(SEED_COMMENT_DIM)}
+    return {
+        "comment_dim": SEED_COMMENT_DIM,
+        "dim": width,
+        "samples": sizes["samples"],
+        "std0": float(rerun.loc[0, "large_tanh"]),
+        "small_first_factor": float(rerun.loc[1, "small_tanh"] / rerun.loc[0, "small_tanh"]),
+        "small_pred_500": float(SCALES["small"]) * math.sqrt(width),
+        "small_pred_10": float(SCALES["small"]) * math.sqrt(SEED_COMMENT_DIM),
+    }
 
 
 def bn_block(prop, cfg) -> tuple[list[dict], dict]:
@@ -273,12 +325,21 @@ def bn_block(prop, cfg) -> tuple[list[dict], dict]:
                 continue
             c = prop_case(prop, "xavier", act, norm)
             if len(c):
-                bn_rows.append({"norm": norm, "activation": act, "mean": float(c.loc[cfg.depth, "mean"]),
-                                "std": float(c.loc[cfg.depth, "std"]),
-                                # share of outputs exactly 0 (ReLU): BN after ReLU maps all of them to one value
-                                "zero": float(c.loc[cfg.depth, "zero_frac"]) if "zero_frac" in c.columns else math.nan})
-    bn = {"have_post": "bn_post" in cfg.norms, "have_bn": "bn" in cfg.norms,
-          "rows": {f"{r['norm']}_{r['activation']}": r for r in bn_rows}}
+                bn_rows.append(
+                    {
+                        "norm": norm,
+                        "activation": act,
+                        "mean": float(c.loc[cfg.depth, "mean"]),
+                        "std": float(c.loc[cfg.depth, "std"]),
+                        # share of outputs exactly 0 (ReLU): BN after ReLU maps all of them to one value
+                        "zero": float(c.loc[cfg.depth, "zero_frac"]) if "zero_frac" in c.columns else math.nan,
+                    }
+                )
+    bn = {
+        "have_post": "bn_post" in cfg.norms,
+        "have_bn": "bn" in cfg.norms,
+        "rows": {f"{r['norm']}_{r['activation']}": r for r in bn_rows},
+    }
     return bn_rows, bn
 
 
@@ -302,8 +363,23 @@ def measure(data) -> dict | None:
     he_tbl, he = he_block(rerun, factors, L, width, cfg.diverge_rms)
     glorot_rows, fan = fan_block(prop, cfg, width)
     bn_rows, bn = bn_block(prop, cfg)
-    return {"sizes": sizes, "seeds": seeds, "L": L, "factors": factors, "matches": matches,
-            "cases": case_rows(rerun, printed, factors, L), "small": small, "small_tbl": small_tbl,
-            "holds": holds, "holds_tbl": holds_tbl, "he": he, "he_tbl": he_tbl, "fan": fan,
-            "glorot_rows": glorot_rows, "xr": xavier_relu_block(prop, cfg, rerun, rerun_mean, factors, L),
-            "inp": input_block(rerun, sizes), "bn": bn, "bn_rows": bn_rows}
+    return {
+        "sizes": sizes,
+        "seeds": seeds,
+        "L": L,
+        "factors": factors,
+        "matches": matches,
+        "cases": case_rows(rerun, printed, factors, L),
+        "small": small,
+        "small_tbl": small_tbl,
+        "holds": holds,
+        "holds_tbl": holds_tbl,
+        "he": he,
+        "he_tbl": he_tbl,
+        "fan": fan,
+        "glorot_rows": glorot_rows,
+        "xr": xavier_relu_block(prop, cfg, rerun, rerun_mean, factors, L),
+        "inp": input_block(rerun, sizes),
+        "bn": bn,
+        "bn_rows": bn_rows,
+    }

@@ -63,8 +63,15 @@ def depth_of(data: dict[str, pd.DataFrame]) -> int:
 
 def value_columns(frame: pd.DataFrame) -> list[str]:
     """Numeric measurement columns of a propagation-like frame (everything but keys, seed, layer)."""
-    return [c for c in frame.columns if c not in NOT_VALUES and c not in CONFIG and c != "diverged"
-            and pd.api.types.is_numeric_dtype(frame[c]) and not pd.api.types.is_bool_dtype(frame[c])]
+    return [
+        c
+        for c in frame.columns
+        if c not in NOT_VALUES
+        and c not in CONFIG
+        and c != "diverged"
+        and pd.api.types.is_numeric_dtype(frame[c])
+        and not pd.api.types.is_bool_dtype(frame[c])
+    ]
 
 
 def run_diverged(frame: pd.DataFrame, cols: list[str]) -> np.ndarray:
@@ -78,8 +85,12 @@ def run_diverged(frame: pd.DataFrame, cols: list[str]) -> np.ndarray:
         return row
     runs = [c for c in [*CONFIG, "seed"] if c in frame.columns]
     layer = frame["layer"].to_numpy(dtype=float)
-    first = pd.Series(np.where(row, layer, np.nan), index=frame.index).groupby(
-        [frame[c] for c in runs], sort=False).transform("min").to_numpy()
+    first = (
+        pd.Series(np.where(row, layer, np.nan), index=frame.index)
+        .groupby([frame[c] for c in runs], sort=False)
+        .transform("min")
+        .to_numpy()
+    )
     return layer >= first  # NaN (never diverged) compares False
 
 
@@ -195,9 +206,14 @@ class SeedMeans:
                 out[slot] = frame[c].to_numpy()[rows]
             return out
 
-        return LayerStats(layers, pick(self._mean, col, np.nan, float), pick(self._lo, col, np.nan, float),
-                          pick(self._hi, col, np.nan, float), pick(self._flags, "diverged", False, bool),
-                          pick(self._flags, f"zero_{col}", False, bool))
+        return LayerStats(
+            layers,
+            pick(self._mean, col, np.nan, float),
+            pick(self._lo, col, np.nan, float),
+            pick(self._hi, col, np.nan, float),
+            pick(self._flags, "diverged", False, bool),
+            pick(self._flags, f"zero_{col}", False, bool),
+        )
 
     def matrix(self, col: str, inits, activations, norm: str, layer: int | None = None):
         """(values, diverged, zero) arrays of shape (len(inits), len(activations)) at ``layer``: the
@@ -217,8 +233,9 @@ _MEMO: dict[int, tuple[weakref.ref, SeedMeans]] = {}
 def layer_stats(prop: pd.DataFrame, col: str, depth: int | None = None, **eq) -> LayerStats:
     """:meth:`SeedMeans.stats` of ``prop`` for one configuration (``eq``: init, activation, norm)."""
     sm = SeedMeans.of(prop)
-    return sm.stats(col, init=eq["init"], activation=eq["activation"], norm=eq.get("norm", "none"),
-                    depth=depth or sm.depth)
+    return sm.stats(
+        col, init=eq["init"], activation=eq["activation"], norm=eq.get("norm", "none"), depth=depth or sm.depth
+    )
 
 
 def last_layer_matrix(prop: pd.DataFrame, col: str, inits, activations, norm: str, layer: int):

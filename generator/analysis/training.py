@@ -47,8 +47,19 @@ from generator.analysis.training_rules import (  # noqa: F401  (re-exported)
     vanishing_claim,
 )
 
-COLUMNS = ["claim_id", "verdict", "effect", "ci_low", "ci_high", "n_runs", "setting", "verdict_a", "verdict_b",
-           "evidence", "values"]
+COLUMNS = [
+    "claim_id",
+    "verdict",
+    "effect",
+    "ci_low",
+    "ci_high",
+    "n_runs",
+    "setting",
+    "verdict_a",
+    "verdict_b",
+    "evidence",
+    "values",
+]
 
 
 def all_claims(frames: dict, t) -> list[dict]:
@@ -58,7 +69,9 @@ def all_claims(frames: dict, t) -> list[dict]:
         init_claim(frames["training_init.csv"], t.target_accuracy),
         overfitting_claim(frames["training_reg.csv"]),
         vanishing_claim(frames["training_depth.csv"], frames["training_fig1.csv"]),
-        mean_claim(frames["training_preprocess.csv"], t.eval_every, t.steps, divisor_ratio(t.val_fraction, t.split_seed)),
+        mean_claim(
+            frames["training_preprocess.csv"], t.eval_every, t.steps, divisor_ratio(t.val_fraction, t.split_seed)
+        ),
     ]
     for c in out:
         c["setting"] = setting_of(c, t)
@@ -85,15 +98,35 @@ def setting_of(c: dict, t) -> str:
     if cid == "speed":
         rest = [*net, ("lr_none", v["best_lr_none"]), ("lr_bn", v["best_lr_bn"]), ("steps", g("steps"))]
     elif cid == "init":
-        rest = [("depth", g("init_depth")), ("act", list(v["activations"])), ("lr", g("learning_rate")),
-                ("steps", g("init_steps")), ("scales", [g("init_scale_min"), g("init_scale_max")]), ("points", v["grid_points"])]
+        rest = [
+            ("depth", g("init_depth")),
+            ("act", list(v["activations"])),
+            ("lr", g("learning_rate")),
+            ("steps", g("init_steps")),
+            ("scales", [g("init_scale_min"), g("init_scale_max")]),
+            ("points", v["grid_points"]),
+        ]
     elif cid == "overfitting":
-        rest = [*net, ("train_size", g("reg_train_size")), ("lr", g("learning_rate")), ("steps", g("reg_steps")),
-                ("dropout", v["dropout_p"]), ("splits", v["n_splits"])]
+        rest = [
+            *net,
+            ("train_size", g("reg_train_size")),
+            ("lr", g("learning_rate")),
+            ("steps", g("reg_steps")),
+            ("dropout", v["dropout_p"]),
+            ("splits", v["n_splits"]),
+        ]
     elif cid == "vanishing":
-        rest = [("depth", list(g("depths") or [])), ("act", "relu"), ("init", list(g("depth_inits") or [])),
-                ("lr", g("depth_learning_rate")), ("momentum", g("depth_momentum")), ("steps", g("steps")),
-                ("fig1_depth", g("fig1_depth")), ("fig1_lr", g("fig1_learning_rate")), ("fig1_steps", g("fig1_steps"))]
+        rest = [
+            ("depth", list(g("depths") or [])),
+            ("act", "relu"),
+            ("init", list(g("depth_inits") or [])),
+            ("lr", g("depth_learning_rate")),
+            ("momentum", g("depth_momentum")),
+            ("steps", g("steps")),
+            ("fig1_depth", g("fig1_depth")),
+            ("fig1_lr", g("fig1_learning_rate")),
+            ("fig1_steps", g("fig1_steps")),
+        ]
     else:
         rest = [*net, *((f"lr_{h}", v[f"best_lr_{h}"]) for p in v["pairs"] for h in p), ("steps", g("steps"))]
     return "; ".join(f"{k}={_fmt(x)}" for k, x in [*base, *rest, ("seeds", v["n_seeds"])] if x is not None)
@@ -109,11 +142,14 @@ def parse_setting(s: str) -> list[tuple[str, str]]:
 
 def _evidence(values: dict) -> str:
     """The language-neutral ``evidence`` column: scalar values as key=value (lists are in ``values`` only)."""
-    return "; ".join(f"{k}={_fmt(x) if not isinstance(x, bool) else x}" for k, x in values.items() if not isinstance(x, list))
+    return "; ".join(
+        f"{k}={_fmt(x) if not isinstance(x, bool) else x}" for k, x in values.items() if not isinstance(x, list)
+    )
 
 
 def _json_values(values: dict) -> str:
     """``values`` as JSON: floats round-trip exactly (repr), NaN becomes null."""
+
     def clean(x):
         if isinstance(x, float) and math.isnan(x):
             return None
@@ -125,8 +161,14 @@ def _json_values(values: dict) -> str:
 
 
 def claims_frame(frames: dict, t) -> pd.DataFrame:
-    rows = [{**{k: c[k] for k in COLUMNS if k in c}, "evidence": _evidence(c["values"]), "values": _json_values(c["values"])}
-            for c in all_claims(frames, t)]
+    rows = [
+        {
+            **{k: c[k] for k in COLUMNS if k in c},
+            "evidence": _evidence(c["values"]),
+            "values": _json_values(c["values"]),
+        }
+        for c in all_claims(frames, t)
+    ]
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
@@ -144,7 +186,11 @@ def read_claims(df: pd.DataFrame) -> dict[str, dict]:
         v = {k: math.nan if x is None else x for k, x in json.loads(r["values"]).items()}
         n = _float(r.get("n_runs"))
         out[str(r["claim_id"])] = {
-            "verdict": str(r["verdict"]), **{k: _float(r.get(k)) for k in ("effect", "ci_low", "ci_high")},
-            "n_runs": int(n) if math.isfinite(n) else 0, "setting": "" if pd.isna(r.get("setting", "")) else str(r.get("setting", "")),
-            **{k: str(r.get(k, "inconclusive")) for k in ("verdict_a", "verdict_b")}, **v}
+            "verdict": str(r["verdict"]),
+            **{k: _float(r.get(k)) for k in ("effect", "ci_low", "ci_high")},
+            "n_runs": int(n) if math.isfinite(n) else 0,
+            "setting": "" if pd.isna(r.get("setting", "")) else str(r.get("setting", "")),
+            **{k: str(r.get(k, "inconclusive")) for k in ("verdict_a", "verdict_b")},
+            **v,
+        }
     return out

@@ -79,8 +79,11 @@ def best_lr(lr: pd.DataFrame, by: str) -> pd.DataFrame:
     every seed reaches it; if none does, the one with the highest mean best validation accuracy."""
     out = []
     for g, d in lr.groupby(by, sort=False):
-        agg = d.groupby("learning_rate").agg(steps=("steps_to_target", "mean"), reached=("steps_to_target", lambda s: s.notna().all()),
-                                             acc=("best_val_acc", "mean"))
+        agg = d.groupby("learning_rate").agg(
+            steps=("steps_to_target", "mean"),
+            reached=("steps_to_target", lambda s: s.notna().all()),
+            acc=("best_val_acc", "mean"),
+        )
         ok = agg[agg["reached"]]
         pick = ok["steps"].idxmin() if len(ok) else agg["acc"].fillna(-1).idxmax()
         out.append({by: g, "learning_rate": float(pick)})  # type: ignore[arg-type]  # a label: stubs say Hashable
@@ -123,12 +126,27 @@ def _judge(claim_id: str, parts_of, seeds: list, primary, values: dict) -> dict:
     halves = by_halves(lambda s: combine(p["verdict"] for p in parts_of(s).values()), seeds)
     name = primary(parts) if callable(primary) else primary
     p = parts.get(name, {"effect": math.nan, "ci_low": math.nan, "ci_high": math.nan, "n": 0})
-    v = {"primary": name or "none", "parts": list(parts), "verdict_all": halves["verdict_all"], "n_seeds": len(seeds), **values}
+    v = {
+        "primary": name or "none",
+        "parts": list(parts),
+        "verdict_all": halves["verdict_all"],
+        "n_seeds": len(seeds),
+        **values,
+    }
     for k, part in parts.items():
         v.update(flat(k, part))
-    return dict(claim_id=claim_id, verdict=halves["verdict"], effect=p["effect"], ci_low=p["ci_low"],
-                ci_high=p["ci_high"], n_runs=int(p["n"]), verdict_a=halves["verdict_a"], verdict_b=halves["verdict_b"],
-                parts=list(parts), values=v)
+    return dict(
+        claim_id=claim_id,
+        verdict=halves["verdict"],
+        effect=p["effect"],
+        ci_low=p["ci_low"],
+        ci_high=p["ci_high"],
+        n_runs=int(p["n"]),
+        verdict_a=halves["verdict_a"],
+        verdict_b=halves["verdict_b"],
+        parts=list(parts),
+        values=v,
+    )
 
 
 def _weakest(parts: dict, prefix: str):
@@ -149,21 +167,29 @@ def speed_claim(lr: pd.DataFrame, eval_every: int, horizon: int) -> dict:
         """Per seed: log10 of the largest stable rate; none stable -> one step below the grid (bound −1),
         the grid's top -> bound +1 (larger rates were not tried)."""
         top = d.assign(x=np.where(d["stable"].astype(bool), d["learning_rate"], np.nan)).groupby("seed")["x"].max()
-        val = np.log10(top.fillna(grid[0] / 10 ** step))
+        val = np.log10(top.fillna(grid[0] / 10**step))
         bound = np.where(top.isna(), -1.0, np.where(top >= grid[-1], 1.0, 0.0))
         return val.astype(float), pd.Series(bound, index=top.index)
 
     def parts(seeds):
         d = lr[lr["seed"].isin(seeds)]
-        at = {n: d[(d["norm"] == n) & (d["learning_rate"] == pick.get(n, math.nan))].set_index("seed")["steps_to_target"]
-              for n in ("none", "bn")}
+        at = {
+            n: d[(d["norm"] == n) & (d["learning_rate"] == pick.get(n, math.nan))].set_index("seed")["steps_to_target"]
+            for n in ("none", "bn")
+        }
         (vb, bb), (vn, bn_) = max_stable(d[d["norm"] == "bn"]), max_stable(d[d["norm"] == "none"])
         c, o = align(vb, vn)
         cb, ob = align(bb, bn_)
-        return {"faster": _steps_part(at["bn"], at["none"], horizon, eval_every),
-                "higher_lr": compare(c, o, step, cb, ob)}
+        return {
+            "faster": _steps_part(at["bn"], at["none"], horizon, eval_every),
+            "higher_lr": compare(c, o, step, cb, ob),
+        }
 
-    values = {"best_lr_none": pick.get("none", math.nan), "best_lr_bn": pick.get("bn", math.nan), "lr_step_decades": step}
+    values = {
+        "best_lr_none": pick.get("none", math.nan),
+        "best_lr_bn": pick.get("bn", math.nan),
+        "lr_step_decades": step,
+    }
     for n in ("none", "bn"):
         at = lr[(lr["norm"] == n) & (lr["learning_rate"] == pick.get(n, math.nan))]
         values[f"steps_{n}"] = seed_interval(at["steps_to_target"])["mean"]
@@ -187,7 +213,9 @@ def init_claim(init: pd.DataFrame, target: float) -> dict:
         return c[c.index.isin(seeds)] / per_decade
 
     def parts(seeds):
-        return {f"wider_{a}": compare(*align(per_seed(a, "bn", seeds), per_seed(a, "none", seeds)), DECADE) for a in acts}
+        return {
+            f"wider_{a}": compare(*align(per_seed(a, "bn", seeds), per_seed(a, "none", seeds)), DECADE) for a in acts
+        }
 
     values = {"grid_points": int(scales.size), "points_per_decade": per_decade, "activations": acts}
     for a in acts:
@@ -212,11 +240,16 @@ def overfitting_claim(reg: pd.DataFrame) -> dict:
         gp, gb = align(arm(d, "none", "gap"), arm(d, "bn", "gap"))
         lp, lb = align(arm(d, "none", "val_loss"), arm(d, "bn", "val_loss"))
         ab, ad = align(arm(d, "bn", "val_acc"), arm(d, "dropout", "val_acc"))
-        return {"gap": compare(-gb, -gp, ACC_MARGIN), "val_loss": compare(1.0 - lb / lp, np.zeros(lp.shape), LOSS_MARGIN),
-                "like_dropout": equivalent(ab, ad, ACC_MARGIN)}
+        return {
+            "gap": compare(-gb, -gp, ACC_MARGIN),
+            "val_loss": compare(1.0 - lb / lp, np.zeros(lp.shape), LOSS_MARGIN),
+            "like_dropout": equivalent(ab, ad, ACC_MARGIN),
+        }
 
-    values = {"dropout_p": float(reg.loc[reg["dropout"] > 0, "dropout"].max()) if (reg["dropout"] > 0).any() else 0.0,
-              "n_splits": int(reg["split"].nunique()) if "split" in reg else 1}
+    values = {
+        "dropout_p": float(reg.loc[reg["dropout"] > 0, "dropout"].max()) if (reg["dropout"] > 0).any() else 0.0,
+        "n_splits": int(reg["split"].nunique()) if "split" in reg else 1,
+    }
     for name in REG_ARMS:
         for col in ("gap", "val_acc", "val_loss", "train_acc"):
             values[f"{col}_{name}"] = seed_interval(arm(reg, name, col))["mean"]
@@ -232,8 +265,10 @@ def _stalls(train_loss: pd.Series) -> bool:
 
 def _settings(depth: pd.DataFrame, fig1: pd.DataFrame) -> dict[str, tuple[pd.DataFrame, pd.DataFrame, str]]:
     """Every setting of the vanishing claim: name -> (no-BN rows, BN rows, accuracy column)."""
-    out = {f"{i}_{k}": (d[d["norm"] == "none"], d[d["norm"] == "bn"], "best_val_acc")
-           for (i, k), d in depth.groupby(["init", "depth"], sort=False)}
+    out = {
+        f"{i}_{k}": (d[d["norm"] == "none"], d[d["norm"] == "bn"], "best_val_acc")
+        for (i, k), d in depth.groupby(["init", "depth"], sort=False)
+    }
     if len(fig1) and {"train_loss", "val_acc"} <= set(fig1.columns):
         last = fig1.sort_values("step").groupby(["norm", "seed"]).tail(1)  # the last evaluation of each run
         out["sigmoid"] = (last[last["norm"] == "none"], last[last["norm"] == "bn"], "val_acc")
@@ -250,8 +285,9 @@ def vanishing_claim(depth: pd.DataFrame, fig1: pd.DataFrame) -> dict:
         out = {}
         for k in failing:
             none, bn, col = settings[k]
-            out[f"rescue_{k}"] = compare(*align(_by(bn[bn["seed"].isin(seeds)], col), _by(none[none["seed"].isin(seeds)], col)),
-                                         RESCUE_MARGIN)
+            out[f"rescue_{k}"] = compare(
+                *align(_by(bn[bn["seed"].isin(seeds)], col), _by(none[none["seed"].isin(seeds)], col)), RESCUE_MARGIN
+            )
         if not failing:
             out["failure"] = compare([], [], RESCUE_MARGIN)  # nothing to rescue: inconclusive by construction
         for (i, dep), d in bn_depth[bn_depth["seed"].isin(seeds)].groupby(["init", "depth"], sort=False):
@@ -262,10 +298,15 @@ def vanishing_claim(depth: pd.DataFrame, fig1: pd.DataFrame) -> dict:
     c = _judge("vanishing", parts, _seeds(depth), lambda p: _weakest(p, "rescue_"), {})
     rescued = [k for k in failing if c["values"][f"rescue_{k}_verdict"] == "holds"]
     balanced = [p for p in c["parts"] if p.startswith("balanced_")]
-    c["values"].update(failing=len(failing), rescued=len(rescued), failing_settings=failing, rescued_settings=rescued,
-                       max_grad_ratio_bn=float(ratio.max()) if len(ratio) else math.nan,
-                       min_grad_ratio_bn=float(ratio.min()) if len(ratio) else math.nan,
-                       balanced=bool(balanced) and all(c["values"][f"{p}_verdict"] == "holds" for p in balanced))
+    c["values"].update(
+        failing=len(failing),
+        rescued=len(rescued),
+        failing_settings=failing,
+        rescued_settings=rescued,
+        max_grad_ratio_bn=float(ratio.max()) if len(ratio) else math.nan,
+        min_grad_ratio_bn=float(ratio.min()) if len(ratio) else math.nan,
+        balanced=bool(balanced) and all(c["values"][f"{p}_verdict"] == "holds" for p in balanced),
+    )
     return c
 
 
@@ -287,12 +328,18 @@ def mean_claim(pre: pd.DataFrame, eval_every: int, horizon: int, ratio: float = 
         for a, b in pairs:
             da, db = (at[h][at[h]["seed"].isin(seeds)] for h in (a, b))
             out[f"acc_{b}"] = compare(*align(_by(db, "best_val_acc"), _by(da, "best_val_acc")), ACC_MARGIN)
-            out[f"steps_{b}"] = _steps_part(db.set_index("seed")["steps_to_target"], da.set_index("seed")["steps_to_target"],
-                                            horizon, eval_every)
+            out[f"steps_{b}"] = _steps_part(
+                db.set_index("seed")["steps_to_target"], da.set_index("seed")["steps_to_target"], horizon, eval_every
+            )
         return out
 
     values = {"pairs": [[a, b] for a, b in pairs], "divisor_ratio": ratio}
     for h, d in at.items():
-        values.update({f"best_lr_{h}": float(pick[h]), f"best_val_acc_{h}": seed_interval(d["best_val_acc"])["mean"],
-                       f"steps_{h}": seed_interval(d["steps_to_target"])["mean"]})
+        values.update(
+            {
+                f"best_lr_{h}": float(pick[h]),
+                f"best_val_acc_{h}": seed_interval(d["best_val_acc"])["mean"],
+                f"steps_{h}": seed_interval(d["steps_to_target"])["mean"],
+            }
+        )
     return _judge("mean", parts, _seeds(pre), "acc_center", values)

@@ -32,8 +32,14 @@ from generator.analysis.verdicts import Interval, interval_verdict, mean_interva
 
 
 def _part(iv: Interval, verdict: str, margin: float) -> dict:
-    return {"verdict": verdict, "effect": float(iv.effect), "ci_low": float(iv.lo), "ci_high": float(iv.hi),
-            "n": int(iv.n), "margin": float(margin)}
+    return {
+        "verdict": verdict,
+        "effect": float(iv.effect),
+        "ci_low": float(iv.lo),
+        "ci_high": float(iv.hi),
+        "n": int(iv.n),
+        "margin": float(margin),
+    }
 
 
 def _bounds(x, bound) -> np.ndarray:

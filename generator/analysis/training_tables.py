@@ -39,9 +39,17 @@ def lr_rows(lr: pd.DataFrame) -> list[dict]:
     for norm in ("none", "bn"):
         at = lr[(lr["norm"] == norm) & (lr["learning_rate"] == pick.get(norm, math.nan))]
         ok = stable[(stable["norm"] == norm) & stable["stable"]]["learning_rate"]
-        rows.append(_cols({"norm": norm, "best_lr": float(pick.get(norm, math.nan)),
-                           "max_stable_lr": float(ok.max()) if len(ok) else math.nan},
-                          at, ("steps_to_target", "best_val_acc", "val_loss")))
+        rows.append(
+            _cols(
+                {
+                    "norm": norm,
+                    "best_lr": float(pick.get(norm, math.nan)),
+                    "max_stable_lr": float(ok.max()) if len(ok) else math.nan,
+                },
+                at,
+                ("steps_to_target", "best_val_acc", "val_loss"),
+            )
+        )
     return rows
 
 
@@ -54,22 +62,37 @@ def init_rows(init: pd.DataFrame, target: float) -> list[dict]:
         good = d[d["val_acc"] >= target]["init_scale"]
         sub = init[(init["activation"] == act) & (init["norm"] == norm)]
         n_div = int(sub.groupby("init_scale")["diverged"].any().sum())
-        rows.append({"activation": act, "norm": norm, "n_good": int(len(good)), "n_div": n_div,
-                     "lo": float(good.min()) if len(good) else math.nan, "hi": float(good.max()) if len(good) else math.nan,
-                     "best_acc": float(d["val_acc"].max()) if len(d) else math.nan})
+        rows.append(
+            {
+                "activation": act,
+                "norm": norm,
+                "n_good": int(len(good)),
+                "n_div": n_div,
+                "lo": float(good.min()) if len(good) else math.nan,
+                "hi": float(good.max()) if len(good) else math.nan,
+                "best_acc": float(d["val_acc"].max()) if len(d) else math.nan,
+            }
+        )
     return rows
 
 
 def depth_rows(depth: pd.DataFrame) -> list[dict]:
     """Per (init, norm, depth): accuracy and losses with intervals, median gradient ratios, the commonest status."""
     rows = []
-    for init_name, norm, dep in ((i, n, k) for i in dict.fromkeys(depth["init"]) for n in ("none", "bn")
-                                 for k in sorted(depth["depth"].unique())):
+    for init_name, norm, dep in (
+        (i, n, k) for i in dict.fromkeys(depth["init"]) for n in ("none", "bn") for k in sorted(depth["depth"].unique())
+    ):
         d = depth[(depth["init"] == init_name) & (depth["norm"] == norm) & (depth["depth"] == dep)]
         if not len(d):
             continue
-        row = {"init": init_name, "norm": norm, "depth": int(dep), "grad_ratio": float(d["grad_ratio"].median()),
-               "rel_grad_first": float(d["rel_grad_first"].median()), "status": str(d["status"].value_counts().index[0])}
+        row = {
+            "init": init_name,
+            "norm": norm,
+            "depth": int(dep),
+            "grad_ratio": float(d["grad_ratio"].median()),
+            "rel_grad_first": float(d["rel_grad_first"].median()),
+            "status": str(d["status"].value_counts().index[0]),
+        }
         rows.append(_cols(row, d, ("best_val_acc", "train_loss", "val_loss")))
     return rows
 
@@ -79,8 +102,13 @@ def reg_rows(reg: pd.DataFrame) -> list[dict]:
     rows = []
     for name, (norm, drop) in REG_ARMS.items():
         d = reg[(reg["norm"] == norm) & ((reg["dropout"] > 0) == drop)]
-        rows.append(_cols({"setting": f"{norm}_{'dropout' if drop else 'plain'}", "arm": name, "n": int(len(d))},
-                          d, ("train_acc", "val_acc", "val_loss", "gap")))
+        rows.append(
+            _cols(
+                {"setting": f"{norm}_{'dropout' if drop else 'plain'}", "arm": name, "n": int(len(d))},
+                d,
+                ("train_acc", "val_acc", "val_loss", "gap"),
+            )
+        )
     return rows
 
 
@@ -89,7 +117,9 @@ def pre_rows(pre: pd.DataFrame) -> list[dict]:
     rows = []
     for how, lr_best in ppick.items():
         d = pre[(pre["preprocess"] == how) & (pre["learning_rate"] == lr_best)]
-        rows.append(_cols({"preprocess": how, "best_lr": float(lr_best)}, d, ("best_val_acc", "steps_to_target", "val_loss")))
+        rows.append(
+            _cols({"preprocess": how, "best_lr": float(lr_best)}, d, ("best_val_acc", "steps_to_target", "val_loss"))
+        )
     return rows
 
 
@@ -106,8 +136,15 @@ def fig1_numbers(fig1: pd.DataFrame) -> dict:
         per_seed = []
         for _, ds in d[d["step"] > 0].sort_values("step").groupby("seed"):  # from the first evaluation after step 0
             width = (ds["p85"] - ds["p15"]).to_numpy()
-            per_seed.append({"drift": float(ds["p50"].max() - ds["p50"].min()), "width_start": float(width[0]),
-                             "width_end": float(width[-1]), "p50_start": float(ds["p50"].iloc[0]), "p50_end": float(ds["p50"].iloc[-1])})
+            per_seed.append(
+                {
+                    "drift": float(ds["p50"].max() - ds["p50"].min()),
+                    "width_start": float(width[0]),
+                    "width_end": float(width[-1]),
+                    "p50_start": float(ds["p50"].iloc[0]),
+                    "p50_end": float(ds["p50"].iloc[-1]),
+                }
+            )
         for k in per_seed[0] if per_seed else ():
             out[f"{k}_{by_norm}"] = seed_interval([r[k] for r in per_seed])["mean"]
     return out
@@ -116,7 +153,9 @@ def fig1_numbers(fig1: pd.DataFrame) -> dict:
 def batch_choice(batch: pd.DataFrame) -> pd.DataFrame:
     """Per (norm, batch_size): the learning rate with the best mean final validation accuracy over seeds."""
     m = batch.groupby(["norm", "batch_size", "learning_rate"])["val_acc"].mean().fillna(-1.0).reset_index()
-    return m.loc[m.groupby(["norm", "batch_size"])["val_acc"].idxmax(), ["norm", "batch_size", "learning_rate"]].reset_index(drop=True)
+    return m.loc[
+        m.groupby(["norm", "batch_size"])["val_acc"].idxmax(), ["norm", "batch_size", "learning_rate"]
+    ].reset_index(drop=True)
 
 
 def batch_rows(batch: pd.DataFrame) -> list[dict]:
@@ -135,8 +174,14 @@ def batch_rows(batch: pd.DataFrame) -> list[dict]:
                     _ci(row, f"{col}_{norm}", d[col])
             arms[norm] = d.set_index("seed")["val_acc"].astype(float)
         eff = compare(*align(arms["bn"], arms["none"]), ACC_MARGIN)
-        row.update({"bn_effect": eff["effect"], "bn_effect_lo": eff["ci_low"], "bn_effect_hi": eff["ci_high"],
-                    "bn_effect_verdict": eff["verdict"]})
+        row.update(
+            {
+                "bn_effect": eff["effect"],
+                "bn_effect_lo": eff["ci_low"],
+                "bn_effect_hi": eff["ci_high"],
+                "bn_effect_verdict": eff["verdict"],
+            }
+        )
         mode = pick[(pick["norm"] == "bn") & (pick["batch_size"] == b)]
         gap = compare(mode["val_acc_train_mode"].to_numpy(float), mode["val_acc"].to_numpy(float), ACC_MARGIN)
         row.update({"mode_gap": gap["effect"], "mode_gap_lo": gap["ci_low"], "mode_gap_hi": gap["ci_high"]})
@@ -146,14 +191,20 @@ def batch_rows(batch: pd.DataFrame) -> list[dict]:
 
 def batch_summary(rows: list[dict]) -> dict:
     """How many batch sizes BN beats / loses to the no-BN control, and train vs test mode (intervals)."""
+
     def n(key, pos):
         return int(sum(1 for r in rows if (r[f"{key}_lo"] > 0 if pos else r[f"{key}_hi"] < 0)))
 
     smallest = rows[0] if rows else {}
-    return {"n": len(rows), "bn_better": n("bn_effect", True), "bn_worse": n("bn_effect", False),
-            "train_higher": n("mode_gap", True), "train_lower": n("mode_gap", False),
-            "smallest": int(smallest.get("batch_size", 0)),
-            "smallest_failed": bool(rows) and float(smallest.get("val_acc_bn", math.nan)) < 2 * CHANCE}
+    return {
+        "n": len(rows),
+        "bn_better": n("bn_effect", True),
+        "bn_worse": n("bn_effect", False),
+        "train_higher": n("mode_gap", True),
+        "train_lower": n("mode_gap", False),
+        "smallest": int(smallest.get("batch_size", 0)),
+        "smallest_failed": bool(rows) and float(smallest.get("val_acc_bn", math.nan)) < 2 * CHANCE,
+    }
 
 
 def page_numbers(frames: dict, target: float) -> dict:
@@ -169,4 +220,3 @@ def page_numbers(frames: dict, target: float) -> dict:
         "pre": pre_rows(frames["training_preprocess.csv"]),
         "fig1": fig1_numbers(frames["training_fig1.csv"]),
     }
-

@@ -91,13 +91,13 @@ def _statements(snippet: str) -> list:
 def _candidate(text: str, head: re.Match) -> list:
     start = head.start() + len(head.group(0)) - len(head.group(0).lstrip())
     if not head.group(1):  # one line (+ backslash continuations)
-        return _statements(text[start:_LINE.match(text, head.end()).end()])  # type: ignore[union-attr]  # _LINE matches ''
+        return _statements(text[start : _LINE.match(text, head.end()).end()])  # type: ignore[union-attr]  # _LINE matches ''
     close = head.end()
     for _ in range(64):
         close = text.find(")", close)
         if close < 0:
             return []
-        found = _statements(text[start:close + 1])
+        found = _statements(text[start : close + 1])
         if found:
             return found
         close += 1
@@ -148,7 +148,7 @@ def _resolve(name: str, root: str, stat: tuple) -> frozenset[str]:
     for level, module, names in _import_statements(*stat):
         if level:
             parts = name.split(".") if is_package else name.split(".")[:-1]
-            parts = parts[:len(parts) - (level - 1)]
+            parts = parts[: len(parts) - (level - 1)]
             base = ".".join(parts + ([module] if module else []))
         else:
             base = module
@@ -173,8 +173,7 @@ _CLOSURES: dict = {}  # (name, root) -> (closure, ((module, stat key), ...)) of 
 
 
 def _members_stat(members) -> tuple:
-    return tuple((m, _stat_key(f) if (f := _module_file(m, root)) is not None else None)
-                 for m, root in members)
+    return tuple((m, _stat_key(f) if (f := _module_file(m, root)) is not None else None) for m, root in members)
 
 
 def closure(name: str, root: Path | None = None) -> frozenset[str]:

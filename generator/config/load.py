@@ -71,11 +71,15 @@ class PropagationConfig:
     width: int = field(default=500, metadata={"min": 1, "max": 20_000})
     depth: int = field(default=10, metadata={"min": 1, "max": 10_000})
     dtype: str = field(default="float64", metadata=_choices(*DTYPES))
-    inits: tuple[str, ...] = field(default=tuple(INITS), metadata={**_choices(*INITS), "unique": True, "nonempty": True})
+    inits: tuple[str, ...] = field(
+        default=tuple(INITS), metadata={**_choices(*INITS), "unique": True, "nonempty": True}
+    )
     activations: tuple[str, ...] = field(
         default=tuple(ACTIVATIONS), metadata={**_choices(*ACTIVATIONS), "unique": True, "nonempty": True}
     )
-    norms: tuple[str, ...] = field(default=("none", "bn"), metadata={**_choices(*NORMS), "unique": True, "nonempty": True})
+    norms: tuple[str, ...] = field(
+        default=("none", "bn"), metadata={**_choices(*NORMS), "unique": True, "nonempty": True}
+    )
     seeds: tuple[int, ...] = field(default=(0, 1, 2), metadata=_seeds())
     hist_bins: int = field(default=40, metadata={"min": 2, "max": 10_000})
     # Any finite threshold works (statistics rescale before squaring); below 1 a unit-scale signal
@@ -223,14 +227,22 @@ def parse_config(raw: dict, path: Path = DEFAULT_CONFIG) -> Config:
             raise ConfigError(key, f"unknown section; valid: {', '.join(SECTIONS)}")
     missing = [name for name in REQUIRED_SECTIONS if name not in raw]
     if missing:
-        raise ConfigError("--config", f"missing section {', '.join(f'[{m}]' for m in missing)} in "
-                                      f"{_short_path(path)} (required; every other section has defaults)")
+        raise ConfigError(
+            "--config",
+            f"missing section {', '.join(f'[{m}]' for m in missing)} in "
+            f"{_short_path(path)} (required; every other section has defaults)",
+        )
     sections = {name: build_section(name, raw.get(name, {})) for name in SECTIONS}
     return Config(sections=sections, path=Path(path))
 
 
-def load_config(path: str | os.PathLike | None = None, *, check_writable: bool = True, check_memory: bool = True,
-                workers: int | None = None) -> Config:
+def load_config(
+    path: str | os.PathLike | None = None,
+    *,
+    check_writable: bool = True,
+    check_memory: bool = True,
+    workers: int | None = None,
+) -> Config:
     """Read, validate and return the config at ``path`` (default: ``experiments.toml``).
 
     ``workers``: the worker processes the memory check assumes (default: ``os.cpu_count()``).
@@ -246,8 +258,13 @@ def load_config(path: str | os.PathLike | None = None, *, check_writable: bool =
 
 
 def _file_kind(mode: int) -> str:
-    for test, kind in ((stat.S_ISDIR, "a directory"), (stat.S_ISCHR, "a character device"),
-                       (stat.S_ISBLK, "a block device"), (stat.S_ISFIFO, "a FIFO"), (stat.S_ISSOCK, "a socket")):
+    for test, kind in (
+        (stat.S_ISDIR, "a directory"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISFIFO, "a FIFO"),
+        (stat.S_ISSOCK, "a socket"),
+    ):
         if test(mode):
             return kind
     return "not a file"
@@ -266,8 +283,9 @@ def read_config_text(path: str | os.PathLike) -> str:
         raise ConfigError("--config", f"path contains a NUL character: {_short(text)}")
     encoded = os.fsencode(text)
     if len(encoded) > PATH_MAX or any(len(part) > NAME_MAX for part in encoded.split(b"/")):
-        raise ConfigError("--config", f"path too long (a part over {NAME_MAX} bytes or the whole over "
-                                      f"{PATH_MAX}): {name}")
+        raise ConfigError(
+            "--config", f"path too long (a part over {NAME_MAX} bytes or the whole over {PATH_MAX}): {name}"
+        )
     try:
         st = os.stat(text)
         if not stat.S_ISREG(st.st_mode):
@@ -302,8 +320,9 @@ def read_config_text(path: str | os.PathLike) -> str:
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
         column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
-        raise ConfigError("--config", f"{name} is not UTF-8 text: byte 0x{data[exc.start]:02x} at line {line}, "
-                                      f"byte {column}") from None
+        raise ConfigError(
+            "--config", f"{name} is not UTF-8 text: byte 0x{data[exc.start]:02x} at line {line}, byte {column}"
+        ) from None
 
 
 def parse_toml(text: str, path: str | os.PathLike = "<config>") -> dict:

@@ -109,15 +109,24 @@ def check_memory_fits(cfg, workers: int | None = None) -> None:
     p = cfg.propagation
     task = propagation_task_bytes(p.samples, p.width, p.depth, p.hist_bins, 4 if p.dtype == "float32" else 8)
     if n * task > available:
-        raise ConfigError("propagation", f"the grid needs about {_gb(task)} GB per worker × {_workers(n)}, only "
-                                         f"{_gb(available)} GB available; reduce samples, width or depth")
+        raise ConfigError(
+            "propagation",
+            f"the grid needs about {_gb(task)} GB per worker × {_workers(n)}, only "
+            f"{_gb(available)} GB available; reduce samples, width or depth",
+        )
     tasks = len(p.inits) * len(p.activations) * len(p.norms) * len(p.seeds)
     results = propagation_results_bytes(tasks, p.depth, p.hist_bins)
     if n * task + results > available:
-        raise ConfigError("propagation", f"the grid's {tasks} tasks return about {_gb(results)} GB of layer and "
-                                         f"histogram rows, besides {_gb(task)} GB per worker × {_workers(n)}; only "
-                                         f"{_gb(available)} GB available; reduce depth, hist_bins or the grid")
+        raise ConfigError(
+            "propagation",
+            f"the grid's {tasks} tasks return about {_gb(results)} GB of layer and "
+            f"histogram rows, besides {_gb(task)} GB per worker × {_workers(n)}; only "
+            f"{_gb(available)} GB available; reduce depth, hist_bins or the grid",
+        )
     run = training_run_bytes(cfg.training)
     if n * run > available:
-        raise ConfigError("training", f"one run needs about {_gb(run)} GB per worker × {_workers(n)}, only "
-                                      f"{_gb(available)} GB available; reduce width, the depths or the batch sizes")
+        raise ConfigError(
+            "training",
+            f"one run needs about {_gb(run)} GB per worker × {_workers(n)}, only "
+            f"{_gb(available)} GB available; reduce width, the depths or the batch sizes",
+        )

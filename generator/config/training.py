@@ -106,16 +106,20 @@ class TrainingConfig:
     fig1_learning_rate: float = _lr(1.0)
     fig1_steps: int = _steps(1000)
     # (e) depth
-    depths: tuple[int, ...] = field(default=(10, 20, 30), metadata={"min": 1, "max": MAX_DEPTH, "unique": True,
-                                                                     "nonempty": True, "max_items": MAX_POINTS})
+    depths: tuple[int, ...] = field(
+        default=(10, 20, 30),
+        metadata={"min": 1, "max": MAX_DEPTH, "unique": True, "nonempty": True, "max_items": MAX_POINTS},
+    )
     depth_inits: tuple[str, ...] = field(default=("he", "xavier"), metadata=_grid(*INITS))
     depth_norms: tuple[str, ...] = field(default=("none", "bn"), metadata=_grid(*TRAIN_NORMS))
     depth_learning_rate: float = _lr(0.01)
     depth_momentum: float = field(default=0.9, metadata={"min": 0.0, "max": 0.999})
     # (f) batch size: {none, bn} × batch_sizes × a log grid of learning rates (the analysis picks the
     # best per norm and batch size)
-    batch_sizes: tuple[int, ...] = field(default=(2, 4, 8, 16, 32, 128), metadata={
-        "min": 2, "max": DIGITS_ROWS, "unique": True, "nonempty": True, "max_items": MAX_POINTS})
+    batch_sizes: tuple[int, ...] = field(
+        default=(2, 4, 8, 16, 32, 128),
+        metadata={"min": 2, "max": DIGITS_ROWS, "unique": True, "nonempty": True, "max_items": MAX_POINTS},
+    )
     batch_epochs: float = field(default=5.0, metadata={"min": 0.01, "max": 1000.0})
     batch_lr_min: float = field(default=0.01, metadata={"min": 1e-12, "max": MAX_LR})
     batch_lr_max: float = field(default=1.0, metadata={"min": 1e-12, "max": MAX_LR})
@@ -131,13 +135,16 @@ class TrainingConfig:
 
     def __post_init__(self):
         if self.init_scale_max <= self.init_scale_min:
-            raise ConfigError("training.init_scale_max",
-                              f"must be > init_scale_min ({self.init_scale_min:g}), got {self.init_scale_max:g}")
+            raise ConfigError(
+                "training.init_scale_max",
+                f"must be > init_scale_min ({self.init_scale_min:g}), got {self.init_scale_max:g}",
+            )
         if self.lr_max <= self.lr_min:
             raise ConfigError("training.lr_max", f"must be > lr_min ({self.lr_min:g}), got {self.lr_max:g}")
         if self.batch_lr_max <= self.batch_lr_min:
-            raise ConfigError("training.batch_lr_max",
-                              f"must be > batch_lr_min ({self.batch_lr_min:g}), got {self.batch_lr_max:g}")
+            raise ConfigError(
+                "training.batch_lr_max", f"must be > batch_lr_min ({self.batch_lr_min:g}), got {self.batch_lr_max:g}"
+            )
 
     @property
     def init_scales(self) -> list[float]:
@@ -159,7 +166,7 @@ class TrainingConfig:
     def seed_groups(self) -> list[tuple[int, ...]]:
         """``seeds`` in consecutive groups of at most ``seed_stack``: the seeds of one task."""
         k = self.seed_stack
-        return [tuple(self.seeds[i:i + k]) for i in range(0, len(self.seeds), k)]
+        return [tuple(self.seeds[i : i + k]) for i in range(0, len(self.seeds), k)]
 
 
 def training_run_bytes(t: TrainingConfig) -> int:
@@ -177,7 +184,7 @@ def training_run_bytes(t: TrainingConfig) -> int:
     stack = min(t.seed_stack, len(t.seeds))
     depth = max(t.base_depth, t.init_depth, t.fig1_depth, *t.depths)
     batch = min(DIGITS_ROWS, max(t.batch_size, *t.batch_sizes))
-    params = (depth - 1) * t.width ** 2 + (64 + 10 + 4 * depth) * t.width
+    params = (depth - 1) * t.width**2 + (64 + 10 + 4 * depth) * t.width
     return 8 * stack * (4 * params + batch * t.width * (4 * depth + 6) + 4 * DIGITS_ROWS * t.width)
 
 

@@ -35,23 +35,27 @@ TYPES = {"str": "string", "int": "integer", "float": "number", "bool": "boolean"
 
 LICENSE = {"name": CONTENT, "path": LICENCES[CONTENT]["url"], "title": LICENCES[CONTENT]["title"]}
 SOURCES = (
-    {"title": "choidam, \"[Deep Learning] Training NeuralNetwork(2) : Weight Initialization, Batch "
-              "Normalization\", 개발아 담하자 (blog), 2020-05-26 -- the source note; seed_printed.csv quotes "
-              "the numbers it prints",
-     "x-license": "not stated by the source; only printed numbers are quoted, for comparison"},
-    {"title": "E. Alpaydin, C. Kaynak, Optical Recognition of Handwritten Digits, UCI Machine Learning "
-              "Repository (1998) -- the 8x8 digits behind the training_*.csv files, as bundled with "
-              "scikit-learn (BSD-3-Clause)",
-     "path": "https://doi.org/10.24432/C50P49",
-     "licenses": [LICENSE]},
+    {
+        "title": 'choidam, "[Deep Learning] Training NeuralNetwork(2) : Weight Initialization, Batch '
+        'Normalization", 개발아 담하자 (blog), 2020-05-26 -- the source note; seed_printed.csv quotes '
+        "the numbers it prints",
+        "x-license": "not stated by the source; only printed numbers are quoted, for comparison",
+    },
+    {
+        "title": "E. Alpaydin, C. Kaynak, Optical Recognition of Handwritten Digits, UCI Machine Learning "
+        "Repository (1998) -- the 8x8 digits behind the training_*.csv files, as bundled with "
+        "scikit-learn (BSD-3-Clause)",
+        "path": "https://doi.org/10.24432/C50P49",
+        "licenses": [LICENSE],
+    },
 )
 DESCRIPTION = {
     "en": "Every data file of initlab: per-layer statistics of NumPy MLPs at initialization, mean-field "
-          "predictions, the source note's numbers and their re-run, and training runs on the digits data. "
-          "Columns and meanings come from generator/contract (the site's data dictionary).",
+    "predictions, the source note's numbers and their re-run, and training runs on the digits data. "
+    "Columns and meanings come from generator/contract (the site's data dictionary).",
     "ko": "initlab의 모든 데이터 파일: 초기화 직후 NumPy MLP의 층별 통계, 평균장(mean-field) 이론의 예측, "
-          "원본 노트의 숫자와 그 재실행, digits 데이터로 한 학습 결과. 열 이름과 뜻은 generator/contract "
-          "(사이트의 데이터 사전)에서 옵니다.",
+    "원본 노트의 숫자와 그 재실행, digits 데이터로 한 학습 결과. 열 이름과 뜻은 generator/contract "
+    "(사이트의 데이터 사전)에서 옵니다.",
 }
 
 
@@ -82,8 +86,11 @@ def resource(spec: DataFile, raw: bytes) -> dict:
 def package(data_dir: str | Path) -> dict:
     """The package descriptor of the contract files present in ``data_dir`` (see the module doc)."""
     data_dir = Path(data_dir)
-    resources = [resource(spec, (data_dir / name).read_bytes())
-                 for name, spec in DATA_FILES.items() if (data_dir / name).is_file()]
+    resources = [
+        resource(spec, (data_dir / name).read_bytes())
+        for name, spec in DATA_FILES.items()
+        if (data_dir / name).is_file()
+    ]
     return {
         "$schema": PACKAGE_PROFILE,
         "name": "initlab-data",

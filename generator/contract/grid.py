@@ -38,8 +38,18 @@ GRID_FORMAT = 1
 PROVENANCE = ("config_file", "config_path", "default_config")
 # Required keys of each section (a section may hold more: every field of its config section).
 REQUIRED = {
-    "propagation": ("samples", "width", "depth", "dtype", "inits", "activations", "norms", "seeds", "hist_bins",
-                    "diverge_rms"),
+    "propagation": (
+        "samples",
+        "width",
+        "depth",
+        "dtype",
+        "inits",
+        "activations",
+        "norms",
+        "seeds",
+        "hist_bins",
+        "diverge_rms",
+    ),
     "symmetry": ("inits", "constant", "activation", "samples", "width", "depth", "learning_rate", "seed"),
     "theory": ("quadrature_points",),
     "training": (),
@@ -182,8 +192,15 @@ def _leaves(v, prefix: str = ""):
 
 
 # Checked first by first_difference: the facts every page labels its numbers with.
-KEY_FIELDS = ("propagation.depth", "propagation.width", "propagation.samples", "propagation.inits",
-              "propagation.activations", "propagation.norms", "propagation.seeds")
+KEY_FIELDS = (
+    "propagation.depth",
+    "propagation.width",
+    "propagation.samples",
+    "propagation.inits",
+    "propagation.activations",
+    "propagation.norms",
+    "propagation.seeds",
+)
 
 
 def first_difference(a, b, ignore=(), first=KEY_FIELDS) -> tuple[str, object, object] | None:

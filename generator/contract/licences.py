@@ -12,6 +12,10 @@ CODE = "MIT"
 CONTENT = "CC-BY-4.0"
 LICENCES = {
     CODE: {"name": "MIT", "title": "MIT License", "file": "LICENSE", "url": "https://opensource.org/license/mit"},
-    CONTENT: {"name": "CC BY 4.0", "title": "Creative Commons Attribution 4.0 International",
-              "file": "LICENSE-CONTENT", "url": "https://creativecommons.org/licenses/by/4.0/"},
+    CONTENT: {
+        "name": "CC BY 4.0",
+        "title": "Creative Commons Attribution 4.0 International",
+        "file": "LICENSE-CONTENT",
+        "url": "https://creativecommons.org/licenses/by/4.0/",
+    },
 }

@@ -19,9 +19,18 @@ from generator.contract.training import CLAIMS, TRAINING_FILES
 KEYS = (
     _c("init", "str", "가중치 초기화(initialization) 방식 식별자", "weight initialization scheme identifier"),
     _c("activation", "str", "활성화 함수(activation) 식별자", "activation function identifier"),
-    _c("norm", "str", "정규화 방식: none, bn(affine → BN → 활성화), bn_post(활성화 → BN)",
-       "normalization: none, bn (affine → BN → activation), bn_post (activation → BN)"),
-    _c("seed", "int", "난수 시드(seed): 입력 X, 가중치, 상류 기울기 G를 결정", "random seed: fixes the input X, the weights and the upstream gradient G"),
+    _c(
+        "norm",
+        "str",
+        "정규화 방식: none, bn(affine → BN → 활성화), bn_post(활성화 → BN)",
+        "normalization: none, bn (affine → BN → activation), bn_post (activation → BN)",
+    ),
+    _c(
+        "seed",
+        "int",
+        "난수 시드(seed): 입력 X, 가중치, 상류 기울기 G를 결정",
+        "random seed: fixes the input X, the weights and the upstream gradient G",
+    ),
 )
 
 LAYER = _c("layer", "int", "은닉층 번호(1부터)", "hidden layer number (1-based)")
@@ -37,17 +46,39 @@ PROPAGATION = DataFile(
         _c("std", "float", "층 출력 H의 표준편차(std)", "standard deviation of the layer output H"),
         _c("min", "float", "층 출력 H의 최솟값", "minimum of the layer output H"),
         _c("max", "float", "층 출력 H의 최댓값", "maximum of the layer output H"),
-        _c("saturated_frac", "float", "포화 비율: 활성화 함수의 기울기가 최대 기울기의 1% 미만인 원소의 비율",
-           "saturated fraction: share of units whose activation slope is below 1% of its maximum slope"),
+        _c(
+            "saturated_frac",
+            "float",
+            "포화 비율: 활성화 함수의 기울기가 최대 기울기의 1% 미만인 원소의 비율",
+            "saturated fraction: share of units whose activation slope is below 1% of its maximum slope",
+        ),
         _c("zero_frac", "float", "출력이 정확히 0인 원소의 비율", "share of outputs exactly equal to zero"),
-        _c("preact_std", "float", "사전 활성값(pre-activation) XW의 표준편차", "standard deviation of the pre-activation XW"),
-        _c("grad_h_std", "float", "손실 L = Σ(H_L ⊙ G)/N에 대한 dL/dH의 표준편차", "standard deviation of dL/dH for the loss L = Σ(H_L ⊙ G)/N"),
+        _c(
+            "preact_std",
+            "float",
+            "사전 활성값(pre-activation) XW의 표준편차",
+            "standard deviation of the pre-activation XW",
+        ),
+        _c(
+            "grad_h_std",
+            "float",
+            "손실 L = Σ(H_L ⊙ G)/N에 대한 dL/dH의 표준편차",
+            "standard deviation of dL/dH for the loss L = Σ(H_L ⊙ G)/N",
+        ),
         _c("grad_w_norm", "float", "dL/dW의 프로베니우스 노름(Frobenius norm)", "Frobenius norm of dL/dW"),
         _c("grad_w_ratio", "float", "‖dL/dW‖ / ‖W‖ (W = 0이면 비어 있음)", "‖dL/dW‖ / ‖W‖ (empty when W = 0)"),
-        _c("theory_std", "float", "평균장(mean-field) 이론이 예측한 출력 표준편차 (norm = none이고 무작위 초기화일 때만)",
-           "output std predicted by mean-field theory (only for norm = none with a random init)"),
-        _c("diverged", "bool", "발산 여부: 출력에 유한하지 않은 값이 있거나 RMS가 diverge_rms를 넘으면 True (이후 층도 True)",
-           "diverged: True once the output has a non-finite value or its RMS exceeds diverge_rms (and for every later layer)"),
+        _c(
+            "theory_std",
+            "float",
+            "평균장(mean-field) 이론이 예측한 출력 표준편차 (norm = none이고 무작위 초기화일 때만)",
+            "output std predicted by mean-field theory (only for norm = none with a random init)",
+        ),
+        _c(
+            "diverged",
+            "bool",
+            "발산 여부: 출력에 유한하지 않은 값이 있거나 RMS가 diverge_rms를 넘으면 True (이후 층도 True)",
+            "diverged: True once the output has a non-finite value or its RMS exceeds diverge_rms (and for every later layer)",
+        ),
     ),
 )
 
@@ -75,7 +106,12 @@ SYMMETRY = DataFile(
         _c("seed", "int", "난수 시드", "random seed"),
         LAYER,
         _c("phase", "str", "before(초기) 또는 after(SGD 한 단계 후)", "before (at init) or after (one SGD step)"),
-        _c("distinct_units", "int", "서로 다른 은닉 유닛 출력 열(column)의 수", "number of distinct hidden-unit output columns"),
+        _c(
+            "distinct_units",
+            "int",
+            "서로 다른 은닉 유닛 출력 열(column)의 수",
+            "number of distinct hidden-unit output columns",
+        ),
         _c("distinct_weights", "int", "서로 다른 입력 가중치 벡터의 수", "number of distinct incoming weight vectors"),
         _c("width", "int", "층의 폭(유닛 수): 가능한 최댓값", "layer width (units): the largest possible count"),
     ),
@@ -84,16 +120,24 @@ SYMMETRY = DataFile(
 THEORY = DataFile(
     "theory.csv",
     "평균장 이론의 층별 예측 (norm = none, 무작위 초기화; 격자 깊이와 [theory] depth 중 큰 쪽까지)",
-    "Mean-field predictions per layer (norm = none, random inits; to the larger of the grid depth and "
-    "[theory] depth)",
+    "Mean-field predictions per layer (norm = none, random inits; to the larger of the grid depth and [theory] depth)",
     (
         KEYS[0],
         KEYS[1],
         LAYER,
-        _c("q", "float", "사전 활성값(pre-activation)의 2차 모멘트(second moment) q^l", "second moment q^l of the pre-activation"),
-        _c("chi", "float", "χ(q^l) = σ_w² E[φ′(√q^l z)²]: 이 층을 거슬러 갈 때 기울기 제곱이 곱해지는 값 "
-           "(표준편차는 √χ배)", "χ(q^l) = σ_w² E[φ′(√q^l z)²]: the factor the squared gradient picks up going back "
-           "through this layer (its std: √χ)"),
+        _c(
+            "q",
+            "float",
+            "사전 활성값(pre-activation)의 2차 모멘트(second moment) q^l",
+            "second moment q^l of the pre-activation",
+        ),
+        _c(
+            "chi",
+            "float",
+            "χ(q^l) = σ_w² E[φ′(√q^l z)²]: 이 층을 거슬러 갈 때 기울기 제곱이 곱해지는 값 (표준편차는 √χ배)",
+            "χ(q^l) = σ_w² E[φ′(√q^l z)²]: the factor the squared gradient picks up going back "
+            "through this layer (its std: √χ)",
+        ),
         _c("theory_mean", "float", "예측한 층 출력 평균", "predicted mean of the layer output"),
         _c("theory_std", "float", "예측한 층 출력 표준편차", "predicted standard deviation of the layer output"),
     ),
@@ -110,39 +154,75 @@ THEORY_FIXED = DataFile(
         KEYS[1],
         _c("sigma_w2", "float", "σ_w² = fan_in · Var(W)", "σ_w² = fan_in · Var(W)"),
         _c("q1", "float", "출발점 q¹ = σ_w² · q⁰ (q⁰ = 1)", "starting point q¹ = σ_w² · q⁰ (q⁰ = 1)"),
-        _c("q_star", "float", "q¹에서 출발한 q^l이 다가가는 고정점 q* (0일 수 있고, 발산하면 inf)",
-           "fixed point q* that q^l approaches from q¹ (may be 0; inf when it grows without bound)"),
-        _c("chi1", "float", "χ₁ = σ_w² E[φ′(√q* z)²] (q* = 0이면 한쪽 극한, q* = inf이면 q = 10¹²에서)",
-           "χ₁ = σ_w² E[φ′(√q* z)²] (one-sided limit at q* = 0, taken at q = 10¹² when q* = inf)"),
-        _c("dfdq", "float", "F′(q*): 고정점에서 분산 사상 F(q) = σ_w² E[φ(√q z)²]의 기울기 (q* = inf이면 비어 있음)",
-           "F′(q*): slope of the variance map F(q) = σ_w² E[φ(√q z)²] at the fixed point (empty when q* = inf)"),
-        _c("growth", "float", "점근적인 층당 q 증가율 lim q^(l+1)/q^l (유한한 q* > 0이면 1)",
-           "asymptotic per-layer growth factor of q, lim q^(l+1)/q^l (1 when q* is finite and positive)"),
-        _c("fixed_point_stable", "bool", "q*가 유한하고 안정적(stable)인가: |F′(q*)| < 1, 또는 F′(q*) = 1이면서 "
-           "q^l이 q*로 다가감", "whether q* is finite and stable: |F′(q*)| < 1, or F′(q*) = 1 with q^l moving "
-           "towards q*"),
-        _c("regime", "str", "ordered, critical, marginal, chaotic, explodes (규칙은 평균장 이론 페이지)",
-           "ordered, critical, marginal, chaotic, explodes (rules on the mean-field theory page)"),
+        _c(
+            "q_star",
+            "float",
+            "q¹에서 출발한 q^l이 다가가는 고정점 q* (0일 수 있고, 발산하면 inf)",
+            "fixed point q* that q^l approaches from q¹ (may be 0; inf when it grows without bound)",
+        ),
+        _c(
+            "chi1",
+            "float",
+            "χ₁ = σ_w² E[φ′(√q* z)²] (q* = 0이면 한쪽 극한, q* = inf이면 q = 10¹²에서)",
+            "χ₁ = σ_w² E[φ′(√q* z)²] (one-sided limit at q* = 0, taken at q = 10¹² when q* = inf)",
+        ),
+        _c(
+            "dfdq",
+            "float",
+            "F′(q*): 고정점에서 분산 사상 F(q) = σ_w² E[φ(√q z)²]의 기울기 (q* = inf이면 비어 있음)",
+            "F′(q*): slope of the variance map F(q) = σ_w² E[φ(√q z)²] at the fixed point (empty when q* = inf)",
+        ),
+        _c(
+            "growth",
+            "float",
+            "점근적인 층당 q 증가율 lim q^(l+1)/q^l (유한한 q* > 0이면 1)",
+            "asymptotic per-layer growth factor of q, lim q^(l+1)/q^l (1 when q* is finite and positive)",
+        ),
+        _c(
+            "fixed_point_stable",
+            "bool",
+            "q*가 유한하고 안정적(stable)인가: |F′(q*)| < 1, 또는 F′(q*) = 1이면서 q^l이 q*로 다가감",
+            "whether q* is finite and stable: |F′(q*)| < 1, or F′(q*) = 1 with q^l moving towards q*",
+        ),
+        _c(
+            "regime",
+            "str",
+            "ordered, critical, marginal, chaotic, explodes (규칙은 평균장 이론 페이지)",
+            "ordered, critical, marginal, chaotic, explodes (rules on the mean-field theory page)",
+        ),
     ),
 )
 
-_CASE = _c("case", "str", "원본 노트의 코드 조각: small_tanh, large_tanh, xavier_tanh, xavier_relu, he_relu_as_printed, he_relu_corrected",
-           "the source note's code snippet: small_tanh, large_tanh, xavier_tanh, xavier_relu, he_relu_as_printed, he_relu_corrected")
+_CASE = _c(
+    "case",
+    "str",
+    "원본 노트의 코드 조각: small_tanh, large_tanh, xavier_tanh, xavier_relu, he_relu_as_printed, he_relu_corrected",
+    "the source note's code snippet: small_tanh, large_tanh, xavier_tanh, xavier_relu, he_relu_as_printed, he_relu_corrected",
+)
 
 SEED_PRINTED = DataFile(
     "seed_printed.csv",
     "원본 노트에 인쇄된 숫자 (인용 자료; layer 0은 입력)",
     "Numbers printed in the source note (quotation data; layer 0 is the input)",
-    (_CASE, _c("layer", "int", "층 번호 (0 = 입력)", "layer (0 = input)"),
-     _c("mean", "float", "인쇄된 평균", "printed mean"), _c("std", "float", "인쇄된 표준편차", "printed standard deviation")),
+    (
+        _CASE,
+        _c("layer", "int", "층 번호 (0 = 입력)", "layer (0 = input)"),
+        _c("mean", "float", "인쇄된 평균", "printed mean"),
+        _c("std", "float", "인쇄된 표준편차", "printed standard deviation"),
+    ),
 )
 
 SEED_CODE = DataFile(
     "seed_code.csv",
     "원본 노트의 코드를 쓰인 그대로 다시 실행한 결과 (layer 0은 입력)",
     "The source note's code re-run as written (layer 0 is the input)",
-    (_CASE, KEYS[3], _c("layer", "int", "층 번호 (0 = 입력)", "layer (0 = input)"),
-     _c("mean", "float", "측정한 평균", "measured mean"), _c("std", "float", "측정한 표준편차", "measured standard deviation")),
+    (
+        _CASE,
+        KEYS[3],
+        _c("layer", "int", "층 번호 (0 = 입력)", "layer (0 = input)"),
+        _c("mean", "float", "측정한 평균", "measured mean"),
+        _c("std", "float", "측정한 표준편차", "measured standard deviation"),
+    ),
 )
 
 PLACEMENT = DataFile(
@@ -157,8 +237,20 @@ PLACEMENT = DataFile(
 
 # The order is the order of the data dictionary, results and reproducibility pages (published).
 DATA_FILES: dict[str, DataFile] = {
-    f.name: f for f in (PROPAGATION, HISTOGRAMS, SYMMETRY, THEORY, THEORY_FIXED, SEED_PRINTED, SEED_CODE, PLACEMENT,
-                        HEALTH, *TRAINING_FILES, CLAIMS)
+    f.name: f
+    for f in (
+        PROPAGATION,
+        HISTOGRAMS,
+        SYMMETRY,
+        THEORY,
+        THEORY_FIXED,
+        SEED_PRINTED,
+        SEED_CODE,
+        PLACEMENT,
+        HEALTH,
+        *TRAINING_FILES,
+        CLAIMS,
+    )
 }
 
 
@@ -187,7 +279,9 @@ def read_csv(name: str, data_dir) -> pd.DataFrame:
     from pathlib import Path
 
     spec = DATA_FILES[name]
-    dtypes = {c.name: {"str": "string", "int": "int64", "float": "float64", "bool": "bool"}[c.dtype] for c in spec.columns}
+    dtypes = {
+        c.name: {"str": "string", "int": "int64", "float": "float64", "bool": "bool"}[c.dtype] for c in spec.columns
+    }
     df = pd.read_csv(Path(data_dir) / name, dtype={k: v for k, v in dtypes.items() if v != "bool"})
     for c in spec.columns:
         if c.dtype == "bool":

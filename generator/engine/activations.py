@@ -43,8 +43,18 @@ from generator.engine import activation_kernels as kern
 from generator.engine.activation_kernels import ELU_ALPHA, LEAKY_SLOPE, SELU_ALPHA, SELU_LAMBDA
 from generator.engine.inits import INITS
 
-__all__ = ["Activation", "ACTIVATIONS", "register", "get_activation", "matched_pairs", "LEAKY_SLOPE",
-           "ELU_ALPHA", "SELU_LAMBDA", "SELU_ALPHA", "second_moment_gain"]
+__all__ = [
+    "Activation",
+    "ACTIVATIONS",
+    "register",
+    "get_activation",
+    "matched_pairs",
+    "LEAKY_SLOPE",
+    "ELU_ALPHA",
+    "SELU_LAMBDA",
+    "SELU_ALPHA",
+    "second_moment_gain",
+]
 
 SATURATION_FRACTION = 0.01
 
@@ -118,33 +128,91 @@ def register(record: Activation) -> Activation:
     if record.name in ACTIVATIONS:
         raise ValueError(f"activation {record.name!r} is already registered")
     if record.matched_init not in INITS:
-        raise ValueError(f"activation {record.name!r}: matched_init {record.matched_init!r} is not an init; "
-                         f"valid: {', '.join(INITS)}")
+        raise ValueError(
+            f"activation {record.name!r}: matched_init {record.matched_init!r} is not an init; "
+            f"valid: {', '.join(INITS)}"
+        )
     ACTIVATIONS[record.name] = record
     return record
 
 
 # The eight published activations, in site order.
 register(Activation("linear", kern.linear, kern.linear_d, 1.0, (-3, 3), 1.0, r"\phi(x) = x", "xavier"))
-register(Activation("sigmoid", kern.sigmoid, kern.sigmoid_d, 1.0, (0, 1), 0.25, r"\phi(x) = \frac{1}{1 + e^{-x}}",
-                    "xavier", both=kern.sigmoid_both))
-register(Activation("tanh", kern.tanh, kern.tanh_d, 5.0 / 3.0, (-1, 1), 1.0, r"\phi(x) = \tanh x", "xavier",
-                    both=kern.tanh_both))
-register(Activation("relu", kern.relu, kern.relu_d, math.sqrt(2.0), (0, 3), 1.0, r"\phi(x) = \max(0, x)", "he",
-                    kinks=(0.0,)))
-register(Activation("leaky_relu", kern.leaky, kern.leaky_d, math.sqrt(2.0 / (1.0 + LEAKY_SLOPE**2)), (-1, 3), 1.0,
-                    r"\phi(x) = \max(0.01\,x,\ x)", "he", kinks=(0.0,)))
-register(Activation("elu", kern.elu, kern.elu_d, second_moment_gain(kern.elu), (-1, 3), 1.0,
-                    r"\phi(x) = \begin{cases} x & x > 0 \\ e^{x} - 1 & x \le 0 \end{cases}", "he",
-                    kinks=(0.0,)))  # C1 at 0 (alpha = 1) but not C2: centred differences skip it too
+register(
+    Activation(
+        "sigmoid",
+        kern.sigmoid,
+        kern.sigmoid_d,
+        1.0,
+        (0, 1),
+        0.25,
+        r"\phi(x) = \frac{1}{1 + e^{-x}}",
+        "xavier",
+        both=kern.sigmoid_both,
+    )
+)
+register(
+    Activation(
+        "tanh", kern.tanh, kern.tanh_d, 5.0 / 3.0, (-1, 1), 1.0, r"\phi(x) = \tanh x", "xavier", both=kern.tanh_both
+    )
+)
+register(
+    Activation("relu", kern.relu, kern.relu_d, math.sqrt(2.0), (0, 3), 1.0, r"\phi(x) = \max(0, x)", "he", kinks=(0.0,))
+)
+register(
+    Activation(
+        "leaky_relu",
+        kern.leaky,
+        kern.leaky_d,
+        math.sqrt(2.0 / (1.0 + LEAKY_SLOPE**2)),
+        (-1, 3),
+        1.0,
+        r"\phi(x) = \max(0.01\,x,\ x)",
+        "he",
+        kinks=(0.0,),
+    )
+)
+register(
+    Activation(
+        "elu",
+        kern.elu,
+        kern.elu_d,
+        second_moment_gain(kern.elu),
+        (-1, 3),
+        1.0,
+        r"\phi(x) = \begin{cases} x & x > 0 \\ e^{x} - 1 & x \le 0 \end{cases}",
+        "he",
+        kinks=(0.0,),
+    )
+)  # C1 at 0 (alpha = 1) but not C2: centred differences skip it too
 # SELU's steepest slope is lambda*alpha ~= 1.758, approached from the left of 0. Paired with xavier:
 # self-normalizing under LeCun normal, Var(W) = 1/fan_in.
-register(Activation("selu", kern.selu, kern.selu_d, 0.75, (-2, 3), SELU_LAMBDA * SELU_ALPHA,
-                    r"\phi(x) = \lambda \begin{cases} x & x > 0 \\ \alpha (e^{x} - 1) & x \le 0 \end{cases}",
-                    "xavier", kinks=(0.0,)))
-register(Activation("gelu", kern.gelu, kern.gelu_d, second_moment_gain(kern.gelu), (-1, 3), _grid_max_slope(kern.gelu_d),
-                    r"\phi(x) = \tfrac{x}{2}\left(1 + \tanh\!\left(\sqrt{2/\pi}\,(x + 0.044715\,x^{3})\right)\right)",
-                    "he", both=kern.gelu_both))
+register(
+    Activation(
+        "selu",
+        kern.selu,
+        kern.selu_d,
+        0.75,
+        (-2, 3),
+        SELU_LAMBDA * SELU_ALPHA,
+        r"\phi(x) = \lambda \begin{cases} x & x > 0 \\ \alpha (e^{x} - 1) & x \le 0 \end{cases}",
+        "xavier",
+        kinks=(0.0,),
+    )
+)
+register(
+    Activation(
+        "gelu",
+        kern.gelu,
+        kern.gelu_d,
+        second_moment_gain(kern.gelu),
+        (-1, 3),
+        _grid_max_slope(kern.gelu_d),
+        r"\phi(x) = \tfrac{x}{2}\left(1 + \tanh\!\left(\sqrt{2/\pi}\,(x + 0.044715\,x^{3})\right)\right)",
+        "he",
+        both=kern.gelu_both,
+    )
+)
 
 
 def matched_pairs() -> dict[str, str]:

@@ -28,8 +28,22 @@ from dataclasses import dataclass
 import numpy as np
 
 __all__ = [
-    "fans", "zeros", "small", "large", "xavier", "glorot_normal", "glorot_uniform", "he", "he_uniform",
-    "orthogonal", "constant", "Init", "INITS", "register", "get_init", "weight_variance",
+    "fans",
+    "zeros",
+    "small",
+    "large",
+    "xavier",
+    "glorot_normal",
+    "glorot_uniform",
+    "he",
+    "he_uniform",
+    "orthogonal",
+    "constant",
+    "Init",
+    "INITS",
+    "register",
+    "get_init",
+    "weight_variance",
 ]
 
 

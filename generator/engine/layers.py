@@ -19,10 +19,20 @@ import numpy as np
 from generator.engine.activations import get_activation
 
 __all__ = [
-    "affine_forward", "affine_backward", "activation_forward", "activation_backward",
-    "batchnorm_forward", "batchnorm_backward", "dropout_forward", "dropout_backward",
-    "affine_act_forward", "affine_act_backward", "affine_bn_act_forward", "affine_bn_act_backward",
-    "BN_MODES", "DROPOUT_MODES",
+    "affine_forward",
+    "affine_backward",
+    "activation_forward",
+    "activation_backward",
+    "batchnorm_forward",
+    "batchnorm_backward",
+    "dropout_forward",
+    "dropout_backward",
+    "affine_act_forward",
+    "affine_act_backward",
+    "affine_bn_act_forward",
+    "affine_bn_act_backward",
+    "BN_MODES",
+    "DROPOUT_MODES",
 ]
 
 BN_MODES = ("train", "test")

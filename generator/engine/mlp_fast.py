@@ -92,8 +92,10 @@ def _flat_views(shapes: dict[str, tuple[int, ...]], s: int) -> tuple[np.ndarray,
         total += -(-size // _ALIGN) * _ALIGN
     raw = np.zeros(s * total + _ALIGN)
     start = (-raw.ctypes.data % 64) // raw.itemsize
-    flat = raw[start:start + s * total].reshape(s, total)
-    views = {name: flat[:, o:o + int(np.prod(shapes[name]))].reshape((s, *shapes[name])) for name, o in offsets.items()}
+    flat = raw[start : start + s * total].reshape(s, total)
+    views = {
+        name: flat[:, o : o + int(np.prod(shapes[name]))].reshape((s, *shapes[name])) for name, o in offsets.items()
+    }
     return flat, views
 
 
@@ -192,7 +194,9 @@ class FastMLP:
         self.flat, self.params = _flat_views(shapes, s)
         self.grad_flat, self.grads = _flat_views(shapes, s)
         d = self.depth
-        self.running = [RunningStats(s, self.params[f"gamma{l + 1}"].shape[-1]) for l in range(d)] if m0.norm == "bn" else []
+        self.running = (
+            [RunningStats(s, self.params[f"gamma{l + 1}"].shape[-1]) for l in range(d)] if m0.norm == "bn" else []
+        )
         for i, m in enumerate(models):
             for k, v in m.params.items():
                 self.params[k][i] = v

@@ -24,8 +24,7 @@ import numpy as np
 
 from generator.engine.activations import Activation, get_activation
 
-__all__ = ["NORMS", "BN_EPS", "check_norm", "LayerCache", "layer_forward", "layer_backward", "forward",
-           "backward"]
+__all__ = ["NORMS", "BN_EPS", "check_norm", "LayerCache", "layer_forward", "layer_backward", "forward", "backward"]
 
 NORMS = ("none", "bn", "bn_post")
 BN_EPS = 1e-5
@@ -71,8 +70,9 @@ def _bn_backward_inplace(dxhat, xhat, inv_std):
     return dxhat
 
 
-def layer_forward(x, w, activation, norm="none", *, eps=BN_EPS, on_preact: Callable | None = None,
-                  preact=None, w_zero=False):
+def layer_forward(
+    x, w, activation, norm="none", *, eps=BN_EPS, on_preact: Callable | None = None, preact=None, w_zero=False
+):
     """One layer forward.
 
     Inputs:

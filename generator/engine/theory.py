@@ -74,8 +74,19 @@ import numpy as np
 from generator.engine.activations import get_activation
 from generator.engine.inits import get_init, weight_variance
 
-__all__ = ["normal_quadrature", "expect", "sigma_w2", "chi", "slope", "mean_field", "fixed_point", "classify",
-           "bn_gradient_factor", "REGIMES", "CRITICAL_TOL"]
+__all__ = [
+    "normal_quadrature",
+    "expect",
+    "sigma_w2",
+    "chi",
+    "slope",
+    "mean_field",
+    "fixed_point",
+    "classify",
+    "bn_gradient_factor",
+    "REGIMES",
+    "CRITICAL_TOL",
+]
 
 REGIMES = ("ordered", "critical", "marginal", "chaotic", "explodes")
 CRITICAL_TOL = 1e-3  # |growth - 1| or |chi1 - 1| within this counts as 1 (module doc)
@@ -141,8 +152,13 @@ def mean_field(activation, sigma_w2, depth, q0=1.0, points=96) -> dict[str, np.n
             rows.append((layer, q, c if math.isfinite(c) else math.nan, m1 if math.isfinite(m1) else math.nan, std))
             q = float(sigma_w2) * m2
     cols = np.array(rows, dtype=float).reshape(-1, 5).T
-    return {"layer": np.arange(1, int(depth) + 1), "q": cols[1], "chi": cols[2], "theory_mean": cols[3],
-            "theory_std": cols[4]}
+    return {
+        "layer": np.arange(1, int(depth) + 1),
+        "q": cols[1],
+        "chi": cols[2],
+        "theory_mean": cols[3],
+        "theory_std": cols[4],
+    }
 
 
 def chi(activation, sigma_w2, q, points=96):
@@ -226,10 +242,19 @@ def fixed_point(activation, sigma_w2, q0=1.0, points=96) -> dict:
         else:
             growth, dfdq = 1.0, slope(activation, s2, q_star, points)
     chi1 = chi(activation, s2, _Q_CHI_INF if math.isinf(q_star) else q_star, points)
-    stable = bool(math.isfinite(q_star) and (abs(dfdq) < 1.0 - _FIXED_TOL
-                                             or (abs(dfdq - 1.0) <= _FIXED_TOL and abs(r1) > _FIXED_TOL)))
-    return {"q1": q1, "q_star": q_star, "chi1": chi1, "dfdq": dfdq, "growth": growth,
-            "fixed_point_stable": stable, "regime": classify(growth, chi1, stable, q_star)}
+    stable = bool(
+        math.isfinite(q_star)
+        and (abs(dfdq) < 1.0 - _FIXED_TOL or (abs(dfdq - 1.0) <= _FIXED_TOL and abs(r1) > _FIXED_TOL))
+    )
+    return {
+        "q1": q1,
+        "q_star": q_star,
+        "chi1": chi1,
+        "dfdq": dfdq,
+        "growth": growth,
+        "fixed_point_stable": stable,
+        "regime": classify(growth, chi1, stable, q_star),
+    }
 
 
 def classify(growth: float, chi1: float, stable: bool, q_star: float, tol: float = CRITICAL_TOL) -> str:

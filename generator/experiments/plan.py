@@ -50,8 +50,9 @@ def parse_only(spec: str | None) -> dict[str, set[str]]:
 
 def _sizes(p) -> dict:
     """The per-task sizes and thresholds of the ``[propagation]`` section ``p``."""
-    return dict(samples=p.samples, width=p.width, depth=p.depth, dtype=p.dtype, hist_bins=p.hist_bins,
-                diverge_rms=p.diverge_rms)
+    return dict(
+        samples=p.samples, width=p.width, depth=p.depth, dtype=p.dtype, hist_bins=p.hist_bins, diverge_rms=p.diverge_rms
+    )
 
 
 def grid_tasks(cfg, only: dict[str, set[str]] | None = None) -> list[dict]:
@@ -62,7 +63,9 @@ def grid_tasks(cfg, only: dict[str, set[str]] | None = None) -> list[dict]:
         valid = {str(v) for v in axes[axis]}
         bad = sorted(wanted - valid)
         if bad:
-            raise ConfigError("--only", f"{axis}={bad[0]} is not in the config's grid; valid: {', '.join(sorted(valid))}")
+            raise ConfigError(
+                "--only", f"{axis}={bad[0]} is not in the config's grid; valid: {', '.join(sorted(valid))}"
+            )
     tasks = []
     for init, act, norm, seed in itertools.product(*axes.values()):
         key = {"init": init, "activation": act, "norm": norm, "seed": seed}
@@ -81,15 +84,27 @@ def compute_order(tasks: list[dict], inits) -> list[int]:
     full group (longest-processing-time-first, from the one cost difference known in advance).
     """
     zero = {init: inits_mod.weight_variance(init, 1, 1) == 0.0 for init in inits}
-    return sorted(range(len(tasks)), key=lambda i: (zero[tasks[i]["init"]], tasks[i]["seed"],
-                                                    inits.index(tasks[i]["init"]), i))
+    return sorted(
+        range(len(tasks)), key=lambda i: (zero[tasks[i]["init"]], tasks[i]["seed"], inits.index(tasks[i]["init"]), i)
+    )
 
 
 def symmetry_tasks(cfg) -> list[dict]:
     """The symmetry experiment's tasks: one per init of ``[symmetry]``."""
     s = cfg.symmetry
-    return [dict(init=init, activation=s.activation, samples=s.samples, width=s.width, depth=s.depth,
-                 learning_rate=s.learning_rate, seed=s.seed, constant=s.constant) for init in s.inits]
+    return [
+        dict(
+            init=init,
+            activation=s.activation,
+            samples=s.samples,
+            width=s.width,
+            depth=s.depth,
+            learning_rate=s.learning_rate,
+            seed=s.seed,
+            constant=s.constant,
+        )
+        for init in s.inits
+    ]
 
 
 def placement(cfg) -> dict:
@@ -99,8 +114,12 @@ def placement(cfg) -> dict:
     acts = [a for a in PLACEMENT_ACTS if a in p.activations]
     inits = [i for i in PLACEMENT_INITS if i in p.inits]
     from_grid = "bn_post" in p.norms
-    return {"activations": acts, "inits": inits, "seeds": list(p.seeds if from_grid else p.seeds[:1]),
-            "from_grid": from_grid}
+    return {
+        "activations": acts,
+        "inits": inits,
+        "seeds": list(p.seeds if from_grid else p.seeds[:1]),
+        "from_grid": from_grid,
+    }
 
 
 def placement_tasks(cfg) -> list[dict]:
@@ -109,8 +128,12 @@ def placement_tasks(cfg) -> list[dict]:
     pl = placement(cfg)
     if pl["from_grid"] or "bn" not in cfg.propagation.norms or not pl["activations"] or not pl["inits"]:
         return []
-    return [dict(init=i, activation=a, norm="bn_post", seed=s, **_sizes(cfg.propagation))
-            for a in pl["activations"] for i in pl["inits"] for s in pl["seeds"]]
+    return [
+        dict(init=i, activation=a, norm="bn_post", seed=s, **_sizes(cfg.propagation))
+        for a in pl["activations"]
+        for i in pl["inits"]
+        for s in pl["seeds"]
+    ]
 
 
 def seed_code_sizes() -> dict:
@@ -128,8 +151,11 @@ def _config_path(path) -> str:
 
 def grid_facts(cfg) -> dict:
     """The content of ``data/grid.json`` for the config ``cfg`` (layout: generator/contract/grid.py)."""
-    sections = {name: dataclasses.asdict(s) for name, s in cfg.sections.items()
-                if name != "output" and dataclasses.is_dataclass(s)}
+    sections = {
+        name: dataclasses.asdict(s)
+        for name, s in cfg.sections.items()
+        if name != "output" and dataclasses.is_dataclass(s)
+    }
     return {
         "format": GRID_FORMAT,
         "config_file": cfg.path.name,

@@ -55,11 +55,22 @@ from generator.engine import network
 from generator.engine.activations import Activation, get_activation
 from generator.engine.inits import get_init
 
-__all__ = ["run_propagation", "hist_edges", "draw_inputs", "draw_weights", "LAYER_COLUMNS",
-           "HIST_COLUMNS"]
+__all__ = ["run_propagation", "hist_edges", "draw_inputs", "draw_weights", "LAYER_COLUMNS", "HIST_COLUMNS"]
 
-LAYER_COLUMNS = ("layer", "mean", "std", "min", "max", "saturated_frac", "zero_frac", "preact_std",
-                 "grad_h_std", "grad_w_norm", "grad_w_ratio", "diverged")
+LAYER_COLUMNS = (
+    "layer",
+    "mean",
+    "std",
+    "min",
+    "max",
+    "saturated_frac",
+    "zero_frac",
+    "preact_std",
+    "grad_h_std",
+    "grad_w_norm",
+    "grad_w_ratio",
+    "diverged",
+)
 HIST_COLUMNS = ("layer", "bin", "lo", "hi", "count")
 _STAT = {c: i for i, c in enumerate(LAYER_COLUMNS[1:-1])}  # float columns, in order
 
@@ -205,7 +216,7 @@ def _output_stats(h, dphi, sat_threshold, lo, hi, bins):
     lo_v, hi_v, zeros, sat, above = math.inf, -math.inf, 0, 0, 0
     scale = bins / (hi - lo)
     for start in range(0, n, _CHUNK):
-        x = flat[start:start + _CHUNK]
+        x = flat[start : start + _CHUNK]
         k = x.size
         x64 = x if x.dtype == np.float64 else x.astype(np.float64)
         s += float(x64.sum())
@@ -213,7 +224,7 @@ def _output_stats(h, dphi, sat_threshold, lo, hi, bins):
         lo_v, hi_v = min(lo_v, float(x.min())), max(hi_v, float(x.max()))
         zeros += np.count_nonzero(x == 0)
         above += np.count_nonzero(x > hi)
-        t = np.abs(dflat[start:start + _CHUNK], out=fbuf[:k], casting="same_kind")
+        t = np.abs(dflat[start : start + _CHUNK], out=fbuf[:k], casting="same_kind")
         sat += np.count_nonzero(t < sat_threshold)
         if math.isfinite(s) and math.isfinite(ss):
             # NaN would become a negative bin index; once a sum is non-finite, the whole-array
@@ -223,8 +234,17 @@ def _output_stats(h, dphi, sat_threshold, lo, hi, bins):
         finite = bool(np.isfinite(flat).all())
         mean, std, rms = _moments(h)
         sat = np.count_nonzero(np.abs(dflat) < sat_threshold)
-        return (mean, std, rms, float(flat.min()), float(flat.max()), np.count_nonzero(flat == 0) / n,
-                sat / n, _hist_counts(h, lo, hi, bins), finite)
+        return (
+            mean,
+            std,
+            rms,
+            float(flat.min()),
+            float(flat.max()),
+            np.count_nonzero(flat == 0) / n,
+            sat / n,
+            _hist_counts(h, lo, hi, bins),
+            finite,
+        )
     counts[bins] -= above
     counts[bins + 1] += above
     mean, ms = s / n, ss / n
@@ -234,8 +254,9 @@ def _output_stats(h, dphi, sat_threshold, lo, hi, bins):
     return mean, math.sqrt(max(var, 0.0)), math.sqrt(ms), lo_v, hi_v, zeros / n, sat / n, counts, True
 
 
-def run_propagation(*, init, activation, norm, seed, samples, width, depth, dtype="float64", hist_bins=40,
-                    diverge_rms=1e8) -> dict[str, pd.DataFrame]:
+def run_propagation(
+    *, init, activation, norm, seed, samples, width, depth, dtype="float64", hist_bins=40, diverge_rms=1e8
+) -> dict[str, pd.DataFrame]:
     """Propagate X ~ N(0,1) (samples, width) through ``depth`` layers of ``width`` units and back.
 
     Inputs: init (INITS key), activation (ACTIVATIONS key), norm (network.NORMS), seed (int),
@@ -282,12 +303,21 @@ def run_propagation(*, init, activation, norm, seed, samples, width, depth, dtyp
                 preact, flops = shared.copy(), flops + (gemm if computed else 0.0)
             elif not w_zero[l]:
                 flops += gemm
-            h, cache = network.layer_forward(h, weights[l], act, norm, on_preact=on_preact, preact=preact,
-                                             w_zero=w_zero[l])
+            h, cache = network.layer_forward(
+                h, weights[l], act, norm, on_preact=on_preact, preact=preact, w_zero=w_zero[l]
+            )
             caches.append(cache)
-            (row[_STAT["mean"]], row[_STAT["std"]], rms, row[_STAT["min"]], row[_STAT["max"]],
-             row[_STAT["zero_frac"]], row[_STAT["saturated_frac"]], counts[l], finite) = _output_stats(
-                h, cache.dphi, sat_threshold, edges[0], edges[-1], bins)
+            (
+                row[_STAT["mean"]],
+                row[_STAT["std"]],
+                rms,
+                row[_STAT["min"]],
+                row[_STAT["max"]],
+                row[_STAT["zero_frac"]],
+                row[_STAT["saturated_frac"]],
+                counts[l],
+                finite,
+            ) = _output_stats(h, cache.dphi, sat_threshold, edges[0], edges[-1], bins)
             if not finite or not rms <= diverge_rms:
                 diverged[l:] = True
             if not finite:
@@ -316,8 +346,7 @@ def run_propagation(*, init, activation, norm, seed, samples, width, depth, dtyp
     return {**_frames(stats, diverged, counts, edges), "work": pd.DataFrame({"gemm_flops": [flops]})}
 
 
-def _frames(stats: np.ndarray, diverged: np.ndarray, counts: np.ndarray,
-            edges: np.ndarray) -> dict[str, pd.DataFrame]:
+def _frames(stats: np.ndarray, diverged: np.ndarray, counts: np.ndarray, edges: np.ndarray) -> dict[str, pd.DataFrame]:
     """The task's ``layers`` (one row per layer, non-finite statistics as NaN) and ``hist`` (one row per
     (layer, bin), the two overflow bins included) frames from the per-layer arrays."""
     depth, bins = stats.shape[0], counts.shape[1] - 2
@@ -330,11 +359,13 @@ def _frames(stats: np.ndarray, diverged: np.ndarray, counts: np.ndarray,
 
     bin_lo = np.concatenate(([-np.inf], edges))
     bin_hi = np.concatenate((edges, [np.inf]))
-    hist = pd.DataFrame({
-        "layer": np.repeat(np.arange(1, depth + 1, dtype=np.int64), bins + 2),
-        "bin": np.tile(np.arange(bins + 2, dtype=np.int64), depth),
-        "lo": np.tile(bin_lo, depth),
-        "hi": np.tile(bin_hi, depth),
-        "count": counts.reshape(-1),
-    })
+    hist = pd.DataFrame(
+        {
+            "layer": np.repeat(np.arange(1, depth + 1, dtype=np.int64), bins + 2),
+            "bin": np.tile(np.arange(bins + 2, dtype=np.int64), depth),
+            "lo": np.tile(bin_lo, depth),
+            "hi": np.tile(bin_hi, depth),
+            "count": counts.reshape(-1),
+        }
+    )
     return {"layers": layers, "hist": hist}

@@ -50,8 +50,9 @@ def parse_printouts(text: str) -> pd.DataFrame:
             layer = 0
         else:
             layer = int(m.group(2))
-        rows.append({"case": PRINTED_CASES[case_index], "layer": layer,
-                     "mean": float(m.group(3)), "std": float(m.group(4))})
+        rows.append(
+            {"case": PRINTED_CASES[case_index], "layer": layer, "mean": float(m.group(3)), "std": float(m.group(4))}
+        )
     return pd.DataFrame(rows, columns=["case", "layer", "mean", "std"])
 
 
@@ -59,8 +60,13 @@ def load_printouts() -> pd.DataFrame:
     return pd.read_csv(PRINTOUTS_CSV)
 
 
-def run_seed_code(case: str, seed: int, samples: int = SEED_SIZES["samples"], width: int = SEED_SIZES["width"],
-                  depth: int = SEED_SIZES["depth"]) -> pd.DataFrame:
+def run_seed_code(
+    case: str,
+    seed: int,
+    samples: int = SEED_SIZES["samples"],
+    width: int = SEED_SIZES["width"],
+    depth: int = SEED_SIZES["depth"],
+) -> pd.DataFrame:
     """Re-run one snippet of the note; rows ``layer, mean, std`` with layer 0 the input."""
     (act_name, _), scale = SEED_CASES[case], SCALES[case]
     act = {"tanh": np.tanh, "relu": lambda x: np.maximum(0, x)}[act_name]

@@ -22,11 +22,27 @@ from generator.contract.training import BATCH, DEPTH, DEPTH_GRADS, FIG1, INIT, L
 
 def _base(t) -> dict:
     return dict(
-        depth=t.base_depth, width=t.width, activation=t.base_activation, init=t.base_init, init_scale=1.0,
-        norm="none", dropout=0.0, learning_rate=t.learning_rate, momentum=t.momentum, batch_size=t.batch_size,
-        steps=t.steps, eval_every=t.eval_every, seeds=[], split_seed=t.split_seed, val_fraction=t.val_fraction,
-        preprocess=t.preprocess, train_size=None, target_accuracy=t.target_accuracy, track_layer=None,
-        eval_train_mode=False, record_grads=False,
+        depth=t.base_depth,
+        width=t.width,
+        activation=t.base_activation,
+        init=t.base_init,
+        init_scale=1.0,
+        norm="none",
+        dropout=0.0,
+        learning_rate=t.learning_rate,
+        momentum=t.momentum,
+        batch_size=t.batch_size,
+        steps=t.steps,
+        eval_every=t.eval_every,
+        seeds=[],
+        split_seed=t.split_seed,
+        val_fraction=t.val_fraction,
+        preprocess=t.preprocess,
+        train_size=None,
+        target_accuracy=t.target_accuracy,
+        track_layer=None,
+        eval_train_mode=False,
+        record_grads=False,
     )
 
 
@@ -48,36 +64,89 @@ def _configs(t):
     for act in t.init_activations:
         for norm in ("none", "bn"):
             for scale in t.init_scales:
-                yield ("init", dict(activation=act, norm=norm, init_scale=scale),
-                       dict(base, depth=t.init_depth, activation=act, init="large", init_scale=scale,
-                            norm=norm, steps=t.init_steps, eval_every=t.init_steps))
+                yield (
+                    "init",
+                    dict(activation=act, norm=norm, init_scale=scale),
+                    dict(
+                        base,
+                        depth=t.init_depth,
+                        activation=act,
+                        init="large",
+                        init_scale=scale,
+                        norm=norm,
+                        steps=t.init_steps,
+                        eval_every=t.init_steps,
+                    ),
+                )
     for norm in ("none", "bn"):
         for lr in t.learning_rates:
             yield "lr", dict(norm=norm, learning_rate=lr), dict(base, norm=norm, learning_rate=lr)
-        yield ("fig1", dict(norm=norm),
-               dict(base, depth=t.fig1_depth, activation=t.fig1_activation, init="large",
-                    init_scale=t.fig1_init_scale, norm=norm, learning_rate=t.fig1_learning_rate,
-                    steps=t.fig1_steps, track_layer=t.fig1_depth))
+        yield (
+            "fig1",
+            dict(norm=norm),
+            dict(
+                base,
+                depth=t.fig1_depth,
+                activation=t.fig1_activation,
+                init="large",
+                init_scale=t.fig1_init_scale,
+                norm=norm,
+                learning_rate=t.fig1_learning_rate,
+                steps=t.fig1_steps,
+                track_layer=t.fig1_depth,
+            ),
+        )
     for init in t.depth_inits:
         for norm in t.depth_norms:
             for depth in t.depths:
-                yield ("depth", dict(init=init, norm=norm, depth=depth),
-                       dict(base, depth=depth, activation="relu", init=init, norm=norm,
-                            learning_rate=t.depth_learning_rate, momentum=t.depth_momentum, record_grads=True))
+                yield (
+                    "depth",
+                    dict(init=init, norm=norm, depth=depth),
+                    dict(
+                        base,
+                        depth=depth,
+                        activation="relu",
+                        init=init,
+                        norm=norm,
+                        learning_rate=t.depth_learning_rate,
+                        momentum=t.depth_momentum,
+                        record_grads=True,
+                    ),
+                )
     n_train = len(load(t.val_fraction, t.split_seed, t.preprocess, None)[1])
     for norm in ("none", "bn"):
         for b in t.batch_sizes:
             steps = max(1, math.ceil(t.batch_epochs * n_train / b))
             for lr in t.batch_learning_rates:
-                yield ("batch", dict(norm=norm, batch_size=b, learning_rate=lr),
-                       dict(base, norm=norm, batch_size=b, learning_rate=lr, steps=steps, eval_every=steps,
-                            eval_train_mode=True))
+                yield (
+                    "batch",
+                    dict(norm=norm, batch_size=b, learning_rate=lr),
+                    dict(
+                        base,
+                        norm=norm,
+                        batch_size=b,
+                        learning_rate=lr,
+                        steps=steps,
+                        eval_every=steps,
+                        eval_train_mode=True,
+                    ),
+                )
     for norm in ("none", "bn"):
         for p in (0.0, t.dropout):
             for split in t.reg_splits:
-                yield ("reg", dict(norm=norm, dropout=p, split=split),
-                       dict(base, norm=norm, dropout=p, split_seed=split, train_size=t.reg_train_size,
-                            steps=t.reg_steps, eval_every=t.reg_steps))
+                yield (
+                    "reg",
+                    dict(norm=norm, dropout=p, split=split),
+                    dict(
+                        base,
+                        norm=norm,
+                        dropout=p,
+                        split_seed=split,
+                        train_size=t.reg_train_size,
+                        steps=t.reg_steps,
+                        eval_every=t.reg_steps,
+                    ),
+                )
     for how in t.preprocess_options:
         for lr in t.pre_learning_rates:
             yield "pre", dict(preprocess=how, learning_rate=lr), dict(base, preprocess=how, learning_rate=lr)
@@ -129,20 +198,34 @@ def assemble(t, runs, results) -> dict[str, pd.DataFrame]:
     idx = pd.MultiIndex.from_frame(depth[["init", "norm", "depth", "seed"]])
     depth["grad_ratio"] = (first["grad_w_norm"] / last_hidden["grad_w_norm"]).reindex(idx).to_numpy()
     depth["rel_grad_first"] = (first["grad_w_norm"] / first["w_norm"]).reindex(idx).to_numpy()
-    depth["status"] = np.where(depth["diverged"].astype(bool), "diverged",
-                      np.where(depth["best_val_acc"] >= t.target_accuracy, "converged",
-                      np.where(depth["train_loss"] >= 0.9 * chance, "stalled", "slow")))
+    depth["status"] = np.where(
+        depth["diverged"].astype(bool),
+        "diverged",
+        np.where(
+            depth["best_val_acc"] >= t.target_accuracy,
+            "converged",
+            np.where(depth["train_loss"] >= 0.9 * chance, "stalled", "slow"),
+        ),
+    )
     batch = _summaries(runs, results, "batch")
     batch["gap"] = batch["val_acc_train_mode"] - batch["val_acc"]
     reg = _summaries(runs, results, "reg")
     reg["gap"] = reg["train_acc"] - reg["val_acc"]
     pre = _summaries(runs, results, "pre")
     frames = {
-        INIT.name: init, LR.name: lr, SPEED.name: speed, FIG1.name: fig1,
-        DEPTH.name: depth, DEPTH_GRADS.name: grads, BATCH.name: batch, REG.name: reg,
+        INIT.name: init,
+        LR.name: lr,
+        SPEED.name: speed,
+        FIG1.name: fig1,
+        DEPTH.name: depth,
+        DEPTH_GRADS.name: grads,
+        BATCH.name: batch,
+        REG.name: reg,
         PRE.name: pre,
     }
-    return {name: contract.check_frame(name, df[[c for c in df.columns if c in _cols(name)]]) for name, df in frames.items()}
+    return {
+        name: contract.check_frame(name, df[[c for c in df.columns if c in _cols(name)]]) for name, df in frames.items()
+    }
 
 
 def _cols(name):

@@ -122,10 +122,28 @@ class _Seeds:
 
 
 def _train(
-    *, depth, width, activation, init, seeds, init_scale=1.0, norm="none", dropout=0.0, learning_rate=0.1,
-    momentum=0.0, batch_size=64, steps=300, eval_every=10, split_seed=0, val_fraction=0.2,
-    preprocess="standardize", train_size=None, target_accuracy=0.9, track_layer=None,
-    eval_train_mode=False, record_grads=False,
+    *,
+    depth,
+    width,
+    activation,
+    init,
+    seeds,
+    init_scale=1.0,
+    norm="none",
+    dropout=0.0,
+    learning_rate=0.1,
+    momentum=0.0,
+    batch_size=64,
+    steps=300,
+    eval_every=10,
+    split_seed=0,
+    val_fraction=0.2,
+    preprocess="standardize",
+    train_size=None,
+    target_accuracy=0.9,
+    track_layer=None,
+    eval_train_mode=False,
+    record_grads=False,
 ):
     if track_layer is not None and dropout > 0:
         raise ValueError("track_layer reads the network without dropout: it needs dropout = 0")
@@ -147,8 +165,12 @@ def _train(
             vl, va = _evaluate(net, xv, yv)
             pct = _train_mode_percentiles(net, xv, tracked, track_layer) if tracked is not None else None
             for i in np.flatnonzero(st.alive):
-                row = {"step": step, "train_loss": st.loss_sum[i] / since if since else math.nan,
-                       "val_loss": vl[i], "val_acc": va[i]}
+                row = {
+                    "step": step,
+                    "train_loss": st.loss_sum[i] / since if since else math.nan,
+                    "val_loss": vl[i],
+                    "val_acc": va[i],
+                }
                 if pct is not None:
                     row.update(zip(("p15", "p50", "p85"), pct[i].tolist()))
                 st.rows[i].append(row)
@@ -157,7 +179,7 @@ def _train(
         for step in range(1, steps + 1):
             if pos + batch_size > per_epoch * batch_size:
                 orders, pos = np.stack([r.permutation(n) for r in batch_rngs]), 0
-            idx = orders[:, pos:pos + batch_size]
+            idx = orders[:, pos : pos + batch_size]
             pos += batch_size
             loss = net.loss_and_grads(xt[idx], yt[idx], drop_rngs)
             if record_grads and step == 1:
@@ -184,8 +206,14 @@ def _grad_rows(net, seeds, depth, rows):
     """Append per seed and layer ‖∂L/∂W‖ and ‖W‖ (the first minibatch, before any update)."""
     for i, seed in enumerate(seeds):
         for l in range(1, depth + 2):
-            rows.append({"seed": seed, "layer": l, "grad_w_norm": float(np.linalg.norm(net.grads[f"W{l}"][i])),
-                         "w_norm": float(np.linalg.norm(net.params[f"W{l}"][i]))})
+            rows.append(
+                {
+                    "seed": seed,
+                    "layer": l,
+                    "grad_w_norm": float(np.linalg.norm(net.grads[f"W{l}"][i])),
+                    "w_norm": float(np.linalg.norm(net.params[f"W{l}"][i])),
+                }
+            )
 
 
 def _final(net, st: _Seeds, xt, yt, xv, yv, eval_rngs, batch_size, train_mode) -> list[dict]:
@@ -206,15 +234,21 @@ def _frames(st: _Seeds, final, target_accuracy, grad_rows) -> dict[str, pd.DataF
         curve.insert(0, "seed", seed)
         curves.append(curve)
         hit = curve.loc[curve["val_acc"] >= target_accuracy, "step"]
-        summary.append({
-            "seed": seed, **final[i],
-            "best_val_acc": float(curve["val_acc"].max()) if len(curve) else math.nan,
-            "steps_to_target": float(hit.iloc[0]) if len(hit) else math.nan,
-            "diverged": not bool(st.alive[i]),
-            "steps_run": int(st.done[i]),
-        })
-    out = {"curve": pd.concat(curves, ignore_index=True), "summary": pd.DataFrame(summary),
-           "work": pd.DataFrame({"seed": st.seeds, "gemm_flops": st.net.gemm_flops.tolist()})}
+        summary.append(
+            {
+                "seed": seed,
+                **final[i],
+                "best_val_acc": float(curve["val_acc"].max()) if len(curve) else math.nan,
+                "steps_to_target": float(hit.iloc[0]) if len(hit) else math.nan,
+                "diverged": not bool(st.alive[i]),
+                "steps_run": int(st.done[i]),
+            }
+        )
+    out = {
+        "curve": pd.concat(curves, ignore_index=True),
+        "summary": pd.DataFrame(summary),
+        "work": pd.DataFrame({"seed": st.seeds, "gemm_flops": st.net.gemm_flops.tolist()}),
+    }
     if grad_rows is not None:
         out["grads"] = pd.DataFrame(grad_rows, columns=["seed", "layer", "grad_w_norm", "w_norm"])
     return out

@@ -24,9 +24,13 @@ from generator.render import strings
 
 # activation -> (colour, linestyle) for figures where lines are activations (Okabe-Ito + greys)
 ACT_STYLE = {
-    "linear": ("#999999", (0, (1, 1.5))), "sigmoid": ("#E69F00", (0, (6, 2, 1.5, 2))),
-    "tanh": ("#009E73", "-"), "relu": ("#0072B2", "-"), "leaky_relu": ("#56B4E9", (0, (5, 2))),
-    "elu": ("#D55E00", (0, (3, 1.5))), "selu": ("#CC79A7", (0, (4, 1.5, 1, 1.5))),
+    "linear": ("#999999", (0, (1, 1.5))),
+    "sigmoid": ("#E69F00", (0, (6, 2, 1.5, 2))),
+    "tanh": ("#009E73", "-"),
+    "relu": ("#0072B2", "-"),
+    "leaky_relu": ("#56B4E9", (0, (5, 2))),
+    "elu": ("#D55E00", (0, (3, 1.5))),
+    "selu": ("#CC79A7", (0, (4, 1.5, 1, 1.5))),
     "gelu": ("#000000", (0, (1.5, 1.5))),
 }
 
@@ -85,11 +89,16 @@ def basics_matched(data, lang: str, *, matching: tuple):
     any_div = False
     for act, init in pairs:
         color, ls = ACT_STYLE.get(act, ("#555555", "-"))
-        name = strings.t(lang, "activations.fig_matched.pair", activation=style.label(lang, "activation", act),
-                         init=style.label(lang, "init", init))
+        name = strings.t(
+            lang,
+            "activations.fig_matched.pair",
+            activation=style.label(lang, "activation", act),
+            init=style.label(lang, "init", init),
+        )
         s = layer_stats(prop, "std", depth, init=init, activation=act, norm="none")
-        ax_std.plot(s.layers, style.positive_or_nan(s.mean), color=color, linestyle=ls, marker="o",
-                    markersize=3, label=name)
+        ax_std.plot(
+            s.layers, style.positive_or_nan(s.mean), color=color, linestyle=ls, marker="o", markersize=3, label=name
+        )
         style.mark_layers(ax_std, s.layers[s.diverged], "diverged", color)
         any_div |= bool(s.diverged.any())
         f = layer_stats(prop, "saturated_frac", depth, init=init, activation=act, norm="none")
@@ -129,8 +138,7 @@ def activation_curves(data, lang: str, *, activations=tuple(ACTIVATIONS)):
         hi_y = max(float(phi.max()), float(dphi.max()), 1.0)
         pad = 0.08 * (hi_y - lo_y)
         lo_y, hi_y = lo_y - pad, hi_y + pad
-        ax.fill_between(x, lo_y, hi_y, where=act.saturated(x), color="#D55E00", alpha=0.18, linewidth=0,
-                        step="mid")
+        ax.fill_between(x, lo_y, hi_y, where=act.saturated(x), color="#D55E00", alpha=0.18, linewidth=0, step="mid")
         ax.axhline(0, color="#888888", linewidth=0.6)
         ax.axvline(0, color="#888888", linewidth=0.6)
         ax.plot(x, phi, color="#0072B2", linewidth=1.8)
@@ -139,14 +147,22 @@ def activation_curves(data, lang: str, *, activations=tuple(ACTIVATIONS)):
         ax.set_xlim(*CURVE_RANGE)
         ax.set_xticks(np.linspace(CURVE_RANGE[0], CURVE_RANGE[1], 5))
         ax.set_title(style.label(lang, "activation", name))
-    for ax in axes[len(acts):]:
+    for ax in axes[len(acts) :]:
         ax.set_visible(False)
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
-    handles = [Line2D([], [], color="#0072B2", linewidth=1.8, label=strings.t(lang, "activations.fig_curves.phi")),
-               Line2D([], [], color="#009E73", linewidth=1.5, linestyle=(0, (4, 1.5)),
-                      label=strings.t(lang, "activations.fig_curves.dphi")),
-               Patch(facecolor="#D55E00", alpha=0.15, label=strings.t(lang, "activations.fig_curves.saturated"))]
+    handles = [
+        Line2D([], [], color="#0072B2", linewidth=1.8, label=strings.t(lang, "activations.fig_curves.phi")),
+        Line2D(
+            [],
+            [],
+            color="#009E73",
+            linewidth=1.5,
+            linestyle=(0, (4, 1.5)),
+            label=strings.t(lang, "activations.fig_curves.dphi"),
+        ),
+        Patch(facecolor="#D55E00", alpha=0.15, label=strings.t(lang, "activations.fig_curves.saturated")),
+    ]
     fig.legend(handles=handles, loc="outside lower center", ncol=3, frameon=False)
     return style.finish(fig)

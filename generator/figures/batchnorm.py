@@ -35,15 +35,22 @@ def bn_spread(data, lang: str, *, norms=("none", "bn")):
             color, _, marker = style.init_style(init)
             s = sub[sub["init"] == init].set_index("activation").reindex(acts)
             x = np.arange(len(acts)) + offsets[k]
-            ax.plot(x, style.positive_or_nan(s["std"].to_numpy(dtype=float)), linestyle="none", marker=marker,
-                    markersize=6, color=color, markerfacecolor="none", markeredgewidth=1.4)
+            ax.plot(
+                x,
+                style.positive_or_nan(s["std"].to_numpy(dtype=float)),
+                linestyle="none",
+                marker=marker,
+                markersize=6,
+                color=color,
+                markerfacecolor="none",
+                markeredgewidth=1.4,
+            )
             d = s["diverged"].fillna(False).to_numpy(dtype=bool)
             if d.any():
                 any_div = True
                 style.mark_layers(ax, x[d], "diverged", color)
         ax.set_title(style.label(lang, "norm", norm))
-        ax.set_xticks(range(len(acts)), [style.label(lang, "activation", a) for a in acts], rotation=35,
-                      ha="right")
+        ax.set_xticks(range(len(acts)), [style.label(lang, "activation", a) for a in acts], rotation=35, ha="right")
         ax.set_xlim(-0.6, len(acts) - 0.4)
         ax.grid(axis="x", visible=False)
     # one decade-aligned log scale for both panels (shared y), from every plotted value
@@ -59,9 +66,20 @@ def bn_spread(data, lang: str, *, norms=("none", "bn")):
         ax.yaxis.set_major_locator(FixedLocator(10.0 ** np.arange(lo_d, hi_d + 1, step)))
         ax.yaxis.set_minor_locator(NullLocator())
     axes[0].set_ylabel(strings.t(lang, "fig.std_log"))
-    handles = [Line2D([], [], linestyle="none", marker=style.init_style(i)[2], markersize=6,
-                      color=style.init_style(i)[0], markerfacecolor="none", markeredgewidth=1.4,
-                      label=style.label(lang, "init", i)) for i in inits]
+    handles = [
+        Line2D(
+            [],
+            [],
+            linestyle="none",
+            marker=style.init_style(i)[2],
+            markersize=6,
+            color=style.init_style(i)[0],
+            markerfacecolor="none",
+            markeredgewidth=1.4,
+            label=style.label(lang, "init", i),
+        )
+        for i in inits
+    ]
     handles += style.edge_marker_handles(lang, any_div, False)
     axes[-1].legend(handles=handles, loc="center left", bbox_to_anchor=(1.02, 0.5))
     fig = style.finish(fig)

@@ -28,8 +28,9 @@ def drawing_function(name: str) -> Callable:
     """The function the registry names for figure ``name`` (a module of generator/figures/ only)."""
     module, _, func = spec(name).draw.partition(":")
     if not module.startswith(PACKAGE) or not func:
-        raise ValueError(f"figure {name!r}: drawing function must be '{PACKAGE}<module>:<function>', "
-                         f"not {spec(name).draw!r}")
+        raise ValueError(
+            f"figure {name!r}: drawing function must be '{PACKAGE}<module>:<function>', not {spec(name).draw!r}"
+        )
     return getattr(importlib.import_module(module), func)
 
 

@@ -46,11 +46,22 @@ def _heatmap(data, lang: str, *, column: str, key: str, norm: str, inits=None, a
     for i in range(n_i):
         for j in range(n_a):
             if div[i, j]:
-                ax.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, facecolor="white", edgecolor="#555555",
-                                       hatch="///", linewidth=0))
+                ax.add_patch(
+                    Rectangle(
+                        (j - 0.5, i - 0.5), 1, 1, facecolor="white", edgecolor="#555555", hatch="///", linewidth=0
+                    )
+                )
                 txt, color = strings.t(lang, "fig.diverged"), "black"
-                ax.text(j, i, txt, ha="center", va="center", fontsize=8.5, color=color,
-                        bbox=dict(boxstyle="square,pad=0.15", facecolor="white", edgecolor="none"))
+                ax.text(
+                    j,
+                    i,
+                    txt,
+                    ha="center",
+                    va="center",
+                    fontsize=8.5,
+                    color=color,
+                    bbox=dict(boxstyle="square,pad=0.15", facecolor="white", edgecolor="none"),
+                )
                 continue
             if good[i, j]:
                 txt = numbers.fmt_sig(vals[i, j])
@@ -79,8 +90,7 @@ def _heatmap(data, lang: str, *, column: str, key: str, norm: str, inits=None, a
     if step > 1 or hi_dec - lo_dec > 4:
         cbar.ax.yaxis.set_minor_locator(NullLocator())
     cbar.ax.grid(False)
-    fig.text(0.995, 0.005, strings.t(lang, "fig.heatmap_note"), ha="right", va="bottom", fontsize=8.5,
-             color="#333333")
+    fig.text(0.995, 0.005, strings.t(lang, "fig.heatmap_note"), ha="right", va="bottom", fontsize=8.5, color="#333333")
     # The tick labels are names (Hangul in ko): keep them in the text font; numbers are in DejaVu.
     fig = style.finish(fig)
     ax.tick_params(which="both", labelfontfamily=style.TEXT_FAMILY)
@@ -92,5 +102,6 @@ def heatmap_std(data, lang: str, *, norm: str = "none", inits=None, activations=
 
 
 def heatmap_gradratio(data, lang: str, *, norm: str = "none", inits=None, activations=None):
-    return _heatmap(data, lang, column="grad_w_ratio", key="heatmap_gradratio", norm=norm, inits=inits,
-                    activations=activations)
+    return _heatmap(
+        data, lang, column="grad_w_ratio", key="heatmap_gradratio", norm=norm, inits=inits, activations=activations
+    )

@@ -56,8 +56,15 @@ def _per_norm(axes: dict, make) -> list[dict]:
 def jobs_seed_case(axes):
     def cases(norm):
         return SEED_CASES if norm == "none" else SEED_CASES_NORM.get(norm, ())
-    return _per_norm(axes, lambda norm: [{"init": i, "activation": a, "norm": norm} for i, a in cases(norm)
-                                         if i in axes["inits"] and a in axes["activations"]])
+
+    return _per_norm(
+        axes,
+        lambda norm: [
+            {"init": i, "activation": a, "norm": norm}
+            for i, a in cases(norm)
+            if i in axes["inits"] and a in axes["activations"]
+        ],
+    )
 
 
 def jobs_seed_compare(axes):
@@ -68,8 +75,14 @@ def jobs_seed_compare(axes):
 
 def jobs_grad_std(axes):
     inits = _present(GRAD_INITS, axes["inits"])
-    return _per_norm(axes, lambda norm: [{"activation": a, "inits": inits, "norm": norm} for a in ("tanh", "relu")
-                                         if inits and a in axes["activations"]])
+    return _per_norm(
+        axes,
+        lambda norm: [
+            {"activation": a, "inits": inits, "norm": norm}
+            for a in ("tanh", "relu")
+            if inits and a in axes["activations"]
+        ],
+    )
 
 
 def jobs_theory(axes):
@@ -117,25 +130,41 @@ def jobs_training(axes):
 
 
 def alt_seed_case(lang, p):
-    return strings.t(lang, "fig.seed_case.alt", init=_label(lang, "init", p["init"]),
-                     activation=_label(lang, "activation", p["activation"]),
-                     norm=_label(lang, "norm", p.get("norm", "none")))
+    return strings.t(
+        lang,
+        "fig.seed_case.alt",
+        init=_label(lang, "init", p["init"]),
+        activation=_label(lang, "activation", p["activation"]),
+        norm=_label(lang, "norm", p.get("norm", "none")),
+    )
 
 
 def alt_seed_compare(lang, p):
-    return strings.t(lang, "fig.seed_compare.alt", inits=_names(lang, "init", p.get("inits", COMPARE_INITS)),
-                     activations=_names(lang, "activation", p.get("activations", COMPARE_ACTIVATIONS)))
+    return strings.t(
+        lang,
+        "fig.seed_compare.alt",
+        inits=_names(lang, "init", p.get("inits", COMPARE_INITS)),
+        activations=_names(lang, "activation", p.get("activations", COMPARE_ACTIVATIONS)),
+    )
 
 
 def alt_grad(lang, p):
-    return strings.t(lang, "fig.grad_std.alt", activation=_label(lang, "activation", p["activation"]),
-                     norm=_label(lang, "norm", p.get("norm", "none")),
-                     inits=_names(lang, "init", p.get("inits", GRAD_INITS)))
+    return strings.t(
+        lang,
+        "fig.grad_std.alt",
+        activation=_label(lang, "activation", p["activation"]),
+        norm=_label(lang, "norm", p.get("norm", "none")),
+        inits=_names(lang, "init", p.get("inits", GRAD_INITS)),
+    )
 
 
 def alt_theory(lang, p):
-    return strings.t(lang, "fig.theory.alt", activation=_label(lang, "activation", p["activation"]),
-                     inits=_names(lang, "init", p.get("inits", THEORY_INITS)))
+    return strings.t(
+        lang,
+        "fig.theory.alt",
+        activation=_label(lang, "activation", p["activation"]),
+        inits=_names(lang, "init", p.get("inits", THEORY_INITS)),
+    )
 
 
 def alt_heatmap(key):
@@ -144,8 +173,12 @@ def alt_heatmap(key):
 
 def alt_lines(lang, p):
     table, d_inits, d_acts = LINE_SETS[p["key"]]
-    return strings.t(lang, f"{table}.alt", inits=_names(lang, "init", p.get("inits", d_inits)),
-                     activations=_names(lang, "activation", p.get("activations", d_acts)))
+    return strings.t(
+        lang,
+        f"{table}.alt",
+        inits=_names(lang, "init", p.get("inits", d_inits)),
+        activations=_names(lang, "activation", p.get("activations", d_acts)),
+    )
 
 
 def alt_key(key, **fmt):

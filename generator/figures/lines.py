@@ -16,8 +16,14 @@ def grad_std(data, lang: str, *, activation: str, inits=GRAD_INITS, norm: str = 
     depth = depth_of(data)
     fig = style.new_figure(style.LINE_HEIGHT + 0.3)
     ax = fig.add_subplot()
-    fig.suptitle(strings.t(lang, "fig.grad_std.title", activation=style.label(lang, "activation", activation),
-                           norm=style.label(lang, "norm", norm)))
+    fig.suptitle(
+        strings.t(
+            lang,
+            "fig.grad_std.title",
+            activation=style.label(lang, "activation", activation),
+            norm=style.label(lang, "norm", norm),
+        )
+    )
     any_div = any_zero = False
     for init in inits:
         color, ls, marker = style.init_style(init)
@@ -87,24 +93,61 @@ def theory_vs_measured(data, lang: str, *, activation: str, inits=THEORY_INITS):
         with np.errstate(divide="ignore", invalid="ignore"):
             res = 100.0 * (style.positive_or_nan(s.mean) / pred - 1.0)
         residuals.append(res[np.isfinite(res)])
-        ax_res.plot(s.layers, np.clip(res, -RESIDUAL_CAP, RESIDUAL_CAP), color=color, linestyle=ls, marker=marker,
-                    markersize=5, markerfacecolor="white", markeredgewidth=1.3, linewidth=1.0)
-        ax.plot(s.layers, style.positive_or_nan(s.mean), linestyle="none", marker=marker, markersize=6,
-                markerfacecolor="white", markeredgewidth=1.5, color=color)
+        ax_res.plot(
+            s.layers,
+            np.clip(res, -RESIDUAL_CAP, RESIDUAL_CAP),
+            color=color,
+            linestyle=ls,
+            marker=marker,
+            markersize=5,
+            markerfacecolor="white",
+            markeredgewidth=1.3,
+            linewidth=1.0,
+        )
+        ax.plot(
+            s.layers,
+            style.positive_or_nan(s.mean),
+            linestyle="none",
+            marker=marker,
+            markersize=6,
+            markerfacecolor="white",
+            markeredgewidth=1.5,
+            color=color,
+        )
         style.mark_layers(ax, s.layers[s.diverged], "diverged", color)
         style.mark_layers(ax, s.layers[s.zero & ~s.diverged], "zero", color)
         any_div |= bool(s.diverged.any())
         any_zero |= bool((s.zero & ~s.diverged).any())
-        init_handles.append(Line2D([], [], color=color, linestyle=ls, marker=marker, markerfacecolor="white",
-                                   markeredgewidth=1.5, label=style.label(lang, "init", init)))
+        init_handles.append(
+            Line2D(
+                [],
+                [],
+                color=color,
+                linestyle=ls,
+                marker=marker,
+                markerfacecolor="white",
+                markeredgewidth=1.5,
+                label=style.label(lang, "init", init),
+            )
+        )
     style.log_axis(ax)
     ax.set_ylabel(strings.t(lang, "fig.std_log"))
     style.layer_axis(ax, x_max, lang)
     if x_max > depth:  # where the measurements end; the theory alone goes on
         ax.axvline(depth + 0.5, color="#999999", linewidth=0.8, linestyle=":")
-    kind = [Line2D([], [], color="#444444", label=strings.t(lang, "fig.theory.theory")),
-            Line2D([], [], color="#444444", linestyle="none", marker="o", markerfacecolor="white",
-                   markeredgewidth=1.5, label=strings.t(lang, "fig.theory.measured"))]
+    kind = [
+        Line2D([], [], color="#444444", label=strings.t(lang, "fig.theory.theory")),
+        Line2D(
+            [],
+            [],
+            color="#444444",
+            linestyle="none",
+            marker="o",
+            markerfacecolor="white",
+            markeredgewidth=1.5,
+            label=strings.t(lang, "fig.theory.measured"),
+        ),
+    ]
     handles = init_handles + kind + style.edge_marker_handles(lang, any_div, any_zero)
     ax.legend(handles=handles, loc="center left", bbox_to_anchor=(1.01, 0.5))
     _residual_axis(ax_res, residuals, depth, lang)

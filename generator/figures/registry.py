@@ -43,12 +43,29 @@ from generator.figures import instances as inst
 from generator.figures.instances import CURVE_X_MAX
 
 # Contract tables of the grid figures and of the training figures (table key -> file in data/).
-GRID_TABLES = {"propagation": "propagation.csv", "hist": "histograms.csv", "theory": "theory.csv",
-               "theory_fixed": "theory_fixed.csv", "symmetry": "symmetry.csv",
-               "seed_code": "seed_code.csv", "seed_printed": "seed_printed.csv"}
-TRAINING_TABLES = {n: f"{n}.csv" for n in (
-    "training_init", "training_lr", "training_speed", "training_fig1", "training_depth", "training_depth_grads",
-    "training_batch", "training_reg", "training_preprocess")}
+GRID_TABLES = {
+    "propagation": "propagation.csv",
+    "hist": "histograms.csv",
+    "theory": "theory.csv",
+    "theory_fixed": "theory_fixed.csv",
+    "symmetry": "symmetry.csv",
+    "seed_code": "seed_code.csv",
+    "seed_printed": "seed_printed.csv",
+}
+TRAINING_TABLES = {
+    n: f"{n}.csv"
+    for n in (
+        "training_init",
+        "training_lr",
+        "training_speed",
+        "training_fig1",
+        "training_depth",
+        "training_depth_grads",
+        "training_batch",
+        "training_reg",
+        "training_preprocess",
+    )
+}
 TABLE_FILES = {**GRID_TABLES, **TRAINING_TABLES}
 
 
@@ -89,35 +106,102 @@ def _fixed(stem):
 
 _FIG = "generator.figures."
 _SPECS = (
-    FigureSpec("seed_case", _FIG + "seed_cases:seed_case", ("propagation", "hist"),
-               lambda init, activation, norm="none", **_: f"seed_case_{activation}_{init}{_suffix(norm)}",
-               inst.alt_seed_case, inst.jobs_seed_case),
-    FigureSpec("seed_compare", _FIG + "seed_cases:seed_compare", ("propagation",),
-               lambda norm="none", **_: f"seed_compare{_suffix(norm)}", inst.alt_seed_compare,
-               inst.jobs_seed_compare),
-    FigureSpec("grad_std", _FIG + "lines:grad_std", ("propagation",),
-               lambda activation, norm="none", **_: f"grad_std_{activation}{_suffix(norm)}", inst.alt_grad,
-               inst.jobs_grad_std),
-    FigureSpec("heatmap_std", _FIG + "heatmaps:heatmap_std", ("propagation",),
-               lambda norm="none", **_: f"heatmap_std{_suffix(norm)}", inst.alt_heatmap("heatmap_std"),
-               inst.jobs_by_norm),
-    FigureSpec("heatmap_gradratio", _FIG + "heatmaps:heatmap_gradratio", ("propagation",),
-               lambda norm="none", **_: f"heatmap_gradratio{_suffix(norm)}", inst.alt_heatmap("heatmap_gradratio"),
-               inst.jobs_by_norm),
-    FigureSpec("theory", _FIG + "lines:theory_vs_measured", ("propagation", "theory"),
-               lambda activation, **_: f"theory_{activation}", inst.alt_theory, inst.jobs_theory),
-    FigureSpec("grad_factors", _FIG + "gradients:grad_factors", ("propagation",), _fixed("grad_factors"),
-               inst.alt_key("gradients.fig.factors.alt"), inst.jobs_grad_factors),
-    FigureSpec("bn_spread", _FIG + "batchnorm:bn_spread", ("propagation",), _fixed("bn_spread"),
-               inst.alt_key("batchnorm.fig.spread.alt"), inst.jobs_bn_spread),
-    FigureSpec("basics_lines", _FIG + "basics:basics_lines", ("propagation",), lambda key, **_: f"basics_{key}",
-               inst.alt_lines, inst.jobs_basics_lines),
-    FigureSpec("basics_matched", _FIG + "basics:basics_matched", ("propagation",), _fixed("basics_matched"),
-               inst.alt_key("activations.fig_matched.alt"), inst.jobs_basics_matched),
-    FigureSpec("activation_curves", _FIG + "basics:activation_curves", (), _fixed("activation_curves"),
-               inst.alt_key("activations.fig_curves.alt", x_max=CURVE_X_MAX), inst.once),
-    FigureSpec("seed_rerun", _FIG + "seed_rerun:seed_rerun", ("seed_code", "seed_printed"), _fixed("seed_rerun"),
-               inst.alt_seed_rerun, inst.once),
+    FigureSpec(
+        "seed_case",
+        _FIG + "seed_cases:seed_case",
+        ("propagation", "hist"),
+        lambda init, activation, norm="none", **_: f"seed_case_{activation}_{init}{_suffix(norm)}",
+        inst.alt_seed_case,
+        inst.jobs_seed_case,
+    ),
+    FigureSpec(
+        "seed_compare",
+        _FIG + "seed_cases:seed_compare",
+        ("propagation",),
+        lambda norm="none", **_: f"seed_compare{_suffix(norm)}",
+        inst.alt_seed_compare,
+        inst.jobs_seed_compare,
+    ),
+    FigureSpec(
+        "grad_std",
+        _FIG + "lines:grad_std",
+        ("propagation",),
+        lambda activation, norm="none", **_: f"grad_std_{activation}{_suffix(norm)}",
+        inst.alt_grad,
+        inst.jobs_grad_std,
+    ),
+    FigureSpec(
+        "heatmap_std",
+        _FIG + "heatmaps:heatmap_std",
+        ("propagation",),
+        lambda norm="none", **_: f"heatmap_std{_suffix(norm)}",
+        inst.alt_heatmap("heatmap_std"),
+        inst.jobs_by_norm,
+    ),
+    FigureSpec(
+        "heatmap_gradratio",
+        _FIG + "heatmaps:heatmap_gradratio",
+        ("propagation",),
+        lambda norm="none", **_: f"heatmap_gradratio{_suffix(norm)}",
+        inst.alt_heatmap("heatmap_gradratio"),
+        inst.jobs_by_norm,
+    ),
+    FigureSpec(
+        "theory",
+        _FIG + "lines:theory_vs_measured",
+        ("propagation", "theory"),
+        lambda activation, **_: f"theory_{activation}",
+        inst.alt_theory,
+        inst.jobs_theory,
+    ),
+    FigureSpec(
+        "grad_factors",
+        _FIG + "gradients:grad_factors",
+        ("propagation",),
+        _fixed("grad_factors"),
+        inst.alt_key("gradients.fig.factors.alt"),
+        inst.jobs_grad_factors,
+    ),
+    FigureSpec(
+        "bn_spread",
+        _FIG + "batchnorm:bn_spread",
+        ("propagation",),
+        _fixed("bn_spread"),
+        inst.alt_key("batchnorm.fig.spread.alt"),
+        inst.jobs_bn_spread,
+    ),
+    FigureSpec(
+        "basics_lines",
+        _FIG + "basics:basics_lines",
+        ("propagation",),
+        lambda key, **_: f"basics_{key}",
+        inst.alt_lines,
+        inst.jobs_basics_lines,
+    ),
+    FigureSpec(
+        "basics_matched",
+        _FIG + "basics:basics_matched",
+        ("propagation",),
+        _fixed("basics_matched"),
+        inst.alt_key("activations.fig_matched.alt"),
+        inst.jobs_basics_matched,
+    ),
+    FigureSpec(
+        "activation_curves",
+        _FIG + "basics:activation_curves",
+        (),
+        _fixed("activation_curves"),
+        inst.alt_key("activations.fig_curves.alt", x_max=CURVE_X_MAX),
+        inst.once,
+    ),
+    FigureSpec(
+        "seed_rerun",
+        _FIG + "seed_rerun:seed_rerun",
+        ("seed_code", "seed_printed"),
+        _fixed("seed_rerun"),
+        inst.alt_seed_rerun,
+        inst.once,
+    ),
 )
 # training figure -> (drawing function in generator/figures/training.py or training_reg.py, strings key, tables)
 _TRAINING = {
@@ -133,9 +217,14 @@ _TRAINING = {
 TRAINING_FIGURES = tuple(_TRAINING)
 
 FIGURES: dict[str, FigureSpec] = {spec.name: spec for spec in _SPECS}
-FIGURES.update({name: FigureSpec(name, _FIG + func, tables, _fixed(name),
-                                 inst.alt_key(f"fig.training.{key}.alt"), inst.jobs_training)
-                for name, (func, key, tables) in _TRAINING.items()})
+FIGURES.update(
+    {
+        name: FigureSpec(
+            name, _FIG + func, tables, _fixed(name), inst.alt_key(f"fig.training.{key}.alt"), inst.jobs_training
+        )
+        for name, (func, key, tables) in _TRAINING.items()
+    }
+)
 
 
 def spec(name: str) -> FigureSpec:

@@ -64,35 +64,66 @@ def _hist_layer(ax, panel, zero_frac: float, sd: float, layer_div: bool, lang: s
         ax.bar(0.0, zero, width=bin_w * 0.6, color=ZERO_COLOR, linewidth=0, zorder=3)
     narrow = bool(np.isfinite(sd) and 0 < sd < bin_w)
     if narrow:  # narrower than one bar: say how narrow (two short lines, clear of the bar at 0)
-        ax.text(0.97, 0.95, strings.t(lang, "fig.seed_case.narrow", std=numbers.fmt_sig(sd, 2)), transform=ax.transAxes,
-                ha="right", va="top", fontsize=8, color="#333333")
+        ax.text(
+            0.97,
+            0.95,
+            strings.t(lang, "fig.seed_case.narrow", std=numbers.fmt_sig(sd, 2)),
+            transform=ax.transAxes,
+            ha="right",
+            va="top",
+            fontsize=8,
+            color="#333333",
+        )
     overflow = False
     for frac_out, x0 in ((panel.under, edges[0] - width), (panel.over, edges[-1])):
         if frac_out > 0:
             overflow = True
-            ax.bar(x0, frac_out, width=width, align="edge", color="white", edgecolor=style.OVERFLOW_COLOR,
-                   hatch="////", hatchcolor=style.OVERFLOW_COLOR, linewidth=0.8)
+            ax.bar(
+                x0,
+                frac_out,
+                width=width,
+                align="edge",
+                color="white",
+                edgecolor=style.OVERFLOW_COLOR,
+                hatch="////",
+                hatchcolor=style.OVERFLOW_COLOR,
+                linewidth=0.8,
+            )
             if frac_out >= 0.005:
-                ax.annotate(f"{frac_out:.0%}", (x0 + width / 2, frac_out), xytext=(0, 1.5),
-                            textcoords="offset points", ha="center", va="bottom", fontsize=8,
-                            color=style.OVERFLOW_COLOR, fontfamily=style.FALLBACK_FAMILY)
+                ax.annotate(
+                    f"{frac_out:.0%}",
+                    (x0 + width / 2, frac_out),
+                    xytext=(0, 1.5),
+                    textcoords="offset points",
+                    ha="center",
+                    va="bottom",
+                    fontsize=8,
+                    color=style.OVERFLOW_COLOR,
+                    fontfamily=style.FALLBACK_FAMILY,
+                )
     ax.set_xlim(edges[0] - 1.6 * width, edges[-1] + 1.6 * width)
     ax.xaxis.set_major_locator(FixedLocator(_hist_ticks(edges[0], edges[-1])))
     ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _pos: f"{x:.3g}".replace("-", "\u2212")))
     ax.axvline(edges[0], color="#999999", linewidth=0.5)
     ax.axvline(edges[-1], color="#999999", linewidth=0.5)
     if layer_div:
-        ax.text(0.5, 0.9, strings.t(lang, "fig.diverged"), transform=ax.transAxes, ha="center", va="top",
-                fontsize=8.5)
-    return {"ymax": max(float(frac.max(initial=0.0)), zero, panel.under, panel.over), "overflow": overflow,
-            "zero": zero > 0, "narrow": narrow}
+        ax.text(0.5, 0.9, strings.t(lang, "fig.diverged"), transform=ax.transAxes, ha="center", va="top", fontsize=8.5)
+    return {
+        "ymax": max(float(frac.max(initial=0.0)), zero, panel.under, panel.over),
+        "overflow": overflow,
+        "zero": zero > 0,
+        "narrow": narrow,
+    }
 
 
 def seed_case(data, lang: str, *, init: str, activation: str, norm: str = "none"):
     prop, hist = data["propagation"], data["hist"]
     depth = depth_of(data)
-    names = dict(init=style.label(lang, "init", init), activation=style.label(lang, "activation", activation),
-                 norm=style.label(lang, "norm", norm))
+    names = dict(
+        init=style.label(lang, "init", init),
+        activation=style.label(lang, "activation", activation),
+        norm=style.label(lang, "norm", norm),
+    )
     ncols = min(HIST_COLS, depth)
     nrows = int(math.ceil(depth / ncols))
     fig = style.new_figure(2.9 + 1.45 * nrows + 0.5)
@@ -140,8 +171,15 @@ def seed_case(data, lang: str, *, init: str, activation: str, norm: str = "none"
         panel = hist_panel(case_hist, layer=layer)
         layer_div = bool(s.diverged[layer - 1]) if layer - 1 < len(s.diverged) else False
         if panel is None or panel.total <= 0:
-            ax.text(0.5, 0.5, strings.t(lang, "fig.diverged") if layer_div else strings.t(lang, "fig.nan_short"),
-                    transform=ax.transAxes, ha="center", va="center", fontsize=9)
+            ax.text(
+                0.5,
+                0.5,
+                strings.t(lang, "fig.diverged") if layer_div else strings.t(lang, "fig.nan_short"),
+                transform=ax.transAxes,
+                ha="center",
+                va="center",
+                fontsize=9,
+            )
             continue
         zf = float(z.mean[layer - 1]) if layer - 1 < len(z.mean) else 0.0
         sd = float(s.mean[layer - 1]) if layer - 1 < len(s.mean) else math.nan
@@ -158,8 +196,19 @@ def seed_case(data, lang: str, *, init: str, activation: str, norm: str = "none"
         ax.yaxis.set_major_locator(MaxNLocator(3))
     bottom.supxlabel(strings.t(lang, "fig.activation_value"), fontsize=9.5)
     axes[0][0].set_ylim(0, ymax * 1.22 if ymax > 0 else 1.0)  # shared y; headroom for the % labels
-    legend = [Patch(facecolor="white", edgecolor=style.OVERFLOW_COLOR, hatch="////", hatchcolor=style.OVERFLOW_COLOR,
-                    label=strings.t(lang, "fig.overflow"))] if any_overflow else []
+    legend = (
+        [
+            Patch(
+                facecolor="white",
+                edgecolor=style.OVERFLOW_COLOR,
+                hatch="////",
+                hatchcolor=style.OVERFLOW_COLOR,
+                label=strings.t(lang, "fig.overflow"),
+            )
+        ]
+        if any_overflow
+        else []
+    )
     legend += [Patch(facecolor=ZERO_COLOR, label=strings.t(lang, "fig.seed_case.zero_bin"))] if any_zero else []
     if legend:
         bottom.legend(handles=legend, loc="outside lower right", ncols=len(legend), fontsize=8.5)

@@ -63,23 +63,43 @@ def seed_rerun(data, lang: str, **_):
             depth = max(depth, int(layers.max()))
             ok = lo.notna() & hi.notna()
             if ok.any():
-                ax.fill_between(layers, lo.where(ok).to_numpy(dtype=float), hi.where(ok).to_numpy(dtype=float),
-                                color=RERUN_COLOR, alpha=style.BAND_ALPHA, linewidth=0)
-            ax.plot(layers, mean.to_numpy(dtype=float), color=RERUN_COLOR, marker="o", markersize=3.5,
-                    linewidth=1.6)
+                ax.fill_between(
+                    layers,
+                    lo.where(ok).to_numpy(dtype=float),
+                    hi.where(ok).to_numpy(dtype=float),
+                    color=RERUN_COLOR,
+                    alpha=style.BAND_ALPHA,
+                    linewidth=0,
+                )
+            ax.plot(layers, mean.to_numpy(dtype=float), color=RERUN_COLOR, marker="o", markersize=3.5, linewidth=1.6)
         ref = REFERENCE.get(case)
         st_ref = _stats(code, ref) if ref else None
         if st_ref is not None:
             any_ref = True
-            ax.plot(st_ref[0].index.to_numpy(), st_ref[0].to_numpy(dtype=float), color=REF_COLOR,
-                    linestyle=(0, (2, 2)), linewidth=1.4, zorder=5)
+            ax.plot(
+                st_ref[0].index.to_numpy(),
+                st_ref[0].to_numpy(dtype=float),
+                color=REF_COLOR,
+                linestyle=(0, (2, 2)),
+                linewidth=1.4,
+                zorder=5,
+            )
         if printed is not None and len(printed):
             p = printed[printed["case"] == case].sort_values("layer")
             if len(p):
                 any_printed = True
                 y = style.positive_or_nan(p["std"].to_numpy(dtype=float))
-                ax.plot(p["layer"].to_numpy(), y, linestyle="none", marker="D", markersize=6,
-                        markerfacecolor="none", markeredgecolor=PRINTED_COLOR, markeredgewidth=1.4, zorder=4)
+                ax.plot(
+                    p["layer"].to_numpy(),
+                    y,
+                    linestyle="none",
+                    marker="D",
+                    markersize=6,
+                    markerfacecolor="none",
+                    markeredgecolor=PRINTED_COLOR,
+                    markeredgewidth=1.4,
+                    zorder=4,
+                )
         style.log_axis(ax)
     for k, ax in enumerate(axes.ravel()):
         ax.set_xticks(range(0, depth + 1, 2 if depth > 6 else 1))
@@ -88,14 +108,27 @@ def seed_rerun(data, lang: str, **_):
             ax.set_xlabel(_t(lang, "layer"))
         if k % 3 == 0:
             ax.set_ylabel(strings.t(lang, "fig.std_log"))
-    handles = [Line2D([], [], color=RERUN_COLOR, marker="o", markersize=3.5, linewidth=1.6,
-                      label=_t(lang, "rerun")),
-               style.band_handle(lang)]
+    handles = [
+        Line2D([], [], color=RERUN_COLOR, marker="o", markersize=3.5, linewidth=1.6, label=_t(lang, "rerun")),
+        style.band_handle(lang),
+    ]
     if any_printed:
-        handles.append(Line2D([], [], linestyle="none", marker="D", markersize=6, markerfacecolor="none",
-                              markeredgecolor=PRINTED_COLOR, markeredgewidth=1.4, label=_t(lang, "printed")))
+        handles.append(
+            Line2D(
+                [],
+                [],
+                linestyle="none",
+                marker="D",
+                markersize=6,
+                markerfacecolor="none",
+                markeredgecolor=PRINTED_COLOR,
+                markeredgewidth=1.4,
+                label=_t(lang, "printed"),
+            )
+        )
     if any_ref:
-        handles.append(Line2D([], [], color=REF_COLOR, linestyle=(0, (2, 2)), linewidth=1.4,
-                              label=_t(lang, "reference")))
+        handles.append(
+            Line2D([], [], color=REF_COLOR, linestyle=(0, (2, 2)), linewidth=1.4, label=_t(lang, "reference"))
+        )
     fig.legend(handles=handles, loc="outside lower center", ncols=2, fontsize=9)
     return style.finish(fig)

@@ -108,13 +108,20 @@ def finish(fig: Figure) -> Figure:
     """
     for ax in fig.get_axes():
         for axis in (ax.xaxis, ax.yaxis):
-            for get, set_ in ((axis.get_major_formatter, axis.set_major_formatter),
-                              (axis.get_minor_formatter, axis.set_minor_formatter)):
+            for get, set_ in (
+                (axis.get_major_formatter, axis.set_major_formatter),
+                (axis.get_minor_formatter, axis.set_minor_formatter),
+            ):
                 f = get()
                 if type(f) is matplotlib.ticker.LogFormatterSciNotation:
-                    set_(UnicodeLogFormatter(base=f._base, labelOnlyBase=f.labelOnlyBase,
-                                             minor_thresholds=f.minor_thresholds,
-                                             linthresh=f._linthresh))
+                    set_(
+                        UnicodeLogFormatter(
+                            base=f._base,
+                            labelOnlyBase=f.labelOnlyBase,
+                            minor_thresholds=f.minor_thresholds,
+                            linthresh=f._linthresh,
+                        )
+                    )
         ax.tick_params(which="both", labelfontfamily=FALLBACK_FAMILY)
         ax.xaxis.get_offset_text().set_fontfamily(FALLBACK_FAMILY)
         ax.yaxis.get_offset_text().set_fontfamily(FALLBACK_FAMILY)
@@ -147,21 +154,63 @@ def mark_layers(ax, layers, kind: str, color: str | None = None) -> None:
         return
     trans = ax.get_xaxis_transform()  # x in data, y in axes coordinates
     if kind == "diverged":
-        ax.plot(layers, [0.97] * len(layers), linestyle="none", marker="x", markersize=7, mew=1.8,
-                color=color or DIVERGED_COLOR, transform=trans, clip_on=False, zorder=5)
+        ax.plot(
+            layers,
+            [0.97] * len(layers),
+            linestyle="none",
+            marker="x",
+            markersize=7,
+            mew=1.8,
+            color=color or DIVERGED_COLOR,
+            transform=trans,
+            clip_on=False,
+            zorder=5,
+        )
     else:
-        ax.plot(layers, [0.03] * len(layers), linestyle="none", marker="v", markersize=6, mew=1.2,
-                markerfacecolor="white", color=color or "#444444", transform=trans, clip_on=False, zorder=5)
+        ax.plot(
+            layers,
+            [0.03] * len(layers),
+            linestyle="none",
+            marker="v",
+            markersize=6,
+            mew=1.2,
+            markerfacecolor="white",
+            color=color or "#444444",
+            transform=trans,
+            clip_on=False,
+            zorder=5,
+        )
 
 
 def edge_marker_handles(lang: str, diverged: bool, zero: bool) -> list:
     handles = []
     if diverged:
-        handles.append(Line2D([], [], linestyle="none", marker="x", markersize=7, mew=1.8,
-                              color=DIVERGED_COLOR, label=strings.t(lang, "fig.diverged_legend")))
+        handles.append(
+            Line2D(
+                [],
+                [],
+                linestyle="none",
+                marker="x",
+                markersize=7,
+                mew=1.8,
+                color=DIVERGED_COLOR,
+                label=strings.t(lang, "fig.diverged_legend"),
+            )
+        )
     if zero:
-        handles.append(Line2D([], [], linestyle="none", marker="v", markersize=6, mew=1.2,
-                              markerfacecolor="white", color="#444444", label=strings.t(lang, "fig.zero_legend")))
+        handles.append(
+            Line2D(
+                [],
+                [],
+                linestyle="none",
+                marker="v",
+                markersize=6,
+                mew=1.2,
+                markerfacecolor="white",
+                color="#444444",
+                label=strings.t(lang, "fig.zero_legend"),
+            )
+        )
     return handles
 
 
@@ -240,8 +289,9 @@ def line_with_band(ax, stats, color, linestyle, marker, log: bool, label=None):
         y, lo, hi = positive_or_nan(y), positive_or_nan(lo), positive_or_nan(hi)
     ok = np.isfinite(lo) & np.isfinite(hi)
     if ok.any():
-        ax.fill_between(stats.layers, np.where(ok, lo, np.nan), np.where(ok, hi, np.nan),
-                        color=color, alpha=BAND_ALPHA, linewidth=0)
+        ax.fill_between(
+            stats.layers, np.where(ok, lo, np.nan), np.where(ok, hi, np.nan), color=color, alpha=BAND_ALPHA, linewidth=0
+        )
     ax.plot(stats.layers, y, color=color, linestyle=linestyle, marker=marker, markersize=4, label=label)
     mark_layers(ax, stats.layers[stats.diverged], "diverged", color)
     if not log and stats.diverged.any():

@@ -23,10 +23,18 @@ from generator.figures import numbers, style
 from generator.render import strings
 
 NORM_STYLE = {"none": ("#D55E00", (0, (5, 2)), "s"), "bn": ("#0072B2", "-", "o")}
-PRE_STYLE = {"raw": ("#D55E00", (0, (1.5, 1.5)), "s"), "scale": ("#E69F00", (0, (5, 2)), "D"),
-             "center": ("#009E73", (0, (6, 2, 1.5, 2)), "^"), "standardize": ("#0072B2", "-", "o")}
-INIT_DEPTH_STYLE = {("he", "none"): ("#D55E00", (0, (5, 2)), "s"), ("xavier", "none"): ("#E69F00", (0, (1.5, 1.5)), "v"),
-                    ("he", "bn"): ("#0072B2", "-", "o"), ("xavier", "bn"): ("#009E73", (0, (6, 2, 1.5, 2)), "^")}
+PRE_STYLE = {
+    "raw": ("#D55E00", (0, (1.5, 1.5)), "s"),
+    "scale": ("#E69F00", (0, (5, 2)), "D"),
+    "center": ("#009E73", (0, (6, 2, 1.5, 2)), "^"),
+    "standardize": ("#0072B2", "-", "o"),
+}
+INIT_DEPTH_STYLE = {
+    ("he", "none"): ("#D55E00", (0, (5, 2)), "s"),
+    ("xavier", "none"): ("#E69F00", (0, (1.5, 1.5)), "v"),
+    ("he", "bn"): ("#0072B2", "-", "o"),
+    ("xavier", "bn"): ("#009E73", (0, (6, 2, 1.5, 2)), "^"),
+}
 
 
 def _t(lang, key, **kw):
@@ -49,8 +57,17 @@ def _band(ax, x, g, color, ls, marker, label, log_x=False):
         return
     m = g["mean"].to_numpy(float)
     err = np.vstack([m - g["lo"].to_numpy(float), g["hi"].to_numpy(float) - m])
-    ax.errorbar(x, m, yerr=np.where(np.isfinite(err), err, 0.0), color=color, linestyle=ls, marker=marker,
-                capsize=2.5, elinewidth=0.9, label=label)
+    ax.errorbar(
+        x,
+        m,
+        yerr=np.where(np.isfinite(err), err, 0.0),
+        color=color,
+        linestyle=ls,
+        marker=marker,
+        capsize=2.5,
+        elinewidth=0.9,
+        label=label,
+    )
 
 
 def _agg(df, by, col):
@@ -61,8 +78,16 @@ def _agg(df, by, col):
 
 def _target(ax, target, lang):
     ax.axhline(target, color="#555555", linewidth=0.9, linestyle=(0, (1, 2)), zorder=1)
-    ax.text(0.005, target, _t(lang, "target", pct=_pct(target)), transform=ax.get_yaxis_transform(),
-            va="bottom", ha="left", fontsize=8, color="#444444")
+    ax.text(
+        0.005,
+        target,
+        _t(lang, "target", pct=_pct(target)),
+        transform=ax.get_yaxis_transform(),
+        va="bottom",
+        ha="left",
+        fontsize=8,
+        color="#444444",
+    )
 
 
 def _acc_axis(ax, lang, label=True):
@@ -103,7 +128,9 @@ def fig_init(data, lang, *, target_accuracy: float):
 def _x_handle(lang):
     from matplotlib.lines import Line2D
 
-    return Line2D([], [], linestyle="none", marker="x", color="#444444", markersize=7, mew=1.8, label=_t(lang, "diverged"))
+    return Line2D(
+        [], [], linestyle="none", marker="x", color="#444444", markersize=7, mew=1.8, label=_t(lang, "diverged")
+    )
 
 
 # --- (b) learning rate ---------------------------------------------------------------------------
@@ -133,8 +160,10 @@ def fig_lr(data, lang, *, target_accuracy: float):
     from matplotlib.lines import Line2D
 
     handles, _ = ax.get_legend_handles_labels()
-    handles += [Line2D([], [], linestyle="none", marker="x", color="#444444", markersize=8, mew=2, label=_t(lang, "unstable")),
-                Line2D([], [], color="#444444", linewidth=0.9, label=_t(lang, "max_stable"))]
+    handles += [
+        Line2D([], [], linestyle="none", marker="x", color="#444444", markersize=8, mew=2, label=_t(lang, "unstable")),
+        Line2D([], [], color="#444444", linewidth=0.9, label=_t(lang, "max_stable")),
+    ]
     ax.legend(handles=handles, loc="center left", bbox_to_anchor=(1.01, 0.5))
     return style.finish(fig)
 
@@ -225,7 +254,15 @@ def fig_depth(data, lang, *, target_accuracy: float):
         _band(ax, g.index.to_numpy(), g, color, ls, marker, label)
         s = gr[(gr["init"] == init) & (gr["norm"] == norm) & (gr["depth"] == deepest)]
         m = s.groupby("layer")["grad_w_norm"].median()
-        axes[1].plot(m.index, style.positive_or_nan(m.to_numpy()), color=color, linestyle=ls, marker=marker, markersize=3, label=label)
+        axes[1].plot(
+            m.index,
+            style.positive_or_nan(m.to_numpy()),
+            color=color,
+            linestyle=ls,
+            marker=marker,
+            markersize=3,
+            label=label,
+        )
     ax.set_xticks(sorted(d["depth"].unique()))
     ax.set_xlabel(_t(lang, "depth.xlabel"))
     _acc_axis(ax, lang)
@@ -251,9 +288,10 @@ def fig_batch(data, lang, *, target_accuracy: float):
     ax = fig.add_subplot()
     fig.suptitle(_t(lang, "batch.title"))
     for norm, col, key, (color, ls, marker) in (
-            ("none", "val_acc", "batch.no_bn", ("#D55E00", (0, (1.5, 1.5)), "s")),
-            ("bn", "val_acc", "batch.test_mode", ("#0072B2", "-", "o")),
-            ("bn", "val_acc_train_mode", "batch.train_mode", ("#CC79A7", (0, (5, 2)), "D"))):
+        ("none", "val_acc", "batch.no_bn", ("#D55E00", (0, (1.5, 1.5)), "s")),
+        ("bn", "val_acc", "batch.test_mode", ("#0072B2", "-", "o")),
+        ("bn", "val_acc_train_mode", "batch.train_mode", ("#CC79A7", (0, (5, 2)), "D")),
+    ):
         sub = d[d["norm"] == norm]
         if len(sub):
             g = _agg(sub, "batch_size", col)

@@ -50,10 +50,28 @@ def fig_reg(data, lang, *, target_accuracy: float):
         m = np.array([r["mean"] for r in stats[col]])
         err = np.array([[r["mean"] - r["lo"], r["hi"] - r["mean"]] for r in stats[col]]).T
         for xi, v in zip(xs, runs[col]):  # single runs, spread evenly around the setting's x
-            axis.plot(xi + np.linspace(-0.05, 0.05, len(v)) if len(v) > 1 else [xi] * len(v), v, linestyle="none",
-                      marker=marker, markersize=3, color=color, alpha=0.35, markeredgewidth=0)
-        axis.errorbar(xs, m, yerr=np.where(np.isfinite(err), err, 0.0), linestyle="none", marker=marker,
-                      markersize=7, color=color, capsize=3, elinewidth=1.3, label=label)
+            axis.plot(
+                xi + np.linspace(-0.05, 0.05, len(v)) if len(v) > 1 else [xi] * len(v),
+                v,
+                linestyle="none",
+                marker=marker,
+                markersize=3,
+                color=color,
+                alpha=0.35,
+                markeredgewidth=0,
+            )
+        axis.errorbar(
+            xs,
+            m,
+            yerr=np.where(np.isfinite(err), err, 0.0),
+            linestyle="none",
+            marker=marker,
+            markersize=7,
+            color=color,
+            capsize=3,
+            elinewidth=1.3,
+            label=label,
+        )
         return m
 
     tr = dots(ax, x - w, "train_acc", "#E69F00", "o", _t(lang, "reg.train"))
@@ -61,8 +79,9 @@ def fig_reg(data, lang, *, target_accuracy: float):
     tops = [np.nanmax([r["hi"], r["mean"], *runs["train_acc"][i]]) for i, r in enumerate(stats["train_acc"])]
     for xi, a, b, top in zip(x, tr, va, tops):
         if np.isfinite(a) and np.isfinite(b):
-            ax.text(xi, top + 0.015, _t(lang, "reg.gap", gap=f"{100 * (a - b):.1f}"), ha="center", va="bottom",
-                    fontsize=8)
+            ax.text(
+                xi, top + 0.015, _t(lang, "reg.gap", gap=f"{100 * (a - b):.1f}"), ha="center", va="bottom", fontsize=8
+            )
     dots(ax_loss, x, "val_loss", "#009E73", "D", _t(lang, "val_loss"))
     for axis in (ax, ax_loss):
         axis.set_xticks(x)

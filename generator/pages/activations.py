@@ -44,8 +44,10 @@ def saturation_intervals(name: str) -> list[tuple[float, float]]:
     # run boundaries of the boolean mask: +1 where a saturated run starts, -1 one past where it ends
     edges = np.diff(np.concatenate(([0], s, [0])))
     starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1) - 1
-    return [(-math.inf if i == 0 else float(x[i]), math.inf if j == len(x) - 1 else float(x[j]))
-            for i, j in zip(starts.tolist(), ends.tolist())]
+    return [
+        (-math.inf if i == 0 else float(x[i]), math.inf if j == len(x) - 1 else float(x[j]))
+        for i, j in zip(starts.tolist(), ends.tolist())
+    ]
 
 
 def _interval_text(intervals, lang: str) -> str:
@@ -76,36 +78,60 @@ def _rows(data) -> list[dict]:
         sat = c["saturated_frac"].to_numpy(float)
         base = baseline_saturation(act)
         h = record(data, init, act)
-        rows.append({
-            "activation": act, "init": init, "last_std": float(std[-1]), "first_std": float(std[0]),
-            "sat_last": float(sat[-1]), "sat_max": float(np.nanmax(sat)), "baseline": base,
-            "zero_last": float(c["zero_frac"].iloc[-1]), "max_slope": a.max_slope, "gain": a.gain,
-            "intervals": saturation_intervals(act), "diverged": div,
-            "forward": h["forward"], "backward": h["backward"], "healthy": bool(h["healthy"]),
-            "grad_ratio": h["grad_ratio"], "grad_ratio_lo": h["grad_ratio_lo"], "grad_ratio_hi": h["grad_ratio_hi"],
-        })
+        rows.append(
+            {
+                "activation": act,
+                "init": init,
+                "last_std": float(std[-1]),
+                "first_std": float(std[0]),
+                "sat_last": float(sat[-1]),
+                "sat_max": float(np.nanmax(sat)),
+                "baseline": base,
+                "zero_last": float(c["zero_frac"].iloc[-1]),
+                "max_slope": a.max_slope,
+                "gain": a.gain,
+                "intervals": saturation_intervals(act),
+                "diverged": div,
+                "forward": h["forward"],
+                "backward": h["backward"],
+                "healthy": bool(h["healthy"]),
+                "grad_ratio": h["grad_ratio"],
+                "grad_ratio_lo": h["grad_ratio_lo"],
+                "grad_ratio_hi": h["grad_ratio_hi"],
+            }
+        )
     return rows
 
 
 def _table(rows, lang: str) -> pd.DataFrame:
     out = []
     for r in rows:
-        out.append({
-            "activation": label(lang, "activation", r["activation"]),
-            "init": label(lang, "init", r["init"]),
-            "last_std": r["last_std"], "sat_last": r["sat_last"], "baseline": r["baseline"],
-            "zero_last": r["zero_last"], "grad_ratio": r["grad_ratio"],
-            "verdict": health_text(lang, r["forward"], r["backward"]),
-        })
+        out.append(
+            {
+                "activation": label(lang, "activation", r["activation"]),
+                "init": label(lang, "init", r["init"]),
+                "last_std": r["last_std"],
+                "sat_last": r["sat_last"],
+                "baseline": r["baseline"],
+                "zero_last": r["zero_last"],
+                "grad_ratio": r["grad_ratio"],
+                "verdict": health_text(lang, r["forward"], r["backward"]),
+            }
+        )
     return pd.DataFrame(out)
 
 
 def _slope_table(lang: str) -> pd.DataFrame:
     out = []
     for name, a in ACTIVATIONS.items():
-        out.append({"activation": label(lang, "activation", name), "max_slope": cfg(a.max_slope, lang),
-                    "threshold": cfg(SATURATION_FRACTION * a.max_slope, lang),
-                    "where": _interval_text(saturation_intervals(name), lang)})
+        out.append(
+            {
+                "activation": label(lang, "activation", name),
+                "max_slope": cfg(a.max_slope, lang),
+                "threshold": cfg(SATURATION_FRACTION * a.max_slope, lang),
+                "where": _interval_text(saturation_intervals(name), lang),
+            }
+        )
     return pd.DataFrame(out)
 
 
@@ -116,11 +142,17 @@ def _gelu_he(data) -> dict | None:
     if "gelu" not in g.propagation.activations:
         return None
     n = g.propagation.width
-    mf = theory.mean_field("gelu", theory.sigma_w2("he", "gelu", n, n), GELU_DEPTH, q0=1.0,
-                           points=g.theory.quadrature_points)
+    mf = theory.mean_field(
+        "gelu", theory.sigma_w2("he", "gelu", n, n), GELU_DEPTH, q0=1.0, points=g.theory.quadrature_points
+    )
     q = mf["q"]
-    return {"depth": GELU_DEPTH, "q_last": float(q[-1]), "q_grid": float(q[min(g.propagation.depth, GELU_DEPTH) - 1]),
-            "factor_last": float(q[-1] / q[-2]), "grid_depth": g.propagation.depth}
+    return {
+        "depth": GELU_DEPTH,
+        "q_last": float(q[-1]),
+        "q_grid": float(q[min(g.propagation.depth, GELU_DEPTH) - 1]),
+        "factor_last": float(q[-1] / q[-2]),
+        "grid_depth": g.propagation.depth,
+    }
 
 
 def context(data) -> dict:
@@ -156,12 +188,27 @@ def context(data) -> dict:
         "curve_x_max": CURVE_X_MAX,  # x range of the activation_curves figure (its caption and alt)
         "selu_max_slope": ACTIVATIONS["selu"].max_slope,
         "table": localized(lambda lang: _table(rows, lang)),
-        "table_columns": localized(lambda lang: {k: strings.t(lang, f"activations.col.{k}") for k in
-                                                 ("activation", "init", "last_std", "sat_last", "baseline",
-                                                  "zero_last", "grad_ratio", "verdict")}),
+        "table_columns": localized(
+            lambda lang: {
+                k: strings.t(lang, f"activations.col.{k}")
+                for k in (
+                    "activation",
+                    "init",
+                    "last_std",
+                    "sat_last",
+                    "baseline",
+                    "zero_last",
+                    "grad_ratio",
+                    "verdict",
+                )
+            }
+        ),
         "table_formats": {"sat_last": "pct", "baseline": "pct", "zero_last": "pct", "grad_ratio": "sig3"},
         "slopes": localized(_slope_table),
-        "slope_columns": localized(lambda lang: {k: strings.t(lang, f"activations.col.{k}") for k in
-                                                 ("activation", "max_slope", "threshold", "where")}),
+        "slope_columns": localized(
+            lambda lang: {
+                k: strings.t(lang, f"activations.col.{k}") for k in ("activation", "max_slope", "threshold", "where")
+            }
+        ),
         "has_matched_fig": bool(rows),
     }

@@ -36,8 +36,12 @@ def _spread_display(table: pd.DataFrame | None) -> dict | None:
     out = {}
     for lang in LANGUAGES:
         cols = {}
-        for col, bound, sig in (("ratio_none", "bound_none", 3), ("sd_none", "bound_none", 3),
-                                ("ratio_bn", "bound_bn", BN_SIG), ("sd_bn", "bound_bn", 3)):
+        for col, bound, sig in (
+            ("ratio_none", "bound_none", 3),
+            ("sd_none", "bound_none", 3),
+            ("ratio_bn", "bound_bn", BN_SIG),
+            ("sd_bn", "bound_bn", 3),
+        ):
             cols[col] = [at_least(x, lang, bool(b), sig=sig) for x, b in zip(table[col], table[bound])]
         out[lang] = table.assign(**cols)
     return out
@@ -55,8 +59,7 @@ def context(data) -> dict:
     zeros = zeros_with_bn(data) if "zeros" in inits and "bn" in norms else None
     gscale = grad_scale(data, acts) if {"small", "large"} <= set(inits) and "bn" in norms else None
     pl = data.grid.placement
-    placement, source = (placement_frame(data) if "bn" in norms and pl.activations and pl.inits
-                         else (None, {}))
+    placement, source = placement_frame(data) if "bn" in norms and pl.activations and pl.inits else (None, {})
     return {
         "conv": conv,
         "depth": depth,
@@ -77,8 +80,13 @@ def context(data) -> dict:
         "placement_summary": placement_summary(placement),
         "sat_gap": SAT_GAP,
         "relu_zero": relu_zero_share(data) if "bn" in norms and "relu" in acts else None,
-        "figures": {"spread": "bn_spread" if has_bn else None,
-                    "heatmap": ["heatmap_std", "heatmap_std_bn"] if has_bn else [],
-                    "seed_case": [f"seed_case_{a}_{i}_bn" for a, i in (("tanh", "small"), ("tanh", "large"))
-                                  if a in acts and i in inits and "bn" in norms]},
+        "figures": {
+            "spread": "bn_spread" if has_bn else None,
+            "heatmap": ["heatmap_std", "heatmap_std_bn"] if has_bn else [],
+            "seed_case": [
+                f"seed_case_{a}_{i}_bn"
+                for a, i in (("tanh", "small"), ("tanh", "large"))
+                if a in acts and i in inits and "bn" in norms
+            ],
+        },
     }

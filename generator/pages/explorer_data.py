@@ -90,8 +90,11 @@ def gz_size(blob: bytes) -> int:
 
 def sizes(docs: dict[str, bytes]) -> dict:
     """``files``, ``raw_bytes`` (sum), ``max_fetch_gz`` (largest single file gzipped) of :func:`documents`."""
-    return {"files": len(docs), "raw_bytes": sum(len(b) for b in docs.values()),
-            "max_fetch_gz": max((gz_size(b) for b in docs.values()), default=0)}
+    return {
+        "files": len(docs),
+        "raw_bytes": sum(len(b) for b in docs.values()),
+        "max_fetch_gz": max((gz_size(b) for b in docs.values()), default=0),
+    }
 
 
 def configs(grid) -> list[tuple[str, str, str]]:
@@ -102,6 +105,7 @@ def configs(grid) -> list[tuple[str, str, str]]:
 
 # ------------------------------------------------------------------------------------------------
 # dense arrays of the two per-run tables
+
 
 def _positions(frame: pd.DataFrame, cfgs, seeds, depth: int):
     """Row -> (config, seed, layer - 1) positions; rows outside the grid are dropped (mask)."""
@@ -148,15 +152,19 @@ def bin_edges(hist: pd.DataFrame, activations) -> dict[str, list]:
 # ------------------------------------------------------------------------------------------------
 # the three kinds of document
 
+
 def _head(init: str, act: str, norm: str, seed) -> dict:
     return {"format": FORMAT, "init": init, "activation": act, "norm": norm, "seed": seed}
 
 
 def seed_doc(cfg: tuple, seed: int, cols: list[str], vals: np.ndarray, div: np.ndarray, hist: np.ndarray) -> dict:
     """One run: ``vals`` [L, cols], ``div`` [L], ``hist`` [L, B + 2]."""
-    return {**_head(*cfg, int(seed)), "diverged": [bool(d) for d in div],
-            "stats": {c: nums(vals[:, j]) for j, c in enumerate(cols)},
-            "hist": hist.tolist()}
+    return {
+        **_head(*cfg, int(seed)),
+        "diverged": [bool(d) for d in div],
+        "stats": {c: nums(vals[:, j]) for j, c in enumerate(cols)},
+        "hist": hist.tolist(),
+    }
 
 
 def all_doc(sm, cfg: tuple, depth: int, cols: list[str], hist: np.ndarray) -> dict:
@@ -168,11 +176,15 @@ def all_doc(sm, cfg: tuple, depth: int, cols: list[str], hist: np.ndarray) -> di
         s = sm.stats(c, init=init, activation=act, norm=norm, depth=depth)
         stats[c] = {"mean": nums(s.mean), "lo": nums(s.lo), "hi": nums(s.hi)}
     n_ok = case["n_ok"].fillna(0).astype(int)
-    return {**_head(*cfg, "all"), "n_seeds": int(case["n_seeds"].fillna(0).max()) if len(case) else 0,
-            "n_ok": [int(v) for v in n_ok],
-            "diverged": [bool(v) for v in case["diverged"].fillna(False).astype(bool)],
-            "all_diverged": [bool(v) for v in (n_ok == 0)],
-            "stats": stats, "hist": hist.tolist()}
+    return {
+        **_head(*cfg, "all"),
+        "n_seeds": int(case["n_seeds"].fillna(0).max()) if len(case) else 0,
+        "n_ok": [int(v) for v in n_ok],
+        "diverged": [bool(v) for v in case["diverged"].fillna(False).astype(bool)],
+        "all_diverged": [bool(v) for v in (n_ok == 0)],
+        "stats": stats,
+        "hist": hist.tolist(),
+    }
 
 
 def theory_index(data, depth: int) -> dict:
@@ -188,8 +200,13 @@ def theory_index(data, depth: int) -> dict:
         q = nums(g["q"]) if g is not None else []
         std = nums(g["theory_std"]) if g is not None else []
         out.setdefault(r["init"], {})[r["activation"]] = {
-            "sigma_w2": num(r["sigma_w2"]), "q_star": num(r["q_star"]), "chi1": num(r["chi1"]),
-            "regime": str(r["regime"]), "q": q, "theory_std": std}
+            "sigma_w2": num(r["sigma_w2"]),
+            "q_star": num(r["q_star"]),
+            "chi1": num(r["chi1"]),
+            "regime": str(r["regime"]),
+            "q": q,
+            "theory_std": std,
+        }
     return out
 
 
@@ -198,21 +215,34 @@ def health_index(health: pd.DataFrame) -> dict:
     for r in health.to_dict("records"):
         fd = r["first_diverged"]
         out[config_key(r["init"], r["activation"], r["norm"])] = {
-            "forward": str(r["forward"]), "backward": str(r["backward"]), "healthy": bool(r["healthy"]),
-            "n_seeds": int(r["n_seeds"]), "n_ok": int(r["n_ok"]),
-            "first_diverged": None if fd is None or math.isnan(float(fd)) else int(fd)}
+            "forward": str(r["forward"]),
+            "backward": str(r["backward"]),
+            "healthy": bool(r["healthy"]),
+            "n_seeds": int(r["n_seeds"]),
+            "n_ok": int(r["n_ok"]),
+            "first_diverged": None if fd is None or math.isnan(float(fd)) else int(fd),
+        }
     return out
 
 
 def index_doc(data, hist: pd.DataFrame) -> dict:
     p = data.grid.propagation
     health = health_frame(data)  # the records health.csv holds (the same function wrote it)
-    return {"format": FORMAT,
-            "axes": {"init": list(p.inits), "activation": list(p.activations), "norm": list(p.norms),
-                     "seed": [int(s) for s in p.seeds], "layer": list(range(1, int(p.depth) + 1))},
-            "stats": stat_columns(), "bins": bin_edges(hist, p.activations),
-            "theory": theory_index(data, int(p.depth)), "health": health_index(health),
-            "examples": examples(health)}
+    return {
+        "format": FORMAT,
+        "axes": {
+            "init": list(p.inits),
+            "activation": list(p.activations),
+            "norm": list(p.norms),
+            "seed": [int(s) for s in p.seeds],
+            "layer": list(range(1, int(p.depth) + 1)),
+        },
+        "stats": stat_columns(),
+        "bins": bin_edges(hist, p.activations),
+        "theory": theory_index(data, int(p.depth)),
+        "health": health_index(health),
+        "examples": examples(health),
+    }
 
 
 def build(data) -> dict[str, bytes]:

@@ -45,9 +45,13 @@ FOCUS_ACTS = ("tanh", "relu")  # the seed's activations (figures grad_std_<act>)
 FOCUS_INITS = ("zeros", "small", "large", "xavier", "he")  # the seed's cases (+ zeros)
 VERDICTS = ("zero", "diverged", "vanishing", "stable", "exploding")
 # The badge colour of each verdict in the table (filters.BADGE_KINDS; the word stays the catalog's).
-VERDICT_BADGES = {"zero": "neutral", "diverged": "diverged", "vanishing": "vanishes", "stable": "ok",
-                  "exploding": "explodes"}
-
+VERDICT_BADGES = {
+    "zero": "neutral",
+    "diverged": "diverged",
+    "vanishing": "vanishes",
+    "stable": "ok",
+    "exploding": "explodes",
+}
 
 
 def grid_order(data) -> tuple[list[str], list[str], list[str]]:
@@ -83,9 +87,18 @@ def factors(rows: pd.DataFrame, depth: int) -> dict:
     get = (lambda col, layer: float(rows.loc[layer, col])) if ok else (lambda col, layer: math.nan)
     r1, rl = get("grad_w_ratio", 1), get("grad_w_ratio", depth)
     r_flat = bool(np.isfinite(r1) and np.isfinite(rl) and r1 > 0 and abs(rl / r1 - 1) <= MATCH_TOL)
-    return {"fwd": fwd, "bwd": bwd, "gain": gs, "verdict": verdict, "mirror": mirror, "r_flat": r_flat,
-            "g_first": get("grad_h_std", 1), "g_last": get("grad_h_std", depth),
-            "r_first": get("grad_w_ratio", 1), "r_last": get("grad_w_ratio", depth)}
+    return {
+        "fwd": fwd,
+        "bwd": bwd,
+        "gain": gs,
+        "verdict": verdict,
+        "mirror": mirror,
+        "r_flat": r_flat,
+        "g_first": get("grad_h_std", 1),
+        "g_last": get("grad_h_std", depth),
+        "r_first": get("grad_w_ratio", 1),
+        "r_last": get("grad_w_ratio", depth),
+    }
 
 
 def trajectory_factor(chi: np.ndarray) -> float:
@@ -126,10 +139,23 @@ def factor_table(data) -> pd.DataFrame:
             for init in inits:
                 f = factors(rows_for(means, init, act, norm), depth)
                 c = chi.get((init, act), math.nan) if norm == "none" else math.nan
-                pred = traj.get((init, act), math.nan) if norm == "none" else \
-                    bn.get(act, math.nan) if norm == "bn" and init != "zeros" else math.nan
-                rows.append({"init": init, "activation": act, "norm": norm, **f,
-                             "sqrt_chi1": math.sqrt(c) if np.isfinite(c) and c >= 0 else math.nan, "pred_b": pred})
+                pred = (
+                    traj.get((init, act), math.nan)
+                    if norm == "none"
+                    else bn.get(act, math.nan)
+                    if norm == "bn" and init != "zeros"
+                    else math.nan
+                )
+                rows.append(
+                    {
+                        "init": init,
+                        "activation": act,
+                        "norm": norm,
+                        **f,
+                        "sqrt_chi1": math.sqrt(c) if np.isfinite(c) and c >= 0 else math.nan,
+                        "pred_b": pred,
+                    }
+                )
     return pd.DataFrame(rows)
 
 
@@ -142,9 +168,12 @@ def prediction_errors(ft: pd.DataFrame, norm: str) -> dict:
     for key, col in (("traj", "pred_b"), ("star", "sqrt_chi1")):
         s = sub[np.isfinite(sub[col])]
         err = (s[col] / s["bwd"] - 1).abs()
-        out[key] = {"n": int(len(s)), "max": float(err.max()) if len(s) else math.nan,
-                    "n_match": int((err <= MATCH_TOL).sum()),
-                    "worst": s.loc[err.idxmax(), ["init", "activation"]].to_dict() if len(s) else {}}
+        out[key] = {
+            "n": int(len(s)),
+            "max": float(err.max()) if len(s) else math.nan,
+            "n_match": int((err <= MATCH_TOL).sum()),
+            "worst": s.loc[err.idxmax(), ["init", "activation"]].to_dict() if len(s) else {},
+        }
     return out
 
 
@@ -154,9 +183,16 @@ def bn_factors(ft: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for act, g in sub.groupby("activation", sort=False):
         pred = float(g["pred_b"].iloc[0])
-        rows.append({"activation": act, "b_median": float(g["bwd"].median()), "b_min": float(g["bwd"].min()),
-                     "b_max": float(g["bwd"].max()), "pred_b": pred,
-                     "max_rel": float((g["bwd"] / pred - 1).abs().max())})
+        rows.append(
+            {
+                "activation": act,
+                "b_median": float(g["bwd"].median()),
+                "b_min": float(g["bwd"].min()),
+                "b_max": float(g["bwd"].max()),
+                "pred_b": pred,
+                "max_rel": float((g["bwd"] / pred - 1).abs().max()),
+            }
+        )
     return pd.DataFrame(rows, columns=["activation", "b_median", "b_min", "b_max", "pred_b", "max_rel"])
 
 
@@ -174,8 +210,9 @@ def context(data) -> dict:
     focus_acts = [a for a in FOCUS_ACTS if a in acts]
     focus_inits = [i for i in FOCUS_INITS if i in inits]
 
-    order = {(n, a, i): k for k, (n, a, i) in enumerate(
-        (n, a, i) for n in norms for a in focus_acts for i in focus_inits)}
+    order = {
+        (n, a, i): k for k, (n, a, i) in enumerate((n, a, i) for n in norms for a in focus_acts for i in focus_inits)
+    }
     key = [order.get((r.norm, r.activation, r.init)) for r in ft.itertuples()]
     focus = ft.assign(_k=key).dropna(subset=["_k"]).sort_values("_k").drop(columns="_k")
     factors_tbl = focus[focus["norm"] == "none"][["activation", "init", "fwd", "bwd", "pred_b", "sqrt_chi1", "mirror"]]
@@ -194,9 +231,13 @@ def context(data) -> dict:
         counts = {v: int((sub["verdict"] == v).sum()) for v in VERDICTS}
         rand = sub[sub["init"] != "zeros"]
         comparable = rand[np.isfinite(rand["fwd"]) & np.isfinite(rand["bwd"])]
-        summary[norm] = {"n": int(len(sub)), **counts,
-                         "n_comparable": int(len(comparable)), "n_mirror": int((comparable["mirror"] == True).sum()),  # noqa: E712
-                         "pred": prediction_errors(ft, norm)}
+        summary[norm] = {
+            "n": int(len(sub)),
+            **counts,
+            "n_comparable": int(len(comparable)),
+            "n_mirror": int((comparable["mirror"] == True).sum()),  # noqa: E712
+            "pred": prediction_errors(ft, norm),
+        }
         if len(comparable):
             off = np.abs(np.log(comparable["bwd"] / comparable["fwd"]))
             summary[norm]["farthest_act"] = comparable.loc[off.idxmax(), "activation"]
@@ -205,8 +246,14 @@ def context(data) -> dict:
     # the cases the prose walks through (None when not in the grid)
     cases = {f"{i}_{a}": _pick(ft, i, a) for i in ("small", "large", "xavier", "he") for a in focus_acts}
     cases["xavier_sigmoid"] = _pick(ft, "xavier", "sigmoid")  # the non-zero-mean exception
-    cases.update({f"{i}_{a}_bn": _pick(ft, i, a, "bn") for i in ("small", "large", "xavier", "he")
-                  for a in focus_acts if "bn" in norms})
+    cases.update(
+        {
+            f"{i}_{a}_bn": _pick(ft, i, a, "bn")
+            for i in ("small", "large", "xavier", "he")
+            for a in focus_acts
+            if "bn" in norms
+        }
+    )
 
     figures = {
         "grad_std": [f"grad_std_{a}" for a in focus_acts],

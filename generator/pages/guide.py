@@ -53,8 +53,10 @@ def guide_context(health, regimes=None, claims: dict | None = None, lr_rows: lis
     ``claims`` (``read_claims`` of claims.csv, None without training data) and the learning-rate rows."""
     norms = [n for n in NORMS if n in set(health["norm"])]
     out = {
-        "norms": [{"norm": n, "link": LINKS[f"health_{n}"], "rows": init_choices(health, n, regimes if n == "none" else None)}
-                  for n in norms],
+        "norms": [
+            {"norm": n, "link": LINKS[f"health_{n}"], "rows": init_choices(health, n, regimes if n == "none" else None)}
+            for n in norms
+        ],
         "n_healthy": {n: int(health[health["norm"] == n]["healthy"].astype(bool).sum()) for n in norms},
         "n_cells": {n: int((health["norm"] == n).sum()) for n in norms},
         "has_theory": regimes is not None,
@@ -62,7 +64,9 @@ def guide_context(health, regimes=None, claims: dict | None = None, lr_rows: lis
         "training": {"available": False},
     }
     if claims is not None:
-        out["training"] = {"available": True,
-                           "rows": [{**a, "link": LINKS[a["question"]]} for a in training_answers(claims)],
-                           "lr": learning_rates(lr_rows or [])}
+        out["training"] = {
+            "available": True,
+            "rows": [{**a, "link": LINKS[a["question"]]} for a in training_answers(claims)],
+            "lr": learning_rates(lr_rows or []),
+        }
     return out

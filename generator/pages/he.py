@@ -52,12 +52,19 @@ def _flat(data, init: str, act: str) -> dict | None:
     r = successive_ratios(m2)
     std = c["std"].to_numpy(float)
     g = c["grad_h_std"].to_numpy(float)
-    return {"grad_first": float(g[0]), "grad_last": float(g[-1]),
-            "grad_ratio": float(g[0] / g[-1]) if g[-1] > 0 else math.nan,
-            "ratio": geometric_mean(r), "ratio_min": float(np.nanmin(r)), "ratio_max": float(np.nanmax(r)),
-            "first_std": float(std[0]), "last_std": float(std[-1]),
-            "std_min": float(np.nanmin(std)), "std_max": float(np.nanmax(std)),
-            "diverged": bool(c["diverged"].any())}
+    return {
+        "grad_first": float(g[0]),
+        "grad_last": float(g[-1]),
+        "grad_ratio": float(g[0] / g[-1]) if g[-1] > 0 else math.nan,
+        "ratio": geometric_mean(r),
+        "ratio_min": float(np.nanmin(r)),
+        "ratio_max": float(np.nanmax(r)),
+        "first_std": float(std[0]),
+        "last_std": float(std[-1]),
+        "std_min": float(np.nanmin(std)),
+        "std_max": float(np.nanmax(std)),
+        "diverged": bool(c["diverged"].any()),
+    }
 
 
 def _uniform(data) -> dict | None:
@@ -73,7 +80,7 @@ def gain_moments(points: int, h: float = 1e-4) -> dict[str, dict]:
     (F'(1) <= 1 + KEPT_TOL: stable, or marginal as for the ReLU family, where F(q) = q at every q)."""
     out = {}
     for name, act in ACTIVATIONS.items():
-        g2 = act.gain ** 2
+        g2 = act.gain**2
 
         def F(q, f=act.forward, g2=g2):
             return float(g2 * theory.expect(lambda a: f(a) ** 2, q, points))
@@ -87,8 +94,15 @@ def _gains(lang: str, moments: dict) -> pd.DataFrame:
     rows = []
     for name, act in ACTIVATIONS.items():
         m = moments[name]
-        rows.append({"activation": label(lang, "activation", name), "gain": act.gain, "gain2": act.gain ** 2,
-                     "f1": m["f1"], "slope": m["slope"]})
+        rows.append(
+            {
+                "activation": label(lang, "activation", name),
+                "gain": act.gain,
+                "gain2": act.gain**2,
+                "f1": m["f1"],
+                "slope": m["slope"],
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -114,17 +128,17 @@ def context(data) -> dict:
         "leaky": _flat(data, "he", "leaky_relu"),
         "leaky_slope": LEAKY_SLOPE,
         "leaky_gain": leaky_gain,
-        "leaky_gain2": leaky_gain ** 2,
+        "leaky_gain2": leaky_gain**2,
         "relu_gain2": ACTIVATIONS["relu"].gain ** 2,
-        "leaky_excess": ACTIVATIONS["relu"].gain ** 2 / leaky_gain ** 2 - 1.0,
+        "leaky_excess": ACTIVATIONS["relu"].gain ** 2 / leaky_gain**2 - 1.0,
         "uniform": _uniform(data),
         "selu_xavier": selu_x,
         "selu_he": _flat(data, "he", "selu"),
-        "selu_xavier_dev": (max(abs(selu_x["std_min"] - 1.0), abs(selu_x["std_max"] - 1.0))
-                            if selu_x else math.nan),
+        "selu_xavier_dev": (max(abs(selu_x["std_min"] - 1.0), abs(selu_x["std_max"] - 1.0)) if selu_x else math.nan),
         "gains": localized(lambda lang: _gains(lang, moments)),
-        "gain_columns": localized(lambda lang: {k: strings.t(lang, f"he.col.{k}") for k in
-                                                ("activation", "gain", "gain2", "f1", "slope")}),
+        "gain_columns": localized(
+            lambda lang: {k: strings.t(lang, f"he.col.{k}") for k in ("activation", "gain", "gain2", "f1", "slope")}
+        ),
         "moments": moments,
         "kept": [a for a, m in moments.items() if m["kept"]],
         "not_kept": [a for a, m in moments.items() if not m["kept"]],

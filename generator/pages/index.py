@@ -40,6 +40,7 @@ VERDICTS = FORWARD  # the forward labels, in the order the rules are tried
 # ------------------------------------------------------------------------------------------------
 # helpers shared by this author's pages (initialization, xavier, he, activations)
 
+
 def localized(builder) -> dict:
     """``{lang: builder(lang)}`` for every site language (tables whose labels are translated)."""
     return {lang: builder(lang) for lang in LANGS}
@@ -53,8 +54,7 @@ def label(lang: str, group: str, ident: str) -> str:
 def has(data, init: str | None = None, activation: str | None = None, norm: str = "none") -> bool:
     """Whether the configured grid holds this (init, activation, norm)."""
     p = data.grid.propagation
-    return ((init is None or init in p.inits) and (activation is None or activation in p.activations)
-            and norm in p.norms)
+    return (init is None or init in p.inits) and (activation is None or activation in p.activations) and norm in p.norms
 
 
 def second_moment(case: pd.DataFrame) -> np.ndarray:
@@ -89,8 +89,12 @@ def health_kind(label: str) -> str:
 def health_text(lang: str, forward: str, backward: str) -> Badge:
     """The two labels of a configuration as shown everywhere on the site: "forward / backward" (a
     :class:`~generator.render.filters.Badge` pair: plain text in prose, two badges in a table)."""
-    return Badge.join([Badge(strings.t(lang, f"index.forward.{forward}"), health_kind(forward)),
-                       Badge(strings.t(lang, f"index.backward.{backward}"), health_kind(backward))])
+    return Badge.join(
+        [
+            Badge(strings.t(lang, f"index.forward.{forward}"), health_kind(forward)),
+            Badge(strings.t(lang, f"index.backward.{backward}"), health_kind(backward)),
+        ]
+    )
 
 
 def glance_frame(data, norm: str = "none") -> pd.DataFrame:
@@ -106,9 +110,17 @@ def glance_frame(data, norm: str = "none") -> pd.DataFrame:
                 continue
             r = h.loc[(init, act)].to_dict()
             fd = r["first_diverged"]
-            rows.append({"init": init, "activation": act, **r, "ratio": r["last_std"] / INPUT_STD,
-                         "excess": r["saturated_frac"] - r["saturation_baseline"],
-                         "diverged": bool(np.isfinite(fd)), "first_diverged": int(fd) if np.isfinite(fd) else None})
+            rows.append(
+                {
+                    "init": init,
+                    "activation": act,
+                    **r,
+                    "ratio": r["last_std"] / INPUT_STD,
+                    "excess": r["saturated_frac"] - r["saturation_baseline"],
+                    "diverged": bool(np.isfinite(fd)),
+                    "first_diverged": int(fd) if np.isfinite(fd) else None,
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -118,8 +130,9 @@ def glance_cell(lang: str, forward: str, backward: str) -> Badge:
     records with their numbers are in health.csv and the per-page tables."""
     if forward == "ok" and backward == "ok":
         return Badge(strings.t(lang, "index.verdict.healthy"), "ok")
-    grad = Badge(strings.t(lang, "index.cell.grad", label=strings.t(lang, f"index.backward.{backward}")),
-                 health_kind(backward))
+    grad = Badge(
+        strings.t(lang, "index.cell.grad", label=strings.t(lang, f"index.backward.{backward}")), health_kind(backward)
+    )
     if forward == "ok":
         return grad
     if forward == backward:
@@ -154,17 +167,25 @@ def context(data) -> dict:
     fwd_ok = frame[frame["forward"] == "ok"]
     return {
         "rules": {
-            "input_std": INPUT_STD, "vanish_below": VANISH_BELOW, "explode_above": EXPLODE_ABOVE,
-            "saturation_excess": SATURATION_EXCESS, "depth": cfg.depth, "diverge_rms": cfg.diverge_rms,
-            "order": list(FORWARD), "backward": list(BACKWARD), "saturation_fraction": SATURATION_FRACTION,
-            "grad_low": GRAD_LOW, "grad_high": GRAD_HIGH,
+            "input_std": INPUT_STD,
+            "vanish_below": VANISH_BELOW,
+            "explode_above": EXPLODE_ABOVE,
+            "saturation_excess": SATURATION_EXCESS,
+            "depth": cfg.depth,
+            "diverge_rms": cfg.diverge_rms,
+            "order": list(FORWARD),
+            "backward": list(BACKWARD),
+            "saturation_fraction": SATURATION_FRACTION,
+            "grad_low": GRAD_LOW,
+            "grad_high": GRAD_HIGH,
         },
         "baselines": baselines,
         "relu_baseline": baselines.get("relu"),
         "frame": frame,
         "table": localized(lambda lang: _glance_table(frame, inits, acts, lang)),
-        "table_columns": localized(lambda lang: {"init": strings.t(lang, "index.col_init"),
-                                                 **{a: label(lang, "activation", a) for a in acts}}),
+        "table_columns": localized(
+            lambda lang: {"init": strings.t(lang, "index.col_init"), **{a: label(lang, "activation", a) for a in acts}}
+        ),
         "counts": {v: int((frame["forward"] == v).sum()) for v in FORWARD},
         "backward_counts": {v: int((frame["backward"] == v).sum()) for v in BACKWARD},
         "n_healthy": int(len(healthy)),
@@ -198,12 +219,20 @@ def init_health_table(rows: list[dict], lang: str) -> pd.DataFrame:
     def rng(lo, hi):
         return f"{num(lo, lang)}–{num(hi, lang)}" if np.isfinite(lo) and np.isfinite(hi) else "—"
 
-    return pd.DataFrame([{
-        "activation": label(lang, "activation", r["activation"]), "last_std": r["last_std"],
-        "last_std_range": rng(r["last_std_lo"], r["last_std_hi"]), "grad_ratio": r["grad_ratio"],
-        "grad_ratio_range": rng(r["grad_ratio_lo"], r["grad_ratio_hi"]),
-        "verdict": health_text(lang, r["forward"], r["backward"]),
-    } for r in rows], columns=list(HEALTH_COLUMNS))
+    return pd.DataFrame(
+        [
+            {
+                "activation": label(lang, "activation", r["activation"]),
+                "last_std": r["last_std"],
+                "last_std_range": rng(r["last_std_lo"], r["last_std_hi"]),
+                "grad_ratio": r["grad_ratio"],
+                "grad_ratio_range": rng(r["grad_ratio_lo"], r["grad_ratio_hi"]),
+                "verdict": health_text(lang, r["forward"], r["backward"]),
+            }
+            for r in rows
+        ],
+        columns=list(HEALTH_COLUMNS),
+    )
 
 
 def init_health_context(data, init: str) -> dict | None:

@@ -62,7 +62,8 @@ def _case_numbers(data, init: str, act: str) -> dict | None:
     sat = c["saturated_frac"].to_numpy(float)
     fd = first_diverged_layer(data, init, act)
     return {
-        "init": init, "activation": act,
+        "init": init,
+        "activation": act,
         "first_std": float(std[0]) if not div[0] else math.inf,
         "last_std": float(std[-1]) if last_ok else math.inf,
         "factor": geometric_mean(factors),
@@ -85,8 +86,14 @@ def _case_numbers(data, init: str, act: str) -> dict | None:
 
 def _health(data, init: str, act: str) -> dict:
     h = record(data, init, act)
-    return {"forward": h["forward"], "backward": h["backward"], "healthy": bool(h["healthy"]),
-            "grad_ratio": h["grad_ratio"], "grad_ratio_lo": h["grad_ratio_lo"], "grad_ratio_hi": h["grad_ratio_hi"]}
+    return {
+        "forward": h["forward"],
+        "backward": h["backward"],
+        "healthy": bool(h["healthy"]),
+        "grad_ratio": h["grad_ratio"],
+        "grad_ratio_lo": h["grad_ratio_lo"],
+        "grad_ratio_hi": h["grad_ratio_hi"],
+    }
 
 
 def _symmetry(data) -> dict | None:
@@ -99,32 +106,55 @@ def _symmetry(data) -> dict | None:
         d = s[s["init"] == init]
         b, a = d[d["phase"] == "before"], d[d["phase"] == "after"]
         out[str(init)] = {
-            "units_before": int(b["distinct_units"].max()), "units_after": int(a["distinct_units"].max()),
-            "weights_before": int(b["distinct_weights"].max()), "weights_after": int(a["distinct_weights"].max()),
+            "units_before": int(b["distinct_units"].max()),
+            "units_after": int(a["distinct_units"].max()),
+            "weights_before": int(b["distinct_weights"].max()),
+            "weights_after": int(a["distinct_weights"].max()),
             "units_after_min": int(a["distinct_units"].min()),
             "width": int(d["width"].max()),
         }
-    order = [i for i in ("zeros", "constant", "xavier", "he") if i in out] + [i for i in out if i not in
-                                                                               ("zeros", "constant", "xavier", "he")]
+    order = [i for i in ("zeros", "constant", "xavier", "he") if i in out] + [
+        i for i in out if i not in ("zeros", "constant", "xavier", "he")
+    ]
 
     def table(lang):
         rows = []
         for init in order:
             v = out[init]
-            name = strings.t(lang, "initialization.constant_label", value=cfg.constant) if init == "constant" \
+            name = (
+                strings.t(lang, "initialization.constant_label", value=cfg.constant)
+                if init == "constant"
                 else label(lang, "init", init)
-            rows.append({"init": name, "units_before": v["units_before"], "units_after": v["units_after"],
-                         "weights_before": v["weights_before"], "weights_after": v["weights_after"],
-                         "width": v["width"]})
+            )
+            rows.append(
+                {
+                    "init": name,
+                    "units_before": v["units_before"],
+                    "units_after": v["units_after"],
+                    "weights_before": v["weights_before"],
+                    "weights_after": v["weights_after"],
+                    "width": v["width"],
+                }
+            )
         return pd.DataFrame(rows)
 
     return {
-        "by_init": out, "order": order, "table": localized(table),
-        "columns": localized(lambda lang: {k: strings.t(lang, f"initialization.sym_col.{k}") for k in
-                                           ("init", "units_before", "units_after", "weights_before",
-                                            "weights_after", "width")}),
-        "activation": cfg.activation, "samples": cfg.samples, "width": cfg.width, "depth": cfg.depth,
-        "learning_rate": cfg.learning_rate, "constant": cfg.constant, "seed": cfg.seed,
+        "by_init": out,
+        "order": order,
+        "table": localized(table),
+        "columns": localized(
+            lambda lang: {
+                k: strings.t(lang, f"initialization.sym_col.{k}")
+                for k in ("init", "units_before", "units_after", "weights_before", "weights_after", "width")
+            }
+        ),
+        "activation": cfg.activation,
+        "samples": cfg.samples,
+        "width": cfg.width,
+        "depth": cfg.depth,
+        "learning_rate": cfg.learning_rate,
+        "constant": cfg.constant,
+        "seed": cfg.seed,
         "collapsed": [i for i in order if out[i]["units_after"] == 1],
         "broken": [i for i in order if out[i]["units_after"] == out[i]["width"]],
     }
@@ -135,9 +165,12 @@ def _zeros(data) -> dict | None:
         return None
     p = data.prop
     z = p[(p["init"] == "zeros") & (p["norm"] == "none")]
-    return {"max_abs": float(np.nanmax(np.abs(z[["min", "max"]].to_numpy(float)))),
-            "max_std": float(z["std"].max()), "n_activations": int(z["activation"].nunique()),
-            "grad_w_max": float(z["grad_w_norm"].max())}
+    return {
+        "max_abs": float(np.nanmax(np.abs(z[["min", "max"]].to_numpy(float)))),
+        "max_std": float(z["std"].max()),
+        "n_activations": int(z["activation"].nunique()),
+        "grad_w_max": float(z["grad_w_norm"].max()),
+    }
 
 
 def _table(cases: list[dict], lang: str) -> pd.DataFrame:
@@ -145,17 +178,24 @@ def _table(cases: list[dict], lang: str) -> pd.DataFrame:
 
     rows = []
     for c in cases:
-        rows.append({
-            "init": label(lang, "init", c["init"]),
-            "activation": label(lang, "activation", c["activation"]),
-            # a diverged layer has no std to show (inf internally): a dash, the "diverged" column says why
-            "first_std": defined(c["first_std"]), "last_std": defined(c["last_std"]), "factor": c["factor"],
-            "sat_last": c["sat_last"],
-            "diverged": (num(c["first_diverged"], lang) if c["first_diverged"] is not None
-                         else strings.t(lang, "initialization.never")),
-            "grad_ratio": c["grad_ratio"],
-            "verdict": health_text(lang, c["forward"], c["backward"]),
-        })
+        rows.append(
+            {
+                "init": label(lang, "init", c["init"]),
+                "activation": label(lang, "activation", c["activation"]),
+                # a diverged layer has no std to show (inf internally): a dash, the "diverged" column says why
+                "first_std": defined(c["first_std"]),
+                "last_std": defined(c["last_std"]),
+                "factor": c["factor"],
+                "sat_last": c["sat_last"],
+                "diverged": (
+                    num(c["first_diverged"], lang)
+                    if c["first_diverged"] is not None
+                    else strings.t(lang, "initialization.never")
+                ),
+                "grad_ratio": c["grad_ratio"],
+                "verdict": health_text(lang, c["forward"], c["backward"]),
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -180,9 +220,22 @@ def context(data) -> dict:
         "depth": cfg.depth,
         "width": width,
         "table": localized(lambda lang: _table(order, lang)),
-        "table_columns": localized(lambda lang: {k: strings.t(lang, f"initialization.col.{k}") for k in
-                                                 ("init", "activation", "first_std", "last_std", "factor",
-                                                  "sat_last", "diverged", "grad_ratio", "verdict")}),
+        "table_columns": localized(
+            lambda lang: {
+                k: strings.t(lang, f"initialization.col.{k}")
+                for k in (
+                    "init",
+                    "activation",
+                    "first_std",
+                    "last_std",
+                    "factor",
+                    "sat_last",
+                    "diverged",
+                    "grad_ratio",
+                    "verdict",
+                )
+            }
+        ),
         "table_formats": {"sat_last": "pct", "grad_ratio": "sig3"},
         # the table's healthy pairs (both passes ok), in table order, and the ones left out
         "healthy_pairs": [{"init": c["init"], "activation": c["activation"]} for c in order if c["healthy"]],
@@ -190,6 +243,9 @@ def context(data) -> dict:
         "n_pairs": len(order),
         # healthy pairs outside the conventional pairing (analysis/rules.py MATCHING): "only the matched pairs
         # work" is then false, and the page says so
-        "unconventional_healthy": [{"init": c["init"], "activation": c["activation"]} for c in order
-                                   if c["healthy"] and MATCHING.get(c["activation"]) != c["init"]],
+        "unconventional_healthy": [
+            {"init": c["init"], "activation": c["activation"]}
+            for c in order
+            if c["healthy"] and MATCHING.get(c["activation"]) != c["init"]
+        ],
     }

@@ -44,12 +44,21 @@ SECTIONS = (
     ("method", ("results", "seed", "reproducibility", "references")),
 )
 _CONTEXT = {
-    "index": index.context, "guide": guide.context, "explorer": explorer.context, "conclusions": conclusions.context,
-    "initialization": initialization.context, "activations": activations.context, "gradients": gradients.context,
-    "xavier": xavier.context, "he": he.context,
-    "batchnorm": batchnorm.context, "training": training.context,
+    "index": index.context,
+    "guide": guide.context,
+    "explorer": explorer.context,
+    "conclusions": conclusions.context,
+    "initialization": initialization.context,
+    "activations": activations.context,
+    "gradients": gradients.context,
+    "xavier": xavier.context,
+    "he": he.context,
+    "batchnorm": batchnorm.context,
+    "training": training.context,
     "theory": theory.context,
-    "results": results.context, "seed": seed.context, "reproducibility": reproducibility.context,
+    "results": results.context,
+    "seed": seed.context,
+    "reproducibility": reproducibility.context,
     "references": references.context,
 }
 # Site order (the sections' order; the generated nav follows it) -> the page's context.

@@ -37,8 +37,17 @@ from generator.render.filters import code, link
 
 DIGEST_CHARS = 16  # shown prefix of each file's SHA-256
 # Packages that shape the numbers or the site, in display order; the rest of pyproject's list follows.
-KEY_PACKAGES = ("numpy", "pandas", "matplotlib", "mkdocs", "mkdocs-material", "mkdocs-static-i18n", "jinja2",
-                "latex2mathml", "pymdown-extensions")
+KEY_PACKAGES = (
+    "numpy",
+    "pandas",
+    "matplotlib",
+    "mkdocs",
+    "mkdocs-material",
+    "mkdocs-static-i18n",
+    "jinja2",
+    "latex2mathml",
+    "pymdown-extensions",
+)
 _NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(.*)$")
 
 
@@ -59,8 +68,13 @@ def versions(pyproject: Path = ROOT / "pyproject.toml") -> pd.DataFrame:
         if m:
             deps[m.group(1).lower()] = code(m.group(2).strip()) if m.group(2).strip() else "—"
     order = [p for p in KEY_PACKAGES if p in deps] + sorted(p for p in deps if p not in KEY_PACKAGES)
-    rows = [{"package": "python", "required": code(proj["requires-python"]) if "requires-python" in proj else "—",
-             "installed": platform.python_version()}]
+    rows = [
+        {
+            "package": "python",
+            "required": code(proj["requires-python"]) if "requires-python" in proj else "—",
+            "installed": platform.python_version(),
+        }
+    ]
     rows += [{"package": p, "required": deps[p], "installed": _installed(p)} for p in order]
     return pd.DataFrame(rows)
 
@@ -113,8 +127,14 @@ def data_files(data_dir: Path) -> pd.DataFrame:
             continue
         raw = path.read_bytes()
         n_rows = max(raw.count(b"\n") - 1, 0) if raw.endswith(b"\n") else raw.count(b"\n")
-        rows.append({"file": link(code(name), f"data/{name}"), "rows": n_rows, "columns": len(spec.columns),
-                     "sha256": code(sha256_bytes(raw)[:DIGEST_CHARS])})
+        rows.append(
+            {
+                "file": link(code(name), f"data/{name}"),
+                "rows": n_rows,
+                "columns": len(spec.columns),
+                "sha256": code(sha256_bytes(raw)[:DIGEST_CHARS]),
+            }
+        )
     return pd.DataFrame(rows, columns=["file", "rows", "columns", "sha256"])
 
 
@@ -152,16 +172,27 @@ def citation(path: Path = CITATION_FILE) -> dict:
     plain += f" Version {cff['version']}." if cff.get("version") else ""
     plain += f" https://doi.org/{doi}" if doi else ""
     plain += f" {url}" if url and not doi else ""
-    fields = [("author", " and ".join(_person(a, True) for a in authors)), ("title", cff["title"]),
-              ("version", cff.get("version")), ("year", year), ("doi", doi), ("url", url),
-              ("license", ", ".join(licences) or None)]
+    fields = [
+        ("author", " and ".join(_person(a, True) for a in authors)),
+        ("title", cff["title"]),
+        ("version", cff.get("version")),
+        ("year", year),
+        ("doi", doi),
+        ("url", url),
+        ("license", ", ".join(licences) or None),
+    ]
     key = re.sub(r"[^a-z0-9]", "", cff["title"].split(":")[0].lower()) or "software"
     # author in quotes, not braces: an entity's protecting braces would otherwise open the value with
     # "{{", which reads as template syntax (and is the same BibTeX)
-    body = ",\n".join(f'  {name} = "{value}"' if name == "author" else f"  {name} = {{{value}}}"
-                       for name, value in fields if value)
-    return {"plain": plain, "bibtex": f"@software{{{key},\n{body}\n}}",
-            "code_licence": LICENCES[licences[0]], "content_licence": LICENCES[licences[1]]}
+    body = ",\n".join(
+        f'  {name} = "{value}"' if name == "author" else f"  {name} = {{{value}}}" for name, value in fields if value
+    )
+    return {
+        "plain": plain,
+        "bibtex": f"@software{{{key},\n{body}\n}}",
+        "code_licence": LICENCES[licences[0]],
+        "content_licence": LICENCES[licences[1]],
+    }
 
 
 def context(data) -> dict:
@@ -176,8 +207,11 @@ def context(data) -> dict:
         "datadict": [f for f in data_dictionary() if (Path(data.data_dir) / f["name"]).exists()],
         "digest_chars": DIGEST_CHARS,
         # data/datapackage.json is linked only when present (a link to a missing file fails the strict build)
-        "datapackage": ({"path": PACKAGE_FILE, "license": LICENSE["name"]}
-                        if (Path(data.data_dir) / PACKAGE_FILE).is_file() else None),
+        "datapackage": (
+            {"path": PACKAGE_FILE, "license": LICENSE["name"]}
+            if (Path(data.data_dir) / PACKAGE_FILE).is_file()
+            else None
+        ),
         "seeds": list(grid.propagation.seeds),
         "has_training": "training" in grid.sections,
         "example_only": "init=he,activation=relu",

@@ -42,17 +42,37 @@ def pivot(data, column: str, norm: str) -> pd.DataFrame:
 
 def context(data) -> dict:
     inits, acts, norms = grid_order(data)
-    tables = [{"metric": m, "norm": n, "name": f"results-{m.replace('_', '-')}-{n.replace('_', '-')}",
-               "df": pivot(data, m, n)} for m in METRICS for n in norms]
-    n_div = {n: int(sum((t["df"][acts] == DIVERGED).to_numpy().sum() for t in tables
-                        if t["norm"] == n and t["metric"] == "std")) for n in norms}
+    tables = [
+        {
+            "metric": m,
+            "norm": n,
+            "name": f"results-{m.replace('_', '-')}-{n.replace('_', '-')}",
+            "df": pivot(data, m, n),
+        }
+        for m in METRICS
+        for n in norms
+    ]
+    n_div = {
+        n: int(
+            sum((t["df"][acts] == DIVERGED).to_numpy().sum() for t in tables if t["norm"] == n and t["metric"] == "std")
+        )
+        for n in norms
+    }
     files = []
     for f in contract.DATA_FILES.values():
         if data.has(f.name):
             df = pd.DataFrame([{"name": c.name, "dtype": c.dtype, "ko": c.ko, "en": c.en} for c in f.columns])
-            files.append({"name": f.name, "ko": f.ko, "en": f.en, "path": f"data/{f.name}",
-                          "anchor": "dict-" + f.name.replace(".csv", "").replace("_", "-"), "df": df,
-                          "rows": int(len(data.frame(f.name)))})
+            files.append(
+                {
+                    "name": f.name,
+                    "ko": f.ko,
+                    "en": f.en,
+                    "path": f"data/{f.name}",
+                    "anchor": "dict-" + f.name.replace(".csv", "").replace("_", "-"),
+                    "df": df,
+                    "rows": int(len(data.frame(f.name))),
+                }
+            )
     listed = {d["name"] for d in data_dictionary()}
     return {
         "tables": tables,
@@ -64,7 +84,10 @@ def context(data) -> dict:
         "norms": norms,
         "files": files,
         "all_listed": all(f["name"] in listed for f in files),
-        "heatmaps": [{"stem": f"heatmap_{k}{'' if n == 'none' else '_' + n}", "kind": k, "norm": n}
-                     for k in ("std", "gradratio") for n in norms],
+        "heatmaps": [
+            {"stem": f"heatmap_{k}{'' if n == 'none' else '_' + n}", "kind": k, "norm": n}
+            for k in ("std", "gradratio")
+            for n in norms
+        ],
         "sat_threshold": SATURATION_FRACTION,
     }

@@ -62,33 +62,39 @@ def _label(lang: str, kind: str, rows: list[dict], key: str) -> list[str]:
 
 
 def _cases_df(cases: list[dict], lang: str) -> pd.DataFrame:
-    return pd.DataFrame({
-        "case": [case_label(lang, r["case"]) for r in cases],
-        "code": [filters.code(_scale_expr(r["code"])) for r in cases],
-        "activation": _label(lang, "activation", cases, "activation"),
-        "printed": [strings.t(lang, "seed_page.yes" if r["printed"] else "seed_page.no") for r in cases],
-        "std1": [r["std1"] for r in cases],
-        "stdL": [r["stdL"] for r in cases],
-        "factor": [r["factor"] for r in cases],
-    })
+    return pd.DataFrame(
+        {
+            "case": [case_label(lang, r["case"]) for r in cases],
+            "code": [filters.code(_scale_expr(r["code"])) for r in cases],
+            "activation": _label(lang, "activation", cases, "activation"),
+            "printed": [strings.t(lang, "seed_page.yes" if r["printed"] else "seed_page.no") for r in cases],
+            "std1": [r["std1"] for r in cases],
+            "stdL": [r["stdL"] for r in cases],
+            "factor": [r["factor"] for r in cases],
+        }
+    )
 
 
 def _glorot_df(rows: list[dict], lang: str) -> pd.DataFrame:
-    return pd.DataFrame({
-        "activation": _label(lang, "activation", rows, "activation"),
-        "xavier": [r["xavier"] for r in rows],
-        "glorot": [r["glorot"] for r in rows],
-        "max_rel": [r["max_rel"] for r in rows],
-    })
+    return pd.DataFrame(
+        {
+            "activation": _label(lang, "activation", rows, "activation"),
+            "xavier": [r["xavier"] for r in rows],
+            "glorot": [r["glorot"] for r in rows],
+            "max_rel": [r["max_rel"] for r in rows],
+        }
+    )
 
 
 def _bn_df(rows: list[dict], lang: str) -> pd.DataFrame:
-    return pd.DataFrame({
-        "norm": _label(lang, "norm", rows, "norm"),
-        "activation": _label(lang, "activation", rows, "activation"),
-        "mean": [r["mean"] for r in rows],
-        "std": [r["std"] for r in rows],
-    })
+    return pd.DataFrame(
+        {
+            "norm": _label(lang, "norm", rows, "norm"),
+            "activation": _label(lang, "activation", rows, "activation"),
+            "mean": [r["mean"] for r in rows],
+            "std": [r["std"] for r in rows],
+        }
+    )
 
 
 def _summary(m: dict) -> tuple[dict, dict]:
@@ -101,24 +107,36 @@ def _summary(m: dict) -> tuple[dict, dict]:
         "c": {"width": width, "max_rel": fan["max_rel"]} if fan["have_glorot"] else {"width": width},
         "d": {"factor": xr["factor_seed"], "theory": xr["theory"], "stdL": xr["stdL"], "L": L},
         "e": {"dim": width, "comment": SEED_COMMENT_DIM},
-        "f": {"std_tanh": bn["rows"].get("bn_tanh", {}).get("std", math.nan),
-              "mean_relu": bn["rows"].get("bn_relu", {}).get("mean", math.nan),
-              "std_relu": bn["rows"].get("bn_relu", {}).get("std", math.nan)},
+        "f": {
+            "std_tanh": bn["rows"].get("bn_tanh", {}).get("std", math.nan),
+            "mean_relu": bn["rows"].get("bn_relu", {}).get("mean", math.nan),
+            "std_relu": bn["rows"].get("bn_relu", {}).get("std", math.nan),
+        },
     }
     runs = small.get("runs", {})
-    keys = {"a": "a" if runs.get("both_large") and runs.get("small_never_shown") else "a_plain", "b": "b", "c": "c" if fan["have_glorot"] else "c_nodata", "d": "d", "e": "e",
-            "f": "f" if bn["have_bn"] and m["bn_rows"] else "f_nodata"}
+    keys = {
+        "a": "a" if runs.get("both_large") and runs.get("small_never_shown") else "a_plain",
+        "b": "b",
+        "c": "c" if fan["have_glorot"] else "c_nodata",
+        "d": "d",
+        "e": "e",
+        "f": "f" if bn["have_bn"] and m["bn_rows"] else "f_nodata",
+    }
     return values, keys
 
 
 def _summary_df(values: dict, keys: dict, lang: str) -> pd.DataFrame:
     ids = list(values)
-    return pd.DataFrame({
-        "id": [f"({i})" for i in ids],
-        "item": [strings.t(lang, f"seed_page.summary.{i}.item", **SCALES) for i in ids],
-        "consequence": [strings.t(lang, f"seed_page.summary.{keys[i]}.consequence",
-                                  **SCALES, **fmt_values(values[i], lang)) for i in ids],
-    })
+    return pd.DataFrame(
+        {
+            "id": [f"({i})" for i in ids],
+            "item": [strings.t(lang, f"seed_page.summary.{i}.item", **SCALES) for i in ids],
+            "consequence": [
+                strings.t(lang, f"seed_page.summary.{keys[i]}.consequence", **SCALES, **fmt_values(values[i], lang))
+                for i in ids
+            ],
+        }
+    )
 
 
 def context(data) -> dict:

@@ -14,40 +14,73 @@ from __future__ import annotations
 
 from generator.common.languages import LANGUAGES
 
-_PROPAGATION = ("generator/experiments/propagation.py", "generator/engine/network.py",
-                "generator/engine/inits.py", "generator/engine/activations.py",
-                "generator/engine/activation_kernels.py", "generator/analysis/seeds.py")
+_PROPAGATION = (
+    "generator/experiments/propagation.py",
+    "generator/engine/network.py",
+    "generator/engine/inits.py",
+    "generator/engine/activations.py",
+    "generator/engine/activation_kernels.py",
+    "generator/analysis/seeds.py",
+)
 _HEALTH = ("generator/analysis/health.py", "generator/analysis/rules.py")
-_TRAINING = ("generator/experiments/training_run.py", "generator/engine/mlp.py", "generator/engine/layers.py",
-             "generator/engine/digits.py")
+_TRAINING = (
+    "generator/experiments/training_run.py",
+    "generator/engine/mlp.py",
+    "generator/engine/layers.py",
+    "generator/engine/digits.py",
+)
 
 COMPUTED_BY: dict[str, tuple[str, ...]] = {
     "index": _PROPAGATION + _HEALTH + ("generator/figures/heatmaps.py",),
-    "guide": _HEALTH + ("generator/analysis/recommend.py", "generator/engine/theory.py",
-                        "generator/analysis/training.py"),
-    "explorer": _PROPAGATION + _HEALTH + ("generator/pages/explorer_data.py", "generator/analysis/explorer_examples.py",
-                                         "generator/pipeline/explorer_stage.py", "generator/engine/theory.py",
-                                         "site/assets/explorer/explorer.js"),
+    "guide": _HEALTH
+    + ("generator/analysis/recommend.py", "generator/engine/theory.py", "generator/analysis/training.py"),
+    "explorer": _PROPAGATION
+    + _HEALTH
+    + (
+        "generator/pages/explorer_data.py",
+        "generator/analysis/explorer_examples.py",
+        "generator/pipeline/explorer_stage.py",
+        "generator/engine/theory.py",
+        "site/assets/explorer/explorer.js",
+    ),
     "initialization": _PROPAGATION + _HEALTH + ("generator/experiments/symmetry.py",),
     "xavier": _PROPAGATION + _HEALTH + ("generator/analysis/verdicts.py",),
     "he": _PROPAGATION + _HEALTH,
     "activations": _PROPAGATION + _HEALTH + ("generator/figures/basics.py",),
-    "gradients": _PROPAGATION + ("generator/analysis/factors.py", "generator/analysis/rules.py",
-                                 "generator/figures/gradients.py"),
-    "batchnorm": _PROPAGATION + ("generator/engine/layers.py", "generator/analysis/batchnorm.py",
-                                 "generator/figures/batchnorm.py"),
-    "training": _TRAINING + ("generator/experiments/training_plan.py", "generator/analysis/training_tables.py",
-                             "generator/analysis/training_stats.py", "generator/figures/training.py",
-                             "generator/figures/training_reg.py"),
+    "gradients": _PROPAGATION
+    + ("generator/analysis/factors.py", "generator/analysis/rules.py", "generator/figures/gradients.py"),
+    "batchnorm": _PROPAGATION
+    + ("generator/engine/layers.py", "generator/analysis/batchnorm.py", "generator/figures/batchnorm.py"),
+    "training": _TRAINING
+    + (
+        "generator/experiments/training_plan.py",
+        "generator/analysis/training_tables.py",
+        "generator/analysis/training_stats.py",
+        "generator/figures/training.py",
+        "generator/figures/training_reg.py",
+    ),
     "theory": ("generator/engine/theory.py", "generator/analysis/factors.py", "generator/analysis/seeds.py"),
     "results": _PROPAGATION + ("generator/analysis/factors.py", "generator/figures/lines.py"),
-    "seed": ("generator/experiments/seed_code.py", "generator/analysis/seed_note.py",
-             "generator/figures/seed_cases.py", "generator/figures/seed_rerun.py"),
-    "conclusions": ("generator/analysis/verdicts.py", "generator/analysis/claims.py",
-                    "generator/analysis/claim_stats.py", "generator/analysis/claim_rules.py",
-                    "generator/analysis/training.py", "generator/analysis/training_rules.py"),
-    "reproducibility": ("generator/pages/summary.py", "generator/contract/schema.py",
-                        "generator/pipeline/stages.py", "generator/pipeline/stamp.py"),
+    "seed": (
+        "generator/experiments/seed_code.py",
+        "generator/analysis/seed_note.py",
+        "generator/figures/seed_cases.py",
+        "generator/figures/seed_rerun.py",
+    ),
+    "conclusions": (
+        "generator/analysis/verdicts.py",
+        "generator/analysis/claims.py",
+        "generator/analysis/claim_stats.py",
+        "generator/analysis/claim_rules.py",
+        "generator/analysis/training.py",
+        "generator/analysis/training_rules.py",
+    ),
+    "reproducibility": (
+        "generator/pages/summary.py",
+        "generator/contract/schema.py",
+        "generator/pipeline/stages.py",
+        "generator/pipeline/stamp.py",
+    ),
     "references": (),
 }
 
@@ -55,6 +88,9 @@ COMPUTED_BY: dict[str, tuple[str, ...]] = {
 def page_sources(page: str) -> tuple[str, ...]:
     """The page module, the modules of :data:`COMPUTED_BY`, then the page's templates (no duplicates).
     ``KeyError`` for a page without an entry."""
-    paths = (f"generator/pages/{page}.py", *COMPUTED_BY[page],
-             *(f"templates/pages/{page}.{lang}.md.j2" for lang in LANGUAGES))
+    paths = (
+        f"generator/pages/{page}.py",
+        *COMPUTED_BY[page],
+        *(f"templates/pages/{page}.{lang}.md.j2" for lang in LANGUAGES),
+    )
     return tuple(dict.fromkeys(paths))

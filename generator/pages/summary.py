@@ -34,7 +34,11 @@ def config_summary(grid) -> dict:
 def data_dictionary() -> list[dict]:
     """The contract as plain data for the data-dictionary tables."""
     return [
-        {"name": f.name, "ko": f.ko, "en": f.en,
-         "columns": [{"name": c.name, "dtype": c.dtype, "ko": c.ko, "en": c.en} for c in f.columns]}
+        {
+            "name": f.name,
+            "ko": f.ko,
+            "en": f.en,
+            "columns": [{"name": c.name, "dtype": c.dtype, "ko": c.ko, "en": c.en} for c in f.columns],
+        }
         for f in contract.DATA_FILES.values()
     ]

@@ -68,20 +68,33 @@ def regime_tables(fixed, inits, acts, points: int) -> tuple[dict, dict]:
     if fixed is None or not len(fixed):
         return {}, {}
     f_inits, f_acts = ordered(fixed["init"], inits), ordered(fixed["activation"], acts)
-    tables = {col: fixed.pivot(index="init", columns="activation", values=col).reindex(index=f_inits, columns=f_acts)
-              .reset_index() for col in ("regime", "chi1", "growth", "q_star")}
+    tables = {
+        col: fixed.pivot(index="init", columns="activation", values=col)
+        .reindex(index=f_inits, columns=f_acts)
+        .reset_index()
+        for col in ("regime", "chi1", "growth", "q_star")
+    }
     regimes = {r: int((fixed["regime"] == r).sum()) for r in REGIME_ORDER}
     regimes["n"] = int(len(fixed))
     for r in ("critical", "marginal"):
         regimes[f"{r}_pairs"] = fixed[fixed["regime"] == r][["init", "activation"]].to_dict("records")
     repelled = []
     for r in fixed[fixed["regime"] == "explodes"].itertuples():
-        f1 = float(r.sigma_w2) * float(theory.expect(lambda a, act=r.activation: get_activation(act).forward(a) ** 2, 1.0, points))
+        f1 = float(r.sigma_w2) * float(
+            theory.expect(lambda a, act=r.activation: get_activation(act).forward(a) ** 2, 1.0, points)
+        )
         if abs(f1 - 1.0) <= 1e-6:
             d = theory.slope(r.activation, r.sigma_w2, 1.0, points)
             if d > 1.0:
-                repelled.append({"init": r.init, "activation": r.activation, "dfdq": d, "q1": float(r.q1),
-                                 "growth": float(r.growth)})
+                repelled.append(
+                    {
+                        "init": r.init,
+                        "activation": r.activation,
+                        "dfdq": d,
+                        "q1": float(r.q1),
+                        "growth": float(r.growth),
+                    }
+                )
     regimes["repelled"] = repelled
     return tables, regimes
 
@@ -89,8 +102,11 @@ def regime_tables(fixed, inits, acts, points: int) -> tuple[dict, dict]:
 def per_activation(err: pd.DataFrame, acts) -> tuple[pd.DataFrame, dict]:
     """Per activation: the largest relative error (and where), the median, and how many of its
     (init, activation) pairs agree within ``GOOD_TOL``; plus the overall worst / best over activations."""
-    per_pair = (err.groupby(["init", "activation"], sort=False)
-                .agg(max_rel=("rel_err", "max"), n_ok=("rel_err", "count")).reset_index())
+    per_pair = (
+        err.groupby(["init", "activation"], sort=False)
+        .agg(max_rel=("rel_err", "max"), n_ok=("rel_err", "count"))
+        .reset_index()
+    )
     per_act = []
     for act in acts:
         e = err[(err["activation"] == act) & err["rel_err"].notna()]
@@ -98,19 +114,35 @@ def per_activation(err: pd.DataFrame, acts) -> tuple[pd.DataFrame, dict]:
             continue
         worst = e.loc[e["rel_err"].idxmax()]
         pairs = per_pair[(per_pair["activation"] == act) & (per_pair["n_ok"] > 0)]
-        per_act.append({"activation": act, "max_rel": float(worst["rel_err"]), "init": worst["init"],
-                        "layer": int(worst["layer"]), "median_rel": float(e["rel_err"].median()),
-                        "n_good": int((pairs["max_rel"] <= GOOD_TOL).sum()), "n_pairs": int(len(pairs))})
-    per_act = pd.DataFrame(per_act, columns=["activation", "max_rel", "init", "layer", "median_rel", "n_good",
-                                             "n_pairs"])
+        per_act.append(
+            {
+                "activation": act,
+                "max_rel": float(worst["rel_err"]),
+                "init": worst["init"],
+                "layer": int(worst["layer"]),
+                "median_rel": float(e["rel_err"].median()),
+                "n_good": int((pairs["max_rel"] <= GOOD_TOL).sum()),
+                "n_pairs": int(len(pairs)),
+            }
+        )
+    per_act = pd.DataFrame(
+        per_act, columns=["activation", "max_rel", "init", "layer", "median_rel", "n_good", "n_pairs"]
+    )
     overall = {}
     if len(per_act):
         w = per_act.loc[per_act["max_rel"].idxmax()]
         b = per_act.loc[per_act["max_rel"].idxmin()]
-        overall = {"max_rel": float(w["max_rel"]), "act_worst": w["activation"], "init_worst": w["init"],
-                   "layer_worst": int(w["layer"]), "min_of_max": float(b["max_rel"]), "act_best": b["activation"],
-                   "median_rel": float(err["rel_err"].median()),
-                   "n_good": int(per_act["n_good"].sum()), "n_pairs": int(per_act["n_pairs"].sum())}
+        overall = {
+            "max_rel": float(w["max_rel"]),
+            "act_worst": w["activation"],
+            "init_worst": w["init"],
+            "layer_worst": int(w["layer"]),
+            "min_of_max": float(b["max_rel"]),
+            "act_best": b["activation"],
+            "median_rel": float(err["rel_err"].median()),
+            "n_good": int(per_act["n_good"].sum()),
+            "n_pairs": int(per_act["n_pairs"].sum()),
+        }
     return per_act, overall
 
 
@@ -121,10 +153,17 @@ def detail_tables(err: pd.DataFrame) -> list[dict]:
         e = err[(err["init"] == init) & (err["activation"] == act)].sort_values("layer")
         if len(e) and e["rel_err"].notna().any():
             ok = e[e["rel_err"].notna()]
-            details.append({"init": init, "activation": act, "name": f"theory-{init}-{act}",
-                            "first": float(ok["rel_err"].iloc[0]), "last": float(ok["rel_err"].iloc[-1]),
-                            "grows": bool(ok["rel_err"].iloc[-1] > ok["rel_err"].iloc[0]),
-                            "table": e[["layer", "theory_std", "std", "rel_err"]].reset_index(drop=True)})
+            details.append(
+                {
+                    "init": init,
+                    "activation": act,
+                    "name": f"theory-{init}-{act}",
+                    "first": float(ok["rel_err"].iloc[0]),
+                    "last": float(ok["rel_err"].iloc[-1]),
+                    "grows": bool(ok["rel_err"].iloc[-1] > ok["rel_err"].iloc[0]),
+                    "table": e[["layer", "theory_std", "std", "rel_err"]].reset_index(drop=True),
+                }
+            )
     return details
 
 
@@ -141,8 +180,17 @@ def divergence_table(data, err: pd.DataFrame, fixed) -> pd.DataFrame:
             if len(fr):
                 reg, q = fr.iloc[0]["regime"], float(fr.iloc[0]["q_star"])
         th = err[(err["init"] == init) & (err["activation"] == act) & (err["layer"] == first)]["theory_std"]
-        div_rows.append({"init": init, "activation": act, "first_layer": first, "n_seeds": int(s.n_seeds - s.n_ok),
-                         "theory_std": float(th.iloc[0]) if len(th) else math.nan, "regime": reg, "q_star": q})
+        div_rows.append(
+            {
+                "init": init,
+                "activation": act,
+                "first_layer": first,
+                "n_seeds": int(s.n_seeds - s.n_ok),
+                "theory_std": float(th.iloc[0]) if len(th) else math.nan,
+                "regime": reg,
+                "q_star": q,
+            }
+        )
     return pd.DataFrame(div_rows, columns=DIVERGENCE_COLUMNS)
 
 
@@ -160,8 +208,9 @@ def context(data) -> dict:
     divergence = divergence_table(data, err, fixed) if has_none else pd.DataFrame(columns=DIVERGENCE_COLUMNS)
 
     bn = bn_errors(data, points) if "bn" in norms else pd.DataFrame()
-    bn_summary = {"max_rel": float(bn["max_rel"].max()), "act": bn.loc[bn["max_rel"].idxmax(), "activation"]} \
-        if len(bn) else {}
+    bn_summary = (
+        {"max_rel": float(bn["max_rel"].max()), "act": bn.loc[bn["max_rel"].idxmax(), "activation"]} if len(bn) else {}
+    )
 
     return {
         "good_tol": GOOD_TOL,

@@ -82,17 +82,28 @@ def compare_inits(data, inits, reference: str) -> dict:
     seed_at_worst = noise[worst] if worst else math.nan
     paired = {act: paired_last_std(last, inits[0], inits[-1], act) for act in spreads}
     different = [a for a, iv in paired.items() if iv.n >= 2 and (iv.lo > 0 or iv.hi < 0)]
-    return {"frame": pd.DataFrame(rows), "spreads": spreads, "seed_spreads": noise, "worst": worst,
-            "max_spread": max_spread, "seed_spread": seed_at_worst, "n_compared": len(spreads),
-            "within_noise": bool(worst) and max_spread <= NOISE_FACTOR * seed_at_worst,
-            "noise_factor": NOISE_FACTOR, "pair": (inits[0], inits[-1]),
-            "paired": {a: iv._asdict() for a, iv in paired.items()}, "different": different,
-            "n_different": len(different), "worst_paired": paired[worst]._asdict() if worst else None}
+    return {
+        "frame": pd.DataFrame(rows),
+        "spreads": spreads,
+        "seed_spreads": noise,
+        "worst": worst,
+        "max_spread": max_spread,
+        "seed_spread": seed_at_worst,
+        "n_compared": len(spreads),
+        "within_noise": bool(worst) and max_spread <= NOISE_FACTOR * seed_at_worst,
+        "noise_factor": NOISE_FACTOR,
+        "pair": (inits[0], inits[-1]),
+        "paired": {a: iv._asdict() for a, iv in paired.items()},
+        "different": different,
+        "n_different": len(different),
+        "worst_paired": paired[worst]._asdict() if worst else None,
+    }
 
 
 def paired_last_std(last: pd.DataFrame, a: str, b: str, act: str):
     """95 % paired t interval (verdicts.paired_interval) of last-layer std(a) - std(b) over the seeds both
     ran without diverging (same seed = same input X and upstream gradient G, so the design is paired)."""
+
     def per_seed(init):
         s = last[(last["init"] == init) & (last["activation"] == act) & ~last["diverged"]]
         return s.set_index("seed")["std"].astype(float)
@@ -115,7 +126,13 @@ def max_rel_diff(data, a: str, b: str) -> float:
     if len(x) != len(y) or not len(x):
         return math.nan
     u, v = x["std"].to_numpy(float), y["std"].to_numpy(float)
-    ok = np.isfinite(u) & np.isfinite(v) & (np.abs(u) > 0) & ~x["diverged"].to_numpy(bool) & ~y["diverged"].to_numpy(bool)
+    ok = (
+        np.isfinite(u)
+        & np.isfinite(v)
+        & (np.abs(u) > 0)
+        & ~x["diverged"].to_numpy(bool)
+        & ~y["diverged"].to_numpy(bool)
+    )
     return float(np.max(np.abs(u[ok] - v[ok]) / np.abs(u[ok]))) if ok.any() else math.nan
 
 
@@ -132,15 +149,26 @@ def _variants(data) -> dict | None:
         return t
 
     return {
-        **cmp, "inits": inits,
+        **cmp,
+        "inits": inits,
         "max_spread_activation": cmp["worst"],
-        "normal_rel_diff": (max_rel_diff(data, "xavier", "glorot_normal")
-                            if "xavier" in inits and "glorot_normal" in inits else math.nan),
-        "identical_normal": ("xavier" in inits and "glorot_normal" in inits
-                             and max_rel_diff(data, "xavier", "glorot_normal") < SAME_DRAWS_RTOL),
+        "normal_rel_diff": (
+            max_rel_diff(data, "xavier", "glorot_normal")
+            if "xavier" in inits and "glorot_normal" in inits
+            else math.nan
+        ),
+        "identical_normal": (
+            "xavier" in inits
+            and "glorot_normal" in inits
+            and max_rel_diff(data, "xavier", "glorot_normal") < SAME_DRAWS_RTOL
+        ),
         "table": localized(table),
-        "columns": localized(lambda lang: {"activation": strings.t(lang, "xavier.col_activation"),
-                                           **{i: label(lang, "init", i) for i in inits}}),
+        "columns": localized(
+            lambda lang: {
+                "activation": strings.t(lang, "xavier.col_activation"),
+                **{i: label(lang, "init", i) for i in inits},
+            }
+        ),
     }
 
 
@@ -153,8 +181,12 @@ def _tanh(data) -> dict | None:
     f = successive_ratios(std)
     sat = c["saturated_frac"].to_numpy(float)
     return {
-        "first_std": float(std[0]), "last_std": float(std[-1]), "max_rel_err": float(np.nanmax(rel)),
-        "theory_last": float(th[-1]), "first_factor": float(f[0]), "last_factor": float(f[-1]),
+        "first_std": float(std[0]),
+        "last_std": float(std[-1]),
+        "max_rel_err": float(np.nanmax(rel)),
+        "theory_last": float(th[-1]),
+        "first_factor": float(f[0]),
+        "last_factor": float(f[-1]),
         "sat_max": float(np.nanmax(sat)),
         **_health(data, "xavier", "tanh"),
     }
@@ -170,9 +202,13 @@ def _relu(data) -> dict | None:
     predicted = geometric_mean(successive_ratios(q)) if len(q) > 1 else math.nan
     std = c["std"].to_numpy(float)
     return {
-        "ratio": geometric_mean(r), "ratio_min": float(np.nanmin(r)), "ratio_max": float(np.nanmax(r)),
-        "predicted": predicted, "std_factor": geometric_mean(successive_ratios(std)),
-        "first_std": float(std[0]), "last_std": float(std[-1]),
+        "ratio": geometric_mean(r),
+        "ratio_min": float(np.nanmin(r)),
+        "ratio_max": float(np.nanmax(r)),
+        "predicted": predicted,
+        "std_factor": geometric_mean(successive_ratios(std)),
+        "first_std": float(std[0]),
+        "last_std": float(std[-1]),
         "shrink_total": float(m2[-1] / m2[0]),
         **_health(data, "xavier", "relu"),
     }
@@ -181,8 +217,14 @@ def _relu(data) -> dict | None:
 def _health(data, init: str, act: str) -> dict:
     """The health record's labels and gradient ratio (both passes, generator/analysis/health.py)."""
     h = record(data, init, act)
-    return {"forward": h["forward"], "backward": h["backward"], "healthy": bool(h["healthy"]),
-            "grad_ratio": h["grad_ratio"], "grad_ratio_lo": h["grad_ratio_lo"], "grad_ratio_hi": h["grad_ratio_hi"]}
+    return {
+        "forward": h["forward"],
+        "backward": h["backward"],
+        "healthy": bool(h["healthy"]),
+        "grad_ratio": h["grad_ratio"],
+        "grad_ratio_lo": h["grad_ratio_lo"],
+        "grad_ratio_hi": h["grad_ratio_hi"],
+    }
 
 
 def _fixed(data, init: str, act: str) -> dict | None:
@@ -195,9 +237,13 @@ def _fixed(data, init: str, act: str) -> dict | None:
     if not len(row):
         return None
     r = row.iloc[0]
-    return {"q_star": float(r["q_star"]), "chi1": float(r["chi1"]), "regime": str(r["regime"]),
-            "growth": float(r["growth"]) if "growth" in r else math.nan,
-            "fixed_point_stable": bool(r["fixed_point_stable"]) if "fixed_point_stable" in r else None}
+    return {
+        "q_star": float(r["q_star"]),
+        "chi1": float(r["chi1"]),
+        "regime": str(r["regime"]),
+        "growth": float(r["growth"]) if "growth" in r else math.nan,
+        "fixed_point_stable": bool(r["fixed_point_stable"]) if "fixed_point_stable" in r else None,
+    }
 
 
 def context(data) -> dict:
@@ -210,8 +256,12 @@ def context(data) -> dict:
         "variance": var,
         "variance_equal": len({round(v, 15) for v in var.values()}) == 1,
         # a non-square example (fan_out = 2 fan_in) to show where the two formulas part ways
-        "nonsquare": {"fan_in": n, "fan_out": 2 * n, "xavier": weight_variance("xavier", n, 2 * n),
-                      "glorot": weight_variance("glorot_normal", n, 2 * n)},
+        "nonsquare": {
+            "fan_in": n,
+            "fan_out": 2 * n,
+            "xavier": weight_variance("xavier", n, 2 * n),
+            "glorot": weight_variance("glorot_normal", n, 2 * n),
+        },
         "variants": _variants(data),
         "health": init_health_context(data, "xavier"),
         "tanh": _tanh(data),

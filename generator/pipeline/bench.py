@@ -70,10 +70,17 @@ def blas_info() -> dict:
 
     blas = [i for i in threadpool_info() if i.get("user_api") == "blas"]
     first = blas[0] if blas else {}
-    return {"internal_api": first.get("internal_api"), "architecture": first.get("architecture"),
-            "version": first.get("version"), "num_threads": first.get("num_threads"),
-            "env": {k: os.environ[k] for k in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "OPENBLAS_NUM_THREADS",
-                                               "OMP_NUM_THREADS") if k in os.environ}}
+    return {
+        "internal_api": first.get("internal_api"),
+        "architecture": first.get("architecture"),
+        "version": first.get("version"),
+        "num_threads": first.get("num_threads"),
+        "env": {
+            k: os.environ[k]
+            for k in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS")
+            if k in os.environ
+        },
+    }
 
 
 def gemm_flops_per_config(samples: int, width: int, depth: int) -> float:
@@ -111,9 +118,11 @@ def build_gemm_flops(conf: Path) -> dict[str, float]:
     for _, _, params in plan(cfg.training):
         unique.setdefault(_key(params), params)
     out = {}
-    for name, kind, tasks in (("training", KIND, list(unique.values())),
-                              ("placement", "propagation", placement_tasks(cfg)),
-                              ("seed_code", "seed_code", seed_code_tasks(seeds=cfg.propagation.seeds))):
+    for name, kind, tasks in (
+        ("training", KIND, list(unique.values())),
+        ("placement", "propagation", placement_tasks(cfg)),
+        ("seed_code", "seed_code", seed_code_tasks(seeds=cfg.propagation.seeds)),
+    ):
         results, _ = run_tasks(kind, tasks, cache, None, quiet=True)
         out[name] = float(sum(r["work"]["gemm_flops"].sum() for r in results))
     return out
@@ -159,8 +168,10 @@ def run_bench(cfg: Config, args) -> dict:
     p = cfg.propagation
     tasks = grid_tasks(cfg)
     quick = getattr(args, "quick", False)
-    res: dict = {"grid": {"configs": len(tasks), "samples": p.samples, "width": p.width, "depth": p.depth},
-                 "blas": blas_info()}
+    res: dict = {
+        "grid": {"configs": len(tasks), "samples": p.samples, "width": p.width, "depth": p.depth},
+        "blas": blas_info(),
+    }
     log = (lambda *a: None) if getattr(args, "quiet", False) else (lambda *a: print(*a, file=sys.stderr, flush=True))
 
     log("bench: seed-style reference loop (fresh interpreter) ...")
@@ -180,9 +191,16 @@ def run_bench(cfg: Config, args) -> dict:
     t_all = min(t_serial, t_proc)
     # FLOPs the engine performed (it skips exactly-zero products and shares X W_1 within a (seed, init));
     # the nominal count is every GEMM of every config, as the seed-style loop does them.
-    res.update(gemm_peak_gflops=peak, propagation_s=t_all, propagation_gflops=flops / t_all / 1e9,
-               fraction_of_peak=flops / t_all / 1e9 / peak, gemm_floor_s=flops / peak / 1e9,
-               gemm_flops=flops, gemm_flops_nominal=nominal, gemm_floor_nominal_s=nominal / peak / 1e9)
+    res.update(
+        gemm_peak_gflops=peak,
+        propagation_s=t_all,
+        propagation_gflops=flops / t_all / 1e9,
+        fraction_of_peak=flops / t_all / 1e9 / peak,
+        gemm_floor_s=flops / peak / 1e9,
+        gemm_flops=flops,
+        gemm_flops_nominal=nominal,
+        gemm_floor_nominal_s=nominal / peak / 1e9,
+    )
     log("bench: scaling ...")
     res["scaling"] = scaling(tasks, len(p.activations) * len(p.norms), best, t_all)
     res["seed_loop_s"] = seed_s
@@ -198,7 +216,9 @@ def run_bench(cfg: Config, args) -> dict:
             conf = site_config(cfg.path, tmp)
             py = sys.executable
             log("bench: cold site ...")
-            res["cold_site_s"], res["peak_rss_mb"] = _timed([py, "-m", "generator", "site", "--config", str(conf), "--quiet"])
+            res["cold_site_s"], res["peak_rss_mb"] = _timed(
+                [py, "-m", "generator", "site", "--config", str(conf), "--quiet"]
+            )
             weight, explorer = public_numbers(tmp / "public")  # the tree this code builds for the config
             # The floor counts every matrix multiply of the default build: the training runs', the BN
             # page's placement runs' and the seed re-runs' too (each task reports its own; read back from
@@ -233,10 +253,16 @@ def scaling(tasks: list[dict], group_size: int, executor, t_all: float) -> dict:
     whole grid's ``t_all``. The subsets take every 4th / 2nd (seed, init) group of ``group_size`` tasks
     (activations x norms): the grid's mix of cheap (all-zero weights) and full groups, so time per task
     is comparable across the three sizes."""
-    groups = [tasks[i:i + group_size] for i in range(0, len(tasks), group_size)]
+    groups = [tasks[i : i + group_size] for i in range(0, len(tasks), group_size)]
     quarter, half = [t for g in groups[::4] for t in g], [t for g in groups[::2] for t in g]
-    return {"quarter_s": time_propagation(quarter, executor)[0], "half_s": time_propagation(half, executor)[0],
-            "all_s": t_all, "quarter_tasks": len(quarter), "half_tasks": len(half), "all_tasks": len(tasks)}
+    return {
+        "quarter_s": time_propagation(quarter, executor)[0],
+        "half_s": time_propagation(half, executor)[0],
+        "all_s": t_all,
+        "quarter_tasks": len(quarter),
+        "half_tasks": len(half),
+        "all_tasks": len(tasks),
+    }
 
 
 def add_build_floor(res: dict, extra: dict[str, float], peak: float) -> None:
@@ -259,12 +285,17 @@ def bare_mkdocs_time(tmp: Path) -> float:
     out = tmp / "bare"
     env = dict(os.environ, NO_MKDOCS_2_WARNING="1")
     parent = ROOT / "site" / "mkdocs.yml"
-    child = write_child_config(parent, {**nav_settings(parent, site_nav()), "docs_dir": str(tmp / "docs")},
-                               ".bench-")
+    child = write_child_config(parent, {**nav_settings(parent, site_nav()), "docs_dir": str(tmp / "docs")}, ".bench-")
     try:
         t = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "mkdocs", "build", "-q", "-f", str(child), "-d", str(out)],
-                       check=True, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        subprocess.run(
+            [sys.executable, "-m", "mkdocs", "build", "-q", "-f", str(child), "-d", str(out)],
+            check=True,
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         seconds = time.perf_counter() - t
     finally:
         child.unlink(missing_ok=True)
@@ -277,14 +308,18 @@ def targets(r: dict) -> dict:
         return None if cond is None else bool(cond)
 
     s = r["scaling"]
-    lin = max(abs(s["quarter_s"] / s["all_s"] * s["all_tasks"] / s["quarter_tasks"] - 1),
-              abs(s["half_s"] / s["all_s"] * s["all_tasks"] / s["half_tasks"] - 1))
+    lin = max(
+        abs(s["quarter_s"] / s["all_s"] * s["all_tasks"] / s["quarter_tasks"] - 1),
+        abs(s["half_s"] / s["all_s"] * s["all_tasks"] / s["half_tasks"] - 1),
+    )
     have_site = r.get("cold_site_s") is not None
     return {
         "fraction_of_peak>=0.80": ok(r["fraction_of_peak"] >= 0.80),
         "speedup_vs_seed_loop>=2.5": ok(r["speedup_vs_seed_loop"] >= 2.5),
         "torch_ratio<=1.1": None if r["torch_ratio"] is None else ok(r["torch_ratio"] <= 1.1),
-        "cold_site<=1.5(floor+mkdocs)": ok(r["cold_site_s"] <= 1.5 * (r["gemm_floor_s"] + r["bare_mkdocs_s"])) if have_site else None,
+        "cold_site<=1.5(floor+mkdocs)": ok(r["cold_site_s"] <= 1.5 * (r["gemm_floor_s"] + r["bare_mkdocs_s"]))
+        if have_site
+        else None,
         "warm_site<=1.5*mkdocs": ok(r["warm_site_s"] <= 1.5 * r["bare_mkdocs_s"]) if have_site else None,
         "scaling_linear_within_15%": ok(lin <= 0.15),
         "scaling_max_deviation": lin,
@@ -298,20 +333,48 @@ def table(r: dict) -> str:
 
     ex = r["executors"]
     b = r.get("blas", {})
-    rows = [("BLAS kernel", f"{b.get('internal_api')} {b.get('version')} {b.get('architecture')} "
-                            f"{b.get('env') or ''}".rstrip()),
-            ("executor serial / process s", f"{ex['serial_s']:.3g} / {ex['process_s']:.3g}")]
-    rows += [(k, f(r.get(k))) for k in ("gemm_peak_gflops", "propagation_gflops", "fraction_of_peak", "gemm_floor_s",
-                                        "gemm_floor_propagation_s", "gemm_floor_training_s", "gemm_floor_other_s", "gemm_floor_nominal_s", "propagation_s", "seed_loop_s", "speedup_vs_seed_loop",
-                                        "torch_ratio", "cold_site_s", "warm_site_s", "edit_site_s", "bare_mkdocs_s",
-                                        "peak_rss_mb")]
+    rows = [
+        (
+            "BLAS kernel",
+            f"{b.get('internal_api')} {b.get('version')} {b.get('architecture')} {b.get('env') or ''}".rstrip(),
+        ),
+        ("executor serial / process s", f"{ex['serial_s']:.3g} / {ex['process_s']:.3g}"),
+    ]
+    rows += [
+        (k, f(r.get(k)))
+        for k in (
+            "gemm_peak_gflops",
+            "propagation_gflops",
+            "fraction_of_peak",
+            "gemm_floor_s",
+            "gemm_floor_propagation_s",
+            "gemm_floor_training_s",
+            "gemm_floor_other_s",
+            "gemm_floor_nominal_s",
+            "propagation_s",
+            "seed_loop_s",
+            "speedup_vs_seed_loop",
+            "torch_ratio",
+            "cold_site_s",
+            "warm_site_s",
+            "edit_site_s",
+            "bare_mkdocs_s",
+            "peak_rss_mb",
+        )
+    ]
     if r.get("figures"):
         fg = r["figures"]
-        rows.append((f"figures serial / process s ({fg['files']} files)", f"{fg['serial_s']:.3g} / {fg['process_s']:.3g}"))
+        rows.append(
+            (f"figures serial / process s ({fg['files']} files)", f"{fg['serial_s']:.3g} / {fg['process_s']:.3g}")
+        )
     ex = r.get("explorer")
     if ex:
-        rows.append(("explorer redraw ms median / max (first draw)",
-                     f"{ex['redraw_ms_median']:.3g} / {ex['redraw_ms_max']:.3g} ({ex['first_ms']:.3g}); JS+CSS {ex['assets_gz_bytes']} B gz"))
+        rows.append(
+            (
+                "explorer redraw ms median / max (first draw)",
+                f"{ex['redraw_ms_median']:.3g} / {ex['redraw_ms_max']:.3g} ({ex['first_ms']:.3g}); JS+CSS {ex['assets_gz_bytes']} B gz",
+            )
+        )
     s = r["scaling"]
     rows.append(("scaling (1/4, 1/2, 1) s", f"{s['quarter_s']:.3g}, {s['half_s']:.3g}, {s['all_s']:.3g}"))
     rows += [(f"target {k}", f(v)) for k, v in r["targets"].items()]

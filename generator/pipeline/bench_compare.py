@@ -131,8 +131,14 @@ else:
 def bare_mkdocs(root: Path, docs: Path, out: Path, timer=timed) -> float:
     """Wall seconds of ``mkdocs build`` alone on ``docs`` with the site config of the code under ``root``."""
     env = dict(os.environ, PYTHONPATH=str(root), NO_MKDOCS_2_WARNING="1")
-    made = subprocess.run([sys.executable, "-c", _CHILD_CONFIG, str(root / "site" / "mkdocs.yml"), str(docs)],
-                          cwd=root, env=env, check=True, capture_output=True, text=True)
+    made = subprocess.run(
+        [sys.executable, "-c", _CHILD_CONFIG, str(root / "site" / "mkdocs.yml"), str(docs)],
+        cwd=root,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     child = Path(made.stdout.strip().splitlines()[-1])
     try:
         wall, _ = timer([sys.executable, "-m", "mkdocs", "build", "-q", "-f", str(child), "-d", str(out)], root, env)
@@ -196,6 +202,7 @@ def side_config(config: str | Path, root: Path) -> Path:
 def summarise(runs: dict[str, list[dict]]) -> tuple[dict, dict]:
     """(median per side and key over rounds, this / base per key); a key missing from a round, None in
     one, or zero in the base has no median or ratio (None)."""
+
     def med(rs, k):
         vals = [r.get(k) for r in rs]
         return None if any(v is None for v in vals) else statistics.median(vals)
@@ -207,13 +214,13 @@ def summarise(runs: dict[str, list[dict]]) -> tuple[dict, dict]:
     return median, ratio
 
 
-def compare(base: str, config_name: str = "experiments.toml", rounds: int = 1, log=print,
-            stages: bool = False) -> dict:
+def compare(base: str, config_name: str = "experiments.toml", rounds: int = 1, log=print, stages: bool = False) -> dict:
     from generator.config.load import load_config
     from generator.pipeline.bench_peak import gemm_peak
 
-    rev = subprocess.run(["git", "rev-parse", "--verify", f"{base}^{{commit}}"], cwd=ROOT, check=True,
-                         capture_output=True, text=True).stdout.strip()
+    rev = subprocess.run(
+        ["git", "rev-parse", "--verify", f"{base}^{{commit}}"], cwd=ROOT, check=True, capture_output=True, text=True
+    ).stdout.strip()
     p = load_config(side_config(config_name, ROOT), check_writable=False, check_memory=False).propagation
     log(f"bench: GEMM peak at {p.samples} x {p.width} ...")
     peak = gemm_peak(p.samples, p.width)
@@ -229,24 +236,42 @@ def compare(base: str, config_name: str = "experiments.toml", rounds: int = 1, l
         finally:
             subprocess.run(["git", "worktree", "remove", "--force", str(tree)], cwd=ROOT, check=False)
     median, ratio = summarise(runs)
-    res = {"base": rev, "rounds": rounds, "config": str(config_name), "stages": stages, "gemm_peak_gflops": peak,
-           "gemm_shape": {"samples": p.samples, "width": p.width}, "median": median, "runs": runs, "ratio": ratio}
+    res = {
+        "base": rev,
+        "rounds": rounds,
+        "config": str(config_name),
+        "stages": stages,
+        "gemm_peak_gflops": peak,
+        "gemm_shape": {"samples": p.samples, "width": p.width},
+        "median": median,
+        "runs": runs,
+        "ratio": ratio,
+    }
     atomic.write_text(BENCH_DIR / "compare.json", json.dumps(res, indent=2, sort_keys=True) + "\n")
     return res
 
 
-_LABELS = {"cold_s": "cold site (s)", "gemm_floor_s": "GEMM floor (s)", "bare_mkdocs_s": "bare mkdocs (s)",
-           "floor_ratio": "cold / (floor + bare mkdocs)", "cold_cpu_s": "cold site, core-seconds",
-           "warm_s": "warm site (s)", "edit_s": "site after one edit (s)", "gemm_flops": "GEMM work (GFLOP)",
-           **{f"weight_{k}_bytes": f"page weight, {k.replace('_', ' ')} (bytes)" for k in
-              ("total", "ko", "en", "shared", "largest_page_ko", "largest_page_en")}}
+_LABELS = {
+    "cold_s": "cold site (s)",
+    "gemm_floor_s": "GEMM floor (s)",
+    "bare_mkdocs_s": "bare mkdocs (s)",
+    "floor_ratio": "cold / (floor + bare mkdocs)",
+    "cold_cpu_s": "cold site, core-seconds",
+    "warm_s": "warm site (s)",
+    "edit_s": "site after one edit (s)",
+    "gemm_flops": "GEMM work (GFLOP)",
+    **{
+        f"weight_{k}_bytes": f"page weight, {k.replace('_', ' ')} (bytes)"
+        for k in ("total", "ko", "en", "shared", "largest_page_ko", "largest_page_en")
+    },
+}
 
 
 def _label(key: str) -> str:
     if key in _LABELS:
         return _LABELS[key]
     if key.startswith("gemm_flops_"):
-        return f"GEMM work, {key[len('gemm_flops_'):]} (GFLOP)"
+        return f"GEMM work, {key[len('gemm_flops_') :]} (GFLOP)"
     m = re.fullmatch(r"stage_(\w+)_(wall|cpu)_s", key)
     if m:
         return f"stage {m[1]}, " + ("wall (s)" if m[2] == "wall" else "core-seconds")
@@ -274,6 +299,8 @@ def table(res: dict) -> str:
         rows.append(f"| {_label(k)} | {base} | {this} | {'—' if ratio is None else f'{ratio:.3f}{flag}'} |")
     if res.get("gemm_peak_gflops"):
         shape = res.get("gemm_shape", {})
-        rows.append(f"\nGEMM peak {res['gemm_peak_gflops']:.1f} GFLOP/s at {shape.get('samples')} x "
-                    f"{shape.get('width')} (measured once, both sides' floors); medians of {res['rounds']} round(s).")
+        rows.append(
+            f"\nGEMM peak {res['gemm_peak_gflops']:.1f} GFLOP/s at {shape.get('samples')} x "
+            f"{shape.get('width')} (measured once, both sides' floors); medians of {res['rounds']} round(s)."
+        )
     return "\n".join(rows)

@@ -90,10 +90,19 @@ def _drive(browser, url: str, rounds: int) -> dict:
             page.select_option(f"#{control}", value)
             current[control] = value
             # redrawn, or the page says it could not load the data (reported as a failure, never waited on)
-            page.wait_for_function("b => document.getElementById('explorer').dataset.ready !== b || "
-                                   "document.getElementById('ex-msg').textContent !== ''", arg=before, polling=50)
+            page.wait_for_function(
+                "b => document.getElementById('explorer').dataset.ready !== b || "
+                "document.getElementById('ex-msg').textContent !== ''",
+                arg=before,
+                polling=50,
+            )
             if page.get_attribute("#explorer", "data-ready") == before:
                 raise RuntimeError(f"explorer: {control}={value}: " + page.text_content("#ex-msg"))
             times.append(float(page.get_attribute("#explorer", "data-redraw-ms")))
-    return {"redraw_ms_median": statistics.median(times), "redraw_ms_max": max(times), "changes": len(times),
-            "first_ms": first, "assets_gz_bytes": assets_gz_bytes()}
+    return {
+        "redraw_ms_median": statistics.median(times),
+        "redraw_ms_max": max(times),
+        "changes": len(times),
+        "first_ms": first,
+        "assets_gz_bytes": assets_gz_bytes(),
+    }

@@ -23,15 +23,18 @@ def seed_loop_time(tasks: list[dict]) -> float:
     """Wall time of :func:`seed_style_loop` over ``tasks`` in a fresh interpreter: the reference is plain
     NumPy code, so it must not inherit this process's allocator settings (generator/pipeline/alloc.py) or warm
     caches. BLAS keeps its default threads (all cores), as the seed's code would."""
-    code = ("import json, sys, time\n"
-            "from generator.pipeline.bench_reference import seed_style_loop\n"
-            "tasks = json.load(sys.stdin)\n"
-            "t = time.perf_counter()\n"
-            "for task in tasks:\n"
-            "    seed_style_loop(task)\n"
-            "print(time.perf_counter() - t)\n")
-    out = subprocess.run([sys.executable, "-c", code], input=json.dumps(tasks), capture_output=True, text=True,
-                         check=True, cwd=ROOT)
+    code = (
+        "import json, sys, time\n"
+        "from generator.pipeline.bench_reference import seed_style_loop\n"
+        "tasks = json.load(sys.stdin)\n"
+        "t = time.perf_counter()\n"
+        "for task in tasks:\n"
+        "    seed_style_loop(task)\n"
+        "print(time.perf_counter() - t)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], input=json.dumps(tasks), capture_output=True, text=True, check=True, cwd=ROOT
+    )
     return float(out.stdout.strip().splitlines()[-1])
 
 
@@ -71,15 +74,22 @@ def torch_time(tasks: list[dict]) -> float | None:
     except ImportError:
         return None
     torch.set_num_threads(2)
-    acts = {"linear": lambda a: a, "sigmoid": torch.sigmoid, "tanh": torch.tanh, "relu": torch.relu,
-            "leaky_relu": lambda a: torch.nn.functional.leaky_relu(a, 0.01), "elu": torch.nn.functional.elu,
-            "selu": torch.selu, "gelu": torch.nn.functional.gelu}
+    acts = {
+        "linear": lambda a: a,
+        "sigmoid": torch.sigmoid,
+        "tanh": torch.tanh,
+        "relu": torch.relu,
+        "leaky_relu": lambda a: torch.nn.functional.leaky_relu(a, 0.01),
+        "elu": torch.nn.functional.elu,
+        "selu": torch.selu,
+        "gelu": torch.nn.functional.gelu,
+    }
     t = time.perf_counter()
     for task in tasks:
         g = torch.Generator().manual_seed(task["seed"])
         n, w_, depth = task["samples"], task["width"], task["depth"]
         h = torch.randn(n, w_, generator=g, dtype=torch.float64)
-        ws = [(torch.randn(w_, w_, generator=g, dtype=torch.float64) / w_ ** 0.5).requires_grad_() for _ in range(depth)]
+        ws = [(torch.randn(w_, w_, generator=g, dtype=torch.float64) / w_**0.5).requires_grad_() for _ in range(depth)]
         for w in ws:
             a = h @ w
             if task["norm"] == "bn":

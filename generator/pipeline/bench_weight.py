@@ -32,8 +32,8 @@ SHARED = frozenset({"assets", "search", "data", "sitemap.xml", "sitemap.xml.gz"}
 
 @dataclass
 class Page:
-    path: str              # tree-relative posix path of the HTML file
-    lang: str              # "en" under en/, else "ko"
+    path: str  # tree-relative posix path of the HTML file
+    lang: str  # "en" under en/, else "ko"
     html_bytes: int
     image_bytes: int = 0
     styles_scripts_bytes: int = 0
@@ -119,8 +119,16 @@ def weigh(public_dir: Path) -> Weight:
         refs.feed(path.read_text("utf-8", "replace"))
         images = {f for f in (_local(public, rel, r) for r in refs.images) if f}
         styles_scripts = {f for f in (_local(public, rel, r) for r in refs.styles_scripts) if f}
-        pages.append(Page(rel, "en" if rel.startswith("en/") else "ko", size, _size(images), _size(styles_scripts),
-                          sorted(f.relative_to(public.resolve()).as_posix() for f in images)))
+        pages.append(
+            Page(
+                rel,
+                "en" if rel.startswith("en/") else "ko",
+                size,
+                _size(images),
+                _size(styles_scripts),
+                sorted(f.relative_to(public.resolve()).as_posix() for f in images),
+            )
+        )
     return Weight({p: (f, b) for p, (f, b) in parts.items()}, pages)
 
 
@@ -137,18 +145,26 @@ def numbers(w: Weight) -> dict[str, int | None]:
 
 def table(w: Weight, title: str = "") -> str:
     """Markdown: bytes per part, then the largest page of each language."""
-    labels = {"ko": "ko (pages at the root, 404, figures/)", "en": "en (en/)",
-              "shared": "shared (assets/, data/, search/, sitemap)"}
+    labels = {
+        "ko": "ko (pages at the root, 404, figures/)",
+        "en": "en (en/)",
+        "shared": "shared (assets/, data/, search/, sitemap)",
+    }
     rows = [f"**Page weight{' — ' + title if title else ''}**", "", "| part | files | bytes |", "|---|---:|---:|"]
     rows += [f"| {labels[p]} | {w.parts[p][0]:,} | {w.parts[p][1]:,} |" for p in PARTS]
     rows.append(f"| total | {w.total[0]:,} | {w.total[1]:,} |")
-    rows += ["", "| largest page | HTML | images | HTML + images | first visit (+ CSS, JS) |",
-             "|---|---:|---:|---:|---:|"]
+    rows += [
+        "",
+        "| largest page | HTML | images | HTML + images | first visit (+ CSS, JS) |",
+        "|---|---:|---:|---:|---:|",
+    ]
     for lang in ("ko", "en"):
         p = w.largest(lang)
         if p is not None:
-            rows.append(f"| {lang}: {p.path} ({len(p.images)} images) | {p.html_bytes:,} | {p.image_bytes:,} | "
-                        f"{p.page_bytes:,} | {p.first_visit_bytes:,} |")
+            rows.append(
+                f"| {lang}: {p.path} ({len(p.images)} images) | {p.html_bytes:,} | {p.image_bytes:,} | "
+                f"{p.page_bytes:,} | {p.first_visit_bytes:,} |"
+            )
     return "\n".join(rows)
 
 

@@ -69,14 +69,15 @@ class BuildResult:
     public_dir: Path
     site_url: str
     source_date_epoch: int
-    seconds: float                 # wall time of the mkdocs subprocess
-    log: str                       # mkdocs' combined stdout/stderr
-    files: int                     # files in the new public/
+    seconds: float  # wall time of the mkdocs subprocess
+    log: str  # mkdocs' combined stdout/stderr
+    files: int  # files in the new public/
     warnings: list[str] = field(default_factory=list)  # always empty on success (strict)
 
 
 # ------------------------------------------------------------------------------------------------
 # helpers
+
 
 def source_date_epoch(repo: Path = ROOT) -> int:
     """``$SOURCE_DATE_EPOCH``, else the last commit time of ``repo``, else :data:`DEFAULT_EPOCH`."""
@@ -84,8 +85,14 @@ def source_date_epoch(repo: Path = ROOT) -> int:
     if env:
         return int(env)
     try:
-        out = subprocess.run(["git", "-C", str(repo), "log", "-1", "--format=%ct"], capture_output=True,
-                             text=True, timeout=10, check=False, stdin=subprocess.DEVNULL)
+        out = subprocess.run(
+            ["git", "-C", str(repo), "log", "-1", "--format=%ct"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=False,
+            stdin=subprocess.DEVNULL,
+        )
         if out.returncode == 0 and out.stdout.strip().isdigit():
             return int(out.stdout.strip())
     except (OSError, subprocess.SubprocessError):
@@ -162,15 +169,13 @@ def _require_parity(docs_dir: Path) -> None:
     """:class:`BuildError` listing every localized file of ``docs_dir`` that misses a language."""
     problems = check_language_parity(docs_dir)
     if problems:
-        raise BuildError("every page and localized figure must exist in both languages:\n  "
-                         + "\n  ".join(problems))
+        raise BuildError("every page and localized figure must exist in both languages:\n  " + "\n  ".join(problems))
 
 
 def _build_env(epoch: int, site_url: str | None) -> tuple[dict[str, str], str]:
     """The mkdocs subprocess's environment and the site URL it builds for (``site_url`` over the environment's)."""
     env = dict(os.environ)
-    env.update(SOURCE_DATE_EPOCH=str(epoch), NO_MKDOCS_2_WARNING="1", PYTHONHASHSEED="0",
-               PYTHONIOENCODING="utf-8")
+    env.update(SOURCE_DATE_EPOCH=str(epoch), NO_MKDOCS_2_WARNING="1", PYTHONHASHSEED="0", PYTHONIOENCODING="utf-8")
     if site_url:
         env["INITLAB_SITE_URL"] = site_url if site_url.endswith("/") else site_url + "/"
     return env, env.get("INITLAB_SITE_URL", "http://127.0.0.1:8000/initlab/")
@@ -180,9 +185,15 @@ def _run_mkdocs(cmd: list[str], cwd: Path, env: dict[str, str], timeout: float |
     """Run ``cmd`` (mkdocs build); return its log and wall seconds. :class:`BuildError` on a non-zero exit,
     any WARNING/ERROR line or the timeout; on any exception (KeyboardInterrupt, SystemExit) mkdocs is stopped."""
     t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdin=subprocess.DEVNULL,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            preexec_fn=functools.partial(worker_setup, os.getpid()))
+    proc = subprocess.Popen(
+        cmd,
+        cwd=cwd,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        preexec_fn=functools.partial(worker_setup, os.getpid()),
+    )
     try:
         out, _ = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired as exc:
@@ -203,9 +214,19 @@ def _run_mkdocs(cmd: list[str], cwd: Path, env: dict[str, str], timeout: float |
 # ------------------------------------------------------------------------------------------------
 # the build
 
-def build_site(site_dir: Path = SITE_DIR, public_dir: Path | None = None, *, docs_dir: Path | None = None,
-               site_url: str | None = None, config_file: Path | None = None, epoch: int | None = None,
-               timeout: float | None = 600, nav: Nav | None = None, repo_url: str | None = None) -> BuildResult:
+
+def build_site(
+    site_dir: Path = SITE_DIR,
+    public_dir: Path | None = None,
+    *,
+    docs_dir: Path | None = None,
+    site_url: str | None = None,
+    config_file: Path | None = None,
+    epoch: int | None = None,
+    timeout: float | None = 600,
+    nav: Nav | None = None,
+    repo_url: str | None = None,
+) -> BuildResult:
     """Build ``<site_dir>/mkdocs.yml`` strictly into ``public_dir`` (default ``<site_dir>/public``).
 
     ``docs_dir`` overrides the config's ``docs_dir`` (a transient ``INHERIT`` config next to
@@ -238,8 +259,10 @@ def build_site(site_dir: Path = SITE_DIR, public_dir: Path | None = None, *, doc
     # temporary files are swept
     with locked(public_dir.parent, config_file.parent):
         if public_dir.exists() and not (public_dir.is_dir() and owned(public_dir, "public_dir")):
-            raise BuildError(f"{public_dir} exists and was not made by initlab (no {MARKER} file): "
-                             "not replacing it; choose a new or empty directory")
+            raise BuildError(
+                f"{public_dir} exists and was not made by initlab (no {MARKER} file): "
+                "not replacing it; choose a new or empty directory"
+            )
         sweep_debris(public_dir.parent, config_file.parent)
         tmp = marked_tmpdir(public_dir.parent, TMP_PREFIX, "public_dir")
         child_file: Path | None = None
@@ -255,8 +278,18 @@ def build_site(site_dir: Path = SITE_DIR, public_dir: Path | None = None, *, doc
             umask = os.umask(0)
             os.umask(umask)
             os.chmod(tmp, 0o777 & ~umask)  # mkdtemp makes 0700; the published tree must be readable
-            cmd = [sys.executable, "-m", "mkdocs", "build", "--strict", "--clean",
-                   "-f", str(child_file or config_file), "-d", str(tmp)]
+            cmd = [
+                sys.executable,
+                "-m",
+                "mkdocs",
+                "build",
+                "--strict",
+                "--clean",
+                "-f",
+                str(child_file or config_file),
+                "-d",
+                str(tmp),
+            ]
             log, seconds = _run_mkdocs(cmd, config_file.parent, env, timeout)
             _postprocess(tmp, epoch)
             prune(tmp, docs_dir)  # theme files no browser loads (generator/pipeline/prune.py)
@@ -270,8 +303,9 @@ def build_site(site_dir: Path = SITE_DIR, public_dir: Path | None = None, *, doc
                 child_file.unlink(missing_ok=True)
             if staged is not None:
                 shutil.rmtree(staged, ignore_errors=True)
-    return BuildResult(public_dir=public_dir, site_url=effective_url, source_date_epoch=epoch,
-                       seconds=seconds, log=log, files=files)
+    return BuildResult(
+        public_dir=public_dir, site_url=effective_url, source_date_epoch=epoch, seconds=seconds, log=log, files=files
+    )
 
 
 def _sigterm_to_exit(signum, frame):  # pragma: no cover - exercised via subprocess
@@ -281,22 +315,35 @@ def _sigterm_to_exit(signum, frame):  # pragma: no cover - exercised via subproc
 def main(argv: list[str] | None = None) -> int:
     """``python -m generator.pipeline.build [--site-dir DIR] [--public-dir DIR] [--docs-dir DIR] [--site-url URL]
     [--no-nav]``, with the site's navigation unless ``--no-nav``."""
-    ap = argparse.ArgumentParser(prog="python -m generator.pipeline.build",
-                                 description="mkdocs build --strict into a temp dir, swapped into public/ on success")
+    ap = argparse.ArgumentParser(
+        prog="python -m generator.pipeline.build",
+        description="mkdocs build --strict into a temp dir, swapped into public/ on success",
+    )
     ap.add_argument("--site-dir", type=Path, default=SITE_DIR)
     ap.add_argument("--public-dir", type=Path, default=None)
     ap.add_argument("--docs-dir", type=Path, default=None, help="default: docs_dir of mkdocs.yml")
-    ap.add_argument("--site-url", default=None, help="absolute base URL (default: $INITLAB_SITE_URL or "
-                    "http://127.0.0.1:8000/initlab/)")
-    ap.add_argument("--repo-url", default=None, help="repository for the source links (default: "
-                    "$INITLAB_REPO_URL, else a GitHub 'origin' remote, else none)")
-    ap.add_argument("--no-nav", action="store_true", help="no generated nav: MkDocs lists the docs "
-                    "(a hand-made site)")
+    ap.add_argument(
+        "--site-url",
+        default=None,
+        help="absolute base URL (default: $INITLAB_SITE_URL or http://127.0.0.1:8000/initlab/)",
+    )
+    ap.add_argument(
+        "--repo-url",
+        default=None,
+        help="repository for the source links (default: $INITLAB_REPO_URL, else a GitHub 'origin' remote, else none)",
+    )
+    ap.add_argument("--no-nav", action="store_true", help="no generated nav: MkDocs lists the docs (a hand-made site)")
     args = ap.parse_args(argv)
     signal.signal(signal.SIGTERM, _sigterm_to_exit)
     try:
-        res = build_site(args.site_dir, args.public_dir, docs_dir=args.docs_dir, site_url=args.site_url,
-                         nav=None if args.no_nav else site_nav(), repo_url=args.repo_url)
+        res = build_site(
+            args.site_dir,
+            args.public_dir,
+            docs_dir=args.docs_dir,
+            site_url=args.site_url,
+            nav=None if args.no_nav else site_nav(),
+            repo_url=args.repo_url,
+        )
     except BuildError as exc:
         print(f"build error: {exc}", file=sys.stderr)
         return 1

@@ -93,7 +93,11 @@ def sweep_debris(*dirs: Path) -> None:
                 continue
             if p.is_dir() and ((p / MARKER).is_file() or not any(p.iterdir())):
                 shutil.rmtree(p, ignore_errors=True)
-            elif p.is_file() and p.name.endswith(".mkdocs.yml") and p.read_text("utf-8", "replace").startswith("INHERIT: "):
+            elif (
+                p.is_file()
+                and p.name.endswith(".mkdocs.yml")
+                and p.read_text("utf-8", "replace").startswith("INHERIT: ")
+            ):
                 p.unlink(missing_ok=True)
 
 

@@ -144,9 +144,14 @@ def run_experiments(
     if seed_pending is not None:
         seed_results, seed_stats = seed_pending.collect(quiet=True)
         stats.append(seed_stats)
-        save("seed", seed_key, {"seed_printed.csv": seed_reference.load_printouts(),
-                                "seed_code.csv": seed_reference.seed_code_assemble(
-                                    seed_tasks, [r["result"] for r in seed_results])})
+        save(
+            "seed",
+            seed_key,
+            {
+                "seed_printed.csv": seed_reference.load_printouts(),
+                "seed_code.csv": seed_reference.seed_code_assemble(seed_tasks, [r["result"] for r in seed_results]),
+            },
+        )
 
     if not place_skip:
         place_results, place_stats = place_pending.collect(quiet=True) if place_pending else ([], None)
@@ -169,8 +174,13 @@ def grid_frames(cfg: Config, tasks: list[dict], results: list) -> dict[str, pd.D
     pred = th[["init", "activation", "layer", "theory_std"]]
     layers = layers.merge(pred, on=["init", "activation", "layer"], how="left")
     layers.loc[layers["norm"] != "none", "theory_std"] = np.nan
-    return {"propagation.csv": layers, "histograms.csv": hist, "theory.csv": th,
-            "theory_fixed.csv": th_fixed, "health.csv": health_of(layers, cfg.propagation.depth)}
+    return {
+        "propagation.csv": layers,
+        "histograms.csv": hist,
+        "theory.csv": th,
+        "theory_fixed.csv": th_fixed,
+        "health.csv": health_of(layers, cfg.propagation.depth),
+    }
 
 
 def symmetry_frame(cfg: Config, tasks: list[dict], results: list[dict]) -> pd.DataFrame:
@@ -212,12 +222,20 @@ def record_data_files(data_dir: Path, stage: str, manifests, extra=()) -> None:
 # hashes every input of the files it writes (the config values, the stage's code, library versions);
 # the file hashes catch a data file edited or damaged by hand.
 MANIFEST = ".experiments-manifest.json"
-MANIFESTS = {"grid": MANIFEST, "symmetry": ".symmetry-manifest.json", "seed": ".seed-manifest.json",
-             "placement": ".placement-manifest.json"}
+MANIFESTS = {
+    "grid": MANIFEST,
+    "symmetry": ".symmetry-manifest.json",
+    "seed": ".seed-manifest.json",
+    "placement": ".placement-manifest.json",
+}
 # The task kinds each group's files are computed from; a group's key names their code and this
 # module's (which assembles the files) through the import closure (generator/common/imports.py).
-GROUP_TASKS = {"grid": ("propagation",), "symmetry": ("symmetry",), "seed": ("seed_code",),
-               "placement": ("propagation",)}
+GROUP_TASKS = {
+    "grid": ("propagation",),
+    "symmetry": ("symmetry",),
+    "seed": ("seed_code",),
+    "placement": ("propagation",),
+}
 
 
 def group_code(group: str) -> str:

@@ -53,6 +53,9 @@ def write_explorer(data, docs_dir: Path, quiet: bool = False) -> ExplorerStats:
     stats.removed = len(manifest.remove_stale(STAGE, paths))
     manifest.record(STAGE, paths)
     if not quiet:
-        print(f"explorer: {stats.total} files, {stats.unchanged} unchanged, {stats.written} written, "
-              f"{stats.removed} removed", file=sys.stderr)
+        print(
+            f"explorer: {stats.total} files, {stats.unchanged} unchanged, {stats.written} written, "
+            f"{stats.removed} removed",
+            file=sys.stderr,
+        )
     return stats

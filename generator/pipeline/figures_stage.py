@@ -125,8 +125,12 @@ def figure_code(job, memo: dict | None = None) -> str:
 def figure_key(job, lang: str, tables: dict, code: str, env: dict) -> tuple[str, dict]:
     """The store key (and its inputs) of one figure file: job, language, digests of the tables it
     reads, code, env."""
-    params = {"job": job.name, "params": [[k, list(v) if isinstance(v, tuple) else v] for k, v in job.params],
-              "lang": lang, "tables": tables}
+    params = {
+        "job": job.name,
+        "params": [[k, list(v) if isinstance(v, tuple) else v] for k, v in job.params],
+        "lang": lang,
+        "tables": tables,
+    }
     return cache_key("figure", params, code, env)
 
 
@@ -201,8 +205,9 @@ class FigureRun:
                     atomic.copy_file(found[f"{key}.svg"], self.fig_dir / fname)
                     self.stats.cached += 1
                 else:
-                    fut = executor.submit(_render_one, job.name, job.kwargs, lang, str(self.tmp / fname),
-                                          str(self.data_dir), tables)
+                    fut = executor.submit(
+                        _render_one, job.name, job.kwargs, lang, str(self.tmp / fname), str(self.data_dir), tables
+                    )
                     self.futures.append((key, inputs, fname, fut))
 
     def finish(self) -> FigureStats:
@@ -234,7 +239,7 @@ def render_all_figures(cfg: Config, quiet: bool = False, workers: int | None = N
     from generator.pipeline.runner import ProcessExecutor, SerialExecutor
 
     n = workers or os.cpu_count() or 1
-    with FigureRun(cfg, quiet) as run, (ProcessExecutor(n) if n > 1 or workers else SerialExecutor()) as ex:
+    with FigureRun(cfg, quiet) as run, ProcessExecutor(n) if n > 1 or workers else SerialExecutor() as ex:
         run.submit_grid(ex)
         run.submit_training(ex)
         return run.finish()

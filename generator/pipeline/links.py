@@ -30,8 +30,10 @@ from pathlib import Path
 
 from generator.common.paths import ROOT
 
-_GITHUB = re.compile(r"^(?:https://github\.com/|git@github\.com:|ssh://git@github\.com/)"
-                     r"(?P<owner>[A-Za-z0-9][A-Za-z0-9-]*)/(?P<name>[A-Za-z0-9._-]+?)(?:\.git)?/?$")
+_GITHUB = re.compile(
+    r"^(?:https://github\.com/|git@github\.com:|ssh://git@github\.com/)"
+    r"(?P<owner>[A-Za-z0-9][A-Za-z0-9-]*)/(?P<name>[A-Za-z0-9._-]+?)(?:\.git)?/?$"
+)
 
 
 @dataclass(frozen=True)
@@ -51,8 +53,14 @@ class RepoLink:
 
 def _git(*args: str, repo: Path = ROOT) -> str | None:
     try:
-        out = subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True, timeout=10,
-                             check=False, stdin=subprocess.DEVNULL)
+        out = subprocess.run(
+            ["git", "-C", str(repo), *args],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=False,
+            stdin=subprocess.DEVNULL,
+        )
     except (OSError, subprocess.SubprocessError):
         return None
     return out.stdout.strip() or None if out.returncode == 0 else None
@@ -90,13 +98,22 @@ def link_settings(link: RepoLink, pages: tuple[str, ...] | None = None) -> dict:
     from generator.render.strings import t
 
     ref = link.ref or "HEAD"
-    labels = {lang: {"title": t(lang, "ui.code_title"),
-                     "note": t(lang, "ui.code_note", ref=_short(ref)) if link.url else t(lang, "ui.code_no_repo")}
-              for lang in LANGUAGES}
-    code = {"ref": link.ref, "blob": link.blob("") if link.url else None, "labels": labels,
-            "pages": {page: list(page_sources(page)) for page in (PAGES if pages is None else pages)}}
+    labels = {
+        lang: {
+            "title": t(lang, "ui.code_title"),
+            "note": t(lang, "ui.code_note", ref=_short(ref)) if link.url else t(lang, "ui.code_no_repo"),
+        }
+        for lang in LANGUAGES
+    }
+    code = {
+        "ref": link.ref,
+        "blob": link.blob("") if link.url else None,
+        "labels": labels,
+        "pages": {page: list(page_sources(page)) for page in (PAGES if pages is None else pages)},
+    }
     settings: dict = {"extra": {"initlab_code": code}}
     if link.url:
-        settings.update(repo_url=link.url, repo_name=link.name,
-                        edit_uri_template=f"blob/{ref}/templates/pages/{{path_noext}}.md.j2")
+        settings.update(
+            repo_url=link.url, repo_name=link.name, edit_uri_template=f"blob/{ref}/templates/pages/{{path_noext}}.md.j2"
+        )
     return settings

@@ -99,8 +99,10 @@ def nav_settings(config_file: Path, nav: Nav) -> dict:
     if not isinstance(plugins, list):
         raise ValueError(f"{Path(config_file).name} has no plugins list")
     if _tagged(plugins):
-        raise ValueError(f"the plugins of {Path(config_file).name} use a YAML tag (!ENV, !!python); "
-                         "the generated nav cannot copy them")
+        raise ValueError(
+            f"the plugins of {Path(config_file).name} use a YAML tag (!ENV, !!python); "
+            "the generated nav cannot copy them"
+        )
     languages = _i18n_languages(plugins)
     locales = [lang["locale"] for lang in languages]
     default = next((lang["locale"] for lang in languages if lang.get("default")), locales[0])
@@ -135,8 +137,7 @@ def nav_settings(config_file: Path, nav: Nav) -> dict:
 
 def child_config(parent_name: str, settings: dict) -> str:
     """The text of a child config: ``INHERIT: <parent_name>`` (first line) and ``settings``."""
-    return yaml.safe_dump({"INHERIT": parent_name, **settings}, allow_unicode=True, sort_keys=False,
-                          width=1 << 20)
+    return yaml.safe_dump({"INHERIT": parent_name, **settings}, allow_unicode=True, sort_keys=False, width=1 << 20)
 
 
 def write_child_config(config_file: Path, settings: dict, prefix: str) -> Path | None:

@@ -53,8 +53,7 @@ HEADER = """\
 """
 # What HEADER says, as notebook metadata (jupytext writes the same keys into a paired .ipynb).
 METADATA = {
-    "jupytext": {"formats": "ipynb,py:percent",
-                 "text_representation": {"extension": ".py", "format_name": "percent"}},
+    "jupytext": {"formats": "ipynb,py:percent", "text_representation": {"extension": ".py", "format_name": "percent"}},
     "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
 }
 STAGE = "notebooks"  # the manifest's stage name (generator/pipeline/outputs.py)
@@ -112,11 +111,11 @@ def _cell(kind: str, meta: dict, lines: list[str], where: str) -> dict:
 def percent_to_ipynb(text: str, name: str = "<notebook>") -> str:
     """The nbformat 4.4 JSON text of the percent-format notebook ``text`` (see module doc)."""
     end = text.find("\n# ---\n", 1)
-    if not text.startswith("# ---\n") or end < 0 or _TOOL_LINES.sub("", text[:end + 7]) != HEADER:
+    if not text.startswith("# ---\n") or end < 0 or _TOOL_LINES.sub("", text[: end + 7]) != HEADER:
         raise NotebookError(f"{name}: must start with the jupytext header (generator/pipeline/notebooks.py HEADER)")
-    lines = text[end + 7:].splitlines()
+    lines = text[end + 7 :].splitlines()
     cells, current = [], None  # current: (kind, metadata, lines, where)
-    for i, line in enumerate(lines, start=text[:end + 7].count("\n") + 1):
+    for i, line in enumerate(lines, start=text[: end + 7].count("\n") + 1):
         where = f"{name}:{i}"
         m = _MARKER.match(line)
         if m:
@@ -125,7 +124,7 @@ def percent_to_ipynb(text: str, name: str = "<notebook>") -> str:
             rest = m.group("rest")
             k = _KIND.match(rest)
             kind = "markdown" if k else "code"
-            current = (kind, _cell_metadata(rest[k.end():] if k else rest, where), [], where)
+            current = (kind, _cell_metadata(rest[k.end() :] if k else rest, where), [], where)
         elif current is None:
             if line.strip():
                 raise NotebookError(f"{where}: text before the first '# %%' cell marker")
@@ -149,8 +148,9 @@ def write_notebooks(docs_dir: Path, src_dir: Path | None = None) -> list[Path]:
     All sources are converted before anything is written, so a bad source leaves docs_dir unchanged.
     """
     out_dir = Path(docs_dir) / "notebooks"
-    converted = {out_dir / f"{p.stem}.ipynb": percent_to_ipynb(p.read_text("utf-8"), p.name)
-                 for p in notebook_sources(src_dir)}
+    converted = {
+        out_dir / f"{p.stem}.ipynb": percent_to_ipynb(p.read_text("utf-8"), p.name) for p in notebook_sources(src_dir)
+    }
     for path, text in converted.items():
         data = text.encode("utf-8")
         if not path.is_file() or path.read_bytes() != data:

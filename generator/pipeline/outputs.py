@@ -44,9 +44,29 @@ LOCK = ".initlab.lock"
 ROLES = ("docs_dir", "public_dir", "cache_dir")
 
 # Source paths of the repository (relative to ROOT): no output may be, contain or sit inside one.
-SOURCES = (".git", ".github", ".ci", ".venv", "generator", "templates", "tests", "configs", "reference",
-           "media", "notebooks", "site/assets", "site/overrides", "site/vendor-src", "site/mkdocs.yml",
-           "README.md", "README.ko.md", "CONTRIBUTING.md", "Makefile", "pyproject.toml", "experiments.toml")
+SOURCES = (
+    ".git",
+    ".github",
+    ".ci",
+    ".venv",
+    "generator",
+    "templates",
+    "tests",
+    "configs",
+    "reference",
+    "media",
+    "notebooks",
+    "site/assets",
+    "site/overrides",
+    "site/vendor-src",
+    "site/mkdocs.yml",
+    "README.md",
+    "README.ko.md",
+    "CONTRIBUTING.md",
+    "Makefile",
+    "pyproject.toml",
+    "experiments.toml",
+)
 # The generated directories of the default config (git-ignored): adopted even without a marker.
 DEFAULT_GENERATED = {"docs_dir": "site/docs", "public_dir": "site/public", "cache_dir": ".cache"}
 
@@ -92,15 +112,20 @@ def check_outputs(cfg: Config) -> dict[str, Path]:
     for role, path in dirs.items():
         for other, opath in dirs.items():
             if other != role and _nested(path, opath):
-                raise ConfigError(f"output.{role}", f"{_rel(path)} overlaps output.{other} ({_rel(opath)}); "
-                                                    "docs, public and cache must be separate directories")
+                raise ConfigError(
+                    f"output.{role}",
+                    f"{_rel(path)} overlaps output.{other} ({_rel(opath)}); "
+                    "docs, public and cache must be separate directories",
+                )
     for role, path in dirs.items():
         if path.exists() or path.is_symlink():
             if not path.is_dir():
                 raise ConfigError(f"output.{role}", f"{_rel(path)} exists and is not a directory; {hint}")
             if not owned(path, role):
-                raise ConfigError(f"output.{role}", f"{_rel(path)} is not empty and was not made by initlab "
-                                                    f"(no {MARKER} file); {hint}")
+                raise ConfigError(
+                    f"output.{role}",
+                    f"{_rel(path)} is not empty and was not made by initlab (no {MARKER} file); {hint}",
+                )
     return dirs
 
 
@@ -120,6 +145,7 @@ def write_marker(path: Path, role: str) -> None:
 
 # ------------------------------------------------------------------------------------------------
 # the manifest of generated files under docs_dir
+
 
 class Manifest:
     """Per-stage lists of files (POSIX paths relative to ``docs_dir``) the build wrote there."""
@@ -168,6 +194,7 @@ class Manifest:
 # ------------------------------------------------------------------------------------------------
 # the pipeline lock
 
+
 def _holder(fd: int) -> str:
     try:
         text = os.pread(fd, 300, 0).decode("utf-8", "replace").strip()
@@ -185,8 +212,9 @@ def _flock(path: Path, wait: bool, quiet: bool) -> Iterator[None]:
         except BlockingIOError:
             who = _holder(fd)
             if not wait:
-                raise ConfigError("lock", f"another build holds {_rel(path)} ({who}); "
-                                          "wait for it to finish or stop it") from None
+                raise ConfigError(
+                    "lock", f"another build holds {_rel(path)} ({who}); wait for it to finish or stop it"
+                ) from None
             if not quiet:
                 print(f"waiting: another build holds {_rel(path)} ({who})", file=sys.stderr, flush=True)
             fcntl.flock(fd, fcntl.LOCK_EX)

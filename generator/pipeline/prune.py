@@ -40,7 +40,7 @@ _CSS_MAP_RE = re.compile(rb"\n?/\*[#@] sourceMappingURL=[^\n]*?\*/\s*\Z")
 
 @dataclass
 class Pruned:
-    removed: list[str] = field(default_factory=list)   # tree-relative posix paths, sorted
+    removed: list[str] = field(default_factory=list)  # tree-relative posix paths, sorted
     stripped: list[str] = field(default_factory=list)  # files whose sourceMappingURL comment was cut
     bytes_saved: int = 0
 
@@ -97,8 +97,11 @@ def prune(out_dir: Path, docs_dir: Path | None = None) -> Pruned:
     langs = search_languages(out_dir)
     if langs is not None and (out_dir / LUNR).is_dir() and _worker_loads_by_scheme(out_dir):
         keep = lunr_needed(langs)
-        doomed += [p for p in (out_dir / LUNR).rglob("*") if p.is_file() and theirs(p)
-                   and p.relative_to(out_dir / LUNR).as_posix() not in keep]
+        doomed += [
+            p
+            for p in (out_dir / LUNR).rglob("*")
+            if p.is_file() and theirs(p) and p.relative_to(out_dir / LUNR).as_posix() not in keep
+        ]
     for path in sorted(set(doomed)):
         res.bytes_saved += path.stat().st_size
         res.removed.append(path.relative_to(out_dir).as_posix())

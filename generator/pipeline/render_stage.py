@@ -48,10 +48,17 @@ def _write_if_changed(path: Path, text: str) -> None:
     atomic.write_bytes(path, data)
 
 
-def render_pages(context: dict[str, Any], docs_dir: Path, pages: Iterable[str] | None = None, *,
-                 templates_dir: Path | None = None, assets_dir: Path | None = None,
-                 languages: Iterable[str] = LANGUAGES, bytecode_dir: Path | None = None,
-                 notebooks_dir: Path | None = None) -> list[Path]:
+def render_pages(
+    context: dict[str, Any],
+    docs_dir: Path,
+    pages: Iterable[str] | None = None,
+    *,
+    templates_dir: Path | None = None,
+    assets_dir: Path | None = None,
+    languages: Iterable[str] = LANGUAGES,
+    bytecode_dir: Path | None = None,
+    notebooks_dir: Path | None = None,
+) -> list[Path]:
     """Render every page (or only ``pages``) in every language into ``docs_dir``.
 
     Each ``templates/pages/<name>.<lang>.md.j2`` -> ``<docs_dir>/<name>.<lang>.md``, rendered with
@@ -73,8 +80,10 @@ def render_pages(context: dict[str, Any], docs_dir: Path, pages: Iterable[str] |
     for name in names:
         missing = [lg for lg in languages if lg not in available[name]]
         if missing:
-            raise RenderError(f"page {name!r} has no template for language(s) {missing} "
-                              f"(expected {PAGES_DIR}/{name}.<lang>.md.j2 for each of {list(languages)})")
+            raise RenderError(
+                f"page {name!r} has no template for language(s) {missing} "
+                f"(expected {PAGES_DIR}/{name}.<lang>.md.j2 for each of {list(languages)})"
+            )
 
     rendered: dict[Path, str] = {}
     for name in names:

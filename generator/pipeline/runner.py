@@ -133,8 +133,7 @@ class ProcessExecutor:
         self._pool: ProcessPoolExecutor | None = None
 
     def _new_pool(self) -> ProcessPoolExecutor:
-        return ProcessPoolExecutor(self.workers, initializer=_init_worker,
-                                   initargs=(self.blas_threads, os.getpid()))
+        return ProcessPoolExecutor(self.workers, initializer=_init_worker, initargs=(self.blas_threads, os.getpid()))
 
     def __enter__(self):
         if self._pool is None:
@@ -154,7 +153,7 @@ class ProcessExecutor:
     def map(self, fn, kwargs):
         fn_path = f"{fn.__module__}:{fn.__name__}"
         items = list(kwargs)
-        chunks = [items[i:i + self.chunksize] for i in range(0, len(items), self.chunksize)]
+        chunks = [items[i : i + self.chunksize] for i in range(0, len(items), self.chunksize)]
         own = self._pool is None
         pool = self._new_pool() if own else self._pool
         futures = [pool.submit(_call_chunk, fn_path, chunk) for chunk in chunks]

@@ -38,11 +38,10 @@ def split_search_index(out_dir: Path, languages: tuple[str, ...]) -> dict[str, i
         location = doc.get("location", "")
         lang = next((x for x in others if location == x or location.startswith(f"{x}/")), languages[0])
         if lang != languages[0]:
-            doc = {**doc, "location": location[len(lang) + 1:]}
+            doc = {**doc, "location": location[len(lang) + 1 :]}
         buckets[lang].append(doc)
     for lang, docs in buckets.items():
         target = path if lang == languages[0] else out_dir / lang / INDEX
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(json.dumps({**index, "docs": docs}, sort_keys=True, separators=(",", ":")),
-                          "utf-8")
+        target.write_text(json.dumps({**index, "docs": docs}, sort_keys=True, separators=(",", ":")), "utf-8")
     return {lang: len(docs) for lang, docs in buckets.items()}

@@ -53,8 +53,11 @@ def stage_experiments(cfg: Config, args, only=None):
 def _print_stats(stats, quiet: bool) -> None:
     if not quiet:
         for st in stats:
-            print(f"{st.kind}: {st.total} tasks, {st.hits} cached, {st.computed} computed, "
-                  f"{st.corrupt} damaged cache entries, {st.seconds:.1f} s from queued to done", file=sys.stderr)
+            print(
+                f"{st.kind}: {st.total} tasks, {st.hits} cached, {st.computed} computed, "
+                f"{st.corrupt} damaged cache entries, {st.seconds:.1f} s from queued to done",
+                file=sys.stderr,
+            )
 
 
 def _training(cfg: Config, args, quiet: bool, executor=None):
@@ -138,8 +141,7 @@ def training_stage_key(cfg: Config) -> str:
     from generator.pipeline.store import environment
 
     code = code_digest(("generator.pipeline.training_stage", "generator.experiments.training_run"))
-    inputs = {"training": dataclasses.asdict(cfg.training), "code": code,
-              "env": environment()}
+    inputs = {"training": dataclasses.asdict(cfg.training), "code": code, "env": environment()}
     return sha256_bytes(json.dumps(inputs, sort_keys=True, default=str).encode())
 
 
@@ -166,8 +168,11 @@ def check_grid(cfg: Config, data_dir: Path) -> None:
     diff = first_difference(grid, grid_facts(cfg), ignore=PROVENANCE)
     if diff is not None:
         field, was, now = diff
-        raise ConfigError(field, f"{where} has {field} = {_text(was)} (from {grid.config_file}) but --config gives "
-                                 f"{_text(now)}; run experiments with this config first")
+        raise ConfigError(
+            field,
+            f"{where} has {field} = {_text(was)} (from {grid.config_file}) but --config gives "
+            f"{_text(now)}; run experiments with this config first",
+        )
 
 
 def _text(value) -> str:
@@ -203,8 +208,13 @@ def stage_build(cfg: Config, args):
     from generator.pipeline.nav import site_nav
 
     site_url = getattr(args, "site_url", None)
-    return build_site(public_dir=resolve(cfg.output.public_dir), docs_dir=docs_dir(cfg), site_url=site_url,
-                      nav=site_nav(), repo_url=getattr(args, "repo_url", None))
+    return build_site(
+        public_dir=resolve(cfg.output.public_dir),
+        docs_dir=docs_dir(cfg),
+        site_url=site_url,
+        nav=site_nav(),
+        repo_url=getattr(args, "repo_url", None),
+    )
 
 
 def run_command(command: str, cfg: Config, args, only=None):
@@ -213,8 +223,13 @@ def run_command(command: str, cfg: Config, args, only=None):
     if command == "bench" and getattr(args, "compare", None):
         from generator.pipeline import bench_compare
 
-        res = bench_compare.compare(args.compare, str(cfg.path), rounds=args.rounds, stages=args.stages,
-                                    log=(lambda *a: None) if args.quiet else (lambda *a: print(*a, file=sys.stderr)))
+        res = bench_compare.compare(
+            args.compare,
+            str(cfg.path),
+            rounds=args.rounds,
+            stages=args.stages,
+            log=(lambda *a: None) if args.quiet else (lambda *a: print(*a, file=sys.stderr)),
+        )
         print(bench_compare.table(res))
         return res
     if command == "bench":
@@ -244,8 +259,9 @@ def _run_locked(command: str, cfg: Config, args, only=None):
         stamp = SiteStamp.for_build(cfg, getattr(args, "site_url", None), repo_url=getattr(args, "repo_url", None))
         if stamp.is_current():
             if not getattr(args, "quiet", False):
-                print(f"site: up to date (no input changed since the last build; stamp {stamp.key[:12]})",
-                      file=sys.stderr)
+                print(
+                    f"site: up to date (no input changed since the last build; stamp {stamp.key[:12]})", file=sys.stderr
+                )
             return None
         result = _site(cfg, args)
         stamp.record()

@@ -49,8 +49,9 @@ def _walk(root: Path, exclude: tuple[Path, ...] = ()):
     for dirpath, dirnames, filenames in os.walk(root):
         here = Path(dirpath)
         # .public-*: a concurrent or killed build's temporary files beside mkdocs.yml, not sources
-        dirnames[:] = sorted(d for d in dirnames if d not in _SKIP_DIRS and (here / d) not in exclude
-                             and not d.startswith(".public-"))
+        dirnames[:] = sorted(
+            d for d in dirnames if d not in _SKIP_DIRS and (here / d) not in exclude and not d.startswith(".public-")
+        )
         for name in sorted(filenames):
             # the pipeline lock's file says who holds it (pid, time): not an output
             if not name.endswith(".pyc") and not name.startswith(".public-") and name != LOCK:
@@ -61,9 +62,11 @@ def tree_digest(root: Path, exclude: tuple[Path, ...] = ()) -> str | None:
     """SHA-256 over (relative path, content) of every file under ``root``; None if it does not exist."""
     if not root.is_dir():
         return None
-    return sha256_parts(part for path in _walk(root, exclude)
-                        for part in (path.relative_to(root).as_posix().encode() + b"\0",
-                                     bytes.fromhex(sha256_file(path))))
+    return sha256_parts(
+        part
+        for path in _walk(root, exclude)
+        for part in (path.relative_to(root).as_posix().encode() + b"\0", bytes.fromhex(sha256_file(path)))
+    )
 
 
 def _distributions() -> list[str]:
@@ -83,8 +86,9 @@ class SiteStamp:
     public_dir: Path
 
     @classmethod
-    def for_build(cls, cfg: Config, site_url: str | None = None, root: Path = ROOT,
-                  repo_url: str | None = None) -> SiteStamp:
+    def for_build(
+        cls, cfg: Config, site_url: str | None = None, root: Path = ROOT, repo_url: str | None = None
+    ) -> SiteStamp:
         """The stamp of building ``cfg`` from the sources under ``root`` (the repository)."""
         from generator.pipeline.build import source_date_epoch
         from generator.pipeline.links import repo_link
@@ -96,8 +100,12 @@ class SiteStamp:
         def add(label: str, value: str | bytes) -> None:
             parts.append(label.encode() + b"\0" + (value if isinstance(value, bytes) else value.encode()) + b"\0")
 
-        add("config", json.dumps({name: dataclasses.asdict(sec) for name, sec in cfg.sections.items()},
-                                 sort_keys=True, default=str))
+        add(
+            "config",
+            json.dumps(
+                {name: dataclasses.asdict(sec) for name, sec in cfg.sections.items()}, sort_keys=True, default=str
+            ),
+        )
         add("dirs", "|".join(str(d) for d in generated))
         add("config_path", str(Path(cfg.path).resolve()))  # the pages name the config file
         for tree in _SOURCE_TREES:
@@ -132,5 +140,6 @@ class SiteStamp:
 
     def record(self) -> None:
         """Write the stamp (atomically) after a successful build."""
-        atomic.write_text(self.path, json.dumps({"key": self.key, "outputs": self._outputs()}, indent=1,
-                                                sort_keys=True) + "\n")
+        atomic.write_text(
+            self.path, json.dumps({"key": self.key, "outputs": self._outputs()}, indent=1, sort_keys=True) + "\n"
+        )

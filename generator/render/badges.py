@@ -13,9 +13,18 @@ from typing import Any
 
 from generator.render.markdown import FilterError, Md, _escape_text
 
-BADGE_KINDS = ("holds", "partly", "inconclusive", "does_not_hold",  # generator/analysis/verdicts.py
-               "ok", "vanishes", "explodes", "saturates",          # health labels (analysis/health.py)
-               "diverged", "neutral")                              # a run blew up / nothing to judge
+BADGE_KINDS = (
+    "holds",
+    "partly",
+    "inconclusive",
+    "does_not_hold",  # generator/analysis/verdicts.py
+    "ok",
+    "vanishes",
+    "explodes",
+    "saturates",  # health labels (analysis/health.py)
+    "diverged",
+    "neutral",
+)  # a run blew up / nothing to judge
 
 
 class Badge(str):
@@ -51,5 +60,11 @@ class Badge(str):
 
 def badge_markup(b: Badge) -> Md:
     """The cell Markdown of a :class:`Badge` (text escaped like any cell)."""
-    return Md("".join(f'<span class="initlab-badge initlab-badge--{kind}">{_escape_text(text, table=True)}</span>'
-                      if kind else _escape_text(text, table=True) for text, kind in b.segments))
+    return Md(
+        "".join(
+            f'<span class="initlab-badge initlab-badge--{kind}">{_escape_text(text, table=True)}</span>'
+            if kind
+            else _escape_text(text, table=True)
+            for text, kind in b.segments
+        )
+    )

@@ -141,8 +141,9 @@ def render_page(env: jinja2.Environment, name: str, lang: str, context: dict[str
     template_name = f"{PAGES_DIR}/{name}.{lang}.md.j2"
     reserved = {"lang", "t"} & set(context)
     if reserved:
-        raise RenderError(f"template {template_name}: context must not define {sorted(reserved)} "
-                          "(set per page by the renderer)")
+        raise RenderError(
+            f"template {template_name}: context must not define {sorted(reserved)} (set per page by the renderer)"
+        )
     try:
         template = env.get_template(template_name)
         return template.render({**context, "lang": lang})

@@ -78,7 +78,9 @@ def _locale(lang: str) -> dict[str, str]:
     try:
         return NUMBER_LOCALES[lang]
     except KeyError:
-        raise FilterError(f"unknown language {lang!r} for number formatting; valid: {', '.join(NUMBER_LOCALES)}") from None
+        raise FilterError(
+            f"unknown language {lang!r} for number formatting; valid: {', '.join(NUMBER_LOCALES)}"
+        ) from None
 
 
 def _localize(s: str, loc: Mapping[str, str]) -> str:
@@ -139,7 +141,7 @@ def pct(x: Any, lang: str = "ko", digits: int = 1) -> str:
     x = float(x)
     if _math.isinf(x):
         return INF if x > 0 else MINUS + INF
-    step = 10.0 ** -digits  # smallest printable percentage, e.g. 0.1
+    step = 10.0**-digits  # smallest printable percentage, e.g. 0.1
     smallest = f"{step:.{digits}f}"
     largest = f"{100 - step:.{digits}f}"
     if x == 0.0:
@@ -166,6 +168,7 @@ def badge_format(lang: str, prefix: str, kinds: Mapping[str, str] | None = None)
         if _is_missing(key):
             return DASH
         return Badge(strings.t(lang, f"{prefix}.{key}"), (kinds or {}).get(key, key))
+
     return fmt
 
 
@@ -212,8 +215,13 @@ def _resolve_format(spec: Any, lang: str) -> Formatter:
     raise FilterError(f"md_table: unknown format {spec!r} (use num, pct, int, str, sigN or a callable)")
 
 
-def md_table(df: Any, lang: str = "ko", columns: Mapping[str, str] | Sequence[str] | None = None,
-             formats: Mapping[str, Any] | None = None, align: Mapping[str, str] | None = None) -> Md:
+def md_table(
+    df: Any,
+    lang: str = "ko",
+    columns: Mapping[str, str] | Sequence[str] | None = None,
+    formats: Mapping[str, Any] | None = None,
+    align: Mapping[str, str] | None = None,
+) -> Md:
     """A pandas DataFrame -> a Markdown pipe table.
 
     ``columns``: a list of column names to show (in order), or a mapping ``{column: header label}``
@@ -258,16 +266,22 @@ def md_table(df: Any, lang: str = "ko", columns: Mapping[str, str] | Sequence[st
         side = (align or {}).get(c, "right" if numeric else "left")
         rules.append({"left": ":---", "right": "---:", "center": ":---:"}[side])
 
-    lines = ["| " + " | ".join(_cell_text(h) for h in headers) + " |",
-             "| " + " | ".join(rules) + " |"]
+    lines = ["| " + " | ".join(_cell_text(h) for h in headers) + " |", "| " + " | ".join(rules) + " |"]
     for row in df[cols].itertuples(index=False, name=None):
         lines.append("| " + " | ".join(_cell_text(f(v)) for f, v in zip(fmts, row)) + " |")
     return Md("\n".join(lines))
 
 
 FILTERS: dict[str, Callable[..., Any]] = {
-    "num": num, "pct": pct, "math": math, "mathblock": mathblock, "md_table": md_table,
-    "esc": escape_md, "alt": alt_text, "code": code, "url": safe_url,
+    "num": num,
+    "pct": pct,
+    "math": math,
+    "mathblock": mathblock,
+    "md_table": md_table,
+    "esc": escape_md,
+    "alt": alt_text,
+    "code": code,
+    "url": safe_url,
 }
 
 
@@ -281,6 +295,7 @@ def register(env) -> None:
             if not args and "lang" not in kwargs:
                 kwargs["lang"] = ctx["lang"]
             return fn(value, *args, **kwargs)
+
         wrapper.__name__ = fn.__name__
         wrapper.__doc__ = fn.__doc__
         return wrapper
@@ -293,6 +308,7 @@ def register(env) -> None:
     @pass_context
     def badges(ctx, prefix: str, kinds: Mapping[str, str] | None = None) -> Formatter:
         return badge_format(ctx["lang"], prefix, kinds)
+
     env.globals["badges"] = badges  # formats={"verdict": badges("gradients.verdict", kinds)}
     env.filters["mathblock"] = mathblock
     # escaping (see "Escaping" above): {{ x | esc }} plain text, {{ x | alt }} image alt text,

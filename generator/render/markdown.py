@@ -39,14 +39,25 @@ class FilterError(ValueError):
 # shows "&amp;lt;".
 
 _ENTITY_RE = re.compile(r"&(?:#[0-9]{1,7};|#[xX][0-9a-fA-F]{1,6};|([A-Za-z][A-Za-z0-9]{0,31};))")
-_TEXT_ESCAPES = {"<": "&lt;", ">": "&gt;", '"': "&quot;", "[": "&#91;", "]": "&#93;", "{": "&#123;",
-                 "}": "&#125;", "`": "&#96;", "\\": "&#92;", "|": "&#124;"}
+_TEXT_ESCAPES = {
+    "<": "&lt;",
+    ">": "&gt;",
+    '"': "&quot;",
+    "[": "&#91;",
+    "]": "&#93;",
+    "{": "&#123;",
+    "}": "&#125;",
+    "`": "&#96;",
+    "\\": "&#92;",
+    "|": "&#124;",
+}
 _TEXT_SPECIAL = re.compile("[" + re.escape("".join(_TEXT_ESCAPES)) + "&]")
 # Link targets a page must never carry (a browser runs or inlines them).
 UNSAFE_URL_SCHEMES = ("javascript", "vbscript", "data")
 # Raw HTML a trusted Markdown value (a catalog key ending in _md) may hold: these tags, these attributes.
-ALLOWED_HTML_TAGS = frozenset({"br", "sub", "sup", "em", "strong", "b", "i", "code", "kbd", "small", "span",
-                               "abbr", "mark", "wbr"})
+ALLOWED_HTML_TAGS = frozenset(
+    {"br", "sub", "sup", "em", "strong", "b", "i", "code", "kbd", "small", "span", "abbr", "mark", "wbr"}
+)
 ALLOWED_HTML_ATTRS = frozenset({"class", "title", "lang"})
 
 
@@ -62,6 +73,7 @@ def _is_entity(m: re.Match) -> bool:
 
 def _escape_text(s: str, *, table: bool = False) -> str:
     """Entity-escape ``s`` (see above). ``table``: ``|`` and ``\\`` as ``\\|`` / ``\\\\`` (pipe-table cells)."""
+
     def sub(m: re.Match) -> str:
         c = m.group(0)
         if c == "&":
@@ -70,6 +82,7 @@ def _escape_text(s: str, *, table: bool = False) -> str:
         if table and c in "|\\":
             return "\\" + c
         return _TEXT_ESCAPES[c]
+
     return _TEXT_SPECIAL.sub(sub, s)
 
 
@@ -102,8 +115,10 @@ def alt_text(value: Any) -> Md:
     if hasattr(value, "__html__"):
         text = str(value.__html__())
     else:
-        text = "".join("\\" + part if part in ("[", "]", "\\") else _escape_text(part)
-                       for part in re.split(r"([\[\]\\])", str(value)))
+        text = "".join(
+            "\\" + part if part in ("[", "]", "\\") else _escape_text(part)
+            for part in re.split(r"([\[\]\\])", str(value))
+        )
     return Md(text.replace("\r", " ").replace("\n", " "))
 
 
@@ -180,16 +195,19 @@ def check_markdown(text: Any, where: str) -> Md:
             continue
         m = _TAG_RE.match(prose, lt.start())
         if m is None or m.group(2) is None:
-            raise UnsafeMarkdownError(f"{where}: raw HTML {prose[lt.start():lt.start() + 20]!r}... is not allowed")
+            raise UnsafeMarkdownError(f"{where}: raw HTML {prose[lt.start() : lt.start() + 20]!r}... is not allowed")
         name = m.group(2).lower()
         attrs = [a.group(1).lower() for a in _ATTR_RE.finditer(m.group(3) or "")]
         if name not in ALLOWED_HTML_TAGS:
-            raise UnsafeMarkdownError(f"{where}: raw HTML tag <{name}> is not allowed "
-                                      f"(allowed: {', '.join(sorted(ALLOWED_HTML_TAGS))})")
+            raise UnsafeMarkdownError(
+                f"{where}: raw HTML tag <{name}> is not allowed (allowed: {', '.join(sorted(ALLOWED_HTML_TAGS))})"
+            )
         bad = [a for a in attrs if a not in ALLOWED_HTML_ATTRS]
         if bad:
-            raise UnsafeMarkdownError(f"{where}: attribute(s) {bad} on <{name}> are not allowed "
-                                      f"(allowed: {', '.join(sorted(ALLOWED_HTML_ATTRS))})")
+            raise UnsafeMarkdownError(
+                f"{where}: attribute(s) {bad} on <{name}> are not allowed "
+                f"(allowed: {', '.join(sorted(ALLOWED_HTML_ATTRS))})"
+            )
     for rx in (_LINK_TARGET_RE, _REF_DEF_RE):
         for m in rx.finditer(prose):
             check_url(m.group(1), where)

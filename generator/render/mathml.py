@@ -16,16 +16,28 @@ from markupsafe import Markup
 
 from generator.render.markdown import FilterError
 
-_MD_SPECIAL = {"*": "&#42;", "_": "&#95;", "`": "&#96;", "\\": "&#92;", "[": "&#91;", "]": "&#93;",
-               "~": "&#126;", "^": "&#94;", "|": "&#124;", "$": "&#36;"}
+_MD_SPECIAL = {
+    "*": "&#42;",
+    "_": "&#95;",
+    "`": "&#96;",
+    "\\": "&#92;",
+    "[": "&#91;",
+    "]": "&#93;",
+    "~": "&#126;",
+    "^": "&#94;",
+    "|": "&#124;",
+    "$": "&#36;",
+}
 _TEXT_NODE = re.compile(r">([^<]+)<")
 
 
 def _md_safe(mathml: str) -> str:
     """Entity-escape characters in MathML text nodes that Markdown would otherwise interpret
     (emphasis, links, code, table pipes), and drop newlines so the HTML stays on one line."""
+
     def fix(m: re.Match) -> str:
         return ">" + "".join(_MD_SPECIAL.get(c, c) for c in m.group(1)) + "<"
+
     return _TEXT_NODE.sub(fix, mathml.replace("\n", ""))
 
 

@@ -67,8 +67,9 @@ def cfg(x: Any, lang: str = "ko") -> str:
     power = "10" + str(exp).translate(_SUPERSCRIPT)
     if mantissa == "1":
         return sign + power
-    return sign + NUMBER_LOCALES[lang]["sci"].format(m=mantissa.replace(".", NUMBER_LOCALES[lang]["decimal"]),
-                                                     e=str(exp).translate(_SUPERSCRIPT))
+    return sign + NUMBER_LOCALES[lang]["sci"].format(
+        m=mantissa.replace(".", NUMBER_LOCALES[lang]["decimal"]), e=str(exp).translate(_SUPERSCRIPT)
+    )
 
 
 POINTS = {"ko": "{v}%p", "en": {1: "{v} percentage point", None: "{v} percentage points"}}
@@ -81,7 +82,9 @@ def points(x: Any, lang: str = "ko", digits: int = 1) -> str:
     if isinstance(x, bool) or not isinstance(x, numbers.Real):
         raise FilterError(f"points: not a real number: {x!r}")
     v = round(float(x) * 100, digits)
-    text = f"{abs(v):,.{digits}f}".replace(",", NUMBER_LOCALES[lang]["group"]).replace(".", NUMBER_LOCALES[lang]["decimal"])
+    text = f"{abs(v):,.{digits}f}".replace(",", NUMBER_LOCALES[lang]["group"]).replace(
+        ".", NUMBER_LOCALES[lang]["decimal"]
+    )
     text = (MINUS if v < 0 else "") + text
     form = POINTS[lang]
     if isinstance(form, dict):
@@ -135,6 +138,7 @@ def register(env) -> None:
         def wrapper(ctx, value, *args, **kwargs):
             kwargs.setdefault("lang", ctx["lang"])
             return fn(value, *args, **kwargs)
+
         wrapper.__name__, wrapper.__doc__ = fn.__name__, fn.__doc__
         return wrapper
 

@@ -61,16 +61,27 @@ def _row(init: str, act: str, seed: int, layer: int) -> dict:
         q, scale = (16.0, 32.0)[seed], 1.0
     else:
         q, scale = k["q"], SEED_SCALE[seed]
-    std = k["c"] * q ** layer * scale
+    std = k["c"] * q**layer * scale
     grad = UPSTREAM * k["b"] ** (DEPTH - layer) * scale
     rms = (std * std + (std / 2) ** 2) ** 0.5 if relu else std
     return {
-        "init": init, "activation": act, "norm": "none", "seed": seed, "layer": layer,
-        "mean": std / 2 if relu else 0.0, "std": std, "min": 0.0 if relu else -2 * std, "max": 3 * std if relu else 2 * std,
-        "saturated_frac": 0.5 if relu else k["sat"], "zero_frac": 0.5 if relu else 0.0,
+        "init": init,
+        "activation": act,
+        "norm": "none",
+        "seed": seed,
+        "layer": layer,
+        "mean": std / 2 if relu else 0.0,
+        "std": std,
+        "min": 0.0 if relu else -2 * std,
+        "max": 3 * std if relu else 2 * std,
+        "saturated_frac": 0.5 if relu else k["sat"],
+        "zero_frac": 0.5 if relu else 0.0,
         "preact_std": 2 * std if relu else (4.0 if init == "large" else std),
-        "grad_h_std": grad, "grad_w_norm": 4 * grad, "grad_w_ratio": 4 * grad / W_NORM[init],
-        "theory_std": k["c"] * k["q"] ** layer, "diverged": rms > DIVERGE_RMS,
+        "grad_h_std": grad,
+        "grad_w_norm": 4 * grad,
+        "grad_w_ratio": 4 * grad / W_NORM[init],
+        "theory_std": k["c"] * k["q"] ** layer,
+        "diverged": rms > DIVERGE_RMS,
     }
 
 
@@ -86,10 +97,20 @@ def theory_fixed() -> pd.DataFrame:
         explodes = (init, act) == ("large", "relu")
         regime = "explodes" if explodes else "ordered" if chi1 < 1 else "critical" if chi1 == 1 else "chaotic"
         q_star = float("inf") if explodes else (0.0 if act == "relu" or init == "small" else 1 / 2)
-        rows.append({"init": init, "activation": act, "sigma_w2": SIGMA_W2[init], "q1": SIGMA_W2[init],
-                     "q_star": q_star, "chi1": chi1, "dfdq": float("nan") if explodes else chi1 / 2,
-                     "growth": 16.0 if explodes else chi1 if q_star == 0.0 else 1.0,
-                     "fixed_point_stable": not explodes, "regime": regime})
+        rows.append(
+            {
+                "init": init,
+                "activation": act,
+                "sigma_w2": SIGMA_W2[init],
+                "q1": SIGMA_W2[init],
+                "q_star": q_star,
+                "chi1": chi1,
+                "dfdq": float("nan") if explodes else chi1 / 2,
+                "growth": 16.0 if explodes else chi1 if q_star == 0.0 else 1.0,
+                "fixed_point_stable": not explodes,
+                "regime": regime,
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -100,8 +121,17 @@ def theory() -> pd.DataFrame:
     for (init, act), k in CASES.items():
         for layer in range(1, DEPTH + 1):
             std = k["c"] * k["q"] ** layer
-            rows.append({"init": init, "activation": act, "layer": layer, "q": std * std, "chi": k["b"] ** 2,
-                         "theory_mean": 0.0, "theory_std": std})
+            rows.append(
+                {
+                    "init": init,
+                    "activation": act,
+                    "layer": layer,
+                    "q": std * std,
+                    "chi": k["b"] ** 2,
+                    "theory_mean": 0.0,
+                    "theory_std": std,
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -112,11 +142,28 @@ def grid_facts() -> dict:
         "config_path": "tests/golden/make_data.py",
         "default_config": False,
         "sections": ["propagation", "symmetry", "theory"],
-        "propagation": {"samples": SAMPLES, "width": WIDTH, "depth": DEPTH, "dtype": "float64",
-                        "inits": list(INITS), "activations": list(ACTIVATIONS), "norms": ["none"],
-                        "seeds": list(SEEDS), "hist_bins": 20, "diverge_rms": DIVERGE_RMS},
-        "symmetry": {"inits": ["zeros", "constant", "xavier"], "constant": 0.1, "activation": "tanh",
-                     "samples": 32, "width": 8, "depth": 3, "learning_rate": 0.1, "seed": 0},
+        "propagation": {
+            "samples": SAMPLES,
+            "width": WIDTH,
+            "depth": DEPTH,
+            "dtype": "float64",
+            "inits": list(INITS),
+            "activations": list(ACTIVATIONS),
+            "norms": ["none"],
+            "seeds": list(SEEDS),
+            "hist_bins": 20,
+            "diverge_rms": DIVERGE_RMS,
+        },
+        "symmetry": {
+            "inits": ["zeros", "constant", "xavier"],
+            "constant": 0.1,
+            "activation": "tanh",
+            "samples": 32,
+            "width": 8,
+            "depth": 3,
+            "learning_rate": 0.1,
+            "seed": 0,
+        },
         "theory": {"quadrature_points": 64},
         "training": {},
         "seed_code": {"samples": 1000, "width": 500, "depth": 10},
@@ -126,7 +173,11 @@ def grid_facts() -> dict:
 
 def main() -> None:
     DATA_DIR.mkdir(parents=True, exist_ok=True)
-    for name, frame in (("propagation.csv", propagation()), ("theory_fixed.csv", theory_fixed()), ("theory.csv", theory())):
+    for name, frame in (
+        ("propagation.csv", propagation()),
+        ("theory_fixed.csv", theory_fixed()),
+        ("theory.csv", theory()),
+    ):
         schema.write_csv(name, frame, DATA_DIR)
         schema.read_csv(name, DATA_DIR)  # the contract's type check
     write_grid(DATA_DIR, grid_facts())

@@ -50,8 +50,7 @@ def render_golden(data_dir: Path = DATA_DIR) -> dict[Path, str]:
     """``{golden file path: rendered Markdown}`` for every golden page in every language."""
     context = golden_context(data_dir)
     env = environment()
-    return {golden_path(page, lang): render_page(env, page, lang, context)
-            for page in PAGES for lang in LANGUAGES}
+    return {golden_path(page, lang): render_page(env, page, lang, context) for page in PAGES for lang in LANGUAGES}
 
 
 def main() -> int:
