@@ -7,6 +7,7 @@ Uses the session's shared build (tests/conftest.py ``site_build``)."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -82,6 +83,45 @@ def crawl(site_build):
     return public, links
 
 
+# The explorer keeps its view in the URL hash (site/assets/explorer/explorer.js):
+# #init=..&activation=..&norm=..&seed=..[&vs=init,activation,norm,seed]
+EXPLORER_STATE_KEYS = ("init", "activation", "norm", "seed", "vs")
+
+
+def explorer_state(frag: str) -> dict | None:
+    """The explorer state a fragment encodes, or None when it is an ordinary #anchor."""
+    pairs = [part.partition("=") for part in frag.split("&")]
+    if not all(sep and key in EXPLORER_STATE_KEYS for key, sep, _ in pairs):
+        return None
+    return {key: value for key, _, value in pairs}
+
+
+def explorer_state_problems(state: dict, target: Path, public: Path) -> list[str]:
+    """A state link must point at a page with the explorer and name values of the grid's axes."""
+    if "explorer" not in parse(target).ids:
+        return [f"explorer state on a page without the explorer ({target.relative_to(public)})"]
+    axes = json.loads((public / "data" / "explorer" / "index.json").read_text("utf-8"))["axes"]
+    seeds = {str(s) for s in axes["seed"]} | {"all"}
+    valid = {"init": set(axes["init"]), "activation": set(axes["activation"]), "norm": set(axes["norm"]), "seed": seeds}
+    problems = [f"{key}={state.get(key)!r} is not on the grid" for key in valid if state.get(key) not in valid[key]]
+    if "vs" in state:
+        parts = state["vs"].split(",")
+        if len(parts) != 4 or any(v not in valid[k] for k, v in zip(valid, parts, strict=False)):
+            problems.append(f"vs={state['vs']!r} is not init,activation,norm,seed of the grid")
+    return problems
+
+
+def test_explorer_state_is_told_from_an_anchor():
+    assert explorer_state("init=he&activation=relu&norm=bn&seed=all") == {
+        "init": "he",
+        "activation": "relu",
+        "norm": "bn",
+        "seed": "all",
+    }
+    assert explorer_state("how-to-read") is None
+    assert explorer_state("init=he&section=2") is None  # an unknown key: an anchor, checked as one
+
+
 def test_internal_links_resolve(site_build, crawl):
     public, links = crawl
     site_path = site_build.prefix_path
@@ -102,7 +142,10 @@ def test_internal_links_resolve(site_build, crawl):
             csv += 1
         if frag and target.suffix == ".html":
             anchors += 1
-            if frag not in parse(target).ids:
+            state = explorer_state(frag)
+            if state is not None:  # not an anchor: a view of the explorer (its URL state)
+                problems += [f"{where}: {p}" for p in explorer_state_problems(state, target, public)]
+            elif frag not in parse(target).ids:
                 problems.append(f"{where}: no id {frag!r} in {target.relative_to(public)}")
     print(
         f"\n[links] {checked} internal href/src checked ({anchors} with #anchors, {csv} CSV downloads) "
