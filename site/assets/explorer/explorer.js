@@ -305,9 +305,11 @@
       });
       var g0 = geo[0], e0 = g0.e[0], eB = g0.e[g0.e.length - 1];
       svg.append("line").attr("class", "ex-base").attr("x1", hm.l).attr("x2", HW - hm.r).attr("y1", base).attr("y2", base);
-      // the overflow bins' bounds under them (< first edge, > last edge), the middle edge in between
-      svg.append("text").attr("class", "ex-tick").attr("x", hm.l).attr("y", base + 14).text("<" + num(e0));
-      svg.append("text").attr("class", "ex-tick").attr("x", HW - hm.r).attr("y", base + 14).attr("text-anchor", "end").text(">" + num(eB));
+      // the overflow bins' bounds under them (< first edge, > last edge), the middle edge in between; with an
+      // overlay of another activation the axis is wider than the first configuration's bars, so the labels
+      // start / end at that configuration's own overflow bars
+      svg.append("text").attr("class", "ex-tick").attr("x", x(g0.lo)).attr("y", base + 14).text("<" + num(e0));
+      svg.append("text").attr("class", "ex-tick").attr("x", x(g0.hi)).attr("y", base + 14).attr("text-anchor", "end").text(">" + num(eB));
       svg.append("text").attr("class", "ex-tick").attr("x", x((e0 + eB) / 2)).attr("y", base + 14).attr("text-anchor", "middle").text(num((e0 + eB) / 2));
       svg.attr("aria-label", alt.join(". "));
     });
