@@ -13,7 +13,10 @@ s2 = sigma_w^2, b2 = sigma_b^2:
   when there is none. With b2 > 0, F(0) > 0 (for phi(0) = 0 too), so q* > 0; q* = 0 only when b2 = 0.
 * chi1 = s2 E[phi'(sqrt(q*) z)^2] (at q = 1e12 when q* = inf, at q = 1e-200 when q* = 0, as theory.chi);
 * correlation map  C(c) = (s2 E[phi(u1) phi(u2)] + b2) / q*, u1 = sqrt(q*) z1,
-  u2 = sqrt(q*) (c z1 + sqrt(1 - c^2) z2); C(1) = 1 always, C'(1) = chi1. ``c_star`` is its stable
+  u2 = sqrt(q*) (c z1 + sqrt(1 - c^2) z2). The code divides by F(q*) = s2 E[phi(u1)^2] + b2 (the same
+  2-D rule at c = 1) instead of q*: equal at a fixed point, and it keeps C(1) = 1 to rounding and gives
+  the right small-q limit when q* = 0 (b2 = 0: C(c) = E[phi(u1) phi(u2)] / E[phi(u1)^2] at q = 1e-200;
+  linear: C(c) = c, every c neutral, reported as c* = 1). C'(1) = chi1 at a fixed point q* > 0. ``c_star`` is its stable
   fixed point: 1 when chi1 <= 1 + tol (ordered, critical); in the chaotic phase c = 1 repels and
   c* < 1 is the largest root of C(c) - c below 1 (C(-1) >= -1, so one exists), by a scan of
   u = 1 - c on a log grid 1e-9..2 and bisection to 1e-15.
@@ -48,7 +51,7 @@ import math
 import numpy as np
 
 from generator.engine.activations import get_activation
-from generator.engine.theory import CRITICAL_TOL, _Q_CHI_INF, _Q_GRID, _Q_TINY, expect, normal_quadrature
+from generator.engine.theory import _Q_CHI_INF, _Q_GRID, _Q_TINY, CRITICAL_TOL, expect, normal_quadrature
 
 __all__ = [
     "REGIMES",
@@ -143,10 +146,11 @@ def _pair_expect(f, g, q, c, points):
 
 
 def correlation_map(activation, sigma_w2, sigma_b2, q_star, c, points=96) -> float:
-    """C(c) = (sigma_w^2 E[phi(u1) phi(u2)] + sigma_b^2) / q* (module doc); q* = 0 read as 1e-200."""
+    """C(c) = (sigma_w^2 E[phi(u1) phi(u2)] + sigma_b^2) / F(q*) (module doc); q* = 0 read as 1e-200."""
     act = get_activation(activation)
-    q = max(float(q_star), _Q_TINY)
-    return (float(sigma_w2) * _pair_expect(act.forward, act.forward, q, float(c), points) + float(sigma_b2)) / q
+    q, s2, b2 = max(float(q_star), _Q_TINY), float(sigma_w2), float(sigma_b2)
+    pair = _pair_expect(act.forward, act.forward, q, float(c), points)
+    return (s2 * pair + b2) / (s2 * _pair_expect(act.forward, act.forward, q, 1.0, points) + b2)
 
 
 def chi_c(activation, sigma_w2, q_star, c, points=96) -> float:
