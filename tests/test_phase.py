@@ -125,6 +125,7 @@ def test_xi_q_stein_form_matches_numerical_second_derivative():
 
 
 def test_every_activation_on_a_small_grid():
+    seen = set()
     for act in ACTIVATIONS:
         cols = phase.phase_grid(act, [0.5, 1.5, 3.0], [0.0, 0.1])
         for i, regime in enumerate(cols["regime"]):
@@ -134,6 +135,13 @@ def test_every_activation_on_a_small_grid():
             else:
                 assert -1.0 <= cols["c_star"][i] <= 1.0 and cols["xi_c"][i] >= 0.0
                 assert (cols["c_star"][i] < 1.0) == (regime == "chaotic")
+            if regime == "chaotic":  # c* < 1 is a fixed point of the map, and it attracts (chi_c < 1)
+                s2, b2, q, c = (cols[k][i] for k in ("sigma_w2", "sigma_b2", "q_star", "c_star"))
+                assert phase.correlation_map(act, s2, b2, q, c) == pytest.approx(c, abs=1e-9)
+                assert cols["chi_c"][i] < 1.0
+        seen.update((act, r) for r in cols["regime"])
+    # the grid reaches every phase, so each branch above ran (tanh and SELU have chaotic points here)
+    assert {r for _, r in seen} == set(phase.REGIMES) and ("selu", "chaotic") in seen
 
 
 def test_wide_network_q_matches_fixed_point():
