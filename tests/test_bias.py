@@ -111,6 +111,22 @@ def test_sigma_b2_zero_is_bit_identical_to_the_default_call(init, activation, no
     assert not base["layers"]["std"].equals(biased["layers"]["std"])
 
 
+def test_run_propagation_adds_the_drawn_bias_and_leaves_the_shared_product_alone():
+    """Layer 1's preact_std is the std of X W_1 + b_1 with the drawn bias; the first-layer product that
+    tasks share stays bias-free, so a bias-free run after a biased one is unchanged."""
+    cfg = dict(SMALL, init="he", activation="tanh", norm="none")
+    prop._FIRST_PREACT.clear()
+    base = run_propagation(**cfg)
+    biased = run_propagation(**cfg, sigma_b2=0.5)  # reuses the cached X W_1
+    again = run_propagation(**cfg)
+    pd.testing.assert_frame_equal(again["layers"], base["layers"], check_exact=True)
+    x, _g = draw_inputs(SMALL["seed"], SMALL["samples"], SMALL["width"])
+    w1 = draw_weights("he", SMALL["seed"], SMALL["width"], SMALL["depth"])[0]
+    b1 = draw_biases("he", SMALL["seed"], SMALL["width"], SMALL["depth"], 0.5)[0]
+    np.testing.assert_allclose(biased["layers"]["preact_std"][0], np.std(x @ w1 + b1), rtol=1e-12)
+    assert abs(biased["layers"]["preact_std"][0] - base["layers"]["preact_std"][0]) > 1e-3
+
+
 def test_biases_come_after_the_weights_in_the_weight_stream():
     seed, width, depth = 5, 8, 3
     w_before = [w.copy() for w in draw_weights("he", seed, width, depth)]

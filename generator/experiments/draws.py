@@ -7,7 +7,7 @@ Contract
   layer after layer, then -- only when asked for, with sigma_b2 > 0 -- the biases, so a bias never moves
   a weight draw and sigma_b2 = 0 means no bias at all (``draw_biases`` returns None).
 * Every array is read-only and LRU-cached (4 entries each; ``config/memory.py`` counts these caches):
-  the 16 (activation, norm) tasks of one (seed, init) share the draws.
+  the 16 (activation, norm) tasks of one (seed, init) share the draws; propagation.py re-exports them.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ __all__ = ["draw_inputs", "draw_weights", "draw_biases", "zero_weights", "float_
 
 
 def float_dtype(dtype) -> np.dtype:
+    """``dtype`` as a NumPy floating dtype; ValueError for anything else (int, bool, ...)."""
     dt = np.dtype(dtype)
     if dt.kind != "f":
         raise ValueError(f"dtype must be a floating type such as 'float64' or 'float32', got {dtype!r}")
