@@ -210,7 +210,8 @@ def test_network_layer_matches_layers_py(norm, act):
     np.testing.assert_allclose(h, h_ref, rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(seen[0], x @ w, rtol=1e-14)
     dx_ref, dw_ref = backward(dh)
-    dx, dw = network.layer_backward(dh.copy(), cache)
+    dx, dw, db = network.layer_backward(dh.copy(), cache)
+    assert db is None  # no bias given
     np.testing.assert_allclose(dx, dx_ref, rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(dw, dw_ref, rtol=1e-10, atol=1e-12)
     assert network.layer_backward(dh.copy(), cache, need_dx=False)[0] is None
@@ -227,7 +228,7 @@ def test_three_layer_network_gradcheck(norm):
         return float(np.sum(network.forward(x, weights, "tanh", norm)[0] * g))
 
     _h, caches = network.forward(x, weights, "tanh", norm)
-    dx, dws = network.backward(g, caches)
+    dx, dws, _dbs = network.backward(g, caches)
     assert rel_error(dx, numerical_gradient(lambda v: loss(), x)) < TOL
     for w, dw in zip(weights, dws):
         assert rel_error(dw, numerical_gradient(lambda v: loss(), w)) < TOL

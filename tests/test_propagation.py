@@ -270,7 +270,7 @@ def test_work_avoidance_is_exact_and_counted():
         ws = draw_weights(init, 3, 12, 4, "float64")
         gain = ACTIVATIONS[act].gain if init == "orthogonal" else 1.0
         _h, caches = network.forward(x, [w * gain for w in ws], act, norm)
-        _, dws = network.backward(g / 40, caches)
+        _, dws, _dbs = network.backward(g / 40, caches)
         norms = [float(np.linalg.norm(dw)) for dw in dws]
         for out in (first, shared):
             np.testing.assert_allclose(out["layers"]["grad_w_norm"], norms, rtol=1e-12, atol=0)

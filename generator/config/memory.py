@@ -13,7 +13,7 @@ import os
 from generator.common.errors import ConfigError
 from generator.config.training import training_run_bytes
 
-# generator/experiments/propagation.py keeps recent inputs and weights in LRU caches (4 entries each) inside every
+# generator/experiments/draws.py keeps recent inputs and weights in LRU caches (4 entries each) inside every
 # worker, and 2 shared first-layer products; tests/test_config_hostile.py checks these numbers still
 # match the code.
 INPUT_CACHE, WEIGHT_CACHE, FIRST_PREACT_CACHE = 4, 4, 2

@@ -1,8 +1,10 @@
-"""The deep MLP used by the experiments: forward and backward through ``depth`` bias-free layers.
+"""The deep MLP used by the experiments: forward and backward through ``depth`` layers, bias optional.
 
 Contract
 --------
-* Layer l maps ``X_l`` (N, fan_in) to ``H_l`` (N, width) with ``A_l = X_l @ W_l`` and, per ``norm``:
+* Layer l maps ``X_l`` (N, fan_in) to ``H_l`` (N, width) with ``A_l = X_l @ W_l`` (``+ b_l``, shape
+  (width,), broadcast over the batch, when the layer has a bias; with ``b=None`` nothing is added, not
+  even 0.0, so a bias-free layer is bit-for-bit the code path without bias support) and, per ``norm``:
   ``"none"``: H = phi(A); ``"bn"``: H = phi(BN(A)) (Ioffe & Szegedy's placement);
   ``"bn_post"``: H = BN(phi(A)). BN is train-mode batch norm with gamma = 1, beta = 0, eps = 1e-5
   (biased batch variance), i.e. the maths of ``layers.batchnorm_forward`` without parameters or
@@ -12,6 +14,8 @@ Contract
   phi' at the activation input (also what saturation statistics read) and, with BN, xhat and 1/std.
   ``tests/test_layers.py`` checks it against the ``layers.py`` composition and by centred differences.
 * ``layer_backward`` consumes (overwrites) the upstream gradient it is given; caches are not modified.
+  It returns (dx, dw, db) like CS231n's ``affine_backward``; db = sum over the batch of dL/dA, None for
+  a layer without bias. (A bias before ``"bn"`` is removed by the BN mean, so its db is 0 to rounding.)
 * No warnings are suppressed here; callers that may overflow wrap calls in ``np.errstate``.
 """
 
@@ -39,7 +43,8 @@ def check_norm(norm: str) -> str:
 
 class LayerCache(NamedTuple):
     """What one layer's backward needs. dphi: phi' at the activation input, shape (N, width);
-    xhat / inv_std: normalised values (N, width) and 1/sqrt(var + eps) (width,), None without BN."""
+    xhat / inv_std: normalised values (N, width) and 1/sqrt(var + eps) (width,), None without BN;
+    b: the bias (width,) or None (backward only needs to know whether there is one)."""
 
     x: np.ndarray
     w: np.ndarray
@@ -47,6 +52,7 @@ class LayerCache(NamedTuple):
     dphi: np.ndarray
     xhat: np.ndarray | None
     inv_std: np.ndarray | None
+    b: np.ndarray | None = None
 
 
 def _bn_inplace(a, eps):
@@ -71,7 +77,16 @@ def _bn_backward_inplace(dxhat, xhat, inv_std):
 
 
 def layer_forward(
-    x, w, activation, norm="none", *, eps=BN_EPS, on_preact: Callable | None = None, preact=None, w_zero=False
+    x,
+    w,
+    activation,
+    norm="none",
+    *,
+    b=None,
+    eps=BN_EPS,
+    on_preact: Callable | None = None,
+    preact=None,
+    w_zero=False,
 ):
     """One layer forward.
 
@@ -80,10 +95,12 @@ def layer_forward(
     - w: weights, shape (D, M); not modified
     - activation: ACTIVATIONS key or Activation
     - norm: one of NORMS
+    - b: bias, shape (M,), or None for a bias-free layer; not modified
     - eps: BN epsilon
-    - on_preact: optional callback receiving A = x @ w (N, M) before it is overwritten in place
-    - preact: A = x @ w already computed by the caller (N, M), writable; it is overwritten in place
-    - w_zero: the caller knows w == 0 (and x is finite), so A = 0 exactly and the GEMM is skipped
+    - on_preact: optional callback receiving A = x @ w (+ b) (N, M) before it is overwritten in place
+    - preact: A = x @ w (without b) already computed by the caller (N, M), writable; it is overwritten
+      in place (b is added to it)
+    - w_zero: the caller knows w == 0 (and x is finite), so x @ w = 0 exactly and the GEMM is skipped
 
     Returns (h, cache): h of shape (N, M) and a :class:`LayerCache`.
     """
@@ -95,6 +112,8 @@ def layer_forward(
         a = np.zeros((x.shape[0], w.shape[1]), dtype=np.result_type(x, w))
     else:
         a = x @ w
+    if b is not None:
+        a += b
     if on_preact is not None:
         on_preact(a)
     xhat = inv_std = None
@@ -107,7 +126,7 @@ def layer_forward(
         if norm == "bn_post":
             inv_std = _bn_inplace(h, eps)
             xhat = h  # the layer output IS xhat (gamma = 1, beta = 0)
-    return h, LayerCache(x, w, norm, dphi, xhat, inv_std)
+    return h, LayerCache(x, w, norm, dphi, xhat, inv_std, b)
 
 
 def layer_backward(dh, cache: LayerCache, need_dx=True, *, dh_zero=False, w_zero=False):
@@ -121,7 +140,8 @@ def layer_backward(dh, cache: LayerCache, need_dx=True, *, dh_zero=False, w_zero
       product is exactly 0 are skipped and zeros returned: dW = X^T dA is 0 when dA is, dX = dA W^T is 0
       when dA or W is (every elementwise step maps a zero dh to a zero dA)
 
-    Returns (dx, dw): dx of shape (N, D) or None; dw of shape (D, M).
+    Returns (dx, dw, db): dx of shape (N, D) or None; dw of shape (D, M); db of shape (M,), or None
+    when the layer has no bias.
     """
     if cache.norm == "bn_post":
         dh = _bn_backward_inplace(dh, cache.xhat, cache.inv_std)
@@ -130,29 +150,35 @@ def layer_backward(dh, cache: LayerCache, need_dx=True, *, dh_zero=False, w_zero
         da = _bn_backward_inplace(da, cache.xhat, cache.inv_std)
     x, w = cache.x, cache.w
     dw = np.zeros((x.shape[1], da.shape[1]), dtype=np.result_type(x, da)) if dh_zero else x.T @ da
+    db = None if cache.b is None else da.sum(axis=0)
     if not need_dx:
-        return None, dw
+        return None, dw, db
     if dh_zero or w_zero:
-        return np.zeros((da.shape[0], w.shape[0]), dtype=np.result_type(da, w)), dw
-    return da @ w.T, dw
+        return np.zeros((da.shape[0], w.shape[0]), dtype=np.result_type(da, w)), dw, db
+    return da @ w.T, dw, db
 
 
-def forward(x, weights, activation, norm="none", *, eps=BN_EPS):
-    """Run all layers. x: (N, D); weights: sequence of (D_l, M_l) arrays.
+def forward(x, weights, activation, norm="none", *, biases=None, eps=BN_EPS):
+    """Run all layers. x: (N, D); weights: sequence of (D_l, M_l) arrays; biases: None (no bias anywhere)
+    or a sequence of (M_l,) arrays, one per layer.
     Returns (h, caches): the last layer's output and one LayerCache per layer."""
+    if biases is not None and len(biases) != len(weights):
+        raise ValueError(f"got {len(biases)} biases for {len(weights)} weight matrices")
     caches = []
     h = x
-    for w in weights:
-        h, cache = layer_forward(h, w, activation, norm, eps=eps)
+    for l, w in enumerate(weights):
+        h, cache = layer_forward(h, w, activation, norm, b=None if biases is None else biases[l], eps=eps)
         caches.append(cache)
     return h, caches
 
 
 def backward(dout, caches, need_dx=True):
     """Backpropagate ``dout`` = dL/dH_L (copied, not consumed) through ``caches``.
-    Returns (dx, dws): dL/dX (None unless need_dx) and the list of dL/dW_l."""
+    Returns (dx, dws, dbs): dL/dX (None unless need_dx), the list of dL/dW_l and the list of dL/db_l
+    (None entries for layers without bias)."""
     dh = np.array(dout, copy=True)
-    dws = [None] * len(caches)
+    dws: list = [None] * len(caches)
+    dbs: list = [None] * len(caches)
     for l in range(len(caches) - 1, -1, -1):
-        dh, dws[l] = layer_backward(dh, caches[l], need_dx=need_dx or l > 0)
-    return dh, dws
+        dh, dws[l], dbs[l] = layer_backward(dh, caches[l], need_dx=need_dx or l > 0)
+    return dh, dws, dbs

@@ -7,16 +7,19 @@ Contract
 FLOPs this call actually performed, which ``make bench`` sums) for one (init, activation, norm, seed)
 configuration.
 
-* Randomness: ``SeedSequence(seed).spawn(3)`` gives the X, weight and G streams, so X ~ N(0,1) of shape
-  (samples, width) and the backward seed G are identical across inits, activations and norms for one seed
-  (paired comparisons); the weight stream is one Generator drawing layer after layer. ``orthogonal`` is
+* Randomness (``draws.py``): ``SeedSequence(seed).spawn(3)`` gives the X, weight and G streams, so X ~ N(0,1)
+  of shape (samples, width) and the backward seed G are identical across inits, activations and norms for
+  one seed (paired comparisons); the weight stream is one Generator drawing layer after layer. An optional bias
+  b_l ~ N(0, sigma_b2) per layer (``sigma_b2`` > 0; for the phase-diagram work) is drawn from the same
+  stream AFTER all weights, so weights are unchanged by it; with sigma_b2 = 0 (default) no bias exists
+  and every result is bit-identical to the bias-free code. ``orthogonal`` is
   scaled by the activation's gain (PyTorch's recommendation; ``theory.sigma_w2`` uses the same gain);
   every other init ignores the gain.
 * Layer statistics describe H_l, the layer output that feeds the next layer (for ``bn_post``: after BN).
   ``saturated_frac`` is the fraction of activation inputs where the activation is saturated
   (``Activation.saturated``: |phi'| < 1% of its max slope) -- a property of the nonlinearity, so for
   ``bn_post`` it is measured before the BN that follows. ``zero_frac`` counts exact zeros of H_l.
-  ``preact_std`` is the std of A_l = X_l W_l. Backward starts from L = sum(H_L * G) / N (N = samples):
+  ``preact_std`` is the std of A_l = X_l W_l (+ b_l). Backward starts from L = sum(H_L * G) / N (N = samples):
   ``grad_h_std`` = std(dL/dH_l), ``grad_w_norm`` = ||dL/dW_l||_F, ``grad_w_ratio`` = that / ||W_l||_F
   (NaN when ||W_l|| = 0). BN is train-mode, gamma = 1, beta = 0, and is backpropagated through.
 * Divergence: a layer is ``diverged`` when its output has a non-finite value or its RMS exceeds
@@ -45,7 +48,6 @@ configuration.
 
 from __future__ import annotations
 
-import functools
 import math
 
 import numpy as np
@@ -54,8 +56,24 @@ import pandas as pd
 from generator.engine import network
 from generator.engine.activations import Activation, get_activation
 from generator.engine.inits import get_init
+from generator.experiments.draws import (
+    draw_biases,
+    draw_inputs,
+    draw_weights,
+    float_dtype,
+    readonly,
+    zero_weights,
+)
 
-__all__ = ["run_propagation", "hist_edges", "draw_inputs", "draw_weights", "LAYER_COLUMNS", "HIST_COLUMNS"]
+__all__ = [
+    "run_propagation",
+    "hist_edges",
+    "draw_inputs",
+    "draw_weights",
+    "draw_biases",
+    "LAYER_COLUMNS",
+    "HIST_COLUMNS",
+]
 
 LAYER_COLUMNS = (
     "layer",
@@ -83,49 +101,6 @@ def hist_edges(activation, bins: int) -> np.ndarray:
     return np.linspace(lo, hi, int(bins) + 1)
 
 
-def _float_dtype(dtype) -> np.dtype:
-    dt = np.dtype(dtype)
-    if dt.kind != "f":
-        raise ValueError(f"dtype must be a floating type such as 'float64' or 'float32', got {dtype!r}")
-    return dt
-
-
-def _readonly(a):
-    a.flags.writeable = False
-    return a
-
-
-@functools.lru_cache(maxsize=4)
-def draw_inputs(seed: int, samples: int, width: int, dtype: str = "float64"):
-    """(X, G) for ``seed``: both N(0,1) of shape (samples, width), from streams 0 and 2. Read-only."""
-    streams = np.random.SeedSequence(seed).spawn(3)
-    dt = _float_dtype(dtype)
-    x = np.random.default_rng(streams[0]).standard_normal((samples, width)).astype(dt, copy=False)
-    g = np.random.default_rng(streams[2]).standard_normal((samples, width)).astype(dt, copy=False)
-    return _readonly(x), _readonly(g)
-
-
-@functools.lru_cache(maxsize=4)
-def draw_weights(init: str, seed: int, width: int, depth: int, dtype: str = "float64", gain: float = 1.0):
-    """``depth`` (width, width) weight matrices from stream 1 of ``seed``, drawn layer after layer.
-
-    Read-only; LRU-cached (4 entries, ~20 MB each at the default size) because the 16 (activation, norm)
-    configurations of the default grid share each (init, seed): a runner should iterate (seed, init)
-    outermost. ``gain`` is passed to the initializer (only orthogonal uses it).
-    """
-    fn = get_init(init)
-    dt = _float_dtype(dtype)
-    rng = np.random.default_rng(np.random.SeedSequence(seed).spawn(3)[1])
-    return tuple(_readonly(fn(width, width, rng, gain=gain).astype(dt, copy=False)) for _ in range(depth))
-
-
-@functools.lru_cache(maxsize=4)
-def zero_weights(init: str, seed: int, width: int, depth: int, dtype: str = "float64") -> tuple[bool, ...]:
-    """Which of :func:`draw_weights`' matrices are exactly zero (the ``zeros`` init): their GEMMs are
-    skipped, since a product with an all-zero factor and a finite other factor is exactly zero."""
-    return tuple(not w.any() for w in draw_weights(init, seed, width, depth, dtype))
-
-
 # The first layer's pre-activation A_1 = X W_1 depends only on (seed, init, gain): the 16 (activation,
 # norm) tasks of one (seed, init) share it, so it is computed once per process and reused (a copy is
 # handed to the layer, which works in place). Two entries: one group is in flight per worker.
@@ -137,7 +112,7 @@ def _first_preact(key, x, w):
     hit = _FIRST_PREACT.get(key)
     if hit is not None:
         return hit, False
-    a = _readonly(x @ w)
+    a = readonly(x @ w)
     while len(_FIRST_PREACT) >= 2:
         _FIRST_PREACT.pop(next(iter(_FIRST_PREACT)))
     _FIRST_PREACT[key] = a
@@ -254,33 +229,51 @@ def _output_stats(h, dphi, sat_threshold, lo, hi, bins):
     return mean, math.sqrt(max(var, 0.0)), math.sqrt(ms), lo_v, hi_v, zeros / n, sat / n, counts, True
 
 
+def _parameters(init, act, seed, width, depth, dtype, sigma_b2):
+    """(weights, biases, w_zero, gain) of one task: biases is one entry per layer, None without bias."""
+    weights = draw_weights(init, seed, width, depth, dtype)
+    biases = draw_biases(init, seed, width, depth, sigma_b2, dtype) or (None,) * depth
+    gain = act.gain if get_init(init).uses_gain else 1.0
+    if gain != 1.0:
+        # orthogonal(gain) = gain * orthogonal(1) from the same draws: scale here so that one cached
+        # draw serves every activation
+        weights = tuple(w * gain for w in weights)
+    return weights, biases, zero_weights(init, seed, width, depth, dtype), gain
+
+
 def run_propagation(
-    *, init, activation, norm, seed, samples, width, depth, dtype="float64", hist_bins=40, diverge_rms=1e8
+    *,
+    init,
+    activation,
+    norm,
+    seed,
+    samples,
+    width,
+    depth,
+    dtype="float64",
+    hist_bins=40,
+    diverge_rms=1e8,
+    sigma_b2=0.0,
 ) -> dict[str, pd.DataFrame]:
     """Propagate X ~ N(0,1) (samples, width) through ``depth`` layers of ``width`` units and back.
 
     Inputs: init (INITS key), activation (ACTIVATIONS key), norm (network.NORMS), seed (int),
     samples / width / depth (positive ints), dtype ('float64' or 'float32'), hist_bins (regular bins),
-    diverge_rms (RMS above which a layer counts as diverged).
+    diverge_rms (RMS above which a layer counts as diverged), sigma_b2 (bias variance; 0.0, the default,
+    means no bias at all -- see ``draws.draw_biases``).
     Returns {"layers": one row per layer, "hist": one row per (layer, bin)} -- see module doc.
     """
     act: Activation = get_activation(activation)
     get_init(init)
     network.check_norm(norm)
-    dt = _float_dtype(dtype)
+    dt = float_dtype(dtype)
     for name, value in (("samples", samples), ("width", width), ("depth", depth)):
         if int(value) != value or value < 1:
             raise ValueError(f"{name} must be a positive integer, got {value!r}")
     samples, width, depth, bins = int(samples), int(width), int(depth), int(hist_bins)
     edges = hist_edges(act, bins)
     x, g = draw_inputs(seed, samples, width, dt.name)
-    weights = draw_weights(init, seed, width, depth, dt.name)
-    w_zero = zero_weights(init, seed, width, depth, dt.name)
-    gain = act.gain if get_init(init).uses_gain else 1.0
-    if gain != 1.0:
-        # orthogonal(gain) = gain * orthogonal(1) from the same draws: scale here so that one cached
-        # draw serves every activation
-        weights = tuple(w * gain for w in weights)
+    weights, biases, w_zero, gain = _parameters(init, act, seed, width, depth, dt.name, sigma_b2)
     gemm = 2.0 * samples * width * width  # FLOPs of one (samples, width) x (width, width) product
     flops = 0.0
 
@@ -304,7 +297,7 @@ def run_propagation(
             elif not w_zero[l]:
                 flops += gemm
             h, cache = network.layer_forward(
-                h, weights[l], act, norm, on_preact=on_preact, preact=preact, w_zero=w_zero[l]
+                h, weights[l], act, norm, b=biases[l], on_preact=on_preact, preact=preact, w_zero=w_zero[l]
             )
             caches.append(cache)
             (
@@ -334,7 +327,7 @@ def run_propagation(
                 row = stats[l]
                 row[_STAT["grad_h_std"]] = grad_std
                 flops += gemm * ((not dh_zero) + (l > 0 and not (dh_zero or w_zero[l])))
-                dh, dw = network.layer_backward(dh, caches[l], need_dx=l > 0, dh_zero=dh_zero, w_zero=w_zero[l])
+                dh, dw, _db = network.layer_backward(dh, caches[l], need_dx=l > 0, dh_zero=dh_zero, w_zero=w_zero[l])
                 dh_zero = dh_zero or w_zero[l]
                 caches[l] = None  # free this layer's activations as soon as possible
                 gnorm = math.sqrt(float(np.dot(dw.reshape(-1), dw.reshape(-1))))
