@@ -160,3 +160,33 @@ def test_missing_extra_is_one_line_exit_2(monkeypatch, capsys, tmp_path):
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "pip install -e '.[cluster]'" in err[0], err
     assert not (tmp_path / "site").exists()
+
+
+@needs_distributed
+def test_maps_outside_a_with_block_share_one_cluster_until_the_last(tmp_path):
+    """The experiments stage with --only queues several groups on an executor it never enters."""
+    tasks = grid_tasks(_tiny_cfg(tmp_path))
+    ex = DaskExecutor(workers=1, processes=False, chunksize=2)
+    from generator.experiments.propagation import run_propagation
+
+    first, second = ex.map(run_propagation, tasks[:3]), ex.map(run_propagation, tasks[3:5])
+    assert ex._client is not None
+    a = list(first)  # the first map finishes while the second is still queued
+    b = list(second)
+    assert len(a) == 3 and len(b) == 2 and ex._client is None  # the last reader closed the cluster
+    pd.testing.assert_frame_equal(b[0]["layers"], run_propagation(**tasks[3])["layers"])
+
+
+@needs_distributed
+def test_existing_scheduler_from_the_environment(monkeypatch, tmp_path):
+    import distributed
+
+    from generator.experiments.propagation import run_propagation
+
+    tasks = grid_tasks(_tiny_cfg(tmp_path))[:2]
+    with distributed.LocalCluster(n_workers=1, processes=False, dashboard_address=None) as cluster:
+        monkeypatch.setenv("DASK_SCHEDULER_ADDRESS", cluster.scheduler_address)
+        with DaskExecutor() as ex:
+            assert ex.scheduler == cluster.scheduler_address and ex._cluster is None  # no cluster of its own
+            results = list(ex.map(run_propagation, tasks))
+    pd.testing.assert_frame_equal(results[1]["layers"], run_propagation(**tasks[1])["layers"])

@@ -103,14 +103,18 @@ class DaskExecutor:
         self.chunksize, self.retries, self.processes = chunksize, retries, processes
         self._client = None
         self._cluster = None
+        self._entered = False
+        self._open_maps = 0  # maps outside a `with` block still reading; the last one closes the client
         self._local = SerialExecutor()
 
     def __enter__(self):
         if self._client is None:
             self._start()
+        self._entered = True
         return self
 
     def __exit__(self, *exc):
+        self._entered = False
         self.close()
         return False
 
@@ -140,9 +144,15 @@ class DaskExecutor:
             cluster.close()
 
     def map(self, fn, kwargs):
-        own = self._client is None
-        if own:
+        """Queue ``fn`` over ``kwargs`` in chunks; an iterator of the results in input order.
+
+        Outside a ``with`` block the first ``map`` starts the cluster and the last one still reading
+        closes it (the experiments stage queues several groups at once)."""
+        own = not self._entered
+        if self._client is None:
             self._start()
+        if own:
+            self._open_maps += 1
         fn_path = f"{fn.__module__}:{fn.__name__}"
         items = list(kwargs)
         chunks = [items[i : i + self.chunksize] for i in range(0, len(items), self.chunksize)]
@@ -154,13 +164,25 @@ class DaskExecutor:
 
     def _results(self, futures, own: bool):
         try:
-            for fut in futures:
-                yield from fut.result()  # the task's own exception, raised here after the retries
+            for i, fut in enumerate(futures):
+                batch = fut.result()  # the task's own exception, raised here after the retries
+                if own and i == len(futures) - 1:
+                    # release before the last yield: the runner stops reading there, and a client
+                    # closed later by the garbage collector finds its event loop gone
+                    own = self._release()
+                yield from batch
         finally:
-            for fut in futures:
-                fut.cancel()
+            if self._client is not None:
+                for fut in futures:
+                    fut.cancel()
             if own:
-                self.close()
+                self._release()
+
+    def _release(self) -> bool:
+        self._open_maps -= 1
+        if self._open_maps == 0 and not self._entered:
+            self.close()
+        return False
 
     def submit(self, fn, *args) -> Future:
         """Run ``fn(*args)`` here: figures render locally."""
