@@ -143,6 +143,8 @@ def _check_args(args: argparse.Namespace) -> None:
     $INITLAB_REPO_URL, $INITLAB_SOURCE_NOTE_URL) are checked by the functions that use them. Runs before
     anything is read or written."""
     _check_urls(args)
+    if getattr(args, "scheduler", None) and args.executor != "dask":
+        raise ConfigError("--scheduler", "is an address for --executor dask; add --executor dask or drop it")
     workers = getattr(args, "workers", None)
     if workers is None:
         return

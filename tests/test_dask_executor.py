@@ -190,3 +190,23 @@ def test_existing_scheduler_from_the_environment(monkeypatch, tmp_path):
             assert ex.scheduler == cluster.scheduler_address and ex._cluster is None  # no cluster of its own
             results = list(ex.map(run_propagation, tasks))
     pd.testing.assert_frame_equal(results[1]["layers"], run_propagation(**tasks[1])["layers"])
+
+
+def test_scheduler_without_dask_executor_is_refused(capsys, tmp_path):
+    from generator.cli import main
+
+    config = tmp_path / "small.toml"
+    config.write_text((ROOT / "configs" / "small.toml").read_text(encoding="utf-8"), encoding="utf-8")
+    assert main(["experiments", "--config", str(config), "--scheduler", "tcp://127.0.0.1:8786", "--quiet"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--scheduler" in err[0] and "--executor dask" in err[0], err
+
+
+@needs_distributed
+def test_scheduler_without_workers_is_refused(monkeypatch):
+    import distributed
+
+    monkeypatch.setattr(dask_executor, "WORKER_WAIT", 1)
+    no_workers = distributed.LocalCluster(n_workers=0, processes=False, dashboard_address=None)
+    with no_workers as cluster, pytest.raises(ConfigError, match="has no worker after 1 s"):
+        DaskExecutor(scheduler=cluster.scheduler_address).__enter__()

@@ -30,6 +30,7 @@ from generator.pipeline.runner import TASKS, SerialExecutor, _call_chunk, task_m
 from generator.pipeline.store import environment
 
 INSTALL_HINT = "needs the optional 'cluster' extra (dask.distributed): pip install -e '.[cluster]'"
+WORKER_WAIT = 60  # seconds an existing scheduler may take to report its first worker
 BLAS_THREADS = 1  # one single-threaded BLAS per worker: the cluster's parallelism is its workers
 
 
@@ -42,27 +43,47 @@ def require_distributed():
     return distributed
 
 
-def blas_threads() -> int:
-    """The BLAS threads a task runs with here, under the limit :func:`_dask_chunk` sets."""
+_BLAS_LIMIT = None  # a worker's BLAS limit, set by its first chunk and kept for the worker's lifetime
+
+
+def _limit_blas() -> None:
+    """Limit this worker process to BLAS_THREADS for good (as ProcessExecutor's workers do): a limit
+    entered and left per chunk would race between the threads of an in-process cluster."""
+    global _BLAS_LIMIT
+    if _BLAS_LIMIT is None:
+        from threadpoolctl import threadpool_limits
+
+        _BLAS_LIMIT = threadpool_limits(limits=BLAS_THREADS, user_api="blas")
+
+
+def blas_threads(worker: bool) -> int:
+    """The BLAS threads a task runs with: on a worker after :func:`_limit_blas`; on the client, what
+    that limit gives here (the client's own BLAS is left alone)."""
     from threadpoolctl import threadpool_info, threadpool_limits
 
-    with threadpool_limits(limits=BLAS_THREADS, user_api="blas"):
+    def threads() -> int:
         return max((p.get("num_threads", 0) for p in threadpool_info() if p.get("user_api") == "blas"), default=0)
 
+    if worker:
+        _limit_blas()
+        return threads()
+    with threadpool_limits(limits=BLAS_THREADS, user_api="blas"):
+        return threads()
 
-def _environment(modules: list[str]) -> dict:
+
+def _environment(modules: list[str], worker: bool = False) -> dict:
     """What must match between client and worker: code digests, library versions, BLAS kernel and threads."""
     from generator.pipeline.store import module_code
 
     env = {f"code:{m}": module_code(m) for m in modules}
     env.update(environment())  # library versions and the BLAS kernel, as in every cache key
-    env["blas_threads"] = blas_threads()
+    env["blas_threads"] = blas_threads(worker)
     return env
 
 
 def worker_environment(modules: list[str]) -> dict:
     """:func:`_environment` as a worker sees it (sent to every worker through ``client.run``)."""
-    return _environment(modules)
+    return _environment(modules, worker=True)
 
 
 def check_workers(client, modules: list[str]) -> None:
@@ -81,10 +102,8 @@ def check_workers(client, modules: list[str]) -> None:
 
 
 def _dask_chunk(fn_path: str, kws: list[dict]) -> list:
-    from threadpoolctl import threadpool_limits
-
-    with threadpool_limits(limits=BLAS_THREADS, user_api="blas"):  # the threads check_workers compared
-        return _call_chunk(fn_path, kws)
+    _limit_blas()  # the threads check_workers compared
+    return _call_chunk(fn_path, kws)
 
 
 class DaskExecutor:
@@ -122,6 +141,11 @@ class DaskExecutor:
         distributed = require_distributed()
         if self.scheduler:
             self._client = distributed.Client(self.scheduler)
+            try:  # a scheduler without workers would queue the tasks forever
+                self._client.wait_for_workers(1, timeout=WORKER_WAIT)
+            except TimeoutError:
+                self.close()
+                raise ConfigError("--scheduler", f"{self.scheduler} has no worker after {WORKER_WAIT} s") from None
         else:
             self._cluster = distributed.LocalCluster(
                 n_workers=self.workers,
