@@ -42,15 +42,23 @@ def _exec(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--executor",
         default="auto",
-        choices=("auto", "serial", "process"),
-        help="where tasks run (default: auto = measured best for this machine)",
+        choices=("auto", "serial", "process", "dask"),
+        help="where tasks run (default: auto = measured best for this machine); dask needs the 'cluster' extra",
+    )
+    p.add_argument(
+        "--scheduler",
+        default=None,
+        metavar="ADDRESS",
+        help="for --executor dask: an existing Dask scheduler (default: $DASK_SCHEDULER_ADDRESS, else a "
+        "LocalCluster with --workers processes)",
     )
     # Parsed by _check_args, not argparse, so a bad value is one "config error" line like the config's.
     p.add_argument(
         "--workers",
         default=None,
         metavar="N",
-        help="process count for --executor process: 1 to this machine's CPU count (default: all CPUs)",
+        help="process count for --executor process or a dask LocalCluster: 1 to this machine's CPU count "
+        "(default: all CPUs)",
     )
     p.add_argument(
         "--allow-oversubscribe",
@@ -135,6 +143,8 @@ def _check_args(args: argparse.Namespace) -> None:
     $INITLAB_REPO_URL, $INITLAB_SOURCE_NOTE_URL) are checked by the functions that use them. Runs before
     anything is read or written."""
     _check_urls(args)
+    if getattr(args, "scheduler", None) and args.executor != "dask":
+        raise ConfigError("--scheduler", "is an address for --executor dask; add --executor dask or drop it")
     workers = getattr(args, "workers", None)
     if workers is None:
         return

@@ -31,6 +31,11 @@ def _executor(args):
         name = os.environ.get("INITLAB_EXECUTOR", "process" if (os.cpu_count() or 1) > 1 else "serial")
     if name == "process":
         return ProcessExecutor(getattr(args, "workers", None))
+    if name == "dask":
+        from generator.pipeline.dask_executor import DaskExecutor, require_distributed
+
+        require_distributed()  # without the extra: exit 2 with the install line, before any work
+        return DaskExecutor(getattr(args, "scheduler", None), getattr(args, "workers", None))
     return SerialExecutor()
 
 

@@ -28,6 +28,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -45,11 +46,24 @@ def module_code(module: str) -> str:
     return code_digest((module,))
 
 
+@lru_cache(maxsize=1)
+def blas_kernel() -> str:
+    """The BLAS libraries NumPy runs on: library, version and CPU kernel (a GEMM's last bits depend on them).
+
+    Read once per process: the libraries are loaded with NumPy, and threadpoolctl's scan is not safe
+    against another thread changing the limits (an in-process Dask worker) at the same moment."""
+    from threadpoolctl import threadpool_info
+
+    pools = [p for p in threadpool_info() if p.get("user_api") == "blas"]
+    return ";".join(sorted(f"{p.get('internal_api')} {p.get('version')} {p.get('architecture')}" for p in pools))
+
+
 def environment() -> dict:
-    """Library versions that can change a result bit for bit."""
+    """Library versions and the BLAS kernel: what can change a result bit for bit."""
     import matplotlib
 
     return {
+        "blas": blas_kernel(),
         "python": platform.python_version(),
         "numpy": np.__version__,
         "pandas": pd.__version__,
