@@ -5,7 +5,7 @@ a module-level function ``fn(**params) -> dict[str, DataFrame]``. The code part 
 is the import closure of that function's module (generator/common/imports.py), so no list of modules
 is kept by hand: editing any module the task can run recomputes it, editing anything else does not. An *executor* is anything with
 ``map(fn, iterable_of_kwargs) -> iterator of results in input order`` — :class:`SerialExecutor`,
-:class:`ProcessExecutor`, or a thin adapter over ``dask.distributed.Client.map`` + ``gather`` for the
+:class:`ProcessExecutor`, or :class:`~generator.pipeline.dask_executor.DaskExecutor` (``--executor dask``) for the
 cluster sweeps. The runner, not the worker, writes the cache, so a sidecar exists only for results that
 came back whole, whichever executor computed them.
 
