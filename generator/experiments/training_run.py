@@ -57,6 +57,9 @@ from generator.engine import digits as data
 from generator.engine.mlp import MLP
 from generator.engine.mlp_fast import FastMLP, softmax_loss_only
 
+# train_run's BLAS threads on every executor (the runner keys the training tasks with it)
+BLAS_THREADS = 1
+
 
 def _evaluate(net: FastMLP, x, y):
     """Test-mode (losses (S,), accuracies (S,)) on x (N, n_in), y (N,)."""
@@ -93,7 +96,7 @@ def train_run(**params):
     machine, spin-wait); parallelism comes from the executor running several tasks at once."""
     from threadpoolctl import threadpool_limits
 
-    with threadpool_limits(limits=1, user_api="blas"):
+    with threadpool_limits(limits=BLAS_THREADS, user_api="blas"):
         return _train(**params)
 
 

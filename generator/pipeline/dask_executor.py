@@ -59,10 +59,9 @@ def _limit_blas() -> None:
 def blas_threads(worker: bool) -> int:
     """The BLAS threads a task runs with: on a worker after :func:`_limit_blas`; on the client, what
     that limit gives here (the client's own BLAS is left alone)."""
-    from threadpoolctl import threadpool_info, threadpool_limits
+    from threadpoolctl import threadpool_limits
 
-    def threads() -> int:
-        return max((p.get("num_threads", 0) for p in threadpool_info() if p.get("user_api") == "blas"), default=0)
+    from generator.pipeline.store import blas_threads as threads
 
     if worker:
         _limit_blas()
@@ -120,6 +119,7 @@ class DaskExecutor:
         self.scheduler = scheduler or os.environ.get("DASK_SCHEDULER_ADDRESS") or None
         self.workers = workers or os.cpu_count() or 1
         self.chunksize, self.retries, self.processes = chunksize, retries, processes
+        self.blas_threads = BLAS_THREADS  # the runner keys tasks with it; check_workers holds workers to it
         self._client = None
         self._cluster = None
         self._entered = False

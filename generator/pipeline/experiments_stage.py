@@ -34,7 +34,7 @@ from generator.engine import theory
 from generator.experiments import seed_code as seed_reference
 from generator.experiments.plan import GRID_AXES, compute_order, grid_facts, grid_tasks, placement_tasks, symmetry_tasks
 from generator.pipeline import store
-from generator.pipeline.runner import Executor, RunStats, run_tasks, submit_tasks, task_module
+from generator.pipeline.runner import Executor, RunStats, run_tasks, submit_tasks, task_module, task_threads
 from generator.pipeline.store import Cache, environment
 
 
@@ -92,8 +92,8 @@ def run_experiments(
     frames: dict[str, pd.DataFrame] = {}
     stats: list[RunStats] = []
 
-    def current(group: str, inputs: dict) -> tuple[str, bool]:
-        key = group_key(group, inputs)
+    def current(group: str, inputs: dict, runs_on: Executor | None = executor) -> tuple[str, bool]:
+        key = group_key(group, inputs, runs_on)
         return key, write and not only and manifest_is_current(data_dir, key, MANIFESTS[group])
 
     def save(group: str, key: str, new: dict[str, pd.DataFrame]) -> None:
@@ -109,7 +109,7 @@ def run_experiments(
     # Every group's tasks are queued before any is waited for, so the executor's workers run the seed
     # re-runs while this process assembles the grid.
     grid_key, grid_skip = current("grid", {"tasks": tasks, "theory": dataclasses.asdict(cfg.theory), "depth": p.depth})
-    sym_key, sym_skip = current("symmetry", {"tasks": sym_tasks, "width": cfg.symmetry.width})
+    sym_key, sym_skip = current("symmetry", {"tasks": sym_tasks, "width": cfg.symmetry.width}, None)  # in-process
     printouts = sha256_file(seed_reference.PRINTOUTS_CSV)
     seed_key, seed_skip = current("seed", {"printouts": printouts, "seeds": list(p.seeds)})
     seed_tasks = seed_reference.seed_code_tasks(seeds=p.seeds)
@@ -243,9 +243,11 @@ def group_code(group: str) -> str:
     return code_digest((__name__, *(task_module(kind) for kind in GROUP_TASKS[group])))
 
 
-def group_key(group: str, inputs: dict) -> str:
-    """Hash of one file group's config inputs + the code that computes and assembles it + library versions."""
-    full = {"group": group, **inputs, "code": group_code(group), "env": environment()}
+def group_key(group: str, inputs: dict, executor: Executor | None = None) -> str:
+    """Hash of one file group's config inputs + the code that computes and assembles it + library versions
+    + the BLAS threads its tasks run with on ``executor`` (None: in this process), as in their task keys."""
+    threads = {kind: task_threads(kind, executor) for kind in GROUP_TASKS[group]}
+    full = {"group": group, **inputs, "code": group_code(group), "env": {**environment(), "blas_threads": threads}}
     return sha256_bytes(json.dumps(full, sort_keys=True).encode())
 
 

@@ -15,6 +15,13 @@ Overlap: :func:`submit_tasks` hands the cache misses to the executor and returns
 and do its own serial work (assembling tables, writing files) while the workers compute: ``site`` runs
 the whole build through one pool this way (generator/pipeline/stages.py). Executors used as context managers
 keep their workers between calls; ``submit(fn, *args) -> Future`` runs one plain call (the figures).
+
+BLAS threads: a GEMM split over more threads sums in another order, so a result's last bits depend on
+the thread count it ran with, and that count is part of every task's key (:func:`task_environment`).
+It is the executor's ``blas_threads`` (serial: this process's current count; process pool: the limit
+each worker sets; Dask: one), unless the task kind pins its own count (``register_task(...,
+blas_threads=n)``, e.g. the training runs, which always run single-threaded): a serial run and a
+one-thread pool share entries only where their thread counts are equal.
 """
 
 from __future__ import annotations
@@ -32,6 +39,7 @@ import pandas as pd
 
 from generator.pipeline.signals import kill_pool
 from generator.pipeline.store import Cache, Frames, cache_key, environment, module_code
+from generator.pipeline.store import blas_threads as current_blas_threads
 
 # kind -> dotted function path; the function's module is the entry of the key's import closure
 TASKS: dict[str, str] = {
@@ -41,9 +49,18 @@ TASKS: dict[str, str] = {
 }
 
 
-def register_task(kind: str, function: str) -> None:
-    """Declare a task kind: ``function`` as ``"pkg.module:name"``."""
+# kind -> the BLAS thread count its function sets for itself, whatever the executor gives it
+TASK_THREADS: dict[str, int] = {}
+
+
+def register_task(kind: str, function: str, blas_threads: int | None = None) -> None:
+    """Declare a task kind: ``function`` as ``"pkg.module:name"``; ``blas_threads`` only when the function
+    limits its own BLAS threads to that count (then its keys do not depend on the executor)."""
     TASKS[kind] = function
+    if blas_threads is None:
+        TASK_THREADS.pop(kind, None)
+    else:
+        TASK_THREADS[kind] = blas_threads
 
 
 def task_module(kind: str) -> str:
@@ -61,11 +78,31 @@ def resolve_function(kind: str) -> Callable[..., Frames]:
 
 
 class Executor(Protocol):
+    blas_threads: int  # the BLAS threads a task runs with on this executor (part of every task key)
+
     def map(self, fn: Callable, kwargs: Iterable[dict]) -> Iterator: ...
+
+
+def task_threads(kind: str, executor: Executor | None = None) -> int:
+    """The BLAS threads a ``kind`` task runs with on ``executor`` (None: :class:`SerialExecutor`)."""
+    if kind in TASK_THREADS:
+        return TASK_THREADS[kind]
+    return (executor if executor is not None else SerialExecutor()).blas_threads
+
+
+def task_environment(kind: str, executor: Executor | None = None) -> dict:
+    """The environment part of a ``kind`` task's key on ``executor``: library versions, BLAS kernel, and
+    the BLAS thread count the task runs with."""
+    return {**environment(), "blas_threads": task_threads(kind, executor)}
 
 
 class SerialExecutor:
     """In-process, one task at a time (BLAS may still use every core inside a task)."""
+
+    @property
+    def blas_threads(self) -> int:
+        """This process's BLAS threads, read when asked: the tasks run here, under its current limit."""
+        return current_blas_threads()
 
     def __enter__(self):
         return self
@@ -258,7 +295,8 @@ def submit_tasks(kind: str, params_list: list[dict], cache: Cache, executor: Exe
     start = time.perf_counter()
     fn = resolve_function(kind)
     code = task_code(kind)
-    env = environment()
+    executor = executor or SerialExecutor()
+    env = task_environment(kind, executor)
     stats = RunStats(kind=kind, total=len(params_list))
     results: list[Frames | None] = [None] * len(params_list)
     keys = []
@@ -276,7 +314,6 @@ def submit_tasks(kind: str, params_list: list[dict], cache: Cache, executor: Exe
     stats.corrupt = len(cache.corrupt) - n_corrupt_before
     outputs = None
     if misses:
-        executor = executor or SerialExecutor()
         outputs = iter(executor.map(fn, [params_list[i] for i in misses]))
     return PendingTasks(kind, params_list, cache, keys, results, misses, outputs, stats, start)
 

@@ -78,7 +78,7 @@ def _start_training(cfg: Config, args, quiet: bool, executor):
     from generator.pipeline.store import Cache
 
     data_dir = docs_dir(cfg) / "data"
-    key = training_stage_key(cfg)
+    key = training_stage_key(cfg, executor)
     if manifest_is_current(data_dir, key, TRAINING_MANIFEST):
         # Same config, code and libraries, files intact: not even the run plan (which loads the data).
         if not quiet:
@@ -132,21 +132,23 @@ def _site(cfg: Config, args) -> object:
 TRAINING_MANIFEST = ".training-manifest.json"
 
 
-def training_stage_key(cfg: Config) -> str:
+def training_stage_key(cfg: Config, executor=None) -> str:
     """Hash of everything the training stage's files depend on: the ``[training]`` section, the import
     closure of the code that assembles it (generator.pipeline.training_stage) and of its task function's
     module (generator.experiments.training_run; tests/test_store_keys.py checks it is the registered
-    one), generator/common/imports.py, and the library versions. The digits data enter through the code:
+    one), generator/common/imports.py, the library versions and the BLAS threads its tasks run with on
+    ``executor`` (as in their task keys). The digits data enter through the code:
     generator/engine/digits.py pins the shipped file's sha256."""
     import dataclasses
     import json
 
     from generator.common.hashing import sha256_bytes
     from generator.common.imports import code_digest
-    from generator.pipeline.store import environment
+    from generator.pipeline.runner import task_environment
+    from generator.pipeline.training_stage import KIND
 
     code = code_digest(("generator.pipeline.training_stage", "generator.experiments.training_run"))
-    inputs = {"training": dataclasses.asdict(cfg.training), "code": code, "env": environment()}
+    inputs = {"training": dataclasses.asdict(cfg.training), "code": code, "env": task_environment(KIND, executor)}
     return sha256_bytes(json.dumps(inputs, sort_keys=True, default=str).encode())
 
 

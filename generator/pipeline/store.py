@@ -1,8 +1,8 @@
 """The one content-addressed store: task results, figure files and stage manifests, one integrity scheme.
 
 Keys (after sphinx-gallery and jupyter-cache): an entry is keyed by a SHA-256 of its *inputs* -- the
-kind, its parameters, the code that computes it and the versions of the libraries involved -- never
-by mtimes and never by a ``repr`` (which can hold a memory address). The code part is
+kind, its parameters, the code that computes it, the versions of the libraries involved and, for
+computed results, the BLAS kernel and thread count the task ran with -- never by mtimes and never by a ``repr`` (which can hold a memory address). The code part is
 :func:`generator.common.imports.code_digest` of the module that computes the entry: its import
 closure within ``generator``, found by walking imports (no hand-kept module lists).
 
@@ -47,19 +47,33 @@ def module_code(module: str) -> str:
 
 
 @lru_cache(maxsize=1)
+def _blas_libraries():
+    """threadpoolctl's controllers of the BLAS libraries NumPy loaded, found once per process: the scan
+    is not safe against another thread changing the limits (an in-process Dask worker) at the same moment,
+    while reading a found library's thread count is one plain call into it."""
+    from threadpoolctl import ThreadpoolController
+
+    return ThreadpoolController().select(user_api="blas").lib_controllers
+
+
 def blas_kernel() -> str:
-    """The BLAS libraries NumPy runs on: library, version and CPU kernel (a GEMM's last bits depend on them).
+    """The BLAS libraries NumPy runs on: library, version and CPU kernel (a GEMM's last bits depend on them)."""
+    infos = [c.info() for c in _blas_libraries()]
+    return ";".join(sorted(f"{i.get('internal_api')} {i.get('version')} {i.get('architecture')}" for i in infos))
 
-    Read once per process: the libraries are loaded with NumPy, and threadpoolctl's scan is not safe
-    against another thread changing the limits (an in-process Dask worker) at the same moment."""
-    from threadpoolctl import threadpool_info
 
-    pools = [p for p in threadpool_info() if p.get("user_api") == "blas"]
-    return ";".join(sorted(f"{p.get('internal_api')} {p.get('version')} {p.get('architecture')}" for p in pools))
+def blas_threads() -> int:
+    """The BLAS threads this process runs with now (0 without a BLAS threadpoolctl can see).
+
+    Read at every call: a process may change its limit (threadpoolctl). A GEMM split over more threads
+    sums in another order, so its last bits -- and every cache key -- depend on this count
+    (runner.task_environment puts the count a task runs with into its keys)."""
+    return max((c.num_threads for c in _blas_libraries()), default=0)
 
 
 def environment() -> dict:
-    """Library versions and the BLAS kernel: what can change a result bit for bit."""
+    """Library versions and the BLAS kernel: what can change a result bit for bit, besides the BLAS thread
+    count, which depends on where a task runs (the executor) and is added by runner.task_environment."""
     import matplotlib
 
     return {

@@ -39,10 +39,11 @@ from generator.config.load import resolve
 from generator.contract import schema as contract
 from generator.contract.training import CLAIMS, FILES  # noqa: F401  (FILES: figures import it from here for now)
 from generator.experiments.training_plan import _key, assemble, plan
+from generator.experiments.training_run import BLAS_THREADS as TRAIN_BLAS_THREADS
 from generator.pipeline.runner import PendingTasks, register_task, submit_tasks
 
 KIND = "training"
-register_task(KIND, "generator.experiments.training_run:train_run")
+register_task(KIND, "generator.experiments.training_run:train_run", blas_threads=TRAIN_BLAS_THREADS)
 
 
 def run_training(cfg, cache, executor=None, quiet=False, write=True) -> dict[str, pd.DataFrame]:
