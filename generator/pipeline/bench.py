@@ -114,10 +114,13 @@ def build_gemm_flops(conf: Path) -> dict[str, float]:
     from generator.config.load import load_config, resolve
     from generator.experiments.plan import placement_tasks
     from generator.experiments.seed_code import seed_code_tasks
+    from generator.pipeline.runner import ProcessExecutor
     from generator.pipeline.training_stage import KIND, _key, plan
 
     cfg = load_config(conf)
     cache = Cache(resolve(cfg.output.cache_dir))
+    # the pool `site` runs on (executor auto): the BLAS threads it ran with are part of the keys
+    executor = ProcessExecutor()
     unique: dict[str, dict] = {}
     for _, _, params in plan(cfg.training):
         unique.setdefault(_key(params), params)
@@ -127,7 +130,7 @@ def build_gemm_flops(conf: Path) -> dict[str, float]:
         ("placement", "propagation", placement_tasks(cfg)),
         ("seed_code", "seed_code", seed_code_tasks(seeds=cfg.propagation.seeds)),
     ):
-        results, _ = run_tasks(kind, tasks, cache, None, quiet=True)
+        results, _ = run_tasks(kind, tasks, cache, executor, quiet=True)
         out[name] = float(sum(r["work"]["gemm_flops"].sum() for r in results))
     return out
 
