@@ -1,14 +1,20 @@
 """``--executor dask`` (generator/pipeline/dask_executor.py): same bytes as the process pool, retries,
 failures raised in the client with nothing cached, cache hits, refused workers, the missing-extra line.
 
-Every test but the last needs ``dask.distributed`` (the optional ``cluster`` extra) and skips without it.
+The acceptance of issue 17 (end of the file): the ``experiments`` stage on configs/small.toml gives the
+same data files with ``--executor process``, a LocalCluster of worker processes and an in-process one,
+and a second run from the first's cache is 100 % hits; on worker processes, a task that fails once
+succeeds on retry and a failing task raises in the client with nothing cached. Every test that starts a
+cluster needs ``dask.distributed`` (the optional ``cluster`` extra) and skips without it.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import importlib.util
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -21,7 +27,7 @@ from generator.config.load import OutputConfig, load_config
 from generator.experiments.plan import grid_tasks
 from generator.pipeline import dask_executor
 from generator.pipeline.dask_executor import DaskExecutor
-from generator.pipeline.runner import TASKS, ProcessExecutor, register_task, run_tasks
+from generator.pipeline.runner import TASKS, register_task, run_tasks
 from generator.pipeline.store import Cache
 
 needs_distributed = pytest.mark.skipif(
@@ -57,26 +63,6 @@ def in_process():
     """A LocalCluster of two worker threads in this process (monkeypatched functions reach it)."""
     with DaskExecutor(workers=2, processes=False, chunksize=3) as ex:
         yield ex
-
-
-@needs_distributed
-def test_dask_gives_the_process_pool_bytes(tmp_path):
-    from generator.pipeline.experiments_stage import run_experiments
-
-    runs = {
-        "process": ProcessExecutor(2, chunksize=3),
-        "dask-threads": DaskExecutor(workers=2, processes=False, chunksize=3),
-        "dask-processes": DaskExecutor(workers=2, processes=True, chunksize=3),
-    }
-    files = {}
-    for name, executor in runs.items():
-        with executor:
-            result = run_experiments(_tiny_cfg(tmp_path / name), executor=executor, quiet=True)
-        assert result.stats and all(st.computed == st.total for st in result.stats), name  # nothing shared
-        files[name] = _data_files(tmp_path / name)
-    assert "propagation.csv" in files["process"]
-    assert files["dask-threads"] == files["process"]
-    assert files["dask-processes"] == files["process"]
 
 
 @needs_distributed
@@ -217,3 +203,68 @@ def test_scheduler_without_workers_is_refused(monkeypatch):
     no_workers = distributed.LocalCluster(n_workers=0, processes=False, dashboard_address=None)
     with no_workers as cluster, pytest.raises(ConfigError, match="has no worker after 1 s"):
         DaskExecutor(scheduler=cluster.scheduler_address).__enter__()
+
+
+# ---------------------------------------------------------------------------------------------------
+# Acceptance (issue 17): the small grid's `experiments` stage, failures and retries on worker processes
+
+
+def _stage(root: Path, executor: str, capsys, cache: Path | None = None) -> tuple[dict[str, bytes], list]:
+    """``experiments`` on configs/small.toml (outputs under ``root``; ``cache`` to share one) through the
+    CLI with ``--executor``: (the data files, [(kind, total, cached, computed)] of its summary lines)."""
+    from generator.cli import main
+    from sitebuild import write_config
+
+    config = write_config(root, overrides={"output": {"cache_dir": str(cache)}} if cache else None)
+    capsys.readouterr()
+    assert main(["experiments", "--config", str(config), "--executor", executor, "--workers", "2"]) == 0
+    err = capsys.readouterr().err
+    lines = re.findall(r"^(\w+): (\d+) tasks, (\d+) cached, (\d+) computed", err, re.MULTILINE)
+    return _data_files(root), [(k, int(t), int(h), int(c)) for k, t, h, c in lines]
+
+
+@needs_distributed
+def test_small_grid_stage_same_bytes_on_dask_and_process_and_second_run_all_hits(tmp_path, capsys, monkeypatch):
+    process, p_stats = _stage(tmp_path / "process", "process", capsys)
+    dask, d_stats = _stage(tmp_path / "dask", "dask", capsys)  # a LocalCluster of worker processes
+    kinds = {k for k, *_ in p_stats}
+    assert {"propagation", "symmetry", "seed_code", "training"} <= kinds and "propagation.csv" in process
+    assert all(c == t for _, t, _, c in p_stats + d_stats)  # every task computed: nothing shared
+    assert dask == process
+    # a second run, into fresh docs but with the first dask run's cache: every task a cache hit
+    again, a_stats = _stage(tmp_path / "again", "dask", capsys, cache=tmp_path / "dask" / "cache")
+    assert {k for k, *_ in a_stats} == kinds and all((h, c) == (t, 0) for _, t, h, c in a_stats)
+    assert again == process
+    # an in-process LocalCluster (its worker threads share this process)
+    monkeypatch.setattr(dask_executor, "DaskExecutor", functools.partial(DaskExecutor, processes=False))
+    threads, _ = _stage(tmp_path / "threads", "dask", capsys)
+    assert threads == process
+
+
+@pytest.fixture(scope="module")
+def dask_processes():
+    """One LocalCluster of two worker processes for the module's failure tests. Spawned workers get this
+    process's sys.path, so they import this test module's task functions."""
+    with DaskExecutor(workers=2, processes=True, chunksize=2, retries=2) as ex:
+        yield ex
+
+
+@needs_distributed
+def test_worker_process_failing_once_succeeds_on_retry(tmp_path, test_tasks, dask_processes):
+    marker = tmp_path / "failed-once"
+    params = [{"marker": str(marker), "value": i} for i in range(4)]
+    results, stats = run_tasks("dask_flaky", params, Cache(tmp_path / "cache"), executor=dask_processes, quiet=True)
+    assert [r["result"]["value"].tolist() for r in results] == [[0], [1], [2], [3]]
+    assert marker.read_text() == "failed once" and stats.computed == 4
+
+
+@needs_distributed
+def test_worker_process_failure_raises_in_client_and_caches_nothing(tmp_path, test_tasks, dask_processes):
+    cache = tmp_path / "cache"
+    with pytest.raises(RuntimeError, match="task 0 always fails"):
+        run_tasks("dask_broken", [{"value": 0}, {"value": 1}], Cache(cache), executor=dask_processes, quiet=True)
+    assert not [p for p in cache.rglob("*") if p.is_file()]
+    # the cluster outlives a failed map: the next tasks run
+    tasks = grid_tasks(_tiny_cfg(tmp_path))[:2]
+    _, stats = run_tasks("propagation", tasks, Cache(cache), executor=dask_processes, quiet=True)
+    assert stats.computed == 2

@@ -29,13 +29,17 @@ figures               the figures stage on the cold build's data: serial_s (one 
                       (the pool), each from an empty figure cache
 explorer              the explorer page's redraw time in Chromium (generator/pipeline/bench_explorer.py: median and
                       max data-redraw-ms over control changes, target < 50 ms; gzipped size of its JS + CSS + d3)
+dask                  the propagation grid on a Dask LocalCluster vs the process pool, same workers, side by
+                      side (generator/pipeline/bench_cluster.py); dask_overhead = Dask / pool time, <= 1.10
+phase                 the phase stage's time against its GEMM floor (bench_cluster.phase_floor; None
+                      while the phase stage is absent)
 weight                page weight of the cold build's public tree (generator/pipeline/bench_weight.py: bytes
                       of ko / en / shared files, total, largest page per language); with --quick, of the
                       configured public_dir when it exists; printed as a Markdown table after the others
 
 Targets (reported, not asserted): fraction_of_peak >= 0.80, speedup_vs_seed_loop >= 2.5,
 torch_ratio <= 1.1, cold_site_s <= 1.5 (gemm_floor_s + bare_mkdocs_s), warm_site_s <= 1.5 bare_mkdocs_s,
-scaling linear within 15%, peak_rss_mb <= 2048.
+scaling linear within 15%, peak_rss_mb <= 2048, dask_overhead <= 1.10.
 """
 
 from __future__ import annotations
@@ -54,7 +58,7 @@ from generator.common import atomic
 from generator.common.paths import BENCH_DIR, ROOT
 from generator.config.load import Config, resolve
 from generator.experiments.plan import grid_tasks
-from generator.pipeline import bench_explorer, bench_weight
+from generator.pipeline import bench_cluster, bench_explorer, bench_weight
 from generator.pipeline.bench_compare import edit_config, site_config
 from generator.pipeline.bench_peak import gemm_peak
 from generator.pipeline.bench_reference import seed_loop_time, torch_time
@@ -110,10 +114,13 @@ def build_gemm_flops(conf: Path) -> dict[str, float]:
     from generator.config.load import load_config, resolve
     from generator.experiments.plan import placement_tasks
     from generator.experiments.seed_code import seed_code_tasks
+    from generator.pipeline.runner import ProcessExecutor
     from generator.pipeline.training_stage import KIND, _key, plan
 
     cfg = load_config(conf)
     cache = Cache(resolve(cfg.output.cache_dir))
+    # the pool `site` runs on (executor auto): the BLAS threads it ran with are part of the keys
+    executor = ProcessExecutor()
     unique: dict[str, dict] = {}
     for _, _, params in plan(cfg.training):
         unique.setdefault(_key(params), params)
@@ -123,7 +130,7 @@ def build_gemm_flops(conf: Path) -> dict[str, float]:
         ("placement", "propagation", placement_tasks(cfg)),
         ("seed_code", "seed_code", seed_code_tasks(seeds=cfg.propagation.seeds)),
     ):
-        results, _ = run_tasks(kind, tasks, cache, None, quiet=True)
+        results, _ = run_tasks(kind, tasks, cache, executor, quiet=True)
         out[name] = float(sum(r["work"]["gemm_flops"].sum() for r in results))
     return out
 
@@ -209,6 +216,10 @@ def run_bench(cfg: Config, args) -> dict:
     tt = torch_time(tasks)
     res["torch_s"] = tt
     res["torch_ratio"] = None if tt is None else t_all / tt  # ours / torch: <= 1.1 means within 10% of torch
+    log("bench: the grid on a Dask LocalCluster vs the process pool, side by side (uncached) ...")
+    res["dask"] = bench_cluster.dask_overhead(tasks, workers=ProcessExecutor().workers, log=log)
+    log("bench: phase stage against its GEMM floor (uncached) ...")
+    res["phase"] = bench_cluster.phase_floor(cfg, workers=ProcessExecutor().workers, log=log)
 
     if not quick:
         with tempfile.TemporaryDirectory() as d:
@@ -324,6 +335,7 @@ def targets(r: dict) -> dict:
         "scaling_linear_within_15%": ok(lin <= 0.15),
         "scaling_max_deviation": lin,
         "peak_rss_mb<=2048": ok(r["peak_rss_mb"] <= 2048) if have_site else None,
+        **bench_cluster.targets(r),
     }
 
 
@@ -375,6 +387,7 @@ def table(r: dict) -> str:
                 f"{ex['redraw_ms_median']:.3g} / {ex['redraw_ms_max']:.3g} ({ex['first_ms']:.3g}); JS+CSS {ex['assets_gz_bytes']} B gz",
             )
         )
+    rows += bench_cluster.rows(r)
     s = r["scaling"]
     rows.append(("scaling (1/4, 1/2, 1) s", f"{s['quarter_s']:.3g}, {s['half_s']:.3g}, {s['all_s']:.3g}"))
     rows += [(f"target {k}", f(v)) for k, v in r["targets"].items()]
