@@ -1,0 +1,74 @@
+"""The ``[phase]`` section's tasks: finite-width measurements (``phase``) and the theory grid (``phase_theory``).
+
+:func:`phase_tasks` gives one ``phase`` task per (activation, width, seed, chunk of ``chunk_w`` measured
+sigma_w^2 values), each over every measured sigma_b^2 (generator/experiments/phase_run.py: a task's points
+share one weight draw), widest first so the long tasks start first and the workers finish together.
+:func:`theory_tasks` gives one ``phase_theory`` task per (activation, chunk of ``chunk_w`` theory sigma_w^2
+values) over every theory sigma_b^2. :func:`phase_flops_total` is the GEMM work of the measurements
+(``python -m generator.experiments.phase_plan CONFIG`` prints it, with the task count).
+"""
+
+from __future__ import annotations
+
+from generator.experiments.phase_run import phase_flops
+
+THEORY_QUADRATURE = 96  # nodes per half-line of the theory's expectations (engine/phase.py's default)
+
+
+def _chunks(values: list[float], k: int) -> list[list[float]]:
+    return [values[i : i + k] for i in range(0, len(values), k)]
+
+
+def phase_tasks(cfg) -> list[dict]:
+    """Every ``phase`` task of ``cfg.phase`` (params of phase_run.phase_measure), widest width first."""
+    p = cfg.phase
+    return [
+        dict(
+            activation=act,
+            width=width,
+            seed=seed,
+            depth=p.depth,
+            sigma_w2s=chunk,
+            sigma_b2s=p.measured_b,
+            pairs=p.pairs,
+            q0=p.q0,
+            c0=p.c0,
+        )
+        for width in sorted(p.widths, reverse=True)
+        for seed in p.seeds
+        for act in p.activations
+        for chunk in _chunks(p.measured_w, p.chunk_w)
+    ]
+
+
+def theory_tasks(cfg) -> list[dict]:
+    """Every ``phase_theory`` task (params of phase_run.phase_theory), in phase_theory.csv's row order."""
+    p = cfg.phase
+    return [
+        dict(activation=act, sigma_w2s=chunk, sigma_b2s=p.theory_b, q0=p.q0, points=THEORY_QUADRATURE)
+        for act in p.activations
+        for chunk in _chunks(p.theory_w, p.chunk_w)
+    ]
+
+
+def phase_flops_total(cfg) -> int:
+    """GEMM FLOPs of every ``phase`` task of ``cfg``."""
+    return sum(phase_flops(t) for t in phase_tasks(cfg))
+
+
+def main(argv=None) -> int:
+    import argparse
+
+    from generator.config.load import load_config
+
+    ap = argparse.ArgumentParser(description="GEMM FLOPs of a config's phase measurements")
+    ap.add_argument("config")
+    args = ap.parse_args(argv)
+    cfg = load_config(args.config, check_writable=False, check_memory=False)
+    tasks = phase_tasks(cfg)
+    print(f"phase: {len(tasks)} tasks, {phase_flops_total(cfg):.3e} GEMM FLOP")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
