@@ -3,8 +3,8 @@
 Files (generator/contract/phase.py), under ``<docs_dir>/data``:
 
 * ``phase_theory.csv``: generator/engine/phase.py's phase_grid over the theory grid, per activation, as
-  ``phase_theory`` tasks (one per chunk of sigma_w^2 rows: the 2-D quadratures of a 41 x 41 tanh grid take
-  minutes on one core, so they run on the workers and are cached);
+  ``phase_theory`` tasks (one per sigma_w^2 row: the 2-D quadratures of a 41 x 41 tanh grid take minutes
+  on one core, so they run on the workers and are cached);
 * ``phase_critical.csv``: engine.phase.sigma_w2_critical at every theory sigma_b^2, with q* there
   (seconds; computed in this process while the workers run);
 * ``phase_measured.csv``: the ``phase`` tasks (generator/experiments/phase_run.py; planned by
@@ -64,6 +64,13 @@ def critical_frame(cfg: Config) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=PHASE_CRITICAL.column_names)
 
 
+def _key_order(cfg: Config, df: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """``df`` sorted by activation (in config order), then ``keys``; a fresh index."""
+    order = df["activation"].map({a: i for i, a in enumerate(cfg.phase.activations)})
+    df = df.assign(_a=order).sort_values(["_a", *keys], kind="mergesort").drop(columns="_a")
+    return df.reset_index(drop=True)
+
+
 def measured_frame(cfg: Config, tasks: list[dict], results: list) -> pd.DataFrame:
     """phase_measured.csv from the ``phase`` tasks' results, rows in key order (activation in config order)."""
     parts = []
@@ -75,17 +82,15 @@ def measured_frame(cfg: Config, tasks: list[dict], results: list) -> pd.DataFram
         parts.append(df)
     if not parts:
         return pd.DataFrame(columns=PHASE_MEASURED.column_names)
-    df = pd.concat(parts, ignore_index=True)
-    order = df["activation"].map({a: i for i, a in enumerate(cfg.phase.activations)})
-    keys = ["sigma_w2", "sigma_b2", "width", "seed", "layer"]
-    df = df.assign(_a=order).sort_values(["_a", *keys], kind="mergesort").drop(columns="_a")
-    return df.reset_index(drop=True)
+    return _key_order(cfg, pd.concat(parts, ignore_index=True), ["sigma_w2", "sigma_b2", "width", "seed", "layer"])
 
 
-def theory_frame(tasks: list[dict], results: list) -> pd.DataFrame:
-    """phase_theory.csv from the ``phase_theory`` tasks' results (already in row order)."""
+def theory_frame(cfg: Config, tasks: list[dict], results: list) -> pd.DataFrame:
+    """phase_theory.csv from the ``phase_theory`` tasks' results, rows in (activation, sigma_w2, sigma_b2) order."""
     parts = [r["result"].assign(activation=t["activation"]) for t, r in zip(tasks, results)]
-    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=PHASE_THEORY.column_names)
+    if not parts:
+        return pd.DataFrame(columns=PHASE_THEORY.column_names)
+    return _key_order(cfg, pd.concat(parts, ignore_index=True), ["sigma_w2", "sigma_b2"])
 
 
 def start_phase(cfg: Config, executor=None, quiet: bool = False) -> Callable[[], list[RunStats]] | None:
@@ -110,7 +115,7 @@ def start_phase(cfg: Config, executor=None, quiet: bool = False) -> Callable[[],
         th_results, th_stats = th_pending.collect(quiet)
         m_results, m_stats = m_pending.collect(quiet)
         frames = {
-            PHASE_THEORY.name: theory_frame(th_tasks, th_results),
+            PHASE_THEORY.name: theory_frame(cfg, th_tasks, th_results),
             PHASE_CRITICAL.name: critical,
             PHASE_MEASURED.name: measured_frame(cfg, m_tasks, m_results),
         }
