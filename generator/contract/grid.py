@@ -53,6 +53,7 @@ REQUIRED = {
     "symmetry": ("inits", "constant", "activation", "samples", "width", "depth", "learning_rate", "seed"),
     "theory": ("quadrature_points",),
     "training": (),
+    "phase": (),
     "seed_code": ("samples", "width", "depth"),
     "placement": ("activations", "inits", "seeds", "from_grid"),
 }
