@@ -50,7 +50,7 @@ POINT = ["activation", "sigma_w2", "sigma_b2", "width"]
 Q_CONVERGED, C_LINEAR, NOISE_FACTOR, MIN_LAYERS = 0.01, 0.1, 3.0, 4
 
 
-def theory_curves(activation, sigma_w2, sigma_b2, depth, q0=1.0, c0=0.5, points=96):
+def theory_curves(activation, sigma_w2, sigma_b2, depth, q0=1.0, c0=0.5, points=48):
     """(q^l, c^l) of the mean-field maps for l = 1..depth (module doc), two float arrays."""
     q = np.empty(depth)
     c = np.empty(depth)
@@ -100,23 +100,26 @@ def _jackknife(full: float, leave_one_out: list[float]) -> tuple[float, float]:
     return full - half, full + half
 
 
-def _theory(activation, s2, b2, q0):
-    pp = phase_point(activation, s2, b2, q0)
+def _theory(activation, s2, b2, q0, points):
+    pp = phase_point(activation, s2, b2, q0, points)
     return {"xi_c": pp["xi_c"], "regime": pp["regime"], "q_star": pp["q_star"]}
 
 
-def xi_c_fits(measured: pd.DataFrame, theory_fn=None, q0: float = 1.0, c0: float = 0.5) -> pd.DataFrame:
+def xi_c_fits(
+    measured: pd.DataFrame, theory_fn=None, q0: float = 1.0, c0: float = 0.5, points: int = 48
+) -> pd.DataFrame:
     """Fitted and theoretical xi_c per (activation, sigma_w2, sigma_b2, width) (module doc).
 
-    ``theory_fn(activation, sigma_w2, sigma_b2) -> dict(xi_c, regime, q_star)``; default: engine.phase."""
-    theory_fn = theory_fn or (lambda a, s2, b2: _theory(a, s2, b2, q0))
+    ``theory_fn(activation, sigma_w2, sigma_b2) -> dict(xi_c, regime, q_star)``; default: engine.phase
+    (pass a lookup into phase_theory.csv to reuse it); ``points``: quadrature nodes ([phase] quadrature_points)."""
+    theory_fn = theory_fn or (lambda a, s2, b2: _theory(a, s2, b2, q0, points))
     rows, cache = [], {}
     for (act, s2, b2, width), df in measured.groupby(POINT, sort=True):
         key = (act, s2, b2)
         if key not in cache:
             depth = int(measured["layer"].max())
             th = theory_fn(act, s2, b2)
-            q_th, _ = theory_curves(act, s2, b2, depth, q0, c0)
+            q_th, _ = theory_curves(act, s2, b2, depth, q0, c0, points)
             with np.errstate(all="ignore"):  # q* = 0 (critical, sigma_b = 0) or inf: never converged
                 cache[key] = th, np.abs(q_th / th["q_star"] - 1.0) <= Q_CONVERGED
         th, converged_by_layer = cache[key]
@@ -141,13 +144,13 @@ def xi_c_fits(measured: pd.DataFrame, theory_fn=None, q0: float = 1.0, c0: float
     return pd.DataFrame(rows)
 
 
-def q_error(measured: pd.DataFrame, q0: float = 1.0, c0: float = 0.5) -> pd.DataFrame:
+def q_error(measured: pd.DataFrame, q0: float = 1.0, c0: float = 0.5, points: int = 48) -> pd.DataFrame:
     """rel_err of q and c_err of c against the mean-field curves per (activation, sigma_w2, sigma_b2, width)."""
     rows, curves = [], {}
     depth = int(measured["layer"].max())
     for (act, s2, b2, width), df in measured.groupby(POINT, sort=True):
         if (act, s2, b2) not in curves:
-            curves[(act, s2, b2)] = theory_curves(act, s2, b2, depth, q0, c0)
+            curves[(act, s2, b2)] = theory_curves(act, s2, b2, depth, q0, c0, points)
         q_th, c_th = curves[(act, s2, b2)]
         idx = df["layer"].to_numpy() - 1
         with np.errstate(all="ignore"):

@@ -12,8 +12,6 @@ from __future__ import annotations
 
 from generator.experiments.phase_run import phase_flops
 
-THEORY_QUADRATURE = 96  # nodes per half-line of the theory's expectations (engine/phase.py's default)
-
 
 def _chunks(values: list[float], k: int) -> list[list[float]]:
     return [values[i : i + k] for i in range(0, len(values), k)]
@@ -60,7 +58,7 @@ def theory_tasks(cfg) -> list[dict]:
     larger sigma_w^2 (more chaotic points, whose c* needs a scan) count as costlier."""
     p = cfg.phase
     tasks = [
-        dict(activation=act, sigma_w2s=[s2], sigma_b2s=p.theory_b, q0=p.q0, points=THEORY_QUADRATURE)
+        dict(activation=act, sigma_w2s=[s2], sigma_b2s=p.theory_b, q0=p.q0, points=p.quadrature_points)
         for act in p.activations
         for s2 in p.theory_w
     ]

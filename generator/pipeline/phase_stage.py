@@ -34,7 +34,7 @@ from generator.config.load import Config, resolve
 from generator.contract import schema as contract
 from generator.contract.phase import PHASE_CRITICAL, PHASE_MEASURED, PHASE_THEORY
 from generator.engine.phase import q_fixed_point, sigma_w2_critical
-from generator.experiments.phase_plan import THEORY_QUADRATURE, phase_tasks, theory_tasks
+from generator.experiments.phase_plan import phase_tasks, theory_tasks
 from generator.pipeline.runner import RunStats, register_task, submit_tasks
 from generator.pipeline.store import Cache, environment
 
@@ -58,8 +58,8 @@ def critical_frame(cfg: Config) -> pd.DataFrame:
     rows = []
     for act in p.activations:
         for b2 in p.theory_b:
-            s2 = sigma_w2_critical(act, b2, p.q0, THEORY_QUADRATURE)
-            q = np.nan if np.isnan(s2) else q_fixed_point(act, s2, b2, p.q0, THEORY_QUADRATURE)
+            s2 = sigma_w2_critical(act, b2, p.q0, p.quadrature_points)
+            q = np.nan if np.isnan(s2) else q_fixed_point(act, s2, b2, p.q0, p.quadrature_points)
             rows.append({"activation": act, "sigma_b2": b2, "sigma_w2_critical": s2, "q_star": q})
     return pd.DataFrame(rows, columns=PHASE_CRITICAL.column_names)
 
