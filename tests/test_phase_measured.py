@@ -159,6 +159,14 @@ def test_stage_writes_contract_files_and_resumes(tmp_path):
     assert set(zip(measured.sigma_w2, measured.sigma_b2)) <= set(zip(theory.sigma_w2, theory.sigma_b2))
     assert run_phase(cfg, quiet=True) == []  # current: skipped by the manifest
 
+    # the analysis reads the written files: theory from phase_theory.csv equals the engine's
+    from generator.analysis.phase import theory_lookup
+
+    kw = dict(q0=p.q0, c0=p.c0, points=p.quadrature_points)
+    from_file = xi_c_fits(measured, theory_lookup(theory), **kw)
+    pd.testing.assert_frame_equal(from_file, xi_c_fits(measured, **kw))
+    assert len(from_file) == len(q_error(measured, **kw)) == len(p.activations) * p.points_w * p.points_b * 2
+
 
 def test_cluster_config_is_the_issues_sweep():
     from generator.config.load import load_config

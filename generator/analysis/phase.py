@@ -105,6 +105,13 @@ def _theory(activation, s2, b2, q0, points):
     return {"xi_c": pp["xi_c"], "regime": pp["regime"], "q_star": pp["q_star"]}
 
 
+def theory_lookup(theory: pd.DataFrame):
+    """A ``theory_fn`` for :func:`xi_c_fits` reading phase_theory.csv's rows (the measured points are
+    theory-grid points, written with the same round-trip digits, so the lookup is exact)."""
+    rows = theory.set_index(["activation", "sigma_w2", "sigma_b2"])[["xi_c", "regime", "q_star"]]
+    return lambda activation, s2, b2: rows.loc[(activation, s2, b2)].to_dict()
+
+
 def xi_c_fits(
     measured: pd.DataFrame, theory_fn=None, q0: float = 1.0, c0: float = 0.5, points: int = 48
 ) -> pd.DataFrame:
