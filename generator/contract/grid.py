@@ -56,7 +56,10 @@ REQUIRED = {
     "seed_code": ("samples", "width", "depth"),
     "placement": ("activations", "inits", "seeds", "from_grid"),
 }
-TOP = ("format", *PROVENANCE, "sections", *REQUIRED)
+# Config sections added after grid.json's format was fixed: a file that does not list one in ``sections``
+# (written before it existed, or the golden pages' data) may leave it out; a listed one must be there.
+OPTIONAL = ("phase",)
+TOP = ("format", *PROVENANCE, "sections", *REQUIRED, *OPTIONAL)
 
 
 class GridError(ValueError):
@@ -133,7 +136,7 @@ def check_facts(facts: dict) -> dict:
     if not isinstance(facts, dict):
         raise GridError("grid.json: not a JSON object")
     for key in TOP:
-        if key not in facts:
+        if key not in facts and not (key in OPTIONAL and key not in facts.get("sections", ())):
             raise GridError(f"grid.json: field {key} is missing")
     extra = [k for k in facts if k not in TOP]
     if extra:

@@ -50,8 +50,10 @@ def stage_experiments(cfg: Config, args, only=None):
     executor = _executor(args)
     with executor:
         result = run_experiments(cfg, executor=executor, quiet=quiet)
-        training = _training(cfg, args, quiet, executor)
-    _print_stats(result.stats + (training or []), quiet)
+        # both queued before either is waited for: the phase tasks run while the training tables are written
+        finishers = [_start_training(cfg, args, quiet, executor), _start_phase(cfg, quiet, executor)]
+        later = [st for finish in finishers if finish is not None for st in (finish() or [])]
+    _print_stats(result.stats + later, quiet)
     return result
 
 
@@ -102,8 +104,8 @@ def _site(cfg: Config, args) -> object:
     """Every stage through ONE executor, queued so the workers never wait on this process.
 
     Queue order (first in, first out): the propagation grid, the seed note's code re-runs, the
-    batch-norm placement runs (all three by run_experiments), the training runs, the grid's figures,
-    the training figures. While the workers compute,
+    batch-norm placement runs (all three by run_experiments), the training runs, the phase diagram's
+    theory and measurement tasks (phase_stage.py), the grid's figures, the training figures. While the workers compute,
     this process assembles and writes the grid's tables (during training), the training tables and
     the pages (during the figures); only the MkDocs build runs after the last worker job.
     """
@@ -116,17 +118,26 @@ def _site(cfg: Config, args) -> object:
 
     def queue_behind_grid():
         queued["training"] = _start_training(cfg, args, quiet, executor)
+        queued["phase"] = _start_phase(cfg, quiet, executor)
 
     # the pool shuts down (running figure jobs finish) before the figures' temporary folder is removed
     with FigureRun(cfg, quiet) as figures, executor:
         result = run_experiments(cfg, executor=executor, quiet=quiet, after_submit=queue_behind_grid)
         figures.submit_grid(executor)  # reads the grid's tables, just written
         training = queued["training"]() if queued["training"] is not None else None
-        _print_stats(result.stats + (training or []), quiet)
+        phase = queued["phase"]() if queued["phase"] is not None else []
+        _print_stats(result.stats + (training or []) + phase, quiet)
         figures.submit_training(executor)
         stage_render(cfg, args)
         figures.finish()
     return stage_build(cfg, args)
+
+
+def _start_phase(cfg: Config, quiet: bool, executor):
+    """Queue the phase stage (generator/pipeline/phase_stage.py); None when it is current."""
+    from generator.pipeline.phase_stage import start_phase
+
+    return start_phase(cfg, executor, quiet)
 
 
 TRAINING_MANIFEST = ".training-manifest.json"
