@@ -34,6 +34,7 @@ from pathlib import Path
 from generator.common.errors import MAX_LINE, ConfigError, _short, _short_path  # noqa: F401 (re-exported)
 from generator.common.paths import DEFAULT_CONFIG, ROOT
 from generator.config.memory import check_memory_fits
+from generator.config.trainability import TrainabilityConfig
 from generator.config.training import MAX_SEED, MAX_SEEDS, TrainingConfig
 from generator.engine.activations import ACTIVATIONS
 from generator.engine.inits import INITS
@@ -123,6 +124,7 @@ SECTIONS: dict[str, type] = {
     "symmetry": SymmetryConfig,
     "theory": TheoryConfig,
     "training": TrainingConfig,  # config/training.py: the training experiments' grid
+    "trainability": TrainabilityConfig,  # config/trainability.py: sigma_w^2 x depth on digits (issue 17)
 }
 
 

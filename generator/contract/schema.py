@@ -14,6 +14,7 @@ import pandas as pd
 
 from generator.contract.datafile import Column, DataFile, _c  # noqa: F401  (re-exported)
 from generator.contract.health import HEALTH
+from generator.contract.trainability import TRAINABILITY
 from generator.contract.training import CLAIMS, TRAINING_FILES
 
 KEYS = (
@@ -250,6 +251,7 @@ DATA_FILES: dict[str, DataFile] = {
         HEALTH,
         *TRAINING_FILES,
         CLAIMS,
+        TRAINABILITY,
     )
 }
 

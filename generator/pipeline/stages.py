@@ -51,8 +51,20 @@ def stage_experiments(cfg: Config, args, only=None):
     with executor:
         result = run_experiments(cfg, executor=executor, quiet=quiet)
         training = _training(cfg, args, quiet, executor)
-    _print_stats(result.stats + (training or []), quiet)
+        training = (training or []) + _finish(_start_trainability(cfg, quiet, executor))
+    _print_stats(result.stats + training, quiet)
     return result
+
+
+def _start_trainability(cfg: Config, quiet: bool, executor):
+    from generator.pipeline.trainability_stage import start_trainability
+
+    return start_trainability(cfg, quiet, executor)
+
+
+def _finish(finish) -> list:
+    """Run a queued stage's ``finish`` (None: the stage was current) and return its RunStats list."""
+    return (finish() or []) if finish is not None else []
 
 
 def _print_stats(stats, quiet: bool) -> None:
@@ -102,7 +114,8 @@ def _site(cfg: Config, args) -> object:
     """Every stage through ONE executor, queued so the workers never wait on this process.
 
     Queue order (first in, first out): the propagation grid, the seed note's code re-runs, the
-    batch-norm placement runs (all three by run_experiments), the training runs, the grid's figures,
+    batch-norm placement runs (all three by run_experiments), the training runs, the trainability runs
+    (generator/pipeline/trainability_stage.py), the grid's figures,
     the training figures. While the workers compute,
     this process assembles and writes the grid's tables (during training), the training tables and
     the pages (during the figures); only the MkDocs build runs after the last worker job.
@@ -116,13 +129,15 @@ def _site(cfg: Config, args) -> object:
 
     def queue_behind_grid():
         queued["training"] = _start_training(cfg, args, quiet, executor)
+        queued["trainability"] = _start_trainability(cfg, quiet, executor)
 
     # the pool shuts down (running figure jobs finish) before the figures' temporary folder is removed
     with FigureRun(cfg, quiet) as figures, executor:
         result = run_experiments(cfg, executor=executor, quiet=quiet, after_submit=queue_behind_grid)
         figures.submit_grid(executor)  # reads the grid's tables, just written
         training = queued["training"]() if queued["training"] is not None else None
-        _print_stats(result.stats + (training or []), quiet)
+        training = (training or []) + _finish(queued["trainability"])
+        _print_stats(result.stats + training, quiet)
         figures.submit_training(executor)
         stage_render(cfg, args)
         figures.finish()
