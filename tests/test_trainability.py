@@ -39,6 +39,11 @@ def test_default_grid_straddles_the_critical_point_and_has_a_seed_interval():
     assert max(t.depths) > an.DEPTH_FACTOR * phase.phase_point(t.activation, w[-1], t.sigma_b2)["xi_c"]
 
 
+def test_experiments_toml_spells_out_the_defaults():
+    raw = tomllib.loads((ROOT / "experiments.toml").read_text())
+    assert gconfig.build_section("trainability", raw["trainability"]) == TrainabilityConfig()
+
+
 @pytest.mark.parametrize(
     "table,field,needle",
     [
