@@ -247,3 +247,13 @@ def test_diverged_seeds_are_counted_not_averaged():
     grid = an.accuracy_grid(_frame(rows))
     assert grid["n_diverged"].tolist() == [2] and math.isnan(grid["mean"].iloc[0])
     assert grid["status"].tolist() == ["untrained"]
+
+
+def test_cells_without_a_depth_scale_count_on_neither_side():
+    # ReLU with a bias: past sigma_w2 = 2 the variance map has no fixed point (explodes), xi_c is undefined
+    assert math.isnan(phase.phase_point("relu", 3.0, 0.05)["xi_c"])
+    rows = [("relu", 3.0, 0.05, 5, s, a) for s, a in ((0, 0.9), (1, 0.91))]
+    grid = an.accuracy_grid(_frame(rows))
+    assert grid["side"].tolist() == ["undefined"]
+    s = an.trainability_summary(grid)
+    assert s["within_cells"] == s["beyond_cells"] == 0 and s["verdict"] == "inconclusive"

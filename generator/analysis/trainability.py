@@ -16,7 +16,8 @@ Rules
   interval's low end is above chance + margin; ``untrained`` when its high end is below chance + margin, or when
   every seed diverged (a run that blows up has not trained); otherwise ``inconclusive`` (fewer than 2 finite
   seeds, or an interval across the threshold: absence of evidence is not evidence of absence).
-* **Side.** A cell is ``beyond`` when depth > six_xi_c at its sigma_w^2, else ``within``.
+* **Side.** A cell is ``beyond`` when depth > six_xi_c at its sigma_w^2, else ``within``; ``undefined`` where
+  theory has no xi_c (regime ``explodes``: q* = inf), and such cells count on neither side.
 * **Verdict** (:func:`trainability_summary`, vocabulary of generator/analysis/verdicts.py) of two parts:
   ``beyond_untrained`` -- holds if every beyond cell is untrained, does_not_hold if any beyond cell trained,
   else inconclusive; ``within_trained`` -- holds if every within cell trained, does_not_hold if any within
@@ -66,7 +67,8 @@ def cell_status(lo: float, hi: float, n_ok: int, n_diverged: int) -> str:
 
 def accuracy_grid(trainability: pd.DataFrame) -> pd.DataFrame:
     """One row per cell (sorted by activation, sigma_b2, sigma_w2, depth): CELL columns, mean, lo, hi (95 % t
-    interval of the seed mean), n_seeds, n_diverged, xi_c, six_xi_c, side (``within`` / ``beyond``), status."""
+    interval of the seed mean), n_seeds, n_diverged, xi_c, six_xi_c, side (``within`` / ``beyond`` /
+    ``undefined``), status."""
     rows = []
     for key, g in trainability.groupby(CELL, sort=True):
         acc = g["accuracy"].to_numpy(dtype=float)
@@ -82,7 +84,8 @@ def accuracy_grid(trainability: pd.DataFrame) -> pd.DataFrame:
         grid = grid.merge(pd.concat(curves), on=["activation", "sigma_b2", "sigma_w2"], how="left")
     else:
         grid = grid.assign(xi_c=pd.Series(dtype=float), six_xi_c=pd.Series(dtype=float))
-    grid["side"] = np.where(grid["depth"] > grid["six_xi_c"], "beyond", "within")
+    six = grid["six_xi_c"].to_numpy(dtype=float)
+    grid["side"] = np.where(np.isnan(six), "undefined", np.where(grid["depth"] > six, "beyond", "within"))
     grid["status"] = [
         cell_status(r.lo, r.hi, r.n, r.n_diverged) for r in grid[["lo", "hi", "n", "n_diverged"]].itertuples()
     ]
