@@ -163,6 +163,7 @@ def synthetic(inits, activations, norms, seeds, depth, bins, *, samples=1000, wi
         },
         "theory": {"quadrature_points": 64},
         "training": {},
+        "trainability": {},
         "seed_code": {"samples": 10, "width": 10, "depth": 2},
         "placement": {"activations": [], "inits": [], "seeds": [0], "from_grid": False},
     }

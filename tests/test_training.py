@@ -701,5 +701,6 @@ def test_contract_is_static_and_keeps_the_published_order():
         "training_reg.csv",
         "training_preprocess.csv",
         "claims.csv",
+        "trainability.csv",
     ]
     assert not hasattr(contract, "register_file")

@@ -35,6 +35,7 @@ from generator.common.errors import MAX_LINE, ConfigError, _short, _short_path  
 from generator.common.paths import DEFAULT_CONFIG, ROOT
 from generator.config.memory import check_memory_fits
 from generator.config.phase import PhaseConfig
+from generator.config.trainability import TrainabilityConfig
 from generator.config.training import MAX_SEED, MAX_SEEDS, TrainingConfig
 from generator.engine.activations import ACTIVATIONS
 from generator.engine.inits import INITS
@@ -125,6 +126,7 @@ SECTIONS: dict[str, type] = {
     "theory": TheoryConfig,
     "training": TrainingConfig,  # config/training.py: the training experiments' grid
     "phase": PhaseConfig,  # config/phase.py: the phase diagram (theory grid and finite-width measurements)
+    "trainability": TrainabilityConfig,  # config/trainability.py: sigma_w^2 x depth on digits (issue 17)
 }
 
 

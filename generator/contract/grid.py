@@ -17,6 +17,7 @@ Layout (JSON, keys in this order, written by :func:`write_grid`)::
     symmetry        inits, constant, activation, samples, width, depth, learning_rate, seed
     theory          quadrature_points
     training        every [training] field (the training page prints them)
+    trainability    every [trainability] field (the recipe of trainability.csv, issue 17)
     seed_code       samples, width, depth of the source note's code re-runs
     placement       activations, inits, seeds of the batch-norm placement comparison, and from_grid
                     (true: the grid's own bn_post rows; false: placement.csv's extra runs)
@@ -53,6 +54,7 @@ REQUIRED = {
     "symmetry": ("inits", "constant", "activation", "samples", "width", "depth", "learning_rate", "seed"),
     "theory": ("quadrature_points",),
     "training": (),
+    "trainability": (),
     "seed_code": ("samples", "width", "depth"),
     "placement": ("activations", "inits", "seeds", "from_grid"),
 }

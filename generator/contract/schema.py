@@ -15,6 +15,7 @@ import pandas as pd
 from generator.contract.datafile import Column, DataFile, _c  # noqa: F401  (re-exported)
 from generator.contract.health import HEALTH
 from generator.contract.phase import PHASE_FILES
+from generator.contract.trainability import TRAINABILITY
 from generator.contract.training import CLAIMS, TRAINING_FILES
 
 KEYS = (
@@ -252,6 +253,7 @@ DATA_FILES: dict[str, DataFile] = {
         *TRAINING_FILES,
         CLAIMS,
         *PHASE_FILES,
+        TRAINABILITY,
     )
 }
 

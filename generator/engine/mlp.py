@@ -18,6 +18,12 @@ Parameters live in one dict of float64 arrays: ``W1..W{depth+1}``, ``b{l}`` (no-
 the output layer), ``gamma{l}``/``beta{l}`` (BN layers). Batch-norm running statistics live in
 ``model.bn_params[l]`` (PyTorch convention, momentum 0.1). Weights are ``init_scale * INITS[init]``;
 all randomness comes from explicit ``np.random.Generator`` arguments.
+
+Biases start at zero unless ``bias_var`` > 0 (the trainability experiment's b ~ N(0, sigma_b^2)): then each
+hidden layer's ``b{l}`` is drawn N(0, bias_var) from the same generator *after* every weight matrix, so a
+bias never moves a weight draw and ``bias_var = 0`` draws nothing (every existing run unchanged, bit for
+bit). The output layer's bias stays zero (the signal-propagation theory is about the hidden layers).
+Batch-norm layers have no bias (β plays its role), so ``bias_var > 0`` with ``norm="bn"`` is refused.
 """
 
 from __future__ import annotations
@@ -48,12 +54,19 @@ def softmax_loss(logits: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray, 
 class MLP:
     """``depth`` hidden layers of ``width`` units, ``n_in`` inputs, 10 classes.
 
-    norm: "none" or "bn"; dropout: drop probability after each hidden activation (0 = off).
+    norm: "none" or "bn"; dropout: drop probability after each hidden activation (0 = off);
+    bias_var: variance of the hidden layers' initial biases (module doc; 0 = zero biases).
     """
 
-    def __init__(self, n_in, depth, width, activation, init, rng, init_scale=1.0, norm="none", dropout=0.0):
+    def __init__(
+        self, n_in, depth, width, activation, init, rng, init_scale=1.0, norm="none", dropout=0.0, bias_var=0.0
+    ):
         if norm not in ("none", "bn"):
             raise ValueError(f"unknown norm {norm!r}; valid: none, bn")
+        if not (bias_var >= 0.0 and np.isfinite(bias_var)):
+            raise ValueError(f"bias_var must be a finite number >= 0, got {bias_var!r}")
+        if bias_var > 0.0 and norm == "bn":
+            raise ValueError("bias_var > 0 needs norm='none': batch-norm layers have no bias")
         self.depth, self.activation, self.norm, self.dropout = depth, activation, norm, float(dropout)
         init_fn = get_init(init)
         dims = [n_in] + [width] * depth + [N_CLASSES]
@@ -65,6 +78,9 @@ class MLP:
                 self.params[f"beta{l}"] = np.zeros(dims[l])
             else:
                 self.params[f"b{l}"] = np.zeros(dims[l])
+        if bias_var > 0.0:  # after every weight: the weight draws are the same as without bias
+            for l in range(1, depth + 1):
+                self.params[f"b{l}"] = np.sqrt(bias_var) * rng.standard_normal(width)
         self.bn_params = [{"mode": "train"} for _ in range(depth)] if norm == "bn" else []
 
     def forward(self, x, mode="train", rng=None, bn_params=None, keep_preact=None):

@@ -103,8 +103,12 @@ def phase_measure(**params) -> dict[str, pd.DataFrame]:
 
 def phase_theory(activation, sigma_w2s, sigma_b2s, q0, points) -> dict[str, pd.DataFrame]:
     """One ``phase_theory`` task: phase_grid over sigma_w2s x sigma_b2s (columns as phase_theory.csv's,
-    without activation)."""
-    cols = phase_grid(activation, sigma_w2s, sigma_b2s, q0, points)
+    without activation), single-threaded BLAS like the measurements, so its key does not depend on the
+    executor."""
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1, user_api="blas"):
+        cols = phase_grid(activation, sigma_w2s, sigma_b2s, q0, points)
     return {"result": pd.DataFrame({k: (v.astype(str) if k == "regime" else v) for k, v in cols.items()})}
 
 

@@ -162,7 +162,10 @@ def grid_facts(cfg) -> dict:
         "config_path": _config_path(cfg.path),
         "default_config": cfg.path.resolve() == DEFAULT_CONFIG.resolve(),
         "sections": list(sections),
-        **{name: sections.get(name, {}) for name in ("propagation", "symmetry", "theory", "training", "phase")},
+        **{
+            name: sections.get(name, {})
+            for name in ("propagation", "symmetry", "theory", "training", "phase", "trainability")
+        },
         "seed_code": seed_code_sizes(),
         "placement": placement(cfg),
     }

@@ -23,6 +23,10 @@ The networks are drawn by :class:`model.MLP` (the ``layers.py`` reference) and t
 changes the cost of a run, never its numbers (``tests/test_training_fast.py`` replays whole runs on
 the reference). Most of a run's time is float64 GEMMs and numpy call overhead.
 
+``bias_var`` > 0 draws the hidden layers' initial biases N(0, bias_var) after the weights (model.MLP); with
+``init="xavier"`` (N(0, 1/fan_in)) and ``init_scale = sqrt(sigma_w^2)`` this is the mean-field theory's
+network, W ~ N(0, sigma_w^2/fan_in), b ~ N(0, sigma_b^2) (the trainability experiment).
+
 Minibatch SGD (optionally with momentum ``v = μ v − η g; θ += v``) on shuffled epochs (the last
 incomplete batch of an epoch is dropped, so batch norm never sees a batch of one). Every
 ``eval_every`` steps (and at step 0 and at the end) the validation set is evaluated in test mode.
@@ -132,6 +136,7 @@ def _train(
     init,
     seeds,
     init_scale=1.0,
+    bias_var=0.0,
     norm="none",
     dropout=0.0,
     learning_rate=0.1,
@@ -153,7 +158,9 @@ def _train(
     xt, yt, xv, yv = data.load(val_fraction, split_seed, preprocess, train_size)
     streams = [[np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(4)] for seed in seeds]
     init_rngs, batch_rngs, drop_rngs, eval_rngs = (list(r) for r in zip(*streams))
-    net = FastMLP([MLP(xt.shape[1], depth, width, activation, init, r, init_scale, norm, dropout) for r in init_rngs])
+    net = FastMLP(
+        [MLP(xt.shape[1], depth, width, activation, init, r, init_scale, norm, dropout, bias_var) for r in init_rngs]
+    )
     velocity = np.zeros_like(net.flat) if momentum > 0 else None
     st = _Seeds(seeds, net, learning_rate, velocity)
     n = len(yt)

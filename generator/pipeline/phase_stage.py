@@ -35,20 +35,20 @@ from generator.contract import schema as contract
 from generator.contract.phase import PHASE_CRITICAL, PHASE_MEASURED, PHASE_THEORY
 from generator.engine.phase import q_fixed_point, sigma_w2_critical
 from generator.experiments.phase_plan import phase_tasks, theory_tasks
-from generator.pipeline.runner import RunStats, register_task, submit_tasks
+from generator.pipeline.runner import RunStats, register_task, submit_tasks, task_environment
 from generator.pipeline.store import Cache, environment
 
 KIND, THEORY_KIND = "phase", "phase_theory"
-register_task(KIND, "generator.experiments.phase_run:phase_measure")
-register_task(THEORY_KIND, "generator.experiments.phase_run:phase_theory")
+register_task(KIND, "generator.experiments.phase_run:phase_measure", blas_threads=1)
+register_task(THEORY_KIND, "generator.experiments.phase_run:phase_theory", blas_threads=1)
 PHASE_MANIFEST = ".phase-manifest.json"
 
 
 def phase_stage_key(cfg: Config) -> str:
     """Hash of the ``[phase]`` section, the import closure of this module and of the task module, and the
-    library versions: everything the phase files depend on."""
+    library versions, BLAS kernel and the tasks' thread count: everything the phase files depend on."""
     code = code_digest((__name__, "generator.experiments.phase_run"))
-    inputs = {"phase": dataclasses.asdict(cfg.phase), "code": code, "env": environment()}
+    inputs = {"phase": dataclasses.asdict(cfg.phase), "code": code, "env": task_environment(KIND)}
     return sha256_bytes(json.dumps(inputs, sort_keys=True, default=str).encode())
 
 

@@ -50,11 +50,27 @@ def stage_experiments(cfg: Config, args, only=None):
     executor = _executor(args)
     with executor:
         result = run_experiments(cfg, executor=executor, quiet=quiet)
-        # both queued before either is waited for: the phase tasks run while the training tables are written
-        finishers = [_start_training(cfg, args, quiet, executor), _start_phase(cfg, quiet, executor)]
-        later = [st for finish in finishers if finish is not None for st in (finish() or [])]
+        # all queued before any is waited for: the phase and trainability tasks run while the training
+        # tables are written
+        finishers = [
+            _start_training(cfg, args, quiet, executor),
+            _start_phase(cfg, quiet, executor),
+            _start_trainability(cfg, quiet, executor),
+        ]
+        later = [st for finish in finishers for st in _finish(finish)]
     _print_stats(result.stats + later, quiet)
     return result
+
+
+def _start_trainability(cfg: Config, quiet: bool, executor):
+    from generator.pipeline.trainability_stage import start_trainability
+
+    return start_trainability(cfg, quiet, executor)
+
+
+def _finish(finish) -> list:
+    """Run a queued stage's ``finish`` (None: the stage was current) and return its RunStats list."""
+    return (finish() or []) if finish is not None else []
 
 
 def _print_stats(stats, quiet: bool) -> None:
@@ -105,7 +121,8 @@ def _site(cfg: Config, args) -> object:
 
     Queue order (first in, first out): the propagation grid, the seed note's code re-runs, the
     batch-norm placement runs (all three by run_experiments), the training runs, the phase diagram's
-    theory and measurement tasks (phase_stage.py), the grid's figures, the training figures. While the workers compute,
+    theory and measurement tasks (phase_stage.py), the trainability runs (trainability_stage.py), the
+    grid's figures, the training and phase figures. While the workers compute,
     this process assembles and writes the grid's tables (during training), the training tables and
     the pages (during the figures); only the MkDocs build runs after the last worker job.
     """
@@ -119,14 +136,15 @@ def _site(cfg: Config, args) -> object:
     def queue_behind_grid():
         queued["training"] = _start_training(cfg, args, quiet, executor)
         queued["phase"] = _start_phase(cfg, quiet, executor)
+        queued["trainability"] = _start_trainability(cfg, quiet, executor)
 
     # the pool shuts down (running figure jobs finish) before the figures' temporary folder is removed
     with FigureRun(cfg, quiet) as figures, executor:
         result = run_experiments(cfg, executor=executor, quiet=quiet, after_submit=queue_behind_grid)
         figures.submit_grid(executor)  # reads the grid's tables, just written
         training = queued["training"]() if queued["training"] is not None else None
-        phase = queued["phase"]() if queued["phase"] is not None else []
-        _print_stats(result.stats + (training or []) + phase, quiet)
+        later = _finish(queued["phase"]) + _finish(queued["trainability"])
+        _print_stats(result.stats + (training or []) + later, quiet)
         figures.submit_training(executor)
         stage_render(cfg, args)
         figures.finish()

@@ -166,6 +166,7 @@ def grid_facts() -> dict:
         },
         "theory": {"quadrature_points": 64},
         "training": {},
+        "trainability": {},
         "seed_code": {"samples": 1000, "width": 500, "depth": 10},
         "placement": {"activations": [], "inits": [], "seeds": [0], "from_grid": False},
     }
