@@ -124,6 +124,7 @@ def _site(cfg: Config, args) -> object:
         training = queued["training"]() if queued["training"] is not None else None
         _print_stats(result.stats + (training or []), quiet)
         figures.submit_training(executor)
+        figures.submit_phase(executor)  # after the phase/trainability CSVs are written (issue 17)
         stage_render(cfg, args)
         figures.finish()
     return stage_build(cfg, args)
