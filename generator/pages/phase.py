@@ -9,13 +9,14 @@ generator/analysis/trainability.py make of them; every number the template print
   sections of the measurements and of trainability, each only when its file exists;
 * ``grid``: the theory grid's axes as the data hold them; ``acts``: one dict per activation of
   phase_theory.csv (regime counts, the critical sigma_w2 at the smallest and largest sigma_b2 of
-  phase_critical.csv, the smallest c* of a non-exploding point, and ``on_line``: the named inits whose
+  phase_critical.csv, the smallest c* of a non-exploding point (rounded to :data:`C_STAR_DECIMALS`) and
+  the first grid point where it occurs, and ``on_line``: the named inits whose
   sigma_w2 (generator.engine.theory.sigma_w2, fan_in = fan_out) equals the critical sigma_w2 at sigma_b2 = 0
   within :data:`ON_LINE_RTOL`);
 * ``measured``: ``analysis.phase.phase_summary`` rows by activation, and the display table of
   ``xi_c_fits`` at the largest width (``tables.fits.<lang>``);
 * ``train``: ``analysis.trainability.trainability_summary`` (rule constants, counts, verdict) plus the
-  grid the data cover, and the verdict badge (``train_badge.<lang>``).
+  grid the data cover.
 
 The analysis modules are imported where they are used, so the page registry loads without them.
 """
@@ -32,6 +33,7 @@ from generator.common.languages import LANGUAGES
 from generator.engine import theory
 from generator.figures.instances import PHASE_INITS
 from generator.render import filters, strings
+from generator.render.wording import cfg
 
 THEORY, CRITICAL, MEASURED, TRAINABILITY = (
     "phase_theory.csv",
@@ -42,6 +44,7 @@ THEORY, CRITICAL, MEASURED, TRAINABILITY = (
 NAMES = (THEORY, CRITICAL, MEASURED, TRAINABILITY)
 REGIMES = ("ordered", "critical", "chaotic", "explodes")
 ON_LINE_RTOL = 1e-6  # an init "sits on the critical line" when its sigma_w2 equals the critical one to this
+C_STAR_DECIMALS = 6  # c* is accurate to ~1e-6 for kinked activations (engine/phase.py): printed rounded to this
 
 
 def context(data) -> dict:
@@ -89,9 +92,10 @@ def _act_row(act: str, th: pd.DataFrame, crit: pd.DataFrame) -> dict:
         "critical_b_max": float(last["sigma_b2"]),
         "critical_hi": float(last["sigma_w2_critical"]),
         "q_star_hi": float(last["q_star"]),
+        "q_star_hi_finite": math.isfinite(float(last["q_star"])),
         "inits": inits,
         "on_line": on_line,
-        "c_star_min": None if c_low is None else float(c_low["c_star"]),
+        "c_star_min": None if c_low is None else round(float(c_low["c_star"]), C_STAR_DECIMALS) + 0.0,
         "c_star_min_at": None if c_low is None else {k: float(c_low[k]) for k in ("sigma_w2", "sigma_b2")},
     }
 
@@ -107,8 +111,8 @@ def _fits_tables(fits: pd.DataFrame) -> dict[str, pd.DataFrame]:
             rows.append(
                 {
                     "activation": strings.t(lang, f"fig.activation.{r['activation']}"),
-                    "sigma_w2": r["sigma_w2"],
-                    "sigma_b2": r["sigma_b2"],
+                    "sigma_w2": cfg(r["sigma_w2"], lang),  # grid points: printed as configured
+                    "sigma_b2": cfg(r["sigma_b2"], lang),
                     "regime": strings.t(lang, f"phase.regime.{r['regime']}"),
                     "xi_c_theory": r["xi_c_theory"],
                     "xi_c_fit": strings.t(
@@ -155,9 +159,6 @@ def _train(frames: dict) -> dict:
         "sigma_w2": _axis(t["sigma_w2"]),
         "depths": sorted(int(d) for d in t["depth"].unique()),
         "n_seeds": int(t["seed"].nunique()),
-        "badge": {
-            lang: filters.Badge(strings.t(lang, f"phase.verdict.{s['verdict']}"), s["verdict"]) for lang in LANGUAGES
-        },
     }
 
 
