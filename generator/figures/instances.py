@@ -23,6 +23,9 @@ COMPARE_INITS = ("small", "large", "xavier", "he")
 COMPARE_ACTIVATIONS = ("tanh", "relu")
 GRAD_INITS = ("small", "large", "xavier", "he")
 THEORY_INITS = ("small", "large", "xavier", "he")
+# phase_chi1: the named inits placed at sigma_b2 = 0 (sigma_w2 from engine.theory.sigma_w2; Glorot/He uniform
+# repeat Xavier/He's variance, so they are left out; orthogonal shows the activation's gain).
+PHASE_INITS = ("xavier", "he", "orthogonal")
 # activation_curves: x range. Sigmoid's slope falls below 1% of its maximum only past |x| ~ 6, so a
 # narrower range would hide the saturation the figure is there to show.
 CURVE_RANGE = (-8.0, 8.0)
@@ -119,6 +122,12 @@ def jobs_bn_spread(axes):
 
 def once(axes):
     return [{}]
+
+
+def jobs_if_tables(*tables):
+    """One instance when every one of ``tables`` (registry table keys) is present in ``axes["tables"]``:
+    the phase page's figures exist only when the stages wrote their files."""
+    return lambda axes: [{}] if set(tables) <= set(axes.get("tables") or ()) else []
 
 
 def jobs_training(axes):

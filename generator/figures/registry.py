@@ -30,6 +30,7 @@ Files (default grid: 9 inits x 8 activations x norms none/bn)::
     basics_<key>, basics_matched, activation_curves   basics pages (generator/figures/basics.py)
     seed_rerun                        the seed page: the note's printouts next to its code re-run
     training_<name>                   the training page (generator/figures/training.py)
+    phase_<name>                      the phase page (generator/figures/phase.py; only when its tables exist)
 
 ``_<norm>`` is omitted for norm ``none``.
 """
@@ -66,7 +67,9 @@ TRAINING_TABLES = {
         "training_preprocess",
     )
 }
-TABLE_FILES = {**GRID_TABLES, **TRAINING_TABLES}
+# The phase page's tables (issue 17 item 7), written by the phase and trainability stages when configured.
+PHASE_TABLES = {n: f"{n}.csv" for n in ("phase_theory", "phase_critical", "phase_measured", "trainability")}
+TABLE_FILES = {**GRID_TABLES, **TRAINING_TABLES, **PHASE_TABLES}
 
 
 @dataclass(frozen=True)
@@ -215,6 +218,14 @@ _TRAINING = {
     "training_preprocess": ("training:fig_preprocess", "pre", ("training_preprocess",)),
 }
 TRAINING_FIGURES = tuple(_TRAINING)
+# phase figure -> tables (generator/figures/phase.py); drawn when every table it reads is present
+_PHASE = {
+    "phase_chi1": ("phase_theory", "phase_critical"),
+    "phase_xi_c": ("phase_theory", "phase_measured"),
+    "phase_width": ("phase_measured",),
+    "phase_trainability": ("trainability",),
+}
+PHASE_FIGURES = tuple(_PHASE)
 
 FIGURES: dict[str, FigureSpec] = {spec.name: spec for spec in _SPECS}
 FIGURES.update(
@@ -223,6 +234,19 @@ FIGURES.update(
             name, _FIG + func, tables, _fixed(name), inst.alt_key(f"fig.training.{key}.alt"), inst.jobs_training
         )
         for name, (func, key, tables) in _TRAINING.items()
+    }
+)
+FIGURES.update(
+    {
+        name: FigureSpec(
+            name,
+            f"{_FIG}phase:{name}",
+            tables,
+            _fixed(name),
+            inst.alt_key(f"phase.fig.{name.removeprefix('phase_')}.alt"),
+            inst.jobs_if_tables(*tables),
+        )
+        for name, tables in _PHASE.items()
     }
 )
 
@@ -254,12 +278,13 @@ def _axes(config_axes) -> dict:
     return out
 
 
-def figure_jobs(config_axes, target_accuracy: float | None = None) -> list[FigureJob]:
+def figure_jobs(config_axes, target_accuracy: float | None = None, tables=()) -> list[FigureJob]:
     """Every figure instance the site needs for a config's grid (each rendered once per language).
 
     Cases whose init/activation is not in the grid are skipped; comparison figures keep the inits
     that are present. Theory figures exist for norm ``none`` only (the theory assumes no BN). The
-    training figures are included when ``target_accuracy`` (drawn as their target line) is given.
+    training figures are included when ``target_accuracy`` (drawn as their target line) is given, the
+    phase figures when ``tables`` (keys of :data:`PHASE_TABLES` whose files exist) holds every table they read.
     """
-    axes = {**_axes(config_axes), "target_accuracy": target_accuracy}
+    axes = {**_axes(config_axes), "target_accuracy": target_accuracy, "tables": tuple(tables)}
     return [FigureJob(s.name, tuple(sorted(p.items()))) for s in FIGURES.values() for p in s.jobs(axes)]

@@ -34,4 +34,5 @@ def context(data) -> dict:
         "n_configs": len(explorer_data.configs(data.grid)),
         **explorer_data.sizes(docs),
         "examples": explorer_examples.examples(health_frame(data)),
+        "has_phase": data.has("phase_theory.csv"),  # index.json's "phase": places on the phase diagram
     }

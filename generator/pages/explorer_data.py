@@ -10,7 +10,8 @@ exactly these bytes (generator/pipeline/explorer_stage.py) and the explorer page
   columns of propagation.csv in contract order, :func:`stat_columns`), ``bins`` (per activation the
   B+1 finite edges, read from histograms.csv: the ``hi`` edge of bins 0..B), ``theory`` (theory_fixed.csv
   and theory.csv's per-layer ``q`` and ``theory_std``, layers 1..depth; no normalization only),
-  ``health`` (health.csv's records, analysis/health.py ``health_frame``) and ``examples``
+  ``phase`` (:func:`phase_index`: each pair's place on the phase diagram at sigma_b2 = 0, from
+  phase_theory.csv; ``{}`` when the phase stage did not run), ``health`` (health.csv's records, analysis/health.py ``health_frame``) and ``examples``
   (generator/analysis/explorer_examples.py).
 * ``<init>.<activation>.<norm>.all.json`` (not ``<key>.json``: mkdocs-static-i18n reads a two-letter last
   suffix as a language, so ``he.relu.bn.json`` would be dropped from the site as Bengali): the seed aggregate of generator/analysis/seeds.py (mean/lo/hi over
@@ -210,6 +211,30 @@ def theory_index(data, depth: int) -> dict:
     return out
 
 
+def phase_index(data) -> dict:
+    """``{init: {activation: {sigma_w2, chi1, xi_c, regime}}}``: each (init, activation) of theory_fixed.csv
+    placed on the phase diagram at sigma_b2 = 0 -- the phase_theory.csv row at sigma_b2 = 0 whose sigma_w2 is
+    nearest the init's (``sigma_w2`` is that grid point's, so a reader sees how near it is); activations
+    phase_theory.csv does not hold are left out, and the whole entry is ``{}`` without either file."""
+    if not (data.has("phase_theory.csv") and data.has("theory_fixed.csv")):
+        return {}
+    th = data.frame("phase_theory.csv")
+    at0 = {a: g.sort_values("sigma_w2") for a, g in th[th["sigma_b2"] == 0].groupby("activation", sort=False)}
+    out: dict = {}
+    for r in data.frame("theory_fixed.csv").to_dict("records"):
+        g, s2 = at0.get(r["activation"]), float(r["sigma_w2"])
+        if g is None or not math.isfinite(s2):
+            continue
+        row = g.iloc[int(np.argmin(np.abs(g["sigma_w2"].to_numpy(float) - s2)))]
+        out.setdefault(r["init"], {})[r["activation"]] = {
+            "sigma_w2": num(row["sigma_w2"]),
+            "chi1": num(row["chi1"]),
+            "xi_c": num(row["xi_c"]),
+            "regime": str(row["regime"]),
+        }
+    return out
+
+
 def health_index(health: pd.DataFrame) -> dict:
     out = {}
     for r in health.to_dict("records"):
@@ -240,6 +265,7 @@ def index_doc(data, hist: pd.DataFrame) -> dict:
         "stats": stat_columns(),
         "bins": bin_edges(hist, p.activations),
         "theory": theory_index(data, int(p.depth)),
+        "phase": phase_index(data),
         "health": health_index(health),
         "examples": examples(health),
     }

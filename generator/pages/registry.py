@@ -24,6 +24,7 @@ from generator.pages import (
     he,
     index,
     initialization,
+    phase,
     references,
     reproducibility,
     results,
@@ -40,7 +41,7 @@ SECTIONS = (
     ("basics", ("initialization", "activations", "gradients")),
     ("initialization", ("xavier", "he")),
     ("normalization", ("batchnorm", "training")),
-    ("theory", ("theory",)),
+    ("theory", ("theory", "phase")),
     ("method", ("results", "seed", "reproducibility", "references")),
 )
 _CONTEXT = {
@@ -56,6 +57,7 @@ _CONTEXT = {
     "batchnorm": batchnorm.context,
     "training": training.context,
     "theory": theory.context,
+    "phase": phase.context,
     "results": results.context,
     "seed": seed.context,
     "reproducibility": reproducibility.context,

@@ -137,7 +137,8 @@ def figure_key(job, lang: str, tables: dict, code: str, env: dict) -> tuple[str,
 class FigureRun:
     """The figures stage in three steps, so a build can overlap it with other work on one pool:
     :meth:`submit_grid` (cache look-ups; misses queued on the executor), :meth:`submit_training`
-    (the training page's figures; needs the training CSVs) and :meth:`finish` (waits, fills the cache,
+    (the training page's figures; needs the training CSVs), :meth:`submit_phase` (the phase page's; needs
+    the phase/trainability CSVs, skipped for those absent) and :meth:`finish` (waits, fills the cache,
     moves files into place, drops stale ones). ``executor`` needs ``submit(fn, *args) -> Future``
     (runner.ProcessExecutor inside its ``with`` block, or SerialExecutor)."""
 
@@ -180,6 +181,14 @@ class FigureRun:
         grid = read_grid(self.data_dir)  # the axes and the target the data were computed with
         jobs = figure_jobs(grid.propagation, target_accuracy=grid.training.target_accuracy)
         self._submit([j for j in jobs if j.name in TRAINING_FIGURES], executor)
+
+    def submit_phase(self, executor) -> None:
+        """The phase page's figures, for the phase/trainability CSVs the stages wrote (none when absent)."""
+        from generator.figures.registry import PHASE_FIGURES, PHASE_TABLES, figure_jobs
+
+        present = [k for k, f in PHASE_TABLES.items() if (self.data_dir / f).exists()]
+        jobs = figure_jobs(read_grid(self.data_dir).propagation, tables=present)
+        self._submit([j for j in jobs if j.name in PHASE_FIGURES], executor)
 
     def _submit(self, jobs, executor) -> None:
         """Copy each (job, language) from the cache when its entry is intact; queue the misses."""
@@ -242,4 +251,5 @@ def render_all_figures(cfg: Config, quiet: bool = False, workers: int | None = N
     with FigureRun(cfg, quiet) as run, ProcessExecutor(n) if n > 1 or workers else SerialExecutor() as ex:
         run.submit_grid(ex)
         run.submit_training(ex)
+        run.submit_phase(ex)
         return run.finish()

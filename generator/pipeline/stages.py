@@ -146,6 +146,7 @@ def _site(cfg: Config, args) -> object:
         later = _finish(queued["phase"]) + _finish(queued["trainability"])
         _print_stats(result.stats + (training or []) + later, quiet)
         figures.submit_training(executor)
+        figures.submit_phase(executor)  # after the phase/trainability CSVs are written (issue 17)
         stage_render(cfg, args)
         figures.finish()
     return stage_build(cfg, args)
