@@ -12,18 +12,14 @@ Frames (columns exactly as issue 17 item 7 and the shared interface fix them):
 :func:`frames` returns all four keyed by file name. The lead swaps these for the real stage output by
 pointing :func:`frames` at a data directory.
 
-Stand-ins: until generator/analysis/phase.py and generator/analysis/trainability.py land (other helpers),
-:func:`install_standins` registers thin modules under those names that implement the shared interface
-(``xi_c_fits``, ``q_error``, ``phase_summary``; ``xi_c_curve``, ``accuracy_grid``, ``trainability_summary``).
-It does nothing when the real modules import. Nothing under generator/ defines these stand-ins.
+``SETTINGS`` are the measurement settings (grid.json ``phase``: q0, c0, quadrature points) these frames
+were made with; the page and figures read the frames through the real generator/analysis modules.
 """
 
 from __future__ import annotations
 
 import functools
 import math
-import sys
-import types
 
 import numpy as np
 import pandas as pd
@@ -45,6 +41,7 @@ TRAIN_W2 = tuple(float(x) for x in np.linspace(1.0, 4.0, 7))
 TRAIN_DEPTHS = (5, 10, 20, 40, 60)
 TRAIN_SEEDS = (0, 1)
 CHANCE = 0.1
+SETTINGS = {"q0": Q0, "c0": C0, "points": POINTS}
 
 
 @functools.cache
@@ -124,156 +121,3 @@ def frames() -> dict[str, pd.DataFrame]:
         "phase_measured.csv": measured_frame(),
         "trainability.csv": trainability_frame(),
     }
-
-
-# --- stand-ins for the analysis modules (shared interface; used only when the real ones are absent) -----
-
-_GROUP = ["activation", "sigma_w2", "sigma_b2", "width"]
-
-
-def _xi_c_fits(measured: pd.DataFrame, theory_fn=None) -> pd.DataFrame:
-    rows = []
-    for (act, s2, b2, width), g in measured.groupby(_GROUP, sort=True):
-        th = phase.phase_point(act, s2, b2, Q0, POINTS)
-        fits = []
-        for _, s in g.groupby("seed"):
-            d = np.abs(s.sort_values("layer")["c"].to_numpy() - th["c_star"])
-            ok = np.isfinite(d) & (d > 3.0 / math.sqrt(width))
-            if ok.sum() >= 3:
-                slope = np.polyfit(np.flatnonzero(ok), np.log(d[ok]), 1)[0]
-                if slope < 0:
-                    fits.append(-1.0 / slope)
-        n = len(fits)
-        status, reason = ("fit", "") if n >= 2 else ("inconclusive", "too_few_layers")
-        rows.append(
-            {
-                "activation": act,
-                "sigma_w2": s2,
-                "sigma_b2": b2,
-                "width": width,
-                "xi_c_fit": float(np.mean(fits)) if n else math.nan,
-                "xi_c_lo": float(min(fits)) if n else math.nan,
-                "xi_c_hi": float(max(fits)) if n else math.nan,
-                "n_seeds": n,
-                "xi_c_theory": th["xi_c"],
-                "regime": th["regime"],
-                "status": status,
-                "reason": reason,
-            }
-        )
-    return pd.DataFrame(rows)
-
-
-def _q_error(measured: pd.DataFrame) -> pd.DataFrame:
-    rows = []
-    for (act, s2, b2, width), g in measured.groupby(_GROUP, sort=True):
-        depth = int(g["layer"].max())
-        q_t, c_t = _theory_layers(act, s2, b2, depth)
-        li = g["layer"].to_numpy() - 1
-        rel = np.abs(g["q"].to_numpy() / q_t[li] - 1)
-        cerr = np.abs(g["c"].to_numpy() - c_t[li])
-        rows.append(
-            {
-                "activation": act,
-                "sigma_w2": s2,
-                "sigma_b2": b2,
-                "width": width,
-                "rel_err": float(np.nanmean(rel)),
-                "c_err": float(np.nanmean(cerr)) if np.isfinite(cerr).any() else math.nan,
-                "n_seeds": int(g["seed"].nunique()),
-            }
-        )
-    return pd.DataFrame(rows)
-
-
-def _phase_summary(measured: pd.DataFrame) -> pd.DataFrame:
-    err, fits = _q_error(measured), _xi_c_fits(measured)
-    rows = []
-    for act, e in err.groupby("activation", sort=False):
-        med = e.groupby("width")["rel_err"].median()
-        slope = float(np.polyfit(np.log(med.index.to_numpy(float)), np.log(med.to_numpy()), 1)[0])
-        f = fits[(fits["activation"] == act) & (fits["width"] == fits["width"].max())]
-        ok = f[f["status"] == "fit"]
-        rel = np.abs(ok["xi_c_fit"] / ok["xi_c_theory"] - 1)
-        rows.append(
-            {
-                "activation": act,
-                "width_min": int(med.index.min()),
-                "width_max": int(med.index.max()),
-                "rel_err_min_width": float(med.iloc[0]),
-                "rel_err_max_width": float(med.iloc[-1]),
-                "slope": slope,
-                "n_points": int(len(f)),
-                "n_fit": int(len(ok)),
-                "n_inconclusive": int(len(f) - len(ok)),
-                "xi_rel_median": float(np.median(rel)) if len(rel) else math.nan,
-                "xi_tol": 0.15,
-                "n_within": int((rel <= 0.15).sum()),
-            }
-        )
-    return pd.DataFrame(rows)
-
-
-def _xi_c_curve(activation, sigma_b2, sigma_w2s) -> pd.DataFrame:
-    xi = [phase.phase_point(activation, s2, sigma_b2, Q0, POINTS)["xi_c"] for s2 in sigma_w2s]
-    return pd.DataFrame({"sigma_w2": list(sigma_w2s), "xi_c": xi, "six_xi_c": [6 * x for x in xi]})
-
-
-def _accuracy_grid(trainability: pd.DataFrame) -> pd.DataFrame:
-    g = trainability.groupby(["sigma_w2", "depth"], sort=True)["accuracy"]
-    out = g.agg(accuracy="mean", lo="min", hi="max", n_seeds="count").reset_index()
-    return out
-
-
-def _trainability_summary(trainability: pd.DataFrame) -> dict:
-    grid = _accuracy_grid(trainability)
-    act, b2 = trainability["activation"].iloc[0], float(trainability["sigma_b2"].iloc[0])
-    curve = _xi_c_curve(act, b2, sorted(grid["sigma_w2"].unique()))
-    six = dict(zip(curve["sigma_w2"], curve["six_xi_c"], strict=True))
-    margin = 0.1
-    deep = grid[grid["depth"] > grid["sigma_w2"].map(six)]
-    shallow = grid[grid["depth"] <= grid["sigma_w2"].map(six)]
-    n_deep_chance = int((deep["hi"] < CHANCE + margin).sum())
-    n_shallow_trained = int((shallow["lo"] > CHANCE + margin).sum())
-    return {
-        "activation": act,
-        "sigma_b2": b2,
-        "chance": CHANCE,
-        "margin": margin,
-        "multiple": 6,
-        "n_cells": int(len(grid)),
-        "n_deep": int(len(deep)),
-        "n_deep_chance": n_deep_chance,
-        "n_shallow": int(len(shallow)),
-        "n_shallow_trained": n_shallow_trained,
-        "n_inconclusive": int(len(grid) - n_deep_chance - n_shallow_trained),
-        "verdict": "holds" if n_deep_chance == len(deep) else "partly",
-    }
-
-
-def install_standins() -> None:
-    """Register the stand-in analysis modules when the real ones do not import (see the module doc)."""
-    import generator.analysis as pkg
-
-    for name, funcs in (
-        ("phase", {"xi_c_fits": _xi_c_fits, "q_error": _q_error, "phase_summary": _phase_summary}),
-        (
-            "trainability",
-            {
-                "xi_c_curve": _xi_c_curve,
-                "accuracy_grid": _accuracy_grid,
-                "trainability_summary": _trainability_summary,
-            },
-        ),
-    ):
-        full = f"generator.analysis.{name}"
-        try:
-            __import__(full)
-            continue
-        except ImportError:
-            pass
-        mod = types.ModuleType(full, "test stand-in (tests/phase_frames.py)")
-        for k, v in funcs.items():
-            setattr(mod, k, v)
-        sys.modules[full] = mod
-        setattr(pkg, name, mod)

@@ -2,8 +2,7 @@
 its rendering with and without the phase/trainability files.
 
 Frames: tests/phase_frames.py (theory and critical line from the real engine; measured and trainability
-synthetic). Until generator/analysis/phase.py and generator/analysis/trainability.py exist, its stand-ins
-implement the shared interface; once they do, these tests run against the real analysis.
+synthetic), read through the real generator/analysis/phase.py and generator/analysis/trainability.py.
 """
 
 from __future__ import annotations
@@ -33,7 +32,6 @@ AXES = {"inits": ("xavier", "he"), "activations": ("tanh", "relu"), "norms": ("n
 
 @pytest.fixture(scope="module")
 def frames():
-    pf.install_standins()
     return pf.frames()
 
 
@@ -45,10 +43,18 @@ def data(frames):
 # --- figures ------------------------------------------------------------------------------------------
 
 
+def _params(name: str) -> dict:
+    """The params the figure's job carries (figure_jobs with the frames' settings)."""
+    jobs = figure_jobs(AXES, tables=tuple(PHASE_TABLES), phase=pf.SETTINGS)
+    return dict(next(j for j in jobs if j.name == name).params)
+
+
 def test_phase_figures_exist_only_when_their_tables_do():
     assert not [j for j in figure_jobs(AXES) if j.name in PHASE_FIGURES]
-    every = {j.name for j in figure_jobs(AXES, tables=tuple(PHASE_TABLES))}
+    every = {j.name for j in figure_jobs(AXES, tables=tuple(PHASE_TABLES), phase=pf.SETTINGS)}
     assert set(PHASE_FIGURES) <= every
+    unknown = {j.name for j in figure_jobs(AXES, tables=tuple(PHASE_TABLES))} & set(PHASE_FIGURES)
+    assert unknown == {"phase_chi1", "phase_trainability"}  # measured figures need the settings
     only_train = {j.name for j in figure_jobs(AXES, tables=("trainability",))} & set(PHASE_FIGURES)
     assert only_train == {"phase_trainability"}
     assert {t for n in PHASE_FIGURES for t in FIGURES[n].tables} == set(PHASE_TABLES)
@@ -64,7 +70,7 @@ def test_phase_figure_renders_without_warnings(name, lang, data):
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            fig = build_figure(name, data, lang)
+            fig = build_figure(name, data, lang, **_params(name))
             svg = figure_bytes(fig, "svg")
     finally:
         logging.getLogger("matplotlib").removeHandler(handler)
@@ -81,9 +87,9 @@ def test_phase_figure_renders_without_warnings(name, lang, data):
 
 def test_phase_figures_are_deterministic_and_languages_differ(data, tmp_path):
     for name in ("phase_chi1", "phase_width"):
-        a = render_figure(name, data, "ko", tmp_path / "a")
-        b = render_figure(name, data, "ko", tmp_path / "b")
-        en = render_figure(name, data, "en", tmp_path / "a")
+        a = render_figure(name, data, "ko", tmp_path / "a", **_params(name))
+        b = render_figure(name, data, "ko", tmp_path / "b", **_params(name))
+        en = render_figure(name, data, "en", tmp_path / "a", **_params(name))
         assert a.read_bytes() == b.read_bytes(), name
         assert a.read_bytes() != en.read_bytes(), name
 
@@ -103,7 +109,7 @@ def test_chi1_figure_draws_the_critical_line_from_the_data(data):
 
 
 def test_context_numbers_come_from_the_frames(frames):
-    ctx = phase_page.phase_context(frames)
+    ctx = phase_page.phase_context(frames, pf.SETTINGS)
     assert ctx["available"] and ctx["has_measured"] and ctx["has_trainability"]
     th, crit = frames["phase_theory.csv"], frames["phase_critical.csv"]
     acts = {a["activation"]: a for a in ctx["acts"]}
@@ -125,9 +131,22 @@ def test_context_numbers_come_from_the_frames(frames):
 def test_on_line_follows_the_data_not_the_init_names(frames):
     moved = frames["phase_critical.csv"].copy()
     moved.loc[(moved["activation"] == "tanh") & (moved["sigma_b2"] == 0.0), "sigma_w2_critical"] = 1.5
-    ctx = phase_page.phase_context({**frames, "phase_critical.csv": moved})
+    ctx = phase_page.phase_context({**frames, "phase_critical.csv": moved}, pf.SETTINGS)
     tanh = next(a for a in ctx["acts"] if a["activation"] == "tanh")
     assert tanh["critical_b0"] == 1.5 and tanh["on_line"] == []
+
+
+def test_measured_frames_need_their_settings(frames):
+    """q0, c0 and the quadrature points are not columns of phase_measured.csv: never assume defaults."""
+    with pytest.raises(ValueError, match="settings"):
+        phase_page.phase_context(frames)
+    assert "measured" not in phase_page.phase_context({k: v for k, v in frames.items() if "measured" not in k})
+
+
+def test_phase_figure_jobs_carry_the_measurement_settings():
+    jobs = {j.name: dict(j.params) for j in figure_jobs(AXES, tables=tuple(PHASE_TABLES), phase=pf.SETTINGS)}
+    assert jobs["phase_xi_c"] == jobs["phase_width"] == pf.SETTINGS
+    assert jobs["phase_chi1"] == jobs["phase_trainability"] == {}
 
 
 def test_context_without_files_says_so():
@@ -154,7 +173,7 @@ def test_page_is_in_the_nav_under_theory():
 
 
 def test_page_renders_in_both_languages_with_the_data(frames, tmp_path):
-    ctx = phase_page.phase_context(frames)
+    ctx = phase_page.phase_context(frames, pf.SETTINGS)
     md = _render(ctx, tmp_path)
     ko, en = page_structure(md["ko"]), page_structure(md["en"])
     assert ko == en
@@ -178,7 +197,7 @@ def test_page_renders_in_both_languages_with_the_data(frames, tmp_path):
     ids=["none", "theory-only", "trainability-only"],
 )
 def test_page_renders_when_files_are_missing(frames, tmp_path, keep):
-    ctx = phase_page.phase_context({k: frames[k] for k in keep})
+    ctx = phase_page.phase_context({k: frames[k] for k in keep}, pf.SETTINGS)
     md = _render(ctx, tmp_path)
     ko, en = page_structure(md["ko"]), page_structure(md["en"])
     assert ko == en
@@ -192,15 +211,15 @@ def test_page_renders_when_files_are_missing(frames, tmp_path, keep):
 def test_page_numbers_change_with_the_data(frames, tmp_path):
     th = frames["phase_theory.csv"]
     fewer = {**frames, "phase_theory.csv": th[th["sigma_b2"] <= 0.1].reset_index(drop=True)}
-    a = _render(phase_page.phase_context(frames), tmp_path / "a")["en"]
-    b = _render(phase_page.phase_context(fewer), tmp_path / "b")["en"]
+    a = _render(phase_page.phase_context(frames, pf.SETTINGS), tmp_path / "a")["en"]
+    b = _render(phase_page.phase_context(fewer, pf.SETTINGS), tmp_path / "b")["en"]
     n_all = len(th[th["activation"] == "tanh"])
     n_few = len(fewer["phase_theory.csv"].query("activation == 'tanh'"))
     assert f"Of its {n_all} points" in a and f"Of its {n_few} points" in b
 
 
 def test_measured_table_marks_inconclusive_fits(frames):
-    ctx = phase_page.phase_context(frames)
+    ctx = phase_page.phase_context(frames, pf.SETTINGS)
     en = ctx["measured"]["tables"]["fits"]["en"]
     assert isinstance(en, pd.DataFrame) and len(en) == len(pf.MEASURED_W) * len(pf.MEASURED_B) * len(pf.ACTS)
     assert set(en["status"]) <= {strings.t("en", "phase.status.fit"), strings.t("en", "phase.status.inconclusive")}

@@ -39,6 +39,10 @@ q0 and c0 are the measurement's ``[phase]`` values (they are not columns of the 
 :func:`phase_summary` -- per (activation, width) the mean rel_err and c_err over the points whose regime
 is not ``explodes``, and per activation ``slope``: the least-squares slope of log(rel_err) against
 log(width) (about -1/2 if the error is finite-width noise, -1 for a pure 1/N bias).
+
+:func:`fit_agreement` -- per activation, at the largest width of :func:`xi_c_fits`'s frame: the points,
+those fitted and inconclusive, the median of |xi_c_fit / xi_c_theory - 1| over the fitted ones and how many
+are within ``XI_TOL`` = 15 % of theory (the issue's acceptance tolerance away from the critical line).
 """
 
 from __future__ import annotations
@@ -53,6 +57,7 @@ from generator.engine.phase import correlation_map, phase_point, variance_map
 
 POINT = ["activation", "sigma_w2", "sigma_b2", "width"]
 Q_CONVERGED, C_LINEAR, NOISE_FACTOR, MIN_LAYERS, MAX_WIDTH_RATIO, SETTLED = 0.01, 0.1, 3.0, 4, 1.0, 0.005
+XI_TOL = 0.15  # a fitted xi_c "agrees" with theory within this relative deviation
 
 
 def theory_curves(activation, sigma_w2, sigma_b2, depth, q0=1.0, c0=0.5, points=48):
@@ -75,6 +80,8 @@ def theory_curves(activation, sigma_w2, sigma_b2, depth, q0=1.0, c0=0.5, points=
 
 def fit_xi(layers: np.ndarray, c: np.ndarray, converged: np.ndarray) -> tuple[float, str]:
     """(xi_c, reason) for one seed's c^l (layers ascending); reason is "" when the fit succeeded."""
+    if c.size < 2 * MIN_LAYERS or not np.isfinite(c).all():
+        return math.nan, "c is not finite at every layer (the signal exploded or vanished)"
     quarter = max(2, len(c) // 4)
     tail = c[len(c) - quarter :]
     c_inf, floor = float(tail.mean()), float(tail.std())
@@ -139,7 +146,7 @@ def xi_c_fits(
             with np.errstate(all="ignore"):  # q* = 0 (critical, sigma_b = 0) or inf: never converged
                 cache[key] = th, np.abs(q_th / th["q_star"] - 1.0) <= Q_CONVERGED
         th, converged_by_layer = cache[key]
-        curves = df.pivot_table(index="layer", columns="seed", values="c").sort_index()
+        curves = df.pivot_table(index="layer", columns="seed", values="c", dropna=False).sort_index()
         layers = curves.index.to_numpy()
         conv = converged_by_layer[layers - 1]
         mean, why = fit_xi(layers, curves.mean(axis=1).to_numpy(), conv)
@@ -201,3 +208,23 @@ def phase_summary(errors: pd.DataFrame, regimes: pd.DataFrame) -> pd.DataFrame:
         )
     out["slope"] = out["activation"].map(slopes)
     return out
+
+
+def fit_agreement(fits: pd.DataFrame) -> pd.DataFrame:
+    """Per activation at the largest width (module doc): activation, width, n_points, n_fit, n_inconclusive,
+    xi_rel_median (NaN without a fit), n_within, xi_tol."""
+    rows = []
+    for act, f in fits.groupby("activation", sort=True):
+        width = int(f["width"].max())
+        f = f[f["width"] == width]
+        ok = f[f["status"] == "fit"]
+        rel = np.abs(ok["xi_c_fit"].to_numpy(float) / ok["xi_c_theory"].to_numpy(float) - 1.0)
+        rows.append(
+            dict(activation=act, width=width, n_points=len(f), n_fit=len(ok), n_inconclusive=len(f) - len(ok))
+            | dict(
+                xi_rel_median=float(np.median(rel)) if len(rel) else math.nan,
+                n_within=int((rel <= XI_TOL).sum()),
+                xi_tol=XI_TOL,
+            )
+        )
+    return pd.DataFrame(rows)

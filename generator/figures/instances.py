@@ -124,10 +124,19 @@ def once(axes):
     return [{}]
 
 
-def jobs_if_tables(*tables):
+def jobs_if_tables(*tables, params=()):
     """One instance when every one of ``tables`` (registry table keys) is present in ``axes["tables"]``:
-    the phase page's figures exist only when the stages wrote their files."""
-    return lambda axes: [{}] if set(tables) <= set(axes.get("tables") or ()) else []
+    the phase page's figures exist only when the stages wrote their files. ``params``: keys of
+    ``axes["phase"]`` (the measurement's q0, c0, quadrature points from grid.json) the figure is drawn with,
+    so they are in its cache key; none when those are not known."""
+
+    def jobs(axes):
+        facts = axes.get("phase") or {}
+        if not set(tables) <= set(axes.get("tables") or ()) or not set(params) <= set(facts):
+            return []
+        return [{k: facts[k] for k in params}]
+
+    return jobs
 
 
 def jobs_training(axes):

@@ -214,11 +214,11 @@ def _xi_measured_panel(ax, fits, cnorm, cmap, lang):
     ax.set_ylabel(SB)
 
 
-def phase_xi_c(data, lang: str):
-    from generator.analysis.phase import xi_c_fits
+def phase_xi_c(data, lang: str, q0: float, c0: float, points: int):
+    from generator.analysis.phase import theory_lookup, xi_c_fits
 
     th, measured = data["phase_theory"], data["phase_measured"]
-    fits_all = xi_c_fits(measured)
+    fits_all = xi_c_fits(measured, theory_lookup(th), q0, c0, points)
     acts = [a for a in _acts(fits_all) if a in set(th["activation"])]
     fig = style.new_figure(0.9 + 2.9 * max(len(acts), 1))
     fig.suptitle(_t(lang, "xi_c.title"))
@@ -256,10 +256,10 @@ def _reference(ax, widths, anchor, power, ls, label):
     ax.plot(w, anchor * (w / w[0]) ** (-power), color="#555555", ls=ls, lw=1.2, label=label)
 
 
-def phase_width(data, lang: str):
+def phase_width(data, lang: str, q0: float, c0: float, points: int):
     from generator.analysis.phase import q_error
 
-    err = q_error(data["phase_measured"])
+    err = q_error(data["phase_measured"], q0, c0, points)
     fig = style.new_figure(3.6)
     fig.suptitle(_t(lang, "width.title"))
     axes = fig.subplots(1, 2)
@@ -306,7 +306,7 @@ def phase_trainability(data, lang: str):
     fig.suptitle(
         _t(lang, "trainability.title", activation=style.label(lang, "activation", act), sigma_b2=cfg(b2, lang))
     )
-    p = _pivot(grid, "accuracy", index="depth", columns="sigma_w2")
+    p = _pivot(grid, "mean", index="depth", columns="sigma_w2")
     xe, ye = _edges(p.columns), _edges(p.index)
     vals = p.to_numpy(float)
     cmap = matplotlib.colormaps[XI_CMAP].with_extremes(bad=style.MISSING_COLOR)

@@ -225,6 +225,8 @@ _PHASE = {
     "phase_width": ("phase_measured",),
     "phase_trainability": ("trainability",),
 }
+# the measurement's settings a phase figure's analysis needs (grid.json "phase"; PHASE_PARAMS below)
+_PHASE_PARAMS = {"phase_xi_c": ("q0", "c0", "points"), "phase_width": ("q0", "c0", "points")}
 PHASE_FIGURES = tuple(_PHASE)
 
 FIGURES: dict[str, FigureSpec] = {spec.name: spec for spec in _SPECS}
@@ -244,7 +246,7 @@ FIGURES.update(
             tables,
             _fixed(name),
             inst.alt_key(f"phase.fig.{name.removeprefix('phase_')}.alt"),
-            inst.jobs_if_tables(*tables),
+            inst.jobs_if_tables(*tables, params=_PHASE_PARAMS.get(name, ())),
         )
         for name, tables in _PHASE.items()
     }
@@ -278,13 +280,14 @@ def _axes(config_axes) -> dict:
     return out
 
 
-def figure_jobs(config_axes, target_accuracy: float | None = None, tables=()) -> list[FigureJob]:
+def figure_jobs(config_axes, target_accuracy: float | None = None, tables=(), phase=None) -> list[FigureJob]:
     """Every figure instance the site needs for a config's grid (each rendered once per language).
 
     Cases whose init/activation is not in the grid are skipped; comparison figures keep the inits
     that are present. Theory figures exist for norm ``none`` only (the theory assumes no BN). The
     training figures are included when ``target_accuracy`` (drawn as their target line) is given, the
-    phase figures when ``tables`` (keys of :data:`PHASE_TABLES` whose files exist) holds every table they read.
+    phase figures when ``tables`` (keys of :data:`PHASE_TABLES` whose files exist) holds every table they read,
+    drawn with ``phase`` (dict q0, c0, points: the measurement's settings; required for the measured figures).
     """
-    axes = {**_axes(config_axes), "target_accuracy": target_accuracy, "tables": tuple(tables)}
+    axes = {**_axes(config_axes), "target_accuracy": target_accuracy, "tables": tuple(tables), "phase": phase}
     return [FigureJob(s.name, tuple(sorted(p.items()))) for s in FIGURES.values() for p in s.jobs(axes)]

@@ -49,7 +49,11 @@ C_STAR_DECIMALS = 6  # c* is accurate to ~1e-6 for kinked activations (engine/ph
 
 def context(data) -> dict:
     """The phase page's context from a ``generator.contract.dataset.Dataset``."""
-    return phase_context({n: data.frame(n) for n in NAMES if data.has(n)})
+    grid = data.grid
+    settings = None
+    if "phase" in grid.sections:
+        settings = {"q0": grid.phase.q0, "c0": grid.phase.c0, "points": grid.phase.quadrature_points}
+    return phase_context({n: data.frame(n) for n in NAMES if data.has(n)}, settings)
 
 
 def _acts(frame: pd.DataFrame) -> list[str]:
@@ -132,15 +136,34 @@ def _fits_tables(fits: pd.DataFrame) -> dict[str, pd.DataFrame]:
     return out
 
 
-def _measured(frames: dict) -> dict:
-    from generator.analysis.phase import phase_summary, xi_c_fits
+def _by_act(summary: pd.DataFrame, agreement: pd.DataFrame) -> dict:
+    """Per activation: the q error at the smallest and largest width and its slope (phase_summary), and
+    the xi_c fits' agreement at the largest width (fit_agreement)."""
+    out = {}
+    for act, g in summary.groupby("activation", sort=False):
+        g = g.sort_values("width")
+        first, last = g.iloc[0], g.iloc[-1]
+        agree = agreement[agreement["activation"] == act].to_dict("records")
+        out[act] = {
+            "width_min": int(first["width"]),
+            "width_max": int(last["width"]),
+            "rel_err_min_width": float(first["rel_err"]),
+            "rel_err_max_width": float(last["rel_err"]),
+            "slope": float(last["slope"]),
+            **(agree[0] if agree else {"n_points": 0, "n_fit": 0, "n_inconclusive": 0}),
+        }
+    return out
 
-    m = frames[MEASURED]
-    fits = xi_c_fits(m)
-    summary = phase_summary(m)
+
+def _measured(frames: dict, settings: dict) -> dict:
+    from generator.analysis.phase import fit_agreement, phase_summary, q_error, theory_lookup, xi_c_fits
+
+    m, th = frames[MEASURED], frames[THEORY]
+    fits = xi_c_fits(m, theory_lookup(th), **settings)
+    summary = phase_summary(q_error(m, **settings), th)
     return {
-        "by_act": {r["activation"]: r for r in summary.to_dict("records")},
-        "acts": [a for a in _acts(summary)],
+        "by_act": _by_act(summary, fit_agreement(fits)),
+        "acts": _acts(summary),
         "widths": sorted(int(w) for w in m["width"].unique()),
         "n_seeds": int(m["seed"].nunique()),
         "depth": int(m["layer"].max()),
@@ -150,20 +173,27 @@ def _measured(frames: dict) -> dict:
 
 
 def _train(frames: dict) -> dict:
-    from generator.analysis.trainability import trainability_summary
+    from generator.analysis.trainability import accuracy_grid, trainability_summary
 
     t = frames[TRAINABILITY]
-    s = trainability_summary(t)
+    grid = accuracy_grid(t)
+    s = trainability_summary(grid)
     return {
         **s,
+        "activation": str(t["activation"].iloc[0]),
+        "sigma_b2": float(t["sigma_b2"].iloc[0]),
+        "threshold": s["chance"] + s["margin"],
+        "undefined_cells": int((grid["side"] == "undefined").sum()),
         "sigma_w2": _axis(t["sigma_w2"]),
         "depths": sorted(int(d) for d in t["depth"].unique()),
         "n_seeds": int(t["seed"].nunique()),
     }
 
 
-def phase_context(frames: dict) -> dict:
-    """Everything the page shows, from ``frames`` {contract file name: DataFrame} (absent files left out)."""
+def phase_context(frames: dict, settings: dict | None = None) -> dict:
+    """Everything the page shows, from ``frames`` {contract file name: DataFrame} (absent files left out) and
+    ``settings``: the measurement's q0, c0 and quadrature points (grid.json ``phase``; needed when
+    phase_measured.csv is among the frames)."""
     available = THEORY in frames and CRITICAL in frames
     out = {
         "available": available,
@@ -177,7 +207,9 @@ def phase_context(frames: dict) -> dict:
     out["grid"] = {"sigma_w2": _axis(th["sigma_w2"]), "sigma_b2": _axis(th["sigma_b2"])}
     out["acts"] = [_act_row(a, th, crit) for a in _acts(th)]
     if out["has_measured"]:
-        out["measured"] = _measured(frames)
+        if settings is None:
+            raise ValueError("phase_context: phase_measured.csv needs the measurement's settings (q0, c0, points)")
+        out["measured"] = _measured(frames, settings)
     if out["has_trainability"]:
         out["train"] = _train(frames)
     return out

@@ -60,8 +60,19 @@ COMPUTED_BY: dict[str, tuple[str, ...]] = {
         "generator/figures/training_reg.py",
     ),
     "theory": ("generator/engine/theory.py", "generator/analysis/factors.py", "generator/analysis/seeds.py"),
-    # issue 17: add the phase/trainability analysis, experiment and stage modules when they land
-    "phase": ("generator/engine/phase.py", "generator/engine/theory.py", "generator/figures/phase.py"),
+    "phase": (
+        "generator/engine/phase.py",
+        "generator/engine/theory.py",
+        "generator/experiments/phase_plan.py",
+        "generator/experiments/phase_run.py",
+        "generator/experiments/trainability_run.py",
+        "generator/experiments/training_run.py",
+        "generator/pipeline/phase_stage.py",
+        "generator/pipeline/trainability_stage.py",
+        "generator/analysis/phase.py",
+        "generator/analysis/trainability.py",
+        "generator/figures/phase.py",
+    ),
     "results": _PROPAGATION + ("generator/analysis/factors.py", "generator/figures/lines.py"),
     "seed": (
         "generator/experiments/seed_code.py",

@@ -187,7 +187,14 @@ class FigureRun:
         from generator.figures.registry import PHASE_FIGURES, PHASE_TABLES, figure_jobs
 
         present = [k for k, f in PHASE_TABLES.items() if (self.data_dir / f).exists()]
-        jobs = figure_jobs(read_grid(self.data_dir).propagation, tables=present)
+        grid = read_grid(self.data_dir)
+        # the measured files' settings (grid.json lists [phase] whenever the phase stage wrote them)
+        phase = None
+        if "phase" in grid.sections:
+            phase = {"q0": grid.phase.q0, "c0": grid.phase.c0, "points": grid.phase.quadrature_points}
+        elif "phase_measured" in present:
+            present.remove("phase_measured")  # measurements without their settings: not drawn
+        jobs = figure_jobs(grid.propagation, tables=present, phase=phase)
         self._submit([j for j in jobs if j.name in PHASE_FIGURES], executor)
 
     def _submit(self, jobs, executor) -> None:

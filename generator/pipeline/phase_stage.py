@@ -36,7 +36,7 @@ from generator.contract.phase import PHASE_CRITICAL, PHASE_MEASURED, PHASE_THEOR
 from generator.engine.phase import q_fixed_point, sigma_w2_critical
 from generator.experiments.phase_plan import phase_tasks, theory_tasks
 from generator.pipeline.runner import RunStats, register_task, submit_tasks, task_environment
-from generator.pipeline.store import Cache, environment
+from generator.pipeline.store import Cache
 
 KIND, THEORY_KIND = "phase", "phase_theory"
 register_task(KIND, "generator.experiments.phase_run:phase_measure", blas_threads=1)
