@@ -124,8 +124,12 @@ def _theory(activation, s2, b2, q0, points):
 def theory_lookup(theory: pd.DataFrame):
     """A ``theory_fn`` for :func:`xi_c_fits` reading phase_theory.csv's rows (the measured points are
     theory-grid points, written with the same round-trip digits, so the lookup is exact)."""
-    rows = theory.set_index(["activation", "sigma_w2", "sigma_b2"])[["xi_c", "regime", "q_star"]]
-    return lambda activation, s2, b2: rows.loc[(activation, s2, b2)].to_dict()
+    cols = ["xi_c", "regime", "q_star"]
+    rows = {
+        (a, float(s2), float(b2)): dict(zip(cols, rest, strict=True))
+        for a, s2, b2, *rest in theory[["activation", "sigma_w2", "sigma_b2", *cols]].itertuples(index=False, name=None)
+    }
+    return lambda activation, s2, b2: rows[(activation, float(s2), float(b2))]
 
 
 def xi_c_fits(

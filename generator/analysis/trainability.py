@@ -76,10 +76,10 @@ def accuracy_grid(trainability: pd.DataFrame) -> pd.DataFrame:
         n_div = int((~np.isfinite(acc)).sum())
         rows.append({**dict(zip(CELL, key)), **iv, "n_seeds": len(acc), "n_diverged": n_div})
     grid = pd.DataFrame(rows, columns=[*CELL, "mean", "lo", "hi", "n", "n_seeds", "n_diverged"])
-    curves = [
-        xi_c_curve(act, b2, sorted(g["sigma_w2"].unique())).assign(activation=act, sigma_b2=b2)
-        for (act, b2), g in grid.groupby(["activation", "sigma_b2"], sort=True)
-    ]
+    curves = []
+    for _, g in grid.groupby(["activation", "sigma_b2"], sort=True):
+        act, b2 = str(g["activation"].iloc[0]), float(g["sigma_b2"].iloc[0])
+        curves.append(xi_c_curve(act, b2, sorted(g["sigma_w2"].unique())).assign(activation=act, sigma_b2=b2))
     if curves:
         grid = grid.merge(pd.concat(curves), on=["activation", "sigma_b2", "sigma_w2"], how="left")
     else:
@@ -87,7 +87,8 @@ def accuracy_grid(trainability: pd.DataFrame) -> pd.DataFrame:
     six = grid["six_xi_c"].to_numpy(dtype=float)
     grid["side"] = np.where(np.isnan(six), "undefined", np.where(grid["depth"] > six, "beyond", "within"))
     grid["status"] = [
-        cell_status(r.lo, r.hi, r.n, r.n_diverged) for r in grid[["lo", "hi", "n", "n_diverged"]].itertuples()
+        cell_status(float(lo), float(hi), int(n), int(nd))
+        for lo, hi, n, nd in grid[["lo", "hi", "n", "n_diverged"]].itertuples(index=False, name=None)
     ]
     order = ["activation", "sigma_b2", "sigma_w2", "depth"]
     return grid.drop(columns="n").sort_values(order, kind="stable").reset_index(drop=True)
