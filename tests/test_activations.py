@@ -178,3 +178,19 @@ def test_matched_pairs_group_by_init_in_registry_order():
         "elu": "he",
         "gelu": "he",
     }
+
+
+def test_second_moment_gain_does_not_depend_on_the_blas_thread_count():
+    """The gains are computed at import, under whatever BLAS threads the process has then (a Dask worker
+    one, a forked pool worker its parent's): a threaded dot changed ELU's gain in the last bit."""
+    from threadpoolctl import threadpool_limits
+
+    from generator.engine import activation_kernels as kern
+    from generator.engine.activations import second_moment_gain
+
+    for fwd in (kern.elu, kern.gelu):
+        with threadpool_limits(limits=1, user_api="blas"):
+            one = second_moment_gain(fwd)
+        with threadpool_limits(limits=2, user_api="blas"):
+            two = second_moment_gain(fwd)
+        assert one == two

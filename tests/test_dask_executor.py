@@ -268,3 +268,22 @@ def test_worker_process_failure_raises_in_client_and_caches_nothing(tmp_path, te
     tasks = grid_tasks(_tiny_cfg(tmp_path))[:2]
     _, stats = run_tasks("propagation", tasks, Cache(cache), executor=dask_processes, quiet=True)
     assert stats.computed == 2
+
+
+@needs_distributed
+def test_default_grid_elu_tasks_same_bits_on_worker_processes_and_process_pool(tmp_path, dask_processes):
+    """The default grid's orthogonal-init ELU tasks: they differed in the last bits while ELU's gain was a
+    BLAS dot computed at import (a Dask worker imports under one BLAS thread, a forked pool worker under
+    the parent's two); the small grid has no ELU."""
+    from generator.pipeline.runner import ProcessExecutor
+
+    cfg = load_config(ROOT / "experiments.toml", check_writable=False)
+    tasks = [t for t in grid_tasks(cfg) if (t["init"], t["activation"], t["seed"]) == ("orthogonal", "elu", 0)]
+    assert tasks
+    with ProcessExecutor(2) as pool:
+        pooled, _ = run_tasks("propagation", tasks, Cache(tmp_path / "p"), executor=pool, quiet=True)
+    dasked, _ = run_tasks("propagation", tasks, Cache(tmp_path / "d"), executor=dask_processes, quiet=True)
+    for a, b in zip(pooled, dasked, strict=True):
+        assert a.keys() == b.keys()
+        for name in a:
+            pd.testing.assert_frame_equal(a[name], b[name], check_exact=True)

@@ -105,12 +105,16 @@ class Activation:
 
 
 def second_moment_gain(forward: Callable, half_width: float = 12.0, n: int = 24000) -> float:
-    """g = 1/sqrt(E[phi(z)^2]), z ~ N(0,1), by composite Simpson on [-12, 12] (node at 0 for kinks)."""
+    """g = 1/sqrt(E[phi(z)^2]), z ~ N(0,1), by composite Simpson on [-12, 12] (node at 0 for kinks).
+
+    The weighted sum is ``math.fsum`` (exactly rounded), not a BLAS dot: this runs at import, under
+    whatever BLAS thread count the process starts with, and a threaded dot sums in another order -- a
+    last-bit change of the gain that reached every ELU result of a Dask worker (issue 17)."""
     z = np.linspace(-half_width, half_width, n + 1)
     f = forward(z) ** 2 * np.exp(-0.5 * z * z) / math.sqrt(2.0 * math.pi)
     w = np.ones(n + 1)
     w[1:-1:2], w[2:-1:2] = 4.0, 2.0
-    return 1.0 / math.sqrt(float(w @ f) * (z[1] - z[0]) / 3.0)
+    return 1.0 / math.sqrt(math.fsum(w * f) * (z[1] - z[0]) / 3.0)
 
 
 def _grid_max_slope(derivative: Callable) -> float:
