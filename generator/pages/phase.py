@@ -119,16 +119,15 @@ def _fits_tables(fits: pd.DataFrame) -> dict[str, pd.DataFrame]:
                     "sigma_b2": cfg(r["sigma_b2"], lang),
                     "regime": strings.t(lang, f"phase.regime.{r['regime']}"),
                     "xi_c_theory": r["xi_c_theory"],
+                    # the jackknife interval is symmetric (fit -/+ t * se): printed as fit +/- half width
                     "xi_c_fit": strings.t(
                         lang,
                         "phase.interval",
                         mid=filters.num(fit, lang),
-                        lo=filters.num(r["xi_c_lo"], lang),
-                        hi=filters.num(r["xi_c_hi"], lang),
+                        half=filters.num((r["xi_c_hi"] - r["xi_c_lo"]) / 2, lang),
                     )
-                    if np.isfinite(fit)
-                    else filters.DASH,
-                    "n_seeds": int(r["n_seeds"]),
+                    if np.isfinite(fit) and np.isfinite(r["xi_c_hi"])
+                    else (filters.num(fit, lang) if np.isfinite(fit) else filters.DASH),
                     "status": strings.t(lang, f"phase.status.{r['status']}"),
                 }
             )
