@@ -113,7 +113,9 @@ def test_editing_the_number_format_changes_exactly_the_figures_that_print_number
     # figures/seed_cases.py, which also draws seed_compare) go through figures/numbers.py; curves, theory
     # lines and the page figures print catalog text only; the regularization dot plot (figures/training_reg.py)
     # writes its gap labels and percent axis in its own fixed-point form, not through figures/numbers.py
-    from generator.figures.registry import TRAINING_FIGURES
+    # the phase figures (figures/phase.py) print cell values through figures/numbers.py and grid ticks
+    # "as configured" through render.wording
+    from generator.figures.registry import PHASE_FIGURES, TRAINING_FIGURES
 
     assert figures == {
         "heatmap_std",
@@ -121,6 +123,7 @@ def test_editing_the_number_format_changes_exactly_the_figures_that_print_number
         "seed_case",
         "seed_compare",
         *(set(TRAINING_FIGURES) - {"training_reg"}),
+        *PHASE_FIGURES,
     }
 
 

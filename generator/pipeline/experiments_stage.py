@@ -17,6 +17,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import json
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -259,3 +260,25 @@ def manifest_is_current(data_dir: Path, key: str, manifest: str = MANIFEST) -> b
 def write_manifest(data_dir: Path, key: str, names: list[str], manifest: str = MANIFEST) -> None:
     """Record ``key`` and the SHA-256 of each written file (call only after every file is written)."""
     store.write_manifest(data_dir, key, names, manifest)
+
+
+def start_guarded(stage: str, data_dir: Path, key: str, manifest: str, submit: Callable, quiet: bool = False):
+    """The queued stage behind a manifest (training, phase, trainability): None when ``manifest`` records
+    ``key`` and its files are intact (the stage's files stay listed in the docs manifest); else
+    ``submit()`` queues the tasks and returns ``collect() -> (file names written, RunStats list)``, and
+    this returns ``finish()``, which collects, writes the manifest last, lists the files and returns
+    the RunStats."""
+    if manifest_is_current(data_dir, key, manifest):
+        if not quiet:
+            print(f"{stage}: inputs unchanged, stage skipped", file=sys.stderr)
+        record_data_files(data_dir, stage, [manifest])
+        return None
+    collect = submit()
+
+    def finish():
+        names, stats = collect()
+        write_manifest(data_dir, key, names, manifest)
+        record_data_files(data_dir, stage, [manifest])
+        return stats
+
+    return finish

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import sys
 from collections.abc import Callable
 
 import numpy as np
@@ -96,36 +95,32 @@ def theory_frame(cfg: Config, tasks: list[dict], results: list) -> pd.DataFrame:
 def start_phase(cfg: Config, executor=None, quiet: bool = False) -> Callable[[], list[RunStats]] | None:
     """Queue the stage's tasks on ``executor``; return a function that waits for them, writes the files
     and the manifest and returns the RunStats -- or None when the stage is current (skipped)."""
-    from generator.pipeline.experiments_stage import manifest_is_current, record_data_files, write_manifest
+    from generator.pipeline.experiments_stage import start_guarded
 
     data_dir = resolve(cfg.output.docs_dir) / "data"
-    key = phase_stage_key(cfg)
-    if manifest_is_current(data_dir, key, PHASE_MANIFEST):
-        if not quiet:
-            print("phase: inputs unchanged, stage skipped", file=sys.stderr)
-        record_data_files(data_dir, "phase", [PHASE_MANIFEST])
-        return None
-    cache = Cache(resolve(cfg.output.cache_dir))
-    th_tasks, m_tasks = theory_tasks(cfg), phase_tasks(cfg)
-    th_pending = submit_tasks(THEORY_KIND, th_tasks, cache, executor)
-    m_pending = submit_tasks(KIND, m_tasks, cache, executor)
 
-    def finish() -> list[RunStats]:
-        critical = critical_frame(cfg)  # in this process, while the workers compute
-        th_results, th_stats = th_pending.collect(quiet)
-        m_results, m_stats = m_pending.collect(quiet)
-        frames = {
-            PHASE_THEORY.name: theory_frame(cfg, th_tasks, th_results),
-            PHASE_CRITICAL.name: critical,
-            PHASE_MEASURED.name: measured_frame(cfg, m_tasks, m_results),
-        }
-        for name, df in frames.items():
-            contract.write_csv(name, df, data_dir)
-        write_manifest(data_dir, key, list(frames), PHASE_MANIFEST)
-        record_data_files(data_dir, "phase", [PHASE_MANIFEST])
-        return [th_stats, m_stats]
+    def submit():
+        cache = Cache(resolve(cfg.output.cache_dir))
+        th_tasks, m_tasks = theory_tasks(cfg), phase_tasks(cfg)
+        th_pending = submit_tasks(THEORY_KIND, th_tasks, cache, executor)
+        m_pending = submit_tasks(KIND, m_tasks, cache, executor)
 
-    return finish
+        def collect():
+            critical = critical_frame(cfg)  # in this process, while the workers compute
+            th_results, th_stats = th_pending.collect(quiet)
+            m_results, m_stats = m_pending.collect(quiet)
+            frames = {
+                PHASE_THEORY.name: theory_frame(cfg, th_tasks, th_results),
+                PHASE_CRITICAL.name: critical,
+                PHASE_MEASURED.name: measured_frame(cfg, m_tasks, m_results),
+            }
+            for name, df in frames.items():
+                contract.write_csv(name, df, data_dir)
+            return list(frames), [th_stats, m_stats]
+
+        return collect
+
+    return start_guarded("phase", data_dir, phase_stage_key(cfg), PHASE_MANIFEST, submit, quiet)
 
 
 def run_phase(cfg: Config, executor=None, quiet: bool = False) -> list[RunStats]:

@@ -92,28 +92,23 @@ def _start_training(cfg: Config, args, quiet: bool, executor):
     """Queue the training stage on ``executor``; return a function that waits for it, writes its files
     and returns its RunStats -- or None when the stage is current. Every config has ``[training]``
     (config/load.py SECTIONS: a config without it runs the training experiments with the defaults)."""
-    from generator.pipeline.experiments_stage import manifest_is_current, record_data_files, write_manifest
+    from generator.pipeline.experiments_stage import start_guarded
     from generator.pipeline.store import Cache
 
-    data_dir = docs_dir(cfg) / "data"
+    def submit():
+        # only when the stage is not current: not even the run plan (which loads the data) otherwise
+        from generator.pipeline.training_stage import finish_training, submit_training
+
+        pending = submit_training(cfg, Cache(resolve(cfg.output.cache_dir)), executor)
+
+        def collect():
+            out = finish_training(pending, quiet=quiet)
+            return [n for n in out if not n.startswith("__")], out.get("__stats__")
+
+        return collect
+
     key = training_stage_key(cfg, executor)
-    if manifest_is_current(data_dir, key, TRAINING_MANIFEST):
-        # Same config, code and libraries, files intact: not even the run plan (which loads the data).
-        if not quiet:
-            print("training: inputs unchanged, stage skipped", file=sys.stderr)
-        record_data_files(data_dir, "training", [TRAINING_MANIFEST])
-        return None
-    from generator.pipeline.training_stage import finish_training, submit_training
-
-    pending = submit_training(cfg, Cache(resolve(cfg.output.cache_dir)), executor)
-
-    def finish():
-        out = finish_training(pending, quiet=quiet)
-        write_manifest(data_dir, key, [n for n in out if not n.startswith("__")], TRAINING_MANIFEST)
-        record_data_files(data_dir, "training", [TRAINING_MANIFEST])
-        return out.get("__stats__")
-
-    return finish
+    return start_guarded("training", docs_dir(cfg) / "data", key, TRAINING_MANIFEST, submit, quiet)
 
 
 def _site(cfg: Config, args) -> object:

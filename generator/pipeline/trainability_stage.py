@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import sys
 from dataclasses import dataclass
 
 import pandas as pd
@@ -98,22 +97,12 @@ def stage_key(cfg) -> str:
 def start_trainability(cfg, quiet: bool, executor):
     """Queue the stage on ``executor``; return a function that waits for it, writes the file and its manifest
     and returns the RunStats list -- or None when the stage is current (nothing queued)."""
-    from generator.pipeline.experiments_stage import manifest_is_current, record_data_files, write_manifest
+    from generator.pipeline.experiments_stage import start_guarded
     from generator.pipeline.store import Cache
 
+    def submit():
+        pending = submit_trainability(cfg, Cache(resolve(cfg.output.cache_dir)), executor)
+        return lambda: ([TRAINABILITY.name], finish_trainability(pending, quiet=quiet)["__stats__"])
+
     data_dir = resolve(cfg.output.docs_dir) / "data"
-    key = stage_key(cfg)
-    if manifest_is_current(data_dir, key, MANIFEST):
-        if not quiet:
-            print("trainability: inputs unchanged, stage skipped", file=sys.stderr)
-        record_data_files(data_dir, "trainability", [MANIFEST])
-        return None
-    pending = submit_trainability(cfg, Cache(resolve(cfg.output.cache_dir)), executor)
-
-    def finish():
-        out = finish_trainability(pending, quiet=quiet)
-        write_manifest(data_dir, key, [TRAINABILITY.name], MANIFEST)
-        record_data_files(data_dir, "trainability", [MANIFEST])
-        return out["__stats__"]
-
-    return finish
+    return start_guarded("trainability", data_dir, stage_key(cfg), MANIFEST, submit, quiet)
