@@ -701,6 +701,9 @@ def test_contract_is_static_and_keeps_the_published_order():
         "training_reg.csv",
         "training_preprocess.csv",
         "claims.csv",
+        "phase_theory.csv",
+        "phase_critical.csv",
+        "phase_measured.csv",
         "trainability.csv",
     ]
     assert not hasattr(contract, "register_file")
