@@ -228,14 +228,13 @@ def test_measured_table_marks_inconclusive_fits(frames):
 # --- the explorer's index -----------------------------------------------------------------------------
 
 
-def _explorer_dataset(with_phase: bool):
+def _explorer_dataset():
     from tests.test_explorer_data import MemoryDataset, synthetic
 
     inits = ("zeros", "small", "large", "xavier", "glorot_normal", "glorot_uniform", "he", "he_uniform", "orthogonal")
     acts = ("linear", "sigmoid", "tanh", "relu", "leaky_relu", "elu", "selu", "gelu")
     data = MemoryDataset(*synthetic(inits, acts, ("none", "bn"), tuple(range(10)), 10, 40))
-    if with_phase:  # held unchecked: the contract of phase_theory.csv is the phase-data helper's module
-        data._frames["phase_theory.csv"] = pf.theory_frame()
+    data._frames["phase_theory.csv"] = pf.theory_frame()  # held unchecked: a contract-shaped test frame
     return data
 
 
@@ -245,8 +244,9 @@ def test_explorer_index_phase_entry():
     from generator.pages import explorer
     from generator.pages.explorer_data import INDEX, build, gz_size
 
-    data = _explorer_dataset(True)
-    index = json.loads(build(data)[INDEX])
+    data = _explorer_dataset()
+    built = build(data)[INDEX]
+    index = json.loads(built)
     th = pf.theory_frame()
     fixed = data.frame("theory_fixed.csv")
     phase = index["phase"]
@@ -258,7 +258,7 @@ def test_explorer_index_phase_entry():
         e = phase[init][act]
         assert e["regime"] == row["regime"] and e["sigma_w2"] == pytest.approx(row["sigma_w2"], rel=1e-5)
     assert phase["xavier"]["tanh"]["regime"] == "critical" and phase["he"]["relu"]["regime"] == "critical"
-    assert gz_size(build(data)[INDEX]) <= BUDGET_GZ
+    assert gz_size(built) <= BUDGET_GZ
     assert explorer.context(data)["has_phase"]
-    without = _explorer_dataset(False)
-    assert json.loads(build(without)[INDEX])["phase"] == {} and not explorer.context(without)["has_phase"]
+    del data._frames["phase_theory.csv"]  # the same data without the phase stage's file
+    assert json.loads(build(data)[INDEX])["phase"] == {} and not explorer.context(data)["has_phase"]

@@ -205,7 +205,8 @@ def test_xi_c_curve_equals_the_engine():
     curve = an.xi_c_curve("tanh", 0.05, w)
     assert curve["sigma_w2"].tolist() == w
     for s2, xi, six in curve[["sigma_w2", "xi_c", "six_xi_c"]].itertuples(index=False):
-        assert xi == phase.phase_point("tanh", s2, 0.05)["xi_c"]
+        assert xi == phase.phase_point("tanh", s2, 0.05, points=an.QUAD_POINTS)["xi_c"]
+        assert xi == pytest.approx(phase.phase_point("tanh", s2, 0.05, points=96)["xi_c"], rel=1e-9)
         assert six == an.DEPTH_FACTOR * xi
     # xi_c peaks at the critical point and falls off on both sides
     assert curve["xi_c"].idxmax() == 2

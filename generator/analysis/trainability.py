@@ -6,7 +6,8 @@ from this module's constants.
 
 Rules
 -----
-* **Theory.** :func:`xi_c_curve` is engine.phase's xi_c at each sigma_w^2 (q0 = 1, the theory's default), and
+* **Theory.** :func:`xi_c_curve` is engine.phase's xi_c at each sigma_w^2 (q0 = 1, the theory's default;
+  :data:`QUAD_POINTS` Gauss-Hermite nodes, the [phase] default: xi_c as at 96 nodes to ~12 digits, a quarter of the cost), and
   six_xi_c = :data:`DEPTH_FACTOR` · xi_c (inf on the critical line, where xi_c diverges).
 * **Seed mean.** :func:`accuracy_grid` takes, per (activation, sigma_w2, sigma_b2, depth) cell, the mean of the
   finite accuracies over seeds and its 95 % Student-t interval (the one seed-interval definition,
@@ -40,14 +41,15 @@ from generator.engine import phase
 CHANCE = 0.1  # accuracy of a guess among the 10 digit classes
 MARGIN = 0.1  # a cell trained when its whole interval is above CHANCE + MARGIN
 DEPTH_FACTOR = 6.0  # Schoenholz et al. 2017: trainable up to about 6 xi_c
+QUAD_POINTS = 48  # quadrature nodes of the theory curve (config/phase.py quadrature_points' default)
 CELL = ["activation", "sigma_w2", "sigma_b2", "depth"]
 STATUSES = ("trained", "untrained", "inconclusive")
 
 
-def xi_c_curve(activation: str, sigma_b2: float, sigma_w2s, q0: float = 1.0) -> pd.DataFrame:
+def xi_c_curve(activation: str, sigma_b2: float, sigma_w2s, q0: float = 1.0, points: int = QUAD_POINTS) -> pd.DataFrame:
     """Theory's depth scale at each sigma_w^2: DataFrame(sigma_w2, xi_c, six_xi_c) in the order given."""
     s2 = [float(v) for v in sigma_w2s]
-    xi = [float(phase.phase_point(activation, v, float(sigma_b2), q0=q0)["xi_c"]) for v in s2]
+    xi = [float(phase.phase_point(activation, v, float(sigma_b2), q0=q0, points=points)["xi_c"]) for v in s2]
     return pd.DataFrame({"sigma_w2": s2, "xi_c": xi, "six_xi_c": [DEPTH_FACTOR * v for v in xi]})
 
 
