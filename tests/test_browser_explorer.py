@@ -337,3 +337,34 @@ def test_script_number_format_equals_the_python_filter(browser, site_url):
         bad = [(v, g, num(v, lang)) for v, g in zip(values, got) if g != num(v, lang)]
         assert not bad, f"{lang}: JS format differs from filters.num: {bad[:10]}"
     assert re.fullmatch(r"1\.00×10⁵", got[NUMBERS.index(99999.7)])  # the rounded value picks the notation
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_theory_line_shows_the_phase_diagram_xi_c(browser, site_build, site_url, configs, lang):
+    """Without normalization, a pair the phase stage placed (index.json ``phase``) shows its xi_c there,
+    in the script's number format; with batch normalization the line says the theory does not apply."""
+    import json
+
+    from generator.render import strings
+
+    index = json.loads((site_build.docs_dir / "data" / "explorer" / "index.json").read_text("utf-8"))
+    placed = [(i, a) for i, acts in index["phase"].items() for a in acts]
+    assert placed, "configs/small.toml's [phase] places no (init, activation) of its grid"
+    init, act = placed[0]
+    xi = index["phase"][init][act]["xi_c"]
+    cfg = dict(init=init, activation=act, norm="none", seed="all")
+    tab = Tab(browser, site_url)
+    try:
+        page = tab.page
+        page.goto(url(site_url, lang) + hash_of(cfg))
+        wait_ready(page, hash_of(cfg))
+        text = page.locator("#ex-health .ex-theory-text").first.text_content()
+        shown = num(float(xi), lang=lang) if xi != "inf" else "∞"
+        assert f"{strings.t(lang, 'explorer.js.xi_c')} = {shown}" in text, text
+        bn = dict(cfg, norm="bn")
+        page.goto(url(site_url, lang) + hash_of(bn))
+        wait_ready(page, hash_of(bn))
+        text = page.locator("#ex-health .ex-theory-text").first.text_content()
+        assert strings.t(lang, "explorer.js.xi_c") not in text and tab.errors == []
+    finally:
+        tab.close()

@@ -102,7 +102,8 @@
     var s = { sel: sel, all: all, stats: {}, diverged: doc.diverged, gone: all ? doc.all_diverged : doc.diverged,
               n_ok: doc.n_ok, n_seeds: doc.n_seeds, hist: doc.hist, edges: index.bins[sel.activation],
               health: index.health[key] || null,
-              theory: sel.norm === "none" ? ((index.theory[sel.init] || {})[sel.activation] || null) : null };
+              theory: sel.norm === "none" ? ((index.theory[sel.init] || {})[sel.activation] || null) : null,
+              phase: sel.norm === "none" ? (((index.phase || {})[sel.init] || {})[sel.activation] || null) : null };
     index.stats.forEach(function (c) {
       var st = doc.stats[c];
       s.stats[c] = all ? st : { mean: st, lo: null, hi: null };
@@ -368,6 +369,7 @@
       t.className = "ex-theory-text";
       t.textContent = s.theory ? lab("q_star") + " = " + num(s.theory.q_star) + ", " + lab("chi1") + " = " + num(s.theory.chi1) +
         ", " + lab("regime") + ": " + lab("regime." + s.theory.regime) : lab("no_theory");
+      if (s.phase) { t.textContent += "; " + lab("xi_c") + " = " + num(s.phase.xi_c); }
       p.appendChild(document.createElement("br"));
       p.appendChild(t);
       box.appendChild(p);
