@@ -94,8 +94,10 @@ def measured_frame(acts=ACTS) -> pd.DataFrame:
                         q = q_t * (1 + 2 * noise * rng.standard_normal(DEPTH))
                         c = np.clip(c_t + 0.3 * noise * rng.standard_normal(DEPTH), -1, 1)
                         for layer in range(DEPTH):
-                            rows.append((act, s2, b2, width, seed, layer + 1, q[layer], c[layer]))
-    cols = ["activation", "sigma_w2", "sigma_b2", "width", "seed", "layer", "q", "c"]
+                            # one noise draw per layer, common to the pairs: no cross-pair covariance
+                            lag1, lag2 = (math.nan if layer < k else 0.0 for k in (1, 2))
+                            rows.append((act, s2, b2, width, seed, layer + 1, q[layer], c[layer], lag1, lag2))
+    cols = ["activation", "sigma_w2", "sigma_b2", "width", "seed", "layer", "q", "c", "c_lag1", "c_lag2"]
     return pd.DataFrame(rows, columns=cols)
 
 

@@ -51,8 +51,10 @@ class PhaseConfig:
         metadata={"min": 2, "max": MAX_WIDTH, "unique": True, "nonempty": True, "max_items": 20},
     )
     depth: int = field(default=50, metadata={"min": 2, "max": MAX_DEPTH})
+    # 8 independent weight draws: the chaotic-side xi_c fit (analysis/phase.py) needs them; with 3 seeds most
+    # chaotic points come out inconclusive (interval wider than the estimate)
     seeds: tuple[int, ...] = field(
-        default=(0, 1, 2),
+        default=tuple(range(8)),
         metadata={"min": 0, "max": MAX_SEED, "unique": True, "nonempty": True, "max_items": MAX_SEEDS},
     )
     pairs: int = field(default=16, metadata={"min": 1, "max": MAX_PAIRS})  # input pairs per network

@@ -111,6 +111,20 @@ PHASE_MEASURED = DataFile(
             "입력 쌍들에 대한 사전 활성값 상관 h_a·h_b/(|h_a||h_b|)의 평균",
             "mean over the input pairs of the pre-activation correlation h_a·h_b/(|h_a||h_b|)",
         ),
+        _c(
+            "c_lag1",
+            "float",
+            "입력 쌍들에 걸친 공분산: 쌍 k의 상관 c_k가 이 층과 바로 앞 층에서 쌍 평균을 벗어난 정도의 곱의 평균 "
+            "(혼돈 상의 ξ_c 추정에 씀); 첫 층에서 비어 있음",
+            "covariance over the input pairs of each pair's correlation c_k at this layer and at the layer before: the "
+            "mean of the product of their deviations from the pair means (used by the chaotic-phase ξ_c fit); empty at layer 1",
+        ),
+        _c(
+            "c_lag2",
+            "float",
+            "c_lag1과 같되 두 층 앞과의 공분산; 첫 두 층에서 비어 있음",
+            "as c_lag1, with the layer two before; empty at layers 1 and 2",
+        ),
     ),
 )
 

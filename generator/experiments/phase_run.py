@@ -1,8 +1,8 @@
 """Finite-width phase-diagram measurements: the runner tasks ``phase`` and ``phase_theory``.
 
 ``phase_measure(activation, width, seed, depth, sigma_w2s, sigma_b2s, pairs, q0, c0)`` -> {"result": frame}
-with columns sigma_w2, sigma_b2, layer, q, c: one row per (sigma_w^2, sigma_b^2) point of the chunk
-(sigma_w^2 outer) and layer 1..depth. The stage adds activation, width and seed.
+with columns sigma_w2, sigma_b2, layer, q, c, c_lag1, c_lag2: one row per (sigma_w^2, sigma_b^2) point of
+the chunk (sigma_w^2 outer) and layer 1..depth. The stage adds activation, width and seed.
 
 A group shares its weight draw: ``np.random.SeedSequence([seed, width]).spawn(2)`` gives the input
 stream (0) and the weight stream (1), which draws, layer after layer, Z^l (N x N, N(0, 1)) and then
@@ -17,7 +17,11 @@ x_b = sqrt(N q0) (c0 e1 + sqrt(1 - c0^2) e2). The first pre-activation h^1 = x W
 E q^1 = sigma_w^2 q0 + sigma_b^2, the start of generator/engine/phase.py's variance map.
 
 Per layer l (pre-activations h^l): q = mean over the 2 * pairs inputs of |h|^2 / N; c = mean over the pairs
-of h_a . h_b / (|h_a| |h_b|). float64 throughout; BLAS single-threaded inside a task, so a result depends
+of c_k^l = h_a . h_b / (|h_a| |h_b|); c_lag1 = the covariance over the pairs of c_k^l with c_k^(l-1), i.e.
+mean_k (c_k^l - c^l)(c_k^(l-1) - c^(l-1)), and c_lag2 the same with c_k^(l-2) (NaN where the earlier layer
+does not exist). With c they are what generator/analysis/phase.py's chaotic-phase fit needs of the per-pair
+c_k^l (a pooled regression over pairs splits into pair means plus these cross-pair covariances), without
+publishing pairs x more rows. float64 throughout; BLAS single-threaded inside a task, so a result depends
 only on its params (the same bytes on any executor with the same BLAS kernel).
 
 ``phase_theory(activation, sigma_w2s, sigma_b2s, q0, points)`` -> {"result": frame} is
@@ -53,12 +57,11 @@ def phase_inputs(rng: np.random.Generator, pairs: int, width: int, q0: float, c0
 
 
 def _stats(h: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """h: (P, 2 * pairs, N) -> q (P,), c (P,) as in the module doc."""
+    """h: (P, 2 * pairs, N) -> q (P,), c_k (P, pairs) as in the module doc."""
     sq = np.einsum("pmn,pmn->pm", h, h)
     q = sq.mean(axis=1) / h.shape[2]
     dot = np.einsum("pkn,pkn->pk", h[:, 0::2], h[:, 1::2])
-    c = (dot / np.sqrt(sq[:, 0::2] * sq[:, 1::2])).mean(axis=1)
-    return q, c
+    return q, dot / np.sqrt(sq[:, 0::2] * sq[:, 1::2])
 
 
 def _measure(activation, width, seed, depth, sigma_w2s, sigma_b2s, pairs, q0, c0) -> pd.DataFrame:
@@ -71,6 +74,8 @@ def _measure(activation, width, seed, depth, sigma_w2s, sigma_b2s, pairs, q0, c0
     x = phase_inputs(inputs, pairs, width, q0, c0)
     n_points, m = s2.size, x.shape[0]
     qs, cs = np.empty((depth, n_points)), np.empty((depth, n_points))
+    lags = np.full((2, depth, n_points), np.nan)  # c_lag1, c_lag2
+    dev: list[np.ndarray] = []  # c_k - c of the last two layers, newest last
     h = None
     with np.errstate(over="ignore", invalid="ignore"):
         for layer in range(depth):
@@ -81,7 +86,12 @@ def _measure(activation, width, seed, depth, sigma_w2s, sigma_b2s, pairs, q0, c0
             else:
                 pre = (phi(h).reshape(n_points * m, width) @ z).reshape(n_points, m, width)
             h = w_scale * pre + b_scale * zeta
-            qs[layer], cs[layer] = _stats(h)
+            qs[layer], ck = _stats(h)
+            cs[layer] = ck.mean(axis=1)
+            d = ck - cs[layer][:, None]
+            for lag, old in enumerate(reversed(dev)):
+                lags[lag, layer] = np.mean(d * old, axis=1)
+            dev = [*dev[-1:], d]
     return pd.DataFrame(
         {
             "sigma_w2": np.repeat(s2, depth),
@@ -89,6 +99,8 @@ def _measure(activation, width, seed, depth, sigma_w2s, sigma_b2s, pairs, q0, c0
             "layer": np.tile(np.arange(1, depth + 1, dtype=np.int64), n_points),
             "q": qs.T.ravel(),
             "c": cs.T.ravel(),
+            "c_lag1": lags[0].T.ravel(),
+            "c_lag2": lags[1].T.ravel(),
         }
     )
 

@@ -155,7 +155,7 @@ def _by_act(summary: pd.DataFrame, agreement: pd.DataFrame) -> dict:
 
 
 def _measured(frames: dict, settings: dict) -> dict:
-    from generator.analysis.phase import fit_agreement, phase_summary, q_error, theory_lookup, xi_c_fits
+    from generator.analysis.phase import MIN_SPANS, fit_agreement, phase_summary, q_error, theory_lookup, xi_c_fits
 
     m, th = frames[MEASURED], frames[THEORY]
     fits = xi_c_fits(m, theory_lookup(th), **settings)
@@ -166,6 +166,7 @@ def _measured(frames: dict, settings: dict) -> dict:
         "widths": sorted(int(w) for w in m["width"].unique()),
         "n_seeds": int(m["seed"].nunique()),
         "depth": int(m["layer"].max()),
+        "min_spans": MIN_SPANS,
         "width_max": int(fits["width"].max()),
         "tables": {"fits": _fits_tables(fits)},
     }
