@@ -76,3 +76,15 @@ def test_dataset_exercises_divergence(rendered):
     assert prop["diverged"].any() and not prop["diverged"].all()
     assert "| diverged |" in rendered[GOLDEN_DIR / "results.en.md"]
     assert "explodes" in rendered[GOLDEN_DIR / "index.en.md"]
+
+
+def test_no_line_starts_with_inline_math(rendered):
+    # Markdown reads a line that starts with an HTML tag as a raw HTML block: inline math there is split
+    # off its sentence into a paragraph of its own (seen on the phase page). Start such lines with a word.
+    bad = [
+        (path.name, n)
+        for path, text in rendered.items()
+        for n, line in enumerate(text.splitlines(), 1)
+        if line.lstrip().startswith("<math") and 'display="inline"' in line.split(">", 1)[0]
+    ]
+    assert not bad, bad

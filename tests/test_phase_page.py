@@ -181,6 +181,8 @@ def test_page_renders_in_both_languages_with_the_data(frames, tmp_path):
     assert ko["tables"] == ["tbl-phase-fits"]
     for lang, text in md.items():
         assert "$" not in re.sub(r"`[^`]*`", "", text), lang
+        # a line opening with inline math would be split off its sentence (raw HTML block)
+        assert not re.search(r'^\s*<math[^>]*display="inline"', text, flags=re.M), lang
         assert not re.search(r"\\(frac|sqrt|sigma|xi|chi)\b", re.sub(r"<math.*?</math>", "", text, flags=re.S)), lang
         assert "references.md#ref-poole2016" in text and "references.md#ref-schoenholz2017" in text
         assert "theory.md" in text
