@@ -143,3 +143,27 @@ def test_default_site_executor_second_run_is_all_hits(tmp_path):
     assert all(st.computed == st.total for st in first.stats)
     assert all((st.hits, st.computed) == (st.total, 0) for st in second.stats + tasks.stats)
     assert sum(st.total for st in tasks.stats) > 0
+
+
+def test_blas_kernel_is_numpys_whatever_else_the_process_loaded():
+    # SciPy's wheel bundles its own OpenBLAS, loaded on import: the kernel string (in every cache key and
+    # in the Dask workers' check) must not depend on whether this process imported SciPy before
+    import subprocess
+    import sys
+
+    import scipy.linalg  # noqa: F401  (loads scipy.libs' OpenBLAS into this process)
+    from threadpoolctl import ThreadpoolController
+
+    loaded = ThreadpoolController().select(user_api="blas").lib_controllers
+    assert len(loaded) >= 2, [c.filepath for c in loaded]  # the situation this test is about
+    store._blas_libraries.cache_clear()
+    try:
+        here = store.blas_kernel()
+    finally:
+        store._blas_libraries.cache_clear()
+    code = "import sys; from generator.pipeline.store import blas_kernel; print(blas_kernel()); print('scipy' in sys.modules)"
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
+    ).stdout.split("\n")
+    assert out[1] == "False"
+    assert here == out[0] and ";" not in here, (here, out[0])

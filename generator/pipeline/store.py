@@ -46,14 +46,30 @@ def module_code(module: str) -> str:
     return code_digest((module,))
 
 
+def _numpy_blas(controllers: list) -> list:
+    """Of threadpoolctl's BLAS controllers, the ones NumPy runs on: a NumPy wheel bundles its BLAS in
+    ``numpy.libs`` (or ``numpy/.libs``), and other wheels bundle their own (SciPy's ``scipy.libs``: another
+    OpenBLAS, loaded only once SciPy is imported). Without a bundled one (NumPy linked to a system BLAS),
+    every library not bundled by another wheel."""
+    root = Path(np.__file__).resolve().parent  # .../site-packages/numpy
+    mine = [c for c in controllers if Path(c.filepath).resolve().is_relative_to(root.parent / "numpy.libs")]
+    mine = mine or [c for c in controllers if Path(c.filepath).resolve().is_relative_to(root)]
+    if mine:
+        return mine
+    return [c for c in controllers if not Path(c.filepath).parent.name.endswith(".libs")]
+
+
 @lru_cache(maxsize=1)
 def _blas_libraries():
-    """threadpoolctl's controllers of the BLAS libraries NumPy loaded, found once per process: the scan
-    is not safe against another thread changing the limits (an in-process Dask worker) at the same moment,
-    while reading a found library's thread count is one plain call into it."""
+    """threadpoolctl's controllers of the BLAS libraries NumPy runs on (:func:`_numpy_blas`), found once
+    per process: the scan is not safe against another thread changing the limits (an in-process Dask
+    worker) at the same moment, while reading a found library's thread count is one plain call into it.
+    Only NumPy's: which other BLAS libraries are loaded depends on what the process imported before (a
+    test session imports SciPy), and the kernel string is part of every cache key and of the Dask workers'
+    environment check."""
     from threadpoolctl import ThreadpoolController
 
-    return ThreadpoolController().select(user_api="blas").lib_controllers
+    return _numpy_blas(ThreadpoolController().select(user_api="blas").lib_controllers)
 
 
 def blas_kernel() -> str:
