@@ -38,15 +38,16 @@ triples (l - 1, l, l + 1): q converged at l - 1 and |c^(l-1) - c_inf| <= C_LINEA
 instrument, which the fluctuations after it cannot bias); at least MIN_LAYERS. c_inf only centres that
 window, so the settled test below does not apply here (at finite width the tail of a chaotic c^l wanders
 by design); its job, refusing a rate too slow for the depth, is done by the last rule: the fit is
-inconclusive when the slope is not in (0, 1), and when the fitted xi_c exceeds the depth / ``MIN_SPANS`` = 4: near the
-critical line c* is close to 1, the bounded c_k^l (<= 1) and the O(1/N) shift of the finite-width fixed
+inconclusive when the slope is not in (0, 1), and when the fitted xi_c exceeds the depth / ``MIN_SPANS``
+= 4: near the critical line c* is close to 1, the bounded c_k^l (<= 1) and the O(1/N) shift of the finite-width fixed
 point dominate, and a depth of fewer than four xi_c does not pin the rate (the value is kept, marked
-inconclusive). Checked (tests/test_phase_measured.py) on the default grid's chaotic tanh points at width
-1000: with 8 seeds 15 of the 16 points with xi_c <= 10 within 15 % of theory; the plain slope is low.
+inconclusive). Measured on the default grid's chaotic tanh points at width 1000 with 8 seeds: 15 of the 16
+points with theory xi_c <= 10 within 15 % of theory (tests/test_phase_measured.py checks three of them).
 
-Both rules (the settled test: the decay fit only): inconclusive (``status = "inconclusive"``, ``reason`` says why) when c has not settled (the mean
-of the third quarter of the layers differs from c_inf by more than 3 floors and ``SETTLED`` = 0.005 (5 % of
-the fitted range): xi_c is too long for the depth, and c_inf would be biased), with fewer than
+Both rules: inconclusive (``status = "inconclusive"``, ``reason`` says why) when c has not settled (decay
+fit only: the mean of the third quarter of the layers differs from c_inf by more than 3 floors and
+``SETTLED`` = 0.005 (5 % of the fitted range): xi_c is too long for the depth, and c_inf would be
+biased), with fewer than
 ``MIN_LAYERS`` = 4 usable layers, when the 95 % interval is undefined or wider than the estimate itself
 (``MAX_WIDTH_RATIO`` = 1: the seeds disagree too much to state a number), and when the theory has no finite
 xi_c (explodes, critical); else "fit".
@@ -101,9 +102,6 @@ def theory_curves(activation, sigma_w2, sigma_b2, depth, q0=1.0, c0=0.5, points=
     return q, c
 
 
-UNSETTLED = "c has not settled by the last quarter of the layers: xi_c too long for this depth"
-
-
 def _tail(c: np.ndarray) -> tuple[float, float, float]:
     """(c_inf, floor, before): mean and std of c over the last quarter of the layers, mean over the third."""
     quarter = max(2, len(c) // 4)
@@ -117,7 +115,7 @@ def fit_xi(layers: np.ndarray, c: np.ndarray, converged: np.ndarray) -> tuple[fl
         return math.nan, "c is not finite at every layer (the signal exploded or vanished)"
     c_inf, floor, before = _tail(c)
     if abs(before - c_inf) > max(NOISE_FACTOR * floor, SETTLED):
-        return math.nan, UNSETTLED
+        return math.nan, "c has not settled by the last quarter of the layers: xi_c too long for this depth"
     gap = np.abs(c - c_inf)
     ok = converged & (gap <= C_LINEAR) & (gap > NOISE_FACTOR * floor) & (gap > 0)
     if not ok.any():
@@ -170,7 +168,7 @@ def fit_xi_chaotic(c: np.ndarray, lag1: np.ndarray, lag2: np.ndarray, converged:
         return math.nan, f"the one-step slope of c is {chi:.3g}, not in (0, 1)"
     xi = -1.0 / math.log(chi)
     if xi > depth / MIN_SPANS:
-        return xi, f"fitted xi_c above a {MIN_SPANS}th of the depth: too close to the critical line for this depth"
+        return xi, f"fitted xi_c above 1/{MIN_SPANS} of the depth: too close to the critical line for this depth"
     return xi, ""
 
 
